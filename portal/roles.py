@@ -1,0 +1,112 @@
+"""Roles are Django groups with permissions; this module is their one definition.
+
+Migrations call `sync_roles` (with the historical app registry) whenever a role
+gains permissions, so a fresh database and an upgraded one end up the same.
+Permissions are only ever added: a site that granted more keeps it.
+"""
+
+from __future__ import annotations
+
+SUPPORT_AGENT = "Support Agent"
+TEAM_LEAD = "Team Lead"
+ENGINEERING_MANAGER = "Engineering Manager"
+DIRECTOR = "Director"
+GOVERNANCE_LIAISON = "Governance Liaison"
+EXECUTIVE = "Executive"
+SECURITY = "Security"
+
+ALL_ROLES = (
+    SUPPORT_AGENT,
+    TEAM_LEAD,
+    ENGINEERING_MANAGER,
+    DIRECTOR,
+    GOVERNANCE_LIAISON,
+    EXECUTIVE,
+    SECURITY,
+)
+
+# Roles whose members work in the Django admin (the demo gives them is_staff).
+ADMIN_ROLES = (TEAM_LEAD, ENGINEERING_MANAGER, DIRECTOR, GOVERNANCE_LIAISON, EXECUTIVE)
+
+# Seed 000 "limited distribution": security incidents are seen by Security,
+# managers and up, and whoever is assigned. Enforced in incidents.selectors.
+VIEW_SECURITY = "incidents.view_security_incident"
+
+_WORK_ON_INCIDENTS = [
+    "incidents.view_incident",
+    "incidents.add_incident",
+    "incidents.change_incident",
+    "incidents.view_incidentevent",
+    "incidents.view_account",
+    "incidents.view_component",
+    "incidents.view_channel",
+    "incidents.view_category",
+]
+_READ_INCIDENTS = [
+    "incidents.view_incident",
+    "incidents.view_incidentevent",
+    "incidents.view_account",
+    "incidents.view_component",
+    "incidents.view_channel",
+    "incidents.view_category",
+]
+_MANAGE_CATALOGUE = [
+    f"incidents.{action}_{model}"
+    for model in ("account", "component", "channel", "category")
+    for action in ("add", "change")
+]
+_MANAGE_SCHEDULES = [
+    f"django_celery_beat.{action}_{model}"
+    for model in ("periodictask", "intervalschedule", "crontabschedule")
+    for action in ("view", "change")
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    SUPPORT_AGENT: _WORK_ON_INCIDENTS,
+    TEAM_LEAD: _WORK_ON_INCIDENTS,
+    ENGINEERING_MANAGER: [
+        *_WORK_ON_INCIDENTS,
+        *_MANAGE_CATALOGUE,
+        *_MANAGE_SCHEDULES,
+        VIEW_SECURITY,
+    ],
+    DIRECTOR: [*_WORK_ON_INCIDENTS, *_MANAGE_CATALOGUE, *_MANAGE_SCHEDULES, VIEW_SECURITY],
+    GOVERNANCE_LIAISON: [*_READ_INCIDENTS, VIEW_SECURITY],
+    EXECUTIVE: [*_READ_INCIDENTS, VIEW_SECURITY],
+    SECURITY: [*_WORK_ON_INCIDENTS, VIEW_SECURITY],
+}
+
+
+def sync_roles(apps, schema_editor=None) -> None:
+    """Create the role groups and grant them their permissions (idempotent).
+
+    `apps` is a migration's historical registry or `django.apps.apps`.
+    Permissions of models not yet in that registry are skipped; the migration
+    that adds such a model runs this again.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after `migrate` finishes; create them now.
+    for app_config in apps.get_app_configs():
+        had_models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = had_models_module or True  # create_permissions skips None
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = had_models_module
+
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        wanted = []
+        for name in names:
+            app_label, codename = name.split(".")
+            permission = permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:
+                wanted.append(permission)
+        group.permissions.add(*wanted)
+
+
+def user_roles(user) -> set[str]:
+    return set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()

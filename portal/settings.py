@@ -1,0 +1,326 @@
+"""The one settings module. Everything that differs between machines comes from
+the environment, parsed strictly: a bad value stops start-up with a message that
+names the variable (all bad variables at once, see `env.seal()` at the end).
+"""
+
+import os
+import secrets
+import zoneinfo
+from pathlib import Path
+
+from environs import Env, EnvValidationError
+from marshmallow.validate import Length, OneOf, Range, Regexp
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = Env(eager=False)
+# Non-eager: a bad value reads as None and is reported by env.seal() at the end
+# with every other bad value, so the code below falls back (`or ...`) meanwhile.
+# Rules that involve several variables; reported together with env's own errors.
+problems: dict[str, str] = {}
+
+VAR_DIR = Path(env.path("PORTAL_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# Local use is the default (healthchecks does the same): a fresh clone runs with
+# `manage.py up`. Production sets DEBUG=false and must then give SECRET_KEY.
+DEBUG = env.bool("DEBUG", True)
+_debug_valid = DEBUG is not None
+
+
+def _local_secret_key() -> str:
+    """Generated once per checkout into var/, so sessions survive restarts."""
+    path = VAR_DIR / "secret_key"
+    try:
+        with path.open("x", encoding="utf-8") as handle:  # "x": two processes never both write
+            handle.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass
+    return path.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", None, validate=Length(min=32))
+if not SECRET_KEY and not DEBUG and _debug_valid:
+    problems["SECRET_KEY"] = "required when DEBUG is off (at least 32 characters)"
+SECRET_KEY = SECRET_KEY or _local_secret_key()
+
+# Where the run command listens, and the default public address.
+HOST = env.str("HOST", "127.0.0.1")
+PORT = env.int("PORT", 8000, validate=Range(min=1, max=65535)) or 8000
+SITE_URL = (
+    env.str(
+        "SITE_URL",
+        f"http://{'127.0.0.1' if HOST in ('0.0.0.0', '::') else HOST}:{PORT}",
+        validate=Regexp(
+            r"^https?://[^/\s]+$",
+            error="must look like https://portal.example.com (scheme and host, no path)",
+        ),
+    )
+    or f"http://127.0.0.1:{PORT}"
+)
+HTTPS = SITE_URL.startswith("https://")
+_site_host = SITE_URL.split("://", 1)[1].split(":")[0]
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", sorted({"localhost", "127.0.0.1", "[::1]", _site_host}))
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+
+INSTALLED_APPS = [
+    "portal",
+    "incidents",
+    "escalations",
+    "notifications",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_filters",
+    "rest_framework",
+    "django_celery_beat",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.UserTimezoneMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": env.dj_db_url(
+        "DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}",
+        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 60, validate=Range(min=0)),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
+    # Web, worker and beat share the file: wait for locks instead of failing, and
+    # take the write lock at BEGIN so two writers never deadlock on upgrade.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "portal.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "incidents:list"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Time ----------------------------------------------------------------------------------
+# Stored in UTC always; shown in each user's own time zone (a profile setting),
+# falling back to this one.
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str(
+    "TIME_ZONE",
+    "UTC",
+    validate=OneOf(
+        sorted(zoneinfo.available_timezones() | {"UTC"}), error="unknown time zone {input!r}"
+    ),
+)
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files --------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.path("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even before collectstatic
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+
+# --- Email ---------------------------------------------------------------------------------
+# EMAIL_PROVIDER: console (default), smtp, or the name of any django-anymail ESP
+# with its key in EMAIL_API_KEY. Other ANYMAIL_* variables (webhook secrets,
+# sender domains...) pass through to anymail as they are. Django 6.1's MAILERS.
+ANYMAIL_PRIMARY_OPTION = {
+    "amazon_ses": None,  # boto3 reads the AWS_* variables itself
+    "brevo": "api_key",
+    "mailersend": "api_token",
+    "mailgun": "api_key",
+    "mailjet": "api_key",
+    "mailtrap": "api_token",
+    "mandrill": "api_key",
+    "postal": "key",
+    "postmark": "server_token",
+    "resend": "api_key",
+    "scaleway": "secret_key",
+    "sendgrid": "api_key",
+    "sparkpost": "api_key",
+    "unisender_go": "api_key",
+}
+EMAIL_PROVIDER = (
+    env.str(
+        "EMAIL_PROVIDER",
+        "console",
+        validate=OneOf(
+            ["console", "smtp", "locmem", *ANYMAIL_PRIMARY_OPTION], error="must be one of {choices}"
+        ),
+    )
+    or "console"
+)
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("ANYMAIL_")
+}
+_email_options: dict = {}
+if EMAIL_PROVIDER == "smtp":
+    _email_backend = "django.core.mail.backends.smtp.EmailBackend"
+    _email_options = {
+        "host": env.str("EMAIL_HOST", "localhost"),
+        "port": env.int("EMAIL_PORT", 25, validate=Range(min=1, max=65535)),
+        "username": env.str("EMAIL_HOST_USER", ""),
+        "password": env.str("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env.bool("EMAIL_USE_TLS", False),
+        "use_ssl": env.bool("EMAIL_USE_SSL", False),
+        "timeout": env.int("EMAIL_TIMEOUT", 20, validate=Range(min=1)),
+    }
+    if _email_options["use_tls"] and _email_options["use_ssl"]:
+        problems["EMAIL_USE_SSL"] = "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on"
+elif EMAIL_PROVIDER in ("console", "locmem"):
+    _email_backend = f"django.core.mail.backends.{EMAIL_PROVIDER}.EmailBackend"
+else:
+    _email_backend = f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+    _option = ANYMAIL_PRIMARY_OPTION[EMAIL_PROVIDER]
+    _api_key = env.str("EMAIL_API_KEY", None)
+    _anymail_name = f"{EMAIL_PROVIDER.upper()}_{(_option or '').upper()}"
+    if _option and _api_key:
+        _email_options[_option] = _api_key
+    elif _option and _anymail_name not in ANYMAIL:
+        problems["EMAIL_API_KEY"] = (
+            f"required for EMAIL_PROVIDER={EMAIL_PROVIDER} (or set ANYMAIL_{_anymail_name})"
+        )
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Escalation Portal <escalations@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Celery --------------------------------------------------------------------------------
+# With no CELERY_BROKER_URL a laptop needs no server: kombu's filesystem
+# transport passes messages through files under var/broker/.
+_BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = (
+    env.str(
+        "CELERY_BROKER_URL",
+        "filesystem://",
+        validate=Regexp(
+            r"^(redis|rediss|amqp|amqps|filesystem|memory)://",
+            error="must be a redis://, amqp:// or filesystem:// URL",
+        ),
+    )
+    or "filesystem://"
+)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _folder in ("queue", "processed", "control"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ALWAYS_EAGER = False
+
+# --- Portal --------------------------------------------------------------------------------
+INCIDENT_REFERENCE_PREFIX = env.str(
+    "INCIDENT_REFERENCE_PREFIX",
+    "INC",
+    validate=Regexp(r"^[A-Z][A-Z0-9]{1,9}$", error="must be 2-10 capitals or digits, e.g. QIW"),
+)
+INCIDENTS_PER_PAGE = env.int("INCIDENTS_PER_PAGE", 25, validate=Range(min=5, max=500))
+
+# --- Security ------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", False) else None
+)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", HTTPS and not DEBUG)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000 if HTTPS and not DEBUG else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+# Preloading commits the whole domain to HTTPS for years: the site owner's call,
+# so it stays off unless asked for and Django's reminder about it is silenced.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {
+        "handlers": ["console"],
+        "level": env.str(
+            "LOG_LEVEL", "INFO", validate=OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
+        ),
+    },
+}
+
+try:
+    env.seal()
+except EnvValidationError as error:
+    for name, messages in error.error_messages.items():
+        problems.setdefault(name, " ".join(map(str, messages)))
+if problems:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "Bad environment variable(s): "
+        + "; ".join(f"{name}: {message}" for name, message in sorted(problems.items()))
+    )

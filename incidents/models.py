@@ -1,0 +1,350 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from timezone_field import TimeZoneField
+
+from .rules import OPEN_STATUSES, Severity, Status
+
+
+class AccountTier(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    PREMIUM = "premium", _("Premium")
+    ENTERPRISE = "enterprise", _("Enterprise")
+
+
+class Account(models.Model):
+    """A customer (seed 001 escalation note: account, tier, health score, ARR, contact)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    tier = models.CharField(
+        _("tier"), max_length=20, choices=AccountTier.choices, default=AccountTier.STANDARD
+    )
+    health_score = models.PositiveSmallIntegerField(
+        _("health score"),
+        null=True,
+        blank=True,
+        help_text=_("0-100"),
+        validators=[MaxValueValidator(100)],
+    )
+    arr = models.DecimalField(
+        _("ARR"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Annual recurring revenue"),
+        validators=[MinValueValidator(0)],
+    )
+    primary_contact_name = models.CharField(_("primary contact"), max_length=200, blank=True)
+    primary_contact_email = models.EmailField(_("primary contact email"), blank=True)
+    time_zone = TimeZoneField(_("time zone"), default="UTC")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(health_score__lte=100), name="account_health_score_max_100"
+            ),
+            models.CheckConstraint(condition=models.Q(arr__gte=0), name="account_arr_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Component(models.Model):
+    """A service or part of the product, owned by a team."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    owning_team = models.ForeignKey(
+        "auth.Group",
+        verbose_name=_("owning team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="components",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("component")
+        verbose_name_plural = _("components")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.Model):
+    """Where an incident came from (Test, Runtime, Customer, Security...): a managed list.
+
+    Its code is the middle of the incident reference, e.g. INC-RUNTIME-20260114-XYZ.
+    """
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    code = models.SlugField(
+        _("reference code"),
+        max_length=30,
+        unique=True,
+        help_text=_("Capitals, digits and dashes; used in incident references."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """What kind of problem it is; escalation rates are tracked by it (seed 001)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+SEVERITY_CHOICES = [(s.value, s.label) for s in Severity]
+STATUS_CHOICES = [(s.value, s.label) for s in Status]
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=[s.value for s in OPEN_STATUSES])
+
+
+class Incident(models.Model):
+    """The unit of work. Changed only through incidents.services."""
+
+    reference = models.CharField(_("reference"), max_length=64, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    severity = models.CharField(_("severity"), max_length=2, choices=SEVERITY_CHOICES)
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="incidents"
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    component = models.ForeignKey(
+        Component,
+        verbose_name=_("component"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+
+    # Impact flags (seed 000 impact-based triggers and special scenarios).
+    is_production_outage = models.BooleanField(_("production outage"), default=False)
+    is_security = models.BooleanField(
+        _("security"),
+        default=False,
+        help_text=_("Limited distribution: only Security, managers and assignees see it."),
+    )
+    is_compliance = models.BooleanField(_("compliance"), default=False)
+    is_customer_facing = models.BooleanField(_("customer-facing"), default=False)
+    users_affected = models.PositiveIntegerField(_("users affected"), null=True, blank=True)
+    revenue_impact = models.DecimalField(
+        _("estimated revenue impact"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    root_cause = models.TextField(_("root cause"), blank=True)
+    root_cause_key = models.SlugField(
+        _("root-cause key"),
+        max_length=80,
+        blank=True,
+        db_index=True,
+        help_text=_("Short key shared by incidents with the same root cause (spots repeats)."),
+    )
+
+    status = models.CharField(
+        _("status"), max_length=24, choices=STATUS_CHOICES, default=Status.NEW.value
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_incidents",
+    )
+    current_level = models.PositiveSmallIntegerField(_("level"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    opened_at = models.DateTimeField(
+        _("opened"),
+        default=timezone.now,
+        help_text=_("Original creation time; every SLA clock counts from it."),
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    last_public_update_at = models.DateTimeField(_("last public update"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        permissions = [("view_security_incident", _("Can see security incidents"))]
+        indexes = [
+            models.Index(fields=["-opened_at", "-id"], name="incident_opened_idx"),
+            models.Index(fields=["status", "severity"], name="incident_status_sev_idx"),
+            models.Index(fields=["assignee", "status"], name="incident_assignee_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(severity__in=[s.value for s in Severity]),
+                name="incident_severity_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in Status]),
+                name="incident_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revenue_impact__gte=0), name="incident_revenue_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def severity_enum(self) -> Severity:
+        return Severity(self.severity)
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status_enum.is_open
+
+    @property
+    def level_label(self) -> str:
+        return f"L{self.current_level}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Opened")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    SEVERITY_CHANGED = "severity_changed", _("Severity changed")
+    ASSIGNED = "assigned", _("Assigned")
+    LEVEL_CHANGED = "level_changed", _("Level changed")
+    DETAILS_CHANGED = "details_changed", _("Details changed")
+    COMMENT = "comment", _("Internal note")
+    PUBLIC_UPDATE = "public_update", _("Customer update")
+    REOPENED = "reopened", _("Reopened")
+
+
+class Visibility(models.TextChoices):
+    INTERNAL = "internal", _("Internal")
+    PUBLIC = "public", _("Public")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Timeline events are append-only: they are never updated.")
+
+    def delete(self):
+        raise TypeError("Timeline events are append-only: they are never deleted.")
+
+
+class IncidentEvent(models.Model):
+    """One entry of an incident's append-only timeline.
+
+    Never updated or deleted: the ORM refuses (here) and so does the database
+    (a trigger installed by migration 0002).
+    """
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="events"
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty for the system (sweeps, alerts, imports)."),
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    body = models.TextField(_("text"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        indexes = [models.Index(fields=["incident", "at", "id"], name="event_incident_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Timeline events are append-only: they are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Timeline events are append-only: they are never deleted.")
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC

@@ -1,0 +1,52 @@
+"""Reads. Every list, page, search, count and admin view of incidents starts
+from `incidents_visible_to`, so the security rule lives in one place."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from portal.roles import VIEW_SECURITY
+
+from .models import Incident, IncidentEvent
+
+
+def can_see_security_incidents(user) -> bool:
+    return bool(user and user.is_active and user.has_perm(VIEW_SECURITY))
+
+
+def incidents_visible_to(user, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+    """Incidents `user` may know exist (seed 000: security details go to few people)."""
+    queryset = Incident.objects.all() if queryset is None else queryset
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if not user.has_perm("incidents.view_incident"):
+        return queryset.none()
+    if can_see_security_incidents(user):
+        return queryset
+    return queryset.filter(Q(is_security=False) | Q(assignee=user))
+
+
+def incident_for_user(user, reference: str) -> Incident:
+    """One incident by reference, or 404 (never 403: a hidden one does not exist)."""
+    queryset = incidents_visible_to(user).select_related(
+        "channel", "category", "component", "account", "assignee", "created_by"
+    )
+    try:
+        return queryset.get(reference=reference)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
+
+
+def incident_timeline(incident: Incident, *, public_only: bool = False) -> QuerySet[IncidentEvent]:
+    events = incident.events.select_related("actor").order_by("at", "id")
+    if public_only:
+        events = events.filter(visibility="public")
+    return events
+
+
+def user_can_change(user, incident: Incident) -> bool:
+    return (
+        user.has_perm("incidents.change_incident")
+        and incidents_visible_to(user).filter(pk=incident.pk).exists()
+    )

@@ -1,0 +1,433 @@
+"""Every change to an incident goes through one of these functions.
+
+Each one validates, locks the incident row, changes it and appends exactly one
+timeline event, all in one transaction. Views, forms, admin actions, the API
+and tasks call these; nothing else writes incidents or events. `now` is
+injectable so imports, demo data and tests can place changes in time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import (
+    Account,
+    Category,
+    Channel,
+    Component,
+    EventKind,
+    Incident,
+    IncidentEvent,
+    Visibility,
+)
+from .rules import (
+    REOPEN_TO,
+    Severity,
+    Status,
+    TransitionError,
+    check_reopen,
+    check_transition,
+    make_reference,
+    random_suffix,
+)
+
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "component",
+    "account",
+    "is_production_outage",
+    "is_security",
+    "is_compliance",
+    "is_customer_facing",
+    "users_affected",
+    "revenue_impact",
+    "root_cause",
+    "root_cause_key",
+)
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("now must be an aware datetime")
+    return now
+
+
+def _locked(incident: Incident) -> Incident:
+    """The incident re-read under a row lock: concurrent changes queue up."""
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _event(
+    incident: Incident,
+    *,
+    kind: str,
+    actor,
+    at: datetime,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+    visibility: str = Visibility.INTERNAL,
+) -> IncidentEvent:
+    return IncidentEvent.objects.create(
+        incident=incident,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        at=at,
+        body=body,
+        data=data or {},
+        visibility=visibility,
+    )
+
+
+def _parse_severity(value: str) -> Severity:
+    try:
+        return Severity.parse(value)
+    except ValueError as error:
+        raise ValidationError({"severity": str(error)}) from None
+
+
+def _check_impact(users_affected, revenue_impact) -> None:
+    errors = {}
+    if users_affected is not None and int(users_affected) < 0:
+        errors["users_affected"] = "Users affected cannot be negative."
+    if revenue_impact is not None and Decimal(revenue_impact) < 0:
+        errors["revenue_impact"] = "Revenue impact cannot be negative."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _insert_with_unique_reference(incident: Incident) -> None:
+    """Save a new incident under a fresh reference, retrying on a collision.
+
+    The unique constraint decides; a savepoint keeps the outer transaction
+    usable after a collision. Suffixes grow longer if a day gets crowded.
+    """
+    day = timezone.localtime(incident.opened_at, timezone.get_default_timezone()).date()
+    prefix = settings.INCIDENT_REFERENCE_PREFIX
+    code = incident.channel.code.upper()
+    for attempt in range(16):
+        incident.reference = make_reference(prefix, code, day, random_suffix(3 + attempt // 4))
+        try:
+            with transaction.atomic():
+                incident.save(force_insert=True)
+            return
+        except IntegrityError:
+            if not Incident.objects.filter(reference=incident.reference).exists():
+                raise  # some other constraint failed
+            incident.pk = None
+            incident._state.adding = True
+    raise RuntimeError("could not find a free incident reference after 16 attempts")
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    actor,
+    title: str,
+    severity: str,
+    channel: Channel,
+    description: str = "",
+    category: Category | None = None,
+    component: Component | None = None,
+    account: Account | None = None,
+    is_production_outage: bool = False,
+    is_security: bool = False,
+    is_compliance: bool = False,
+    is_customer_facing: bool = False,
+    users_affected: int | None = None,
+    revenue_impact: Decimal | None = None,
+    root_cause: str = "",
+    root_cause_key: str = "",
+    assignee=None,
+    opened_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Open an incident. `opened_at` (imports) may be in the past, never the future."""
+    now = _now(now)
+    opened_at = opened_at or now
+    errors = {}
+    if timezone.is_naive(opened_at):
+        errors["opened_at"] = "Give a time zone with the opening time."
+    elif opened_at > now:
+        errors["opened_at"] = "The opening time cannot be in the future."
+    if not (title or "").strip():
+        errors["title"] = "Give the incident a title."
+    if not channel.is_active:
+        errors["channel"] = f"The {channel.name} channel is no longer in use."
+    if errors:
+        raise ValidationError(errors)
+    severity = _parse_severity(severity)
+    _check_impact(users_affected, revenue_impact)
+
+    incident = Incident(
+        title=title.strip(),
+        description=description,
+        severity=severity.value,
+        channel=channel,
+        category=category,
+        component=component,
+        account=account,
+        is_production_outage=is_production_outage,
+        is_security=is_security,
+        is_compliance=is_compliance,
+        is_customer_facing=is_customer_facing,
+        users_affected=users_affected,
+        revenue_impact=revenue_impact,
+        root_cause=root_cause,
+        root_cause_key=root_cause_key,
+        assignee=assignee,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        opened_at=opened_at,
+        status=Status.NEW.value,
+    )
+    _insert_with_unique_reference(incident)
+    _event(
+        incident,
+        kind=EventKind.CREATED,
+        actor=actor,
+        at=opened_at,
+        body=description,
+        data={
+            "severity": severity.value,
+            "channel": channel.name,
+            "assignee": str(assignee) if assignee else None,
+            "imported": opened_at < now,
+        },
+    )
+    return incident
+
+
+def _set_status(incident: Incident, target: Status, now: datetime) -> None:
+    """Status field and the timestamps that go with it."""
+    incident.status = target.value
+    if target != Status.NEW and incident.acknowledged_at is None:
+        # Any move out of "new" by a person is the owning side responding.
+        incident.acknowledged_at = now
+    if target != Status.NEW and incident.first_response_at is None:
+        incident.first_response_at = now
+    if target == Status.RESOLVED:
+        incident.resolved_at = now
+    if target == Status.CLOSED:
+        incident.closed_at = now
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident: Incident, actor, now: datetime | None = None) -> Incident:
+    """Take a new incident: first response, and the acknowledger owns it if nobody does."""
+    now = _now(now)
+    incident = _locked(incident)
+    try:
+        check_transition(incident.status, Status.ACKNOWLEDGED)
+    except TransitionError as error:
+        raise ValidationError(str(error)) from None
+    _set_status(incident, Status.ACKNOWLEDGED, now)
+    data = {"from": Status.NEW.value, "to": Status.ACKNOWLEDGED.value}
+    if incident.assignee_id is None and getattr(actor, "pk", None):
+        incident.assignee = actor
+        data["assignee"] = str(actor)
+    incident.save()
+    _event(incident, kind=EventKind.ACKNOWLEDGED, actor=actor, at=now, data=data)
+    return incident
+
+
+@transaction.atomic
+def incident_change_status(
+    *, incident: Incident, status: str, actor, note: str = "", now: datetime | None = None
+) -> Incident:
+    """Move along the status table. Resolving needs a note saying how."""
+    now = _now(now)
+    try:
+        target = Status(status)
+    except ValueError:
+        raise ValidationError({"status": f"Unknown status {status!r}."}) from None
+    if target == Status.ACKNOWLEDGED:
+        return incident_acknowledge(incident=incident, actor=actor, now=now)
+    incident = _locked(incident)
+    try:
+        check_transition(incident.status, target)
+    except TransitionError as error:
+        raise ValidationError({"status": str(error)}) from None
+    if target == Status.RESOLVED and not note.strip():
+        raise ValidationError({"note": "Say how it was resolved."})
+    previous = incident.status
+    _set_status(incident, target, now)
+    incident.save()
+    _event(
+        incident,
+        kind=EventKind.STATUS_CHANGED,
+        actor=actor,
+        at=now,
+        body=note.strip(),
+        data={"from": previous, "to": target.value},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_reopen(
+    *, incident: Incident, actor, reason: str, now: datetime | None = None
+) -> Incident:
+    """Bring back a resolved or closed incident. Clocks keep their original start."""
+    now = _now(now)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the incident is reopened."})
+    incident = _locked(incident)
+    try:
+        check_reopen(incident.status)
+    except TransitionError as error:
+        raise ValidationError(str(error)) from None
+    previous = incident.status
+    incident.status = REOPEN_TO.value
+    incident.resolved_at = None
+    incident.closed_at = None
+    incident.reopened_count += 1
+    incident.save()
+    _event(
+        incident,
+        kind=EventKind.REOPENED,
+        actor=actor,
+        at=now,
+        body=reason.strip(),
+        data={"from": previous, "to": REOPEN_TO.value, "times": incident.reopened_count},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_assign(
+    *, incident: Incident, assignee, actor, now: datetime | None = None
+) -> Incident:
+    """Give the incident to someone (or nobody, with assignee=None)."""
+    now = _now(now)
+    if assignee is not None and not assignee.is_active:
+        raise ValidationError({"assignee": f"{assignee} is not an active user."})
+    incident = _locked(incident)
+    if incident.assignee_id == (assignee.pk if assignee else None):
+        raise ValidationError({"assignee": "The incident is already assigned to them."})
+    previous = incident.assignee
+    incident.assignee = assignee
+    incident.save()
+    _event(
+        incident,
+        kind=EventKind.ASSIGNED,
+        actor=actor,
+        at=now,
+        data={
+            "from": str(previous) if previous else None,
+            "to": str(assignee) if assignee else None,
+            "to_id": assignee.pk if assignee else None,
+        },
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_change_severity(
+    *, incident: Incident, severity: str, actor, reason: str, now: datetime | None = None
+) -> Incident:
+    now = _now(now)
+    target = _parse_severity(severity)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the severity changes."})
+    incident = _locked(incident)
+    if not incident.is_open:
+        raise ValidationError("The severity of a resolved or closed incident cannot change.")
+    if incident.severity == target.value:
+        raise ValidationError({"severity": f"The incident is already {target.label}."})
+    previous = incident.severity
+    incident.severity = target.value
+    incident.save()
+    _event(
+        incident,
+        kind=EventKind.SEVERITY_CHANGED,
+        actor=actor,
+        at=now,
+        body=reason.strip(),
+        data={
+            "from": previous,
+            "to": target.value,
+            "raised": target.rank < Severity(previous).rank,
+        },
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_comment(
+    *, incident: Incident, actor, body: str, now: datetime | None = None
+) -> IncidentEvent:
+    """An internal note on the timeline: never shown to the customer."""
+    now = _now(now)
+    if not body.strip():
+        raise ValidationError({"body": "Write something first."})
+    incident = _locked(incident)
+    return _event(incident, kind=EventKind.COMMENT, actor=actor, at=now, body=body.strip())
+
+
+@transaction.atomic
+def incident_post_public_update(
+    *, incident: Incident, actor, body: str, now: datetime | None = None
+) -> IncidentEvent:
+    """A customer-visible update. The first one is also the first response."""
+    now = _now(now)
+    if not body.strip():
+        raise ValidationError({"body": "Write the update first."})
+    incident = _locked(incident)
+    if incident.status == Status.CLOSED:
+        raise ValidationError("The incident is closed; reopen it to post an update.")
+    incident.last_public_update_at = now
+    first = incident.first_response_at is None
+    if first:
+        incident.first_response_at = now
+    incident.save()
+    return _event(
+        incident,
+        kind=EventKind.PUBLIC_UPDATE,
+        actor=actor,
+        at=now,
+        body=body.strip(),
+        visibility=Visibility.PUBLIC,
+        data={"first_response": first},
+    )
+
+
+def _display(value) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+@transaction.atomic
+def incident_update_details(
+    *, incident: Incident, actor, changes: dict[str, Any], now: datetime | None = None
+) -> Incident:
+    """Edit descriptive fields; the timeline records old and new values."""
+    now = _now(now)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
+    if "title" in changes and not (changes["title"] or "").strip():
+        raise ValidationError({"title": "Give the incident a title."})
+    _check_impact(changes.get("users_affected"), changes.get("revenue_impact"))
+    incident = _locked(incident)
+    diff = {}
+    for field, value in changes.items():
+        old = getattr(incident, field)
+        if old != value:
+            diff[field] = [_display(old), _display(value)]
+            setattr(incident, field, value)
+    if not diff:
+        return incident
+    incident.save()
+    _event(incident, kind=EventKind.DETAILS_CHANGED, actor=actor, at=now, data={"changes": diff})
+    return incident

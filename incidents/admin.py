@@ -1,0 +1,260 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Account, Category, Channel, Component, Incident, IncidentEvent
+from .rules import Status
+from .selectors import incidents_visible_to
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "tier", "health_score", "arr", "primary_contact_email"]
+    list_filter = ["tier"]
+    search_fields = ["name", "primary_contact_name", "primary_contact_email"]
+
+
+@admin.register(Component)
+class ComponentAdmin(admin.ModelAdmin):
+    list_display = ["name", "owning_team"]
+    search_fields = ["name"]
+    autocomplete_fields = ["owning_team"]
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+class ReadOnlyAdminMixin:
+    """History is read-only in admin: no add, change or delete, ever."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IncidentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = IncidentEvent
+    fields = ["at", "kind", "visibility", "actor", "body", "data"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("timeline (read-only)")
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["reference", "severity_badge", "title", "status", "level", "assignee", "age"]
+    list_display_links = ["reference"]
+    list_filter = [
+        "status",
+        "severity",
+        "channel",
+        "current_level",
+        "account__tier",
+        "is_production_outage",
+        "is_security",
+        "is_compliance",
+        "is_customer_facing",
+    ]
+    list_select_related = ["assignee"]
+    search_fields = ["reference", "title", "account__name"]
+    date_hierarchy = "opened_at"
+    autocomplete_fields = ["channel", "category", "component", "account", "assignee"]
+    show_full_result_count = False
+    list_per_page = 50
+    inlines = [IncidentEventInline]
+    actions = ["acknowledge", "assign_to_me", "close_resolved"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "reference",
+                    "title",
+                    "severity",
+                    "status",
+                    "current_level",
+                    "assignee",
+                    "opened_at",
+                ]
+            },
+        ),
+        (_("Where"), {"fields": ["channel", "category", "component", "account"]}),
+        (
+            _("Impact"),
+            {
+                "fields": [
+                    "is_production_outage",
+                    "is_security",
+                    "is_compliance",
+                    "is_customer_facing",
+                    "users_affected",
+                    "revenue_impact",
+                ]
+            },
+        ),
+        (_("Details"), {"fields": ["description", "root_cause", "root_cause_key"]}),
+        (
+            _("Times"),
+            {
+                "fields": [
+                    "acknowledged_at",
+                    "first_response_at",
+                    "last_public_update_at",
+                    "resolved_at",
+                    "closed_at",
+                    "reopened_count",
+                    "created_by",
+                ]
+            },
+        ),
+    ]
+    # Status, severity, level and assignee change through actions (services), so
+    # the timeline always says who changed what.
+    always_read_only = [
+        "reference",
+        "status",
+        "current_level",
+        "acknowledged_at",
+        "first_response_at",
+        "last_public_update_at",
+        "resolved_at",
+        "closed_at",
+        "reopened_count",
+        "created_by",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.always_read_only
+        return [*self.always_read_only, "severity", "assignee", "opened_at", "channel"]
+
+    def get_queryset(self, request) -> QuerySet:
+        return incidents_visible_to(request.user, super().get_queryset(request))
+
+    @admin.display(description=_("severity"), ordering="severity")
+    def severity_badge(self, obj: Incident):
+        colours = {"P0": "#b42318", "P1": "#d9480f", "P2": "#b58105", "P3": "#475467"}
+        return format_html(
+            '<span style="background:{};color:#fff;padding:1px 6px;border-radius:4px;'
+            'font-weight:700" title="{}">{}</span>',
+            colours[obj.severity],
+            obj.get_severity_display(),
+            obj.severity,
+        )
+
+    @admin.display(description=_("level"), ordering="current_level")
+    def level(self, obj: Incident) -> str:
+        return obj.level_label
+
+    @admin.display(description=_("age"), ordering="opened_at")
+    def age(self, obj: Incident) -> str:
+        return timesince(obj.opened_at, timezone.now(), depth=1)
+
+    def view_on_site(self, obj: Incident) -> str:
+        return reverse("incidents:detail", args=[obj.reference])
+
+    def save_model(self, request, obj: Incident, form, change):
+        data = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.EDITABLE_FIELDS
+        }
+        if change:
+            services.incident_update_details(incident=obj, actor=request.user, changes=data)
+            return
+        fields = {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if name in {*services.EDITABLE_FIELDS, "severity", "channel", "assignee", "opened_at"}
+        }
+        created = services.incident_create(actor=request.user, **fields)
+        obj.pk, obj.reference = created.pk, created.reference
+        obj._state.adding = False
+
+    def _run(self, request, queryset, call, done: str) -> None:
+        ok = 0
+        for incident in queryset:
+            try:
+                call(incident)
+                ok += 1
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{incident.reference}: {' '.join(error.messages)}", messages.WARNING
+                )
+        if ok:
+            self.message_user(request, done.format(count=ok), messages.SUCCESS)
+
+    @admin.action(description=_("Acknowledge"), permissions=["change"])
+    def acknowledge(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda i: services.incident_acknowledge(incident=i, actor=request.user),
+            "Acknowledged {count} incident(s).",
+        )
+
+    @admin.action(description=_("Assign to me"), permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda i: services.incident_assign(
+                incident=i, assignee=request.user, actor=request.user
+            ),
+            "Assigned {count} incident(s) to you.",
+        )
+
+    @admin.action(description=_("Close resolved incidents"), permissions=["change"])
+    def close_resolved(self, request, queryset):
+        self._run(
+            request,
+            queryset.filter(status=Status.RESOLVED.value),
+            lambda i: services.incident_change_status(
+                incident=i,
+                status=Status.CLOSED.value,
+                actor=request.user,
+                note="Closed from the admin.",
+            ),
+            "Closed {count} incident(s).",
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # incidents are history too: close them, never delete
+
+
+@admin.register(IncidentEvent)
+class IncidentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["at", "incident", "kind", "visibility", "actor"]
+    list_filter = ["kind", "visibility"]
+    list_select_related = ["incident", "actor"]
+    search_fields = ["incident__reference", "body"]
+    show_full_result_count = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("incidents.view_incidentevent")
+
+    def get_queryset(self, request):
+        visible = incidents_visible_to(request.user)
+        return super().get_queryset(request).filter(incident__in=visible)

@@ -1,0 +1,120 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from .models import Channel, Incident
+from .rules import Severity, allowed_moves
+
+
+def active_users():
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+
+
+class IncidentCreateForm(forms.ModelForm):
+    opened_at = forms.DateTimeField(
+        label="Opened at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Only for incidents that started earlier (imports). Never in the future.",
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "severity",
+            "channel",
+            "category",
+            "component",
+            "account",
+            "description",
+            "is_production_outage",
+            "is_security",
+            "is_compliance",
+            "is_customer_facing",
+            "users_affected",
+            "revenue_impact",
+            "assignee",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].queryset = Channel.objects.filter(is_active=True)
+        self.fields["assignee"].queryset = active_users()
+        self.fields["severity"].initial = Severity.P2.value
+
+    def clean_opened_at(self):
+        value = self.cleaned_data.get("opened_at")
+        if value and value > timezone.now():
+            raise forms.ValidationError("The opening time cannot be in the future.")
+        return value
+
+
+class IncidentDetailsForm(forms.ModelForm):
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "category",
+            "component",
+            "account",
+            "description",
+            "is_production_outage",
+            "is_security",
+            "is_compliance",
+            "is_customer_facing",
+            "users_affected",
+            "revenue_impact",
+            "root_cause",
+            "root_cause_key",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "root_cause": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Internal note", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PublicUpdateForm(forms.Form):
+    body = forms.CharField(
+        label="Update for the customer",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Visible to the customer.",
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label="New status")
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when resolving: how was it fixed?",
+    )
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [(s.value, s.label) for s in allowed_moves(incident.status)]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label="Assign to", queryset=active_users(), required=False, empty_label="Nobody"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = active_users()
+
+
+class SeverityForm(forms.Form):
+    severity = forms.ChoiceField(label="Severity", choices=[(s.value, s.label) for s in Severity])
+    reason = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label="Why reopen", widget=forms.Textarea(attrs={"rows": 2}))

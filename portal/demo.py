@@ -1,0 +1,411 @@
+"""Realistic, deterministic demo data, written through the services.
+
+The same seed gives the same accounts, people and incident histories (only
+the random reference suffixes differ). Incidents spread over the last 60
+days; older ones are mostly resolved, recent ones still being worked.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.apps import apps as django_apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from incidents import services as incident_services
+from incidents.models import Account, Category, Channel, Component, Incident
+from incidents.rules import Severity, Status
+
+from . import roles
+
+# name, tier, health, ARR, contact, email, time zone
+ACCOUNTS = [
+    (
+        "Brightline Bakery",
+        "standard",
+        88,
+        6_000,
+        "Mia Chen",
+        "mia@brightline.example",
+        "America/Chicago",
+    ),
+    (
+        "Northwind Traders",
+        "standard",
+        74,
+        12_500,
+        "Tom Baker",
+        "tom@northwind.example",
+        "Europe/London",
+    ),
+    (
+        "Pinecrest Clinic",
+        "standard",
+        91,
+        9_800,
+        "Ana Ruiz",
+        "ana@pinecrest.example",
+        "America/Denver",
+    ),
+    ("Helios Analytics", "premium", 67, 48_000, "Raj Patel", "raj@helios.example", "Asia/Kolkata"),
+    (
+        "Orbital Freight",
+        "premium",
+        80,
+        56_000,
+        "Lena Vogel",
+        "lena@orbital.example",
+        "Europe/Berlin",
+    ),
+    (
+        "Lumen Learning",
+        "premium",
+        59,
+        39_000,
+        "Grace Kim",
+        "grace@lumen.example",
+        "America/New_York",
+    ),
+    ("Acme Corp", "enterprise", 72, 120_000, "Jane Doe", "jane@acme.example", "America/New_York"),
+    (
+        "Globex Industries",
+        "enterprise",
+        63,
+        340_000,
+        "Hank Scorpio",
+        "hank@globex.example",
+        "America/Los_Angeles",
+    ),
+    (
+        "Initech Bank",
+        "enterprise",
+        85,
+        510_000,
+        "Bill Lumbergh",
+        "bill@initech.example",
+        "Europe/Paris",
+    ),
+]
+
+TEAMS = [
+    "support-generalists",
+    "support-specialists",
+    "engineering-oncall",
+    "Auth team",
+    "Payments team",
+    "SRE",
+]
+
+COMPONENTS = [
+    (
+        "Payments API",
+        "Payments team",
+        [
+            "Card payments failing with gateway timeout",
+            "Refunds stuck in pending",
+            "Duplicate charges on retry",
+            "Payment webhook signature mismatch",
+        ],
+    ),
+    (
+        "Auth service",
+        "Auth team",
+        [
+            "SSO login fails intermittently with SAML assertion error",
+            "Password reset emails not arriving",
+            "Session expires after a few minutes",
+            "MFA codes rejected for some users",
+        ],
+    ),
+    (
+        "Notification service",
+        "SRE",
+        [
+            "Email notifications delayed by hours",
+            "Slack alerts sent twice",
+            "SMS provider returning 429",
+        ],
+    ),
+    (
+        "User service",
+        "engineering-oncall",
+        [
+            "Profile updates not saved",
+            "User search returns stale results",
+            "Auth token validation changed behaviour, tests failing",
+        ],
+    ),
+    (
+        "Reporting",
+        "support-specialists",
+        [
+            "Report generation failing for a filter combination",
+            "CSV export truncated",
+            "Dashboard numbers differ from export",
+        ],
+    ),
+    (
+        "Billing",
+        "Payments team",
+        ["Invoices show wrong tax rate", "Plan upgrade not reflected on invoice"],
+    ),
+    (
+        "CI pipeline",
+        "engineering-oncall",
+        [
+            "Integration tests failing on main",
+            "Deploy job hangs at artifact upload",
+            "Flaky end-to-end tests block merges",
+        ],
+    ),
+    ("Search", "SRE", ["Search latency above 5 seconds", "Index rebuild stuck"]),
+]
+
+PEOPLE = [
+    # username, first, last, role, time zone
+    ("agent", "Sam", "Rivera", roles.SUPPORT_AGENT, "America/New_York"),
+    ("priya", "Priya", "Shah", roles.SUPPORT_AGENT, "Europe/London"),
+    ("lucas", "Lucas", "Martin", roles.SUPPORT_AGENT, "Europe/Berlin"),
+    ("noah", "Noah", "Williams", roles.SUPPORT_AGENT, "America/Chicago"),
+    ("emma", "Emma", "Johansson", roles.SUPPORT_AGENT, "Europe/Stockholm"),
+    ("lead", "Olivia", "Brown", roles.TEAM_LEAD, "America/New_York"),
+    ("kenji", "Kenji", "Tanaka", roles.TEAM_LEAD, "Asia/Tokyo"),
+    ("manager", "Maria", "Garcia", roles.ENGINEERING_MANAGER, "America/New_York"),
+    ("director", "David", "Okafor", roles.DIRECTOR, "America/New_York"),
+    ("governance", "Grace", "Liu", roles.GOVERNANCE_LIAISON, "Europe/London"),
+    ("executive", "Eve", "Anders", roles.EXECUTIVE, "America/New_York"),
+    ("security", "Sofia", "Novak", roles.SECURITY, "Europe/Prague"),
+    ("yusuf", "Yusuf", "Demir", roles.SECURITY, "Europe/Istanbul"),
+]
+
+# The login used for each role by the run command (passwords set there).
+ROLE_LOGINS = {
+    roles.SUPPORT_AGENT: "agent",
+    roles.TEAM_LEAD: "lead",
+    roles.ENGINEERING_MANAGER: "manager",
+    roles.DIRECTOR: "director",
+    roles.GOVERNANCE_LIAISON: "governance",
+    roles.EXECUTIVE: "executive",
+    roles.SECURITY: "security",
+}
+
+NOTES = [
+    "Reproduced on staging with the customer's data set.",
+    "Checked the runbook; no matching entry.",
+    "Logs show timeouts from the upstream dependency since 09:40.",
+    "Rolled back the last config change; watching error rates.",
+    "Asked the customer for a HAR file and the exact time of failure.",
+    "Correlated with the deploy at 14:05; diffing the release.",
+]
+UPDATES = [
+    "We are investigating reports of this issue and will update you within the hour.",
+    "We have identified the cause and are working on a fix.",
+    "A fix has been deployed; we are monitoring to confirm.",
+]
+RESOLUTIONS = [
+    "Rolled back the faulty deploy and added a regression test.",
+    "Increased the connection pool and fixed the leak in the retry path.",
+    "Re-uploaded the IdP certificate and cleared the certificate cache.",
+    "Configuration corrected; customer confirmed it works.",
+]
+
+
+@dataclass
+class DemoSummary:
+    accounts: int
+    components: int
+    people: int
+    incidents: int
+
+
+def ensure_people() -> dict[str, object]:
+    """Demo people per role; without usable passwords (the run command sets them)."""
+    user_model = get_user_model()
+    people = {}
+    for username, first, last, role, tz in PEOPLE:
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "time_zone": tz,
+                "email": f"{username}@portal.example",
+                "is_staff": role in roles.ADMIN_ROLES,
+            },
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=role))
+        people[username] = user
+    return people
+
+
+def _at(base: datetime, minutes: float) -> datetime:
+    return base + timedelta(minutes=minutes)
+
+
+@transaction.atomic
+def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None) -> DemoSummary:
+    rng = random.Random(seed)
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    roles.sync_roles(django_apps)
+
+    accounts = []
+    for name, tier, health, arr, contact, email, tz in ACCOUNTS:
+        account, _ = Account.objects.get_or_create(
+            name=name,
+            defaults={
+                "tier": tier,
+                "health_score": health,
+                "arr": Decimal(arr),
+                "primary_contact_name": contact,
+                "primary_contact_email": email,
+                "time_zone": tz,
+            },
+        )
+        accounts.append(account)
+    teams = {name: Group.objects.get_or_create(name=name)[0] for name in TEAMS}
+    components = []
+    for name, team, titles in COMPONENTS:
+        component, _ = Component.objects.get_or_create(
+            name=name, defaults={"owning_team": teams[team]}
+        )
+        components.append((component, titles))
+    people = ensure_people()
+    workers = [people[u] for u in ("agent", "priya", "lucas", "noah", "emma", "lead", "kenji")]
+    channels = {c.code: c for c in Channel.objects.all()}
+    categories = list(Category.objects.all())
+
+    for _ in range(count):
+        component, titles = rng.choice(components)
+        severity = rng.choices(list(Severity), weights=[5, 15, 40, 40])[0]
+        # Spread over 60 days, denser recently; never in the future.
+        age_minutes = int(60 * 24 * 60 * (rng.random() ** 1.4)) + 30
+        opened = now - timedelta(minutes=age_minutes)
+        is_security = rng.random() < 0.06
+        channel = (
+            channels["SECURITY"]
+            if is_security
+            else channels[rng.choice(["CUSTOMER", "CUSTOMER", "RUNTIME", "TEST", "MONITORING"])]
+        )
+        account = rng.choice(accounts) if channel.code in ("CUSTOMER", "RUNTIME") else None
+        assignee = people[rng.choice(["security", "yusuf"])] if is_security else rng.choice(workers)
+        reporter = rng.choice(workers)
+        incident = incident_services.incident_create(
+            actor=reporter,
+            title=rng.choice(titles),
+            severity=severity.value,
+            channel=channel,
+            category=rng.choice(categories),
+            component=component,
+            account=account,
+            description=f"Reported via {channel.name.lower()}. " + rng.choice(NOTES),
+            is_production_outage=severity == Severity.P0 and rng.random() < 0.7,
+            is_security=is_security,
+            is_customer_facing=account is not None and rng.random() < 0.5,
+            users_affected=rng.choice([None, 1, 3, 12, 50, 250, 1200]),
+            revenue_impact=(
+                Decimal(rng.choice([0, 500, 2_500, 12_000, 50_000])) if severity.rank <= 1 else None
+            ),
+            opened_at=opened,
+            now=opened,
+        )
+        _play_history(incident, rng, opened=opened, now=now, assignee=assignee, people=people)
+    return DemoSummary(len(accounts), len(components), len(people), count)
+
+
+def _play_history(incident: Incident, rng: random.Random, *, opened, now, assignee, people):
+    """Walk an incident through a plausible life, stopping at `now`."""
+    # Urgent incidents are picked up fast; low ones can wait for hours.
+    response = {"P0": 4, "P1": 12, "P2": 50, "P3": 180}[incident.severity] * rng.uniform(0.3, 1.6)
+    steps: list[tuple[float, str]] = [(response, "ack")]
+    t = response
+    for _ in range(rng.randint(1, 4)):
+        t += rng.uniform(10, 240)
+        steps.append((t, rng.choice(["note", "note", "update", "wait_customer"])))
+    age_days = (now - opened).total_seconds() / 86400
+    # Some incidents are still being worked: most recent ones, a few older ones.
+    still_open = rng.random() < (0.5 if age_days < 3 else 0.15 if age_days < 20 else 0.0)
+    if still_open:
+        steps.append((t + rng.uniform(30, 600), "note"))
+    resolve_after = {"P0": 150, "P1": 300, "P2": 700, "P3": 2000}[incident.severity]
+    t += resolve_after * rng.uniform(0.2, 1.5)
+    steps.append((t, "resolve"))
+    if rng.random() < 0.05:
+        steps.append((t + rng.uniform(60, 600), "reopen"))
+        steps.append((t + rng.uniform(700, 1600), "resolve"))
+    steps.append((t + rng.uniform(1500, 4000), "close"))
+    if still_open:
+        steps = [
+            (minutes, step) for minutes, step in steps if step not in ("resolve", "close", "reopen")
+        ]
+
+    floor = opened  # events never go back in time
+    for minutes, step in steps:
+        at = max(_at(opened, minutes), floor + timedelta(minutes=1))
+        if at >= now:
+            break
+        floor = at
+        incident.refresh_from_db()
+        if step == "ack":
+            # Acknowledging an unassigned incident makes it the acknowledger's.
+            incident_services.incident_acknowledge(incident=incident, actor=assignee, now=at)
+            incident_services.incident_change_status(
+                incident=incident, status=Status.INVESTIGATING.value, actor=assignee, now=at
+            )
+        elif step == "note":
+            incident_services.incident_comment(
+                incident=incident, actor=assignee, body=rng.choice(NOTES), now=at
+            )
+        elif step == "update":
+            incident_services.incident_post_public_update(
+                incident=incident, actor=assignee, body=rng.choice(UPDATES), now=at
+            )
+        elif step == "wait_customer" and incident.status == Status.INVESTIGATING:
+            incident_services.incident_change_status(
+                incident=incident,
+                status=Status.WAITING_ON_CUSTOMER.value,
+                actor=assignee,
+                note="Asked the customer for logs.",
+                now=at,
+            )
+            back = _at(at, rng.uniform(20, 300))
+            if back < now:
+                incident_services.incident_change_status(
+                    incident=incident,
+                    status=Status.INVESTIGATING.value,
+                    actor=assignee,
+                    note="Customer sent the logs.",
+                    now=back,
+                )
+                floor = back
+        elif step == "resolve" and incident.is_open:
+            incident_services.incident_change_status(
+                incident=incident,
+                status=Status.RESOLVED.value,
+                actor=assignee,
+                note=rng.choice(RESOLUTIONS),
+                now=at,
+            )
+        elif step == "reopen" and not incident.is_open:
+            incident_services.incident_reopen(
+                incident=incident,
+                actor=assignee,
+                reason="Customer reports the problem is back.",
+                now=at,
+            )
+        elif step == "close" and incident.status == Status.RESOLVED:
+            incident_services.incident_change_status(
+                incident=incident,
+                status=Status.CLOSED.value,
+                actor=people["lead"],
+                note="Closed after confirmation.",
+                now=at,
+            )

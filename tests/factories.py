@@ -1,0 +1,62 @@
+"""Test data. Incidents are made through the services, like everywhere else."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from incidents import services
+from incidents.models import Account, Channel, Component
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    time_zone = "UTC"
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or PASSWORD)
+        self.save(update_fields=["password"])
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Sequence(lambda n: f"Account {n}")
+    tier = "standard"
+    primary_contact_name = "Jane Customer"
+    primary_contact_email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+
+
+class ComponentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Component
+
+    name = factory.Sequence(lambda n: f"Component {n}")
+
+
+def make_incident(*, actor=None, **overrides):
+    """An incident opened through the service, with sensible defaults."""
+    defaults = {
+        "title": "Checkout fails with a gateway timeout",
+        "severity": "P2",
+        "channel": Channel.objects.get_or_create(code="RUNTIME", defaults={"name": "Runtime"})[0],
+    }
+    return services.incident_create(actor=actor, **{**defaults, **overrides})

@@ -1,0 +1,62 @@
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models import EventKind, Incident
+from incidents.rules import Status
+from tests.factories import PASSWORD, make_incident
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, manager):
+    client.login(username=manager.username, password=PASSWORD)
+    return client
+
+
+def test_incident_list_columns_and_search(admin_client, manager):
+    incident = make_incident(actor=manager, title="Duplicate charges on retry", severity="P0")
+    response = admin_client.get(reverse("admin:incidents_incident_changelist"), {"q": "Duplicate"})
+    assert response.status_code == 200
+    assert incident.reference.encode() in response.content
+    assert b"P0" in response.content
+
+
+def test_admin_actions_call_the_services(admin_client, manager):
+    incident = make_incident(actor=manager)
+    url = reverse("admin:incidents_incident_changelist")
+    admin_client.post(url, {"action": "acknowledge", "_selected_action": [incident.pk]})
+    incident.refresh_from_db()
+    assert incident.status == Status.ACKNOWLEDGED
+    assert incident.events.filter(kind=EventKind.ACKNOWLEDGED, actor=manager).exists()
+
+
+def test_admin_add_goes_through_the_service(admin_client, manager, channel):
+    response = admin_client.post(
+        reverse("admin:incidents_incident_add"),
+        {
+            "title": "Made in admin",
+            "severity": "P3",
+            "channel": channel.pk,
+            "opened_at_0": timezone.localdate().isoformat(),
+            "opened_at_1": "00:00:00",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    incident = Incident.objects.get(title="Made in admin")
+    assert incident.reference.startswith("INC-RUNTIME-")
+    assert incident.events.get().kind == EventKind.CREATED
+
+
+def test_timeline_is_read_only_in_admin(admin_client, manager):
+    incident = make_incident(actor=manager)
+    event = incident.events.get()
+    change = reverse("admin:incidents_incidentevent_change", args=[event.pk])
+    response = admin_client.post(change, {"body": "edited"})
+    assert response.status_code == 403
+    delete = reverse("admin:incidents_incidentevent_delete", args=[event.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert incident.events.get().body == event.body

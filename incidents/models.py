@@ -203,6 +203,23 @@ class Incident(models.Model):
         related_name="assigned_incidents",
     )
     current_level = models.PositiveSmallIntegerField(_("level"), default=1)
+    policy = models.ForeignKey(
+        "escalations.Policy",
+        verbose_name=_("policy version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        help_text=_("The policy version the incident follows: a snapshot of its rules."),
+    )
+    level_entered_at = models.DateTimeField(_("at this level since"), null=True, blank=True)
+    next_check_at = models.DateTimeField(
+        _("next SLA check"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Earliest upcoming threshold over the clocks; the sweep reads only this."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -237,6 +254,12 @@ class Incident(models.Model):
             models.Index(fields=["-opened_at", "-id"], name="incident_opened_idx"),
             models.Index(fields=["status", "severity"], name="incident_status_sev_idx"),
             models.Index(fields=["assignee", "status"], name="incident_assignee_idx"),
+            # The sweep's only read: cost follows what is due, not what is open.
+            models.Index(
+                fields=["next_check_at"],
+                name="incident_next_check_idx",
+                condition=models.Q(next_check_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -283,6 +306,7 @@ class EventKind(models.TextChoices):
     COMMENT = "comment", _("Internal note")
     PUBLIC_UPDATE = "public_update", _("Customer update")
     REOPENED = "reopened", _("Reopened")
+    POLICY_CHANGED = "policy_changed", _("Policy changed")
 
 
 class Visibility(models.TextChoices):

@@ -30,7 +30,7 @@ def incidents_visible_to(user, queryset: QuerySet[Incident] | None = None) -> Qu
 def incident_for_user(user, reference: str) -> Incident:
     """One incident by reference, or 404 (never 403: a hidden one does not exist)."""
     queryset = incidents_visible_to(user).select_related(
-        "channel", "category", "component", "account", "assignee", "created_by"
+        "channel", "category", "component", "account", "assignee", "created_by", "policy"
     )
     try:
         return queryset.get(reference=reference)

@@ -89,6 +89,13 @@ def _event(
     )
 
 
+def _after_change(incident: Incident, now: datetime) -> None:
+    """Keep the SLA bookkeeping right in the same transaction as the change."""
+    from escalations.sla import sla_refresh
+
+    sla_refresh(incident=incident, now=now)
+
+
 def _parse_severity(value: str) -> Severity:
     try:
         return Severity.parse(value)
@@ -169,7 +176,14 @@ def incident_create(
     severity = _parse_severity(severity)
     _check_impact(users_affected, revenue_impact)
 
+    from escalations.policies import policy_for_new_incident, policy_spec
+
+    policy = policy_for_new_incident(channel=channel, account=account, component=component)
+    level = policy_spec(policy).first_level.number if policy else 1
     incident = Incident(
+        policy=policy,
+        current_level=level,
+        level_entered_at=opened_at,
         title=title.strip(),
         description=description,
         severity=severity.value,
@@ -202,8 +216,11 @@ def incident_create(
             "channel": channel.name,
             "assignee": str(assignee) if assignee else None,
             "imported": opened_at < now,
+            "policy": str(policy) if policy else None,
+            "level": level,
         },
     )
+    _after_change(incident, now)
     return incident
 
 
@@ -237,6 +254,7 @@ def incident_acknowledge(*, incident: Incident, actor, now: datetime | None = No
         data["assignee"] = str(actor)
     incident.save()
     _event(incident, kind=EventKind.ACKNOWLEDGED, actor=actor, at=now, data=data)
+    _after_change(incident, now)
     return incident
 
 
@@ -270,6 +288,7 @@ def incident_change_status(
         body=note.strip(),
         data={"from": previous, "to": target.value},
     )
+    _after_change(incident, now)
     return incident
 
 
@@ -300,6 +319,7 @@ def incident_reopen(
         body=reason.strip(),
         data={"from": previous, "to": REOPEN_TO.value, "times": incident.reopened_count},
     )
+    _after_change(incident, now)
     return incident
 
 
@@ -359,6 +379,7 @@ def incident_change_severity(
             "raised": target.rank < Severity(previous).rank,
         },
     )
+    _after_change(incident, now)
     return incident
 
 
@@ -390,7 +411,7 @@ def incident_post_public_update(
     if first:
         incident.first_response_at = now
     incident.save()
-    return _event(
+    event = _event(
         incident,
         kind=EventKind.PUBLIC_UPDATE,
         actor=actor,
@@ -399,6 +420,8 @@ def incident_post_public_update(
         visibility=Visibility.PUBLIC,
         data={"first_response": first},
     )
+    _after_change(incident, now)
+    return event
 
 
 def _display(value) -> Any:

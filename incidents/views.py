@@ -86,8 +86,11 @@ def _action_forms(incident: Incident, bound: dict | None = None) -> dict:
 
 
 def _render_detail(request, incident: Incident, *, bound=None, status=200) -> HttpResponse:
+    from escalations.sla import incident_clocks
+
     context = {
         "incident": incident,
+        "clocks": incident_clocks(incident),
         "timeline": incident_timeline(incident),
         "can_change": request.user.has_perm("incidents.change_incident"),
         "can_acknowledge": incident.status == Status.NEW,

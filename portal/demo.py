@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
@@ -216,6 +217,28 @@ RESOLUTIONS = [
 ]
 
 
+PRESETS = ("support-3-tier", "engineering-5-level", "p0-p3-matrix")
+DEFAULT_PRESET = "p0-p3-matrix"
+
+
+def ensure_policies() -> None:
+    """The three shipped workflows, the P0-P3 matrix as the default policy."""
+    from escalations.models import Policy, PolicyStatus
+    from escalations.policies import policy_create_from_spec
+    from escalations.workflow_yaml import load_workflow_file
+
+    presets = Path(__file__).resolve().parent.parent / "escalations" / "workflows"
+    for name in PRESETS:
+        if Policy.objects.filter(name=name, status=PolicyStatus.ACTIVE).exists():
+            continue
+        policy_create_from_spec(
+            spec=load_workflow_file(presets / f"{name}.yaml"),
+            name=name,
+            make_default=name == DEFAULT_PRESET,
+            source=f"preset {name}",
+        )
+
+
 @dataclass
 class DemoSummary:
     accounts: int
@@ -279,6 +302,7 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
         )
         components.append((component, titles))
     people = ensure_people()
+    ensure_policies()
     workers = [people[u] for u in ("agent", "priya", "lucas", "noah", "emma", "lead", "kenji")]
     channels = {c.code: c for c in Channel.objects.all()}
     categories = list(Category.objects.all())

@@ -61,18 +61,32 @@ _MANAGE_SCHEDULES = [
     for action in ("view", "change")
 ]
 
+_POLICY_MODELS = ("policy", "level", "slatarget", "threshold", "severityoverride", "calendar")
+_READ_POLICIES = [
+    *(f"escalations.view_{model}" for model in _POLICY_MODELS),
+    "escalations.view_thresholdfiring",
+]
+_MANAGE_POLICIES = [
+    f"escalations.{action}_{model}"
+    for model in _POLICY_MODELS
+    for action in ("add", "change", "delete")
+]
+_MANAGERS = [
+    *_WORK_ON_INCIDENTS,
+    *_MANAGE_CATALOGUE,
+    *_MANAGE_SCHEDULES,
+    *_READ_POLICIES,
+    *_MANAGE_POLICIES,
+    VIEW_SECURITY,
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPPORT_AGENT: _WORK_ON_INCIDENTS,
-    TEAM_LEAD: _WORK_ON_INCIDENTS,
-    ENGINEERING_MANAGER: [
-        *_WORK_ON_INCIDENTS,
-        *_MANAGE_CATALOGUE,
-        *_MANAGE_SCHEDULES,
-        VIEW_SECURITY,
-    ],
-    DIRECTOR: [*_WORK_ON_INCIDENTS, *_MANAGE_CATALOGUE, *_MANAGE_SCHEDULES, VIEW_SECURITY],
-    GOVERNANCE_LIAISON: [*_READ_INCIDENTS, VIEW_SECURITY],
-    EXECUTIVE: [*_READ_INCIDENTS, VIEW_SECURITY],
+    TEAM_LEAD: [*_WORK_ON_INCIDENTS, *_READ_POLICIES],
+    ENGINEERING_MANAGER: _MANAGERS,
+    DIRECTOR: _MANAGERS,
+    GOVERNANCE_LIAISON: [*_READ_INCIDENTS, *_READ_POLICIES, VIEW_SECURITY],
+    EXECUTIVE: [*_READ_INCIDENTS, *_READ_POLICIES, VIEW_SECURITY],
     SECURITY: [*_WORK_ON_INCIDENTS, VIEW_SECURITY],
 }
 

@@ -1,0 +1,412 @@
+"""Policies in the database <-> WorkflowSpec, and the services that change them.
+
+A policy version is immutable once active: every change to an active policy
+is a new version (`policy_fork` then `policy_activate`, or `load_workflow`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from incidents.models import Channel, Component, EventKind, Incident, IncidentEvent
+
+from .business_time import BusinessCalendar
+from .models import Calendar, Level, Policy, PolicyStatus, SeverityOverride, SlaTarget, Threshold
+from .spec import (
+    ROUND_THE_CLOCK,
+    LevelSpec,
+    MatchSpec,
+    OverrideSpec,
+    TargetSpec,
+    ThresholdSpec,
+    TriggerSettings,
+    WorkflowSpec,
+)
+
+# --- spec <-> JSON for the trigger settings -------------------------------------------------
+
+
+def triggers_to_json(settings: TriggerSettings) -> dict:
+    data = asdict(settings)
+    for key, value in data.items():
+        if isinstance(value, timedelta):
+            data[key] = int(value.total_seconds())
+    data["impact_routes"] = dict(settings.impact_routes)
+    data["notify_groups"] = {k: list(v) for k, v in settings.notify_groups}
+    data["burst_severities"] = list(settings.burst_severities)
+    return data
+
+
+def triggers_from_json(data: dict) -> TriggerSettings:
+    if not data:
+        return TriggerSettings()
+    values = dict(data)
+    for key in ("repeat_window", "burst_window"):
+        if key in values:
+            values[key] = timedelta(seconds=values[key])
+    if "impact_routes" in values:
+        values["impact_routes"] = tuple(values["impact_routes"].items())
+    if "notify_groups" in values:
+        values["notify_groups"] = tuple((k, tuple(v)) for k, v in values["notify_groups"].items())
+    if "burst_severities" in values:
+        values["burst_severities"] = tuple(values["burst_severities"])
+    return TriggerSettings(**values)
+
+
+# --- rows -> spec ----------------------------------------------------------------------------
+
+_spec_cache: dict[tuple[int, datetime], WorkflowSpec] = {}
+
+
+def _target(row) -> TargetSpec | None:
+    if not (row.first_response or row.resolution or row.update_interval):
+        return None
+    return TargetSpec(row.first_response, row.resolution, row.update_interval, row.calendar or None)
+
+
+def policy_spec(policy: Policy) -> WorkflowSpec:
+    """The policy version as a WorkflowSpec (cached: versions rarely change)."""
+    key = (policy.pk, policy.updated_at)
+    cached = _spec_cache.get(key)
+    if cached is not None:
+        return cached
+    levels = tuple(
+        LevelSpec(
+            number=row.number,
+            name=row.name,
+            team=row.team,
+            description=row.description,
+            capabilities=tuple(row.capabilities),
+            escalation_criteria=tuple(row.escalation_criteria),
+            handoff_fields=tuple(row.handoff_fields),
+            contacts=tuple(sorted(row.contacts.items())),
+            sla=_target(row),
+        )
+        for row in policy.levels.order_by("number")
+    )
+    matrix = tuple(
+        ((row.severity, row.level), _target(row) or TargetSpec())
+        for row in policy.targets.order_by("severity", "level")
+    )
+    spec = WorkflowSpec(
+        levels=levels,
+        description=policy.description,
+        clock_start=policy.clock_start,
+        calendars=tuple(sorted(policy.calendars.items())),
+        default_calendar=policy.default_calendar,
+        matrix=matrix,
+        thresholds=tuple(
+            ThresholdSpec(row.percent, row.action, tuple(row.clocks))
+            for row in policy.thresholds.order_by("percent", "id")
+        ),
+        overrides=tuple(
+            OverrideSpec(row.severity, row.route_to, row.notification, row.description)
+            for row in policy.overrides.order_by("position", "id")
+        ),
+        pause_statuses=tuple(policy.pause_statuses),
+        triggers=triggers_from_json(policy.triggers),
+        match=MatchSpec(
+            channels=tuple(sorted(policy.match_channels.values_list("name", flat=True))),
+            account_tiers=tuple(policy.match_account_tiers),
+            components=tuple(sorted(policy.match_components.values_list("name", flat=True))),
+            priority=policy.priority,
+        ),
+    )
+    if len(_spec_cache) > 512:
+        _spec_cache.clear()
+    _spec_cache[key] = spec
+    return spec
+
+
+def spec_problems(spec: WorkflowSpec) -> list[str]:
+    """What makes a spec unusable, for drafts edited in the admin before activation."""
+    problems = []
+    numbers = [level.number for level in spec.levels]
+    if not numbers:
+        problems.append("A policy needs at least one level.")
+    if len(set(numbers)) != len(numbers):
+        problems.append("Two levels have the same number.")
+    names = {ROUND_THE_CLOCK, *dict(spec.calendars)}
+    for name, calendar in spec.calendars:
+        try:
+            BusinessCalendar.from_spec(calendar)
+        except ValueError as error:
+            problems.append(f"Calendar {name!r}: {error}")
+    used = [spec.default_calendar]
+    used += [level.sla.calendar for level in spec.levels if level.sla and level.sla.calendar]
+    used += [target.calendar for _key, target in spec.matrix if target.calendar]
+    problems += [f"Calendar {name!r} is used but not defined." for name in set(used) - names]
+    for override in spec.overrides:
+        if override.route_to not in numbers:
+            problems.append(
+                f"{override.severity} is routed to L{override.route_to}, "
+                f"which the policy does not have."
+            )
+    for (severity, level), _target_spec in spec.matrix:
+        if level not in numbers:
+            problems.append(f"The {severity} targets name L{level}, which does not exist.")
+    return problems
+
+
+# --- spec -> rows ----------------------------------------------------------------------------
+
+
+def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
+    def durations(target: TargetSpec | None) -> dict:
+        target = target or TargetSpec()
+        return {
+            "first_response": target.first_response,
+            "resolution": target.resolution,
+            "update_interval": target.update_interval,
+            "calendar": target.calendar or "",
+        }
+
+    Level.objects.bulk_create(
+        [
+            Level(
+                policy=policy,
+                number=level.number,
+                name=level.name,
+                team=level.team,
+                description=level.description,
+                capabilities=list(level.capabilities),
+                escalation_criteria=list(level.escalation_criteria),
+                handoff_fields=list(level.handoff_fields),
+                contacts=dict(level.contacts),
+                **durations(level.sla),
+            )
+            for level in spec.levels
+        ]
+    )
+    SlaTarget.objects.bulk_create(
+        [
+            SlaTarget(policy=policy, severity=severity, level=level, **durations(target))
+            for (severity, level), target in spec.matrix
+        ]
+    )
+    Threshold.objects.bulk_create(
+        [
+            Threshold(policy=policy, percent=t.percent, action=t.action, clocks=list(t.clocks))
+            for t in spec.thresholds
+        ]
+    )
+    SeverityOverride.objects.bulk_create(
+        [
+            SeverityOverride(
+                policy=policy,
+                severity=o.severity,
+                route_to=o.route_to,
+                notification=o.notification,
+                description=o.description,
+                position=n,
+            )
+            for n, o in enumerate(spec.overrides)
+        ]
+    )
+    policy.match_channels.set(Channel.objects.filter(name__in=spec.match.channels))
+    policy.match_components.set(Component.objects.filter(name__in=spec.match.components))
+
+
+@transaction.atomic
+def policy_create_from_spec(
+    *,
+    spec: WorkflowSpec,
+    name: str,
+    actor=None,
+    activate: bool = True,
+    make_default: bool | None = None,
+    source: str = "",
+    now: datetime | None = None,
+) -> Policy:
+    """Store `spec` as the next version of `name` (the first if new).
+
+    make_default: True makes it the default policy; None keeps the default flag
+    with the name (a new version of the default policy stays the default).
+    """
+    problems = spec_problems(spec)
+    unknown_channels = set(spec.match.channels) - set(
+        Channel.objects.filter(name__in=spec.match.channels).values_list("name", flat=True)
+    )
+    problems += [f"Unknown channel {c!r} in match." for c in sorted(unknown_channels)]
+    unknown_components = set(spec.match.components) - set(
+        Component.objects.filter(name__in=spec.match.components).values_list("name", flat=True)
+    )
+    problems += [f"Unknown component {c!r} in match." for c in sorted(unknown_components)]
+    if problems:
+        raise ValidationError(problems)
+    # Lock the lineage so two loads of the same name cannot take the same version.
+    existing = Policy.objects.select_for_update().filter(name=name)
+    version = (existing.aggregate(Max("version"))["version__max"] or 0) + 1
+    policy = Policy.objects.create(
+        name=name,
+        version=version,
+        status=PolicyStatus.DRAFT,
+        description=spec.description,
+        clock_start=spec.clock_start,
+        calendars=dict(spec.calendars),
+        default_calendar=spec.default_calendar,
+        pause_statuses=list(spec.pause_statuses),
+        triggers=triggers_to_json(spec.triggers),
+        match_account_tiers=list(spec.match.account_tiers),
+        priority=spec.match.priority,
+        source=source,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    _write_rows(policy, spec)
+    for calendar_name, calendar_spec in spec.calendars:
+        Calendar.objects.get_or_create(name=calendar_name, defaults={"spec": calendar_spec})
+    if activate:
+        policy = policy_activate(policy=policy, actor=actor, make_default=make_default, now=now)
+    return policy
+
+
+@transaction.atomic
+def policy_activate(
+    *, policy: Policy, actor=None, make_default: bool | None = None, now: datetime | None = None
+) -> Policy:
+    """Make a draft the live version of its name; the previous one retires.
+
+    The default flag moves with the name unless `make_default` says otherwise.
+    """
+    now = now or timezone.now()
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    if policy.status != PolicyStatus.DRAFT:
+        raise ValidationError(
+            f"{policy} is {policy.get_status_display().lower()}; only drafts can be activated."
+        )
+    problems = spec_problems(policy_spec(policy))
+    if problems:
+        raise ValidationError(problems)
+    previous = (
+        Policy.objects.select_for_update()
+        .filter(name=policy.name, status=PolicyStatus.ACTIVE)
+        .first()
+    )
+    was_default = bool(previous and previous.is_default)
+    if previous:
+        previous.status = PolicyStatus.RETIRED
+        previous.is_default = False
+        previous.save(update_fields=["status", "is_default", "updated_at"])
+    if make_default or (make_default is None and was_default):
+        Policy.objects.filter(is_default=True, status=PolicyStatus.ACTIVE).update(is_default=False)
+        policy.is_default = True
+    policy.status = PolicyStatus.ACTIVE
+    policy.activated_at = now
+    policy.save(update_fields=["status", "is_default", "activated_at", "updated_at"])
+    return policy
+
+
+@transaction.atomic
+def policy_fork(*, policy: Policy, actor=None) -> Policy:
+    """A new draft version with the same content: how an active policy is edited.
+
+    Calendars are refreshed from the calendar library where names match, so a
+    holiday added there reaches the new version.
+    """
+    spec = policy_spec(policy)
+    library = dict(
+        Calendar.objects.filter(name__in=dict(spec.calendars)).values_list("name", "spec")
+    )
+    spec = WorkflowSpec(
+        **{
+            **spec.__dict__,
+            "calendars": tuple(
+                sorted((name, library.get(name, calendar)) for name, calendar in spec.calendars)
+            ),
+        }
+    )
+    return policy_create_from_spec(
+        spec=spec,
+        name=policy.name,
+        actor=actor,
+        activate=False,
+        source=f"copy of v{policy.version}",
+    )
+
+
+@transaction.atomic
+def policy_set_default(*, policy: Policy, actor=None) -> Policy:
+    if policy.status != PolicyStatus.ACTIVE:
+        raise ValidationError("Only an active policy can be the default.")
+    Policy.objects.filter(is_default=True, status=PolicyStatus.ACTIVE).exclude(pk=policy.pk).update(
+        is_default=False
+    )
+    Policy.objects.filter(pk=policy.pk).update(is_default=True)
+    policy.refresh_from_db()
+    return policy
+
+
+def policy_move_open_incidents(*, policy: Policy, actor, now: datetime | None = None) -> int:
+    """Move open incidents on older versions of this policy to it, one by one.
+
+    Each move is logged on the incident's timeline and its clocks recomputed.
+    A level the new version lacks maps to the nearest level below it.
+    """
+    from .sla import sla_refresh
+
+    if policy.status != PolicyStatus.ACTIVE:
+        raise ValidationError("Open incidents can only move to an active version.")
+    now = now or timezone.now()
+    numbers = sorted(policy.levels.values_list("number", flat=True))
+    moved = 0
+    candidates = Incident.objects.open().filter(
+        policy__name=policy.name, policy__version__lt=policy.version
+    )
+    for incident_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            incident = Incident.objects.select_for_update().get(pk=incident_id)
+            if not incident.is_open or incident.policy_id == policy.pk:
+                continue
+            previous = incident.policy
+            level = max([n for n in numbers if n <= incident.current_level] or numbers[:1])
+            data = {"from": str(previous), "to": str(policy), "level": level}
+            incident.policy = policy
+            if level != incident.current_level:
+                data["level_from"] = incident.current_level
+                incident.current_level = level
+                incident.level_entered_at = now
+            incident.save()
+            IncidentEvent.objects.create(
+                incident=incident,
+                kind=EventKind.POLICY_CHANGED,
+                actor=actor,
+                at=now,
+                body=f"Moved to policy {policy}.",
+                data=data,
+            )
+            sla_refresh(incident=incident, now=now)
+            moved += 1
+    return moved
+
+
+def policy_for_new_incident(*, channel, account, component) -> Policy | None:
+    """The first active policy whose conditions match, else the default one."""
+    tier = account.tier if account is not None else None
+    active = (
+        Policy.objects.filter(status=PolicyStatus.ACTIVE)
+        .prefetch_related("match_channels", "match_components")
+        .order_by("priority", "name")
+    )
+    default = None
+    for policy in active:
+        channels = {c.pk for c in policy.match_channels.all()}
+        components = {c.pk for c in policy.match_components.all()}
+        conditions = bool(channels or components or policy.match_account_tiers)
+        if policy.is_default:
+            default = policy
+        if not conditions:
+            continue
+        if channels and (channel is None or channel.pk not in channels):
+            continue
+        if components and (component is None or component.pk not in components):
+            continue
+        if policy.match_account_tiers and tier not in policy.match_account_tiers:
+            continue
+        return policy
+    return default

@@ -116,6 +116,10 @@ class IncidentAdmin(admin.ModelAdmin):
         ),
         (_("Details"), {"fields": ["description", "root_cause", "root_cause_key"]}),
         (
+            _("SLA clocks"),
+            {"fields": ["policy", "level_entered_at", "next_check_at", "sla_clocks"]},
+        ),
+        (
             _("Times"),
             {
                 "fields": [
@@ -133,6 +137,10 @@ class IncidentAdmin(admin.ModelAdmin):
     # Status, severity, level and assignee change through actions (services), so
     # the timeline always says who changed what.
     always_read_only = [
+        "policy",
+        "level_entered_at",
+        "next_check_at",
+        "sla_clocks",
         "reference",
         "status",
         "current_level",
@@ -171,6 +179,16 @@ class IncidentAdmin(admin.ModelAdmin):
     @admin.display(description=_("age"), ordering="opened_at")
     def age(self, obj: Incident) -> str:
         return timesince(obj.opened_at, timezone.now(), depth=1)
+
+    @admin.display(description=_("clocks"))
+    def sla_clocks(self, obj: Incident):
+        from django.template.loader import render_to_string
+
+        from escalations.sla import incident_clocks
+
+        if obj.pk is None:
+            return "-"
+        return render_to_string("admin/incidents/clocks.html", {"clocks": incident_clocks(obj)})
 
     def view_on_site(self, obj: Incident) -> str:
         return reverse("incidents:detail", args=[obj.reference])

@@ -118,3 +118,4 @@ def test_incident_admin_keeps_working_with_clocks(staff, default_policy, manager
     incident = make_incident(actor=manager, opened_at=timezone.now())
     response = staff.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
     assert response.status_code == 200
+    assert b"Resolution" in response.content and b"round the clock" in response.content

@@ -272,6 +272,29 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
+# Publishing happens after commit; if the broker is down, give up fast: the
+# beat drain and sweep find the work in the database anyway.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+
+# --- Escalation engine and notifications -------------------------------------------------------
+SLA_SWEEP_INTERVAL = env.float("SLA_SWEEP_INTERVAL", 5.0, validate=Range(min=1, max=3600))
+SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", 500, validate=Range(min=1, max=10000))
+SLA_SWEEP_MAX_BATCHES = env.int("SLA_SWEEP_MAX_BATCHES", 200, validate=Range(min=1))
+OUTBOX_DRAIN_INTERVAL = env.float("OUTBOX_DRAIN_INTERVAL", 10.0, validate=Range(min=1))
+NOTIFICATION_TIMEOUT = env.float("NOTIFICATION_TIMEOUT", 10.0, validate=Range(min=0.1, max=120))
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", 8, validate=Range(min=1, max=50))
+NOTIFICATION_CLAIM_LEASE = env.int("NOTIFICATION_CLAIM_LEASE", 300, validate=Range(min=30))
+SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", "")
+PAGERDUTY_ROUTING_KEY = env.str("PAGERDUTY_ROUTING_KEY", "")
+PAGERDUTY_EVENTS_URL = env.str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
+NOTIFICATION_WEBHOOK_URL = env.str("NOTIFICATION_WEBHOOK_URL", "")
+WEBHOOK_SIGNING_SECRET = env.str("WEBHOOK_SIGNING_SECRET", "") or SECRET_KEY
 
 # --- Portal --------------------------------------------------------------------------------
 INCIDENT_REFERENCE_PREFIX = env.str(

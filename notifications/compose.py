@@ -1,0 +1,200 @@
+"""Who hears about what, on which channel, in which words.
+
+Seed 000 step 2: critical -> page + Slack + email; high -> Slack + email;
+medium -> email + a mention on the incident; low -> email. A severity
+override's method (seed 001) adds its channel. Templates live under
+templates/notifications/<kind>/ (subject.txt, body.txt, body.html).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Channel, Notification
+from .services import with_message_id
+
+METHODS_BY_SEVERITY = {
+    "P0": ("pagerduty", "slack", "email"),
+    "P1": ("slack", "email"),
+    "P2": ("email",),
+    "P3": ("email",),
+}
+OVERRIDE_CHANNEL = {
+    "pagerduty": "pagerduty",
+    "slack_oncall": "slack",
+    "slack_channel": "slack",
+    "email": "email",
+    "webhook": "webhook",
+}
+PD_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: str
+    address: str
+    user_id: int | None = None
+    name: str = ""
+
+
+def channels_for(severity: str, override_method: str = "") -> list[str]:
+    wanted = list(METHODS_BY_SEVERITY.get(severity, ("email",)))
+    extra = OVERRIDE_CHANNEL.get(override_method)
+    if extra and extra not in wanted:
+        wanted.insert(0, extra)
+    return wanted
+
+
+def subject_line(incident, *, urgent_words: bool = True) -> str:
+    """Seed 000's subject lines, by severity."""
+    prefix = settings.INCIDENT_REFERENCE_PREFIX
+    title = display_title(incident)
+    if incident.severity == "P0":
+        return f"[URGENT ESCALATION] Critical {prefix} Incident - {title}"
+    if incident.severity == "P1":
+        return f"[ESCALATION] High Priority {prefix} Incident - {title}"
+    return f"[ESCALATION] {prefix} Incident - {title}"
+
+
+def display_title(incident) -> str:
+    """Security incidents travel without details (seed 000: limited distribution)."""
+    if incident.is_security:
+        return f"Security incident {incident.reference} (details in the portal)"
+    return incident.title
+
+
+def incident_url(incident) -> str:
+    return settings.SITE_URL + reverse("incidents:detail", args=[incident.reference])
+
+
+def users_in_groups(names: Iterable[str]):
+    return (
+        get_user_model()
+        .objects.filter(groups__name__in=list(names), is_active=True)
+        .exclude(email="")
+        .distinct()
+    )
+
+
+def level_recipients(level_spec, *, channels: list[str]) -> list[Recipient]:
+    """A level's contacts (policy snapshot) and its team's members, on the given channels."""
+    recipients: list[Recipient] = []
+    contacts = dict(level_spec.contacts)
+    if "email" in channels:
+        if contacts.get("email"):
+            recipients.append(Recipient("email", contacts["email"], name=level_spec.name))
+        if level_spec.team:
+            for user in users_in_groups([level_spec.team]):
+                recipients.append(Recipient("email", user.email, user.pk, str(user)))
+    if "slack" in channels and settings.SLACK_WEBHOOK_URL:
+        recipients.append(
+            Recipient("slack", settings.SLACK_WEBHOOK_URL, name=contacts.get("chat", ""))
+        )
+    if "pagerduty" in channels and settings.PAGERDUTY_ROUTING_KEY:
+        recipients.append(
+            Recipient("pagerduty", settings.PAGERDUTY_ROUTING_KEY, name=level_spec.name)
+        )
+    if "webhook" in channels and settings.NOTIFICATION_WEBHOOK_URL:
+        recipients.append(Recipient("webhook", settings.NOTIFICATION_WEBHOOK_URL))
+    return _unique(recipients)
+
+
+def group_recipients(names: Iterable[str]) -> list[Recipient]:
+    return _unique([Recipient("email", u.email, u.pk, str(u)) for u in users_in_groups(names)])
+
+
+def user_recipient(user) -> list[Recipient]:
+    if user is None or not user.email or not user.is_active:
+        return []
+    return [Recipient("email", user.email, user.pk, str(user))]
+
+
+def _unique(recipients: list[Recipient]) -> list[Recipient]:
+    seen, result = set(), []
+    for recipient in recipients:
+        key = (recipient.channel, recipient.address.lower())
+        if key not in seen:
+            seen.add(key)
+            result.append(recipient)
+    return result
+
+
+def build(
+    *,
+    kind: str,
+    incident,
+    recipients: Iterable[Recipient],
+    context: dict,
+    dedup_base: str,
+    urgent: bool,
+    now=None,
+    pagerduty_action: str = "trigger",
+) -> list[Notification]:
+    """Unsaved outbox rows, one per recipient, rendered from the kind's templates."""
+    now = now or timezone.now()
+    context = {
+        "incident": incident,
+        "title": display_title(incident),
+        "url": incident_url(incident),
+        "limited": incident.is_security,
+        "subject_line": subject_line(incident),
+        **context,
+    }
+    subject = render_to_string(f"notifications/{kind}/subject.txt", context).strip()
+    text = render_to_string(f"notifications/{kind}/body.txt", context)
+    html = render_to_string(f"notifications/{kind}/body.html", context)
+    rows = []
+    for recipient in recipients:
+        payload: dict = {}
+        if recipient.channel == Channel.SLACK:
+            payload = {
+                "blocks": [
+                    {"type": "section", "text": {"type": "mrkdwn", "text": f"*{subject}*"}},
+                    {"type": "section", "text": {"type": "plain_text", "text": text[:2900]}},
+                    {"type": "context", "elements": [{"type": "mrkdwn", "text": context["url"]}]},
+                ]
+            }
+        elif recipient.channel == Channel.PAGERDUTY:
+            payload = {
+                "event_action": pagerduty_action,
+                "summary": subject[:1024],
+                "severity": PD_SEVERITY.get(incident.severity, "warning"),
+                "source": "escalation-portal",
+                "custom_details": {"reference": incident.reference, "url": context["url"]},
+                # PagerDuty groups every event of an incident under its reference.
+                "dedup_key": incident.reference,
+            }
+        elif recipient.channel == Channel.WEBHOOK:
+            payload = {
+                "kind": kind,
+                "reference": incident.reference,
+                "severity": incident.severity,
+                "subject": subject,
+                "url": context["url"],
+            }
+        dedup = f"{dedup_base}:{recipient.channel}:{recipient.address.lower()}"
+        rows.append(
+            Notification(
+                incident=incident,
+                kind=kind,
+                channel=recipient.channel,
+                recipient=recipient.address,
+                recipient_user_id=recipient.user_id,
+                subject=subject[:255],
+                body_text=text,
+                body_html=html if recipient.channel == Channel.EMAIL else "",
+                payload=payload,
+                dedup_key=dedup[:255],
+                headers=with_message_id(recipient.channel, {}),
+                urgent=urgent,
+                next_attempt_at=now,
+            )
+        )
+    return rows

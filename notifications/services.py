@@ -1,0 +1,227 @@
+"""The outbox: deciding to notify (in the caller's transaction) and delivering.
+
+`notification_enqueue` writes a row in the transaction that decided it; after
+commit a worker is kicked to deliver it. Nothing is sent before that commit,
+and if the broker loses the kick, beat's `deliver_due` finds the row anyway.
+Delivery claims rows (SKIP LOCKED + a status flip) so two workers never send
+the same one; the unique dedup key makes deciding twice harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import make_msgid
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import transports
+from .models import Channel, Notification, Status
+
+log = logging.getLogger(__name__)
+
+
+def _kick() -> None:
+    from .tasks import deliver_due
+
+    deliver_due.delay()
+
+
+def kick_after_commit() -> None:
+    """Ask a worker to deliver once this transaction commits (once per transaction)."""
+    if any(func is _kick for _sids, func, _robust in connection.run_on_commit):
+        return
+    # robust: a broker that is down must not turn a committed change into an
+    # error for the user; the beat drain delivers the row a little later.
+    transaction.on_commit(_kick, robust=True)
+
+
+def with_message_id(channel: str, headers: dict) -> dict:
+    """Emails get their Message-ID when queued: the same on every retry, and known
+    before sending, so a customer's reply can be matched to its incident."""
+    if channel != Channel.EMAIL or any(k.lower() == "message-id" for k in headers):
+        return headers
+    domain = settings.SITE_URL.split("://", 1)[1].split(":")[0] or "localhost"
+    return {**headers, "Message-ID": make_msgid(domain=domain)}
+
+
+def notification_enqueue(
+    *,
+    kind: str,
+    channel: str,
+    recipient: str,
+    dedup_key: str,
+    subject: str = "",
+    text: str = "",
+    html: str = "",
+    payload: dict | None = None,
+    headers: dict | None = None,
+    incident=None,
+    recipient_user=None,
+    urgent: bool = False,
+    not_before: datetime | None = None,
+    now: datetime | None = None,
+) -> Notification | None:
+    """Queue one message; None if this dedup key was queued before."""
+    now = now or timezone.now()
+    headers = with_message_id(channel, headers or {})
+    row = Notification(
+        kind=kind,
+        channel=channel,
+        recipient=recipient,
+        dedup_key=dedup_key[:255],
+        subject=subject[:255],
+        body_text=text,
+        body_html=html,
+        payload=payload or {},
+        headers=headers or {},
+        incident=incident,
+        recipient_user=recipient_user,
+        urgent=urgent,
+        next_attempt_at=max(now, not_before or now),
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        if Notification.objects.filter(dedup_key=row.dedup_key).exists():
+            return None
+        raise
+    kick_after_commit()
+    return row
+
+
+def notifications_enqueue_many(rows: list[Notification]) -> int:
+    """Bulk form for sweeps: rows whose dedup key exists already are skipped."""
+    if not rows:
+        return 0
+    keys = [row.dedup_key for row in rows]
+    before = Notification.objects.filter(dedup_key__in=keys).count()
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    kick_after_commit()
+    return Notification.objects.filter(dedup_key__in=keys).count() - before
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+
+def _message(row: Notification) -> transports.Message:
+    return transports.Message(
+        channel=row.channel,
+        recipient=row.recipient,
+        subject=row.subject,
+        text=row.body_text,
+        html=row.body_html,
+        payload=row.payload,
+        headers=row.headers,
+        # PagerDuty's own dedup key is the incident reference (in the payload).
+        dedup_key=row.payload.get("dedup_key") or row.dedup_key,
+    )
+
+
+def claim_due(*, now: datetime, limit: int) -> list[Notification]:
+    """Take up to `limit` due rows for this worker: pending -> sending."""
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(
+            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return list(Notification.objects.filter(pk__in=ids, status=Status.SENDING, claimed_at=now))
+
+
+def _finish(row: Notification, **fields) -> None:
+    # Only the claim that took the row may close it.
+    Notification.objects.filter(pk=row.pk, status=Status.SENDING, claimed_at=row.claimed_at).update(
+        **fields
+    )
+
+
+def deliver(row: Notification, *, now: datetime | None = None) -> str:
+    """Send one claimed row and record the outcome; returns the new status."""
+    try:
+        # Email keeps its mailer's own timeout (EMAIL_TIMEOUT); HTTP channels use ours.
+        timeout = None if row.channel == Channel.EMAIL else settings.NOTIFICATION_TIMEOUT
+        sent = transports.send(_message(row), timeout=timeout)
+    except transports.DeliveryError as error:
+        now = timezone.now() if now is None else now
+        message = str(error)[:2000]
+        if error.transient and row.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
+            delay = transports.retry_delay(row.attempts, retry_after=error.retry_after)
+            _finish(
+                row,
+                status=Status.PENDING,
+                last_error=message,
+                next_attempt_at=now + timedelta(seconds=delay),
+            )
+            log.warning(
+                "notification %s: transient failure, retry in %.0fs: %s", row.pk, delay, message
+            )
+            return Status.PENDING
+        _finish(row, status=Status.FAILED, last_error=message)
+        log.error("notification %s failed after %s attempt(s): %s", row.pk, row.attempts, message)
+        return Status.FAILED
+    _finish(
+        row,
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=sent.provider_message_id[:255],
+        last_error="",
+    )
+    return Status.SENT
+
+
+def release_stale_claims(*, now: datetime) -> int:
+    """Rows stuck in `sending` (their worker died) go back to pending.
+
+    A row marked sent is never touched again, so nothing marked sent is sent
+    twice. A worker that died after the provider accepted a message and before
+    marking it sent can cause one repeat; dedup keys (PagerDuty, Message-ID)
+    let the provider or the reader see it as the same message.
+    """
+    lease = timedelta(seconds=settings.NOTIFICATION_CLAIM_LEASE)
+    return Notification.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease).update(
+        status=Status.PENDING, next_attempt_at=now, last_error="worker lost during delivery"
+    )
+
+
+def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = None) -> dict:
+    """Deliver what is due, in claimed batches; what the beat drain and kicks run."""
+    counts = {Status.SENT: 0, Status.PENDING: 0, Status.FAILED: 0}
+    released = release_stale_claims(now=now or timezone.now())
+    done = 0
+    while done < limit:
+        rows = claim_due(now=now or timezone.now(), limit=min(batch, limit - done))
+        if not rows:
+            break
+        for row in rows:
+            counts[deliver(row, now=now)] += 1
+        done += len(rows)
+    return {
+        "sent": counts[Status.SENT],
+        "retrying": counts[Status.PENDING],
+        "failed": counts[Status.FAILED],
+        "released": released,
+    }
+
+
+def notification_retry(*, notification: Notification, actor=None) -> Notification:
+    """A manager sends a failed notification again (admin action)."""
+    Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
+        status=Status.PENDING,
+        next_attempt_at=timezone.now(),
+        attempts=0,
+        last_error=f"retried by {actor}" if actor else "retried",
+    )
+    kick_after_commit()
+    notification.refresh_from_db()
+    return notification

@@ -1,0 +1,182 @@
+"""The outbox: written with the change, sent after commit, claimed once, retried, never lost."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Notification, Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def test_mailer(settings):
+    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+
+
+def queue(key="k1", channel="email", recipient="lead@example.com", **extra):
+    return services.notification_enqueue(
+        kind="test",
+        channel=channel,
+        recipient=recipient,
+        dedup_key=key,
+        subject="Hello",
+        text="Body",
+        **extra,
+    )
+
+
+def test_delivery_is_asked_for_only_after_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        queue("a")
+        queue("b")
+    # one kick per transaction, however many rows it queued
+    assert [cb.__name__ for cb in callbacks] == ["_kick"]
+
+
+def test_a_rolled_back_change_leaves_nothing_to_send(django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        queue("a")
+        raise RuntimeError("the change failed")
+    assert callbacks == []
+    assert not Notification.objects.exists()
+
+
+def test_the_same_decision_twice_queues_one_message():
+    assert queue("same") is not None
+    assert queue("same") is None
+    assert Notification.objects.count() == 1
+
+
+def test_email_is_sent_with_a_stable_message_id():
+    from django.core import mail
+
+    row = queue()
+    message_id = row.headers["Message-ID"]
+    assert services.deliver_due()["sent"] == 1
+    row.refresh_from_db()
+    assert row.status == Status.SENT and row.attempts == 1 and row.sent_at
+    assert row.provider_message_id
+    assert mail.outbox[0].extra_headers["Message-ID"] == message_id
+    assert services.deliver_due() == {"sent": 0, "retrying": 0, "failed": 0, "released": 0}
+
+
+def test_transient_errors_retry_with_backoff_then_fail(httpserver):
+    httpserver.expect_request("/hook").respond_with_data("boom", status=503)
+    row = queue(channel="webhook", recipient=httpserver.url_for("/hook"))
+    now = timezone.now()
+    services.deliver_due(now=now)
+    row.refresh_from_db()
+    assert row.status == Status.PENDING and row.attempts == 1
+    assert "503" in row.last_error
+    assert row.next_attempt_at > now  # backoff, not a hot loop
+    assert services.deliver_due(now=now)["sent"] == 0  # not due yet
+    services.deliver_due(now=row.next_attempt_at)
+    row.refresh_from_db()
+    services.deliver_due(now=row.next_attempt_at)
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and row.attempts == 3
+
+
+def test_retry_succeeds_when_the_service_recovers(httpserver):
+    httpserver.expect_oneshot_request("/hook").respond_with_data("busy", status=429)
+    httpserver.expect_oneshot_request("/hook").respond_with_data("ok", status=200)
+    row = queue(channel="webhook", recipient=httpserver.url_for("/hook"))
+    services.deliver_due()
+    row.refresh_from_db()
+    services.deliver_due(now=row.next_attempt_at)
+    row.refresh_from_db()
+    assert row.status == Status.SENT and row.attempts == 2
+    assert len(httpserver.log) == 2  # exactly one delivery that worked, nothing doubled
+
+
+def test_permanent_errors_fail_at_once(httpserver):
+    httpserver.expect_request("/hook").respond_with_data("bad", status=400)
+    row = queue(channel="webhook", recipient=httpserver.url_for("/hook"))
+    assert services.deliver_due()["failed"] == 1
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and row.attempts == 1 and "400" in row.last_error
+
+
+def test_a_failed_row_can_be_retried(httpserver):
+    httpserver.expect_request("/hook").respond_with_data("bad", status=400)
+    row = queue(channel="webhook", recipient=httpserver.url_for("/hook"))
+    services.deliver_due()
+    services.notification_retry(notification=row, actor=None)
+    row.refresh_from_db()
+    assert row.status == Status.PENDING and row.attempts == 0
+
+
+def test_not_before_holds_a_message_back():
+    later = timezone.now() + timedelta(hours=2)
+    row = queue(not_before=later)
+    assert services.deliver_due()["sent"] == 0
+    assert services.deliver_due(now=later)["sent"] == 1
+    row.refresh_from_db()
+    assert row.status == Status.SENT
+
+
+def test_a_claimed_row_is_not_claimed_again():
+    row = queue()
+    now = timezone.now()
+    first = services.claim_due(now=now, limit=10)
+    assert [r.pk for r in first] == [row.pk]
+    assert services.claim_due(now=now, limit=10) == []
+    # A late second delivery of the same claim changes nothing once it is sent.
+    services.deliver(first[0])
+    services.deliver(first[0])
+    row.refresh_from_db()
+    assert row.status == Status.SENT and row.attempts == 1
+
+
+def test_rows_of_a_dead_worker_go_back_to_pending_but_sent_ones_never(settings):
+    settings.NOTIFICATION_CLAIM_LEASE = 60
+    lost, done = queue("lost"), queue("done")
+    claimed_at = timezone.now()
+    assert len(services.claim_due(now=claimed_at, limit=10)) == 2
+    Notification.objects.filter(pk=done.pk).update(status=Status.SENT)
+    assert services.release_stale_claims(now=claimed_at + timedelta(seconds=30)) == 0
+    assert services.release_stale_claims(now=claimed_at + timedelta(minutes=10)) == 1
+    lost.refresh_from_db()
+    done.refresh_from_db()
+    assert lost.status == Status.PENDING and "worker lost" in lost.last_error
+    assert done.status == Status.SENT
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_drains_send_each_row_once():
+    from django.core import mail
+
+    for n in range(60):
+        queue(f"row-{n}", recipient=f"person{n}@example.com")
+    barrier = threading.Barrier(3)
+    errors = []
+
+    def drain():
+        try:
+            barrier.wait(timeout=30)
+            services.deliver_due(batch=5)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert Notification.objects.filter(status=Status.SENT, attempts=1).count() == 60
+    recipients = [message.to[0] for message in mail.outbox]
+    assert len(recipients) == 60 == len(set(recipients))

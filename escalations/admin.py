@@ -19,6 +19,7 @@ from .calendars import calendar_save, canonical_spec
 from .clocks import IncidentFacts, compute_clocks
 from .models import (
     Calendar,
+    Escalation,
     Level,
     Policy,
     PolicyStatus,
@@ -26,6 +27,7 @@ from .models import (
     SlaTarget,
     Threshold,
     ThresholdFiring,
+    TriggerFiring,
 )
 
 
@@ -411,6 +413,116 @@ class ThresholdFiringAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        from incidents.selectors import incidents_visible_to
+
+        return super().get_queryset(request).filter(incident__in=incidents_visible_to(request.user))
+
+
+class _ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DecisionActionForm(forms.Form):
+    decision = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+@admin.register(Escalation)
+class EscalationAdmin(_ReadOnly, admin.ModelAdmin):
+    """Append-only records; acknowledgement and decisions go through actions."""
+
+    list_display = [
+        "incident",
+        "from_level",
+        "to_level",
+        "trigger",
+        "category",
+        "actor",
+        "at",
+        "acknowledged_at",
+        "decision_at",
+        "de_escalated_at",
+    ]
+    list_filter = ["trigger", "category", "to_level"]
+    search_fields = ["incident__reference", "reason"]
+    list_select_related = ["incident", "actor"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+    actions = ["acknowledge", "decide"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("escalations.view_escalation")
+
+    def get_queryset(self, request):
+        from incidents.selectors import incidents_visible_to
+
+        return super().get_queryset(request).filter(incident__in=incidents_visible_to(request.user))
+
+    @admin.action(description=_("Acknowledge the handoff"))
+    def acknowledge(self, request, queryset):
+        from . import engine
+
+        done = 0
+        for escalation in queryset.select_related("incident"):
+            try:
+                engine.handoff_acknowledge(incident=escalation.incident, actor=request.user)
+                done += 1
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{escalation.incident}: {' '.join(error.messages)}", messages.WARNING
+                )
+        if done:
+            self.message_user(request, f"Acknowledged {done} handoff(s).", messages.SUCCESS)
+
+    @admin.action(description=_("Record the decision"))
+    def decide(self, request, queryset):
+        from . import engine
+
+        if not request.user.has_perm("escalations.record_decision"):
+            self.message_user(request, "You may not record decisions.", messages.ERROR)
+            return None
+        form = DecisionActionForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for escalation in queryset:
+                try:
+                    engine.escalation_record_decision(
+                        escalation=escalation,
+                        actor=request.user,
+                        decision=form.cleaned_data["decision"],
+                    )
+                except ValidationError as error:
+                    self.message_user(
+                        request, f"{escalation}: {' '.join(error.messages)}", messages.WARNING
+                    )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/escalations/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Record the decision"),
+                "form": form,
+                "queryset": queryset,
+                "action": "decide",
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(TriggerFiring)
+class TriggerFiringAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["incident", "trigger", "key", "fired_at", "escalation"]
+    list_filter = ["trigger"]
+    search_fields = ["incident__reference", "key"]
+    list_select_related = ["incident", "escalation"]
 
     def get_queryset(self, request):
         from incidents.selectors import incidents_visible_to

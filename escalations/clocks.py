@@ -16,8 +16,8 @@ The rules, in one place:
   current level, counted in the target's calendar.
 
 Thresholds (50/75/100 %...) fire once per incident, clock, level and threshold.
-A threshold already passed when the incident arrived at its current level does
-not fire for that level: arriving late is not a reason to escalate again.
+A threshold already reached when the incident arrived at its current level
+does not fire for that level: arriving late is not a reason to escalate again.
 """
 
 from __future__ import annotations
@@ -308,8 +308,8 @@ def pending_thresholds(
         if reading.met_at is not None:
             continue
         for instant in reading.thresholds:
-            if instant.at is None or instant.at < level_entered_at:
-                continue
+            if instant.at is None or instant.at <= level_entered_at:
+                continue  # already reached when the incident arrived here
             if (reading.clock, level, instant.percent) in fired:
                 continue
             pending.append((reading.clock, instant))

@@ -55,8 +55,10 @@ def incident_facts(incident: Incident, events: Iterable[IncidentEvent] | None = 
 
 
 def handoff_facts(incident: Incident):
-    """The pending handoff (escalated at, acknowledged at) once escalations exist."""
-    return None
+    """The current level's handoff: (escalated at, acknowledged at or None), if any."""
+    if incident.handoff_at is None:
+        return None
+    return (incident.handoff_at, incident.handoff_acknowledged_at)
 
 
 def fired_keys(incident: Incident) -> set[tuple[str, int, int]]:

@@ -213,6 +213,17 @@ class Incident(models.Model):
         help_text=_("The policy version the incident follows: a snapshot of its rules."),
     )
     level_entered_at = models.DateTimeField(_("at this level since"), null=True, blank=True)
+    # The pending handoff at the current level (escalation engine).
+    handoff_at = models.DateTimeField(_("handed off"), null=True, blank=True)
+    handoff_acknowledged_at = models.DateTimeField(_("handoff acknowledged"), null=True, blank=True)
+    level_moves = models.PositiveSmallIntegerField(_("level changes"), default=0)
+    bounces = models.PositiveSmallIntegerField(
+        _("direction changes"),
+        default=0,
+        help_text=_("Times the incident turned back between levels (ping-pong)."),
+    )
+    flagged_for_review = models.BooleanField(_("flagged for manager review"), default=False)
+    review_reason = models.CharField(_("review reason"), max_length=255, blank=True)
     next_check_at = models.DateTimeField(
         _("next SLA check"),
         null=True,
@@ -254,6 +265,9 @@ class Incident(models.Model):
             models.Index(fields=["-opened_at", "-id"], name="incident_opened_idx"),
             models.Index(fields=["status", "severity"], name="incident_status_sev_idx"),
             models.Index(fields=["assignee", "status"], name="incident_assignee_idx"),
+            # Pattern triggers count recent incidents per account and component.
+            models.Index(fields=["account", "opened_at"], name="incident_account_idx"),
+            models.Index(fields=["component", "opened_at"], name="incident_component_idx"),
             # The sweep's only read: cost follows what is due, not what is open.
             models.Index(
                 fields=["next_check_at"],
@@ -307,6 +321,13 @@ class EventKind(models.TextChoices):
     PUBLIC_UPDATE = "public_update", _("Customer update")
     REOPENED = "reopened", _("Reopened")
     POLICY_CHANGED = "policy_changed", _("Policy changed")
+    ESCALATED = "escalated", _("Escalated")
+    DE_ESCALATED = "de_escalated", _("De-escalated")
+    HANDOFF_ACKNOWLEDGED = "handoff_acknowledged", _("Handoff acknowledged")
+    DECISION = "decision", _("Decision recorded")
+    SLA_THRESHOLD = "sla_threshold", _("SLA threshold reached")
+    TRIGGER = "trigger", _("Escalation trigger")
+    FLAGGED = "flagged", _("Flagged for review")
 
 
 class Visibility(models.TextChoices):

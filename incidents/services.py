@@ -89,10 +89,18 @@ def _event(
     )
 
 
-def _after_change(incident: Incident, now: datetime) -> None:
-    """Keep the SLA bookkeeping right in the same transaction as the change."""
+def _after_change(incident: Incident, now: datetime, *, triggers: bool = False, actor=None):
+    """Keep the SLA bookkeeping right in the same transaction as the change.
+
+    With `triggers`, the escalation engine also checks the severity, impact and
+    pattern triggers (creation, severity raised, impact details edited).
+    """
+    from escalations.engine import evaluate_incident_triggers
     from escalations.sla import sla_refresh
 
+    if triggers and evaluate_incident_triggers(incident=incident, now=now, actor=actor):
+        incident.refresh_from_db()
+        return  # the move refreshed the clocks
     sla_refresh(incident=incident, now=now)
 
 
@@ -220,7 +228,7 @@ def incident_create(
             "level": level,
         },
     )
-    _after_change(incident, now)
+    _after_change(incident, now, triggers=True)
     return incident
 
 
@@ -379,7 +387,7 @@ def incident_change_severity(
             "raised": target.rank < Severity(previous).rank,
         },
     )
-    _after_change(incident, now)
+    _after_change(incident, now, triggers=target.rank < Severity(previous).rank, actor=actor)
     return incident
 
 
@@ -453,4 +461,5 @@ def incident_update_details(
         return incident
     incident.save()
     _event(incident, kind=EventKind.DETAILS_CHANGED, actor=actor, at=now, data={"changes": diff})
+    _after_change(incident, now, triggers=True, actor=actor)
     return incident

@@ -27,7 +27,7 @@ from .rules import REOPENABLE, Status
 from .selectors import incident_for_user, incident_timeline, incidents_visible_to
 
 
-def _attach_errors(form, error: ValidationError) -> None:
+def attach_errors(form, error: ValidationError) -> None:
     """Service errors go beside the field they name, else on top of the form."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
@@ -64,7 +64,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
         try:
             incident = services.incident_create(actor=request.user, **data)
         except ValidationError as error:
-            _attach_errors(form, error)
+            attach_errors(form, error)
         else:
             messages.success(request, f"Incident {incident.reference} opened.")
             return redirect("incidents:detail", reference=incident.reference)
@@ -85,17 +85,21 @@ def _action_forms(incident: Incident, bound: dict | None = None) -> dict:
     }
 
 
-def _render_detail(request, incident: Incident, *, bound=None, status=200) -> HttpResponse:
+def render_detail(
+    request, incident: Incident, *, bound=None, escalation_bound=None, status=200
+) -> HttpResponse:
+    from escalations.selectors import escalation_panel
     from escalations.sla import incident_clocks
 
     context = {
         "incident": incident,
         "clocks": incident_clocks(incident),
+        **escalation_panel(incident, request.user, escalation_bound),
         "timeline": incident_timeline(incident),
         "can_change": request.user.has_perm("incidents.change_incident"),
         "can_acknowledge": incident.status == Status.NEW,
         "can_reopen": incident.status_enum in REOPENABLE,
-        "failed_action": next(iter(bound), None) if bound else None,
+        "failed_action": next(iter(bound or escalation_bound or {}), None),
         **_action_forms(incident, bound),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
@@ -104,7 +108,7 @@ def _render_detail(request, incident: Incident, *, bound=None, status=200) -> Ht
 @login_required
 @permission_required("incidents.view_incident", raise_exception=True)
 def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    return _render_detail(request, incident_for_user(request.user, reference))
+    return render_detail(request, incident_for_user(request.user, reference))
 
 
 ACTIONS = {
@@ -172,9 +176,9 @@ def incident_action(request: HttpRequest, reference: str, action: str) -> HttpRe
         try:
             call(incident, request.user, form.cleaned_data)
         except ValidationError as error:
-            _attach_errors(form, error)
+            attach_errors(form, error)
         else:
             messages.success(request, DONE_MESSAGES[action])
             return redirect("incidents:detail", reference=reference)
     incident.refresh_from_db()
-    return _render_detail(request, incident, bound={action: form}, status=400)
+    return render_detail(request, incident, bound={action: form}, status=400)

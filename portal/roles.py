@@ -71,8 +71,17 @@ _MANAGE_POLICIES = [
     for model in _POLICY_MODELS
     for action in ("add", "change", "delete")
 ]
+_LEAD_ESCALATIONS = [
+    "escalations.view_escalation",
+    "escalations.view_triggerfiring",
+    "escalations.record_decision",
+    "notifications.view_notification",
+]
 _MANAGERS = [
     *_WORK_ON_INCIDENTS,
+    *_LEAD_ESCALATIONS,
+    "escalations.escalate_as_management",
+    "notifications.change_notification",
     *_MANAGE_CATALOGUE,
     *_MANAGE_SCHEDULES,
     *_READ_POLICIES,
@@ -82,11 +91,17 @@ _MANAGERS = [
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPPORT_AGENT: _WORK_ON_INCIDENTS,
-    TEAM_LEAD: [*_WORK_ON_INCIDENTS, *_READ_POLICIES],
+    TEAM_LEAD: [*_WORK_ON_INCIDENTS, *_READ_POLICIES, *_LEAD_ESCALATIONS],
     ENGINEERING_MANAGER: _MANAGERS,
     DIRECTOR: _MANAGERS,
-    GOVERNANCE_LIAISON: [*_READ_INCIDENTS, *_READ_POLICIES, VIEW_SECURITY],
-    EXECUTIVE: [*_READ_INCIDENTS, *_READ_POLICIES, VIEW_SECURITY],
+    GOVERNANCE_LIAISON: [
+        *_READ_INCIDENTS,
+        *_READ_POLICIES,
+        *_LEAD_ESCALATIONS,
+        "escalations.escalate_as_management",
+        VIEW_SECURITY,
+    ],
+    EXECUTIVE: [*_READ_INCIDENTS, *_READ_POLICIES, *_LEAD_ESCALATIONS, VIEW_SECURITY],
     SECURITY: [*_WORK_ON_INCIDENTS, VIEW_SECURITY],
 }
 

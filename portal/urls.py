@@ -15,5 +15,6 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("healthz", views.healthz, name="healthz"),
     path("incidents/", include("incidents.urls")),
+    path("incidents/", include("escalations.urls")),
     path("admin/", admin.site.urls),
 ]

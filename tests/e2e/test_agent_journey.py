@@ -7,7 +7,10 @@ from tests.conftest import chromium_path
 from tests.e2e.browser import chromium_page, screenshot
 from tests.factories import PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_agent_creates_an_incident_and_sees_it_in_the_list(live_server, roles, monkeypatch):

@@ -1,0 +1,181 @@
+"""Per-incident downloads: seed 000's JSON escalation record, seed 003's tracking document."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils import timezone
+
+from incidents.models import EventKind, Incident
+
+from .models import Escalation, Trigger
+from .policies import policy_spec
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(timezone.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def _who(user) -> str | None:
+    if user is None:
+        return None
+    return user.email or user.username
+
+
+def _level_name(spec, number: int) -> str:
+    try:
+        return spec.level(number).name
+    except KeyError:
+        return f"L{number}"
+
+
+def escalation_record(escalation: Escalation, spec) -> dict:
+    """One record in seed 000 step 4's shape, plus what our records also hold."""
+    return {
+        "escalated": escalation.is_up,
+        "escalated_to": _slug(_level_name(spec, escalation.to_level)) if spec else None,
+        "escalated_at": _iso(escalation.at),
+        "escalation_reason": escalation.reason,
+        "escalation_level": escalation.to_level,
+        "escalated_from_level": escalation.from_level,
+        "trigger": escalation.trigger,
+        "category": escalation.category,
+        "escalated_by": _who(escalation.actor) or "system",
+        "sla_percent": float(escalation.sla_percent)
+        if escalation.sla_percent is not None
+        else None,
+        "handoff_note": {k: v for k, v in escalation.note.items() if k != "facts"},
+        "acknowledged_at": _iso(escalation.acknowledged_at),
+        "acknowledged_by": _who(escalation.acknowledged_by),
+        "decision_sought": escalation.decision_sought or None,
+        "decision_made": escalation.decision_made or None,
+        "decision_by": _who(escalation.decision_by),
+        "decision_at": _iso(escalation.decision_at),
+        "de_escalated_at": _iso(escalation.de_escalated_at),
+        "resolution_summary": escalation.resolution_summary or None,
+    }
+
+
+def incident_escalation_json(incident: Incident) -> dict:
+    spec = policy_spec(incident.policy) if incident.policy_id else None
+    records = list(
+        incident.escalations.select_related("actor", "acknowledged_by", "decision_by").order_by(
+            "at", "id"
+        )
+    )
+    ups = [r for r in records if r.is_up]
+    latest = escalation_record(ups[-1], spec) if ups else {"escalated": False}
+    return {
+        "incident_id": incident.reference,
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status,
+        "current_level": incident.current_level,
+        "escalation": latest,
+        "escalations": [escalation_record(r, spec) for r in records],
+    }
+
+
+def _tracking_type(records: list[Escalation]) -> str:
+    triggers = {r.trigger for r in records}
+    if Trigger.EXECUTIVE in triggers:
+        return "Executive"
+    return "Technical"
+
+
+def tracking_markdown(incident: Incident) -> str:
+    """Seed 003's escalation tracking document for one incident."""
+    spec = policy_spec(incident.policy) if incident.policy_id else None
+    records = list(
+        incident.escalations.select_related("actor", "acknowledged_by", "decision_by").order_by(
+            "at", "id"
+        )
+    )
+    if not incident.is_open:
+        state = "RESOLVED"
+    elif records and records[-1].is_up:
+        state = "ESCALATED"
+    else:
+        state = "ACTIVE"
+    subject = (
+        f"{incident.account} / {incident.reference}"
+        if incident.account_id
+        else (incident.reference)
+    )
+    level = f"L{incident.current_level}"
+    if spec:
+        level += f" · {_level_name(spec, incident.current_level)}"
+
+    def hhmm(value) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+    lines = [
+        f"# Escalation Tracking: {subject}",
+        "",
+        f"**Incident**: {incident.reference} - {incident.title}",
+        f"**Type**: {_tracking_type(records)}",
+        f"**Level**: {level}",
+        f"**Status**: {state}",
+        "",
+        "## Timeline",
+    ]
+    for record in records:
+        arrow = "escalated" if record.is_up else "de-escalated"
+        lines.append(
+            f"[{hhmm(record.at)}] - {arrow} L{record.from_level} -> L{record.to_level}"
+            f" ({record.get_trigger_display()}): {record.reason}"
+        )
+        if record.acknowledged_at:
+            lines.append(
+                f"[{hhmm(record.acknowledged_at)}] - Escalation acknowledged by "
+                f"{record.acknowledged_by}"
+            )
+        if record.decision_at:
+            lines.append(
+                f"[{hhmm(record.decision_at)}] - Decision by {record.decision_by}: "
+                f"{record.decision_made}"
+            )
+    for event in incident.events.filter(
+        kind__in=[EventKind.STATUS_CHANGED, EventKind.REOPENED]
+    ).order_by("at"):
+        lines.append(
+            f"[{hhmm(event.at)}] - Status {event.data.get('from')} -> {event.data.get('to')}"
+        )
+    lines += ["", "## Actions & Owners"]
+    owner = incident.assignee or "unassigned"
+    pending = [r for r in records if r.is_up and r.acknowledged_at is None]
+    for record in pending:
+        lines.append(f"- [ ] Acknowledge handoff to L{record.to_level} - @{owner}")
+    for record in records:
+        if record.decision_sought and not record.decision_at:
+            lines.append(f"- [ ] Decide: {record.decision_sought} - @L{record.to_level}")
+        elif record.decision_at:
+            lines.append(f"- [x] Decided: {record.decision_made} - @{record.decision_by}")
+    if len(lines) and lines[-1] == "## Actions & Owners":
+        lines.append("- (none open)")
+    lines += ["", "## Communication Log"]
+    updates = incident.events.filter(kind=EventKind.PUBLIC_UPDATE).select_related("actor")
+    for event in updates.order_by("at"):
+        lines.append(f"[{hhmm(event.at)}] - {event.actor or 'System'} to customer: {event.body}")
+    for note in incident.notifications.order_by("created_at")[:50]:
+        lines.append(
+            f"[{hhmm(note.created_at)}] - {note.get_channel_display()} "
+            f"{note.kind} ({note.status}): {note.subject}"
+        )
+    if lines[-1] == "## Communication Log":
+        lines.append("- (nothing sent yet)")
+    lines += ["", "## Resolution Plan"]
+    summaries = [r.resolution_summary for r in records if r.resolution_summary]
+    if summaries:
+        lines.append(summaries[-1])
+    elif records and records[-1].decision_made:
+        lines.append(records[-1].decision_made)
+    else:
+        lines.append("To be decided by the receiving level.")
+    return "\n".join(lines) + "\n"

@@ -12,16 +12,19 @@ import logging
 from collections import Counter, defaultdict
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent, Visibility
 from incidents.rules import Severity
 from notifications import compose
 from notifications.services import notifications_enqueue_many
+from portal.bulk import append_dicts
 
 from .clocks import ClockReading, compute_clocks, due_thresholds, next_check_at
 from .durations import humanize
@@ -37,6 +40,7 @@ from .models import (
     ENGINEER_CATEGORIES,
     MANAGEMENT_CATEGORIES,
     Escalation,
+    Policy,
     ReasonCategory,
     ThresholdFiring,
     Trigger,
@@ -251,12 +255,19 @@ def _move_notices(incident, spec, escalation, override_method, now):
     level = spec.level(escalation.to_level)
     channels = compose.channels_for(incident.severity, override_method)
     context = {
-        "escalation": escalation,
-        "level": level,
+        "escalation": {
+            "trigger_display": escalation.get_trigger_display(),
+            "sla_percent": None if escalation.sla_percent is None else str(escalation.sla_percent),
+            "clock": escalation.clock,
+            "reason": escalation.reason,
+            "decision_sought": escalation.decision_sought,
+            "resolution_summary": escalation.note.get("resolution_summary", ""),
+        },
+        "level": compose.level_snapshot(level),
         "from_label": _level_label(spec, escalation.from_level),
         "to_label": _level_label(spec, escalation.to_level),
         "note_items": [
-            (field_label(k), v)
+            (field_label(k), str(v))
             for k, v in escalation.note.items()
             if k not in ("generated", "facts")
         ],
@@ -630,7 +641,7 @@ def customer_requests_manager(
 
 
 def _threshold_notices(incident, spec, action, reading, percent, now):
-    context = {"clock": reading, "percent": percent}
+    context = {"clock": compose.clock_snapshot(reading), "percent": percent}
     base = f"threshold:{incident.pk}:{reading.clock}:{incident.current_level}:{percent}"
     urgent = incident.severity in ("P0", "P1")
     if action == "warn_assignee":
@@ -649,7 +660,7 @@ def _threshold_notices(incident, spec, action, reading, percent, now):
     above = spec.next_level(incident.current_level)
     if above is None:
         return []
-    context["level"] = above
+    context["level"] = compose.level_snapshot(above)
     return compose.build(
         kind="pre_escalation",
         incident=incident,
@@ -675,36 +686,36 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
     for clock, instant in due:
         reading = by_clock[clock]
         out["firings"].append(
-            ThresholdFiring(
-                incident_id=incident.pk,
-                clock=clock,
-                level=incident.current_level,
-                percent=instant.percent,
-                action=instant.action,
-                due_at=instant.at,
-                fired_at=now,
-            )
+            {
+                "incident_id": incident.pk,
+                "clock": clock,
+                "level": incident.current_level,
+                "percent": instant.percent,
+                "action": instant.action,
+                "due_at": instant.at,
+                "fired_at": now,
+            }
         )
         fired.add((clock, incident.current_level, instant.percent))
         if instant.action == "escalate":
             escalate = (reading, instant)
             break  # the move changes the level; the rest belongs to the old one
         out["events"].append(
-            IncidentEvent(
-                incident_id=incident.pk,
-                kind=EventKind.SLA_THRESHOLD,
-                at=now,
-                visibility=Visibility.INTERNAL,
-                body=f"{reading.label} clock at {instant.percent}%: "
+            {
+                "incident_id": incident.pk,
+                "kind": EventKind.SLA_THRESHOLD.value,
+                "at": now,
+                "visibility": Visibility.INTERNAL.value,
+                "body": f"{reading.label} clock at {instant.percent}%: "
                 f"{instant.action.replace('_', ' ')}.",
-                data={
+                "data": {
                     "clock": clock,
                     "percent": instant.percent,
                     "action": instant.action,
                     "level": incident.current_level,
                     "due_at": instant.at.isoformat(),
                 },
-            )
+            }
         )
         out["notifications"] += _threshold_notices(
             incident, spec, instant.action, reading, instant.percent, now
@@ -728,7 +739,7 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
         f"({humanize(reading.elapsed)} of {humanize(reading.target)})."
     )
     # The firing row must exist before the move recomputes next_check_at.
-    ThresholdFiring.objects.bulk_create(out["firings"])
+    append_dicts(ThresholdFiring, out["firings"])
     out["firings"].clear()
     if target is None:
         IncidentEvent.objects.create(
@@ -752,7 +763,7 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
                     spec.level(incident.current_level),
                     channels=compose.channels_for(incident.severity),
                 ),
-                context={"clock": reading, "percent": instant.percent},
+                context={"clock": compose.clock_snapshot(reading), "percent": instant.percent},
                 dedup_base=f"top:{incident.pk}:{reading.clock}:{instant.percent}",
                 urgent=True,
                 now=now,
@@ -774,6 +785,32 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
     out["escalated"] += 1
 
 
+def _store_next_checks(incidents: list[Incident]) -> None:
+    """One statement for the whole batch (bulk_update's CASE is slow to build)."""
+    if not incidents:
+        return
+    if connection.vendor != "postgresql":
+        Incident.objects.bulk_update(incidents, ["next_check_at"], batch_size=500)
+        return
+    table = Incident._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS i SET next_check_at = v.next_check_at "
+            f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, next_check_at) "
+            f"WHERE i.id = v.id",
+            [[i.pk for i in incidents], [i.next_check_at for i in incidents]],
+        )
+
+
+class StatusEvent(NamedTuple):
+    """A timeline row as the clocks read it, without building a model instance."""
+
+    kind: str
+    at: datetime
+    data: dict
+    pk: int
+
+
 def _sweep_batch(ids: list[int], now: datetime) -> Counter:
     out = {
         "firings": [],
@@ -784,12 +821,28 @@ def _sweep_batch(ids: list[int], now: datetime) -> Counter:
         "escalated": 0,
     }
     counts = Counter()
-    incidents = list(Incident.objects.filter(pk__in=ids).select_related("policy", "assignee"))
+    incidents = list(Incident.objects.filter(pk__in=ids))
+    # Few policies and assignees serve many incidents: load each once, not per row.
+    policies = {
+        p.pk: p
+        for p in Policy.objects.filter(pk__in={i.policy_id for i in incidents if i.policy_id})
+    }
+    people = {
+        u.pk: u
+        for u in get_user_model().objects.filter(
+            pk__in={i.assignee_id for i in incidents if i.assignee_id}
+        )
+    }
+    for incident in incidents:
+        if incident.policy_id:
+            incident.policy = policies[incident.policy_id]
+        if incident.assignee_id:
+            incident.assignee = people[incident.assignee_id]
     events = defaultdict(list)
-    for event in IncidentEvent.objects.filter(
+    for incident_id, *fields in IncidentEvent.objects.filter(
         incident_id__in=ids, kind__in=list(_STATUS_EVENTS)
-    ).only("incident_id", "kind", "at", "data"):
-        events[event.incident_id].append(event)
+    ).values_list("incident_id", "kind", "at", "data", "id"):
+        events[incident_id].append(StatusEvent(*fields))
     fired = defaultdict(set)
     for incident_id, clock, level, percent in ThresholdFiring.objects.filter(
         incident_id__in=ids
@@ -801,11 +854,10 @@ def _sweep_batch(ids: list[int], now: datetime) -> Counter:
             out["next_checks"].append(incident)
             continue
         _sweep_incident(incident, events[incident.pk], fired[incident.pk], now, out)
-    ThresholdFiring.objects.bulk_create(out["firings"], batch_size=1000)
-    IncidentEvent.objects.bulk_create(out["events"], batch_size=1000)
+    append_dicts(ThresholdFiring, out["firings"])
+    append_dicts(IncidentEvent, out["events"])
     notifications_enqueue_many(out["notifications"])
-    if out["next_checks"]:
-        Incident.objects.bulk_update(out["next_checks"], ["next_check_at"], batch_size=1000)
+    _store_next_checks(out["next_checks"])
     counts.update(
         {
             "incidents": len(incidents),

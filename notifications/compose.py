@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
+
+from escalations.durations import humanize
+from incidents.rules import Severity, Status
 
 from .models import Channel, Notification
 from .services import with_message_id
@@ -71,7 +76,14 @@ def display_title(incident) -> str:
 
 
 def incident_url(incident) -> str:
-    return settings.SITE_URL + reverse("incidents:detail", args=[incident.reference])
+    # reverse() once per process: it is the costliest step of a sweep notice.
+    global _DETAIL_URL
+    if _DETAIL_URL is None:
+        _DETAIL_URL = reverse("incidents:detail", args=["REFERENCE"])
+    return settings.SITE_URL + _DETAIL_URL.replace("REFERENCE", incident.reference)
+
+
+_DETAIL_URL: str | None = None
 
 
 def users_in_groups(names: Iterable[str]):
@@ -126,6 +138,42 @@ def _unique(recipients: list[Recipient]) -> list[Recipient]:
     return result
 
 
+@lru_cache(maxsize=64)
+def _template(name: str):
+    # Compiled once per process: sweeps render thousands of subjects.
+    return get_template(name)
+
+
+def when(value) -> str:
+    """Times in messages: UTC, explicit, the same for every reader."""
+    return "" if value is None else timezone.localtime(value, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def incident_snapshot(incident) -> dict:
+    """What a message may say about an incident, frozen when it was decided."""
+    return {
+        "reference": incident.reference,
+        "title": display_title(incident),
+        "severity": incident.severity,
+        "severity_display": Severity(incident.severity).label,
+        "status_display": Status(incident.status).label,
+        "url": incident_url(incident),
+    }
+
+
+def clock_snapshot(reading) -> dict:
+    return {
+        "label": reading.label,
+        "target": humanize(reading.target),
+        "due": when(reading.due_at),
+        "explanation": reading.explanation,
+    }
+
+
+def level_snapshot(level) -> dict:
+    return {"label": level.label, "name": level.name}
+
+
 def build(
     *,
     kind: str,
@@ -137,37 +185,32 @@ def build(
     now=None,
     pagerduty_action: str = "trigger",
 ) -> list[Notification]:
-    """Unsaved outbox rows, one per recipient, rendered from the kind's templates."""
+    """Unsaved outbox rows, one per recipient.
+
+    The subject is rendered now; the bodies are rendered by the worker at
+    delivery from `context`, a JSON snapshot taken now (so the message says
+    what was true when it was decided). Keeping rendering out of the deciding
+    transaction is what lets a sweep queue thousands of notices a second.
+    """
     now = now or timezone.now()
-    context = {
-        "incident": incident,
-        "title": display_title(incident),
-        "url": incident_url(incident),
+    snapshot = {
+        "incident": incident_snapshot(incident),
         "limited": incident.is_security,
         "subject_line": subject_line(incident),
         **context,
     }
-    subject = render_to_string(f"notifications/{kind}/subject.txt", context).strip()
-    text = render_to_string(f"notifications/{kind}/body.txt", context)
-    html = render_to_string(f"notifications/{kind}/body.html", context)
+    subject = _template(f"notifications/{kind}/subject.txt").render(snapshot).strip()
+    url = snapshot["incident"]["url"]
     rows = []
     for recipient in recipients:
         payload: dict = {}
-        if recipient.channel == Channel.SLACK:
-            payload = {
-                "blocks": [
-                    {"type": "section", "text": {"type": "mrkdwn", "text": f"*{subject}*"}},
-                    {"type": "section", "text": {"type": "plain_text", "text": text[:2900]}},
-                    {"type": "context", "elements": [{"type": "mrkdwn", "text": context["url"]}]},
-                ]
-            }
-        elif recipient.channel == Channel.PAGERDUTY:
+        if recipient.channel == Channel.PAGERDUTY:
             payload = {
                 "event_action": pagerduty_action,
                 "summary": subject[:1024],
                 "severity": PD_SEVERITY.get(incident.severity, "warning"),
                 "source": "escalation-portal",
-                "custom_details": {"reference": incident.reference, "url": context["url"]},
+                "custom_details": {"reference": incident.reference, "url": url},
                 # PagerDuty groups every event of an incident under its reference.
                 "dedup_key": incident.reference,
             }
@@ -177,7 +220,7 @@ def build(
                 "reference": incident.reference,
                 "severity": incident.severity,
                 "subject": subject,
-                "url": context["url"],
+                "url": url,
             }
         dedup = f"{dedup_base}:{recipient.channel}:{recipient.address.lower()}"
         rows.append(
@@ -188,8 +231,7 @@ def build(
                 recipient=recipient.address,
                 recipient_user_id=recipient.user_id,
                 subject=subject[:255],
-                body_text=text,
-                body_html=html if recipient.channel == Channel.EMAIL else "",
+                context=snapshot,
                 payload=payload,
                 dedup_key=dedup[:255],
                 headers=with_message_id(recipient.channel, {}),
@@ -198,3 +240,24 @@ def build(
             )
         )
     return rows
+
+
+def render_bodies(row: Notification) -> dict:
+    """Text, HTML and (Slack) payload for a row, from its snapshot: run at delivery."""
+    if not row.context:
+        return {}
+    text = render_to_string(f"notifications/{row.kind}/body.txt", row.context)
+    fields = {"body_text": text}
+    if row.channel == Channel.EMAIL:
+        fields["body_html"] = render_to_string(f"notifications/{row.kind}/body.html", row.context)
+    if row.channel == Channel.SLACK and "blocks" not in row.payload:
+        url = row.context.get("incident", {}).get("url", "")
+        fields["payload"] = {
+            **row.payload,
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{row.subject}*"}},
+                {"type": "section", "text": {"type": "plain_text", "text": text[:2900]}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": url}]},
+            ],
+        }
+    return fields

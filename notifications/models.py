@@ -49,6 +49,12 @@ class Notification(models.Model):
     body_text = models.TextField(_("text"), blank=True)
     body_html = models.TextField(_("HTML"), blank=True)
     payload = models.JSONField(_("payload"), default=dict, blank=True)
+    context = models.JSONField(
+        _("context"),
+        default=dict,
+        blank=True,
+        help_text=_("Snapshot the bodies are rendered from at delivery."),
+    )
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     dedup_key = models.CharField(_("dedup key"), max_length=255, unique=True)
     urgent = models.BooleanField(_("urgent"), default=False)

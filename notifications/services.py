@@ -18,6 +18,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal.bulk import append_rows_ignoring_duplicates
+
 from . import transports
 from .models import Channel, Notification, Status
 
@@ -95,14 +97,13 @@ def notification_enqueue(
 
 
 def notifications_enqueue_many(rows: list[Notification]) -> int:
-    """Bulk form for sweeps: rows whose dedup key exists already are skipped."""
+    """Bulk form for sweeps: rows whose dedup key exists already are skipped.
+    Returns how many were offered."""
     if not rows:
         return 0
-    keys = [row.dedup_key for row in rows]
-    before = Notification.objects.filter(dedup_key__in=keys).count()
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    append_rows_ignoring_duplicates(Notification, rows)
     kick_after_commit()
-    return Notification.objects.filter(dedup_key__in=keys).count() - before
+    return len(rows)
 
 
 # --- delivery --------------------------------------------------------------------------------
@@ -148,6 +149,14 @@ def _finish(row: Notification, **fields) -> None:
 
 def deliver(row: Notification, *, now: datetime | None = None) -> str:
     """Send one claimed row and record the outcome; returns the new status."""
+    if row.context and not row.body_text:
+        from .compose import render_bodies
+
+        rendered = render_bodies(row)
+        for name, value in rendered.items():
+            setattr(row, name, value)
+        # Keep what is sent with the row, claimed by us.
+        Notification.objects.filter(pk=row.pk, claimed_at=row.claimed_at).update(**rendered)
     try:
         # Email keeps its mailer's own timeout (EMAIL_TIMEOUT); HTTP channels use ours.
         timeout = None if row.channel == Channel.EMAIL else settings.NOTIFICATION_TIMEOUT

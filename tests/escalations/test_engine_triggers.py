@@ -107,7 +107,11 @@ def test_security_goes_to_its_level_with_limited_distribution(policy, agent, rol
     )
     assert {"sec@example.com", "em@example.com"} <= sent_to
     assert "lead@example.com" not in sent_to
+    from notifications.services import deliver_due
+
+    assert deliver_due()["sent"] >= 2  # bodies are rendered at delivery
     for note in Notification.objects.filter(incident=incident):
+        assert note.status == "sent" and note.body_text
         assert "Credential stuffing" not in note.subject + note.body_text + note.body_html
 
 

@@ -1,0 +1,115 @@
+"""Messages: seed 000 subject lines, channels by urgency, bodies rendered from snapshots."""
+
+import pytest
+
+from escalations.clocks import ClockReading
+from notifications import compose
+from notifications.models import Notification
+from tests.factories import make_incident
+
+pytestmark = pytest.mark.django_db
+
+KINDS = [
+    "escalation",
+    "de_escalation",
+    "sla_warning",
+    "pre_escalation",
+    "top_level_breach",
+    "trigger",
+    "review_flag",
+]
+
+
+def context_for(kind):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    reading = ClockReading(
+        "resolution",
+        timedelta(hours=8),
+        "24/7",
+        timezone.now(),
+        timezone.now() + timedelta(hours=8),
+        timedelta(hours=4),
+        "running",
+    )
+    return {
+        "escalation": {
+            "trigger_display": "SLA threshold",
+            "sla_percent": "100.0",
+            "clock": "resolution",
+            "reason": "Clock ran out <b>now</b>",
+            "decision_sought": "Revert?",
+            "resolution_summary": "Fixed",
+        },
+        "level": {"label": "L2", "name": "Specialists"},
+        "from_label": "L1 · Front line",
+        "to_label": "L2 · Specialists",
+        "note_items": [["Steps taken", "Restarted <script>alert(1)</script>"]],
+        "clock": compose.clock_snapshot(reading),
+        "percent": 50,
+        "reasons": ["Security incident"],
+        "reason": "Bounced 4 times",
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_from_its_snapshot_and_escapes_html(kind, agent):
+    incident = make_incident(actor=agent, title="Checkout <img src=x onerror=alert(1)> broken")
+    [row] = compose.build(
+        kind=kind,
+        incident=incident,
+        recipients=[compose.Recipient("email", "a@example.com")],
+        context=context_for(kind),
+        dedup_base="t",
+        urgent=False,
+    )
+    row.save()
+    bodies = compose.render_bodies(row)
+    assert incident.reference in row.subject + bodies["body_text"]
+    assert incident.reference in bodies["body_html"]
+    html = bodies["body_html"]
+    assert "<img src=x" not in html and "<script>" not in html
+    assert "<!doctype html>" in html
+
+
+@pytest.mark.parametrize(
+    ("severity", "prefix"),
+    [
+        ("P0", "[URGENT ESCALATION] Critical INC Incident - "),
+        ("P1", "[ESCALATION] High Priority INC Incident - "),
+        ("P2", "[ESCALATION] INC Incident - "),
+        ("P3", "[ESCALATION] INC Incident - "),
+    ],
+)
+def test_subject_lines_follow_seed_000(agent, severity, prefix):
+    incident = make_incident(actor=agent, severity=severity, title="Payments down")
+    assert compose.subject_line(incident) == prefix + "Payments down"
+
+
+def test_channels_by_urgency_and_override():
+    assert compose.channels_for("P0") == ["pagerduty", "slack", "email"]
+    assert compose.channels_for("P1") == ["slack", "email"]
+    assert compose.channels_for("P2") == ["email"]
+    assert compose.channels_for("P3", "slack_oncall") == ["slack", "email"]
+
+
+def test_the_message_says_what_was_true_when_decided(agent):
+    from incidents import services
+    from notifications.services import deliver_due
+
+    incident = make_incident(actor=agent, title="Old title", severity="P2")
+    rows = compose.build(
+        kind="trigger",
+        incident=incident,
+        recipients=[compose.Recipient("email", "a@example.com")],
+        context={"reasons": ["x"]},
+        dedup_base="t",
+        urgent=False,
+    )
+    Notification.objects.bulk_create(rows)
+    services.incident_update_details(incident=incident, actor=agent, changes={"title": "New title"})
+    deliver_due()
+    sent = Notification.objects.get(dedup_key__startswith="t:")
+    assert "Old title" in sent.body_text and "New title" not in sent.body_text

@@ -869,8 +869,13 @@ def _sweep_batch(ids: list[int], now: datetime) -> Counter:
     return counts
 
 
-def sla_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> dict:
+def sla_sweep(
+    *, now: datetime | None = None, batch_size: int | None = None, only: list[int] | None = None
+) -> dict:
     """Claim incidents whose next_check_at has come and apply what is due.
+
+    `only` limits the sweep to some incidents (demo data plays histories one
+    incident at a time).
 
     Reads only the partial index on next_check_at, so its cost follows what is
     due, not what is open. Rows are claimed with FOR UPDATE SKIP LOCKED:
@@ -882,9 +887,11 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> 
     totals = Counter()
     for _ in range(settings.SLA_SWEEP_MAX_BATCHES):
         with transaction.atomic():
+            due = Incident.objects.filter(next_check_at__lte=now)
+            if only is not None:
+                due = due.filter(pk__in=only)
             ids = list(
-                Incident.objects.filter(next_check_at__lte=now)
-                .order_by("next_check_at", "id")
+                due.order_by("next_check_at", "id")
                 .select_for_update(skip_locked=True)
                 .values_list("pk", flat=True)[:batch_size]
             )

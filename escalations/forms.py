@@ -47,6 +47,9 @@ class EscalateForm(forms.Form):
                 help_text="Needed for " + ", ".join(f"L{n}" for n in levels),
             )
             self.note_fields.append(key)
+        if "note_decision_sought" in self.fields:
+            # The level asks for it in the note: one field, not two.
+            del self.fields["decision_sought"]
         self.check_fields = []
         for key, label in CHECKLIST.items():
             self.fields[f"check_{key}"] = forms.BooleanField(label=label, required=False)

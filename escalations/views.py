@@ -61,7 +61,7 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
                     category=form.cleaned_data["category"],
                     note=form.note(),
                     checklist=form.checklist(),
-                    decision_sought=form.cleaned_data["decision_sought"],
+                    decision_sought=form.cleaned_data.get("decision_sought", ""),
                 )
             except ValidationError as error:
                 attach_errors(form, error)

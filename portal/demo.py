@@ -16,6 +16,7 @@ from pathlib import Path
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -307,7 +308,9 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
     channels = {c.code: c for c in Channel.objects.all()}
     categories = list(Category.objects.all())
 
-    for _ in range(count):
+    for number in range(count):
+        # One generator per incident: what happens to one never shifts the next.
+        rng = random.Random(seed * 100_003 + number)
         component, titles = rng.choice(components)
         severity = rng.choices(list(Severity), weights=[5, 15, 40, 40])[0]
         # Spread over 60 days, denser recently; never in the future.
@@ -342,6 +345,13 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
             now=opened,
         )
         _play_history(incident, rng, opened=opened, now=now, assignee=assignee, people=people)
+    # The demo's past was never sent to anyone: keep its outbox rows as history only.
+    from notifications.models import Notification
+    from notifications.models import Status as NotificationStatus
+
+    Notification.objects.filter(status=NotificationStatus.PENDING).update(
+        status=NotificationStatus.SUPPRESSED, suppressed_reason="demo history, not sent"
+    )
     return DemoSummary(len(accounts), len(components), len(people), count)
 
 
@@ -371,65 +381,175 @@ def _play_history(incident: Incident, rng: random.Random, *, opened, now, assign
             (minutes, step) for minutes, step in steps if step not in ("resolve", "close", "reopen")
         ]
 
+    if rng.random() < 0.12:  # someone escalates by hand, with a proper handoff note
+        steps.append((response + rng.uniform(20, 200), "escalate"))
+    if rng.random() < 0.25:
+        steps.append((t - rng.uniform(5, 60), "de_escalate"))
+    steps.sort(key=lambda step: step[0])
+
     floor = opened  # events never go back in time
     for minutes, step in steps:
         at = max(_at(opened, minutes), floor + timedelta(minutes=1))
         if at >= now:
             break
-        floor = at
+        floor = max(_catch_up(incident, at, rng, people), at)
         incident.refresh_from_db()
-        if step == "ack":
-            # Acknowledging an unassigned incident makes it the acknowledger's.
-            incident_services.incident_acknowledge(incident=incident, actor=assignee, now=at)
-            incident_services.incident_change_status(
-                incident=incident, status=Status.INVESTIGATING.value, actor=assignee, now=at
+        try:
+            floor = max(
+                floor,
+                _step(incident, step, at, rng, assignee=assignee, people=people, now=now) or at,
             )
-        elif step == "note":
-            incident_services.incident_comment(
-                incident=incident, actor=assignee, body=rng.choice(NOTES), now=at
+        except ValidationError:
+            continue  # the step no longer fits this incident's state: skip it
+    _catch_up(incident, now, rng, people)
+
+
+def _catch_up(incident: Incident, until: datetime, rng: random.Random, people) -> datetime:
+    """Run the SLA sweep at each moment it would have run, and let receivers answer."""
+    from escalations.engine import handoff_acknowledge, sla_sweep
+
+    last = incident.opened_at
+    for _ in range(30):
+        incident.refresh_from_db()
+        pending_ack = (
+            incident.is_open
+            and incident.handoff_at is not None
+            and incident.handoff_acknowledged_at is None
+        )
+        ack_at = (
+            incident.handoff_at + timedelta(minutes=rng.uniform(3, 50)) if pending_ack else None
+        )
+        due = incident.next_check_at
+        answers = rng.random() < 0.85
+        if ack_at is not None and ack_at < until and (due is None or ack_at <= due) and answers:
+            receiver = people[rng.choice(["lead", "kenji", "manager", "director"])]
+            handoff_acknowledge(incident=incident, actor=receiver, now=ack_at)
+            last = ack_at
+            continue
+        if due is None or due >= until:
+            break
+        sla_sweep(now=due, only=[incident.pk])
+        last = due
+    return last
+
+
+DEMO_NOTE = {
+    "investigation_summary": "Reproduced on staging; failures start after the 14:05 deploy.",
+    "proposed_next_steps": "1. Compare the release diff\n2. Decide on a rollback",
+    "blocking_issues": "Need the owning team's help to read the new retry logic.",
+    "context": "Two services affected; the change came from a shared library.",
+    "resource_requirements": "One engineer from the owning team for a day.",
+    "business_impact": "Checkout errors for some customers; support tickets rising.",
+    "recommendation": "Roll back now, fix forward tomorrow with tests.",
+    "decision_sought": "Approve the rollback and the follow-up work.",
+    "situation": "Error rate 15% (baseline 0.5%) since the deploy.",
+    "options": "Rollback (30 min, delays feature) or fix forward (2-3 h, keeps risk).",
+    "stakeholder_impact": "Product and sales informed; a demo is scheduled tomorrow.",
+    "technical_assessment": "Race condition in the queue consumer; fix ready, 80% confident.",
+    "governance_implications": "SLA at risk; post-incident review required.",
+    "customer_context": "Enterprise account, renewal next quarter, health score falling.",
+    "symptoms": "Intermittent errors on login and checkout.",
+    "customer_impact": "About 50 users cannot complete purchases reliably.",
+    "steps_taken": "Checked logs, cleared caches, consulted the runbook: no match.",
+    "suggested_next_step": "Backend investigation of the certificate cache.",
+}
+
+
+def _step(incident: Incident, step: str, at, rng, *, assignee, people, now):
+    """One person's action at `at`; returns the latest time it used, if later."""
+    from escalations import engine
+    from escalations.handoff import CHECKLIST
+    from escalations.policies import policy_spec
+
+    if step == "escalate" and incident.is_open and incident.policy_id:
+        spec = policy_spec(incident.policy)
+        target = spec.next_level(incident.current_level)
+        if target is None:
+            return
+        escalation = engine.incident_escalate(
+            incident=incident,
+            to_level=target.number,
+            actor=assignee,
+            reason="Root cause unclear after investigation; need the next level's expertise.",
+            category=rng.choice(["root_cause_unclear", "expertise", "cross_team"]),
+            note={name: DEMO_NOTE.get(name, "See timeline.") for name in target.handoff_fields},
+            checklist=list(CHECKLIST),
+            decision_sought=DEMO_NOTE["decision_sought"],
+            now=at,
+        )
+        decided = at + timedelta(minutes=rng.uniform(10, 150))
+        if decided < now and rng.random() < 0.7:
+            engine.escalation_record_decision(
+                escalation=escalation,
+                actor=people["manager"],
+                decision="Approved the rollback; follow-up owned by the team.",
+                now=decided,
             )
-        elif step == "update":
-            incident_services.incident_post_public_update(
-                incident=incident, actor=assignee, body=rng.choice(UPDATES), now=at
-            )
-        elif step == "wait_customer" and incident.status == Status.INVESTIGATING:
-            incident_services.incident_change_status(
+        return
+    if step == "de_escalate" and incident.is_open and incident.policy_id:
+        first = policy_spec(incident.policy).first_level.number
+        if incident.current_level > first:
+            engine.incident_de_escalate(
                 incident=incident,
-                status=Status.WAITING_ON_CUSTOMER.value,
-                actor=assignee,
-                note="Asked the customer for logs.",
-                now=at,
-            )
-            back = _at(at, rng.uniform(20, 300))
-            if back < now:
-                incident_services.incident_change_status(
-                    incident=incident,
-                    status=Status.INVESTIGATING.value,
-                    actor=assignee,
-                    note="Customer sent the logs.",
-                    now=back,
-                )
-                floor = back
-        elif step == "resolve" and incident.is_open:
-            incident_services.incident_change_status(
-                incident=incident,
-                status=Status.RESOLVED.value,
-                actor=assignee,
-                note=rng.choice(RESOLUTIONS),
-                now=at,
-            )
-        elif step == "reopen" and not incident.is_open:
-            incident_services.incident_reopen(
-                incident=incident,
-                actor=assignee,
-                reason="Customer reports the problem is back.",
-                now=at,
-            )
-        elif step == "close" and incident.status == Status.RESOLVED:
-            incident_services.incident_change_status(
-                incident=incident,
-                status=Status.CLOSED.value,
+                to_level=first,
                 actor=people["lead"],
-                note="Closed after confirmation.",
+                reason="Critical phase over; monitoring goes back to the first level.",
+                resolution_summary="Mitigation deployed; watch error rates for a day.",
                 now=at,
             )
+        return
+    if step == "ack":
+        # Acknowledging an unassigned incident makes it the acknowledger's.
+        incident_services.incident_acknowledge(incident=incident, actor=assignee, now=at)
+        incident_services.incident_change_status(
+            incident=incident, status=Status.INVESTIGATING.value, actor=assignee, now=at
+        )
+    elif step == "note":
+        incident_services.incident_comment(
+            incident=incident, actor=assignee, body=rng.choice(NOTES), now=at
+        )
+    elif step == "update":
+        incident_services.incident_post_public_update(
+            incident=incident, actor=assignee, body=rng.choice(UPDATES), now=at
+        )
+    elif step == "wait_customer" and incident.status == Status.INVESTIGATING:
+        incident_services.incident_change_status(
+            incident=incident,
+            status=Status.WAITING_ON_CUSTOMER.value,
+            actor=assignee,
+            note="Asked the customer for logs.",
+            now=at,
+        )
+        back = _at(at, rng.uniform(20, 300))
+        if back < now:
+            incident_services.incident_change_status(
+                incident=incident,
+                status=Status.INVESTIGATING.value,
+                actor=assignee,
+                note="Customer sent the logs.",
+                now=back,
+            )
+            return back
+    elif step == "resolve" and incident.is_open:
+        incident_services.incident_change_status(
+            incident=incident,
+            status=Status.RESOLVED.value,
+            actor=assignee,
+            note=rng.choice(RESOLUTIONS),
+            now=at,
+        )
+    elif step == "reopen" and not incident.is_open:
+        incident_services.incident_reopen(
+            incident=incident,
+            actor=assignee,
+            reason="Customer reports the problem is back.",
+            now=at,
+        )
+    elif step == "close" and incident.status == Status.RESOLVED:
+        incident_services.incident_change_status(
+            incident=incident,
+            status=Status.CLOSED.value,
+            actor=people["lead"],
+            note="Closed after confirmation.",
+            now=at,
+        )

@@ -84,7 +84,7 @@ class IncidentAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     inlines = [IncidentEventInline]
-    actions = ["acknowledge", "assign_to_me", "close_resolved"]
+    actions = ["acknowledge", "assign_to_me", "close_resolved", "escalate", "de_escalate"]
     fieldsets = [
         (
             None,
@@ -256,6 +256,105 @@ class IncidentAdmin(admin.ModelAdmin):
                 note="Closed from the admin.",
             ),
             "Closed {count} incident(s).",
+        )
+
+    def _one_with_policy(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Pick exactly one incident.", messages.WARNING)
+            return None
+        incident = queryset.first()
+        if incident.policy_id is None:
+            self.message_user(request, f"{incident.reference} has no policy.", messages.WARNING)
+            return None
+        return incident
+
+    def _action_form(self, request, form, incident, action, title):
+        from django.template.response import TemplateResponse
+
+        return TemplateResponse(
+            request,
+            "admin/incidents/escalation_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "incident": incident,
+                "action": action,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description=_("Escalate (with a handoff note)"), permissions=["change"])
+    def escalate(self, request, queryset):
+        from escalations import engine
+        from escalations.forms import EscalateForm
+        from escalations.policies import policy_spec
+
+        incident = self._one_with_policy(request, queryset)
+        if incident is None:
+            return None
+        management = request.user.has_perm("escalations.escalate_as_management")
+        form = EscalateForm(
+            request.POST if "apply" in request.POST else None,
+            spec=policy_spec(incident.policy),
+            level=incident.current_level,
+            management=management,
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                engine.incident_escalate(
+                    incident=incident,
+                    to_level=form.cleaned_data["to_level"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    category=form.cleaned_data["category"],
+                    note=form.note(),
+                    checklist=form.checklist(),
+                    decision_sought=form.cleaned_data.get("decision_sought", ""),
+                )
+            except ValidationError as error:
+                from incidents.views import attach_errors
+
+                attach_errors(form, error)
+            else:
+                self.message_user(request, f"{incident.reference} escalated.", messages.SUCCESS)
+                return None
+        return self._action_form(
+            request, form, incident, "escalate", f"Escalate {incident.reference}"
+        )
+
+    @admin.action(description=_("De-escalate (with a resolution summary)"), permissions=["change"])
+    def de_escalate(self, request, queryset):
+        from escalations import engine
+        from escalations.forms import DeEscalateForm
+        from escalations.policies import policy_spec
+
+        incident = self._one_with_policy(request, queryset)
+        if incident is None:
+            return None
+        form = DeEscalateForm(
+            request.POST if "apply" in request.POST else None,
+            spec=policy_spec(incident.policy),
+            level=incident.current_level,
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                engine.incident_de_escalate(
+                    incident=incident,
+                    to_level=form.cleaned_data["to_level"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    resolution_summary=form.cleaned_data["resolution_summary"],
+                )
+            except ValidationError as error:
+                from incidents.views import attach_errors
+
+                attach_errors(form, error)
+            else:
+                self.message_user(request, f"{incident.reference} de-escalated.", messages.SUCCESS)
+                return None
+        return self._action_form(
+            request, form, incident, "de_escalate", f"De-escalate {incident.reference}"
         )
 
     def has_delete_permission(self, request, obj=None):

@@ -321,3 +321,68 @@ def test_agent_cannot_record_decisions(policy, agent, client):
     client.login(username=agent.username, password=PASSWORD)
     response = post(client, incident, "decide", {"escalation": escalation.pk, "decision": "x"})
     assert response.status_code == 403
+
+
+def test_admin_actions_escalate_acknowledge_decide_and_de_escalate(policy, agent, manager, client):
+    incident = make_incident(actor=agent)
+    client.login(username=manager.username, password=PASSWORD)
+    incidents_url = reverse("admin:incidents_incident_changelist")
+    form_page = client.post(
+        incidents_url, {"action": "escalate", "_selected_action": [incident.pk]}
+    )
+    assert b"Investigation summary" in form_page.content  # the target level's note fields
+    bad = client.post(
+        incidents_url,
+        {
+            "action": "escalate",
+            "_selected_action": [incident.pk],
+            "apply": "1",
+            "to_level": 2,
+            "category": "expertise",
+            "reason": "help",
+        },
+    )
+    assert bad.status_code == 200 and bad.context["form"].errors
+    assert not Escalation.objects.exists()
+    client.post(
+        incidents_url,
+        {
+            "action": "escalate",
+            "_selected_action": [incident.pk],
+            "apply": "1",
+            "to_level": 2,
+            "category": "expertise",
+            "reason": "help",
+            "decision_sought": "Who owns it?",
+            "note_investigation_summary": "logs",
+            "note_proposed_next_steps": "pair",
+            **{f"check_{key}": "on" for key in CHECKLIST},
+        },
+    )
+    escalation = Escalation.objects.get()
+    escalations_url = reverse("admin:escalations_escalation_changelist")
+    client.post(escalations_url, {"action": "acknowledge", "_selected_action": [escalation.pk]})
+    client.post(
+        escalations_url,
+        {
+            "action": "decide",
+            "_selected_action": [escalation.pk],
+            "apply": "1",
+            "decision": "Team A owns it",
+        },
+    )
+    client.post(
+        incidents_url,
+        {
+            "action": "de_escalate",
+            "_selected_action": [incident.pk],
+            "apply": "1",
+            "to_level": 1,
+            "reason": "done",
+            "resolution_summary": "Fixed by team A",
+        },
+    )
+    escalation.refresh_from_db()
+    assert escalation.acknowledged_by == manager
+    assert escalation.decision_made == "Team A owns it"
+    assert escalation.resolution_summary == "Fixed by team A"

@@ -281,6 +281,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django's LOGGING applies in workers too
 
 # --- Escalation engine and notifications -------------------------------------------------------
 SLA_SWEEP_INTERVAL = env.float("SLA_SWEEP_INTERVAL", 5.0, validate=Range(min=1, max=3600))
@@ -327,6 +328,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Routine beat ticks and task results every few seconds drown what matters;
+    # the sweep and the outbox log their real work themselves.
+    "loggers": {
+        "celery.beat": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+    },
     "root": {
         "handlers": ["console"],
         "level": env.str(

@@ -547,8 +547,11 @@ def _fire(
             body=hit.reason,
             data={"trigger": hit.trigger, "key": hit.key, "target": hit.target},
         )
-    target = combined_target(hits_now)
+    target = combined_target(hits_now) if incident.is_open else None
     groups = tuple(dict.fromkeys(g for hit in hits_now for g in hit.notify_groups))
+    if not incident.is_open and any(hit.trigger == Trigger.EXECUTIVE for hit in hits_now):
+        # Nothing left to move (e.g. a low rating after resolution): management hears of it.
+        groups = tuple(dict.fromkeys((*groups, "Director", "Executive")))
     if target is None:
         if groups:  # notify-only scenario (e.g. customer-facing, already high enough)
             notifications_enqueue_many(

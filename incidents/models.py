@@ -251,6 +251,10 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    csat_rating = models.PositiveSmallIntegerField(
+        _("customer rating"), null=True, blank=True, help_text=_("1-5, from the status page.")
+    )
+    csat_at = models.DateTimeField(_("rated"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -321,6 +325,8 @@ class EventKind(models.TextChoices):
     PUBLIC_UPDATE = "public_update", _("Customer update")
     REOPENED = "reopened", _("Reopened")
     POLICY_CHANGED = "policy_changed", _("Policy changed")
+    CUSTOMER_REPLY = "customer_reply", _("Customer reply")
+    CUSTOMER_RATING = "customer_rating", _("Customer rating")
     ESCALATED = "escalated", _("Escalated")
     DE_ESCALATED = "de_escalated", _("De-escalated")
     HANDOFF_ACKNOWLEDGED = "handoff_acknowledged", _("Handoff acknowledged")

@@ -234,7 +234,8 @@ def build(
                 context=snapshot,
                 payload=payload,
                 dedup_key=dedup[:255],
-                headers=with_message_id(recipient.channel, {}),
+                headers=(headers := with_message_id(recipient.channel, {})),
+                message_id=headers.get("Message-ID", ""),
                 urgent=urgent,
                 next_attempt_at=now,
             )

@@ -56,6 +56,13 @@ class Notification(models.Model):
         help_text=_("Snapshot the bodies are rendered from at delivery."),
     )
     headers = models.JSONField(_("headers"), default=dict, blank=True)
+    message_id = models.CharField(
+        _("Message-ID"),
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text=_("Of the email sent; customer replies are matched on it."),
+    )
     dedup_key = models.CharField(_("dedup key"), max_length=255, unique=True)
     urgent = models.BooleanField(_("urgent"), default=False)
     status = models.CharField(
@@ -103,3 +110,142 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient}: {self.subject or self.kind}"
+
+
+def default_hours() -> dict:
+    return {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def default_urgent() -> list:
+    return ["P0", "P1"]
+
+
+class Contact(models.Model):
+    """The escalation contacts directory (seed 002): a person or a shared address.
+
+    Non-urgent messages to a contact outside their hours wait for their next
+    opening in their own time zone; severities in `always_for` go at once.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    team = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        verbose_name=_("team"),
+        help_text=_("Levels notify the contacts of their team."),
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact",
+        verbose_name=_("user"),
+    )
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    chat_channel = models.CharField(_("chat channel"), max_length=80, blank=True)
+    slack_webhook_url = models.URLField(_("Slack webhook"), blank=True, max_length=500)
+    pagerduty_routing_key = models.CharField(_("PagerDuty routing key"), max_length=64, blank=True)
+    escalation_contact = models.CharField(
+        _("escalation contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who to go to when this contact does not answer."),
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    hours = models.JSONField(
+        _("available hours"),
+        default=default_hours,
+        blank=True,
+        help_text=_(
+            'Weekly hours in their zone, e.g. {"mon": ["09:00-17:00"]}; "24/7" for always.'
+        ),
+    )
+    always_for = models.JSONField(
+        _("always reachable for"),
+        default=default_urgent,
+        blank=True,
+        help_text=_("Severities that reach them at any hour."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["team__name", "name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliverySettings(models.Model):
+    """One row: per-recipient limits, edited in the admin."""
+
+    daily_cap = models.PositiveIntegerField(
+        _("daily cap per recipient"),
+        default=50,
+        help_text=_("Non-urgent messages beyond this in 24 hours are suppressed (visible here)."),
+    )
+    fold_window_minutes = models.PositiveIntegerField(
+        _("fold window (minutes)"),
+        default=10,
+        help_text=_("Non-urgent messages to one person within this window go as one."),
+    )
+    respect_working_hours = models.BooleanField(
+        _("hold non-urgent messages until working hours"), default=True
+    )
+
+    class Meta:
+        verbose_name = _("delivery settings")
+        verbose_name_plural = _("delivery settings")
+
+    def __str__(self) -> str:
+        return "Delivery settings"
+
+    @classmethod
+    def current(cls) -> "DeliverySettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class InboundStatus(models.TextChoices):
+    MATCHED = "matched", _("Matched to an incident")
+    UNMATCHED = "unmatched", _("Unmatched: needs triage")
+    ATTACHED = "attached", _("Attached by hand")
+
+
+class InboundMessage(models.Model):
+    """Mail that came back (customer replies). Kept whether or not it matched."""
+
+    received_at = models.DateTimeField(_("received"))
+    from_email = models.CharField(_("from"), max_length=320)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=500, blank=True)
+    in_reply_to = models.CharField(_("In-Reply-To"), max_length=500, blank=True)
+    references = models.TextField(_("References"), blank=True)
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inbound_messages",
+    )
+    status = models.CharField(_("status"), max_length=12, choices=InboundStatus.choices)
+    esp = models.CharField(_("received through"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~Q(message_id=""), name="inbound_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_email}: {self.subject}"

@@ -4,6 +4,14 @@ from django.utils.translation import gettext_lazy as _
 from timezone_field import TimeZoneField
 
 
+def default_hours() -> dict:
+    return {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def default_urgent() -> list:
+    return ["P0", "P1"]
+
+
 def default_time_zone() -> str:
     from django.conf import settings
 
@@ -19,6 +27,21 @@ class User(AbstractUser):
         help_text=_("Times are shown in this zone."),
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    working_hours = models.JSONField(
+        _("working hours"),
+        default=default_hours,
+        blank=True,
+        help_text=_(
+            'In your time zone, e.g. {"mon": ["09:00-17:00"]}, or "24/7". '
+            "Non-urgent notifications wait for them."
+        ),
+    )
+    urgent_severities = models.JSONField(
+        _("reach me at any hour for"),
+        default=default_urgent,
+        blank=True,
+        help_text=_("Severities that notify you outside working hours."),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

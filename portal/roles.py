@@ -76,9 +76,18 @@ _LEAD_ESCALATIONS = [
     "escalations.view_triggerfiring",
     "escalations.record_decision",
     "notifications.view_notification",
+    "notifications.view_contact",
+    "notifications.view_inboundmessage",
+    "notifications.change_inboundmessage",
+]
+_DIRECTORY = [
+    f"notifications.{action}_{model}"
+    for model in ("contact", "deliverysettings", "inboundmessage")
+    for action in ("view", "add", "change")
 ]
 _MANAGERS = [
     *_WORK_ON_INCIDENTS,
+    *_DIRECTORY,
     *_LEAD_ESCALATIONS,
     "escalations.escalate_as_management",
     "notifications.change_notification",

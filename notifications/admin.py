@@ -1,8 +1,22 @@
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from . import services
-from .models import Notification, Status
+from . import compose, services
+from .models import Contact, DeliverySettings, InboundMessage, Notification, Status
+
+
+class PreviewForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Message"))
+    reference = forms.CharField(
+        label=_("Sample incident"), help_text=_("Reference of an incident you can see.")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, k) for k in compose.template_kinds()]
 
 
 @admin.register(Notification)
@@ -21,16 +35,16 @@ class NotificationAdmin(admin.ModelAdmin):
         "incident",
     ]
     list_filter = ["status", "channel", "kind", "urgent"]
-    search_fields = ["recipient", "subject", "incident__reference", "dedup_key"]
+    search_fields = ["recipient", "subject", "incident__reference", "dedup_key", "message_id"]
     list_select_related = ["incident"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["retry"]
     readonly_fields = [f.name for f in Notification._meta.fields]
 
-    @admin.display(description=_("last error"))
+    @admin.display(description=_("last error / reason"))
     def short_error(self, obj):
-        return obj.last_error[:80]
+        return (obj.last_error or obj.suppressed_reason)[:80]
 
     def has_add_permission(self, request):
         return False
@@ -45,6 +59,53 @@ class NotificationAdmin(admin.ModelAdmin):
         visible = incidents_visible_to(request.user)
         return queryset.filter(incident__isnull=True) | queryset.filter(incident__in=visible)
 
+    def get_urls(self):
+        return [
+            path(
+                "preview/",
+                self.admin_site.admin_view(self.preview),
+                name="notifications_notification_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview(self, request):
+        """Any message kind's templates, rendered against a sample incident."""
+        from incidents.selectors import incidents_visible_to
+
+        form = PreviewForm(request.GET or None)
+        rendered = None
+        if form.is_valid():
+            incident = (
+                incidents_visible_to(request.user)
+                .filter(reference=form.cleaned_data["reference"].strip())
+                .first()
+            )
+            if incident is None:
+                form.add_error("reference", _("No incident with that reference that you can see."))
+            else:
+                kind = form.cleaned_data["kind"]
+                [row] = compose.build(
+                    kind=kind,
+                    incident=incident,
+                    recipients=[compose.Recipient("email", "preview@example.com")],
+                    context=compose.sample_context(kind, incident),
+                    dedup_base="preview",
+                    urgent=False,
+                )
+                rendered = {"subject": row.subject, **compose.render_bodies(row)}
+        return TemplateResponse(
+            request,
+            "admin/notifications/preview.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Preview a message"),
+                "form": form,
+                "rendered": rendered,
+                "opts": self.model._meta,
+            },
+        )
+
     @admin.action(description=_("Send failed notifications again"), permissions=["change"])
     def retry(self, request, queryset):
         count = 0
@@ -52,3 +113,39 @@ class NotificationAdmin(admin.ModelAdmin):
             services.notification_retry(notification=notification, actor=request.user)
             count += 1
         self.message_user(request, f"{count} notification(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "email", "phone", "chat_channel", "time_zone", "is_active"]
+    list_filter = ["team", "is_active"]
+    search_fields = ["name", "email", "chat_channel"]
+    autocomplete_fields = ["user", "team"]
+
+
+@admin.register(DeliverySettings)
+class DeliverySettingsAdmin(admin.ModelAdmin):
+    """One row: the daily cap and the fold window, visible and editable."""
+
+    list_display = ["__str__", "daily_cap", "fold_window_minutes", "respect_working_hours"]
+
+    def has_add_permission(self, request):
+        return not DeliverySettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "from_email", "subject", "status", "incident"]
+    list_filter = ["status", "esp"]
+    search_fields = ["from_email", "subject", "message_id", "incident__reference"]
+    list_select_related = ["incident"]
+    readonly_fields = [f.name for f in InboundMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

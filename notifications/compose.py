@@ -19,10 +19,11 @@ from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from escalations.clocks import calendar_for
 from escalations.durations import humanize
 from incidents.rules import Severity, Status
 
-from .models import Channel, Notification
+from .models import Channel, DeliverySettings, Notification
 from .services import with_message_id
 
 METHODS_BY_SEVERITY = {
@@ -47,6 +48,52 @@ class Recipient:
     address: str
     user_id: int | None = None
     name: str = ""
+    # Availability (seed 002): weekly hours in the person's zone, and the
+    # severities that reach them at any hour. No hours: always reachable.
+    time_zone: str = "UTC"
+    hours: object = None
+    always_for: tuple[str, ...] = ()
+
+    def not_before(self, severity: str, now):
+        """When a message of this severity may go: now, or their next opening."""
+        if self.hours in (None, "", "24/7") or severity in self.always_for:
+            return now
+        try:
+            calendar = calendar_for({"timezone": self.time_zone, "hours": self.hours})
+        except (ValueError, TypeError):
+            return now  # a broken availability never holds a message back
+        return max(now, calendar.next_opening(now))
+
+
+def person(user) -> Recipient:
+    return Recipient(
+        "email",
+        user.email,
+        user.pk,
+        str(user),
+        time_zone=str(user.time_zone),
+        hours=user.working_hours,
+        always_for=tuple(user.urgent_severities or ()),
+    )
+
+
+def contact_recipients(contact, channels: list[str]) -> list[Recipient]:
+    """A directory contact on the channels it has."""
+    availability = {
+        "time_zone": contact.time_zone,
+        "hours": contact.hours,
+        "always_for": tuple(contact.always_for or ()),
+    }
+    found = []
+    if "email" in channels and contact.email:
+        found.append(
+            Recipient("email", contact.email, contact.user_id, contact.name, **availability)
+        )
+    if "slack" in channels and contact.slack_webhook_url:
+        found.append(Recipient("slack", contact.slack_webhook_url, name=contact.name))
+    if "pagerduty" in channels and contact.pagerduty_routing_key:
+        found.append(Recipient("pagerduty", contact.pagerduty_routing_key, name=contact.name))
+    return found
 
 
 def channels_for(severity: str, override_method: str = "") -> list[str]:
@@ -104,7 +151,7 @@ def level_recipients(level_spec, *, channels: list[str]) -> list[Recipient]:
             recipients.append(Recipient("email", contacts["email"], name=level_spec.name))
         if level_spec.team:
             for user in users_in_groups([level_spec.team]):
-                recipients.append(Recipient("email", user.email, user.pk, str(user)))
+                recipients.append(person(user))
     if "slack" in channels and settings.SLACK_WEBHOOK_URL:
         recipients.append(
             Recipient("slack", settings.SLACK_WEBHOOK_URL, name=contacts.get("chat", ""))
@@ -115,17 +162,26 @@ def level_recipients(level_spec, *, channels: list[str]) -> list[Recipient]:
         )
     if "webhook" in channels and settings.NOTIFICATION_WEBHOOK_URL:
         recipients.append(Recipient("webhook", settings.NOTIFICATION_WEBHOOK_URL))
+    if level_spec.team:
+        for contact in directory_contacts(level_spec.team):
+            recipients += contact_recipients(contact, channels)
     return _unique(recipients)
 
 
+def directory_contacts(team: str):
+    from .models import Contact
+
+    return Contact.objects.filter(team__name=team, is_active=True)
+
+
 def group_recipients(names: Iterable[str]) -> list[Recipient]:
-    return _unique([Recipient("email", u.email, u.pk, str(u)) for u in users_in_groups(names)])
+    return _unique([person(u) for u in users_in_groups(names)])
 
 
 def user_recipient(user) -> list[Recipient]:
     if user is None or not user.email or not user.is_active:
         return []
-    return [Recipient("email", user.email, user.pk, str(user))]
+    return [person(user)]
 
 
 def _unique(recipients: list[Recipient]) -> list[Recipient]:
@@ -193,6 +249,7 @@ def build(
     transaction is what lets a sweep queue thousands of notices a second.
     """
     now = now or timezone.now()
+    quiet_hours = DeliverySettings.current().respect_working_hours
     snapshot = {
         "incident": incident_snapshot(incident),
         "limited": incident.is_security,
@@ -237,7 +294,9 @@ def build(
                 headers=(headers := with_message_id(recipient.channel, {})),
                 message_id=headers.get("Message-ID", ""),
                 urgent=urgent,
-                next_attempt_at=now,
+                next_attempt_at=recipient.not_before(incident.severity, now)
+                if quiet_hours
+                else now,
             )
         )
     return rows
@@ -262,3 +321,40 @@ def render_bodies(row: Notification) -> dict:
             ],
         }
     return fields
+
+
+def sample_context(kind: str, incident) -> dict:
+    """Plausible values for previewing a kind's templates against a real incident."""
+    from escalations.sla import incident_clocks
+
+    clocks = incident_clocks(incident)
+    clock = clocks[0] if clocks else None
+    return {
+        "escalation": {
+            "trigger_display": "SLA threshold",
+            "sla_percent": "100.0",
+            "clock": "resolution",
+            "reason": "Resolution clock reached 100%.",
+            "decision_sought": "Approve the rollback?",
+            "resolution_summary": "Rolled back; monitoring for a day.",
+        },
+        "level": {"label": f"L{incident.current_level + 1}", "name": "Next level"},
+        "from_label": f"L{incident.current_level}",
+        "to_label": f"L{incident.current_level + 1}",
+        "note_items": [["Steps taken", "Checked logs; restarted the consumer."]],
+        "clock": clock_snapshot(clock)
+        if clock
+        else {"label": "Resolution", "target": "8h", "due": "", "explanation": ""},
+        "percent": 75,
+        "reasons": ["Customer-facing incident: product and customer success informed"],
+        "reason": "Bounced between levels 4 times (limit 3).",
+    }
+
+
+def template_kinds() -> list[str]:
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+
+    root = Path(django_settings.BASE_DIR) / "templates" / "notifications"
+    return sorted(p.name for p in root.iterdir() if (p / "subject.txt").exists())

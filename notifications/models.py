@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -182,6 +184,10 @@ class Contact(models.Model):
         return self.name
 
 
+SETTINGS_TTL = 30  # seconds other processes may use the previous values
+_settings_cache: dict = {}
+
+
 class DeliverySettings(models.Model):
     """One row: per-recipient limits, edited in the admin."""
 
@@ -206,9 +212,19 @@ class DeliverySettings(models.Model):
     def __str__(self) -> str:
         return "Delivery settings"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _settings_cache.clear()  # an edit applies at once in this process
+
     @classmethod
     def current(cls) -> "DeliverySettings":
-        return cls.objects.get_or_create(pk=1)[0]
+        """The settings row, cached for a few seconds: sweeps ask thousands of times."""
+        cached = _settings_cache.get("row")
+        if cached is not None and time.monotonic() - cached[0] < SETTINGS_TTL:
+            return cached[1]
+        row = cls.objects.get_or_create(pk=1)[0]
+        _settings_cache["row"] = (time.monotonic(), row)
+        return row
 
 
 class InboundStatus(models.TextChoices):

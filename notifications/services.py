@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import make_msgid
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.html import escape
 
 from portal.bulk import append_rows_ignoring_duplicates
 
 from . import transports
-from .models import Channel, Notification, Status
+from .models import Channel, DeliverySettings, Notification, Status
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +151,20 @@ def _finish(row: Notification, **fields) -> None:
 
 def deliver(row: Notification, *, now: datetime | None = None) -> str:
     """Send one claimed row and record the outcome; returns the new status."""
+    rendered = {}
     if row.context and not row.body_text:
         from .compose import render_bodies
 
         rendered = render_bodies(row)
+    folded = getattr(row, "folded_rows", [])
+    if folded:
+        bodies = {
+            "body_text": row.body_text,
+            **({"body_html": row.body_html} if row.body_html else {}),
+            **rendered,
+        }
+        rendered.update(_with_folded(bodies, folded))
+    if rendered:
         for name, value in rendered.items():
             setattr(row, name, value)
         # Keep what is sent with the row, claimed by us.
@@ -190,6 +201,23 @@ def deliver(row: Notification, *, now: datetime | None = None) -> str:
     return Status.SENT
 
 
+def _with_folded(rendered: dict, folded: list[Notification]) -> dict:
+    """The leader of a fold lists what came with it."""
+    lines = [f"- {row.subject}" for row in folded]
+    extra = {
+        "body_text": rendered.get("body_text", "")
+        + (f"\n\nAlso for you in the same minutes ({len(folded)}):\n" + "\n".join(lines))
+    }
+    if "body_html" in rendered:
+        items = "".join(f"<li>{escape(row.subject)}</li>" for row in folded)
+        block = f"<h3>Also for you in the same minutes ({len(folded)})</h3><ul>{items}</ul>"
+        html = rendered["body_html"]
+        extra["body_html"] = (
+            html.replace("</body>", block + "</body>") if "</body>" in html else html + block
+        )
+    return extra
+
+
 def release_stale_claims(*, now: datetime) -> int:
     """Rows stuck in `sending` (their worker died) go back to pending.
 
@@ -204,6 +232,68 @@ def release_stale_claims(*, now: datetime) -> int:
     )
 
 
+def _apply_limits(rows: list[Notification], now: datetime) -> list[Notification]:
+    """Fold and cap a claimed batch; returns the rows still to send.
+
+    Non-urgent email and chat to one recipient within the fold window go as one
+    message listing the others (folded rows are kept, marked and linked).
+    Beyond the daily cap, non-urgent messages are suppressed with the reason.
+    Urgent messages and pages always go.
+    """
+    config = DeliverySettings.current()
+    limited = [r for r in rows if not r.urgent and r.channel in (Channel.EMAIL, Channel.SLACK)]
+    if not limited:
+        return rows
+    window = timedelta(minutes=config.fold_window_minutes)
+    sent_today = dict(
+        Notification.objects.filter(
+            status=Status.SENT,
+            sent_at__gte=now - timedelta(days=1),
+            recipient__in={r.recipient for r in limited},
+        )
+        .values_list("recipient")
+        .annotate(count=Count("id"))
+        .values_list("recipient", "count")
+    )
+    to_send = [r for r in rows if r not in limited]
+    groups: dict[tuple[str, str], list[Notification]] = {}
+    for row in sorted(limited, key=lambda r: (r.created_at, r.pk)):
+        groups.setdefault((row.channel, row.recipient.lower()), []).append(row)
+    for group in groups.values():
+        leader, folded = None, []
+        for row in group:
+            if leader is not None and window and row.created_at - leader.created_at <= window:
+                folded.append(row)
+                continue
+            if leader is not None:
+                _finish_leader(leader, folded, sent_today, config, to_send)
+            leader, folded = row, []
+        _finish_leader(leader, folded, sent_today, config, to_send)
+    return to_send
+
+
+def _finish_leader(leader, folded, sent_today, config, to_send) -> None:
+    count = sent_today.get(leader.recipient, 0)
+    if config.daily_cap and count >= config.daily_cap:
+        for row in [leader, *folded]:
+            _finish(
+                row,
+                status=Status.SUPPRESSED,
+                suppressed_reason=f"daily cap of {config.daily_cap} reached",
+            )
+        return
+    sent_today[leader.recipient] = count + 1
+    for row in folded:
+        _finish(
+            row,
+            status=Status.SUPPRESSED,
+            folded_into=leader,
+            suppressed_reason=f"folded into notification {leader.pk}",
+        )
+    leader.folded_rows = folded
+    to_send.append(leader)
+
+
 def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = None) -> dict:
     """Deliver what is due, in claimed batches; what the beat drain and kicks run."""
     counts = {Status.SENT: 0, Status.PENDING: 0, Status.FAILED: 0}
@@ -213,7 +303,7 @@ def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = No
         rows = claim_due(now=now or timezone.now(), limit=min(batch, limit - done))
         if not rows:
             break
-        for row in rows:
+        for row in _apply_limits(rows, now or timezone.now()):
             counts[deliver(row, now=now)] += 1
         done += len(rows)
     return {

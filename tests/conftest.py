@@ -102,3 +102,13 @@ def channel(db):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness buys nothing in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_delivery_settings():
+    # The settings row is cached per process; each test starts from its own database.
+    from notifications.models import _settings_cache
+
+    _settings_cache.clear()
+    yield
+    _settings_cache.clear()

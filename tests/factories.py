@@ -23,6 +23,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     time_zone = "UTC"
+    # Always reachable, so tests do not depend on the time of day; quiet-hours
+    # tests set working hours explicitly.
+    working_hours = "24/7"
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):

@@ -113,3 +113,38 @@ def test_the_message_says_what_was_true_when_decided(agent):
     deliver_due()
     sent = Notification.objects.get(dedup_key__startswith="t:")
     assert "Old title" in sent.body_text and "New title" not in sent.body_text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_admin_preview_renders_each_kind_against_a_sample_incident(kind, manager, client):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    incident = make_incident(actor=manager, title="Payments <b>down</b>")
+    client.login(username=manager.username, password=PASSWORD)
+    response = client.get(
+        reverse("admin:notifications_notification_preview"),
+        {"kind": kind, "reference": incident.reference},
+    )
+    assert response.status_code == 200
+    rendered = response.context["rendered"]
+    assert incident.reference in rendered["subject"] + rendered["body_text"]
+    assert "<b>down</b>" not in rendered["body_html"]
+
+
+def test_preview_of_an_incident_you_cannot_see_says_so(manager, client, roles):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD, UserFactory
+
+    lead = UserFactory(username="lead-preview", role="Team Lead", is_staff=True)
+    secret = make_incident(actor=manager, is_security=True)
+    client.login(username=lead.username, password=PASSWORD)
+    response = client.get(
+        reverse("admin:notifications_notification_preview"),
+        {"kind": "escalation", "reference": secret.reference},
+    )
+    assert response.status_code == 200
+    assert response.context["rendered"] is None
+    assert response.context["form"].errors["reference"]

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.template.loader import get_template, render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
@@ -306,10 +306,10 @@ def render_bodies(row: Notification) -> dict:
     """Text, HTML and (Slack) payload for a row, from its snapshot: run at delivery."""
     if not row.context:
         return {}
-    text = render_to_string(f"notifications/{row.kind}/body.txt", row.context)
+    text = _template(f"notifications/{row.kind}/body.txt").render(row.context)
     fields = {"body_text": text}
     if row.channel == Channel.EMAIL:
-        fields["body_html"] = render_to_string(f"notifications/{row.kind}/body.html", row.context)
+        fields["body_html"] = _template(f"notifications/{row.kind}/body.html").render(row.context)
     if row.channel == Channel.SLACK and "blocks" not in row.payload:
         url = row.context.get("incident", {}).get("url", "")
         fields["payload"] = {

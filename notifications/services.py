@@ -9,6 +9,7 @@ the same one; the unique dedup key makes deciding twice harmless.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -139,11 +140,14 @@ def claim_due(*, now: datetime, limit: int) -> list[Notification]:
         Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(
             status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
-    return list(Notification.objects.filter(pk__in=ids, status=Status.SENDING, claimed_at=now))
+    claimed = Notification.objects.filter(pk__in=ids, status=Status.SENDING, claimed_at=now)
+    return list(claimed.order_by("next_attempt_at", "id"))  # oldest due first
 
 
 def _finish(row: Notification, **fields) -> None:
-    # Only the claim that took the row may close it.
+    """Record an outcome in one statement; only the claim that took the row may
+    close it. What was sent (rendered bodies) is stored with it."""
+    fields.update(getattr(row, "rendered_fields", {}))
     Notification.objects.filter(pk=row.pk, status=Status.SENDING, claimed_at=row.claimed_at).update(
         **fields
     )
@@ -167,8 +171,7 @@ def deliver(row: Notification, *, now: datetime | None = None) -> str:
     if rendered:
         for name, value in rendered.items():
             setattr(row, name, value)
-        # Keep what is sent with the row, claimed by us.
-        Notification.objects.filter(pk=row.pk, claimed_at=row.claimed_at).update(**rendered)
+        row.rendered_fields = rendered  # stored with the outcome: what was sent stays
     try:
         # Email keeps its mailer's own timeout (EMAIL_TIMEOUT); HTTP channels use ours.
         timeout = None if row.channel == Channel.EMAIL else settings.NOTIFICATION_TIMEOUT
@@ -269,7 +272,7 @@ def _apply_limits(rows: list[Notification], now: datetime) -> list[Notification]
                 _finish_leader(leader, folded, sent_today, config, to_send)
             leader, folded = row, []
         _finish_leader(leader, folded, sent_today, config, to_send)
-    return to_send
+    return sorted(to_send, key=lambda r: (r.next_attempt_at, r.pk))
 
 
 def _finish_leader(leader, folded, sent_today, config, to_send) -> None:
@@ -294,18 +297,40 @@ def _finish_leader(leader, folded, sent_today, config, to_send) -> None:
     to_send.append(leader)
 
 
+@contextlib.contextmanager
+def _asynchronous_commit():
+    """While delivering, commit outcome marks without waiting for the WAL flush.
+
+    A worker that dies right after a commit still leaves the mark (it is in the
+    server's WAL buffers); only a crash of PostgreSQL itself within a fraction
+    of a second could lose one, which means a re-send, never a lost message.
+    It roughly halves the cost of each delivery.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = None) -> dict:
     """Deliver what is due, in claimed batches; what the beat drain and kicks run."""
     counts = {Status.SENT: 0, Status.PENDING: 0, Status.FAILED: 0}
     released = release_stale_claims(now=now or timezone.now())
     done = 0
-    while done < limit:
-        rows = claim_due(now=now or timezone.now(), limit=min(batch, limit - done))
-        if not rows:
-            break
-        for row in _apply_limits(rows, now or timezone.now()):
-            counts[deliver(row, now=now)] += 1
-        done += len(rows)
+    with _asynchronous_commit():
+        while done < limit:
+            rows = claim_due(now=now or timezone.now(), limit=min(batch, limit - done))
+            if not rows:
+                break
+            for row in _apply_limits(rows, now or timezone.now()):
+                counts[deliver(row, now=now)] += 1
+            done += len(rows)
     return {
         "sent": counts[Status.SENT],
         "retrying": counts[Status.PENDING],

@@ -49,6 +49,8 @@ def pytest_runtest_setup(item):
         require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL=postgres://...)")
     if item.get_closest_marker("redis"):
         require(_redis_reachable(), "Redis (CELERY_BROKER_URL=redis://...)")
+    if item.get_closest_marker("redis_server"):
+        require(shutil.which("redis-server") is not None, "redis-server (Debian package redis)")
     if item.get_closest_marker("browser"):
         require(chromium_path() is not None, "Chromium (Debian package chromium)")
 

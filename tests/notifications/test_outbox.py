@@ -180,3 +180,13 @@ def test_concurrent_drains_send_each_row_once():
     assert Notification.objects.filter(status=Status.SENT, attempts=1).count() == 60
     recipients = [message.to[0] for message in mail.outbox]
     assert len(recipients) == 60 == len(set(recipients))
+
+
+def test_claimed_rows_are_delivered_oldest_first():
+    from django.core import mail
+
+    now = timezone.now()
+    queue("later", recipient="second@example.com", not_before=now + timedelta(seconds=1))
+    queue("sooner", recipient="first@example.com")
+    services.deliver_due(now=now + timedelta(seconds=2))
+    assert [m.to[0] for m in mail.outbox] == ["first@example.com", "second@example.com"]

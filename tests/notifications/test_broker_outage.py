@@ -1,0 +1,150 @@
+"""A broker outage delays notifications and never loses or doubles them (real Redis)."""
+
+import shutil
+import socket
+import subprocess
+import time
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+
+from escalations.models import Escalation
+from escalations.policies import policy_create_from_spec
+from escalations.spec import LevelSpec, OverrideSpec, TargetSpec, WorkflowSpec
+from notifications.models import Notification, Status
+from tests.conftest import require
+from tests.factories import UserFactory, make_incident
+
+pytestmark = [pytest.mark.redis_server, pytest.mark.django_db(transaction=True)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A private redis-server the test may stop and start (not the shared one)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.answers, what="redis-server to answer")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        wait_until(lambda: not self.answers(), what="redis-server to stop")
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+def wait_until(condition, *, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)  # polling a condition, with a deadline
+
+
+@pytest.fixture
+def redis_server():
+    require(shutil.which("redis-server") is not None, "redis-server (Debian package redis)")
+    server = RedisServer()
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+@pytest.fixture
+def celery_on(redis_server, settings):
+    """Point the portal's Celery app at the private Redis; restore afterwards."""
+    from portal.celery import app
+
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    app.conf.broker_url = redis_server.url
+    app.conf.broker_transport_options = {}
+    app._after_fork()  # drop pooled connections to the previous broker
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    yield app
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    app._after_fork()
+
+
+def test_escalations_commit_while_redis_is_down_and_mail_goes_once_it_is_back(
+    redis_server, celery_on, roles
+):
+    from celery.contrib.testing.worker import start_worker
+
+    from notifications.tasks import deliver_due
+
+    team = "responders"
+    group = Group.objects.create(name=team)
+    for n in range(3):
+        group.user_set.add(UserFactory(username=f"responder{n}", email=f"r{n}@example.com"))
+    spec = WorkflowSpec(
+        levels=(
+            LevelSpec(1, "Front"),
+            LevelSpec(
+                2, "Responders", team=team, sla=TargetSpec(first_response=timedelta(hours=1))
+            ),
+        ),
+        overrides=(OverrideSpec("P1", 2, "email"),),
+    )
+    policy_create_from_spec(spec=spec, name="outage", make_default=True)
+    agent = UserFactory(username="outage-agent", role="Support Agent")
+
+    redis_server.stop()
+    started = time.monotonic()
+    incident = make_incident(actor=agent, severity="P1")  # routes to L2 at once
+    assert time.monotonic() - started < 10  # the broker being down costs little
+    assert Escalation.objects.filter(incident=incident).count() == 1  # committed
+    pending = Notification.objects.filter(incident=incident, status=Status.PENDING)
+    assert pending.count() == 3 and len(mail.outbox) == 0
+
+    redis_server.start()
+    with start_worker(celery_on, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        deliver_due.delay()  # what beat's "Outbox drain" sends every few seconds
+        deliver_due.delay()  # and a second time: nothing may go twice
+        wait_until(
+            lambda: (
+                not Notification.objects.filter(
+                    incident=incident, status__in=[Status.PENDING, Status.SENDING]
+                ).exists()
+            ),
+            what="the outbox to drain",
+        )
+    assert Notification.objects.filter(incident=incident, status=Status.SENT).count() == 3
+    recipients = sorted(to for message in mail.outbox for to in message.to)
+    assert recipients == ["r0@example.com", "r1@example.com", "r2@example.com"]

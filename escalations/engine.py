@@ -236,6 +236,14 @@ def _move(
             data={"bounces": incident.bounces},
         )
     rows = _move_notices(incident, spec, escalation, override_method, now)
+    if up:
+        # Seed 001: tell the customer, with the new expected response time.
+        rows += compose.customer_acknowledgement(
+            incident=incident,
+            occasion="escalated",
+            dedup_base=f"customer_ack:escalation:{escalation.pk}",
+            now=now,
+        )
     if flagged_now:
         rows += compose.build(
             kind="review_flag",

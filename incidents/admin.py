@@ -29,8 +29,8 @@ class ComponentAdmin(admin.ModelAdmin):
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["name", "code", "is_active", "acknowledges_customer"]
+    list_filter = ["is_active", "acknowledges_customer"]
     search_fields = ["name", "code"]
 
 

@@ -118,3 +118,37 @@ class SeverityForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(label="Why reopen", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- the customer's status page ---------------------------------------------------------------
+
+
+class CustomerReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your message",
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Write your message first."},
+    )
+
+
+class CustomerRatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="How did we do?",
+        coerce=int,
+        choices=[
+            (5, "5 · Excellent"),
+            (4, "4 · Good"),
+            (3, "3 · Fair"),
+            (2, "2 · Poor"),
+            (1, "1 · Very poor"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Pick a rating from 1 to 5."},
+    )
+    comment = forms.CharField(
+        label="Anything to add? (optional)",
+        required=False,
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -95,6 +95,14 @@ class Channel(models.Model):
     )
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    acknowledges_customer = models.BooleanField(
+        _("acknowledge to the customer"),
+        default=False,
+        help_text=_(
+            "Incidents opened here email the account's contact an acknowledgement "
+            "with a link to their status page."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -229,7 +229,24 @@ def incident_create(
         },
     )
     _after_change(incident, now, triggers=True)
+    if channel.acknowledges_customer and opened_at == now and not incident.escalations.exists():
+        # An escalation at opening has told the customer already; imports never do.
+        _acknowledge_to_customer(incident, now)
     return incident
+
+
+def _acknowledge_to_customer(incident: Incident, now: datetime) -> None:
+    from notifications import compose
+    from notifications.services import notifications_enqueue_many
+
+    notifications_enqueue_many(
+        compose.customer_acknowledgement(
+            incident=incident,
+            occasion="opened",
+            dedup_base=f"customer_ack:opened:{incident.pk}",
+            now=now,
+        )
+    )
 
 
 def _set_status(incident: Incident, target: Status, now: datetime) -> None:
@@ -429,6 +446,10 @@ def incident_post_public_update(
         data={"first_response": first},
     )
     _after_change(incident, now)
+    from notifications import compose
+    from notifications.services import notifications_enqueue_many
+
+    notifications_enqueue_many(compose.customer_update(incident=incident, event=event, now=now))
     return event
 
 
@@ -462,4 +483,143 @@ def incident_update_details(
     incident.save()
     _event(incident, kind=EventKind.DETAILS_CHANGED, actor=actor, at=now, data={"changes": diff})
     _after_change(incident, now, triggers=True, actor=actor)
+    return incident
+
+
+# --- the customer's side (status page and email replies) ---------------------------------------
+
+CUSTOMER_REPLY_LIMIT = 20_000  # characters; longer mail is cut, not refused
+
+
+def _notify_owner_of_reply(incident: Incident, event: IncidentEvent, now: datetime) -> None:
+    """The assignee (or, with none, the current level) hears that the customer wrote."""
+    from escalations.policies import policy_spec
+    from notifications import compose
+    from notifications.services import notifications_enqueue_many
+
+    recipients = compose.user_recipient(incident.assignee)
+    if not recipients and incident.policy_id is not None:
+        spec = policy_spec(incident.policy)
+        try:
+            level = spec.level(incident.current_level)
+        except KeyError:
+            level = None
+        if level is not None:
+            recipients = compose.level_recipients(level, channels=["email"])
+    notifications_enqueue_many(
+        compose.build(
+            kind="customer_reply",
+            incident=incident,
+            recipients=recipients,
+            context={
+                "reply": {
+                    "from": event.data.get("from", ""),
+                    "via": event.data.get("via", ""),
+                    "text": event.body[:4000],
+                }
+            },
+            dedup_base=f"customer_reply:{event.pk}",
+            urgent=incident.severity in (Severity.P0, Severity.P1),
+            now=now,
+        )
+    )
+
+
+@transaction.atomic
+def incident_customer_reply(
+    *,
+    incident: Incident,
+    body: str,
+    from_email: str,
+    via: str,
+    subject: str = "",
+    now: datetime | None = None,
+) -> IncidentEvent:
+    """The customer wrote back (status page or email): a public timeline entry.
+
+    An incident waiting on the customer goes back to investigating, so its
+    paused clocks run again. Its owner is told.
+    """
+    now = _now(now)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "Write your message first."})
+    incident = _locked(incident)
+    event = _event(
+        incident,
+        kind=EventKind.CUSTOMER_REPLY,
+        actor=None,
+        at=now,
+        body=body[:CUSTOMER_REPLY_LIMIT],
+        visibility=Visibility.PUBLIC,
+        data={"from": from_email, "via": via, "subject": subject[:300]},
+    )
+    if incident.status == Status.WAITING_ON_CUSTOMER:
+        # Not _set_status: a customer's message is not the owning side's response.
+        incident.status = Status.INVESTIGATING.value
+        incident.save()
+        _event(
+            incident,
+            kind=EventKind.STATUS_CHANGED,
+            actor=None,
+            at=now,
+            body="The customer replied.",
+            data={
+                "from": Status.WAITING_ON_CUSTOMER.value,
+                "to": Status.INVESTIGATING.value,
+                "by_customer": True,
+            },
+        )
+    _after_change(incident, now)
+    _notify_owner_of_reply(incident, event, now)
+    return event
+
+
+@transaction.atomic
+def incident_customer_rate(
+    *,
+    incident: Incident,
+    rating: int | str,
+    comment: str = "",
+    from_email: str = "",
+    now: datetime | None = None,
+) -> Incident:
+    """The customer rates the resolution 1-5, once. Below the policy's limit
+    (seed 003: CSAT under 3) it is an executive escalation."""
+    now = _now(now)
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": "Pick a rating from 1 (poor) to 5 (excellent)."})
+    incident = _locked(incident)
+    if incident.is_open:
+        raise ValidationError("You can rate the resolution once the incident is resolved.")
+    if incident.csat_rating is not None:
+        raise ValidationError("This resolution has been rated already. Thank you!")
+    incident.csat_rating = rating
+    incident.csat_at = now
+    incident.save()
+    _event(
+        incident,
+        kind=EventKind.CUSTOMER_RATING,
+        actor=None,
+        at=now,
+        body=comment.strip()[:CUSTOMER_REPLY_LIMIT],
+        visibility=Visibility.PUBLIC,
+        data={"rating": rating, "from": from_email},
+    )
+    if incident.policy_id is not None:
+        from escalations.engine import executive_escalate
+        from escalations.policies import policy_spec
+
+        limit = policy_spec(incident.policy).triggers.csat_below
+        if rating < limit:
+            executive_escalate(
+                incident=incident,
+                key="csat",
+                reason=f"The customer rated the resolution {rating}/5 (below {limit})",
+                now=now,
+            )
     return incident

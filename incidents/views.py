@@ -182,3 +182,96 @@ def incident_action(request: HttpRequest, reference: str, action: str) -> HttpRe
             return redirect("incidents:detail", reference=reference)
     incident.refresh_from_db()
     return render_detail(request, incident, bound={action: form}, status=400)
+
+
+# --- the customer's status page (a signed link, no login) --------------------------------------
+
+
+def _link_problem(request: HttpRequest, message: str, *, expired: bool = False) -> HttpResponse:
+    response = render(
+        request,
+        "incidents/customer_link_problem.html",
+        {"message": message, "expired": expired},
+        status=410 if expired else 404,
+    )
+    return _private(response)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The URL is the key: keep it out of caches, search engines and Referer headers.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def customer_status(request: HttpRequest, token: str) -> HttpResponse:
+    """Status, public timeline, a reply form and (once resolved) a rating."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone as tz
+
+    from .customer_links import LinkError, read_token
+    from .forms import CustomerRatingForm, CustomerReplyForm
+    from .models import Visibility
+
+    try:
+        link = read_token(token)
+    except LinkError as error:
+        return _link_problem(request, str(error), expired=error.expired)
+    incident = (
+        Incident.objects.select_related("account", "channel").filter(pk=link.incident_id).first()
+    )
+    contact = (
+        incident.account.primary_contact_email if incident and incident.account else ""
+    ) or ""
+    if incident is None or contact.strip().lower() != link.email:
+        return _link_problem(request, "This link is no longer valid.")
+
+    reply_form, rating_form = CustomerReplyForm(prefix="reply"), CustomerRatingForm(prefix="rate")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "reply":
+                reply_form = CustomerReplyForm(request.POST, prefix="reply")
+                if reply_form.is_valid():
+                    services.incident_customer_reply(
+                        incident=incident,
+                        body=reply_form.cleaned_data["body"],
+                        from_email=link.email,
+                        via="status page",
+                    )
+                    messages.success(request, "Thank you: we have your message.")
+                    return redirect(request.path)
+            elif action == "rate":
+                rating_form = CustomerRatingForm(request.POST, prefix="rate")
+                if rating_form.is_valid():
+                    services.incident_customer_rate(
+                        incident=incident,
+                        rating=rating_form.cleaned_data["rating"],
+                        comment=rating_form.cleaned_data["comment"],
+                        from_email=link.email,
+                    )
+                    messages.success(request, "Thank you for rating the resolution.")
+                    return redirect(request.path)
+        except ValidationError as error:
+            attach_errors(reply_form if action == "reply" else rating_form, error)
+
+    from notifications.compose import display_title
+
+    zone = ZoneInfo(str(incident.account.time_zone))
+    with tz.override(zone):
+        response = render(
+            request,
+            "incidents/customer_status.html",
+            {
+                "incident": incident,
+                "title": display_title(incident),
+                "events": incident.events.filter(visibility=Visibility.PUBLIC).order_by("at", "id"),
+                "reply_form": reply_form,
+                "rating_form": rating_form,
+                "can_rate": not incident.is_open and incident.csat_rating is None,
+                "zone": zone,
+            },
+        )
+    return _private(response)

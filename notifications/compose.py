@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -23,7 +23,7 @@ from escalations.clocks import calendar_for
 from escalations.durations import humanize
 from incidents.rules import Severity, Status
 
-from .models import Channel, DeliverySettings, Notification
+from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
 from .services import with_message_id
 
 METHODS_BY_SEVERITY = {
@@ -240,6 +240,7 @@ def build(
     urgent: bool,
     now=None,
     pagerduty_action: str = "trigger",
+    headers: dict | None = None,
 ) -> list[Notification]:
     """Unsaved outbox rows, one per recipient.
 
@@ -291,8 +292,8 @@ def build(
                 context=snapshot,
                 payload=payload,
                 dedup_key=dedup[:255],
-                headers=(headers := with_message_id(recipient.channel, {})),
-                message_id=headers.get("Message-ID", ""),
+                headers=(row_headers := with_message_id(recipient.channel, dict(headers or {}))),
+                message_id=row_headers.get("Message-ID", ""),
                 urgent=urgent,
                 next_attempt_at=recipient.not_before(incident.severity, now)
                 if quiet_hours
@@ -348,6 +349,28 @@ def sample_context(kind: str, incident) -> dict:
         "percent": 75,
         "reasons": ["Customer-facing incident: product and customer success informed"],
         "reason": "Bounced between levels 4 times (limit 3).",
+        # customer messages
+        "customer": {"name": "Jane Customer", "account": "Acme Corp", "time_zone": "UTC"},
+        "status_url": settings.SITE_URL + "/status/preview-only/",
+        "link_days": settings.CUSTOMER_LINK_DAYS,
+        "occasion": "escalated",
+        "team": "Specialist Support (L2)",
+        "done": [
+            "Reviewed the complete case history",
+            "Assigned it to Specialist Support (L2)",
+            "Established priority tracking at high priority",
+        ],
+        "contact": {
+            "name": "Specialist Support team",
+            "title": "Specialist Support",
+            "email": "advanced-support@example.com",
+            "phone": "+1-555-0100",
+        },
+        "update_every": "4 hours",
+        "next_update": "Monday 30 November 2026, 16:00 UTC",
+        "expected_response": "Monday 30 November 2026, 14:00 UTC",
+        "update": {"text": "We found the cause and are testing a fix.", "at": "Monday 12:00 UTC"},
+        "reply": {"from": "jane@customer.example", "via": "email", "text": "Still failing."},
     }
 
 
@@ -358,3 +381,184 @@ def template_kinds() -> list[str]:
 
     root = Path(django_settings.BASE_DIR) / "templates" / "notifications"
     return sorted(p.name for p in root.iterdir() if (p / "subject.txt").exists())
+
+
+# --- the customer's side -----------------------------------------------------------------------
+
+# How often customers hear from us when the policy sets no status-update cadence
+# (seed 004: Sev 1 every 30-60 minutes, Sev 2 every 4 hours, Sev 3 daily).
+DEFAULT_UPDATE_CADENCE = {
+    "P0": timedelta(hours=1),
+    "P1": timedelta(hours=4),
+    "P2": timedelta(days=1),
+}
+
+
+def customer_recipient(incident) -> Recipient | None:
+    """The account's contact, when a customer should hear about this incident.
+
+    Security incidents never email customers automatically (seed 000: limited
+    distribution; the security team decides what is said and when).
+    """
+    account = incident.account if incident.account_id else None
+    if account is None or not account.primary_contact_email or incident.is_security:
+        return None
+    return Recipient(
+        "email",
+        account.primary_contact_email,
+        name=account.primary_contact_name,
+        time_zone=str(account.time_zone),
+    )
+
+
+def in_words(value: timedelta) -> str:
+    """4 hours, 30 minutes, 1 day 2 hours: how a customer reads a cadence."""
+    minutes = int(value.total_seconds() // 60)
+    parts = []
+    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
+        count, minutes = divmod(minutes, size)
+        if count:
+            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
+    return " ".join(parts) or "less than a minute"
+
+
+def customer_time(value: datetime | None, zone: str) -> str:
+    """A time as the customer reads it: their zone, named."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = timezone.localtime(value, ZoneInfo(zone))
+    return f"{local:%A %-d %B %Y, %H:%M} {local.tzname()}"
+
+
+def _thread_headers(incident) -> dict:
+    """Later customer mail answers the first, so mail clients keep one thread."""
+    first = (
+        Notification.objects.filter(
+            incident=incident, kind__in=CUSTOMER_KINDS, channel=Channel.EMAIL
+        )
+        .exclude(message_id="")
+        .order_by("id")
+        .values_list("message_id", flat=True)
+        .first()
+    )
+    return {"In-Reply-To": first, "References": first} if first else {}
+
+
+def _customer_context(incident, recipient: Recipient, now: datetime) -> dict:
+    from incidents.customer_links import status_url
+
+    return {
+        "customer": {
+            "name": recipient.name,
+            "account": incident.account.name,
+            "time_zone": recipient.time_zone,
+        },
+        "status_url": status_url(incident_id=incident.pk, email=recipient.address),
+        "link_days": settings.CUSTOMER_LINK_DAYS,
+        "sent_at": customer_time(now, recipient.time_zone),
+    }
+
+
+def _point_of_contact(incident, level) -> dict:
+    """Who the customer deals with: the assignee, else the level's own contacts."""
+    contacts = dict(level.contacts) if level is not None else {}
+    if incident.assignee_id and incident.assignee.email:
+        return {
+            "name": incident.assignee.get_full_name() or str(incident.assignee),
+            "title": level.name if level is not None else "",
+            "email": incident.assignee.email,
+            "phone": contacts.get("phone", ""),
+        }
+    return {
+        "name": f"{level.name} team" if level is not None else "Support team",
+        "title": level.name if level is not None else "",
+        "email": contacts.get("email", ""),
+        "phone": contacts.get("phone", ""),
+    }
+
+
+def customer_acknowledgement(
+    *, incident, occasion: str, dedup_base: str, now: datetime
+) -> list[Notification]:
+    """Seed 003's "Escalation Acknowledged" email (and its twin when a customer's
+    request is opened): what has been done, the point of contact, the update
+    cadence, the next update and the new expected response time, in the
+    customer's time zone, with a signed link to their status page."""
+    recipient = customer_recipient(incident)
+    if recipient is None:
+        return []
+    from escalations.policies import policy_spec
+    from escalations.sla import incident_clocks
+
+    level = None
+    if incident.policy_id is not None:
+        try:
+            level = policy_spec(incident.policy).level(incident.current_level)
+        except KeyError:
+            level = None
+    readings = {reading.clock: reading for reading in incident_clocks(incident, now)}
+    response_clock = readings.get("handoff_ack") or readings.get("first_response")
+    expected = response_clock.due_at if response_clock and response_clock.met_at is None else None
+    update = readings.get("update")
+    if update is not None and update.due_at is not None:
+        cadence, next_update = update.target, update.due_at
+    else:
+        cadence = DEFAULT_UPDATE_CADENCE.get(incident.severity)
+        next_update = now + cadence if cadence else None
+    team = f"{level.name} ({level.label})" if level is not None else "our support team"
+    priority = Severity(incident.severity).word.lower()
+    if occasion == "escalated":
+        done = [
+            "Reviewed the complete case history",
+            f"Assigned it to {team}",
+            f"Established priority tracking at {priority} priority",
+        ]
+    else:
+        done = [
+            f"Logged your request as {incident.reference}",
+            f"Assigned it to {team}",
+            f"Set its priority to {priority}",
+        ]
+    context = {
+        **_customer_context(incident, recipient, now),
+        "occasion": occasion,
+        "team": team,
+        "done": done,
+        "contact": _point_of_contact(incident, level),
+        "update_every": in_words(cadence) if cadence else "",
+        "next_update": customer_time(next_update, recipient.time_zone),
+        "expected_response": customer_time(expected, recipient.time_zone),
+    }
+    return build(
+        kind="customer_ack",
+        incident=incident,
+        recipients=[recipient],
+        context=context,
+        dedup_base=dedup_base,
+        urgent=True,
+        now=now,
+        headers=_thread_headers(incident),
+    )
+
+
+def customer_update(*, incident, event, now: datetime) -> list[Notification]:
+    """A public update, emailed to the customer in the incident's thread."""
+    recipient = customer_recipient(incident)
+    if recipient is None:
+        return []
+    context = {
+        **_customer_context(incident, recipient, now),
+        "update": {"text": event.body, "at": customer_time(event.at, recipient.time_zone)},
+    }
+    return build(
+        kind="customer_update",
+        incident=incident,
+        recipients=[recipient],
+        context=context,
+        dedup_base=f"customer_update:{event.pk}",
+        urgent=True,
+        now=now,
+        headers=_thread_headers(incident),
+    )

@@ -21,6 +21,11 @@ class Status(models.TextChoices):
     SUPPRESSED = "suppressed", _("Suppressed")
 
 
+# Message kinds that go to customers: sent at once (never held, folded or capped),
+# with the inbound Reply-To, linking to the signed status page, never the portal.
+CUSTOMER_KINDS = frozenset({"customer_ack", "customer_update"})
+
+
 class Notification(models.Model):
     """One message to one recipient on one channel: the outbox.
 

@@ -23,7 +23,7 @@ from django.utils.html import escape
 from portal.bulk import append_rows_ignoring_duplicates
 
 from . import transports
-from .models import Channel, DeliverySettings, Notification, Status
+from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification, Status
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,10 @@ def _message(row: Notification) -> transports.Message:
         headers=row.headers,
         # PagerDuty's own dedup key is the incident reference (in the payload).
         dedup_key=row.payload.get("dedup_key") or row.dedup_key,
+        # Customers' answers go to the inbound address, where they are matched back.
+        reply_to=settings.EMAIL_REPLY_TO
+        if row.channel == Channel.EMAIL and row.kind in CUSTOMER_KINDS
+        else "",
     )
 
 

@@ -236,6 +236,8 @@ else:
             f"required for EMAIL_PROVIDER={EMAIL_PROVIDER} (or set ANYMAIL_{_anymail_name})"
         )
 MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+# Where customers' replies go: the ESP's inbound address (empty: the sender).
+EMAIL_REPLY_TO = env.str("EMAIL_REPLY_TO", "")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Escalation Portal <escalations@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -304,6 +306,8 @@ INCIDENT_REFERENCE_PREFIX = env.str(
     validate=Regexp(r"^[A-Z][A-Z0-9]{1,9}$", error="must be 2-10 capitals or digits, e.g. QIW"),
 )
 INCIDENTS_PER_PAGE = env.int("INCIDENTS_PER_PAGE", 25, validate=Range(min=5, max=500))
+# How long the status-page link in a customer email keeps working.
+CUSTOMER_LINK_DAYS = env.int("CUSTOMER_LINK_DAYS", 30, validate=Range(min=1, max=365)) or 30
 
 # --- Security ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from incidents.views import customer_status
+
 from . import views
 
 admin.site.site_header = "Escalation portal"
@@ -16,5 +18,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("incidents/", include("incidents.urls")),
     path("incidents/", include("escalations.urls")),
+    path("status/<str:token>/", customer_status, name="customer-status"),
     path("admin/", admin.site.urls),
 ]

@@ -51,6 +51,7 @@ class Command(BaseCommand):
         logins = ensure_role_logins()
         self._check_port()
         self._print_logins(logins)
+        self._print_customer_link()
         self._run(workers)
 
     def _describe(self) -> None:
@@ -89,6 +90,24 @@ class Command(BaseCommand):
                 login.password or f"(set earlier; reset: manage.py changepassword {login.username})"
             )
             self.stdout.write(f"  {login.role:<22} {login.username:<11} {password}")
+        self.stdout.write("")
+
+    def _print_customer_link(self) -> None:
+        """What a customer sees: the status page of an open incident, from its signed link."""
+        from incidents.customer_links import status_url
+
+        incident = (
+            Incident.objects.open()
+            .filter(is_security=False, account__isnull=False)
+            .exclude(account__primary_contact_email="")
+            .select_related("account")
+            .order_by("-opened_at")
+            .first()
+        )
+        if incident is None:
+            return
+        url = status_url(incident_id=incident.pk, email=incident.account.primary_contact_email)
+        self.stdout.write(f"  A customer's status page ({incident.reference}): {url}")
         self.stdout.write("")
 
     def _commands(self, workers: int) -> dict[str, str]:

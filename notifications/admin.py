@@ -136,16 +136,68 @@ class DeliverySettingsAdmin(admin.ModelAdmin):
         return False
 
 
+class AttachForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Incident reference"), help_text=_("The incident this mail belongs to.")
+    )
+
+
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
+    """Customer mail that came back; unmatched mail waits here for triage."""
+
     list_display = ["received_at", "from_email", "subject", "status", "incident"]
     list_filter = ["status", "esp"]
     search_fields = ["from_email", "subject", "message_id", "incident__reference"]
     list_select_related = ["incident"]
+    date_hierarchy = "received_at"
     readonly_fields = [f.name for f in InboundMessage._meta.fields]
+    actions = ["attach_to_incident"]
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        from incidents.selectors import incidents_visible_to
+
+        queryset = super().get_queryset(request)
+        visible = incidents_visible_to(request.user)
+        return queryset.filter(incident__isnull=True) | queryset.filter(incident__in=visible)
+
+    @admin.action(description=_("Attach unmatched mail to an incident"), permissions=["change"])
+    def attach_to_incident(self, request, queryset):
+        from incidents.selectors import incidents_visible_to
+
+        from .inbound import inbound_attach
+
+        unmatched = queryset.filter(status="unmatched")
+        form = AttachForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reference = form.cleaned_data["reference"].strip()
+            incident = incidents_visible_to(request.user).filter(reference=reference).first()
+            if incident is None:
+                form.add_error("reference", _("No incident with that reference that you can see."))
+            else:
+                count = 0
+                for message in unmatched:
+                    inbound_attach(message=message, incident=incident, actor=request.user)
+                    count += 1
+                self.message_user(
+                    request, f"{count} message(s) attached to {reference}.", messages.SUCCESS
+                )
+                return None
+        return TemplateResponse(
+            request,
+            "admin/notifications/attach.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Attach mail to an incident"),
+                "form": form,
+                "messages_to_attach": unmatched,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

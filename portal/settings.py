@@ -3,6 +3,7 @@ the environment, parsed strictly: a bad value stops start-up with a message that
 names the variable (all bad variables at once, see `env.seal()` at the end).
 """
 
+import hmac
 import os
 import secrets
 import zoneinfo
@@ -236,6 +237,13 @@ else:
             f"required for EMAIL_PROVIDER={EMAIL_PROVIDER} (or set ANYMAIL_{_anymail_name})"
         )
 MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+# Inbound mail (customer replies) arrives on anymail's webhook for the ESP,
+# always behind HTTP basic auth: ANYMAIL_WEBHOOK_SECRET="user:password", or one
+# derived from SECRET_KEY (`manage.py inbound_url` prints the URL to give the ESP).
+ANYMAIL.setdefault(
+    "WEBHOOK_SECRET",
+    "inbound:" + hmac.new(SECRET_KEY.encode(), b"anymail-webhook", "sha256").hexdigest()[:32],
+)
 # Where customers' replies go: the ESP's inbound address (empty: the sender).
 EMAIL_REPLY_TO = env.str("EMAIL_REPLY_TO", "")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Escalation Portal <escalations@localhost>")

@@ -19,5 +19,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("incidents/", include("escalations.urls")),
     path("status/<str:token>/", customer_status, name="customer-status"),
+    # Inbound mail (customer replies) from the ESP, behind basic auth: see README.
+    path("anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,35 @@
+"""Print the address to give the ESP for inbound mail (customer replies)."""
+
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.urls import NoReverseMatch, reverse
+
+
+class Command(BaseCommand):
+    help = "Print the inbound-mail webhook URL (with its basic-auth credentials) for an ESP."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--esp",
+            default=None,
+            help="ESP name as anymail spells it (default: EMAIL_PROVIDER), e.g. postmark.",
+        )
+
+    def handle(self, *args, esp=None, **options):
+        esp = esp or settings.EMAIL_PROVIDER
+        try:
+            path = reverse(f"anymail:{esp}_inbound_webhook")
+        except NoReverseMatch:
+            raise CommandError(
+                f"anymail has no inbound webhook for {esp!r}: pass --esp with one that does "
+                "(e.g. postmark, mailgun, sendgrid, amazon_ses, brevo, mailjet, sparkpost)."
+            ) from None
+        secret = settings.ANYMAIL["WEBHOOK_SECRET"]
+        secret = secret[0] if isinstance(secret, list) else secret
+        user, _, password = secret.partition(":")
+        site = urlsplit(settings.SITE_URL)
+        self.stdout.write(
+            f"{site.scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{site.netloc}{path}"
+        )

@@ -66,6 +66,9 @@ class IncidentFacts:
     last_public_update_at: datetime | None = None
     # The pending handoff, if any: (escalated at, acknowledged at or None).
     handoff: tuple[datetime, datetime | None] | None = None
+    # When the incident first reached its current level (clock_start "level");
+    # None: level_entered_at.
+    level_clock_started_at: datetime | None = None
 
     @property
     def status(self) -> str:
@@ -166,6 +169,9 @@ def _reading(
     now: datetime,
     thresholds: Sequence[ThresholdSpec],
 ) -> ClockReading:
+    if stop is not None:
+        # A met clock is finished: pauses after it stopped move nothing.
+        exclusions = [(a, b) for a, b in exclusions if a < stop]
     due = calendar.add(start, target, exclusions)
     moved_by = {}
     if due is not None:
@@ -228,7 +234,11 @@ def compute_clocks(facts: IncidentFacts, policy: WorkflowSpec, now: datetime) ->
     calendar = calendar_for(policy.calendar_spec(calendar_name))
     pauses = _spans(facts.statuses, policy.pause_statuses)
     resolved = _spans(facts.statuses, RESOLVED_STATUSES)
-    start = facts.level_entered_at if policy.clock_start == "level" else facts.opened_at
+    start = (
+        (facts.level_clock_started_at or facts.level_entered_at)
+        if policy.clock_start == "level"
+        else facts.opened_at
+    )
     common = {
         "calendar_name": calendar_name,
         "calendar": calendar,

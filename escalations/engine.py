@@ -195,6 +195,7 @@ def _move(
     incident.level_moves += 1
     incident.current_level = to_level
     incident.level_entered_at = now
+    incident.level_clock_started_at = _first_arrival(incident, to_level, escalation)
     if up:
         # The receiving level owns it now (seed 001): whoever acknowledges takes it.
         incident.assignee = None
@@ -257,6 +258,18 @@ def _move(
     notifications_enqueue_many(rows)
     sla_refresh(incident=incident, now=now)
     return escalation
+
+
+def _first_arrival(incident: Incident, level: int, escalation: Escalation) -> datetime:
+    """When the incident first reached `level`: a level's own budget (clock_start:
+    level) counts from there, so bouncing away and back never buys a fresh clock
+    (seed 001, "SLA clock games")."""
+    records = list(
+        incident.escalations.order_by("at", "id").values_list("from_level", "to_level", "at")
+    )
+    if records and records[0][0] == level:
+        return incident.opened_at  # it started at this level
+    return next((at for _from, to, at in records if to == level), escalation.at)
 
 
 def _move_notices(incident, spec, escalation, override_method, now):

@@ -371,6 +371,7 @@ def policy_move_open_incidents(*, policy: Policy, actor, now: datetime | None = 
                 data["level_from"] = incident.current_level
                 incident.current_level = level
                 incident.level_entered_at = now
+                incident.level_clock_started_at = now
             incident.save()
             IncidentEvent.objects.create(
                 incident=incident,

@@ -47,6 +47,7 @@ def incident_facts(incident: Incident, events: Iterable[IncidentEvent] | None = 
         severity=incident.severity,
         level=incident.current_level,
         level_entered_at=incident.level_entered_at or incident.opened_at,
+        level_clock_started_at=incident.level_clock_started_at,
         statuses=tuple(statuses),
         first_response_at=incident.first_response_at,
         last_public_update_at=incident.last_public_update_at,

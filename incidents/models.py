@@ -221,6 +221,15 @@ class Incident(models.Model):
         help_text=_("The policy version the incident follows: a snapshot of its rules."),
     )
     level_entered_at = models.DateTimeField(_("at this level since"), null=True, blank=True)
+    level_clock_started_at = models.DateTimeField(
+        _("level's clocks count from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "With per-level budgets (clock_start: level), when the incident first reached its "
+            "current level: moving away and back never restarts a level's clock."
+        ),
+    )
     # The pending handoff at the current level (escalation engine).
     handoff_at = models.DateTimeField(_("handed off"), null=True, blank=True)
     handoff_acknowledged_at = models.DateTimeField(_("handoff acknowledged"), null=True, blank=True)

@@ -192,6 +192,7 @@ def incident_create(
         policy=policy,
         current_level=level,
         level_entered_at=opened_at,
+        level_clock_started_at=opened_at,
         title=title.strip(),
         description=description,
         severity=severity.value,

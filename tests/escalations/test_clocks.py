@@ -257,3 +257,35 @@ def test_a_pause_that_starts_after_the_deadline_is_not_part_of_its_explanation()
     resolution = clock(readings, "resolution")
     assert resolution.due_at == MON + 8 * H and resolution.state == "breached"
     assert "paused" not in resolution.explanation
+
+
+def test_a_met_clock_keeps_its_due_time_whatever_pauses_come_later():
+    answered = MON + H / 2
+    later_pause = (MON + 2 * H, "waiting_on_customer")
+    before = clock(
+        compute_clocks(facts(first_response=answered), policy(), now=MON + H), "first_response"
+    )
+    after = clock(
+        compute_clocks(
+            facts(later_pause, (MON + 20 * H, "investigating"), first_response=answered),
+            policy(),
+            now=MON + 30 * H,
+        ),
+        "first_response",
+    )
+    assert after.state == "met" and after.due_at == before.due_at == MON + H
+    assert "paused" not in after.explanation
+
+
+def test_a_per_level_clock_counts_from_the_first_arrival_at_that_level():
+    spec = policy(clock_start="level")
+    back_at_l1 = IncidentFacts(
+        opened_at=MON,
+        severity="P2",
+        level=1,
+        level_entered_at=MON + 5 * H,  # returned to L1 after a spell at L2
+        level_clock_started_at=MON,  # ...but L1 first took it at the opening
+        statuses=((MON, "new"),),
+    )
+    resolution = clock(compute_clocks(back_at_l1, spec, now=MON + 6 * H), "resolution")
+    assert resolution.start == MON and resolution.elapsed == 6 * H

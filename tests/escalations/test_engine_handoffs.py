@@ -386,3 +386,56 @@ def test_admin_actions_escalate_acknowledge_decide_and_de_escalate(policy, agent
     assert escalation.acknowledged_by == manager
     assert escalation.decision_made == "Team A owns it"
     assert escalation.resolution_summary == "Fixed by team A"
+
+
+def test_bouncing_away_and_back_never_buys_a_fresh_level_clock(roles, agent, manager):
+    """Seed 001 "SLA clock games": with per-level budgets, escalating and then
+    de-escalating returns to the level's running clock, not a new one."""
+    spec = simple_spec(
+        clock_start="level",
+        levels=(
+            LevelSpec(1, "Front line", handoff_fields=(), sla=TargetSpec(H, 8 * H)),
+            LevelSpec(2, "Specialists", handoff_fields=(), sla=TargetSpec(H, 4 * H)),
+        ),
+        matrix=(),
+    )
+    policy_create_from_spec(spec=spec, name="tiers", make_default=True)
+    start = timezone.now() - 6 * H
+    incident = make_incident(actor=agent, opened_at=start, now=start)
+    services.incident_acknowledge(incident=incident, actor=agent, now=start + H)
+    engine.incident_escalate(
+        incident=incident,
+        to_level=2,
+        actor=agent,
+        reason="Needs a specialist",
+        category="expertise",
+        note={},
+        checklist=ALL_CHECKS,
+        now=start + 3 * H,
+    )
+    engine.incident_de_escalate(
+        incident=incident,
+        to_level=1,
+        actor=manager,
+        reason="Back to the front line",
+        resolution_summary="Config fixed; L1 follows up",
+        now=start + 4 * H,
+    )
+    incident.refresh_from_db()
+    [resolution] = [c for c in incident_clocks(incident, start + 5 * H) if c.clock == "resolution"]
+    assert resolution.start == start
+    assert resolution.elapsed == 5 * H  # not 1 h: L1's clock never restarted
+
+    engine.incident_escalate(
+        incident=incident,
+        to_level=2,
+        actor=agent,
+        reason="Again",
+        category="expertise",
+        note={},
+        checklist=ALL_CHECKS,
+        now=start + 5 * H,
+    )
+    incident.refresh_from_db()
+    [resolution] = [c for c in incident_clocks(incident, start + 6 * H) if c.clock == "resolution"]
+    assert resolution.start == start + 3 * H  # L2 first took it at +3 h

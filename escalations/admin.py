@@ -13,8 +13,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import SEVERITY_CHOICES
+from incidents.rules import Status as IncidentStatus
 
 from . import policies
+from .business_time import BusinessCalendar
 from .calendars import calendar_save, canonical_spec
 from .clocks import IncidentFacts, compute_clocks
 from .models import (
@@ -162,8 +164,61 @@ class SeverityOverrideInline(DraftOnlyInline, admin.TabularInline):
     fields = ["severity", "route_to", "notification", "description"]
 
 
+class PolicyForm(forms.ModelForm):
+    """A draft's JSON fields are checked here, so a typo is an error beside the
+    field, never a broken version."""
+
+    class Meta:
+        model = Policy
+        fields = [
+            "description",
+            "clock_start",
+            "default_calendar",
+            "calendars",
+            "pause_statuses",
+            "priority",
+            "match_channels",
+            "match_components",
+            "match_account_tiers",
+            "triggers",
+        ]
+
+    def clean_triggers(self):
+        from .policies import trigger_problems
+
+        value = self.cleaned_data.get("triggers")
+        problems = trigger_problems(value)
+        if problems:
+            raise ValidationError(problems)
+        return value
+
+    def clean_calendars(self):
+        value = self.cleaned_data.get("calendars") or {}
+        if not isinstance(value, dict):
+            raise ValidationError(_("Calendars are an object: name -> calendar spec."))
+        problems = []
+        for name, spec in value.items():
+            try:
+                BusinessCalendar.from_spec(spec)
+            except (ValueError, TypeError, AttributeError) as error:
+                problems.append(f"Calendar {name!r}: {error}")
+        if problems:
+            raise ValidationError(problems)
+        return value
+
+    def clean_pause_statuses(self):
+        value = self.cleaned_data.get("pause_statuses") or []
+        known = {status.value for status in IncidentStatus}
+        if not isinstance(value, list) or not set(value) <= known:
+            raise ValidationError(
+                _("A list of statuses, from: %(known)s.") % {"known": ", ".join(sorted(known))}
+            )
+        return value
+
+
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
+    form = PolicyForm
     list_display = [
         "name",
         "version",
@@ -208,14 +263,16 @@ class PolicyAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
+        from incidents.selectors import visible_q
+
+        # Counts follow the visibility rule too: a hidden incident is not counted.
+        open_and_visible = ~Q(incidents__status__in=["resolved", "closed"]) & visible_q(
+            request.user, prefix="incidents__"
+        )
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                open_count=Count(
-                    "incidents", filter=~Q(incidents__status__in=["resolved", "closed"])
-                )
-            )
+            .annotate(open_count=Count("incidents", filter=open_and_visible))
         )
 
     @admin.display(description=_("open incidents"), ordering="open_count")

@@ -6,7 +6,7 @@ is a new version (`policy_fork` then `policy_activate`, or `load_workflow`).
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from incidents.models import Channel, Component, EventKind, Incident, IncidentEv
 from .business_time import BusinessCalendar
 from .models import Calendar, Level, Policy, PolicyStatus, SeverityOverride, SlaTarget, Threshold
 from .spec import (
+    NEXT_LEVEL,
     ROUND_THE_CLOCK,
     LevelSpec,
     MatchSpec,
@@ -43,9 +44,59 @@ def triggers_to_json(settings: TriggerSettings) -> dict:
     return data
 
 
+_TRIGGER_INTEGERS = (
+    "repeat_count",
+    "repeat_window",
+    "burst_count",
+    "burst_window",
+    "users_affected",
+    "revenue_impact",
+    "csat_below",
+    "ping_pong_limit",
+    "executive_route",
+)
+
+
+def trigger_problems(data) -> list[str]:
+    """What is wrong with trigger settings as stored (edited as JSON in the admin)."""
+    if data in (None, {}):
+        return []
+    if not isinstance(data, dict):
+        return ["Trigger settings are an object of named values."]
+    known = {f.name for f in fields(TriggerSettings)}
+    problems = [
+        f"Unknown trigger setting {key!r}; known: {', '.join(sorted(known))}."
+        for key in sorted(set(data) - known)
+    ]
+    for key in _TRIGGER_INTEGERS:
+        value = data.get(key)
+        lowest = NEXT_LEVEL if key == "executive_route" else 0
+        if key in data and (
+            isinstance(value, bool) or not isinstance(value, int) or value < lowest
+        ):
+            problems.append(f"{key} must be a whole number of {lowest} or more.")
+    severities = data.get("burst_severities", [])
+    if not isinstance(severities, list) or not set(severities) <= {"P0", "P1", "P2", "P3"}:
+        problems.append("burst_severities must be a list of P0-P3.")
+    routes = data.get("impact_routes", {})
+    if not isinstance(routes, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in routes.values()
+    ):
+        problems.append(f"impact_routes maps a flag to a level number ({NEXT_LEVEL}: one up).")
+    groups = data.get("notify_groups", {})
+    if not isinstance(groups, dict) or not all(
+        isinstance(v, list) and all(isinstance(g, str) for g in v) for v in groups.values()
+    ):
+        problems.append("notify_groups maps a scenario to a list of group names.")
+    return problems
+
+
 def triggers_from_json(data: dict) -> TriggerSettings:
     if not data:
         return TriggerSettings()
+    problems = trigger_problems(data)
+    if problems:
+        raise ValidationError(problems)
     values = dict(data)
     for key in ("repeat_window", "burst_window"):
         if key in values:

@@ -66,6 +66,14 @@ def incident_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             attach_errors(form, error)
         else:
+            if not incidents_visible_to(request.user).filter(pk=incident.pk).exists():
+                # Security incidents go to the few who may see them (seed 000).
+                messages.success(
+                    request,
+                    f"Security incident {incident.reference} opened. Its details are limited "
+                    "to the Security team and managers; it shows here if it is assigned to you.",
+                )
+                return redirect("incidents:list")
             messages.success(request, f"Incident {incident.reference} opened.")
             return redirect("incidents:detail", reference=incident.reference)
     status = 400 if request.method == "POST" else 200

@@ -94,6 +94,15 @@ def security_user(roles):
 
 
 @pytest.fixture
+def default_policy(db):
+    """Two round-the-clock levels (tests/escalations/conftest.py), the default policy."""
+    from escalations.policies import policy_create_from_spec
+    from tests.escalations.conftest import simple_spec
+
+    return policy_create_from_spec(spec=simple_spec(), name="standard", make_default=True)
+
+
+@pytest.fixture
 def channel(db):
     from incidents.models import Channel
 

@@ -19,11 +19,6 @@ def simple_spec(**changes) -> WorkflowSpec:
 
 
 @pytest.fixture
-def default_policy(db):
-    return policy_create_from_spec(spec=simple_spec(), name="standard", make_default=True)
-
-
-@pytest.fixture
 def make_policy(db):
     def make(name, **changes):
         match = changes.pop("match", None)

@@ -105,3 +105,31 @@ def test_user_without_a_role_sees_no_incidents(client, roles, ordinary):
     login(client, user)
     assert client.get(reverse("incidents:list")).status_code == 403
     assert not incidents_visible_to(user).exists()
+
+
+def test_policy_counts_in_the_admin_leave_hidden_incidents_out(
+    client, manager, default_policy
+):
+    lead = UserFactory(username="lead1", role="Team Lead", is_staff=True)
+    make_incident(actor=manager, title=SECRET_TITLE, is_security=True, severity="P3")
+    make_incident(actor=manager, title="Slow dashboard", severity="P3")
+    url = reverse("admin:escalations_policy_changelist")
+    counts = {}
+    for user in (lead, manager):
+        login(client, user)
+        [row] = client.get(url).context["cl"].result_list
+        counts[user.username] = row.open_count
+    assert counts == {"lead1": 1, manager.username: 2}
+
+
+def test_an_agent_who_opens_a_security_incident_is_told_where_it_went(client, agent, channel):
+    login(client, agent)
+    response = client.post(
+        reverse("incidents:create"),
+        {"title": SECRET_TITLE, "severity": "P2", "channel": channel.pk, "is_security": "on"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("incidents:list")
+    assert response.status_code == 200
+    assert "Its details are limited to the Security team" in response.content.decode()
+    assert SECRET_TITLE.encode() not in response.content

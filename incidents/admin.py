@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -62,6 +63,34 @@ class IncidentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     verbose_name_plural = _("timeline (read-only)")
 
 
+class IncidentAdminForm(forms.ModelForm):
+    """The service's rules checked in the form: bad input is shown beside the
+    field, never a server error from save_model."""
+
+    class Meta:
+        model = Incident
+        fields = [*services.EDITABLE_FIELDS, "severity", "channel", "assignee", "opened_at"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            if self.instance.pk is None:
+                if data.get("channel") is not None:
+                    services.check_new_incident(
+                        title=data.get("title", ""),
+                        channel=data["channel"],
+                        opened_at=data.get("opened_at") or timezone.now(),
+                        users_affected=data.get("users_affected"),
+                        revenue_impact=data.get("revenue_impact"),
+                    )
+            elif "title" in data and not (data["title"] or "").strip():
+                raise ValidationError({"title": "Give the incident a title."})
+        except ValidationError as error:
+            for field, messages_ in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages_)
+        return data
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     list_display = ["reference", "severity_badge", "title", "status", "level", "assignee", "age"]
@@ -83,6 +112,7 @@ class IncidentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["channel", "category", "component", "account", "assignee"]
     show_full_result_count = False
     list_per_page = 50
+    form = IncidentAdminForm
     inlines = [IncidentEventInline]
     actions = ["acknowledge", "assign_to_me", "close_resolved", "escalate", "de_escalate"]
     fieldsets = [

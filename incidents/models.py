@@ -370,7 +370,7 @@ class IncidentEvent(models.Model):
     """One entry of an incident's append-only timeline.
 
     Never updated or deleted: the ORM refuses (here) and so does the database
-    (a trigger installed by migration 0002).
+    (a trigger installed by migration 0004).
     """
 
     incident = models.ForeignKey(

@@ -144,6 +144,31 @@ def _insert_with_unique_reference(incident: Incident) -> None:
     raise RuntimeError("could not find a free incident reference after 16 attempts")
 
 
+def check_new_incident(
+    *,
+    title: str,
+    channel: Channel,
+    opened_at: datetime,
+    users_affected=None,
+    revenue_impact=None,
+    now: datetime | None = None,
+) -> None:
+    """What incident_create refuses, for forms to show beside their fields first."""
+    now = _now(now)
+    errors = {}
+    if timezone.is_naive(opened_at):
+        errors["opened_at"] = "Give a time zone with the opening time."
+    elif opened_at > now:
+        errors["opened_at"] = "The opening time cannot be in the future."
+    if not (title or "").strip():
+        errors["title"] = "Give the incident a title."
+    if not channel.is_active:
+        errors["channel"] = f"The {channel.name} channel is no longer in use."
+    if errors:
+        raise ValidationError(errors)
+    _check_impact(users_affected, revenue_impact)
+
+
 @transaction.atomic
 def incident_create(
     *,
@@ -170,19 +195,15 @@ def incident_create(
     """Open an incident. `opened_at` (imports) may be in the past, never the future."""
     now = _now(now)
     opened_at = opened_at or now
-    errors = {}
-    if timezone.is_naive(opened_at):
-        errors["opened_at"] = "Give a time zone with the opening time."
-    elif opened_at > now:
-        errors["opened_at"] = "The opening time cannot be in the future."
-    if not (title or "").strip():
-        errors["title"] = "Give the incident a title."
-    if not channel.is_active:
-        errors["channel"] = f"The {channel.name} channel is no longer in use."
-    if errors:
-        raise ValidationError(errors)
+    check_new_incident(
+        title=title,
+        channel=channel,
+        opened_at=opened_at,
+        users_affected=users_affected,
+        revenue_impact=revenue_impact,
+        now=now,
+    )
     severity = _parse_severity(severity)
-    _check_impact(users_affected, revenue_impact)
 
     from escalations.policies import policy_for_new_incident, policy_spec
 

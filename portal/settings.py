@@ -9,6 +9,7 @@ import secrets
 import zoneinfo
 from pathlib import Path
 
+import dj_database_url
 from environs import Env, EnvValidationError
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
@@ -114,14 +115,23 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASES = {
-    "default": env.dj_db_url(
-        "DATABASE_URL",
-        default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}",
-        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 60, validate=Range(min=0)),
+_DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
+_database_url = os.environ.get("DATABASE_URL", _DEFAULT_DATABASE_URL)
+if not _database_url.startswith(("sqlite://", "postgres://", "postgresql://", "pgsql://")):
+    problems["DATABASE_URL"] = (
+        "must be a postgres://user:password@host:5432/name or sqlite:///path URL"
+    )
+    _database_url = _DEFAULT_DATABASE_URL
+try:
+    _database = dj_database_url.parse(
+        _database_url,
+        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 60, validate=Range(min=0)) or 0,
         conn_health_checks=True,
     )
-}
+except ValueError as error:
+    problems["DATABASE_URL"] = f"cannot be read ({error})"
+    _database = dj_database_url.parse(_DEFAULT_DATABASE_URL)
+DATABASES = {"default": _database}
 if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks instead of failing, and
     # take the write lock at BEGIN so two writers never deadlock on upgrade.

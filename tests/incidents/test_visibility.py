@@ -107,9 +107,7 @@ def test_user_without_a_role_sees_no_incidents(client, roles, ordinary):
     assert not incidents_visible_to(user).exists()
 
 
-def test_policy_counts_in_the_admin_leave_hidden_incidents_out(
-    client, manager, default_policy
-):
+def test_policy_counts_in_the_admin_leave_hidden_incidents_out(client, manager, default_policy):
     lead = UserFactory(username="lead1", role="Team Lead", is_staff=True)
     make_incident(actor=manager, title=SECRET_TITLE, is_security=True, severity="P3")
     make_incident(actor=manager, title="Slow dashboard", severity="P3")

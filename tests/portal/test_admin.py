@@ -1,8 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.models import EventKind, Incident
+from incidents.models import Channel, EventKind, Incident
 from incidents.rules import Status
 from tests.factories import PASSWORD, make_incident
 
@@ -60,3 +62,35 @@ def test_timeline_is_read_only_in_admin(admin_client, manager):
     delete = reverse("admin:incidents_incidentevent_delete", args=[event.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert incident.events.get().body == event.body
+
+
+def test_admin_add_shows_bad_input_beside_the_fields(admin_client, manager, channel):
+    retired = Channel.objects.create(name="Fax", code="FAX", is_active=False)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    form = {
+        "title": "From the future",
+        "severity": "P3",
+        "channel": channel.pk,
+        "opened_at_0": tomorrow.isoformat(),
+        "opened_at_1": "09:00:00",
+        "users_affected": "5",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    url = reverse("admin:incidents_incident_add")
+    future = admin_client.post(url, form)
+    assert future.status_code == 200
+    assert future.context["adminform"].form.errors["opened_at"] == [
+        "The opening time cannot be in the future."
+    ]
+    inactive = admin_client.post(
+        url,
+        {
+            **form,
+            "channel": retired.pk,
+            "opened_at_0": timezone.localdate().isoformat(),
+            "opened_at_1": "00:00:00",
+        },
+    )
+    assert "no longer in use" in str(inactive.context["adminform"].form.errors["channel"])
+    assert not Incident.objects.exists()

@@ -18,6 +18,9 @@ The rules, in one place:
 Thresholds (50/75/100 %...) fire once per incident, clock, level and threshold.
 A threshold already reached when the incident arrived at its current level
 does not fire for that level: arriving late is not a reason to escalate again.
+But a clock already breached on arrival gives the new level the same target
+again from its arrival, so an unresolved incident keeps climbing the ladder
+one level per target instead of stalling (or cascading to the top at once).
 """
 
 from __future__ import annotations
@@ -168,6 +171,7 @@ def _reading(
     stop: datetime | None,
     now: datetime,
     thresholds: Sequence[ThresholdSpec],
+    arrival: datetime,
 ) -> ClockReading:
     if stop is not None:
         # A met clock is finished: pauses after it stopped move nothing.
@@ -182,11 +186,19 @@ def _reading(
             "holiday": breakdown.holiday,
             "paused": breakdown.paused,
         }
+    # A clock already breached when the current level took the incident gives
+    # that level the same target again, from its arrival, for its thresholds:
+    # otherwise the ladder would stop climbing after one move. (Compliance still
+    # counts from `start`: the reading stays breached.)
+    threshold_start, threshold_exclusions = start, exclusions
+    if stop is None and due is not None and due <= arrival:
+        threshold_start = arrival
+        threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
     instants = tuple(
         ThresholdInstant(
             t.percent,
             t.action,
-            calendar.add(start, target * t.fraction, exclusions),
+            calendar.add(threshold_start, target * t.fraction, threshold_exclusions),
         )
         for t in thresholds
         if clock in t.clocks
@@ -244,6 +256,7 @@ def compute_clocks(facts: IncidentFacts, policy: WorkflowSpec, now: datetime) ->
         "calendar": calendar,
         "now": now,
         "thresholds": policy.thresholds,
+        "arrival": facts.level_entered_at,
     }
     readings = []
 

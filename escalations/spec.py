@@ -144,7 +144,9 @@ class LevelSpec:
 class ThresholdSpec:
     percent: int  # of the clock's target: 50, 75, 100...
     action: str
-    clocks: tuple[str, ...] = ("first_response", "resolution")
+    # An unacknowledged handoff is measured like a first response (seed 002: the
+    # receiving level's response target applies).
+    clocks: tuple[str, ...] = ("first_response", "resolution", "handoff_ack")
 
     @property
     def fraction(self) -> float:

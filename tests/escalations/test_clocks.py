@@ -201,13 +201,34 @@ def test_incident_start_keeps_counting_from_the_opening_at_a_new_level():
     assert resolution.state == "breached"
 
 
-def test_thresholds_passed_before_arriving_at_a_level_do_not_fire_there():
-    # Arrived at L2 at 5h; L2's 4h resolution target was passed at 4h (100 %),
-    # and 2h/3h (50/75 %) too: none of them may fire at L2 (no cascade).
-    readings = compute_clocks(facts(level=2, entered=MON + 5 * H), policy(), now=MON + 6 * H)
+def test_a_clock_breached_on_arrival_gives_the_new_level_its_target_again():
+    # Arrived at L2 at 5h; L2's 4h resolution target (from the opening) ran out
+    # at 4h. Nothing fires at arrival (no cascade to the top), but L2 is not left
+    # alone forever either: its thresholds count its 4h again from arrival.
+    readings = compute_clocks(
+        facts(level=2, entered=MON + 5 * H, first_response=MON + H), policy(), now=MON + 6 * H
+    )
+    resolution = clock(readings, "resolution")
+    assert resolution.state == "breached" and resolution.due_at == MON + 4 * H
     pending = pending_thresholds(readings, level=2, level_entered_at=MON + 5 * H, fired=set())
-    assert all(instant.at >= MON + 5 * H for _clock, instant in pending)
-    assert ("resolution", 100) not in {(c, i.percent) for c, i in pending}
+    assert [(c, i.percent, i.at) for c, i in pending] == [
+        ("resolution", 50, MON + 7 * H),
+        ("resolution", 75, MON + 8 * H),
+        ("resolution", 100, MON + 9 * H),
+    ]
+    assert not due_thresholds(
+        readings, level=2, level_entered_at=MON + 5 * H, fired=set(), now=MON + 5 * H
+    )
+
+
+def test_thresholds_passed_before_arriving_at_a_level_do_not_fire_there():
+    # Arrived at L2 at 3h with L2's 4h resolution target running (75 % at 3h,
+    # 50 % at 2h): the passed ones never fire at L2; 100 % keeps its instant.
+    readings = compute_clocks(
+        facts(level=2, entered=MON + 3 * H, first_response=MON + H), policy(), now=MON + 3 * H
+    )
+    pending = pending_thresholds(readings, level=2, level_entered_at=MON + 3 * H, fired=set())
+    assert [(c, i.percent, i.at) for c, i in pending] == [("resolution", 100, MON + 4 * H)]
 
 
 def test_fired_thresholds_are_not_due_again_and_next_check_is_the_earliest():

@@ -179,3 +179,59 @@ def test_the_unique_constraint_refuses_a_second_firing(policy, agent, t0):
     ThresholdFiring.objects.create(**fields)
     with pytest.raises(IntegrityError), transaction.atomic():
         ThresholdFiring.objects.create(**fields)
+
+
+@pytest.fixture
+def seed_002_matrix(roles):
+    call_command("load_workflow", "p0-p3-matrix", "--default", stdout=StringIO())
+
+
+def test_an_acknowledged_p1_keeps_climbing_one_level_per_target(seed_002_matrix, agent, t0):
+    """Seed 002: P1 resolution 4h. Each level that cannot resolve it in its 4h
+    hands it up; the ladder neither stalls after one move nor jumps to the top."""
+    from escalations import engine
+
+    incident = make_incident(actor=agent, severity="P1", opened_at=t0, now=t0)
+    services.incident_acknowledge(incident=incident, actor=agent, now=t0 + timedelta(minutes=5))
+    levels = []
+    for hours in (4, 8, 12):
+        sla_sweep(now=t0 + hours * H - timedelta(seconds=1))
+        sla_sweep(now=t0 + hours * H)
+        incident.refresh_from_db()
+        levels.append(incident.current_level)
+        engine.handoff_acknowledge(
+            incident=incident, actor=agent, now=t0 + hours * H + timedelta(minutes=1)
+        )
+    assert levels == [2, 3, 4]
+    assert list(Escalation.objects.order_by("at").values_list("from_level", "to_level")) == [
+        (1, 2),
+        (2, 3),
+        (3, 4),
+    ]
+
+
+def test_an_unacknowledged_handoff_moves_on_after_the_receivers_response_target(
+    seed_002_matrix, agent, t0
+):
+    """Seed 002: L2 answers a P1 within 30 minutes; a handoff nobody takes is
+    escalated when that target runs out (warned and pre-notified before)."""
+    incident = make_incident(actor=agent, severity="P1", opened_at=t0, now=t0)
+    services.incident_acknowledge(incident=incident, actor=agent, now=t0 + timedelta(minutes=5))
+    sla_sweep(now=t0 + 4 * H)
+    incident.refresh_from_db()
+    assert incident.current_level == 2 and incident.next_check_at == t0 + 4 * H + timedelta(
+        minutes=15
+    )
+    sla_sweep(now=t0 + 4 * H + timedelta(minutes=29))
+    incident.refresh_from_db()
+    assert incident.current_level == 2
+    assert set(
+        ThresholdFiring.objects.filter(incident=incident, clock="handoff_ack").values_list(
+            "percent", flat=True
+        )
+    ) == {50, 75}
+    sla_sweep(now=t0 + 4 * H + timedelta(minutes=30))
+    incident.refresh_from_db()
+    assert incident.current_level == 3
+    last = Escalation.objects.order_by("-at").first()
+    assert last.clock == "handoff_ack" and (last.from_level, last.to_level) == (2, 3)

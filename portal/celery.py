@@ -1,9 +1,18 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@beat_init.connect
+def apply_configured_intervals(sender=None, **kwargs) -> None:
+    """SLA_SWEEP_INTERVAL and OUTBOX_DRAIN_INTERVAL, when set, win over the stored schedule."""
+    from portal.schedules import sync_intervals
+
+    sync_intervals()

@@ -219,6 +219,7 @@ class PolicyForm(forms.ModelForm):
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
     form = PolicyForm
+    change_list_template = "admin/escalations/policy_change_list.html"
     list_display = [
         "name",
         "version",

@@ -119,3 +119,8 @@ def test_incident_admin_keeps_working_with_clocks(staff, default_policy, manager
     response = staff.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
     assert response.status_code == 200
     assert b"Resolution" in response.content and b"round the clock" in response.content
+
+
+def test_the_policy_list_links_to_the_sla_preview(staff, default_policy):
+    page = staff.get(reverse("admin:escalations_policy_changelist")).content.decode()
+    assert reverse("admin:escalations_policy_sla_preview") in page

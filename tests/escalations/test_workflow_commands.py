@@ -114,6 +114,18 @@ def test_draft_and_default_options():
         run("load_workflow", "--name", "p0-p3-matrix", "--default")
 
 
+def test_default_by_name_loads_a_preset_never_loaded():
+    run("load_workflow", "--name", "support-3-tier", "--default")
+    policy = Policy.objects.get()
+    assert (policy.name, policy.status, policy.is_default) == (
+        "support-3-tier",
+        PolicyStatus.ACTIVE,
+        True,
+    )
+    with pytest.raises(CommandError, match="No active policy named 'nothing-like-it'"):
+        run("load_workflow", "--name", "nothing-like-it", "--default")
+
+
 def test_missing_file_lists_presets():
     with pytest.raises(CommandError, match="support-3-tier"):
         run("load_workflow", "no-such-thing")

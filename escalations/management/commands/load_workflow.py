@@ -46,7 +46,14 @@ class Command(BaseCommand):
         from escalations.workflow_yaml import WorkflowError, load_workflow_file
 
         if file is None:
-            return self._set_default(name, default)
+            if not (
+                name
+                and default
+                and not Policy.objects.filter(name=name).exists()
+                and (PRESETS / f"{name}.yaml").exists()
+            ):
+                return self._set_default(name, default)
+            file = name  # a preset never loaded: load it, as the default
         path = resolve(file)
         name = name or path.stem
         try:

@@ -99,6 +99,8 @@ class IncidentAdmin(admin.ModelAdmin):
         "status",
         "severity",
         "channel",
+        "component",
+        "assignee",
         "current_level",
         "account__tier",
         "is_production_outage",
@@ -114,7 +116,19 @@ class IncidentAdmin(admin.ModelAdmin):
     list_per_page = 50
     form = IncidentAdminForm
     inlines = [IncidentEventInline]
-    actions = ["acknowledge", "assign_to_me", "close_resolved", "escalate", "de_escalate"]
+    actions = [
+        "acknowledge",
+        "assign_to_me",
+        "assign",
+        "change_status",
+        "change_severity",
+        "comment",
+        "post_update",
+        "reopen",
+        "close_resolved",
+        "escalate",
+        "de_escalate",
+    ]
     fieldsets = [
         (
             None,
@@ -313,6 +327,56 @@ class IncidentAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
+
+    def _web_action(self, request, queryset, action: str, name: str, title: str):
+        """One of the incident page's forms (incidents.views.ACTIONS), on one incident,
+        through the same service; errors are shown beside the fields."""
+        from incidents.views import ACTIONS, DONE_MESSAGES, attach_errors
+
+        from .forms import StatusForm
+
+        if queryset.count() != 1:
+            self.message_user(request, "Pick exactly one incident.", messages.WARNING)
+            return None
+        incident = queryset.first()
+        form_class, call = ACTIONS[name]
+        kwargs = {"incident": incident} if form_class is StatusForm else {}
+        form = form_class(request.POST if "apply" in request.POST else None, **kwargs)
+        if form.is_bound and form.is_valid():
+            try:
+                call(incident, request.user, form.cleaned_data)
+            except ValidationError as error:
+                attach_errors(form, error)
+            else:
+                self.message_user(
+                    request, f"{incident.reference}: {DONE_MESSAGES[name]}", messages.SUCCESS
+                )
+                return None
+        return self._action_form(request, form, incident, action, f"{title}: {incident.reference}")
+
+    @admin.action(description=_("Assign to someone"), permissions=["change"])
+    def assign(self, request, queryset):
+        return self._web_action(request, queryset, "assign", "assign", "Assign")
+
+    @admin.action(description=_("Change status"), permissions=["change"])
+    def change_status(self, request, queryset):
+        return self._web_action(request, queryset, "change_status", "status", "Change status")
+
+    @admin.action(description=_("Change severity"), permissions=["change"])
+    def change_severity(self, request, queryset):
+        return self._web_action(request, queryset, "change_severity", "severity", "Change severity")
+
+    @admin.action(description=_("Add an internal note"), permissions=["change"])
+    def comment(self, request, queryset):
+        return self._web_action(request, queryset, "comment", "comment", "Internal note")
+
+    @admin.action(description=_("Post a customer update"), permissions=["change"])
+    def post_update(self, request, queryset):
+        return self._web_action(request, queryset, "post_update", "update", "Customer update")
+
+    @admin.action(description=_("Reopen"), permissions=["change"])
+    def reopen(self, request, queryset):
+        return self._web_action(request, queryset, "reopen", "reopen", "Reopen")
 
     @admin.action(description=_("Escalate (with a handoff note)"), permissions=["change"])
     def escalate(self, request, queryset):

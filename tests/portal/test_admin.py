@@ -94,3 +94,41 @@ def test_admin_add_shows_bad_input_beside_the_fields(admin_client, manager, chan
     )
     assert "no longer in use" in str(inactive.context["adminform"].form.errors["channel"])
     assert not Incident.objects.exists()
+
+
+def test_managers_change_status_severity_and_assignee_from_the_admin(admin_client, manager, agent):
+    incident = make_incident(actor=manager, severity="P3")
+    changelist = reverse("admin:incidents_incident_changelist")
+    chosen = {"_selected_action": [incident.pk]}
+
+    form_page = admin_client.post(changelist, {**chosen, "action": "change_severity"})
+    assert form_page.status_code == 200 and b"Change severity" in form_page.content
+    refused = admin_client.post(
+        changelist, {**chosen, "action": "change_severity", "apply": "1", "severity": "P1"}
+    )
+    assert "reason" in refused.context["form"].errors  # the service wants a reason
+    admin_client.post(
+        changelist,
+        {
+            **chosen,
+            "action": "change_severity",
+            "apply": "1",
+            "severity": "P1",
+            "reason": "Spreading",
+        },
+    )
+    admin_client.post(
+        changelist, {**chosen, "action": "assign", "apply": "1", "assignee": agent.pk}
+    )
+    admin_client.post(
+        changelist,
+        {**chosen, "action": "change_status", "apply": "1", "status": "investigating", "note": ""},
+    )
+    incident.refresh_from_db()
+    assert (incident.severity, incident.assignee, incident.status) == (
+        "P1",
+        agent,
+        Status.INVESTIGATING,
+    )
+    kinds = set(incident.events.values_list("kind", flat=True))
+    assert {EventKind.SEVERITY_CHANGED, EventKind.ASSIGNED, EventKind.STATUS_CHANGED} <= kinds

@@ -79,9 +79,26 @@ class CalendarForm(forms.ModelForm):
         return years
 
     def clean(self):
+        from .holiday_sources import holidays_from_country, holidays_from_ics
+
         data = super().clean()
         if data.get("country") and not data.get("years"):
             self.add_error("years", _("Say which years to take the holidays for."))
+        elif data.get("country"):
+            try:
+                holidays_from_country(
+                    data["country"], data.get("subdivision") or None, data["years"]
+                )
+            except ValueError as error:
+                self.add_error("country", str(error))
+        upload = data.get("ics")
+        if upload:
+            try:
+                holidays_from_ics(upload.read(), years=data.get("years") or None)
+            except ValueError as error:
+                self.add_error("ics", str(error))
+            finally:
+                upload.seek(0)
         return data
 
 
@@ -111,10 +128,8 @@ class CalendarAdmin(admin.ModelAdmin):
                 years=data.get("years", []),
                 ics=upload.read() if upload else None,
             )
-        except ValidationError as error:
-            # Shown after the redirect; the spec itself was valid (checked by the form).
+        except ValidationError as error:  # checked by the form already; kept as a guard
             self.message_user(request, " ".join(error.messages), messages.ERROR)
-            obj.save()
 
 
 class DraftOnlyInline:

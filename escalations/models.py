@@ -86,7 +86,8 @@ class Policy(models.Model):
     default_calendar = models.CharField(_("default calendar"), max_length=80, default="24/7")
     pause_statuses = models.JSONField(_("statuses that pause the clocks"), default=list)
     triggers = models.JSONField(_("trigger settings"), default=dict, blank=True)
-    # Which new incidents take this policy; empty means "any".
+    # Which new incidents take this policy. A policy with no conditions at all is
+    # only ever taken as the default (escalations.policies.policy_for_new_incident).
     match_channels = models.ManyToManyField(
         "incidents.Channel", verbose_name=_("channels"), blank=True, related_name="+"
     )

@@ -114,6 +114,21 @@ def test_calendar_editor_fills_holidays_from_a_country_and_an_ics_file(staff):
     assert "2026-08-14" in holidays  # from the .ics file
 
 
+def test_calendar_editor_saves_nothing_when_the_holidays_cannot_be_read(staff):
+    response = staff.post(
+        reverse("admin:escalations_calendar_add"),
+        calendar_form(
+            country="XX",
+            years="2026",
+            ics=SimpleUploadedFile("days.ics", b"not a calendar", content_type="text/calendar"),
+        ),
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["country"] and errors["ics"]
+    assert not Calendar.objects.exists()
+
+
 def test_incident_admin_keeps_working_with_clocks(staff, default_policy, manager):
     incident = make_incident(actor=manager, opened_at=timezone.now())
     response = staff.get(reverse("admin:incidents_incident_change", args=[incident.pk]))

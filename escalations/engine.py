@@ -48,8 +48,15 @@ from .models import (
 )
 from .policies import policy_spec
 from .sla import _STATUS_EVENTS, incident_facts, sla_refresh
-from .spec import NEXT_LEVEL, WorkflowSpec
-from .triggers import Hit, TriggerFacts, combined_target, evaluate, executive_hit, resolve_route
+from .spec import WorkflowSpec
+from .triggers import (
+    Hit,
+    TriggerFacts,
+    breach_target,
+    combined_target,
+    evaluate,
+    executive_hit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -681,9 +688,11 @@ def _threshold_notices(incident, spec, action, reading, percent, now):
             urgent=urgent,
             now=now,
         )
-    above = spec.next_level(incident.current_level)
-    if above is None:
+    # Warn the level the breach will go to (the policy's route), not merely the next.
+    target = breach_target(spec, incident.current_level)
+    if target is None:
         return []
+    above = spec.level(target)
     context["level"] = compose.level_snapshot(above)
     return compose.build(
         kind="pre_escalation",
@@ -755,9 +764,7 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
         return
     reading, instant = escalate
     out["fired"] += 1
-    target = resolve_route(
-        spec, spec.triggers.route_for("sla_violation") or NEXT_LEVEL, incident.current_level
-    )
+    target = breach_target(spec, incident.current_level)
     reason = (
         f"{reading.label} clock reached {instant.percent}% "
         f"({humanize(reading.elapsed)} of {humanize(reading.target)})."

@@ -52,6 +52,13 @@ def resolve_route(policy: WorkflowSpec, route: int | None, level: int) -> int | 
     return route if route > level else None
 
 
+def breach_target(policy: WorkflowSpec, level: int) -> int | None:
+    """Where a breached clock (100 %) escalates: the policy's SLA-violation route
+    when it leads higher; at or above the routed level, one rung up (None at the top)."""
+    routed = resolve_route(policy, policy.triggers.route_for("sla_violation"), level)
+    return routed if routed is not None else resolve_route(policy, NEXT_LEVEL, level)
+
+
 def evaluate(policy: WorkflowSpec, facts: TriggerFacts) -> list[Hit]:
     """Every trigger the facts meet now (the engine skips those already fired)."""
     settings = policy.triggers

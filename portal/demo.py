@@ -184,6 +184,8 @@ PEOPLE = [
     ("executive", "Eve", "Anders", roles.EXECUTIVE, "America/New_York"),
     ("security", "Sofia", "Novak", roles.SECURITY, "Europe/Prague"),
     ("yusuf", "Yusuf", "Demir", roles.SECURITY, "Europe/Istanbul"),
+    ("product", "Paula", "Mendes", roles.PRODUCT, "Europe/Lisbon"),
+    ("success", "Chris", "Evans", roles.CUSTOMER_SUCCESS, "America/New_York"),
 ]
 
 # The login used for each role by the run command (passwords set there).
@@ -195,6 +197,8 @@ ROLE_LOGINS = {
     roles.GOVERNANCE_LIAISON: "governance",
     roles.EXECUTIVE: "executive",
     roles.SECURITY: "security",
+    roles.PRODUCT: "product",
+    roles.CUSTOMER_SUCCESS: "success",
 }
 
 NOTES = [

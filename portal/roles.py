@@ -14,6 +14,10 @@ DIRECTOR = "Director"
 GOVERNANCE_LIAISON = "Governance Liaison"
 EXECUTIVE = "Executive"
 SECURITY = "Security"
+# Seed 000 "Customer-Facing Incident": product and customer success hear about
+# it (named as in escalations.spec.TriggerSettings.notify_groups).
+PRODUCT = "Product"
+CUSTOMER_SUCCESS = "Customer Success"
 
 ALL_ROLES = (
     SUPPORT_AGENT,
@@ -23,6 +27,8 @@ ALL_ROLES = (
     GOVERNANCE_LIAISON,
     EXECUTIVE,
     SECURITY,
+    PRODUCT,
+    CUSTOMER_SUCCESS,
 )
 
 # Roles whose members work in the Django admin (the demo gives them is_staff).
@@ -112,6 +118,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     EXECUTIVE: [*_READ_INCIDENTS, *_READ_POLICIES, *_LEAD_ESCALATIONS, VIEW_SECURITY],
     SECURITY: [*_WORK_ON_INCIDENTS, VIEW_SECURITY],
+    # Informed, not working the incident: they follow it and talk to customers.
+    PRODUCT: _READ_INCIDENTS,
+    CUSTOMER_SUCCESS: _READ_INCIDENTS,
 }
 
 

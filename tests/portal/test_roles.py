@@ -42,3 +42,12 @@ def test_only_security_and_management_see_security_incidents(roles):
 
 def test_admin_roles_are_the_managers():
     assert "Support Agent" not in ADMIN_ROLES and "Engineering Manager" in ADMIN_ROLES
+
+
+def test_product_and_customer_success_follow_incidents_read_only(roles):
+    for role in ("Product", "Customer Success"):
+        user = UserFactory(role=role)
+        assert user.has_perm("incidents.view_incident"), role
+        assert not user.has_perm("incidents.change_incident"), role
+        assert not user.has_perm("incidents.add_incident"), role
+        assert role not in ADMIN_ROLES

@@ -194,6 +194,7 @@ def _move(
         incident.bounces += 1
     incident.level_moves += 1
     incident.current_level = to_level
+    incident.peak_level = max(incident.peak_level, to_level)
     incident.level_entered_at = now
     if up:
         # The receiving level owns it now (seed 001): whoever acknowledges takes it.

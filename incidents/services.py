@@ -191,6 +191,7 @@ def incident_create(
     incident = Incident(
         policy=policy,
         current_level=level,
+        peak_level=level,
         level_entered_at=opened_at,
         title=title.strip(),
         description=description,

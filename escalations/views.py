@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from incidents.selectors import incident_for_user
@@ -148,3 +148,79 @@ def tracking_document(request: HttpRequest, reference: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{reference}-tracking.md"'
     return response
+
+
+# --- review queues -----------------------------------------------------------------------------
+
+QUEUE_PAGE_SIZE = 50
+
+
+@login_required
+@permission_required("escalations.view_review_queues", raise_exception=True)
+def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    from django.utils import timezone
+
+    from . import queues
+    from .filters import ReviewFilterForm
+
+    visible = queues.queues_for(request.user)
+    if slug is None:
+        current = visible[0]
+    else:
+        current = next((q for q in visible if q.slug == slug), None)
+        if current is None:
+            raise Http404("No such queue.")
+    form = ReviewFilterForm(request.GET or None)
+    filters = form.filters()
+    now = timezone.now()
+    counts = queues.queue_counts(visible, request.user, now=now, filters=filters)
+    sort = request.GET.get("sort") or current.default_sort
+    if sort not in current.sorts:
+        sort = current.default_sort
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = [], counts.get(current.slug, 0)
+    if current.available:
+        ordered = queues.sorted_rows(
+            current, queues.queue_rows(current, request.user, now=now, filters=filters), sort
+        )
+        start = (page - 1) * QUEUE_PAGE_SIZE
+        rows = [
+            {
+                "row": row,
+                "incident": current.incident_of(row),
+                "extra": [column.value(row, now) for column in current.extra_columns],
+            }
+            for row in ordered[start : start + QUEUE_PAGE_SIZE]
+        ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+    return render(
+        request,
+        "escalations/queues.html",
+        {
+            "queues": [(q, counts.get(q.slug)) for q in visible],
+            "queue": current,
+            "form": form,
+            "rows": rows,
+            "total": total,
+            "now": now,
+            "sort": sort,
+            "sorts": [(key, label) for key, (label, _order) in current.sorts.items()],
+            "query": query,
+            "filter_query": _without(query, "sort"),
+            "sort_keep": [("sort", sort)] if "sort" in request.GET else [],
+            "page": page,
+            "pages": pages,
+        },
+    )
+
+
+def _without(query, *names):
+    query = query.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()

@@ -24,7 +24,22 @@ def incidents_visible_to(user, queryset: QuerySet[Incident] | None = None) -> Qu
         return queryset.none()
     if can_see_security_incidents(user):
         return queryset
-    return queryset.filter(Q(is_security=False) | Q(assignee=user))
+    return queryset.filter(visibility_q(user))
+
+
+def visibility_q(user, prefix: str = "") -> Q:
+    """The same rule as a Q over incidents reached through `prefix` (e.g. "incident__"),
+    for reads that start from escalations, notifications or reviews."""
+    if (
+        user is None
+        or not user.is_authenticated
+        or not user.is_active
+        or not user.has_perm("incidents.view_incident")
+    ):
+        return Q(**{f"{prefix}pk__in": []})
+    if can_see_security_incidents(user):
+        return Q()
+    return Q(**{f"{prefix}is_security": False}) | Q(**{f"{prefix}assignee": user})
 
 
 def incident_for_user(user, reference: str) -> Incident:

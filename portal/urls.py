@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from escalations import views as escalation_views
+
 from . import views
 
 admin.site.site_header = "Escalation portal"
@@ -16,5 +18,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("incidents/", include("incidents.urls")),
     path("incidents/", include("escalations.urls")),
+    path("queues/", escalation_views.review_queues, name="queues"),
+    path("queues/<slug:slug>/", escalation_views.review_queues, name="queue"),
     path("admin/", admin.site.urls),
 ]

@@ -127,3 +127,25 @@ def day_bounds(start: date, end: date, tz=None) -> tuple[datetime, datetime]:
         datetime.combine(start, time.min, tzinfo=tz),
         datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
     )
+
+
+class SimulationForm(MetricsFilterForm):
+    """A draft policy version and the incidents to replay against it."""
+
+    draft = forms.ModelChoiceField(
+        label="Draft policy version",
+        queryset=Policy.objects.filter(status="draft").order_by("name", "-version"),
+        empty_label="Pick a draft",
+    )
+    same_name = forms.BooleanField(
+        label="Only incidents of this policy's name",
+        required=False,
+        initial=True,
+        help_text="Off: every incident opened in the range.",
+    )
+
+    field_order = ["draft", "start", "end", "same_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["policy"]  # the draft is the policy here

@@ -302,6 +302,15 @@ def build(
     return rows
 
 
+def render_message(kind: str, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML of a message that is about no single incident (the
+    weekly report), rendered when it is queued: it is a snapshot anyway."""
+    subject = _template(f"notifications/{kind}/subject.txt").render(context).strip()
+    text = _template(f"notifications/{kind}/body.txt").render(context)
+    html = _template(f"notifications/{kind}/body.html").render(context)
+    return subject[:255], text, html
+
+
 def render_bodies(row: Notification) -> dict:
     """Text, HTML and (Slack) payload for a row, from its snapshot: run at delivery."""
     if not row.context:

@@ -304,6 +304,10 @@ INCIDENT_REFERENCE_PREFIX = env.str(
     validate=Regexp(r"^[A-Z][A-Z0-9]{1,9}$", error="must be 2-10 capitals or digits, e.g. QIW"),
 )
 INCIDENTS_PER_PAGE = env.int("INCIDENTS_PER_PAGE", 25, validate=Range(min=5, max=500))
+# Weekly report emails go from this hour on Monday, in each subscriber's time zone.
+WEEKLY_REPORT_HOUR = env.int("WEEKLY_REPORT_HOUR", 8, validate=Range(min=0, max=23))
+# Incidents a policy simulation replays at most (the newest of the range).
+SIMULATION_MAX_INCIDENTS = env.int("SIMULATION_MAX_INCIDENTS", 2000, validate=Range(min=1))
 
 # --- Security ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

@@ -20,5 +20,19 @@ urlpatterns = [
     path("incidents/", include("escalations.urls")),
     path("queues/", escalation_views.review_queues, name="queues"),
     path("queues/<slug:slug>/", escalation_views.review_queues, name="queue"),
+    path("metrics/", escalation_views.metrics_page, name="metrics"),
+    path("metrics/<slug:slug>.csv", escalation_views.metrics_csv, name="metrics_csv"),
+    path("reports/weekly/", escalation_views.weekly_report_page, name="weekly_report"),
+    path("policies/what-if/", escalation_views.simulation_page, name="simulation"),
+    path(
+        "reports/weekly/<str:week>/",
+        escalation_views.weekly_report_page,
+        name="weekly_report_week",
+    ),
+    path(
+        "reports/weekly/<str:week>.<str:fmt>",
+        escalation_views.weekly_report_download,
+        name="weekly_report_download",
+    ),
     path("admin/", admin.site.urls),
 ]

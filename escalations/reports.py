@@ -147,6 +147,8 @@ def weekly_report(
     report = {
         "week": week_label(monday),
         "period": {
+            "first_day": monday.isoformat(),
+            "last_day": (monday + timedelta(days=6)).isoformat(),
             "start": start.isoformat(),
             "end": end.isoformat(),
             "time_zone": str(tz),

@@ -5,7 +5,8 @@ Monday morning (WEEKLY_REPORT_HOUR, in the subscription's time zone) has come
 gets last week's report, once per subscriber and ISO week: the dedup key
 `weekly_report:<user>:<week>` is unique in the outbox, so running twice, or in
 two workers at once, queues one message. A subscriber whose Monday passed while
-beat was down gets it at the next run that week.
+beat was down gets it at the next run that week; one who subscribes after the
+Monday morning gets the first report the Monday after.
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ def report_dedup_key(user_id: int, monday) -> str:
     return f"{KIND}:{user_id}:{week_label(monday)}"
 
 
-def report_week_due(now: datetime, tz) -> date:
-    """Monday of the week to report on if this zone's Monday morning has come."""
+def report_week_due(now: datetime, tz) -> tuple[date, datetime] | None:
+    """(Monday of last week, this Monday's sending time) once this week's Monday
+    morning has come in `tz`; None before it: last week's report is not due yet."""
     local = now.astimezone(tz)
     this_monday = week_start_of(local.date())
     send_from = datetime.combine(this_monday, time(settings.WEEKLY_REPORT_HOUR), tzinfo=tz)
     if local < send_from:
-        this_monday -= timedelta(days=7)  # before Monday morning: last week's was due
-    return this_monday - timedelta(days=7)
+        return None
+    return this_monday - timedelta(days=7), send_from
 
 
 def weekly_report_send(*, subscription: ReportSubscription, now: datetime | None = None):
@@ -46,7 +48,12 @@ def weekly_report_send(*, subscription: ReportSubscription, now: datetime | None
     now = now or timezone.now()
     user = subscription.user
     tz = ZoneInfo(str(subscription.zone))
-    monday = report_week_due(now, tz)
+    due = report_week_due(now, tz)
+    if due is None:
+        return None
+    monday, send_from = due
+    if subscription.created_at > send_from:
+        return None  # subscribed after this Monday's sending time: from next week on
     key = report_dedup_key(user.pk, monday)
     if not user.email or Notification.objects.filter(dedup_key=key).exists():
         return None

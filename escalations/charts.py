@@ -84,7 +84,7 @@ def bar_chart(
             raw = series[number][1][index]
             shown = "no data" if raw is None else _fmt(value, unit)
             parts.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+                f'<rect class="chart-bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
                 f'height="{max(h, 0):.1f}" fill="{colours[number % len(colours)]}">'
                 f"<title>{escape(f'{label} · {name}: {shown}')}</title></rect>"
             )
@@ -140,7 +140,7 @@ def hbar_chart(
         short = label if len(label) <= 26 else label[:25] + "…"
         parts.append(
             f'<text x="{left - 6}" y="{y + bar * 0.7:.1f}" text-anchor="end">{escape(short)}</text>'
-            f'<rect class="bar" x="{left}" y="{y}" width="{max(w, 1):.1f}" height="{bar}" '
+            f'<rect class="chart-bar" x="{left}" y="{y}" width="{max(w, 1):.1f}" height="{bar}" '
             f'fill="{colour}"><title>{escape(f"{label}: {_fmt(value or 0, unit)}")}</title></rect>'
             f'<text x="{left + w + 4:.1f}" y="{y + bar * 0.7:.1f}">'
             f"{escape(_fmt(value or 0, unit))}</text>"

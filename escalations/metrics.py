@@ -35,7 +35,7 @@ from incidents.selectors import visibility_q
 from . import charts
 from .durations import humanize
 from .filters import incident_filter_q
-from .models import Escalation, ReasonCategory, Trigger
+from .models import Escalation, Level, ReasonCategory, Trigger
 
 SEVERITIES = [s.value for s in Severity]
 SEVERITY_WORDS = {s.value: f"{s.value} {s.word}" for s in Severity}
@@ -81,14 +81,20 @@ class Period:
     now: datetime
     incidents: QuerySet  # visible, filtered, opened in [start, end)
     escalations: QuerySet  # moves up of those incidents
-    previous: QuerySet  # the same filters over the period of equal length before
+    both: QuerySet  # the same, opened in this period or the one of equal length before
+    levels: tuple[int, ...] = ()  # level numbers the policies have
 
     @property
     def days(self) -> int:
         return max(1, round((self.end - self.start) / timedelta(days=1)))
 
 
-def period_for(user, *, start: datetime, end: datetime, now: datetime, filters: dict) -> Period:
+def period_for(
+    user, *, start: datetime, end: datetime, now: datetime, filters: dict, levels=None
+) -> Period:
+    """`levels`: the level numbers to count (default: those of every policy, one query)."""
+    if levels is None:
+        levels = Level.objects.order_by("number").values_list("number", flat=True).distinct()
     visible = visibility_q(user)
     chosen = incident_filter_q(filters)
     incidents = Incident.objects.filter(visible, chosen)
@@ -106,7 +112,8 @@ def period_for(user, *, start: datetime, end: datetime, now: datetime, filters: 
         now=now,
         incidents=incidents.filter(opened_at__gte=start, opened_at__lt=end),
         escalations=escalations,
-        previous=incidents.filter(opened_at__gte=start - length, opened_at__lt=start),
+        both=incidents.filter(opened_at__gte=start - length, opened_at__lt=end),
+        levels=tuple(levels),
     )
 
 
@@ -175,57 +182,64 @@ FR_BREACHED = Q(first_response_breached=True)
 RES_BREACHED = Q(resolution_breached=True)
 
 
-def _measures(now: datetime) -> dict[str, Callable[[Q], object]]:
-    """name -> aggregate over the incidents matching an extra condition."""
+def _measures(now: datetime) -> dict:
+    """name -> aggregate over a group of incidents."""
     return {
-        "total": lambda q: Count("id", filter=q),
-        "escalated": lambda q: Count("id", filter=q & Q(level_moves__gt=0)),
-        "resolved": lambda q: Count("id", filter=q & Q(resolved_at__isnull=False)),
-        "resolved_low": lambda q: Count(
-            "id", filter=q & Q(resolved_at__isnull=False, peak_level__lte=1)
-        ),
-        "fr_met": lambda q: Count("id", filter=q & Q(first_response_breached=False)),
-        "fr_breached": lambda q: Count(
+        "total": Count("id"),
+        "escalated": Count("id", filter=Q(level_moves__gt=0)),
+        "resolved": Count("id", filter=Q(resolved_at__isnull=False)),
+        "resolved_low": Count("id", filter=Q(resolved_at__isnull=False, peak_level__lte=1)),
+        "fr_met": Count("id", filter=Q(first_response_breached=False)),
+        "fr_breached": Count(
             "id",
-            filter=q
-            & (
-                FR_BREACHED
-                | Q(first_response_breached__isnull=True, first_response_due_at__lte=now)
-            ),
+            filter=FR_BREACHED
+            | Q(first_response_breached__isnull=True, first_response_due_at__lte=now),
         ),
-        "res_met": lambda q: Count("id", filter=q & Q(resolution_breached=False)),
-        "res_breached": lambda q: Count(
+        "res_met": Count("id", filter=Q(resolution_breached=False)),
+        "res_breached": Count(
             "id",
-            filter=q
-            & (RES_BREACHED | Q(resolution_breached__isnull=True, resolution_due_at__lte=now)),
+            filter=RES_BREACHED | Q(resolution_breached__isnull=True, resolution_due_at__lte=now),
         ),
-        "mtta": lambda q: Avg(
-            _elapsed("acknowledged_at", "opened_at"), filter=q & Q(acknowledged_at__isnull=False)
+        "mtta": Avg(
+            _elapsed("acknowledged_at", "opened_at"), filter=Q(acknowledged_at__isnull=False)
         ),
-        "mttr": lambda q: Avg(
-            _elapsed("resolved_at", "opened_at"), filter=q & Q(resolved_at__isnull=False)
-        ),
-        "csat_rated": lambda q: Count("id", filter=q & Q(csat_rating__isnull=False)),
-        "csat_satisfied": lambda q: Count("id", filter=q & Q(csat_rating__gte=4)),
+        "mttr": Avg(_elapsed("resolved_at", "opened_at"), filter=Q(resolved_at__isnull=False)),
+        "csat_rated": Count("id", filter=Q(csat_rating__isnull=False)),
+        "csat_satisfied": Count("id", filter=Q(csat_rating__gte=4)),
     }
 
 
-SLICES = {"all": Q(), **{s: Q(severity=s) for s in SEVERITIES}}
+SLICES = ("all", *SEVERITIES)
+
+
+def _clean(row: dict) -> dict:
+    return {
+        name: as_timedelta(value) if name in ("mtta", "mttr") else value or 0
+        for name, value in row.items()
+    }
 
 
 def severity_summary(period: Period) -> dict[str, dict]:
-    """{slice: {measure: value}} for all incidents and each severity, in one query."""
+    """{"all" or severity: {measure: value}}: two scans, one grouped by severity,
+    one over all incidents (which also counts the highest levels reached)."""
     measures = _measures(period.now)
-    annotations = {
-        f"{name}__{slice_}": build(condition)
-        for name, build in measures.items()
-        for slice_, condition in SLICES.items()
+    levels = period.levels
+    grouped = {
+        row.pop("severity"): _clean(row)
+        for row in period.incidents.values("severity").annotate(**measures).order_by()
     }
-    row = period.incidents.aggregate(**annotations)
-    summary = {slice_: {} for slice_ in SLICES}
-    for key, value in row.items():
-        name, slice_ = key.split("__")
-        summary[slice_][name] = as_timedelta(value) if name in ("mtta", "mttr") else value or 0
+    totals = period.incidents.aggregate(
+        **measures,
+        **{f"peak_{n}": Count("id", filter=Q(peak_level=n)) for n in levels},
+        **{
+            f"peak_resolved_{n}": Count("id", filter=Q(peak_level=n, resolved_at__isnull=False))
+            for n in levels
+        },
+    )
+    summary = {"all": _clean(totals)}
+    empty = _clean(dict.fromkeys(measures))
+    for severity in SEVERITIES:
+        summary[severity] = grouped.get(severity, empty)
     return summary
 
 
@@ -397,24 +411,16 @@ def csat(period: Period, summary: dict) -> Table:
 
 
 def level_distribution(period: Period, summary: dict) -> Table:
-    data = list(
-        period.incidents.values("peak_level")
-        .annotate(
-            total=Count("id"),
-            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
-        )
-        .order_by("peak_level")
-    )
     all_ = summary["all"]
+    data = [
+        (number, all_[f"peak_{number}"], all_[f"peak_resolved_{number}"])
+        for number in period.levels
+        if all_[f"peak_{number}"]
+    ]
     share = pct(all_["resolved_low"], all_["resolved"])
     rows = [
-        [
-            f"L{row['peak_level']}",
-            row["total"],
-            pct_text(pct(row["total"], all_["total"])),
-            row["resolved"],
-        ]
-        for row in data
+        [f"L{number}", total, pct_text(pct(total, all_["total"])), resolved]
+        for number, total, resolved in data
     ]
     return Table(
         "levels",
@@ -430,8 +436,8 @@ def level_distribution(period: Period, summary: dict) -> Table:
             )
         ],
         chart=charts.bar_chart(
-            [f"L{row['peak_level']}" for row in data],
-            [("Incidents", [row["total"] for row in data])],
+            [f"L{number}" for number, _total, _resolved in data],
+            [("Incidents", [total for _number, total, _resolved in data])],
             title="Incidents by highest level reached",
         ),
         note="Resolved at L1 or below: resolved incidents that never went above level 1.",
@@ -683,25 +689,29 @@ def root_causes(period: Period, summary: dict) -> Table:
 
 
 def repeat_escalations(period: Period, summary: dict) -> Table:
-    def groups(incidents):
-        return (
-            incidents.filter(level_moves__gt=0)
-            .exclude(root_cause_key="")
-            .values("root_cause_key")
-            .annotate(escalated=Count("id"), accounts=Count("account", distinct=True))
-            .filter(escalated__gt=1)
+    current = Q(opened_at__gte=period.start)
+    groups = list(
+        period.both.filter(level_moves__gt=0)
+        .exclude(root_cause_key="")
+        .values("root_cause_key")
+        .annotate(
+            now=Count("id", filter=current),
+            before=Count("id", filter=~current),
+            accounts=Count("account", distinct=True, filter=current),
         )
-
-    data = list(groups(period.incidents).order_by("-escalated", "root_cause_key")[:50])
-    now_total = groups(period.incidents).aggregate(n=Count("root_cause_key"))["n"] or 0
-    before_total = groups(period.previous).aggregate(n=Count("root_cause_key"))["n"] or 0
+        .filter(Q(now__gt=1) | Q(before__gt=1))
+        .order_by("-now", "root_cause_key")
+    )
+    repeating = [row for row in groups if row["now"] > 1]
+    now_total = len(repeating)
+    before_total = sum(1 for row in groups if row["before"] > 1)
     change = pct(now_total - before_total, before_total)
     return Table(
         "repeat-escalations",
         "Repeat escalations",
-        ["Root-cause key", "Escalated incidents", "Accounts"],
-        [[r["root_cause_key"], r["escalated"], r["accounts"]] for r in data],
-        numeric={1, 2},
+        ["Root-cause key", "Escalated incidents", "Accounts", "Period before"],
+        [[r["root_cause_key"], r["now"], r["accounts"], r["before"]] for r in repeating[:50]],
+        numeric={1, 2, 3},
         figures=[
             (
                 "Repeating root causes",
@@ -709,8 +719,8 @@ def repeat_escalations(period: Period, summary: dict) -> Table:
                 Target("halve them", None if change is None else change <= -50),
             )
         ],
-        note="Root causes escalated more than once in the period; compared with the period "
-        "of the same length before (seed 004: 50 % fewer).",
+        note="Root causes escalated more than once in the period (the 50 most frequent), "
+        "against the period of the same length before (seed 004: 50 % fewer).",
     )
 
 

@@ -83,8 +83,8 @@ def weekly_report(
     tz = ZoneInfo(str(tz))
     start, end = _bounds(monday, tz)
     previous_start = start - timedelta(days=7)
-    this = period_for(user, start=start, end=end, now=now, filters={})
-    before = period_for(user, start=previous_start, end=start, now=now, filters={})
+    this = period_for(user, start=start, end=end, now=now, filters={}, levels=())
+    before = period_for(user, start=previous_start, end=start, now=now, filters={}, levels=())
     summary, summary_before = severity_summary(this), severity_summary(before)
 
     # Escalations made during the week (any incident), by the incident's severity.

@@ -351,6 +351,12 @@ class Incident(models.Model):
                     flagged_for_review=True, status__in=[s.value for s in OPEN_STATUSES]
                 ),
             ),
+            # Metrics over escalated incidents only (repeat escalations).
+            models.Index(
+                fields=["opened_at"],
+                name="incident_escalated_idx",
+                condition=models.Q(level_moves__gt=0),
+            ),
             models.Index(
                 fields=["opened_at"],
                 name="incident_security_open_idx",

@@ -90,5 +90,9 @@ class Migration(migrations.Migration):
             model_name='incident',
             index=models.Index(condition=models.Q(('is_security', True), ('status__in', ['new', 'acknowledged', 'investigating', 'waiting_on_customer', 'waiting_on_vendor', 'mitigated'])), fields=['opened_at'], name='incident_security_open_idx'),
         ),
+        migrations.AddIndex(
+            model_name='incident',
+            index=models.Index(condition=models.Q(('level_moves__gt', 0)), fields=['opened_at'], name='incident_escalated_idx'),
+        ),
         migrations.RunPython(peak_levels, migrations.RunPython.noop),
     ]

@@ -109,7 +109,15 @@ def test_csat_volume_categories_and_repeats(world):
     assert causes[category.name][1] == 2 and causes[category.name][3] == 1
     assert causes["Uncategorised"][1] == 4
     repeats = tables["repeat-escalations"]
-    assert repeats.rows == [["auth-lib", 2, 0]]
+    assert repeats.rows == [["auth-lib", 2, 0, 0]]
+    assert repeats.figures[0][1] == "1 (before: 0)"
+    # Moved into the week before, the same repeat counts as "before".
+    Incident.objects.filter(pk__in=[world.escalated.pk, world.secret.pk]).update(
+        opened_at=NOW - timedelta(days=9)
+    )
+    repeats = tables_for(world.manager)["repeat-escalations"]
+    assert repeats.rows == [] and repeats.figures[0][1] == "0 (before: 1)"
+    assert repeats.figures[0][2].met is True
 
 
 def test_filters_and_visibility_apply(world):

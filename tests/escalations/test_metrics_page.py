@@ -78,8 +78,9 @@ def test_agents_cannot_see_metrics(client, world):
 
 def test_metrics_page_takes_a_fixed_number_of_queries(manager_client, django_assert_num_queries):
     get(manager_client, "metrics")  # warm per-process caches
-    # session, user, permissions (2), filter choices (5), the per-severity summary (1)
-    # feeding four tables, one query for each of eight others, three for repeats
-    with django_assert_num_queries(2 + 2 + 5 + 1 + 8 + 3):
+    # session, user, permissions (2), filter choices (5), level numbers (1), the
+    # summary (2: by severity, overall) feeding five tables, one query for each of
+    # the eight others
+    with django_assert_num_queries(2 + 2 + 5 + 1 + 2 + 8):
         response = get(manager_client, "metrics", severity="P2")
     assert response.status_code == 200

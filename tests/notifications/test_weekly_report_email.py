@@ -131,3 +131,20 @@ def test_beat_runs_the_task_every_15_minutes_and_it_is_safe_to_repeat(world):
         assert send_weekly_reports() == 1
         assert send_weekly_reports() == 0
     assert Notification.objects.filter(kind="weekly_report").count() == 1
+
+
+def test_managers_manage_subscriptions_in_the_admin(client, world):
+    from tests.factories import PASSWORD
+
+    assert client.login(username=world.manager.username, password=PASSWORD)
+    url = "/admin/notifications/reportsubscription/add/"
+    response = client.post(
+        url, {"user": world.lead.pk, "time_zone": "Europe/Paris", "is_active": "on"}
+    )
+    assert response.status_code == 302
+    subscription = ReportSubscription.objects.get(user=world.lead)
+    assert str(subscription.zone) == "Europe/Paris" and subscription.is_active
+    assert client.get("/admin/notifications/reportsubscription/").status_code == 200
+    client.logout()
+    assert client.login(username=world.lead.username, password=PASSWORD)
+    assert client.get(url).status_code == 403  # team leads read reports, managers subscribe

@@ -279,10 +279,10 @@ class PolicyAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        from incidents.selectors import visible_q
+        from incidents.selectors import visibility_q
 
         # Counts follow the visibility rule too: a hidden incident is not counted.
-        open_and_visible = ~Q(incidents__status__in=["resolved", "closed"]) & visible_q(
+        open_and_visible = ~Q(incidents__status__in=["resolved", "closed"]) & visibility_q(
             request.user, prefix="incidents__"
         )
         return (

@@ -102,6 +102,9 @@ class ClockReading:
     breached_at: datetime | None = None
     moved_by: Mapping[str, timedelta] = field(default_factory=dict)
     thresholds: tuple[ThresholdInstant, ...] = ()
+    # When the clock reaches the review queues' warning share (compute_clocks'
+    # warning_percent); None when not asked for or not reachable while paused.
+    warning_at: datetime | None = None
 
     @property
     def label(self) -> str:
@@ -172,11 +175,17 @@ def _reading(
     now: datetime,
     thresholds: Sequence[ThresholdSpec],
     arrival: datetime,
+    warning_percent: int | None = None,
 ) -> ClockReading:
     if stop is not None:
         # A met clock is finished: pauses after it stopped move nothing.
         exclusions = [(a, b) for a, b in exclusions if a < stop]
     due = calendar.add(start, target, exclusions)
+    warning_at = (
+        None
+        if warning_percent is None
+        else calendar.add(start, target * (warning_percent / 100), exclusions)
+    )
     moved_by = {}
     if due is not None:
         window = [(a, min(b or due, due)) for a, b in exclusions if a < due]
@@ -218,6 +227,7 @@ def _reading(
             breached_at=due if late else None,
             moved_by=moved_by,
             thresholds=instants,
+            warning_at=warning_at,
         )
     elapsed = calendar.elapsed(start, max(now, start), exclusions)
     paused = any(a <= now and (b is None or b > now) for a, b in exclusions)
@@ -236,11 +246,22 @@ def _reading(
         breached_at=breached_at,
         moved_by=moved_by,
         thresholds=instants,
+        warning_at=warning_at,
     )
 
 
-def compute_clocks(facts: IncidentFacts, policy: WorkflowSpec, now: datetime) -> list[ClockReading]:
-    """Every clock that applies to the incident now, in a fixed order."""
+def compute_clocks(
+    facts: IncidentFacts,
+    policy: WorkflowSpec,
+    now: datetime,
+    *,
+    warning_percent: int | None = None,
+) -> list[ClockReading]:
+    """Every clock that applies to the incident now, in a fixed order.
+
+    With `warning_percent`, each reading also says when it reaches that share
+    of its target (`warning_at`), for the stored review-queue columns.
+    """
     targets = policy.targets(facts.severity, facts.level)
     calendar_name = targets.calendar or ROUND_THE_CLOCK
     calendar = calendar_for(policy.calendar_spec(calendar_name))
@@ -257,6 +278,7 @@ def compute_clocks(facts: IncidentFacts, policy: WorkflowSpec, now: datetime) ->
         "now": now,
         "thresholds": policy.thresholds,
         "arrival": facts.level_entered_at,
+        "warning_percent": warning_percent,
     }
     readings = []
 
@@ -357,3 +379,43 @@ def due_thresholds(readings, *, level, level_entered_at, fired, now):
         )
         if instant.at <= now
     ]
+
+
+# The review queues' "breaching soon": any running clock at this share or more.
+WARNING_PERCENT = 75
+STORED_CLOCKS = ("first_response", "resolution")
+
+
+def stored_columns(readings: Iterable[ClockReading], *, is_open: bool) -> dict:
+    """The clock summary kept on the incident row (queues and metrics query it in SQL).
+
+    * sla_warning_at / sla_due_at: earliest warning and due instants over the
+      running clocks of an open incident (None once nothing runs);
+    * <clock>_due_at and <clock>_breached for first response and resolution:
+      breached is True once the clock is past its target (met late, or still
+      running overdue), False when met in time, None while it runs in time.
+    """
+    readings = list(readings)
+    by_clock = {reading.clock: reading for reading in readings}
+    values: dict = {}
+    for clock in STORED_CLOCKS:
+        reading = by_clock.get(clock)
+        breached = None
+        if reading is not None and (reading.met_at is not None or reading.state == "breached"):
+            breached = reading.state == "breached"
+        values[f"{clock}_due_at"] = reading.due_at if reading is not None else None
+        values[f"{clock}_breached"] = breached
+    running = [r for r in readings if r.met_at is None] if is_open else []
+    warnings = [r.warning_at for r in running if r.warning_at is not None]
+    dues = [r.due_at for r in running if r.due_at is not None]
+    values["sla_warning_at"] = min(warnings) if warnings else None
+    values["sla_due_at"] = min(dues) if dues else None
+    return values
+
+
+EMPTY_STORED_COLUMNS = {
+    "sla_warning_at": None,
+    "sla_due_at": None,
+    **{f"{clock}_due_at": None for clock in STORED_CLOCKS},
+    **{f"{clock}_breached": None for clock in STORED_CLOCKS},
+}

@@ -201,6 +201,7 @@ def _move(
         incident.bounces += 1
     incident.level_moves += 1
     incident.current_level = to_level
+    incident.peak_level = max(incident.peak_level, to_level)
     incident.level_entered_at = now
     incident.level_clock_started_at = _first_arrival(incident, to_level, escalation)
     if up:

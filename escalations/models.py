@@ -375,6 +375,9 @@ class Escalation(models.Model):
         permissions = [
             ("escalate_as_management", _("Can escalate for management reasons")),
             ("record_decision", _("Can record escalation decisions")),
+            ("view_review_queues", _("Can see the review queues")),
+            ("view_metrics", _("Can see metrics and weekly reports")),
+            ("simulate_policy", _("Can replay incidents against a draft policy")),
         ]
         indexes = [
             models.Index(fields=["incident", "at"], name="escalation_incident_idx"),
@@ -386,6 +389,12 @@ class Escalation(models.Model):
                     acknowledged_at__isnull=True,
                     trigger__in=[t for t in Trigger.values if t != "de_escalation"],
                 ),
+            ),
+            # Review queue "escalations awaiting a decision".
+            models.Index(
+                fields=["at"],
+                name="escalation_undecided_idx",
+                condition=Q(decision_at__isnull=True) & ~Q(decision_sought=""),
             ),
         ]
 

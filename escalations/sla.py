@@ -9,7 +9,15 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent
 
-from .clocks import ClockReading, IncidentFacts, compute_clocks, next_check_at
+from .clocks import (
+    EMPTY_STORED_COLUMNS,
+    WARNING_PERCENT,
+    ClockReading,
+    IncidentFacts,
+    compute_clocks,
+    next_check_at,
+    stored_columns,
+)
 from .models import ThresholdFiring
 from .policies import policy_spec
 
@@ -77,17 +85,27 @@ def incident_clocks(incident: Incident, now: datetime | None = None) -> list[Clo
 
 
 def sla_refresh(*, incident: Incident, now: datetime) -> datetime | None:
-    """Recompute and store next_check_at; call in the transaction that changed things."""
-    value = None
-    if incident.policy_id is not None and incident.is_open:
-        readings = compute_clocks(incident_facts(incident), policy_spec(incident.policy), now)
-        value = next_check_at(
-            readings,
-            level=incident.current_level,
-            level_entered_at=incident.level_entered_at or incident.opened_at,
-            fired=fired_keys(incident),
+    """Recompute and store next_check_at and the clock summary columns (queues,
+    metrics); call in the transaction that changed things. Returns next_check_at."""
+    values = {"next_check_at": None, **EMPTY_STORED_COLUMNS}
+    if incident.policy_id is not None:
+        readings = compute_clocks(
+            incident_facts(incident),
+            policy_spec(incident.policy),
+            now,
+            warning_percent=WARNING_PERCENT,
         )
-    if value != incident.next_check_at:
-        Incident.objects.filter(pk=incident.pk).update(next_check_at=value)
-        incident.next_check_at = value
-    return value
+        if incident.is_open:
+            values["next_check_at"] = next_check_at(
+                readings,
+                level=incident.current_level,
+                level_entered_at=incident.level_entered_at or incident.opened_at,
+                fired=fired_keys(incident),
+            )
+        values.update(stored_columns(readings, is_open=incident.is_open))
+    changed = {name: value for name, value in values.items() if getattr(incident, name) != value}
+    if changed:
+        Incident.objects.filter(pk=incident.pk).update(**changed)
+        for name, value in changed.items():
+            setattr(incident, name, value)
+    return values["next_check_at"]

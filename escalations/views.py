@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from incidents.selectors import incident_for_user
@@ -148,3 +148,254 @@ def tracking_document(request: HttpRequest, reference: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{reference}-tracking.md"'
     return response
+
+
+# --- review queues -----------------------------------------------------------------------------
+
+QUEUE_PAGE_SIZE = 50
+
+
+@login_required
+@permission_required("escalations.view_review_queues", raise_exception=True)
+def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    from django.utils import timezone
+
+    from . import queues
+    from .filters import ReviewFilterForm
+
+    visible = queues.queues_for(request.user)
+    if slug is None:
+        current = visible[0]
+    else:
+        current = next((q for q in visible if q.slug == slug), None)
+        if current is None:
+            raise Http404("No such queue.")
+    form = ReviewFilterForm(request.GET or None)
+    filters = form.filters()
+    now = timezone.now()
+    counts = queues.queue_counts(visible, request.user, now=now, filters=filters)
+    sort = request.GET.get("sort") or current.default_sort
+    if sort not in current.sorts:
+        sort = current.default_sort
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = [], counts.get(current.slug, 0)
+    if current.available:
+        ordered = queues.sorted_rows(
+            current, queues.queue_rows(current, request.user, now=now, filters=filters), sort
+        )
+        start = (page - 1) * QUEUE_PAGE_SIZE
+        rows = [
+            {
+                "row": row,
+                "incident": current.incident_of(row),
+                "extra": [column.value(row, now) for column in current.extra_columns],
+            }
+            for row in ordered[start : start + QUEUE_PAGE_SIZE]
+        ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+    return render(
+        request,
+        "escalations/queues.html",
+        {
+            "queues": [(q, counts.get(q.slug)) for q in visible],
+            "queue": current,
+            "form": form,
+            "rows": rows,
+            "total": total,
+            "now": now,
+            "sort": sort,
+            "sorts": [(key, label) for key, (label, _order) in current.sorts.items()],
+            "query": query,
+            "filter_query": _without(query, "sort"),
+            "sort_keep": [("sort", sort)] if "sort" in request.GET else [],
+            "page": page,
+            "pages": pages,
+        },
+    )
+
+
+def _without(query, *names):
+    query = query.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+
+def _metrics_period(request: HttpRequest):
+    from django.utils import timezone
+
+    from .filters import MetricsFilterForm, day_bounds
+    from .metrics import period_for
+
+    form = MetricsFilterForm(request.GET or None)
+    now = timezone.now()
+    first, last = form.period(today=timezone.localdate(now))
+    start, end = day_bounds(first, last)
+    period = period_for(request.user, start=start, end=end, now=now, filters=form.filters())
+    return form, period, (first, last)
+
+
+@login_required
+@permission_required("escalations.view_metrics", raise_exception=True)
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    from django.utils.safestring import mark_safe
+
+    from .metrics import metrics_tables
+
+    form, period, (first, last) = _metrics_period(request)
+    tables = metrics_tables(period)
+    for table in tables:
+        table.chart = mark_safe(table.chart)  # built by escalations.charts, text escaped there
+    query = request.GET.copy()
+    return render(
+        request,
+        "escalations/metrics.html",
+        {
+            "form": form,
+            "tables": tables,
+            "figures": [figure for table in tables for figure in table.figures],
+            "first": first,
+            "last": last,
+            "now": period.now,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+@permission_required("escalations.view_metrics", raise_exception=True)
+def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    import csv
+
+    from .metrics import BY_SLUG, metric_table
+
+    if slug not in BY_SLUG or BY_SLUG[slug].build is None:
+        raise Http404("No such table.")
+    _form, period, (first, last) = _metrics_period(request)
+    table = metric_table(period, slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-{first}-{last}.csv"'
+    writer = csv.writer(response)
+    writer.writerows(table.csv_rows())
+    return response
+
+
+# --- weekly report -----------------------------------------------------------------------------
+
+
+def _report_for(request: HttpRequest, week: str | None):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from .reports import last_complete_week, parse_week, weekly_report
+
+    tz = timezone.get_current_timezone()
+    now = timezone.now()
+    latest = last_complete_week(now, tz)
+    if week is None:
+        monday = latest
+    else:
+        try:
+            monday = parse_week(week)
+        except ValueError:
+            raise Http404("No such week.") from None
+    if monday > latest + timedelta(days=7):
+        raise Http404("That week has not started yet.")
+    report = weekly_report(
+        user=request.user,
+        monday=monday,
+        tz=tz,
+        now=now,
+        site_url=settings.SITE_URL,
+        with_queues=monday == latest,
+    )
+    return report, monday, latest
+
+
+@login_required
+@permission_required("escalations.view_metrics", raise_exception=True)
+def weekly_report_page(request: HttpRequest, week: str | None = None) -> HttpResponse:
+    from datetime import timedelta
+
+    from .reports import week_label
+
+    if week is None and request.GET.get("week"):
+        return redirect("weekly_report_week", week=request.GET["week"])
+    report, monday, latest = _report_for(request, week)
+    return render(
+        request,
+        "escalations/weekly_report.html",
+        {
+            "report": report,
+            "start": monday,
+            "last_day": monday + timedelta(days=6),
+            "previous_week": week_label(monday - timedelta(days=7)),
+            "next_week": week_label(monday + timedelta(days=7))
+            if monday + timedelta(days=7) <= latest + timedelta(days=7)
+            else None,
+            "recent_weeks": [week_label(latest - timedelta(days=7 * n)) for n in range(-1, 26)],
+        },
+    )
+
+
+@login_required
+@permission_required("escalations.view_metrics", raise_exception=True)
+def weekly_report_download(request: HttpRequest, week: str, fmt: str) -> HttpResponse:
+    import yaml
+
+    report, _monday, _latest = _report_for(request, week)
+    if fmt == "json":
+        body, content_type = json.dumps({"weekly_report": report}, indent=2), "application/json"
+    elif fmt == "yaml":
+        body = yaml.safe_dump({"weekly_report": report}, sort_keys=False, allow_unicode=True)
+        content_type = "application/yaml; charset=utf-8"
+    else:
+        raise Http404("Pick yaml or json.")
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="weekly-report-{week}.{fmt}"'
+    return response
+
+
+# --- policy simulation ("what if") -----------------------------------------------------------
+
+
+@login_required
+@permission_required("escalations.simulate_policy", raise_exception=True)
+def simulation_page(request: HttpRequest) -> HttpResponse:
+    """Read-only, so a GET form: the result can be bookmarked and shared."""
+    from django.utils import timezone
+
+    from .filters import SimulationForm, day_bounds
+    from .simulation_runs import run_simulation
+
+    form = SimulationForm(request.GET or None, initial={"same_name": True})
+    result = None
+    now = timezone.now()
+    first, last = form.period(today=timezone.localdate(now))
+    if form.is_bound and form.is_valid():
+        start, end = day_bounds(first, last)
+        result = run_simulation(
+            user=request.user,
+            policy=form.cleaned_data["draft"],
+            start=start,
+            end=end,
+            now=now,
+            filters=form.filters(),
+            same_policy_name=form.cleaned_data["same_name"],
+        )
+    return render(
+        request,
+        "escalations/simulation.html",
+        {"form": form, "result": result, "first": first, "last": last, "now": now},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )

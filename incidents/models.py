@@ -248,6 +248,45 @@ class Incident(models.Model):
         editable=False,
         help_text=_("Earliest upcoming threshold over the clocks; the sweep reads only this."),
     )
+    # Kept by escalations.sla.sla_refresh with next_check_at, so review queues and
+    # metrics find incidents through indexes instead of computing every clock.
+    peak_level = models.PositiveSmallIntegerField(
+        _("highest level reached"), default=1, editable=False
+    )
+    sla_warning_at = models.DateTimeField(
+        _("a clock reaches 75 %"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Earliest instant any running clock reaches 75 % of its target."),
+    )
+    sla_due_at = models.DateTimeField(
+        _("most urgent clock due"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Earliest due instant over the running clocks (open incidents only)."),
+    )
+    first_response_due_at = models.DateTimeField(
+        _("first response due"), null=True, blank=True, editable=False
+    )
+    resolution_due_at = models.DateTimeField(
+        _("resolution due"), null=True, blank=True, editable=False
+    )
+    first_response_breached = models.BooleanField(
+        _("first response SLA breached"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty while the clock runs within its target."),
+    )
+    resolution_breached = models.BooleanField(
+        _("resolution SLA breached"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty while the clock runs within its target."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -294,6 +333,51 @@ class Incident(models.Model):
                 fields=["next_check_at"],
                 name="incident_next_check_idx",
                 condition=models.Q(next_check_at__isnull=False),
+            ),
+            # Review queues: each reads one small partial index.
+            models.Index(
+                fields=["sla_warning_at"],
+                name="incident_sla_warning_idx",
+                condition=models.Q(sla_warning_at__isnull=False),
+            ),
+            models.Index(
+                fields=["sla_due_at"],
+                name="incident_sla_due_idx",
+                condition=models.Q(sla_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["handoff_at"],
+                name="incident_handoff_pending_idx",
+                condition=models.Q(
+                    handoff_at__isnull=False,
+                    handoff_acknowledged_at__isnull=True,
+                    status__in=[s.value for s in OPEN_STATUSES],
+                ),
+            ),
+            models.Index(
+                fields=["opened_at"],
+                name="incident_unassigned_idx",
+                condition=models.Q(
+                    assignee__isnull=True, status__in=[s.value for s in OPEN_STATUSES]
+                ),
+            ),
+            models.Index(
+                fields=["opened_at"],
+                name="incident_flagged_idx",
+                condition=models.Q(
+                    flagged_for_review=True, status__in=[s.value for s in OPEN_STATUSES]
+                ),
+            ),
+            # Metrics over escalated incidents only (repeat escalations).
+            models.Index(
+                fields=["opened_at"],
+                name="incident_escalated_idx",
+                condition=models.Q(level_moves__gt=0),
+            ),
+            models.Index(
+                fields=["opened_at"],
+                name="incident_security_open_idx",
+                condition=models.Q(is_security=True, status__in=[s.value for s in OPEN_STATUSES]),
             ),
         ]
         constraints = [

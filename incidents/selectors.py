@@ -15,23 +15,31 @@ def can_see_security_incidents(user) -> bool:
     return bool(user and user.is_active and user.has_perm(VIEW_SECURITY))
 
 
-def visible_q(user, prefix: str = "") -> Q:
-    """The visibility rule as a condition on incident fields; `prefix` reaches them
-    from a related model (e.g. "incidents__" to count a policy's incidents)."""
+def incidents_visible_to(user, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+    """Incidents `user` may know exist (seed 000: security details go to few people)."""
+    queryset = Incident.objects.all() if queryset is None else queryset
     if user is None or not user.is_authenticated or not user.is_active:
-        return Q(**{f"{prefix}pk__in": []})
+        return queryset.none()
     if not user.has_perm("incidents.view_incident"):
+        return queryset.none()
+    if can_see_security_incidents(user):
+        return queryset
+    return queryset.filter(visibility_q(user))
+
+
+def visibility_q(user, prefix: str = "") -> Q:
+    """The same rule as a Q over incidents reached through `prefix` (e.g. "incident__"),
+    for reads that start from escalations, notifications or reviews."""
+    if (
+        user is None
+        or not user.is_authenticated
+        or not user.is_active
+        or not user.has_perm("incidents.view_incident")
+    ):
         return Q(**{f"{prefix}pk__in": []})
     if can_see_security_incidents(user):
         return Q()
     return Q(**{f"{prefix}is_security": False}) | Q(**{f"{prefix}assignee": user})
-
-
-def incidents_visible_to(user, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
-    """Incidents `user` may know exist (seed 000: security details go to few people)."""
-    queryset = Incident.objects.all() if queryset is None else queryset
-    condition = visible_q(user)
-    return queryset.filter(condition) if condition else queryset
 
 
 def incident_for_user(user, reference: str) -> Incident:

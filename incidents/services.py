@@ -212,6 +212,7 @@ def incident_create(
     incident = Incident(
         policy=policy,
         current_level=level,
+        peak_level=level,
         level_entered_at=opened_at,
         level_clock_started_at=opened_at,
         title=title.strip(),

@@ -5,7 +5,14 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from . import compose, services
-from .models import Contact, DeliverySettings, InboundMessage, Notification, Status
+from .models import (
+    Contact,
+    DeliverySettings,
+    InboundMessage,
+    Notification,
+    ReportSubscription,
+    Status,
+)
 
 
 class PreviewForm(forms.Form):
@@ -201,3 +208,17 @@ class InboundMessageAdmin(admin.ModelAdmin):
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+
+@admin.register(ReportSubscription)
+class ReportSubscriptionAdmin(admin.ModelAdmin):
+    """Who gets the weekly report email; sending itself is Celery beat's job."""
+
+    list_display = ["user", "email", "time_zone", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name"]
+
+    @admin.display(description=_("email"), ordering="user__email")
+    def email(self, obj):
+        return obj.user.email

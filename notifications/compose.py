@@ -303,6 +303,15 @@ def build(
     return rows
 
 
+def render_message(kind: str, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML of a message that is about no single incident (the
+    weekly report), rendered when it is queued: it is a snapshot anyway."""
+    subject = _template(f"notifications/{kind}/subject.txt").render(context).strip()
+    text = _template(f"notifications/{kind}/body.txt").render(context)
+    html = _template(f"notifications/{kind}/body.html").render(context)
+    return subject[:255], text, html
+
+
 def render_bodies(row: Notification) -> dict:
     """Text, HTML and (Slack) payload for a row, from its snapshot: run at delivery."""
     if not row.context:
@@ -374,13 +383,21 @@ def sample_context(kind: str, incident) -> dict:
     }
 
 
+# Messages about no single incident: previewed on their own pages, not here.
+REPORT_KINDS = frozenset({"weekly_report"})
+
+
 def template_kinds() -> list[str]:
     from pathlib import Path
 
     from django.conf import settings as django_settings
 
     root = Path(django_settings.BASE_DIR) / "templates" / "notifications"
-    return sorted(p.name for p in root.iterdir() if (p / "subject.txt").exists())
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if (p / "subject.txt").exists() and p.name not in REPORT_KINDS
+    )
 
 
 # --- the customer's side -----------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from timezone_field import TimeZoneField
 
 
 class Channel(models.TextChoices):
@@ -270,3 +271,35 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_email}: {self.subject}"
+
+
+class ReportSubscription(models.Model):
+    """Who receives the weekly report email (seed 004), on Monday morning in their zone."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="report_subscription",
+        verbose_name=_("user"),
+    )
+    time_zone = TimeZoneField(
+        _("time zone"),
+        null=True,
+        blank=True,
+        help_text=_("Whose Monday morning and week; empty: the user's own time zone."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        verbose_name = _("weekly report subscription")
+        verbose_name_plural = _("weekly report subscriptions")
+
+    def __str__(self) -> str:
+        return f"Weekly report for {self.user}"
+
+    @property
+    def zone(self):
+        """The zone its weeks and Monday mornings are counted in."""
+        return self.time_zone or self.user.time_zone

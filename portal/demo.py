@@ -356,7 +356,36 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
     Notification.objects.filter(status=NotificationStatus.PENDING).update(
         status=NotificationStatus.SUPPRESSED, suppressed_reason="demo history, not sent"
     )
+    ensure_review_demo(people)
     return DemoSummary(len(accounts), len(components), len(people), count)
+
+
+def ensure_review_demo(people) -> None:
+    """Weekly report subscribers, and a draft policy to try in the "what if" page."""
+    from dataclasses import replace
+
+    from escalations.models import Policy, PolicyStatus
+    from escalations.policies import policy_create_from_spec, policy_spec
+    from notifications.models import ReportSubscription
+
+    for username in ("manager", "director"):
+        ReportSubscription.objects.get_or_create(user=people[username])
+    live = Policy.objects.filter(name=DEFAULT_PRESET, status=PolicyStatus.ACTIVE).first()
+    if live is None or Policy.objects.filter(name=live.name, status=PolicyStatus.DRAFT).exists():
+        return
+    spec = policy_spec(live)
+    faster = tuple(
+        (key, replace(target, first_response=target.first_response / 2))
+        if target.first_response
+        else (key, target)
+        for key, target in spec.matrix
+    )
+    policy_create_from_spec(
+        spec=replace(spec, matrix=faster),
+        name=live.name,
+        activate=False,
+        source="demo: what if every first response had half the time?",
+    )
 
 
 def _play_history(incident: Incident, rng: random.Random, *, opened, now, assignee, people):

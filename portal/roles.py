@@ -91,8 +91,20 @@ _DIRECTORY = [
     for model in ("contact", "deliverysettings", "inboundmessage")
     for action in ("view", "add", "change")
 ]
+# Review queues, metrics, weekly reports and policy simulation (all read-only):
+# team leads, managers and up. Security sees the queues for its own tab.
+_REVIEW = [
+    "escalations.view_review_queues",
+    "escalations.view_metrics",
+    "escalations.simulate_policy",
+]
+_REPORT_SUBSCRIPTIONS = [
+    f"notifications.{action}_reportsubscription" for action in ("view", "add", "change", "delete")
+]
 _MANAGERS = [
     *_WORK_ON_INCIDENTS,
+    *_REVIEW,
+    *_REPORT_SUBSCRIPTIONS,
     *_DIRECTORY,
     *_LEAD_ESCALATIONS,
     "escalations.escalate_as_management",
@@ -106,18 +118,19 @@ _MANAGERS = [
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPPORT_AGENT: _WORK_ON_INCIDENTS,
-    TEAM_LEAD: [*_WORK_ON_INCIDENTS, *_READ_POLICIES, *_LEAD_ESCALATIONS],
+    TEAM_LEAD: [*_WORK_ON_INCIDENTS, *_READ_POLICIES, *_LEAD_ESCALATIONS, *_REVIEW],
     ENGINEERING_MANAGER: _MANAGERS,
     DIRECTOR: _MANAGERS,
     GOVERNANCE_LIAISON: [
         *_READ_INCIDENTS,
         *_READ_POLICIES,
         *_LEAD_ESCALATIONS,
+        *_REVIEW,
         "escalations.escalate_as_management",
         VIEW_SECURITY,
     ],
-    EXECUTIVE: [*_READ_INCIDENTS, *_READ_POLICIES, *_LEAD_ESCALATIONS, VIEW_SECURITY],
-    SECURITY: [*_WORK_ON_INCIDENTS, VIEW_SECURITY],
+    EXECUTIVE: [*_READ_INCIDENTS, *_READ_POLICIES, *_LEAD_ESCALATIONS, *_REVIEW, VIEW_SECURITY],
+    SECURITY: [*_WORK_ON_INCIDENTS, VIEW_SECURITY, "escalations.view_review_queues"],
     # Informed, not working the incident: they follow it and talk to customers.
     PRODUCT: _READ_INCIDENTS,
     CUSTOMER_SUCCESS: _READ_INCIDENTS,

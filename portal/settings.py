@@ -326,6 +326,10 @@ INCIDENT_REFERENCE_PREFIX = env.str(
 INCIDENTS_PER_PAGE = env.int("INCIDENTS_PER_PAGE", 25, validate=Range(min=5, max=500))
 # How long the status-page link in a customer email keeps working.
 CUSTOMER_LINK_DAYS = env.int("CUSTOMER_LINK_DAYS", 30, validate=Range(min=1, max=365)) or 30
+# Weekly report emails go from this hour on Monday, in each subscriber's time zone.
+WEEKLY_REPORT_HOUR = env.int("WEEKLY_REPORT_HOUR", 8, validate=Range(min=0, max=23))
+# Incidents a policy simulation replays at most (the newest of the range).
+SIMULATION_MAX_INCIDENTS = env.int("SIMULATION_MAX_INCIDENTS", 2000, validate=Range(min=1))
 
 # --- Security ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from escalations import views as escalation_views
 from incidents.views import customer_status
 
 from . import views
@@ -21,5 +22,21 @@ urlpatterns = [
     path("status/<str:token>/", customer_status, name="customer-status"),
     # Inbound mail (customer replies) from the ESP, behind basic auth: see README.
     path("anymail/", include("anymail.urls")),
+    path("queues/", escalation_views.review_queues, name="queues"),
+    path("queues/<slug:slug>/", escalation_views.review_queues, name="queue"),
+    path("metrics/", escalation_views.metrics_page, name="metrics"),
+    path("metrics/<slug:slug>.csv", escalation_views.metrics_csv, name="metrics_csv"),
+    path("reports/weekly/", escalation_views.weekly_report_page, name="weekly_report"),
+    path("policies/what-if/", escalation_views.simulation_page, name="simulation"),
+    path(
+        "reports/weekly/<str:week>/",
+        escalation_views.weekly_report_page,
+        name="weekly_report_week",
+    ),
+    path(
+        "reports/weekly/<str:week>.<str:fmt>",
+        escalation_views.weekly_report_download,
+        name="weekly_report_download",
+    ),
     path("admin/", admin.site.urls),
 ]

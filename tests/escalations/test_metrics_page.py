@@ -1,0 +1,86 @@
+"""The metrics page: figures with targets, SVG charts, CSV per table, fixed queries."""
+
+import csv
+import io
+import re
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from escalations import metrics
+from tests.escalations.review_scenario import NOW, build_world
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(roles):
+    with time_machine.travel(NOW, tick=False):
+        yield build_world()
+
+
+@pytest.fixture
+def manager_client(client, world):
+    assert client.login(username=world.manager.username, password=PASSWORD)
+    return client
+
+
+def get(client, name, *args, **params):
+    with time_machine.travel(NOW, tick=False):
+        return client.get(reverse(name, args=args), params)
+
+
+def test_page_shows_each_table_with_targets_and_charts(manager_client):
+    response = get(manager_client, "metrics")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for metric in metrics.METRICS:
+        assert f'data-metric="{metric.slug}"' in html
+    assert html.count("Not available yet") == 2  # PIR completion, action-item closure
+    assert html.count("<svg") >= 8
+    assert 'class="target missed"' in html  # escalation rate 33 % against < 10 %
+    assert 'class="target met"' in html  # resolution compliance 100 %
+    assert "<script" not in html and "cdn" not in html.lower()
+
+
+def test_each_table_downloads_as_csv_with_the_same_filters(manager_client):
+    response = get(manager_client, "metrics_csv", "escalation-rate", severity="P1")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["Severity", "Incidents", "Escalated", "Rate"]
+    assert rows[1][:3] == ["All", "2", "1"]  # "breached" and "secret"; the latter escalated
+    reasons = get(manager_client, "metrics_csv", "reasons-list")
+    lines = list(csv.reader(io.StringIO(reasons.content.decode())))
+    assert len(lines) == 3 and "Needs the specialists" in {line[-1] for line in lines}
+    assert get(manager_client, "metrics_csv", "pir-completion").status_code == 404
+
+
+def test_bad_dates_are_reported_beside_the_field(manager_client):
+    response = get(manager_client, "metrics", start="2026-03-10", end="2026-03-01")
+    assert response.status_code == 200
+    assert "The end must not be before the start." in response.content.decode()
+
+
+def test_a_date_range_narrows_the_figures(manager_client):
+    response = get(manager_client, "metrics", start="2026-01-01", end="2026-01-31")
+    html = response.content.decode()
+    assert re.search(r"<td>All</td><td class=\"num\">0</td>", html)
+
+
+def test_agents_cannot_see_metrics(client, world):
+    assert client.login(username=world.agent.username, password=PASSWORD)
+    assert get(client, "metrics").status_code == 403
+    assert get(client, "metrics_csv", "csat").status_code == 403
+
+
+def test_metrics_page_takes_a_fixed_number_of_queries(manager_client, django_assert_num_queries):
+    get(manager_client, "metrics")  # warm per-process caches
+    # session, user, permissions (2), filter choices (5), level numbers (1), the
+    # summary (2: by severity, overall) feeding five tables, one query for each of
+    # the eight others
+    with django_assert_num_queries(2 + 2 + 5 + 1 + 2 + 8):
+        response = get(manager_client, "metrics", severity="P2")
+    assert response.status_code == 200

@@ -204,6 +204,7 @@ class PolicyAdmin(admin.ModelAdmin):
             {"fields": ["priority", "match_channels", "match_components", "match_account_tiers"]},
         ),
         (_("Triggers"), {"fields": ["triggers"]}),
+        (_("Reviews and war rooms"), {"fields": ["reviews", "war_room"]}),
         (_("History"), {"fields": ["source", "created_at", "created_by", "activated_at"]}),
     ]
 

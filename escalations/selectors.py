@@ -56,7 +56,7 @@ def escalation_panel(incident: Incident, user, bound: dict | None = None) -> dic
             spec=spec, level=level
         )
     if panel["undecided"] is not None and panel["can_decide"]:
-        panel["decision_form"] = bound.get("decide") or DecisionForm()
+        panel["war_room_decision_form"] = bound.get("decide") or DecisionForm()
     if panel["can_request_manager"]:
         panel["manager_form"] = bound.get("manager") or ManagerRequestForm()
     return panel
@@ -117,16 +117,18 @@ def follow_up_panel(incident: Incident, user, bound: dict | None = None) -> dict
             }
         )
         if can_work:
-            panel["assign_form"] = bound.get("war_room_assign") or WarRoomAssignForm()
-            panel["cadence_form"] = bound.get("war_room_cadence") or WarRoomCadenceForm(
+            panel["war_room_assign_form"] = bound.get("war_room_assign") or WarRoomAssignForm()
+            panel["war_room_cadence_form"] = bound.get("war_room_cadence") or WarRoomCadenceForm(
                 initial={"cadence_minutes": panel["cadence_minutes"]}
             )
-            panel["close_form"] = bound.get("war_room_close") or WarRoomCloseForm()
+            panel["war_room_close_form"] = bound.get("war_room_close") or WarRoomCloseForm()
             if panel["war_room_is_commander"] or "war_room_decide" in bound:
-                panel["decision_form"] = bound.get("war_room_decide") or WarRoomDecisionForm()
+                panel["war_room_decision_form"] = (
+                    bound.get("war_room_decide") or WarRoomDecisionForm()
+                )
     elif can_work and incident.is_open:
         cadence = war_room_settings(incident).cadence(incident.severity)
-        panel["activate_form"] = bound.get("war_room_activate") or WarRoomActivateForm(
+        panel["war_room_activate_form"] = bound.get("war_room_activate") or WarRoomActivateForm(
             default_cadence=int(cadence.total_seconds() // 60),
             reasons=panel["war_room_reasons"],
             initial={"commander": user.pk},
@@ -231,3 +233,29 @@ def review_page(review, user, bound: dict | None = None, *, form_errors=None) ->
         if review.status == "in_review" and can_publish:
             page["return_form"] = bound.get("return") or ReturnForm()
     return page
+
+
+def action_item_metrics_for(queryset, now=None) -> dict:
+    """Closure within target and time to permanent fix over `queryset` (seed 004)."""
+    from .durations import humanize
+    from .followup import ItemFacts, action_item_metrics
+
+    now = now or timezone.now()
+    rows = queryset.values_list(
+        "due_at", "closed_at", "status", "is_permanent_fix", "incident__opened_at"
+    ).order_by()
+    metrics = action_item_metrics(
+        (
+            ItemFacts(
+                due_at=due_at,
+                closed_at=closed_at,
+                done=status == "done",
+                permanent_fix=permanent,
+                incident_opened_at=opened_at,
+            )
+            for due_at, closed_at, status, permanent, opened_at in rows.iterator()
+        ),
+        now,
+    )
+    fix = metrics.median_time_to_permanent_fix
+    return {**metrics.__dict__, "fix_words": humanize(fix) if fix is not None else ""}

@@ -819,7 +819,7 @@ class ActionItemAdmin(admin.ModelAdmin):
     form = ActionItemForm
     list_display = [
         "title",
-        "incident",
+        "reference",
         "owner",
         "due_date",
         "status",
@@ -883,6 +883,10 @@ class ActionItemAdmin(admin.ModelAdmin):
     @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, obj):
         return obj.is_open and obj.due_at <= timezone.now()
+
+    @admin.display(description=_("incident"), ordering="incident__reference")
+    def reference(self, obj):
+        return obj.incident.reference
 
     def save_model(self, request, obj, form, change):
         from .reviews import action_item_update

@@ -426,9 +426,12 @@ def review_publish(
 # --- similar incidents ----------------------------------------------------------------------
 
 
-def similar_suggestions(review: PostIncidentReview, user, limit: int = 8):
+def similar_suggestions(
+    review: PostIncidentReview, user, limit: int = 8, *, opened_before: datetime | None = None
+):
     """Incidents with the same component or root-cause key that `user` may see,
-    not yet confirmed, newest first. A person confirms them."""
+    not yet confirmed, newest first (opened before `opened_before` if given). A
+    person confirms them."""
     incident = review.incident
     keys = {key for key in (review.root_cause_key, incident.root_cause_key) if key}
     if not keys and incident.component_id is None:
@@ -439,6 +442,8 @@ def similar_suggestions(review: PostIncidentReview, user, limit: int = 8):
     if incident.component_id:
         match |= Q(component_id=incident.component_id)
     confirmed = review.similar_links.values("incident_id")
+    if opened_before is not None:
+        match &= Q(opened_at__lt=opened_before)
     return (
         incidents_visible_to(user)
         .filter(match)

@@ -139,3 +139,13 @@ def test_cases_are_checked_before_anything_is_saved(incident, agent, t0):
         open_case(incident, agent, t0 + 2 * H)
     assert "tracked already" in caught.value.message_dict["case_id"][0]
     assert VendorCase.objects.count() == 1
+
+
+def test_the_tracking_document_becomes_a_vendor_escalation(incident, agent, t0):
+    from escalations.exports import tracking_markdown
+
+    open_case(incident, agent, t0 + H)
+    text = tracking_markdown(incident)
+    assert "**Type**: Vendor" in text  # seed 003: Technical / Executive / Vendor
+    assert "- [ ] AWS case 171234567800123 (waiting on the vendor, update expected" in text
+    assert "Vendor case opened with AWS: case 171234567800123" in text

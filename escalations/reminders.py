@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -260,71 +260,107 @@ def review_path(incident: Incident) -> str:
 
 
 def _claim(model, now: datetime, batch: int, related: tuple[str, ...]):
-    return list(
+    """Lock up to `batch` rows whose reminder is due (others' locked rows are skipped),
+    then load them with what their notices need. Idle, this is one index scan."""
+    ids = list(
         model.objects.filter(next_reminder_at__lte=now)
         .order_by("next_reminder_at", "id")
-        .select_related(*related)
-        .select_for_update(skip_locked=True, of=("self",))[:batch]
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)[:batch]
     )
+    if not ids:
+        return []
+    return list(
+        model.objects.filter(pk__in=ids).select_related(*related).order_by("next_reminder_at", "id")
+    )
+
+
+def _store_next(model, rows: list, fields: tuple[str, ...] = ("next_reminder_at",)) -> None:
+    """Store the next instants of a claimed batch in one statement."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql" or fields != ("next_reminder_at",):
+        model.objects.bulk_update(rows, list(fields), batch_size=500)
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET next_reminder_at = v.at "
+            f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE t.id = v.id",
+            [[row.pk for row in rows], [row.next_reminder_at for row in rows]],
+        )
+
+
+def _sweep(model, related, points_of, notices_of, label, now, batch, counts, extra=()):
+    rows = _claim(model, now, batch, related)
+    out = []
+    for row in rows:
+        points = points_of(row)
+        reminder = reminder_to_send(points, now)
+        if reminder is not None:
+            out += notices_of(row, reminder, now)
+            counts[f"{label}_{reminder.type}"] += 1
+        row.next_reminder_at = next_reminder_at(points, now)
+    _store_next(model, rows, ("next_reminder_at", *extra))
+    notifications_enqueue_many(out)
+    return len(rows)
 
 
 def _sweep_reviews(now: datetime, batch: int, counts: Counter) -> int:
-    rows = _claim(
-        PostIncidentReview, now, batch, ("incident__policy", "owner", "incident__assignee")
+    return _sweep(
+        PostIncidentReview,
+        ("incident__policy", "owner", "incident__assignee"),
+        lambda review: review_points(review, review_settings(review.incident)),
+        review_notices,
+        "review",
+        now,
+        batch,
+        counts,
     )
-    out = []
-    for review in rows:
-        points = review_points(review, review_settings(review.incident))
-        reminder = reminder_to_send(points, now)
-        if reminder is not None:
-            out += review_notices(review, reminder, now)
-            counts[f"review_{reminder.type}"] += 1
-        _store(PostIncidentReview, review, next_reminder_at(points, now))
-    notifications_enqueue_many(out)
-    return len(rows)
 
 
 def _sweep_items(now: datetime, batch: int, counts: Counter) -> int:
-    rows = _claim(ActionItem, now, batch, ("incident__policy", "owner", "review__owner"))
-    out = []
-    for item in rows:
-        points = item_points(item, review_settings(item.incident))
-        reminder = reminder_to_send(points, now)
-        if reminder is not None:
-            out += item_notices(item, reminder, now)
-            counts[f"item_{reminder.type}"] += 1
-        _store(ActionItem, item, next_reminder_at(points, now))
-    notifications_enqueue_many(out)
-    return len(rows)
+    return _sweep(
+        ActionItem,
+        ("incident__policy", "owner", "review__owner"),
+        lambda item: item_points(item, review_settings(item.incident)),
+        item_notices,
+        "item",
+        now,
+        batch,
+        counts,
+    )
 
 
 def _sweep_war_rooms(now: datetime, batch: int, counts: Counter) -> int:
-    rows = _claim(WarRoom, now, batch, ("incident__policy",))
-    out = []
-    for war_room in rows:
-        due = war_room_update_due(war_room, war_room.incident, now)
-        points = war_room_points(war_room, due, now)
-        reminder = reminder_to_send(points, now)
-        if reminder is not None:
-            out += war_room_notices(war_room, reminder, now)
-            counts[f"war_room_{reminder.type}"] += 1
-        _store(WarRoom, war_room, next_reminder_at(points, now), update_due_at=due)
-    notifications_enqueue_many(out)
-    return len(rows)
+    def points(war_room):
+        war_room.update_due_at = war_room_update_due(war_room, war_room.incident, now)
+        return war_room_points(war_room, war_room.update_due_at, now)
+
+    return _sweep(
+        WarRoom,
+        ("incident__policy",),
+        points,
+        war_room_notices,
+        "war_room",
+        now,
+        batch,
+        counts,
+        extra=("update_due_at",),
+    )
 
 
 def _sweep_vendor_cases(now: datetime, batch: int, counts: Counter) -> int:
-    rows = _claim(VendorCase, now, batch, ("incident__assignee", "owner"))
-    out = []
-    for case in rows:
-        points = vendor_points(case)
-        reminder = reminder_to_send(points, now)
-        if reminder is not None:
-            out += vendor_notices(case, reminder, now)
-            counts[f"vendor_{reminder.type}"] += 1
-        _store(VendorCase, case, next_reminder_at(points, now))
-    notifications_enqueue_many(out)
-    return len(rows)
+    return _sweep(
+        VendorCase,
+        ("incident__assignee", "owner"),
+        vendor_points,
+        vendor_notices,
+        "vendor",
+        now,
+        batch,
+        counts,
+    )
 
 
 SWEEPS = (_sweep_reviews, _sweep_items, _sweep_war_rooms, _sweep_vendor_cases)

@@ -181,7 +181,8 @@ def _new_review(incident: Incident, *, actor, reasons: list[str], now: datetime)
         incident=incident,
         required=bool(reasons),
         required_reasons=reasons,
-        owner=incident.assignee,
+        # Whoever owns the incident writes the review; else whoever resolved or started it.
+        owner=incident.assignee or (actor if getattr(actor, "pk", None) else None),
         business_impact=_business_impact(incident),
         timeline=drafted_timeline(incident),
         root_cause_what=incident.root_cause,
@@ -597,7 +598,8 @@ def action_item_update(
         raise ValidationError("The action item is closed.")
     errors: dict[str, str] = {}
     changes = []
-    if owner is not None and owner.pk != item.owner_id:
+    handed_over = owner is not None and owner.pk != item.owner_id
+    if handed_over:
         _check_person(owner, item.incident, "owner", errors)
         changes.append(f"owner {item.owner} -> {owner}")
         item.owner = owner
@@ -624,6 +626,10 @@ def action_item_update(
         body=f"Action item {item.title}: {', '.join(changes)}.",
         action="changed",
     )
+    if handed_over:  # the new owner hears about it, as on creation
+        notifications_enqueue_many(
+            reminders.item_notices(item, reminders.Reminder("assigned", now, item.due_at), now=now)
+        )
     reminders.item_schedule(item, now)
     return item
 

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent
 from notifications import compose
@@ -407,10 +406,3 @@ def war_room_refresh(*, incident: Incident, now: datetime) -> None:
     war_room = active_war_room(incident)
     if war_room is not None:
         reminders.war_room_schedule(war_room, incident, now)
-
-
-def war_room_now(*, war_room: WarRoom) -> dict:
-    """For display: due time and what is left, computed now."""
-    now = timezone.now()
-    due = war_room.update_due_at
-    return {"due": due, "overdue": due is not None and due <= now}

@@ -206,3 +206,22 @@ def test_hand_made_reviews_of_open_incidents_wait_for_resolution(agent, t0):
     review = review_create(incident=incident, actor=agent, now=t0 + H)
     assert review.next_reminder_at is None
     assert not Notification.objects.filter(kind="pir_reminder").exists()
+
+
+def test_a_new_owner_is_told_and_then_gets_the_reminders(resolved_p0, agent, other_agent, t0):
+    review = PostIncidentReview.objects.get()
+    item = action_item_add(
+        review=review,
+        actor=agent,
+        title="Tune alerts",
+        owner=agent,
+        due_date=(t0 + 5 * D).date(),
+        now=t0 + 3 * H,
+    )
+    item = action_item_update(item=item, actor=agent, owner=other_agent, now=t0 + 4 * H)
+    assert reminders("action_item_reminder")[-1] == (
+        other_agent.email,
+        f"[ACTION ITEM] Tune alerts ({resolved_p0.reference})",
+    )
+    reminder_sweep(now=item.due_at - 2 * D)
+    assert reminders("action_item_reminder")[-1][0] == other_agent.email

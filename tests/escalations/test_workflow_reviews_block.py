@@ -124,3 +124,14 @@ def test_a_policy_version_stores_the_blocks():
     policy.refresh_from_db()
     assert policy_spec(policy) == spec
     assert policy.reviews["due_after"] == 24 * 3600
+
+
+def test_the_engineering_preset_asks_for_post_mortems_as_seed_000_does():
+    from pathlib import Path
+
+    from escalations.workflow_yaml import load_workflow_file
+
+    preset = Path(__file__).resolve().parents[2] / "escalations" / "workflows"
+    spec = load_workflow_file(preset / "engineering-5-level.yaml")
+    assert spec.reviews.required_when == ("compliance", "production_outage", "security")
+    assert spec.reviews.required_from_level == 3

@@ -271,6 +271,19 @@ def incident_resolved_follow_up(
     return review
 
 
+def incident_reopened_follow_up(*, incident: Incident, now: datetime) -> None:
+    """Called by incidents.services when a resolved incident reopens: an unpublished
+    review is no longer due (it is due again 48 h after the next resolution)."""
+    review = PostIncidentReview.objects.select_for_update().filter(incident=incident).first()
+    if review is None or review.status == ReviewStatus.PUBLISHED or review.due_at is None:
+        return
+    review.due_at = None
+    review.updated_at = now
+    review.save(update_fields=["due_at", "updated_at"])
+    review.incident = incident
+    reminders.review_schedule(review, now)
+
+
 # --- editing --------------------------------------------------------------------------------
 
 

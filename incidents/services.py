@@ -335,6 +335,10 @@ def incident_reopen(
         body=reason.strip(),
         data={"from": previous, "to": REOPEN_TO.value, "times": incident.reopened_count},
     )
+    from escalations.reviews import incident_reopened_follow_up
+
+    # An unpublished review waits for the next resolution to be due again.
+    incident_reopened_follow_up(incident=incident, now=now)
     _after_change(incident, now)
     return incident
 

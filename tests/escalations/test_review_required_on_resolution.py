@@ -128,6 +128,8 @@ def test_resolving_again_after_a_reopen_moves_the_due_time(policy, agent, t0):
     incident = make_incident(actor=agent, severity="P0", opened_at=t0, now=t0)
     resolve(incident, agent, t0 + H)
     services.incident_reopen(incident=incident, actor=agent, reason="Back", now=t0 + 2 * H)
+    review = PostIncidentReview.objects.get(incident=incident)
+    assert review.due_at is None and review.next_reminder_at is None  # not due while open
     resolve(incident, agent, t0 + 5 * H)
     review = PostIncidentReview.objects.get(incident=incident)
     assert review.due_at == t0 + 5 * H + 48 * H

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,16 +20,26 @@ from .business_time import BusinessCalendar
 from .calendars import calendar_save, canonical_spec
 from .clocks import IncidentFacts, compute_clocks
 from .models import (
+    OPEN_ITEM_STATUSES,
+    OPEN_VENDOR_STATUSES,
+    ActionItem,
     Calendar,
     Escalation,
     Level,
     Policy,
     PolicyStatus,
+    PostIncidentReview,
+    ReviewStatus,
     SeverityOverride,
+    SimilarIncident,
     SlaTarget,
     Threshold,
     ThresholdFiring,
     TriggerFiring,
+    VendorCase,
+    WarRoom,
+    WarRoomAssignment,
+    WarRoomHandover,
 )
 
 
@@ -275,6 +285,7 @@ class PolicyAdmin(admin.ModelAdmin):
             {"fields": ["priority", "match_channels", "match_components", "match_account_tiers"]},
         ),
         (_("Triggers"), {"fields": ["triggers"]}),
+        (_("Reviews and war rooms"), {"fields": ["reviews", "war_room"]}),
         (_("History"), {"fields": ["source", "created_at", "created_by", "activated_at"]}),
     ]
 
@@ -601,3 +612,500 @@ class TriggerFiringAdmin(_ReadOnly, admin.ModelAdmin):
         from incidents.selectors import incidents_visible_to
 
         return super().get_queryset(request).filter(incident__in=incidents_visible_to(request.user))
+
+
+# --- follow-up work: reviews, action items, war rooms, vendor cases ----------------------------
+
+
+def _visible(request, queryset):
+    from incidents.selectors import incidents_visible_to
+
+    return queryset.filter(incident__in=incidents_visible_to(request.user))
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    """Past the due column and still open (the review queues managers work from)."""
+
+    title = _("due")
+    parameter_name = "due"
+    due_field = "due_at"
+    open_q = Q()
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("Overdue")), ("week", _("Due within 7 days"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "overdue":
+            return queryset.filter(self.open_q, **{f"{self.due_field}__lte": now})
+        if self.value() == "week":
+            return queryset.filter(
+                self.open_q,
+                **{
+                    f"{self.due_field}__gt": now,
+                    f"{self.due_field}__lte": now + timedelta(days=7),
+                },
+            )
+        return queryset
+
+
+class ReviewDueFilter(OverdueFilter):
+    open_q = ~Q(status=ReviewStatus.PUBLISHED)
+
+
+class ItemDueFilter(OverdueFilter):
+    open_q = Q(status__in=OPEN_ITEM_STATUSES)
+
+
+class VendorDueFilter(OverdueFilter):
+    due_field = "next_update_expected_at"
+    open_q = Q(status__in=OPEN_VENDOR_STATUSES)
+
+
+class _Inline(admin.TabularInline):
+    """History and follow-up rows shown on their parent; changed through services."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ActionItemInline(_Inline):
+    model = ActionItem
+    fk_name = "review"
+    fields = ["title", "owner", "due_date", "status", "is_permanent_fix", "closed_at", "closed_by"]
+    readonly_fields = fields
+
+
+class SimilarIncidentInline(_Inline):
+    model = SimilarIncident
+    fields = ["incident", "confirmed_by", "confirmed_at"]
+    readonly_fields = fields
+    show_change_link = False
+
+
+def _run_each(modeladmin, request, queryset, call, done: str) -> None:
+    count = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            count += 1
+        except ValidationError as error:
+            modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.WARNING)
+    if count:
+        modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
+
+
+class PostIncidentReviewForm(forms.ModelForm):
+    class Meta:
+        model = PostIncidentReview
+        fields = [
+            "owner",
+            "customers_impacted",
+            "business_impact",
+            "root_cause_what",
+            "root_cause_why",
+            "root_cause_not_caught",
+            "root_cause_key",
+            "prevention_confidence",
+        ]
+
+    def clean_owner(self):
+        from .reviews import _check_person
+
+        owner, errors = self.cleaned_data.get("owner"), {}
+        _check_person(owner, self.instance.incident, "owner", errors)
+        if errors:
+            raise ValidationError(errors["owner"])
+        return owner
+
+
+@admin.register(PostIncidentReview)
+class PostIncidentReviewAdmin(admin.ModelAdmin):
+    """The review queue. Content is written on the review page (linked); the admin
+    edits the facts and moves reviews along through the services."""
+
+    list_display = [
+        "incident",
+        "status",
+        "required",
+        "owner",
+        "due_at",
+        "is_overdue",
+        "published_at",
+        "open_items",
+    ]
+    list_filter = ["status", "required", ReviewDueFilter, "prevention_confidence"]
+    list_select_related = ["incident", "owner"]
+    search_fields = ["incident__reference", "incident__title", "root_cause_key"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    form = PostIncidentReviewForm
+    inlines = [ActionItemInline, SimilarIncidentInline]
+    actions = ["submit", "publish"]
+    fields = [
+        "incident",
+        "status",
+        "required",
+        "required_reasons",
+        "owner",
+        "due_at",
+        "customers_impacted",
+        "business_impact",
+        "root_cause_what",
+        "root_cause_why",
+        "root_cause_not_caught",
+        "root_cause_key",
+        "prevention_confidence",
+        "document",
+        "created_at",
+        "submitted_at",
+        "published_at",
+        "published_by",
+    ]
+    always_read_only = [
+        "incident",
+        "status",
+        "required",
+        "required_reasons",
+        "due_at",
+        "document",
+        "created_at",
+        "submitted_at",
+        "published_at",
+        "published_by",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return self.fields
+        return self.always_read_only
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return _visible(request, super().get_queryset(request)).annotate(
+            open_count=Count("action_items", filter=Q(action_items__status__in=OPEN_ITEM_STATUSES))
+        )
+
+    def has_add_permission(self, request):
+        return False  # reviews start from their incident
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def is_overdue(self, obj):
+        return obj.is_editable and obj.due_at is not None and obj.due_at <= timezone.now()
+
+    @admin.display(description=_("open action items"), ordering="open_count")
+    def open_items(self, obj):
+        return obj.open_count
+
+    @admin.display(description=_("document"))
+    def document(self, obj):
+        if obj.pk is None:
+            return "-"
+        reference = obj.incident.reference
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">Markdown</a> · <a href="{}">YAML</a>',
+            reverse("escalations:pir", args=[reference]),
+            _("Timeline, lists and action items on the review page"),
+            reverse("escalations:pir_md", args=[reference]),
+            reverse("escalations:pir_yaml", args=[reference]),
+        )
+
+    def view_on_site(self, obj):
+        return reverse("escalations:pir", args=[obj.incident.reference])
+
+    def save_model(self, request, obj, form, change):
+        from .reviews import review_update
+
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        review_update(review=obj, actor=request.user, changes=changes)
+
+    @admin.action(description=_("Submit for review"), permissions=["change"])
+    def submit(self, request, queryset):
+        from .reviews import review_submit
+
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda r: review_submit(review=r, actor=request.user),
+            "Submitted {count} review(s).",
+        )
+
+    @admin.action(description=_("Publish"), permissions=["publish"])
+    def publish(self, request, queryset):
+        from .reviews import review_publish
+
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda r: review_publish(review=r, actor=request.user),
+            "Published {count} review(s).",
+        )
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("escalations.publish_review")
+
+
+class ActionItemForm(forms.ModelForm):
+    """The service's checks, beside the fields, before anything is saved."""
+
+    class Meta:
+        model = ActionItem
+        fields = ["owner", "due_date"]
+
+    def clean(self):
+        from .reviews import _check_due_date, _check_person
+
+        data = super().clean()
+        errors: dict[str, str] = {}
+        owner = data.get("owner")
+        if "owner" in self.changed_data:
+            _check_person(owner, self.instance.incident, "owner", errors)
+        if "due_date" in self.changed_data:
+            _check_due_date(data.get("due_date"), owner, timezone.now(), errors)
+        for field, message in errors.items():
+            self.add_error(field, message)
+        return data
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(admin.ModelAdmin):
+    """Every action item, with closure within target and time to permanent fix for
+    whatever the filters select."""
+
+    change_list_template = "admin/escalations/actionitem/change_list.html"
+    form = ActionItemForm
+    list_display = [
+        "title",
+        "reference",
+        "owner",
+        "due_date",
+        "status",
+        "is_overdue",
+        "is_permanent_fix",
+        "closed_at",
+        "closed_by",
+    ]
+    list_filter = ["status", ItemDueFilter, "is_permanent_fix"]
+    list_select_related = ["incident", "owner", "closed_by"]
+    search_fields = ["title", "incident__reference", "owner__username", "owner__last_name"]
+    date_hierarchy = "due_at"
+    show_full_result_count = False
+    actions = ["mark_in_progress", "mark_done"]
+    fields = [
+        "title",
+        "description",
+        "incident",
+        "review",
+        "owner",
+        "due_date",
+        "due_at",
+        "status",
+        "is_permanent_fix",
+        "created_at",
+        "created_by",
+        "closed_at",
+        "closed_by",
+        "closing_note",
+    ]
+    readonly_fields = [
+        "title",
+        "description",
+        "incident",
+        "review",
+        "due_at",
+        "status",
+        "is_permanent_fix",
+        "created_at",
+        "created_by",
+        "closed_at",
+        "closed_by",
+        "closing_note",
+    ]
+    autocomplete_fields = ["owner"]
+
+    def get_queryset(self, request):
+        return _visible(request, super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_open:
+            return self.fields
+        return self.readonly_fields
+
+    def has_add_permission(self, request):
+        return False  # action items come from a review
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def is_overdue(self, obj):
+        return obj.is_open and obj.due_at <= timezone.now()
+
+    @admin.display(description=_("incident"), ordering="incident__reference")
+    def reference(self, obj):
+        return obj.incident.reference
+
+    def save_model(self, request, obj, form, change):
+        from .reviews import action_item_update
+
+        action_item_update(
+            item=obj,
+            actor=request.user,
+            owner=form.cleaned_data["owner"] if "owner" in form.changed_data else None,
+            due_date=form.cleaned_data["due_date"] if "due_date" in form.changed_data else None,
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            from .selectors import action_item_metrics_for
+
+            response.context_data["metrics"] = action_item_metrics_for(changelist.queryset)
+        return response
+
+    @admin.action(description=_("Mark in progress"), permissions=["change"])
+    def mark_in_progress(self, request, queryset):
+        from .reviews import action_item_update
+
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda i: action_item_update(item=i, actor=request.user, status="in_progress"),
+            "{count} item(s) in progress.",
+        )
+
+    @admin.action(description=_("Close as done"), permissions=["change"])
+    def mark_done(self, request, queryset):
+        from .reviews import action_item_close
+
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda i: action_item_close(
+                item=i, actor=request.user, status="done", note="Closed from the admin."
+            ),
+            "Closed {count} item(s) as done.",
+        )
+
+
+class WarRoomAssignmentInline(_Inline):
+    model = WarRoomAssignment
+    fields = ["role", "user", "since", "until", "assigned_by"]
+    readonly_fields = fields
+    show_change_link = False
+
+
+class WarRoomHandoverInline(_Inline):
+    model = WarRoomHandover
+    fields = ["at", "role", "from_user", "to_user", "note", "actor"]
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(WarRoom)
+class WarRoomAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [
+        "incident",
+        "reason",
+        "activated_at",
+        "cadence",
+        "update_due_at",
+        "closed_at",
+    ]
+    list_filter = ["reason", ("closed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["incident"]
+    search_fields = ["incident__reference", "channel"]
+    date_hierarchy = "activated_at"
+    inlines = [WarRoomAssignmentInline, WarRoomHandoverInline]
+    actions = ["stand_down"]
+
+    def get_queryset(self, request):
+        return _visible(request, super().get_queryset(request))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("escalations.view_warroom")
+
+    @admin.action(description=_("Stand down"))
+    def stand_down(self, request, queryset):
+        from .war_room import war_room_close
+
+        if not request.user.has_perm("escalations.change_warroom"):
+            self.message_user(request, "You may not stand war rooms down.", messages.ERROR)
+            return
+        _run_each(
+            self,
+            request,
+            queryset.filter(closed_at__isnull=True),
+            lambda w: war_room_close(
+                war_room=w, actor=request.user, note="Stood down from the admin."
+            ),
+            "Stood down {count} war room(s).",
+        )
+
+
+@admin.register(VendorCase)
+class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [
+        "vendor",
+        "case_id",
+        "incident",
+        "severity",
+        "status",
+        "owner",
+        "last_vendor_update_at",
+        "next_update_expected_at",
+        "is_overdue",
+    ]
+    list_filter = ["status", VendorDueFilter, "vendor"]
+    list_select_related = ["incident", "owner"]
+    search_fields = ["vendor", "case_id", "incident__reference", "contact"]
+    date_hierarchy = "opened_at"
+    actions = ["close_cases"]
+
+    def get_queryset(self, request):
+        return _visible(request, super().get_queryset(request))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("escalations.view_vendorcase")
+
+    @admin.display(description=_("update overdue"), boolean=True)
+    def is_overdue(self, obj):
+        return (
+            obj.is_open
+            and obj.next_update_expected_at is not None
+            and obj.next_update_expected_at <= timezone.now()
+        )
+
+    @admin.action(description=_("Close the case"))
+    def close_cases(self, request, queryset):
+        from .vendors import vendor_case_close
+
+        if not request.user.has_perm("escalations.change_vendorcase"):
+            self.message_user(request, "You may not close vendor cases.", messages.ERROR)
+            return
+        _run_each(
+            self,
+            request,
+            queryset.filter(status__in=OPEN_VENDOR_STATUSES),
+            lambda c: vendor_case_close(case=c, actor=request.user, note="Closed from the admin."),
+            "Closed {count} case(s).",
+        )

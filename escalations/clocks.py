@@ -310,15 +310,14 @@ def compute_clocks(
             )
         )
     if targets.update_interval and facts.is_open:
-        update_start = max(facts.last_public_update_at or facts.opened_at, facts.opened_at)
         readings.append(
-            _reading(
-                clock="update",
+            update_clock(
+                facts,
+                policy,
                 target=targets.update_interval,
-                start=update_start,
-                exclusions=pauses,
-                stop=None,
-                **common,
+                calendar_name=calendar_name,
+                now=now,
+                warning_percent=warning_percent,
             )
         )
     if facts.handoff is not None and targets.first_response:
@@ -334,6 +333,38 @@ def compute_clocks(
             )
         )
     return readings
+
+
+def update_clock(
+    facts: IncidentFacts,
+    policy: WorkflowSpec,
+    *,
+    target: timedelta,
+    now: datetime,
+    calendar_name: str = ROUND_THE_CLOCK,
+    since: datetime | None = None,
+    warning_percent: int | None = None,
+) -> ClockReading:
+    """The status-update cadence: counts from the last public update (or the
+    opening, or `since` if later: a war room's activation) and restarts at each
+    one. Pause statuses stop it like every clock. The policy's own update clock
+    and a war room's cadence are both this reading with different targets."""
+    start = max(facts.last_public_update_at or facts.opened_at, facts.opened_at)
+    if since is not None:
+        start = max(start, since)
+    return _reading(
+        clock="update",
+        target=target,
+        calendar_name=calendar_name,
+        calendar=calendar_for(policy.calendar_spec(calendar_name)),
+        start=start,
+        exclusions=_spans(facts.statuses, policy.pause_statuses),
+        stop=None,
+        now=now,
+        thresholds=policy.thresholds,
+        arrival=facts.level_entered_at,
+        warning_percent=warning_percent,
+    )
 
 
 def pending_thresholds(

@@ -82,10 +82,12 @@ def incident_escalation_json(incident: Incident) -> dict:
     }
 
 
-def _tracking_type(records: list[Escalation]) -> str:
+def _tracking_type(records: list[Escalation], vendor_cases: list) -> str:
     triggers = {r.trigger for r in records}
     if Trigger.EXECUTIVE in triggers:
         return "Executive"
+    if vendor_cases:
+        return "Vendor"
     return "Technical"
 
 
@@ -97,6 +99,7 @@ def tracking_markdown(incident: Incident) -> str:
             "at", "id"
         )
     )
+    vendor_cases = list(incident.vendor_cases.select_related("owner").order_by("opened_at"))
     if not incident.is_open:
         state = "RESOLVED"
     elif records and records[-1].is_up:
@@ -119,7 +122,7 @@ def tracking_markdown(incident: Incident) -> str:
         f"# Escalation Tracking: {subject}",
         "",
         f"**Incident**: {incident.reference} - {incident.title}",
-        f"**Type**: {_tracking_type(records)}",
+        f"**Type**: {_tracking_type(records, vendor_cases)}",
         f"**Level**: {level}",
         f"**Status**: {state}",
         "",
@@ -147,6 +150,8 @@ def tracking_markdown(incident: Incident) -> str:
         lines.append(
             f"[{hhmm(event.at)}] - Status {event.data.get('from')} -> {event.data.get('to')}"
         )
+    for event in incident.events.filter(kind=EventKind.VENDOR_CASE).order_by("at"):
+        lines.append(f"[{hhmm(event.at)}] - {event.body}")
     lines += ["", "## Actions & Owners"]
     owner = incident.assignee or "unassigned"
     pending = [r for r in records if r.is_up and r.acknowledged_at is None]
@@ -157,6 +162,17 @@ def tracking_markdown(incident: Incident) -> str:
             lines.append(f"- [ ] Decide: {record.decision_sought} - @L{record.to_level}")
         elif record.decision_at:
             lines.append(f"- [x] Decided: {record.decision_made} - @{record.decision_by}")
+    for case in vendor_cases:
+        done = "x" if not case.is_open else " "
+        expected = (
+            f", update expected {hhmm(case.next_update_expected_at)}"
+            if case.is_open and case.next_update_expected_at
+            else ""
+        )
+        lines.append(
+            f"- [{done}] {case.vendor} case {case.case_id} "
+            f"({case.get_status_display().lower()}{expected}) - @{case.owner}"
+        )
     if len(lines) and lines[-1] == "## Actions & Owners":
         lines.append("- (none open)")
     lines += ["", "## Communication Log"]

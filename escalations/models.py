@@ -86,6 +86,18 @@ class Policy(models.Model):
     default_calendar = models.CharField(_("default calendar"), max_length=80, default="24/7")
     pause_statuses = models.JSONField(_("statuses that pause the clocks"), default=list)
     triggers = models.JSONField(_("trigger settings"), default=dict, blank=True)
+    reviews = models.JSONField(
+        _("post-incident review settings"),
+        default=dict,
+        blank=True,
+        help_text=_("When a review is required, when it is due, when reminders go out."),
+    )
+    war_room = models.JSONField(
+        _("war room settings"),
+        default=dict,
+        blank=True,
+        help_text=_("Status-update cadence by severity."),
+    )
     # Which new incidents take this policy. A policy with no conditions at all is
     # only ever taken as the default (escalations.policies.policy_for_new_incident).
     match_channels = models.ManyToManyField(
@@ -441,3 +453,529 @@ class TriggerFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger}:{self.key}"
+
+
+# --- post-incident reviews (seed 004) ---------------------------------------------------------
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+
+
+class PreventionConfidence(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class PostIncidentReview(models.Model):
+    """Seed 004's PIR for one incident. Changed only through escalations.reviews.
+
+    Lists (timeline, contributing factors, what went well or poorly) are JSON
+    lists of text; timeline entries are {"at": ISO time, "text": ...}.
+    """
+
+    incident = models.OneToOneField(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.PROTECT,
+        related_name="review",
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT
+    )
+    required = models.BooleanField(_("required"), default=False)
+    required_reasons = models.JSONField(_("required because"), default=list, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviews_owned",
+        help_text=_("Who writes the review and hears the reminders."),
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    next_reminder_at = models.DateTimeField(
+        _("next reminder"), null=True, blank=True, editable=False
+    )
+    customers_impacted = models.PositiveIntegerField(_("customers impacted"), null=True, blank=True)
+    business_impact = models.TextField(_("business impact"), blank=True)
+    timeline = models.JSONField(_("timeline"), default=list, blank=True)
+    root_cause_what = models.TextField(_("what happened"), blank=True)
+    root_cause_why = models.TextField(_("why it happened"), blank=True)
+    root_cause_not_caught = models.TextField(_("why it was not caught"), blank=True)
+    root_cause_key = models.SlugField(
+        _("root-cause key"),
+        max_length=80,
+        blank=True,
+        help_text=_("Short key shared by incidents with the same root cause."),
+    )
+    contributing_factors = models.JSONField(_("contributing factors"), default=list, blank=True)
+    went_well = models.JSONField(_("what went well"), default=list, blank=True)
+    went_poorly = models.JSONField(_("what went poorly"), default=list, blank=True)
+    prevention_confidence = models.CharField(
+        _("prevention confidence"),
+        max_length=10,
+        choices=PreventionConfidence.choices,
+        blank=True,
+    )
+    similar_incidents = models.ManyToManyField(
+        "incidents.Incident",
+        through="SimilarIncident",
+        verbose_name=_("similar incidents"),
+        related_name="+",
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated"))
+    submitted_at = models.DateTimeField(_("submitted for review"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("post-incident review")
+        verbose_name_plural = _("post-incident reviews")
+        permissions = [("publish_review", _("Can publish post-incident reviews"))]
+        indexes = [
+            # The reminder sweep's only read: cost follows what is due.
+            models.Index(
+                fields=["next_reminder_at"],
+                name="review_next_reminder_idx",
+                condition=Q(next_reminder_at__isnull=False),
+            ),
+            models.Index(fields=["status", "due_at"], name="review_status_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"PIR {self.incident.reference}" if self.incident_id else "PIR"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status != ReviewStatus.PUBLISHED
+
+
+class SimilarIncident(models.Model):
+    """An incident a person confirmed as similar (suggested by component or root cause)."""
+
+    review = models.ForeignKey(
+        PostIncidentReview, on_delete=models.CASCADE, related_name="similar_links"
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("similar incident"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"))
+
+    class Meta:
+        ordering = ["review", "confirmed_at", "id"]
+        verbose_name = _("similar incident")
+        verbose_name_plural = _("similar incidents")
+        constraints = [models.UniqueConstraint(fields=["review", "incident"], name="similar_once")]
+
+    def __str__(self) -> str:
+        return str(self.incident)
+
+
+class ActionItemStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    WONT_DO = "wont_do", _("Won't do")
+
+
+OPEN_ITEM_STATUSES = (ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS)
+
+
+class ActionItem(models.Model):
+    """A follow-up from a review, with one owner and a due date (seed 004).
+
+    Closed items keep who closed them and when: the metrics (closure within
+    target, time to permanent fix) read them.
+    """
+
+    review = models.ForeignKey(
+        PostIncidentReview,
+        verbose_name=_("review"),
+        on_delete=models.PROTECT,
+        related_name="action_items",
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.PROTECT,
+        related_name="action_items",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="action_items",
+    )
+    due_date = models.DateField(_("due date"))
+    due_at = models.DateTimeField(
+        _("due at"), editable=False, help_text=_("End of the due date in the owner's time zone.")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ActionItemStatus.choices,
+        default=ActionItemStatus.OPEN,
+    )
+    is_permanent_fix = models.BooleanField(
+        _("permanent fix"),
+        default=False,
+        help_text=_("Closing it fixes the cause for good (time to permanent fix)."),
+    )
+    next_reminder_at = models.DateTimeField(
+        _("next reminder"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closing_note = models.TextField(_("closing note"), blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
+        indexes = [
+            models.Index(
+                fields=["next_reminder_at"],
+                name="item_next_reminder_idx",
+                condition=Q(next_reminder_at__isnull=False),
+            ),
+            models.Index(fields=["owner", "status"], name="item_owner_status_idx"),
+            models.Index(fields=["status", "due_at"], name="item_status_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True, status__in=["open", "in_progress"])
+                | Q(closed_at__isnull=False, status__in=["done", "wont_do"]),
+                name="item_closed_iff_finished",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ITEM_STATUSES
+
+
+# --- war rooms (seed 004) ---------------------------------------------------------------------
+
+
+class WarRoomReason(models.TextChoices):
+    SEV1 = "sev1", _("Severity 1 incident")
+    MULTI_CUSTOMER = "multi_customer", _("Several customers affected")
+    SECURITY = "security", _("Security issue")
+    REGULATORY = "regulatory", _("Regulatory or compliance issue")
+    PUBLIC = "public", _("Media attention or public outage")
+    UNCLEAR_SCOPE = "unclear_scope", _("Unclear scope or timeline")
+
+
+class WarRoom(models.Model):
+    """A war room for one incident: roles, a channel and a status-update cadence.
+
+    At most one is active per incident. The cadence reuses the status-update
+    clock (escalations.clocks.update_clock): a public update restarts it, pause
+    statuses stop it, and the commander is reminded when an update is due.
+    """
+
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.PROTECT,
+        related_name="war_rooms",
+    )
+    reason = models.CharField(_("why"), max_length=20, choices=WarRoomReason.choices)
+    channel = models.CharField(
+        _("chat channel or bridge"),
+        max_length=255,
+        blank=True,
+        help_text=_("e.g. #inc-payments or a Zoom bridge link"),
+    )
+    cadence = models.DurationField(_("status update every"))
+    activated_at = models.DateTimeField(_("activated"))
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("activated by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    update_due_at = models.DateTimeField(
+        _("next status update due"), null=True, blank=True, editable=False
+    )
+    next_reminder_at = models.DateTimeField(
+        _("next reminder"), null=True, blank=True, editable=False
+    )
+    closed_at = models.DateTimeField(_("stood down"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("stood down by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closing_note = models.TextField(_("closing note"), blank=True)
+
+    class Meta:
+        ordering = ["-activated_at", "-id"]
+        verbose_name = _("war room")
+        verbose_name_plural = _("war rooms")
+        indexes = [
+            models.Index(
+                fields=["next_reminder_at"],
+                name="warroom_next_reminder_idx",
+                condition=Q(next_reminder_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=Q(closed_at__isnull=True),
+                name="warroom_one_active_per_incident",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"War room {self.incident.reference}" if self.incident_id else "War room"
+
+    @property
+    def is_active(self) -> bool:
+        return self.closed_at is None
+
+
+class WarRoomRole(models.TextChoices):
+    COMMANDER = "commander", _("Incident commander")
+    TECHNICAL_LEAD = "technical_lead", _("Technical lead")
+    CUSTOMER_LIAISON = "customer_liaison", _("Customer liaison")
+    EXECUTIVE = "executive", _("Executive")
+    SCRIBE = "scribe", _("Scribe")
+    SME = "sme", _("Subject-matter expert")
+
+
+SINGLE_HOLDER_ROLES = [r.value for r in WarRoomRole if r != WarRoomRole.SME]
+
+
+class WarRoomAssignment(models.Model):
+    """Who held a war-room role, from when until when (history: never rewritten
+    but for `until`, set once when the person hands over or the room stands down)."""
+
+    war_room = models.ForeignKey(WarRoom, on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(_("role"), max_length=20, choices=WarRoomRole.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.PROTECT
+    )
+    since = models.DateTimeField(_("since"))
+    until = models.DateTimeField(_("until"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["war_room", "since", "id"]
+        verbose_name = _("war-room role")
+        verbose_name_plural = _("war-room roles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["war_room", "role"],
+                condition=Q(until__isnull=True, role__in=SINGLE_HOLDER_ROLES),
+                name="warroom_one_holder_per_role",
+            ),
+            models.UniqueConstraint(
+                fields=["war_room", "role", "user"],
+                condition=Q(until__isnull=True),
+                name="warroom_person_once_per_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.user}"
+
+
+class WarRoomHandover(models.Model):
+    """A role passed from one person to another with a handoff note (multi-day incidents)."""
+
+    war_room = models.ForeignKey(WarRoom, on_delete=models.PROTECT, related_name="handovers")
+    role = models.CharField(_("role"), max_length=20, choices=WarRoomRole.choices)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("handoff note"))
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["war_room", "at", "id"]
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.from_user} -> {self.to_user}"
+
+
+# --- vendor escalation (seed 003) ---------------------------------------------------------------
+
+
+class VendorCaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    WAITING_ON_VENDOR = "waiting_on_vendor", _("Waiting on the vendor")
+    WAITING_ON_US = "waiting_on_us", _("Vendor waits on us")
+    ESCALATED = "escalated", _("Escalated with the vendor (TAM/DSE)")
+    RESOLVED = "resolved", _("Resolved by the vendor")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_VENDOR_STATUSES = [
+    VendorCaseStatus.OPEN,
+    VendorCaseStatus.WAITING_ON_VENDOR,
+    VendorCaseStatus.WAITING_ON_US,
+    VendorCaseStatus.ESCALATED,
+]
+
+
+class VendorCase(models.Model):
+    """A support case with a vendor (AWS, Azure, GCP, Oracle...) for an incident.
+
+    Seed 003: open a case of the right severity, engage the TAM, request regular
+    updates. We remind its owner when the vendor's expected update is late.
+    """
+
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.PROTECT,
+        related_name="vendor_cases",
+    )
+    vendor = models.CharField(_("vendor"), max_length=80)
+    case_id = models.CharField(_("vendor case id"), max_length=120)
+    severity = models.CharField(
+        _("vendor severity"),
+        max_length=40,
+        help_text=_("In the vendor's own scale, e.g. Urgent, Sev A, P1."),
+    )
+    contact = models.CharField(
+        _("contact or account manager"),
+        max_length=200,
+        blank=True,
+        help_text=_("TAM, DSE or CE for enterprise support."),
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("our owner"),
+        on_delete=models.PROTECT,
+        related_name="vendor_cases",
+        help_text=_("Who chases the vendor and hears the reminders."),
+    )
+    opened_at = models.DateTimeField(_("opened"))
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=VendorCaseStatus.choices,
+        default=VendorCaseStatus.OPEN,
+    )
+    summary = models.TextField(_("what we asked the vendor"), blank=True)
+    last_vendor_update_at = models.DateTimeField(_("last vendor update"), null=True, blank=True)
+    last_vendor_update = models.TextField(_("what the vendor said last"), blank=True)
+    next_update_expected_at = models.DateTimeField(_("next update expected"), null=True, blank=True)
+    next_reminder_at = models.DateTimeField(
+        _("next reminder"), null=True, blank=True, editable=False
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("vendor case")
+        verbose_name_plural = _("vendor cases")
+        indexes = [
+            models.Index(
+                fields=["next_reminder_at"],
+                name="vendor_next_reminder_idx",
+                condition=Q(next_reminder_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "case_id"], name="vendor_case_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} case {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_VENDOR_STATUSES

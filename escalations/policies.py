@@ -24,9 +24,11 @@ from .spec import (
     LevelSpec,
     MatchSpec,
     OverrideSpec,
+    ReviewSettings,
     TargetSpec,
     ThresholdSpec,
     TriggerSettings,
+    WarRoomSettings,
     WorkflowSpec,
 )
 
@@ -110,6 +112,45 @@ def triggers_from_json(data: dict) -> TriggerSettings:
     return TriggerSettings(**values)
 
 
+def reviews_to_json(settings: ReviewSettings) -> dict:
+    def seconds(value: timedelta) -> int:
+        return int(value.total_seconds())
+
+    return {
+        "required_severities": list(settings.required_severities),
+        "required_from_level": settings.required_from_level,
+        "required_when": list(settings.required_when),
+        "due_after": seconds(settings.due_after),
+        "remind_before": seconds(settings.remind_before),
+        "action_item_remind_before": seconds(settings.action_item_remind_before),
+    }
+
+
+def reviews_from_json(data: dict) -> ReviewSettings:
+    if not data:
+        return ReviewSettings()
+    values = dict(data)
+    for key in ("due_after", "remind_before", "action_item_remind_before"):
+        if key in values:
+            values[key] = timedelta(seconds=values[key])
+    for key in ("required_severities", "required_when"):
+        if key in values:
+            values[key] = tuple(values[key])
+    return ReviewSettings(**values)
+
+
+def war_room_to_json(settings: WarRoomSettings) -> dict:
+    return {"update_every": {k: int(v.total_seconds()) for k, v in settings.update_every}}
+
+
+def war_room_from_json(data: dict) -> WarRoomSettings:
+    if not data:
+        return WarRoomSettings()
+    return WarRoomSettings(
+        update_every=tuple((k, timedelta(seconds=v)) for k, v in data["update_every"].items())
+    )
+
+
 # --- rows -> spec ----------------------------------------------------------------------------
 
 _spec_cache: dict[tuple[int, datetime], WorkflowSpec] = {}
@@ -162,6 +203,8 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
         ),
         pause_statuses=tuple(policy.pause_statuses),
         triggers=triggers_from_json(policy.triggers),
+        reviews=reviews_from_json(policy.reviews),
+        war_room=war_room_from_json(policy.war_room),
         match=MatchSpec(
             channels=tuple(sorted(policy.match_channels.values_list("name", flat=True))),
             account_tiers=tuple(policy.match_account_tiers),
@@ -304,6 +347,8 @@ def policy_create_from_spec(
         default_calendar=spec.default_calendar,
         pause_statuses=list(spec.pause_statuses),
         triggers=triggers_to_json(spec.triggers),
+        reviews=reviews_to_json(spec.reviews),
+        war_room=war_room_to_json(spec.war_room),
         match_account_tiers=list(spec.match.account_tiers),
         priority=spec.match.priority,
         source=source,

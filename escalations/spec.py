@@ -208,6 +208,64 @@ class TriggerSettings:
         return dict(self.impact_routes).get(flag)
 
 
+# Incident facts that can make a post-incident review required (reviews.required_when).
+REVIEW_FLAGS = (
+    "production_outage",
+    "security",
+    "compliance",
+    "customer_facing",
+    "war_room",
+    "vendor",
+)
+
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """When a post-incident review is required, and how reviews and action items
+    are chased (seed 004: PIRs within 48 hours of resolution; seed 001: L3 issues
+    get a post-escalation review)."""
+
+    required_severities: tuple[str, ...] = ("P0",)
+    # Escalated to this level or above at any time; None: level never requires one.
+    required_from_level: int | None = 3
+    required_when: tuple[str, ...] = ()  # REVIEW_FLAGS
+    due_after: timedelta = 48 * HOUR  # after resolution
+    remind_before: timedelta = 12 * HOUR  # the review's owner hears this long before due
+    action_item_remind_before: timedelta = 48 * HOUR  # the item's owner, before its due date
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "required_severities", tuple(sorted(self.required_severities)))
+        object.__setattr__(self, "required_when", tuple(sorted(self.required_when)))
+
+
+# Seed 004: a Sev 1 war room updates every 30-60 minutes.
+DEFAULT_WAR_ROOM_CADENCE = (
+    ("P0", timedelta(minutes=30)),
+    ("P1", HOUR),
+    ("P2", HOUR),
+    ("P3", HOUR),
+)
+
+
+@dataclass(frozen=True)
+class WarRoomSettings:
+    """The war room's status-update cadence by severity (seed 004)."""
+
+    update_every: tuple[tuple[str, timedelta], ...] = DEFAULT_WAR_ROOM_CADENCE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "update_every", tuple(sorted(self.update_every)))
+
+    def cadence(self, severity: str) -> timedelta:
+        """The severity's cadence; a severity the policy leaves out gets the slowest given."""
+        table = dict(self.update_every)
+        if severity in table:
+            return table[severity]
+        return max(table.values(), default=HOUR)
+
+
 @dataclass(frozen=True)
 class MatchSpec:
     """Which new incidents a policy takes. Each non-empty list must match; a
@@ -247,6 +305,8 @@ class WorkflowSpec:
     pause_statuses: tuple[str, ...] = DEFAULT_PAUSE_STATUSES
     triggers: TriggerSettings = field(default_factory=TriggerSettings)
     match: MatchSpec = field(default_factory=MatchSpec)
+    reviews: ReviewSettings = field(default_factory=ReviewSettings)
+    war_room: WarRoomSettings = field(default_factory=WarRoomSettings)
 
     def level(self, number: int) -> LevelSpec:
         for level in self.levels:

@@ -14,3 +14,15 @@ def run_sla_sweep() -> dict:
     if result.get("fired"):
         log.info("SLA sweep: %s", result)
     return result
+
+
+@shared_task(ignore_result=True)
+def run_reminder_sweep() -> dict:
+    """Reviews, action items, war-room updates and vendor cases whose reminder is due.
+    Reads only the next_reminder_at indexes; safe to run twice or concurrently."""
+    from .reminders import reminder_sweep
+
+    result = reminder_sweep()
+    if len(result) > 1:  # more than the visit count: something was sent
+        log.info("Reminder sweep: %s", result)
+    return result

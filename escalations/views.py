@@ -3,22 +3,44 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incidents.selectors import incident_for_user
 from incidents.views import attach_errors, render_detail
 
-from . import engine
+from . import engine, reviews, vendors, war_room
 from .exports import incident_escalation_json, tracking_markdown
-from .forms import DecisionForm, DeEscalateForm, EscalateForm, ManagerRequestForm
-from .models import MANAGEMENT_CATEGORIES
+from .forms import (
+    ActionItemCloseForm,
+    ActionItemForm,
+    ActionItemUpdateForm,
+    DecisionForm,
+    DeEscalateForm,
+    EscalateForm,
+    ManagerRequestForm,
+    ReturnForm,
+    ReviewForm,
+    SimilarForm,
+    VendorCaseForm,
+    VendorUpdateForm,
+    WarRoomActivateForm,
+    WarRoomAssignForm,
+    WarRoomCadenceForm,
+    WarRoomCloseForm,
+    WarRoomDecisionForm,
+)
+from .models import MANAGEMENT_CATEGORIES, ActionItem, PostIncidentReview, VendorCase
 from .policies import policy_spec
+from .review_export import review_markdown, review_yaml
+from .selectors import review_page
 
 
 def _back(reference: str) -> HttpResponse:
@@ -399,3 +421,309 @@ def simulation_page(request: HttpRequest) -> HttpResponse:
         {"form": form, "result": result, "first": first, "last": last, "now": now},
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
+
+
+# --- follow-up work: war room, vendor cases, post-incident review --------------------------------
+
+
+def _minutes(value) -> timedelta | None:
+    return timedelta(minutes=value) if value else None
+
+
+def _follow_up_failed(request, incident, key: str, form) -> HttpResponse:
+    incident.refresh_from_db()
+    return render_detail(request, incident, follow_up_bound={key: form}, status=400)
+
+
+def _run(request, form, call, done: str) -> bool:
+    """Call a service with a valid form; service errors go beside the fields."""
+    if not form.is_valid():
+        return False
+    try:
+        call(form.cleaned_data)
+    except ValidationError as error:
+        attach_errors(form, error)
+        return False
+    messages.success(request, done)
+    return True
+
+
+@login_required
+@permission_required("incidents.change_incident", raise_exception=True)
+@require_POST
+def war_room_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    incident = incident_for_user(request.user, reference)
+    user = request.user
+    if action == "activate":
+        form = WarRoomActivateForm(request.POST)
+
+        def call(d):
+            war_room.war_room_activate(
+                incident=incident,
+                actor=user,
+                reason=d["reason"],
+                commander=d["commander"],
+                technical_lead=d["technical_lead"],
+                customer_liaison=d["customer_liaison"],
+                executive=d["executive"],
+                scribe=d["scribe"],
+                smes=list(d["smes"]),
+                channel=d["channel"],
+                cadence=_minutes(d["cadence_minutes"]),
+            )
+
+        if _run(request, form, call, "War room activated; everyone in it has been told."):
+            return _back(reference)
+        return _follow_up_failed(request, incident, "war_room_activate", form)
+    room = war_room.active_war_room(incident)
+    if room is None:
+        messages.error(request, "This incident has no active war room.")
+        return _back(reference)
+    forms_and_calls = {
+        "assign": (
+            WarRoomAssignForm,
+            lambda d: war_room.war_room_assign(
+                war_room=room, role=d["role"], user=d["user"], actor=user, note=d["note"]
+            ),
+            "Role assigned.",
+        ),
+        "decide": (
+            WarRoomDecisionForm,
+            lambda d: war_room.war_room_log_decision(
+                war_room=room, actor=user, decision=d["decision"]
+            ),
+            "Decision logged on the timeline.",
+        ),
+        "cadence": (
+            WarRoomCadenceForm,
+            lambda d: war_room.war_room_set_cadence(
+                war_room=room, actor=user, cadence=_minutes(d["cadence_minutes"])
+            ),
+            "Status-update cadence changed.",
+        ),
+        "close": (
+            WarRoomCloseForm,
+            lambda d: war_room.war_room_close(war_room=room, actor=user, note=d["note"]),
+            "War room stood down.",
+        ),
+    }
+    if action not in forms_and_calls:
+        raise Http404("No such action.")
+    form_class, call, done = forms_and_calls[action]
+    form = form_class(request.POST)
+    if _run(request, form, call, done):
+        return _back(reference)
+    return _follow_up_failed(request, incident, f"war_room_{action}", form)
+
+
+@login_required
+@permission_required("incidents.change_incident", raise_exception=True)
+@require_POST
+def vendor_case_action(
+    request: HttpRequest, reference: str, action: str, pk: int | None = None
+) -> HttpResponse:
+    incident = incident_for_user(request.user, reference)
+    user = request.user
+    if pk is None:
+        if action != "open":
+            raise Http404("No such action.")
+        form = VendorCaseForm(request.POST)
+
+        def call(d):
+            vendors.vendor_case_open(incident=incident, actor=user, **d)
+
+        if _run(request, form, call, "Vendor case recorded."):
+            return _back(reference)
+        return _follow_up_failed(request, incident, "vendor_open", form)
+    case = get_object_or_404(VendorCase, pk=pk, incident=incident)
+    if action != "update":
+        raise Http404("No such action.")
+    form = VendorUpdateForm(request.POST, prefix=f"case{case.pk}")
+
+    def update(d):
+        vendors.vendor_case_record_update(case=case, actor=user, **d)
+
+    if _run(request, form, update, "Vendor update recorded."):
+        return _back(reference)
+    return _follow_up_failed(request, incident, f"vendor_update_{case.pk}", form)
+
+
+# --- the review page -----------------------------------------------------------------------------
+
+
+def _review_for(user, reference: str) -> PostIncidentReview:
+    incident = incident_for_user(user, reference)
+    review = PostIncidentReview.objects.filter(incident=incident).select_related("owner").first()
+    if review is None:
+        raise Http404("This incident has no post-incident review.")
+    review.incident = incident
+    return review
+
+
+def _render_review(request, review, *, bound=None, form_errors=None, status=200):
+    context = review_page(review, request.user, bound, form_errors=form_errors)
+    return render(request, "escalations/review.html", context, status=status)
+
+
+def _to_review(reference: str) -> HttpResponse:
+    return redirect("escalations:pir", reference=reference)
+
+
+@login_required
+@permission_required("incidents.view_incident", raise_exception=True)
+def review_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The review: read it, and (while a draft or in review) edit it."""
+    review = _review_for(request.user, reference)
+    if request.method == "POST":
+        if not request.user.has_perm("incidents.change_incident"):
+            raise PermissionDenied
+        form = ReviewForm(request.POST, incident=review.incident)
+        if _run(
+            request,
+            form,
+            lambda d: reviews.review_update(review=review, actor=request.user, changes=d),
+            "Review saved.",
+        ):
+            return _to_review(reference)
+        return _render_review(request, review, bound={"edit": form}, status=400)
+    return _render_review(request, review)
+
+
+@login_required
+@permission_required("incidents.change_incident", raise_exception=True)
+@require_POST
+def review_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    user = request.user
+    if action == "start":
+        incident = incident_for_user(user, reference)
+        try:
+            reviews.review_create(incident=incident, actor=user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return _back(reference)
+        messages.success(request, "Post-incident review started.")
+        return _to_review(reference)
+    review = _review_for(user, reference)
+    if action in ("submit", "publish"):
+        if action == "publish" and not user.has_perm("escalations.publish_review"):
+            raise PermissionDenied
+        service = reviews.review_submit if action == "submit" else reviews.review_publish
+        try:
+            service(review=review, actor=user)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                messages.error(request, "Fill in the paragraphs marked below first.")
+                return _render_review(request, review, form_errors=error.message_dict, status=400)
+            messages.error(request, " ".join(error.messages))
+            return _to_review(reference)
+        messages.success(
+            request, "Submitted for review." if action == "submit" else "Review published."
+        )
+        return _to_review(reference)
+    if action == "return":
+        if not user.has_perm("escalations.publish_review"):
+            raise PermissionDenied
+        form = ReturnForm(request.POST)
+        if _run(
+            request,
+            form,
+            lambda d: reviews.review_return_to_draft(review=review, actor=user, reason=d["reason"]),
+            "Returned to draft.",
+        ):
+            return _to_review(reference)
+        return _render_review(request, review, bound={"return": form}, status=400)
+    if action == "redraft-timeline":
+        try:
+            reviews.review_update(
+                review=review,
+                actor=user,
+                changes={"timeline": reviews.drafted_timeline(review.incident)},
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Timeline drafted again from the incident's events.")
+        return _to_review(reference)
+    if action == "add-item":
+        form = ActionItemForm(request.POST)
+        if _run(
+            request,
+            form,
+            lambda d: reviews.action_item_add(review=review, actor=user, **d),
+            "Action item added; its owner has been told.",
+        ):
+            return _to_review(reference)
+        return _render_review(request, review, bound={"add_item": form}, status=400)
+    if action == "similar":
+        suggestions = list(reviews.similar_suggestions(review, user))
+        form = SimilarForm(request.POST, suggestions=suggestions)
+        if _run(
+            request,
+            form,
+            lambda d: reviews.review_confirm_similar(
+                review=review, actor=user, incidents=list(d["incidents"])
+            ),
+            "Similar incidents confirmed.",
+        ):
+            return _to_review(reference)
+        return _render_review(request, review, bound={"similar": form}, status=400)
+    if action == "unlink-similar":
+        link = get_object_or_404(review.similar_links, pk=request.POST.get("link"))
+        try:
+            reviews.review_remove_similar(review=review, actor=user, incident=link.incident)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return _to_review(reference)
+    raise Http404("No such action.")
+
+
+@login_required
+@permission_required("incidents.change_incident", raise_exception=True)
+@require_POST
+def action_item_action(request: HttpRequest, reference: str, pk: int, action: str) -> HttpResponse:
+    review = _review_for(request.user, reference)
+    item = get_object_or_404(ActionItem, pk=pk, review=review)
+    user = request.user
+    if action == "close":
+        form = ActionItemCloseForm(request.POST, prefix=f"close{item.pk}")
+        call = lambda d: reviews.action_item_close(  # noqa: E731
+            item=item, actor=user, status=d["status"], note=d["note"]
+        )
+        key, done = f"item_close_{item.pk}", "Action item closed."
+    elif action == "update":
+        form = ActionItemUpdateForm(request.POST, prefix=f"item{item.pk}")
+        call = lambda d: reviews.action_item_update(  # noqa: E731
+            item=item,
+            actor=user,
+            owner=d["owner"],
+            due_date=d["due_date"],
+            status=d["status"] or None,
+        )
+        key, done = f"item_update_{item.pk}", "Action item changed."
+    else:
+        raise Http404("No such action.")
+    if _run(request, form, call, done):
+        return _to_review(reference)
+    return _render_review(request, review, bound={key: form}, status=400)
+
+
+def _download(text: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@permission_required("incidents.view_incident", raise_exception=True)
+def review_markdown_download(request: HttpRequest, reference: str) -> HttpResponse:
+    review = _review_for(request.user, reference)
+    text = review_markdown(reviews.review_doc(review), timezone.get_current_timezone())
+    return _download(text, "text/markdown; charset=utf-8", f"{reference}-pir.md")
+
+
+@login_required
+@permission_required("incidents.view_incident", raise_exception=True)
+def review_yaml_download(request: HttpRequest, reference: str) -> HttpResponse:
+    review = _review_for(request.user, reference)
+    text = review_yaml(reviews.review_doc(review), timezone.get_current_timezone())
+    return _download(text, "application/yaml; charset=utf-8", f"{reference}-pir.yaml")

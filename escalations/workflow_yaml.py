@@ -1,7 +1,8 @@
 """Escalation workflows as YAML files: load them into a `WorkflowSpec`, dump a spec back.
 
 Everything lives under a top-level ``escalation:`` key; seed 001's block is valid input as
-written. Our extensions (calendars, thresholds, matrix, triggers, match...) are optional.
+written. Our extensions (calendars, thresholds, matrix, triggers, match, reviews, war_room...)
+are optional.
 See escalations/workflows/*.yaml for complete examples.
 
 Loading walks PyYAML's node tree (``SafeLoader``, never an unsafe loader) so every problem
@@ -54,13 +55,16 @@ from escalations.spec import (
     HANDOFF_FIELDS,
     NEXT_LEVEL,
     NOTIFICATION_METHODS,
+    REVIEW_FLAGS,
     ROUND_THE_CLOCK,
     LevelSpec,
     MatchSpec,
     OverrideSpec,
+    ReviewSettings,
     TargetSpec,
     ThresholdSpec,
     TriggerSettings,
+    WarRoomSettings,
     WorkflowSpec,
 )
 from incidents.rules import Severity, Status
@@ -97,6 +101,8 @@ ESCALATION_KEYS = (
     "severity_overrides",
     "triggers",
     "match",
+    "reviews",
+    "war_room",
 )
 TIER_KEYS = (
     "level",
@@ -125,6 +131,17 @@ TRIGGER_KEYS = (
 )
 REPEAT_KEYS = ("count", "window")
 BURST_KEYS = ("count", "window", "severities")
+REVIEW_KEYS = (
+    "required_for",
+    "required_from_level",
+    "required_when",
+    "due_after",
+    "remind_before",
+    "action_items",
+)
+ACTION_ITEM_KEYS = ("remind_before",)
+WAR_ROOM_KEYS = ("update_every",)
+NEVER_WORD = "never"
 MATCH_KEYS = ("channels", "account_tiers", "components", "priority")
 CALENDAR_KEYS = ("timezone", "hours", "holidays")  # business_time's spec format
 
@@ -633,6 +650,10 @@ class _Reader:
             values["triggers"] = self.triggers(*got)
         if (got := at("match")) is not None:
             values["match"] = self.match(*got)
+        if (got := at("reviews")) is not None:
+            values["reviews"] = self.reviews(*got)
+        if (got := at("war_room")) is not None:
+            values["war_room"] = self.war_room(*got)
         if any(value is _INVALID for value in values.values()):
             return None
         return WorkflowSpec(**values)
@@ -1028,6 +1049,80 @@ class _Reader:
         )
         return _INVALID if any(members is _INVALID for _, members in groups) else groups
 
+    def reviews(self, node: Node, path: str) -> Any:
+        f = self.fields(node, path, REVIEW_KEYS)
+        if f is None:
+            return _INVALID
+        values: dict[str, Any] = {}
+
+        def sub(key: str) -> tuple[Node, str]:
+            return f[key][1], _join(path, key)
+
+        if "required_for" in f:
+            values["required_severities"] = self.unique_list(
+                *sub("required_for"), self.severity, what="severity"
+            )
+        if "required_from_level" in f:
+            node_, path_ = sub("required_from_level")
+            value = self.scalar(node_, path_, "a level number or never")
+            if isinstance(value, str) and _token(value) == NEVER_WORD:
+                values["required_from_level"] = None
+            elif value is not _INVALID:
+                values["required_from_level"] = self.integer(
+                    node_, path_, minimum=0, maximum=MAX_LEVEL
+                )
+            else:
+                values["required_from_level"] = _INVALID
+        if "required_when" in f:
+            values["required_when"] = self.choice_list(
+                *sub("required_when"), REVIEW_FLAGS, "review trigger"
+            )
+        if "due_after" in f:
+            values["due_after"] = self.duration(*sub("due_after"))
+        if "remind_before" in f:
+            values["remind_before"] = self.duration(*sub("remind_before"))
+        if "action_items" in f:
+            g = self.fields(*sub("action_items"), ACTION_ITEM_KEYS)
+            if g is None:
+                values["action_item_remind_before"] = _INVALID
+            elif "remind_before" in g:
+                values["action_item_remind_before"] = self.duration(
+                    g["remind_before"][1], _join(_join(path, "action_items"), "remind_before")
+                )
+        if any(value is _INVALID for value in values.values()):
+            return _INVALID
+        return ReviewSettings(**values)
+
+    def war_room(self, node: Node, path: str) -> Any:
+        f = self.fields(node, path, WAR_ROOM_KEYS)
+        if f is None:
+            return _INVALID
+        if "update_every" not in f:
+            return WarRoomSettings()
+        every_path = _join(path, "update_every")
+        items = self.pairs(f["update_every"][1], every_path)
+        if items is None:
+            return _INVALID
+        table: dict[str, Any] = {}
+        ok = True
+        for _key, key_node, value_node in items:
+            item_path = _join(every_path, key_node.value)
+            severity = self.severity(key_node, item_path)
+            cadence = self.duration(value_node, item_path)
+            if severity is _INVALID or cadence is _INVALID:
+                ok = False
+            elif severity in table:
+                self.add(key_node, item_path, f"severity {severity} is given twice")
+                ok = False
+            else:
+                table[severity] = cadence
+        if not ok:
+            return _INVALID
+        if not table:
+            self.add(f["update_every"][1], every_path, "give at least one severity's cadence")
+            return _INVALID
+        return WarRoomSettings(update_every=tuple(table.items()))
+
     def match(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, MATCH_KEYS)
         if f is None:
@@ -1165,6 +1260,26 @@ def _triggers(triggers: TriggerSettings) -> dict[str, Any]:
     }
 
 
+def _reviews(reviews: ReviewSettings) -> dict[str, Any]:
+    level = reviews.required_from_level
+    return {
+        "required_for": _Flow(reviews.required_severities),
+        "required_from_level": NEVER_WORD if level is None else level,
+        "required_when": _Flow(reviews.required_when),
+        "due_after": format_duration(reviews.due_after),
+        "remind_before": format_duration(reviews.remind_before),
+        "action_items": {"remind_before": format_duration(reviews.action_item_remind_before)},
+    }
+
+
+def _war_room(war_room: WarRoomSettings) -> dict[str, Any]:
+    return {
+        "update_every": _FlowMap(
+            {severity: format_duration(every) for severity, every in war_room.update_every}
+        )
+    }
+
+
 def dump_workflow(spec: WorkflowSpec) -> str:
     """The canonical YAML for a spec: same spec, same text; loads back to an equal spec."""
     out: dict[str, Any] = {}
@@ -1202,6 +1317,8 @@ def dump_workflow(spec: WorkflowSpec) -> str:
         "components": _list(spec.match.components),
         "priority": spec.match.priority,
     }
+    out["reviews"] = _reviews(spec.reviews)
+    out["war_room"] = _war_room(spec.war_room)
     return yaml.dump(
         {"escalation": out},
         Dumper=_Dumper,

@@ -10,6 +10,8 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
+from escalations.models import ActionItem, PostIncidentReview, VendorCase, WarRoom
+
 from . import services
 from .models import Account, AccountTier, Category, Channel, Component, Incident, IncidentEvent
 from .rules import Status
@@ -148,6 +150,53 @@ class AccountTierFilter(admin.SimpleListFilter):
         return queryset.filter(account__tier=self.value())
 
 
+class _FollowUpInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Follow-up work on the incident, read-only here: each row links to its own
+    admin page, whose actions call the services."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+class ReviewInline(_FollowUpInline):
+    model = PostIncidentReview
+
+    fields = ["status", "required", "owner", "due_at", "published_at", "published_by"]
+    readonly_fields = fields
+    verbose_name_plural = _("post-incident review")
+
+
+class ActionItemInline(_FollowUpInline):
+    model = ActionItem
+
+    fk_name = "incident"
+    fields = ["title", "owner", "due_date", "status", "closed_at", "closed_by"]
+    readonly_fields = fields
+
+
+class WarRoomInline(_FollowUpInline):
+    model = WarRoom
+
+    fields = ["reason", "channel", "cadence", "activated_at", "update_due_at", "closed_at"]
+    readonly_fields = fields
+
+
+class VendorCaseInline(_FollowUpInline):
+    model = VendorCase
+
+    fields = [
+        "vendor",
+        "case_id",
+        "severity",
+        "status",
+        "owner",
+        "last_vendor_update_at",
+        "next_update_expected_at",
+    ]
+    readonly_fields = fields
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     list_display = ["reference", "severity_badge", "title", "status", "level", "assignee", "age"]
@@ -172,7 +221,7 @@ class IncidentAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     form = IncidentAdminForm
-    inlines = [IncidentEventInline]
+    inlines = [ReviewInline, WarRoomInline, VendorCaseInline, ActionItemInline, IncidentEventInline]
     actions = [
         "acknowledge",
         "assign_to_me",
@@ -258,6 +307,11 @@ class IncidentAdmin(admin.ModelAdmin):
         if obj is None:
             return self.always_read_only
         return [*self.always_read_only, "severity", "assignee", "opened_at", "channel"]
+
+    def get_inlines(self, request, obj):
+        if obj is None:  # a new incident has no follow-up work yet
+            return [IncidentEventInline]
+        return self.inlines
 
     def get_queryset(self, request) -> QuerySet:
         return incidents_visible_to(request.user, super().get_queryset(request))

@@ -435,6 +435,15 @@ class EventKind(models.TextChoices):
     SLA_THRESHOLD = "sla_threshold", _("SLA threshold reached")
     TRIGGER = "trigger", _("Escalation trigger")
     FLAGGED = "flagged", _("Flagged for review")
+    # Follow-up work (escalations.reviews, war_room, vendors)
+    WAR_ROOM_ACTIVATED = "war_room_activated", _("War room activated")
+    WAR_ROOM_CHANGED = "war_room_changed", _("War room changed")
+    WAR_ROOM_CLOSED = "war_room_closed", _("War room stood down")
+    COMMANDER_DECISION = "commander_decision", _("Commander decision")
+    REVIEW = "review", _("Post-incident review")
+    REVIEW_PUBLISHED = "review_published", _("Post-incident review published")
+    ACTION_ITEM = "action_item", _("Action item")
+    VENDOR_CASE = "vendor_case", _("Vendor case")
 
 
 class Visibility(models.TextChoices):

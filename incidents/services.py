@@ -97,7 +97,10 @@ def _after_change(incident: Incident, now: datetime, *, triggers: bool = False, 
     """
     from escalations.engine import evaluate_incident_triggers
     from escalations.sla import sla_refresh
+    from escalations.war_room import war_room_refresh
 
+    # A public update restarts a war room's cadence; a pause stops it.
+    war_room_refresh(incident=incident, now=now)
     if triggers and evaluate_incident_triggers(incident=incident, now=now, actor=actor):
         incident.refresh_from_db()
         return  # the move refreshed the clocks
@@ -336,6 +339,11 @@ def incident_change_status(
         body=note.strip(),
         data={"from": previous, "to": target.value},
     )
+    if target == Status.RESOLVED:
+        from escalations.reviews import incident_resolved_follow_up
+
+        # The war room stands down and a required review opens, in this transaction.
+        incident_resolved_follow_up(incident=incident, actor=actor, now=now)
     _after_change(incident, now)
     return incident
 
@@ -367,6 +375,10 @@ def incident_reopen(
         body=reason.strip(),
         data={"from": previous, "to": REOPEN_TO.value, "times": incident.reopened_count},
     )
+    from escalations.reviews import incident_reopened_follow_up
+
+    # An unpublished review waits for the next resolution to be due again.
+    incident_reopened_follow_up(incident=incident, now=now)
     _after_change(incident, now)
     return incident
 

@@ -94,20 +94,27 @@ def _action_forms(incident: Incident, bound: dict | None = None) -> dict:
 
 
 def render_detail(
-    request, incident: Incident, *, bound=None, escalation_bound=None, status=200
+    request,
+    incident: Incident,
+    *,
+    bound=None,
+    escalation_bound=None,
+    follow_up_bound=None,
+    status=200,
 ) -> HttpResponse:
-    from escalations.selectors import escalation_panel
+    from escalations.selectors import escalation_panel, follow_up_panel
     from escalations.sla import incident_clocks
 
     context = {
         "incident": incident,
         "clocks": incident_clocks(incident),
         **escalation_panel(incident, request.user, escalation_bound),
+        **follow_up_panel(incident, request.user, follow_up_bound),
         "timeline": incident_timeline(incident),
         "can_change": request.user.has_perm("incidents.change_incident"),
         "can_acknowledge": incident.status == Status.NEW,
         "can_reopen": incident.status_enum in REOPENABLE,
-        "failed_action": next(iter(bound or escalation_bound or {}), None),
+        "failed_action": next(iter(bound or escalation_bound or follow_up_bound or {}), None),
         **_action_forms(incident, bound),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)

@@ -380,6 +380,33 @@ def sample_context(kind: str, incident) -> dict:
         "expected_response": "Monday 30 November 2026, 14:00 UTC",
         "update": {"text": "We found the cause and are testing a fix.", "at": "Monday 12:00 UTC"},
         "reply": {"from": "jane@customer.example", "via": "email", "text": "Still failing."},
+        # Follow-up reminders (escalations.reminders) and war-room roles.
+        "reminder": "due_soon",
+        "due": when(timezone.now()),
+        "review_status": "Draft",
+        "review_url": incident_url(incident),
+        "item": {
+            "title": "Add connection pool monitoring",
+            "owner": "Sam Rivera",
+            "due": when(timezone.now()),
+            "due_date": timezone.localdate().isoformat(),
+            "status": "Open",
+        },
+        "case": {
+            "vendor": "AWS",
+            "case_id": "171234567800123",
+            "severity": "Production system down",
+            "contact": "Dana (TAM)",
+            "contact_email": "dana@aws.example",
+            "status": "Waiting on the vendor",
+            "expected": when(timezone.now()),
+            "last_update": "",
+        },
+        "role": "Incident commander",
+        "channel": "#inc-payments",
+        "cadence_minutes": 30,
+        "late_minutes": 12,
+        "note": "",
     }
 
 

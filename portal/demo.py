@@ -312,7 +312,9 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
     channels = {c.code: c for c in Channel.objects.all()}
     categories = list(Category.objects.all())
 
-    for number in range(count):
+    # Two showcase incidents (a Sev 1's whole life, a live war room) come out of the count.
+    showcases = 2 if count >= 10 else 0
+    for number in range(count - showcases):
         # One generator per incident: what happens to one never shifts the next.
         rng = random.Random(seed * 100_003 + number)
         component, titles = rng.choice(components)
@@ -349,6 +351,14 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
             now=opened,
         )
         _play_history(incident, rng, opened=opened, now=now, assignee=assignee, people=people)
+    if showcases:
+        follow_up_showcase(
+            people=people,
+            accounts=accounts,
+            components=[component for component, _ in components],
+            now=now,
+            seed=seed,
+        )
     # The demo's past was never sent to anyone: keep its outbox rows as history only.
     from notifications.models import Notification
     from notifications.models import Status as NotificationStatus
@@ -585,4 +595,357 @@ def _step(incident: Incident, step: str, at, rng, *, assignee, people, now):
             actor=people["lead"],
             note="Closed after confirmation.",
             now=at,
+        )
+
+
+# --- follow-up work: war rooms, vendor cases, reviews and action items ------------------------
+
+SEV1_TITLE = "Payment processing down for all customers"
+LIVE_TITLE = "Search latency above 5 seconds for EU customers"
+REVIEW_TEXT = {
+    "customers_impacted": 87,
+    "business_impact": "About $40,000 of card payments failed; 87 merchants affected.",
+    "root_cause_what": "Database connection pool exhausted under load",
+    "root_cause_why": "A recent code change introduced a connection leak in the retry path",
+    "root_cause_not_caught": "Load testing did not simulate peak concurrent users",
+    "root_cause_key": "db-pool-exhaustion",
+    "contributing_factors": [
+        "Monitoring alert threshold too high",
+        "No circuit breaker for database connections",
+        "Code review missed the resource cleanup",
+    ],
+    "went_well": [
+        "Fast detection and escalation",
+        "Good cross-team collaboration",
+        "Clear communication to customers",
+    ],
+    "went_poorly": [
+        "Took 30 minutes to identify the root cause",
+        "The initial hypothesis was wrong",
+        "Some customers were notified late",
+    ],
+    "prevention_confidence": "high",
+}
+# (title, owner, due after the incident opened, permanent fix, closed after the opening or None)
+SEV1_ITEMS = [
+    ("Add connection pool monitoring with a lower threshold", "lucas", 10, False, None),
+    ("Implement connection leak detection", "noah", 4, True, 3.5),
+    ("Improve load testing scenarios", "emma", 14, False, None),
+    ("Update the runbook with lessons learned", "lead", 2, False, 1.8),
+    ("Add a circuit breaker for database connections", "kenji", 5, False, None),
+]
+
+
+def _run_at(incident, steps, rng, people):
+    """Play `steps` ((at, callable)) in order, running the SLA and reminder sweeps the
+    way beat would have in between."""
+    from escalations.reminders import reminder_sweep
+
+    for at, step in sorted(steps, key=lambda item: item[0]):
+        _catch_up(incident, at, rng, people)
+        reminder_sweep(now=at)
+        incident.refresh_from_db()
+        step(at)
+
+
+def follow_up_showcase(*, people, accounts, components, now: datetime, seed: int) -> None:
+    """A Sev 1 that runs its whole life (war room, cadence reminders, vendor case,
+    resolution, a published review with action items) and an open P1 with a live war
+    room; then reviews in other states and overdue action items. Deterministic."""
+    from escalations import reviews, vendors, war_room
+    from escalations.engine import handoff_acknowledge, pending_handoff
+    from escalations.models import PostIncidentReview
+    from escalations.reminders import reminder_sweep
+
+    rng = random.Random(seed * 7 + 1)
+    runtime = Channel.objects.get(code="RUNTIME")
+    acme = next(a for a in accounts if a.name == "Acme Corp")
+    lead, manager = people["lead"], people["manager"]
+    t = (now - timedelta(days=6)).replace(hour=14, minute=23)
+
+    def m(minutes: float) -> datetime:
+        return t + timedelta(minutes=minutes)
+
+    sev1 = incident_services.incident_create(
+        actor=people["agent"],
+        title=SEV1_TITLE,
+        severity="P0",
+        channel=runtime,
+        component=next(c for c in components if c.name == "Payments API"),
+        account=acme,
+        description="No card transactions complete; checkout returns 502 for every merchant.",
+        is_production_outage=True,
+        is_customer_facing=True,
+        users_affected=5000,
+        revenue_impact=Decimal(40_000),
+        assignee=people["agent"],
+        opened_at=t,
+        now=t,
+    )
+
+    def take(at):
+        if pending_handoff(sev1) is not None:
+            handoff_acknowledge(incident=sev1, actor=lead, now=at)
+        else:
+            incident_services.incident_acknowledge(incident=sev1, actor=lead, now=at)
+
+    def say(person, body):
+        return lambda at: incident_services.incident_post_public_update(
+            incident=sev1, actor=people[person], body=body, now=at
+        )
+
+    def decide(text):
+        return lambda at: war_room.war_room_log_decision(
+            war_room=war_room.active_war_room(sev1), actor=lead, decision=text, now=at
+        )
+
+    cases = {}
+
+    def open_case(at):
+        cases["aws"] = vendors.vendor_case_open(
+            incident=sev1,
+            actor=people["lucas"],
+            vendor="AWS",
+            case_id=f"1712{sev1.pk:08d}",
+            severity="Production system down",
+            owner=people["lucas"],
+            contact="Dana Whitfield (TAM)",
+            contact_email="tam@aws.example",
+            summary="RDS connections refused at peak; please check the proxy fleet.",
+            next_update_expected_at=at + timedelta(hours=1),
+            now=at,
+        )
+
+    _run_at(
+        sev1,
+        [
+            (m(2), take),
+            (
+                m(3),
+                lambda at: incident_services.incident_change_status(
+                    incident=sev1, status="investigating", actor=lead, now=at
+                ),
+            ),
+            (
+                m(5),
+                lambda at: war_room.war_room_activate(
+                    incident=sev1,
+                    actor=lead,
+                    reason="sev1",
+                    commander=lead,
+                    technical_lead=people["lucas"],
+                    customer_liaison=people["priya"],
+                    executive=people["director"],
+                    scribe=people["emma"],
+                    smes=[people["noah"]],
+                    channel="#inc-payments-outage",
+                    now=at,
+                ),
+            ),
+            (
+                m(12),
+                lambda at: incident_services.incident_comment(
+                    incident=sev1,
+                    actor=people["lucas"],
+                    body="Engineering on-call engaged.",
+                    now=at,
+                ),
+            ),
+            (
+                m(37),
+                say(
+                    "priya",
+                    "Card payments are failing; we are investigating. Next update 15:30 UTC.",
+                ),
+            ),
+            (
+                m(52),
+                decide("Root cause: DB connection pool exhaustion. Roll back release 2026.3."),
+            ),
+            (m(55), open_case),
+            (
+                m(67),
+                say(
+                    "priya", "We identified the cause and are rolling back. Next update 16:00 UTC."
+                ),
+            ),
+            (
+                m(100),
+                lambda at: vendors.vendor_case_record_update(
+                    case=cases["aws"],
+                    actor=people["lucas"],
+                    update="AWS confirms no proxy fleet issue; the pool limit is on our side.",
+                    status="resolved",
+                    now=at,
+                ),
+            ),
+            (m(107), say("priya", "The fix is deployed; payments are recovering.")),
+            (m(112), decide("Keep the old release pinned until the leak fix ships.")),
+            (
+                m(222),
+                lambda at: incident_services.incident_change_status(
+                    incident=sev1,
+                    status="resolved",
+                    actor=people["lucas"],
+                    note="All customers confirmed restored; monitoring stable.",
+                    now=at,
+                ),
+            ),
+        ],
+        rng,
+        people,
+    )
+    review = PostIncidentReview.objects.get(incident=sev1)
+    written = m(222 + 18 * 60)
+    review = reviews.review_update(
+        review=review, actor=lead, changes={**REVIEW_TEXT, "owner": lead}, now=written
+    )
+    items = []
+    for title, owner, days, permanent, _closed in SEV1_ITEMS:
+        items.append(
+            reviews.action_item_add(
+                review=review,
+                actor=lead,
+                title=title,
+                owner=people[owner],
+                due_date=(t + timedelta(days=days)).date(),
+                is_permanent_fix=permanent,
+                now=written,
+            )
+        )
+    similar = list(reviews.similar_suggestions(review, lead, limit=2, opened_before=t))
+    if similar:
+        reviews.review_confirm_similar(review=review, actor=lead, incidents=similar, now=written)
+    reviews.review_submit(review=review, actor=lead, now=written + timedelta(hours=6))
+    reminder_sweep(now=written + timedelta(hours=12))
+    reviews.review_publish(review=review, actor=manager, now=written + timedelta(hours=10))
+    for item, (_title, _owner, _days, _permanent, closed) in zip(items, SEV1_ITEMS, strict=True):
+        if closed is not None:
+            reviews.action_item_close(
+                item=item,
+                actor=item.owner,
+                status="done",
+                note="Merged and deployed.",
+                now=t + timedelta(days=closed),
+            )
+    reviews.action_item_update(
+        item=items[2], actor=people["emma"], status="in_progress", now=t + timedelta(days=2)
+    )
+
+    _live_war_room(people=people, components=components, now=now, rng=rng)
+    _reviews_in_other_states(people=people, exclude=sev1, now=now)
+    reminder_sweep(now=now)
+
+
+def _live_war_room(*, people, components, now, rng) -> None:
+    """An open P1 with an active war room and a vendor that owes an update."""
+    from escalations import vendors, war_room
+
+    opened = now - timedelta(minutes=50)
+    search = next(c for c in components if c.name == "Search")
+    incident = incident_services.incident_create(
+        actor=people["noah"],
+        title=LIVE_TITLE,
+        severity="P1",
+        channel=Channel.objects.get(code="MONITORING"),
+        component=search,
+        description="p95 search latency 5-9 s in eu-west since 09:10; 250 users reporting.",
+        users_affected=250,
+        is_customer_facing=True,
+        assignee=people["noah"],
+        opened_at=opened,
+        now=opened,
+    )
+    incident_services.incident_acknowledge(
+        incident=incident, actor=people["noah"], now=opened + timedelta(minutes=3)
+    )
+    war_room.war_room_activate(
+        incident=incident,
+        actor=people["kenji"],
+        reason="multi_customer",
+        commander=people["kenji"],
+        technical_lead=people["noah"],
+        customer_liaison=people["priya"],
+        channel="#inc-search-latency",
+        now=opened + timedelta(minutes=5),
+    )
+    incident_services.incident_post_public_update(
+        incident=incident,
+        actor=people["priya"],
+        body="Search is slow for some EU customers; we are on it.",
+        now=opened + timedelta(minutes=10),
+    )
+    vendors.vendor_case_open(
+        incident=incident,
+        actor=people["noah"],
+        vendor="Elastic Cloud",
+        case_id=f"00{incident.pk:06d}",
+        severity="Sev 1 - Critical",
+        owner=people["noah"],
+        contact="Elastic support",
+        next_update_expected_at=opened + timedelta(minutes=40),
+        now=opened + timedelta(minutes=15),
+    )
+
+
+def _reviews_in_other_states(*, people, exclude, now) -> None:
+    """The oldest open review goes to review (its first action item is overdue by
+    now), the next is half written; the rest stay as the drafts that opened when
+    their incidents resolved."""
+    from escalations import reviews
+    from escalations.models import PostIncidentReview
+
+    def drafts():
+        return list(
+            PostIncidentReview.objects.exclude(incident=exclude)
+            .filter(status="draft", customers_impacted__isnull=True)
+            .select_related("incident")
+            .order_by("incident__opened_at", "pk")
+        )
+
+    # Small demos may have no resolved P0: managers also start reviews by hand.
+    spare = (
+        Incident.objects.filter(status__in=["resolved", "closed"], review__isnull=True)
+        .exclude(is_security=True)
+        .order_by("severity", "-resolved_at", "pk")
+    )
+    for incident in spare[: max(0, 3 - len(drafts()))]:
+        reviews.review_create(
+            incident=incident,
+            actor=people["manager"],
+            now=incident.resolved_at + timedelta(hours=1),
+        )
+    drafts = drafts()
+    if drafts:
+        review = drafts[0]
+        at = max(review.created_at, min(review.created_at + timedelta(hours=5), now))
+        owner = review.incident.assignee or people["lead"]
+        review = reviews.review_update(
+            review=review,
+            actor=owner,
+            changes={
+                **REVIEW_TEXT,
+                "business_impact": "Degraded service for some customers.",
+                "root_cause_key": "",
+                "owner": owner,
+            },
+            now=at,
+        )
+        for title, days in (("Add an alert on the error budget", 1), ("Write the runbook", 30)):
+            reviews.action_item_add(
+                review=review,
+                actor=owner,
+                title=title,
+                owner=people["lucas"],
+                due_date=(at + timedelta(days=days)).date(),
+                now=at,
+            )
+        reviews.review_submit(review=review, actor=owner, now=at + timedelta(hours=1))
+    if len(drafts) > 1:
+        review = drafts[1]
+        reviews.review_update(
+            review=review,
+            actor=people["lead"],
+            changes={"root_cause_what": "Still being analysed.", "customers_impacted": 3},
+            now=min(review.created_at + timedelta(hours=2), now),
         )

@@ -86,6 +86,25 @@ _LEAD_ESCALATIONS = [
     "notifications.view_inboundmessage",
     "notifications.change_inboundmessage",
 ]
+# Post-incident reviews, action items, war rooms, vendor cases (escalations app).
+_FOLLOW_UP_MODELS = (
+    "postincidentreview",
+    "actionitem",
+    "similarincident",
+    "warroom",
+    "warroomassignment",
+    "warroomhandover",
+    "vendorcase",
+)
+_READ_FOLLOW_UP = [f"escalations.view_{model}" for model in _FOLLOW_UP_MODELS]
+_MANAGE_FOLLOW_UP = [
+    *_READ_FOLLOW_UP,
+    *(
+        f"escalations.change_{model}"
+        for model in ("postincidentreview", "actionitem", "warroom", "vendorcase")
+    ),
+    "escalations.publish_review",
+]
 _DIRECTORY = [
     f"notifications.{action}_{model}"
     for model in ("contact", "deliverysettings", "inboundmessage")
@@ -113,12 +132,19 @@ _MANAGERS = [
     *_MANAGE_SCHEDULES,
     *_READ_POLICIES,
     *_MANAGE_POLICIES,
+    *_MANAGE_FOLLOW_UP,
     VIEW_SECURITY,
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPPORT_AGENT: _WORK_ON_INCIDENTS,
-    TEAM_LEAD: [*_WORK_ON_INCIDENTS, *_READ_POLICIES, *_LEAD_ESCALATIONS, *_REVIEW],
+    TEAM_LEAD: [
+        *_WORK_ON_INCIDENTS,
+        *_READ_POLICIES,
+        *_LEAD_ESCALATIONS,
+        *_REVIEW,
+        *_MANAGE_FOLLOW_UP,
+    ],
     ENGINEERING_MANAGER: _MANAGERS,
     DIRECTOR: _MANAGERS,
     GOVERNANCE_LIAISON: [
@@ -126,10 +152,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_READ_POLICIES,
         *_LEAD_ESCALATIONS,
         *_REVIEW,
+        *_READ_FOLLOW_UP,
+        "escalations.publish_review",
         "escalations.escalate_as_management",
         VIEW_SECURITY,
     ],
-    EXECUTIVE: [*_READ_INCIDENTS, *_READ_POLICIES, *_LEAD_ESCALATIONS, *_REVIEW, VIEW_SECURITY],
+    EXECUTIVE: [
+        *_READ_INCIDENTS,
+        *_READ_POLICIES,
+        *_LEAD_ESCALATIONS,
+        *_REVIEW,
+        *_READ_FOLLOW_UP,
+        VIEW_SECURITY,
+    ],
     SECURITY: [*_WORK_ON_INCIDENTS, VIEW_SECURITY, "escalations.view_review_queues"],
     # Informed, not working the incident: they follow it and talk to customers.
     PRODUCT: _READ_INCIDENTS,

@@ -308,6 +308,10 @@ SLA_SWEEP_INTERVAL = env.float("SLA_SWEEP_INTERVAL", 5.0, validate=Range(min=1, 
 SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", 500, validate=Range(min=1, max=10000))
 SLA_SWEEP_MAX_BATCHES = env.int("SLA_SWEEP_MAX_BATCHES", 200, validate=Range(min=1))
 OUTBOX_DRAIN_INTERVAL = env.float("OUTBOX_DRAIN_INTERVAL", 10.0, validate=Range(min=1))
+# Reviews, action items, war-room status updates and vendor cases whose reminder is due.
+REMINDER_SWEEP_INTERVAL = env.float(
+    "REMINDER_SWEEP_INTERVAL", 30.0, validate=Range(min=1, max=3600)
+)
 NOTIFICATION_TIMEOUT = env.float("NOTIFICATION_TIMEOUT", 10.0, validate=Range(min=0.1, max=120))
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", 8, validate=Range(min=1, max=50))
 NOTIFICATION_CLAIM_LEASE = env.int("NOTIFICATION_CLAIM_LEASE", 300, validate=Range(min=30))

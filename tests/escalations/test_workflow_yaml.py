@@ -24,14 +24,17 @@ from escalations.spec import (
     HANDOFF_FIELDS,
     NEXT_LEVEL,
     NOTIFICATION_METHODS,
+    REVIEW_FLAGS,
     SEVERITIES,
     SUPPORT_HANDOFF,
     LevelSpec,
     MatchSpec,
     OverrideSpec,
+    ReviewSettings,
     TargetSpec,
     ThresholdSpec,
     TriggerSettings,
+    WarRoomSettings,
     WorkflowSpec,
 )
 from escalations.workflow_yaml import (
@@ -1031,6 +1034,20 @@ def workflow_specs(draw):
             account_tiers=draw(unique(st.sampled_from(ACCOUNT_TIERS))),
             components=draw(unique(words, max_size=3)),
             priority=draw(st.integers(0, 1000)),
+        ),
+        reviews=ReviewSettings(
+            required_severities=draw(unique(st.sampled_from(SEVERITIES))),
+            required_from_level=draw(st.none() | st.integers(0, 99)),
+            required_when=draw(unique(st.sampled_from(REVIEW_FLAGS))),
+            due_after=draw(durations),
+            remind_before=draw(durations),
+            action_item_remind_before=draw(durations),
+        ),
+        war_room=WarRoomSettings(
+            update_every=tuple(
+                (severity, draw(durations))
+                for severity in draw(unique(st.sampled_from(SEVERITIES), min_size=1))
+            )
         ),
     )
 

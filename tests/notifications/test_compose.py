@@ -19,6 +19,11 @@ KINDS = [
     "top_level_breach",
     "trigger",
     "review_flag",
+    "pir_reminder",
+    "action_item_reminder",
+    "war_room_update_due",
+    "war_room_role",
+    "vendor_update_overdue",
 ]
 
 

@@ -1,0 +1,166 @@
+"""A post-incident review as seed 004's YAML (`post_incident_review:`) and as Markdown.
+
+Pure: works on a `ReviewDoc` of plain values (escalations.reviews builds it from
+the database), so the shape is tested without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+import yaml
+
+from incidents.rules import Severity
+
+from .followup import spoken_duration
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    title: str
+    owner: str
+    due_date: date
+    status: str  # display word
+    closed: bool
+
+
+@dataclass(frozen=True)
+class ReviewDoc:
+    incident_id: str
+    title: str
+    severity: str  # P0..P3
+    status: str  # display word
+    duration: timedelta
+    customers_impacted: int | None
+    business_impact: str
+    timeline: tuple[tuple[datetime, str], ...]
+    what_happened: str
+    why_happened: str
+    why_not_caught: str
+    contributing_factors: tuple[str, ...] = ()
+    went_well: tuple[str, ...] = ()
+    went_poorly: tuple[str, ...] = ()
+    action_items: tuple[ItemLine, ...] = ()
+    prevention_confidence: str = ""
+    similar_incidents: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    required_reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _timeline(doc: ReviewDoc, zone: tzinfo) -> list[str]:
+    """Seed 004 writes '14:23 - ...'; a review spanning days gives each line its date."""
+    local = [(at.astimezone(zone), text) for at, text in doc.timeline]
+    one_day = len({at.date() for at, _ in local}) <= 1
+    shape = "%H:%M" if one_day else "%Y-%m-%d %H:%M"
+    return [f"{at.strftime(shape)} - {text}" for at, text in local]
+
+
+def _item(item: ItemLine) -> str:
+    """Seed 004's 'Do this [Owner: SRE]', with the due date and the state."""
+    return f"{item.title} [Owner: {item.owner}] [Due: {item.due_date.isoformat()}] [{item.status}]"
+
+
+def review_mapping(doc: ReviewDoc, zone: tzinfo) -> dict:
+    return {
+        "post_incident_review": {
+            "incident_id": doc.incident_id,
+            "severity": Severity(doc.severity).sev,
+            "duration": spoken_duration(doc.duration),
+            "customers_impacted": doc.customers_impacted,
+            "business_impact": doc.business_impact,
+            "timeline": _timeline(doc, zone),
+            "root_cause": {
+                "what_happened": doc.what_happened,
+                "why_happened": doc.why_happened,
+                "why_not_caught": doc.why_not_caught,
+            },
+            "contributing_factors": list(doc.contributing_factors),
+            "what_went_well": list(doc.went_well),
+            "what_went_poorly": list(doc.went_poorly),
+            "action_items": [_item(item) for item in doc.action_items],
+            "prevention_confidence": doc.prevention_confidence,
+            "similar_incidents": list(doc.similar_incidents),
+        }
+    }
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)  # lists indented as in the seed
+
+
+def review_yaml(doc: ReviewDoc, zone: tzinfo) -> str:
+    return yaml.dump(
+        review_mapping(doc, zone),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+
+
+def _bullets(items, empty: str = "- (none)") -> list[str]:
+    return [f"- {item}" for item in items] or [empty]
+
+
+def review_markdown(doc: ReviewDoc, zone: tzinfo) -> str:
+    severity = Severity(doc.severity)
+    status = doc.status
+    if doc.published_at is not None:
+        status += f" ({doc.published_at.astimezone(zone):%Y-%m-%d %H:%M})"
+    customers = "unknown" if doc.customers_impacted is None else str(doc.customers_impacted)
+    lines = [
+        f"# Post-incident review: {doc.incident_id}",
+        "",
+        f"**Incident**: {doc.incident_id} - {doc.title}",
+        f"**Status**: {status}",
+        f"**Severity**: {severity.sev} ({severity.value} · {severity.word})",
+        f"**Duration**: {spoken_duration(doc.duration)}",
+        f"**Customers impacted**: {customers}",
+        f"**Business impact**: {doc.business_impact or '-'}",
+    ]
+    if doc.required_reasons:
+        lines.append(f"**Required because**: {'; '.join(doc.required_reasons)}")
+    lines += ["", f"## Timeline ({zone})", ""]
+    lines += _bullets(_timeline(doc, zone))
+    lines += [
+        "",
+        "## Root cause",
+        "",
+        f"**What happened**: {doc.what_happened or '-'}",
+        "",
+        f"**Why it happened**: {doc.why_happened or '-'}",
+        "",
+        f"**Why it was not caught**: {doc.why_not_caught or '-'}",
+        "",
+        "## Contributing factors",
+        "",
+        *_bullets(doc.contributing_factors),
+        "",
+        "## What went well",
+        "",
+        *_bullets(doc.went_well),
+        "",
+        "## What went poorly",
+        "",
+        *_bullets(doc.went_poorly),
+        "",
+        "## Action items",
+        "",
+    ]
+    lines += [f"- [{'x' if item.closed else ' '}] {_item(item)}" for item in doc.action_items] or [
+        "- (none)"
+    ]
+    lines += [
+        "",
+        "## Prevention confidence",
+        "",
+        doc.prevention_confidence or "-",
+        "",
+        "## Similar incidents",
+        "",
+        *_bullets(doc.similar_incidents),
+    ]
+    return "\n".join(lines) + "\n"

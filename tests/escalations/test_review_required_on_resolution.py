@@ -1,0 +1,147 @@
+"""A required review opens in the transaction that resolves the incident, due 48 h later:
+P0 (seed 004), escalated to L3 or above (seed 001), and whatever the policy adds."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from escalations.engine import incident_escalate
+from escalations.handoff import CHECKLIST
+from escalations.models import PostIncidentReview, ReviewStatus
+from escalations.policies import policy_create_from_spec
+from escalations.reviews import review_create
+from escalations.spec import LevelSpec, ReviewSettings, TargetSpec, WorkflowSpec
+from incidents import services
+from incidents.models import EventKind
+from notifications.models import Notification
+from tests.factories import make_incident
+
+pytestmark = pytest.mark.django_db
+H = timedelta(hours=1)
+
+
+def ladder(**reviews) -> WorkflowSpec:
+    return WorkflowSpec(
+        levels=tuple(
+            LevelSpec(n, f"Level {n}", handoff_fields=(), sla=TargetSpec(resolution=8 * H))
+            for n in (1, 2, 3)
+        ),
+        reviews=ReviewSettings(**reviews),
+    )
+
+
+@pytest.fixture
+def policy(db):
+    return policy_create_from_spec(spec=ladder(), name="ladder", make_default=True)
+
+
+@pytest.fixture
+def t0():
+    return timezone.now().replace(microsecond=0) - timedelta(days=3)
+
+
+def resolve(incident, actor, at):
+    return services.incident_change_status(
+        incident=incident, status="resolved", actor=actor, note="Rolled back.", now=at
+    )
+
+
+def test_resolving_a_p0_opens_the_review_due_48_hours_later(policy, agent, t0):
+    incident = make_incident(actor=agent, severity="P0", assignee=agent, opened_at=t0, now=t0)
+    services.incident_acknowledge(incident=incident, actor=agent, now=t0 + 0.1 * H)
+    resolve(incident, agent, t0 + 3 * H)
+    review = PostIncidentReview.objects.get(incident=incident)
+    assert review.status == ReviewStatus.DRAFT
+    assert review.required and review.required_reasons == ["P0 incident"]
+    assert review.due_at == t0 + 3 * H + 48 * H
+    assert review.owner == agent
+    # Drafted from the incident: the timeline already tells the story.
+    texts = [entry["text"] for entry in review.timeline]
+    assert texts[0].startswith("Incident opened by")
+    assert texts[-1] == "Resolved by " + str(agent) + ": Rolled back."
+    event = incident.events.get(kind=EventKind.REVIEW)
+    assert "Required: P0 incident" in event.body
+    requested = Notification.objects.get(kind="pir_reminder")
+    assert requested.recipient == agent.email
+    assert requested.subject.startswith("[PIR DUE")
+
+
+def test_a_p2_at_level_one_needs_no_review(policy, agent, t0):
+    incident = make_incident(actor=agent, severity="P2", opened_at=t0, now=t0)
+    resolve(incident, agent, t0 + H)
+    assert not PostIncidentReview.objects.exists()
+
+
+def test_an_incident_that_reached_level_three_needs_one_even_after_coming_down(policy, agent, t0):
+    incident = make_incident(actor=agent, severity="P2", opened_at=t0, now=t0)
+    incident_escalate(
+        incident=incident,
+        to_level=3,
+        actor=agent,
+        reason="Needs engineering",
+        category="expertise",
+        note={},
+        checklist=list(CHECKLIST),
+        now=t0 + H,
+    )
+    from escalations.engine import incident_de_escalate
+
+    incident_de_escalate(
+        incident=incident,
+        to_level=1,
+        actor=agent,
+        reason="Fixed",
+        resolution_summary="Patched",
+        now=t0 + 2 * H,
+    )
+    resolve(incident, agent, t0 + 3 * H)
+    review = PostIncidentReview.objects.get(incident=incident)
+    assert review.required_reasons == ["escalated to L3 (reviews from L3)"]
+
+
+def test_the_policy_decides_what_else_requires_one(agent, t0):
+    spec = ladder(required_severities=(), required_from_level=None, required_when=("security",))
+    policy_create_from_spec(spec=spec, name="strict", make_default=True)
+    plain = make_incident(actor=agent, severity="P0", opened_at=t0, now=t0)
+    secret = make_incident(actor=agent, severity="P3", is_security=True, opened_at=t0, now=t0)
+    resolve(plain, agent, t0 + H)
+    resolve(secret, agent, t0 + H)
+    assert list(PostIncidentReview.objects.values_list("incident", flat=True)) == [secret.pk]
+
+
+def test_a_failing_resolution_leaves_no_review_behind(policy, agent, t0):
+    incident = make_incident(actor=agent, severity="P0", opened_at=t0, now=t0)
+    with (
+        mock.patch("escalations.sla.sla_refresh", side_effect=RuntimeError("boom")),
+        pytest.raises(RuntimeError),
+    ):
+        resolve(incident, agent, t0 + H)
+    incident.refresh_from_db()
+    assert incident.status == "new"
+    assert not PostIncidentReview.objects.exists()  # same transaction, rolled back together
+
+
+def test_resolving_again_after_a_reopen_moves_the_due_time(policy, agent, t0):
+    incident = make_incident(actor=agent, severity="P0", opened_at=t0, now=t0)
+    resolve(incident, agent, t0 + H)
+    services.incident_reopen(incident=incident, actor=agent, reason="Back", now=t0 + 2 * H)
+    review = PostIncidentReview.objects.get(incident=incident)
+    assert review.due_at is None and review.next_reminder_at is None  # not due while open
+    resolve(incident, agent, t0 + 5 * H)
+    review = PostIncidentReview.objects.get(incident=incident)
+    assert review.due_at == t0 + 5 * H + 48 * H
+    assert PostIncidentReview.objects.count() == 1
+
+
+def test_a_review_started_by_hand_becomes_required_and_gets_its_due_time(policy, agent, t0):
+    incident = make_incident(actor=agent, severity="P0", opened_at=t0, now=t0)
+    review = review_create(incident=incident, actor=agent, now=t0 + H)
+    assert review.due_at is None  # not resolved yet
+    with pytest.raises(ValidationError):
+        review_create(incident=incident, actor=agent, now=t0 + H)
+    resolve(incident, agent, t0 + 2 * H)
+    review.refresh_from_db()
+    assert review.due_at == t0 + 50 * H and review.required

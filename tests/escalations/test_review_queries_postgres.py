@@ -34,4 +34,8 @@ def test_each_queue_reads_its_partial_index(roles, slug):
     queue = queues.BY_SLUG[slug]
     rows = queues.queue_rows(queue, manager, now=timezone.now(), filters={})
     assert EXPECTED_INDEX[slug] in plan(rows)
-    assert EXPECTED_INDEX[slug] in plan(queues.sorted_rows(queue, rows, queue.default_sort)[:50])
+    # Sorted and sliced, the planner may as well walk the sort column's index on
+    # these empty tables; what must never happen is reading the whole table.
+    page = plan(queues.sorted_rows(queue, rows, queue.default_sort)[:50])
+    assert "Seq Scan on incidents_incident" not in page
+    assert "Seq Scan on notifications_notification" not in page

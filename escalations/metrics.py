@@ -35,7 +35,16 @@ from incidents.selectors import visibility_q
 from . import charts
 from .durations import humanize
 from .filters import incident_filter_q
-from .models import Escalation, Level, ReasonCategory, Trigger
+from .models import (
+    ActionItem,
+    ActionItemStatus,
+    Escalation,
+    Level,
+    PostIncidentReview,
+    ReasonCategory,
+    ReviewStatus,
+    Trigger,
+)
 
 SEVERITIES = [s.value for s in Severity]
 SEVERITY_WORDS = {s.value: f"{s.value} {s.word}" for s in Severity}
@@ -724,6 +733,139 @@ def repeat_escalations(period: Period, summary: dict) -> Table:
     )
 
 
+# --- follow-up (seed 004 success metrics) ------------------------------------------------------
+
+PIR_TARGET = 100.0  # % published within 48 h of resolution
+ACTION_ITEM_TARGET = 90.0  # % closed by their due date, above
+
+
+def pir_completion(period: Period, summary: dict) -> Table:
+    """Required reviews of the period's incidents whose due time has come: how many
+    were published by it (seed 004: 100 % within 48 hours of resolution)."""
+    on_time = Q(status=ReviewStatus.PUBLISHED, published_at__lte=F("due_at"))
+    grouped = {
+        row["incident__severity"]: row
+        for row in PostIncidentReview.objects.filter(
+            required=True, due_at__lte=period.now, incident__in=period.incidents
+        )
+        .values("incident__severity")
+        .annotate(
+            due=Count("id"),
+            on_time=Count("id", filter=on_time),
+            late=Count("id", filter=Q(status=ReviewStatus.PUBLISHED) & ~on_time),
+        )
+        .order_by()
+    }
+    total = {k: sum(row[k] for row in grouped.values()) for k in ("due", "on_time", "late")}
+    rows, values = [], []
+    for severity in SEVERITIES:
+        row = grouped.get(severity, {"due": 0, "on_time": 0, "late": 0})
+        share = pct(row["on_time"], row["due"])
+        values.append(share)
+        rows.append(
+            [
+                SEVERITY_WORDS[severity],
+                row["due"],
+                row["on_time"],
+                row["late"],
+                row["due"] - row["on_time"] - row["late"],
+                Cell(pct_text(share), at_least_or_all(share, PIR_TARGET, "100 %")),
+            ]
+        )
+    overall = pct(total["on_time"], total["due"])
+    return Table(
+        "pir-completion",
+        "PIR completion within 48 h",
+        [
+            "Severity",
+            "Reviews due",
+            "Published on time",
+            "Published late",
+            "Not published",
+            "On time",
+        ],
+        rows,
+        numeric={1, 2, 3, 4, 5},
+        figures=[
+            (
+                "PIRs published on time",
+                pct_text(overall),
+                at_least_or_all(overall, PIR_TARGET, "target 100 %"),
+            )
+        ],
+        chart=charts.bar_chart(
+            SEVERITIES,
+            [("On time", values)],
+            title="PIRs published within 48 h, by severity",
+            unit=" %",
+            target=PIR_TARGET,
+            target_label="target 100 %",
+        ),
+        note="Required reviews of incidents opened in the period whose due time has passed.",
+    )
+
+
+def at_least_or_all(value: float | None, limit: float, label: str) -> Target:
+    """A target of 100 %: met only when reached."""
+    return Target(label, None if value is None else value >= limit)
+
+
+def action_item_closure(period: Period, summary: dict) -> Table:
+    """Action items of the period's incidents due by now: closed by their due date
+    (seed 004: > 90 %), and the time to a permanent fix (not just a workaround)."""
+    items = ActionItem.objects.filter(incident__in=period.incidents)
+    due = items.filter(due_at__lte=period.now)
+    done = Q(status=ActionItemStatus.DONE)
+    counts = due.aggregate(
+        due=Count("id"),
+        on_time=Count("id", filter=done & Q(closed_at__lte=F("due_at"))),
+        late=Count("id", filter=done & Q(closed_at__gt=F("due_at"))),
+        dropped=Count("id", filter=Q(status=ActionItemStatus.WONT_DO)),
+        still_open=Count("id", filter=Q(closed_at__isnull=True)),
+    )
+    fixes = items.filter(done, is_permanent_fix=True).aggregate(
+        count=Count("id"),
+        mean=Avg(_elapsed("closed_at", "opened_at", "incident__")),
+    )
+    share = pct(counts["on_time"], counts["due"])
+    mean_fix = as_timedelta(fixes["mean"])
+    rows = [
+        ["Due by now", counts["due"]],
+        ["Closed by the due date", counts["on_time"]],
+        ["Closed late", counts["late"]],
+        ["Dropped (won't do)", counts["dropped"]],
+        ["Still open", counts["still_open"]],
+        ["Permanent fixes closed", fixes["count"]],
+    ]
+    return Table(
+        "action-item-closure",
+        "Action-item closure",
+        ["Action items", "Count"],
+        rows,
+        numeric={1},
+        figures=[
+            (
+                "Closed by the due date",
+                pct_text(share),
+                at_least(share, ACTION_ITEM_TARGET, "target > 90 %"),
+            ),
+            ("Time to permanent fix (mean)", duration_text(mean_fix), None),
+        ],
+        chart=charts.bar_chart(
+            ["On time", "Late", "Dropped", "Open"],
+            [
+                (
+                    "Items",
+                    [counts["on_time"], counts["late"], counts["dropped"], counts["still_open"]],
+                )
+            ],
+            title="Action items due by now",
+        ),
+        note="Items from reviews of incidents opened in the period. Time to permanent fix: "
+        "from the incident's opening to closing an item marked as the permanent fix.",
+    )
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 
@@ -753,18 +895,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("reasons-list", "Escalation reasons in full", recent_reasons),
     Metric("root-causes", "Root-cause categories", root_causes),
     Metric("repeat-escalations", "Repeat escalations", repeat_escalations),
-    Metric(
-        "pir-completion",
-        "PIR completion within 48 h",
-        None,
-        unavailable="Arrives with post-incident reviews (target 100 %).",
-    ),
-    Metric(
-        "action-item-closure",
-        "Action-item closure",
-        None,
-        unavailable="Arrives with post-incident reviews (target > 90 %).",
-    ),
+    Metric("pir-completion", "PIR completion within 48 h", pir_completion),
+    Metric("action-item-closure", "Action-item closure", action_item_closure),
     Metric("csat", "Customer satisfaction", csat),
 )
 BY_SLUG = {metric.slug: metric for metric in METRICS}

@@ -25,7 +25,13 @@ from notifications.models import Status as NotificationStatus
 from portal.roles import SECURITY
 
 from .filters import incident_filter_q
-from .models import Escalation
+from .models import (
+    OPEN_ITEM_STATUSES,
+    ActionItem,
+    Escalation,
+    PostIncidentReview,
+    ReviewStatus,
+)
 
 OPEN = [s.value for s in OPEN_STATUSES]
 
@@ -101,6 +107,16 @@ def _awaiting_decision(user, now):
     return Escalation.objects.filter(decision_at__isnull=True, incident__status__in=OPEN).exclude(
         decision_sought=""
     )
+
+
+def _reviews_due(user, now):
+    return PostIncidentReview.objects.filter(due_at__isnull=False).exclude(
+        status=ReviewStatus.PUBLISHED
+    )
+
+
+def _items_overdue(user, now):
+    return ActionItem.objects.filter(status__in=OPEN_ITEM_STATUSES, due_at__lte=now)
 
 
 def _failed_notifications(user, now):
@@ -190,16 +206,32 @@ QUEUES: tuple[Queue, ...] = (
     Queue(
         "pirs",
         "PIRs due or overdue",
-        "Post-incident reviews due within 48 hours of resolution.",
-        None,
-        unavailable="Arrives with post-incident reviews.",
+        "Post-incident reviews not published yet (due 48 hours after resolution).",
+        _reviews_due,
+        incident_path="incident__",
+        sorts={"review-due": ("Due first", lambda path: ("due_at", "id")), **INCIDENT_SORTS},
+        default_sort="review-due",
+        extra_columns=(
+            Column("Review due", lambda row, now: row.due_at),
+            Column("Review", lambda row, now: row.get_status_display()),
+            Column("Owner", lambda row, now: row.owner or "—"),
+        ),
+        select_related=("owner", "incident", "incident__assignee", "incident__account"),
     ),
     Queue(
         "action-items",
         "Action items overdue",
-        "PIR action items past their due date.",
-        None,
-        unavailable="Arrives with post-incident reviews.",
+        "Review action items past their due date and not closed.",
+        _items_overdue,
+        incident_path="incident__",
+        sorts={"item-due": ("Most overdue", lambda path: ("due_at", "id")), **INCIDENT_SORTS},
+        default_sort="item-due",
+        extra_columns=(
+            Column("Action item", lambda row, now: row.title),
+            Column("Owner", lambda row, now: row.owner),
+            Column("Item due", lambda row, now: row.due_at),
+        ),
+        select_related=("owner", "incident", "incident__assignee", "incident__account"),
     ),
     Queue(
         "notifications",

@@ -180,15 +180,49 @@ def weekly_report(
             "met_target": None if csat is None else csat > CSAT_TARGET,
         },
         "trends": trends,
-        "action_items": {
-            "available": False,
-            "note": "Open PIR action items with owners arrive with post-incident reviews.",
-            "items": [],
-        },
+        "action_items": open_action_items(user, at=min(end, now), site_url=site_url),
     }
     if with_queues:
         report["queues_now"] = queues_snapshot(user, now=now, site_url=site_url)
     return report
+
+
+ACTION_ITEMS_LISTED = 50
+
+
+def open_action_items(user, *, at: datetime, site_url: str = "") -> dict:
+    """Review action items still open at `at` (the week's end), with their owners,
+    soonest due first (seed 004's weekly report `action_items`)."""
+    from incidents.selectors import visibility_q
+
+    from .models import ActionItem
+
+    open_then = ActionItem.objects.filter(
+        visibility_q(user, "incident__"), created_at__lt=at
+    ).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=at))
+    rows = list(
+        open_then.select_related("owner", "incident").order_by("due_at", "id")[
+            : ACTION_ITEMS_LISTED + 1
+        ]
+    )
+    items = [
+        {
+            "title": item.title,
+            "owner": item.owner.get_full_name() or item.owner.get_username(),
+            "due": item.due_date.isoformat(),
+            "overdue": item.due_at < at,
+            "reference": item.incident.reference,
+            "url": site_url + reverse("incidents:detail", args=[item.incident.reference]),
+        }
+        for item in rows[:ACTION_ITEMS_LISTED]
+    ]
+    more = len(rows) > ACTION_ITEMS_LISTED
+    return {
+        "available": True,
+        "note": "" if items else "No open action items.",
+        "items": items,
+        "more": more,
+    }
 
 
 def queues_snapshot(user, *, now: datetime, site_url: str = "") -> list[dict]:

@@ -5,8 +5,9 @@ see (incidents, escalations, notifications...), how a row reaches its incident
 (for the shared filters and the security rule), its sort orders and extra
 columns. Every queue reads a small partial index (see the Incident and
 Escalation indexes), so counting and listing cost what is in the queue, not
-what is in the database. A queue whose data does not exist yet has no `rows`
-and is shown as "not available yet".
+what is in the database (reviews and action items: their (status, due_at)
+indexes). A queue whose data does not exist yet has no `rows` and is shown as
+"not available yet".
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .models import (
     PostIncidentReview,
     ReviewStatus,
 )
+from .templatetags.review import left_until
 
 OPEN = [s.value for s in OPEN_STATUSES]
 
@@ -109,13 +111,17 @@ def _awaiting_decision(user, now):
     )
 
 
+UNPUBLISHED = (ReviewStatus.DRAFT, ReviewStatus.IN_REVIEW)
+
+
 def _reviews_due(user, now):
-    return PostIncidentReview.objects.filter(due_at__isnull=False).exclude(
-        status=ReviewStatus.PUBLISHED
-    )
+    # Unpublished reviews with a due time (a reopened incident's review has none until
+    # it resolves again); IN rather than "not published" so (status, due_at) serves it.
+    return PostIncidentReview.objects.filter(status__in=UNPUBLISHED, due_at__isnull=False)
 
 
 def _items_overdue(user, now):
+    # Overdue from the due instant on, as the overdue reminder (followup.deadline_reminders).
     return ActionItem.objects.filter(status__in=OPEN_ITEM_STATUSES, due_at__lte=now)
 
 
@@ -213,6 +219,7 @@ QUEUES: tuple[Queue, ...] = (
         default_sort="review-due",
         extra_columns=(
             Column("Review due", lambda row, now: row.due_at),
+            Column("Review time left", lambda row, now: left_until(row.due_at, now)),
             Column("Review", lambda row, now: row.get_status_display()),
             Column("Owner", lambda row, now: row.owner or "—"),
         ),
@@ -230,6 +237,7 @@ QUEUES: tuple[Queue, ...] = (
             Column("Action item", lambda row, now: row.title),
             Column("Owner", lambda row, now: row.owner),
             Column("Item due", lambda row, now: row.due_at),
+            Column("Item time left", lambda row, now: left_until(row.due_at, now)),
         ),
         select_related=("owner", "incident", "incident__assignee", "incident__account"),
     ),

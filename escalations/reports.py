@@ -188,40 +188,45 @@ def weekly_report(
 
 
 ACTION_ITEMS_LISTED = 50
+SECURITY_ITEM = "Security follow-up (details in the portal)"
 
 
 def open_action_items(user, *, at: datetime, site_url: str = "") -> dict:
-    """Review action items still open at `at` (the week's end), with their owners,
-    soonest due first (seed 004's weekly report `action_items`)."""
+    """Review action items open at `at` (the week's end), with their owners, soonest
+    due first (seed 004's weekly report `action_items`): created before it and not
+    closed by then, whatever happened to them since. Two queries: the counts, and the
+    first ACTION_ITEMS_LISTED rows with their owners and incidents.
+    """
     from incidents.selectors import visibility_q
 
     from .models import ActionItem
 
     open_then = ActionItem.objects.filter(
-        visibility_q(user, "incident__"), created_at__lt=at
-    ).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=at))
-    rows = list(
-        open_then.select_related("owner", "incident").order_by("due_at", "id")[
-            : ACTION_ITEMS_LISTED + 1
-        ]
+        Q(closed_at__isnull=True) | Q(closed_at__gte=at),
+        visibility_q(user, "incident__"),
+        created_at__lt=at,
     )
+    counts = open_then.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lte=at)))
+    rows = open_then.select_related("owner", "incident").order_by("due_at", "id")
     items = [
         {
-            "title": item.title,
-            "owner": item.owner.get_full_name() or item.owner.get_username(),
+            # Like the Sev 1 highlights: no security detail travels by email.
+            "title": SECURITY_ITEM if item.incident.is_security else item.title,
+            "owner": str(item.owner),
             "due": item.due_date.isoformat(),
-            "overdue": item.due_at < at,
+            "overdue": item.due_at <= at,
             "reference": item.incident.reference,
             "url": site_url + reverse("incidents:detail", args=[item.incident.reference]),
         }
         for item in rows[:ACTION_ITEMS_LISTED]
     ]
-    more = len(rows) > ACTION_ITEMS_LISTED
     return {
         "available": True,
+        "open": counts["open"],
+        "overdue": counts["overdue"],
         "note": "" if items else "No open action items.",
         "items": items,
-        "more": more,
+        "more": counts["open"] > len(items),
     }
 
 

@@ -4,7 +4,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal .venv/bin/python bench/bench_metrics.py
 
 Loads 1,000,000 incidents over two years (COPY) with 5,000,000 timeline events,
-their escalations and some failed notifications (set-based SQL), then renders
+their escalations, some failed notifications, post-incident reviews of the P0 and
+L3 incidents and two action items each (set-based SQL), then renders
 the real pages through Django's test client as a signed-in manager:
 
 1. the metrics page for a 90-day range: at most 1 s (median);
@@ -232,6 +233,72 @@ def load(args, now) -> None:
             FROM incidents_incident i WHERE i.id % 10 = 0
             """
         )
+        # A review for every resolved incident that needs one (P0, or reached L3), due
+        # 48 h after resolution: 80 % published (most within a day, some up to 3 days
+        # later: late), the rest in review or a draft.
+        cursor.execute(
+            """
+            INSERT INTO escalations_postincidentreview (incident_id, status, required,
+                required_reasons, owner_id, due_at, next_reminder_at, business_impact,
+                timeline, root_cause_what, root_cause_why, root_cause_not_caught,
+                root_cause_key, contributing_factors, went_well, went_poorly,
+                prevention_confidence, created_at, updated_at, submitted_at, published_at)
+            SELECT p.id, p.status, true, '["P0 incident"]'::jsonb, p.owner_id, p.due_at, NULL,
+                   '', '[]'::jsonb, '', '', '', '', '[]'::jsonb, '[]'::jsonb, '[]'::jsonb, '',
+                   p.resolved_at, p.resolved_at,
+                   CASE WHEN p.status <> 'draft' THEN p.published_at END,
+                   CASE WHEN p.status = 'published' THEN p.published_at END
+            FROM (
+                SELECT i.id, COALESCE(i.assignee_id, %(fallback)s) AS owner_id, i.resolved_at,
+                       i.resolved_at + interval '48 hours' AS due_at,
+                       LEAST(%(now)s, i.resolved_at
+                             + (CASE WHEN i.id %% 10 = 7 THEN 50 + random() * 30
+                                     ELSE random() * 40 END) * interval '1 hour')
+                           AS published_at,
+                       CASE WHEN i.id %% 10 = 8 THEN 'in_review'
+                            WHEN i.id %% 10 = 9 THEN 'draft'
+                            ELSE 'published' END AS status
+                FROM incidents_incident i
+                WHERE i.resolved_at IS NOT NULL AND (i.severity = 'P0' OR i.peak_level >= 3)
+            ) p
+            """,
+            {"fallback": agent_ids[0], "now": now},
+        )
+        # Two action items per review, due one and three weeks after it started (the
+        # first is the permanent fix): of those due by now, most done by their due date,
+        # some late, some dropped, some still open; later ones mostly open.
+        cursor.execute(
+            """
+            INSERT INTO escalations_actionitem (review_id, incident_id, title, description,
+                owner_id, due_date, due_at, status, is_permanent_fix, next_reminder_at,
+                created_at, closed_at, closing_note)
+            SELECT a.review_id, a.incident_id, a.title, '', a.owner_id, a.due_date,
+                   a.due_at, a.status, a.permanent, NULL, a.created_at,
+                   CASE a.status
+                       WHEN 'done' THEN LEAST(%(now)s, a.due_at
+                           + (CASE WHEN a.late THEN 1 + random() * 96
+                                   ELSE -random() * 96 END) * interval '1 hour')
+                       WHEN 'wont_do' THEN LEAST(%(now)s, a.created_at + interval '2 days')
+                   END,
+                   CASE WHEN a.status = 'wont_do' THEN 'Superseded' ELSE '' END
+            FROM (
+                SELECT r.id AS review_id, r.incident_id, r.owner_id, r.created_at,
+                       'Benchmark action item ' || s.n AS title, s.n = 1 AS permanent,
+                       (r.created_at + s.n * interval '7 days')::date AS due_date,
+                       ((r.created_at + s.n * interval '7 days')::date + 1)::timestamp
+                           AT TIME ZONE 'UTC' AS due_at,
+                       (r.id + s.n) %% 10 = 0 AS late,
+                       CASE WHEN (r.id + s.n) %% 20 = 1 THEN 'wont_do'
+                            WHEN (r.created_at + s.n * interval '7 days')::date + 1
+                                 > %(now)s::date
+                                 AND (r.id + s.n) %% 3 <> 0 THEN 'open'
+                            WHEN (r.id + s.n) %% 25 = 2 THEN 'in_progress'
+                            ELSE 'done' END AS status
+                FROM escalations_postincidentreview r CROSS JOIN generate_series(1, 2) AS s(n)
+            ) a
+            """,
+            {"now": now},
+        )
         # What autovacuum would have done by now: statistics and the visibility map.
         cursor.execute("VACUUM ANALYZE")
 
@@ -273,7 +340,7 @@ def main() -> int:
     from django.utils import timezone
 
     from escalations import queues
-    from escalations.models import Policy
+    from escalations.models import ActionItem, Policy, PostIncidentReview
     from escalations.policies import policy_fork
     from incidents.models import Incident, IncidentEvent
     from portal.models import User
@@ -286,7 +353,8 @@ def main() -> int:
         print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
     print(
         f"{Incident.objects.count():,} incidents, {IncidentEvent.objects.count():,} timeline "
-        f"events",
+        f"events, {PostIncidentReview.objects.count():,} reviews, "
+        f"{ActionItem.objects.count():,} action items",
         flush=True,
     )
     manager, _ = User.objects.get_or_create(

@@ -35,7 +35,17 @@ from incidents.selectors import visibility_q
 from . import charts
 from .durations import humanize
 from .filters import incident_filter_q
-from .models import Escalation, Level, ReasonCategory, Trigger
+from .models import (
+    OPEN_ITEM_STATUSES,
+    ActionItem,
+    ActionItemStatus,
+    Escalation,
+    Level,
+    PostIncidentReview,
+    ReasonCategory,
+    ReviewStatus,
+    Trigger,
+)
 
 SEVERITIES = [s.value for s in Severity]
 SEVERITY_WORDS = {s.value: f"{s.value} {s.word}" for s in Severity}
@@ -724,6 +734,167 @@ def repeat_escalations(period: Period, summary: dict) -> Table:
     )
 
 
+# --- follow-up (seed 004 success metrics) ------------------------------------------------------
+
+PIR_TARGET = 100.0  # % published within 48 h of resolution
+ACTION_ITEM_TARGET = 90.0  # % closed by their due date, above
+
+
+def reaches(value: float | None, limit: float, label: str) -> Target:
+    """A target of 100 %: met only when reached (not "above")."""
+    return Target(label, None if value is None else value >= limit)
+
+
+def _count(condition: Q) -> Count:
+    return Count("id", filter=condition) if condition else Count("id")
+
+
+def pir_completion(period: Period, summary: dict) -> Table:
+    """Required reviews of the period's incidents whose due time has come: how many
+    were published by it (seed 004: 100 % within 48 hours of resolution).
+
+    A review is judged once its due time has passed, so early publications and
+    reviews still in time wait for it alike. One query: conditional counts per
+    severity and overall.
+    """
+    published = Q(status=ReviewStatus.PUBLISHED)
+    measures = {
+        "due": Q(),
+        "on_time": published & Q(published_at__lte=F("due_at")),
+        "late": published & Q(published_at__gt=F("due_at")),
+        "unpublished": ~published,
+    }
+    slices = {"all": Q(), **{s: Q(incident__severity=s) for s in SEVERITIES}}
+    counts = PostIncidentReview.objects.filter(
+        required=True, due_at__lte=period.now, incident__in=period.incidents
+    ).aggregate(
+        **{
+            f"{name}_{slice_}": _count(condition & where)
+            for slice_, where in slices.items()
+            for name, condition in measures.items()
+        }
+    )
+    rows, values = [], []
+    for slice_ in slices:
+        due, on_time = counts[f"due_{slice_}"], counts[f"on_time_{slice_}"]
+        share = pct(on_time, due)
+        rows.append(
+            [
+                _slice_label(slice_),
+                due,
+                on_time,
+                counts[f"late_{slice_}"],
+                counts[f"unpublished_{slice_}"],
+                Cell(pct_text(share), reaches(share, PIR_TARGET, "100 %")),
+            ]
+        )
+        if slice_ != "all":
+            values.append(share)
+    overall = pct(counts["on_time_all"], counts["due_all"])
+    return Table(
+        "pir-completion",
+        "PIR completion within 48 h",
+        [
+            "Severity",
+            "Reviews due",
+            "Published on time",
+            "Published late",
+            "Not published",
+            "On time",
+        ],
+        rows,
+        numeric={1, 2, 3, 4, 5},
+        figures=[
+            (
+                "PIRs published on time",
+                pct_text(overall),
+                reaches(overall, PIR_TARGET, "target 100 %"),
+            )
+        ],
+        chart=charts.bar_chart(
+            SEVERITIES,
+            [("On time", values)],
+            title="PIRs published by their due time, by severity",
+            unit=" %",
+            target=PIR_TARGET,
+            target_label="target 100 %",
+        ),
+        note="Required reviews of incidents opened in the period whose due time (48 hours "
+        "after resolution by default) has passed.",
+    )
+
+
+def action_item_closure(period: Period, summary: dict) -> Table:
+    """Action items of the period's incidents due by now: closed as done by their due
+    date (seed 004: > 90 %), and the time to a permanent fix (not just a workaround).
+
+    Two queries: conditional counts over the items due by now, and the mean over
+    incidents whose permanent fix is done (grouped by incident in a subquery).
+    """
+    items = ActionItem.objects.filter(incident__in=period.incidents)
+    done = Q(status=ActionItemStatus.DONE)
+    counts = items.filter(due_at__lte=period.now).aggregate(
+        due=Count("id"),
+        on_time=Count("id", filter=done & Q(closed_at__lte=F("due_at"))),
+        late=Count("id", filter=done & Q(closed_at__gt=F("due_at"))),
+        dropped=Count("id", filter=Q(status=ActionItemStatus.WONT_DO)),
+        still_open=Count("id", filter=Q(status__in=OPEN_ITEM_STATUSES)),
+    )
+    # An incident is fixed for good when its last permanent-fix item is done and
+    # none is still open; dropped ones do not count either way.
+    fixes = (
+        items.filter(is_permanent_fix=True)
+        .values("incident")
+        .annotate(
+            still_open=Count("id", filter=Q(status__in=OPEN_ITEM_STATUSES)),
+            fixed_at=Max("closed_at", filter=done),
+            opened_at=Max("incident__opened_at"),
+        )
+        .filter(still_open=0, fixed_at__isnull=False)
+        .order_by()
+        .aggregate(incidents=Count("incident"), mean=Avg(_elapsed("fixed_at", "opened_at")))
+    )
+    share = pct(counts["on_time"], counts["due"])
+    mean_fix = as_timedelta(fixes["mean"])
+    rows = [
+        ["Due by now", counts["due"]],
+        ["Done by the due date", counts["on_time"]],
+        ["Done late", counts["late"]],
+        ["Dropped (won't do)", counts["dropped"]],
+        ["Still open", counts["still_open"]],
+        ["Incidents with a permanent fix done", fixes["incidents"]],
+    ]
+    return Table(
+        "action-item-closure",
+        "Action-item closure",
+        ["Action items", "Count"],
+        rows,
+        numeric={1},
+        figures=[
+            (
+                "Action items done by the due date",
+                pct_text(share),
+                at_least(share, ACTION_ITEM_TARGET, "target > 90 %"),
+            ),
+            ("Time to permanent fix (mean)", duration_text(mean_fix), None),
+        ],
+        chart=charts.bar_chart(
+            ["On time", "Late", "Dropped", "Open"],
+            [
+                (
+                    "Items",
+                    [counts["on_time"], counts["late"], counts["dropped"], counts["still_open"]],
+                )
+            ],
+            title="Action items due by now",
+        ),
+        note="Items from reviews of incidents opened in the period whose due date has "
+        "passed; dropped ones count as not done. Time to permanent fix: from the "
+        "incident's opening to the last of its permanent-fix items done, for incidents "
+        "with none of them still open.",
+    )
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 
@@ -753,18 +924,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("reasons-list", "Escalation reasons in full", recent_reasons),
     Metric("root-causes", "Root-cause categories", root_causes),
     Metric("repeat-escalations", "Repeat escalations", repeat_escalations),
-    Metric(
-        "pir-completion",
-        "PIR completion within 48 h",
-        None,
-        unavailable="Arrives with post-incident reviews (target 100 %).",
-    ),
-    Metric(
-        "action-item-closure",
-        "Action-item closure",
-        None,
-        unavailable="Arrives with post-incident reviews (target > 90 %).",
-    ),
+    Metric("pir-completion", "PIR completion within 48 h", pir_completion),
+    Metric("action-item-closure", "Action-item closure", action_item_closure),
     Metric("csat", "Customer satisfaction", csat),
 )
 BY_SLUG = {metric.slug: metric for metric in METRICS}

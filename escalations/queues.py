@@ -5,8 +5,9 @@ see (incidents, escalations, notifications...), how a row reaches its incident
 (for the shared filters and the security rule), its sort orders and extra
 columns. Every queue reads a small partial index (see the Incident and
 Escalation indexes), so counting and listing cost what is in the queue, not
-what is in the database. A queue whose data does not exist yet has no `rows`
-and is shown as "not available yet".
+what is in the database (reviews and action items: their (status, due_at)
+indexes). A queue whose data does not exist yet has no `rows` and is shown as
+"not available yet".
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from notifications.models import Status as NotificationStatus
 from portal.roles import SECURITY
 
 from .filters import incident_filter_q
-from .models import Escalation
+from .models import (
+    OPEN_ITEM_STATUSES,
+    ActionItem,
+    Escalation,
+    PostIncidentReview,
+    ReviewStatus,
+)
+from .templatetags.review import left_until
 
 OPEN = [s.value for s in OPEN_STATUSES]
 
@@ -101,6 +109,20 @@ def _awaiting_decision(user, now):
     return Escalation.objects.filter(decision_at__isnull=True, incident__status__in=OPEN).exclude(
         decision_sought=""
     )
+
+
+UNPUBLISHED = (ReviewStatus.DRAFT, ReviewStatus.IN_REVIEW)
+
+
+def _reviews_due(user, now):
+    # Unpublished reviews with a due time (a reopened incident's review has none until
+    # it resolves again); IN rather than "not published" so (status, due_at) serves it.
+    return PostIncidentReview.objects.filter(status__in=UNPUBLISHED, due_at__isnull=False)
+
+
+def _items_overdue(user, now):
+    # Overdue from the due instant on, as the overdue reminder (followup.deadline_reminders).
+    return ActionItem.objects.filter(status__in=OPEN_ITEM_STATUSES, due_at__lte=now)
 
 
 def _failed_notifications(user, now):
@@ -190,16 +212,34 @@ QUEUES: tuple[Queue, ...] = (
     Queue(
         "pirs",
         "PIRs due or overdue",
-        "Post-incident reviews due within 48 hours of resolution.",
-        None,
-        unavailable="Arrives with post-incident reviews.",
+        "Post-incident reviews not published yet (due 48 hours after resolution).",
+        _reviews_due,
+        incident_path="incident__",
+        sorts={"review-due": ("Due first", lambda path: ("due_at", "id")), **INCIDENT_SORTS},
+        default_sort="review-due",
+        extra_columns=(
+            Column("Review due", lambda row, now: row.due_at),
+            Column("Review time left", lambda row, now: left_until(row.due_at, now)),
+            Column("Review", lambda row, now: row.get_status_display()),
+            Column("Owner", lambda row, now: row.owner or "—"),
+        ),
+        select_related=("owner", "incident", "incident__assignee", "incident__account"),
     ),
     Queue(
         "action-items",
         "Action items overdue",
-        "PIR action items past their due date.",
-        None,
-        unavailable="Arrives with post-incident reviews.",
+        "Review action items past their due date and not closed.",
+        _items_overdue,
+        incident_path="incident__",
+        sorts={"item-due": ("Most overdue", lambda path: ("due_at", "id")), **INCIDENT_SORTS},
+        default_sort="item-due",
+        extra_columns=(
+            Column("Action item", lambda row, now: row.title),
+            Column("Owner", lambda row, now: row.owner),
+            Column("Item due", lambda row, now: row.due_at),
+            Column("Item time left", lambda row, now: left_until(row.due_at, now)),
+        ),
+        select_related=("owner", "incident", "incident__assignee", "incident__account"),
     ),
     Queue(
         "notifications",

@@ -180,15 +180,54 @@ def weekly_report(
             "met_target": None if csat is None else csat > CSAT_TARGET,
         },
         "trends": trends,
-        "action_items": {
-            "available": False,
-            "note": "Open PIR action items with owners arrive with post-incident reviews.",
-            "items": [],
-        },
+        "action_items": open_action_items(user, at=min(end, now), site_url=site_url),
     }
     if with_queues:
         report["queues_now"] = queues_snapshot(user, now=now, site_url=site_url)
     return report
+
+
+ACTION_ITEMS_LISTED = 50
+SECURITY_ITEM = "Security follow-up (details in the portal)"
+
+
+def open_action_items(user, *, at: datetime, site_url: str = "") -> dict:
+    """Review action items open at `at` (the week's end), with their owners, soonest
+    due first (seed 004's weekly report `action_items`): created before it and not
+    closed by then, whatever happened to them since. Two queries: the counts, and the
+    first ACTION_ITEMS_LISTED rows with their owners and incidents.
+    """
+    from incidents.selectors import visibility_q
+
+    from .models import ActionItem
+
+    open_then = ActionItem.objects.filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=at),
+        visibility_q(user, "incident__"),
+        created_at__lt=at,
+    )
+    counts = open_then.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lte=at)))
+    rows = open_then.select_related("owner", "incident").order_by("due_at", "id")
+    items = [
+        {
+            # Like the Sev 1 highlights: no security detail travels by email.
+            "title": SECURITY_ITEM if item.incident.is_security else item.title,
+            "owner": str(item.owner),
+            "due": item.due_date.isoformat(),
+            "overdue": item.due_at <= at,
+            "reference": item.incident.reference,
+            "url": site_url + reverse("incidents:detail", args=[item.incident.reference]),
+        }
+        for item in rows[:ACTION_ITEMS_LISTED]
+    ]
+    return {
+        "available": True,
+        "open": counts["open"],
+        "overdue": counts["overdue"],
+        "note": "" if items else "No open action items.",
+        "items": items,
+        "more": counts["open"] > len(items),
+    }
 
 
 def queues_snapshot(user, *, now: datetime, site_url: str = "") -> list[dict]:

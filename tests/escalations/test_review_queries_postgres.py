@@ -18,6 +18,8 @@ EXPECTED_INDEX = {
     "unassigned": "incident_unassigned_idx",
     "ping-pong": "incident_flagged_idx",
     "security": "incident_security_open_idx",
+    "pirs": "review_status_due_idx",
+    "action-items": "item_status_due_idx",
     "notifications": "notification_failed_idx",
 }
 

@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from escalations import queues
-from tests.escalations.review_scenario import NOW, build_world
+from escalations import queues, reviews
+from tests.escalations.review_scenario import NOW, at, build_follow_up, build_world
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -20,12 +20,23 @@ def world(roles):
         yield build_world()
 
 
-def refs(user, slug, **filters):
+@pytest.fixture
+def follow_up(world):
+    with time_machine.travel(NOW, tick=False):
+        return build_follow_up(world)
+
+
+def queue_list(user, slug, *, now=NOW, **filters):
     queue = queues.BY_SLUG[slug]
     rows = queues.sorted_rows(
-        queue, queues.queue_rows(queue, user, now=NOW, filters=filters), queue.default_sort
+        queue, queues.queue_rows(queue, user, now=now, filters=filters), queue.default_sort
     )
-    return [queue.incident_of(row).reference for row in rows]
+    return list(rows)
+
+
+def refs(user, slug, **filters):
+    queue = queues.BY_SLUG[slug]
+    return [queue.incident_of(row).reference for row in queue_list(user, slug, **filters)]
 
 
 def test_each_queue_holds_what_its_name_says(world):
@@ -44,6 +55,7 @@ def test_each_queue_holds_what_its_name_says(world):
     assert refs(w.manager, "security") == [w.secret.reference]
     assert refs(w.manager, "notifications") == [w.breached.reference]
     assert refs(w.manager, "ping-pong") == []
+    assert refs(w.manager, "pirs") == [] and refs(w.manager, "action-items") == []
     assert w.resolved.reference not in {
         ref
         for slug in ("breaching-soon", "breached", "unassigned")
@@ -100,10 +112,8 @@ def test_the_page_shows_counts_tabs_rows_and_links(client, world):
     assert 'data-queue="security"' not in html  # the Security group's tab only
     assert reverse("incidents:detail", args=[w.breached.reference]) in html
     assert "overdue by 1h" in html  # the breached one's first response was due an hour ago
-    assert "Not available yet" not in html
-    with time_machine.travel(NOW, tick=False):
-        response = client.get(reverse("queue", args=["pirs"]))
-    assert "Not available yet" in response.content.decode()
+    assert counts["pirs"] == "0" and counts["action-items"] == "0"
+    assert "Not available yet" not in html and "n/a" not in html  # every queue has its data
 
 
 def test_sorting_and_filter_form_errors(client, world):
@@ -140,12 +150,130 @@ def test_each_queue_page_takes_a_fixed_number_of_queries(
     client, world, django_assert_num_queries, slug
 ):
     login(client, world.manager)
+    # session, user, permissions (2), Security group membership (1), filter choices
+    # (5), one count per queue the manager sees (9: all but security), the rows (1:
+    # owners, incidents, assignees and accounts joined in)
+    expected = 2 + 2 + 1 + 5 + 9 + 1
     with time_machine.travel(NOW, tick=False):
         client.get(reverse("queue", args=[slug]))  # warm caches (content types, policies)
-        # session, user, permissions (2), Security group membership (1), filter
-        # choices (5), one count per available queue the manager sees (7), the rows
-        # (1, none for a queue not available yet)
-        expected = 2 + 2 + 1 + 5 + 7 + (1 if queues.BY_SLUG[slug].available else 0)
         with django_assert_num_queries(expected):
-            response = client.get(reverse("queue", args=[slug]), {"severity": "P1"})
+            response = client.get(reverse("queue", args=[slug]))
+        assert response.status_code == 200
+        # The same with reviews and action items in every queue that lists them.
+        build_follow_up(world)
+        with django_assert_num_queries(expected):
+            response = client.get(reverse("queue", args=[slug]), {"sort": "severity"})
+        with django_assert_num_queries(expected):
+            response = client.get(reverse("queue", args=[slug]))
     assert response.status_code == 200
+    if slug in ("pirs", "action-items"):
+        assert len(re.findall(r"<tr>\s*<td><a href=", response.content.decode())) >= 2
+
+
+# --- post-incident reviews and action items ----------------------------------------------------
+
+
+def test_pirs_lists_unpublished_reviews_due_soonest_first(world, follow_up):
+    f = follow_up
+    rows = queue_list(world.manager, "pirs")
+    # Published ones (on_time, late) are done; the pending one is not due yet but listed.
+    assert [row.incident.reference for row in rows] == [
+        f.unrequired.reference,  # due 8 Mar 12:00 (started by hand: due all the same)
+        f.unpublished.reference,  # due 9 Mar 10:00
+        f.classified.reference,  # due 10 Mar 12:00
+        f.pending.reference,  # due 12 Mar 20:00
+    ]
+    assert [row.due_at for row in rows] == sorted(row.due_at for row in rows)
+    assert {row.status for row in rows} == {"draft"}
+
+
+def test_a_review_leaves_the_pirs_queue_when_published(world, follow_up):
+    from escalations.models import PostIncidentReview
+    from tests.escalations.review_scenario import COMPLETE
+
+    review = PostIncidentReview.objects.get(incident=follow_up.unpublished)
+    reviews.review_update(review=review, actor=world.agent, changes=COMPLETE, now=at(11, 9))
+    reviews.review_submit(review=review, actor=world.agent, now=at(11, 10))
+    assert follow_up.unpublished.reference in refs(world.manager, "pirs")  # in review: listed
+    reviews.review_publish(review=review, actor=world.manager, now=at(11, 11))
+    assert follow_up.unpublished.reference not in refs(world.manager, "pirs")
+
+
+def test_a_reopened_incidents_review_is_not_due_until_it_resolves_again(world, follow_up):
+    from incidents import services
+
+    services.incident_reopen(
+        incident=follow_up.pending, actor=world.agent, reason="It is back", now=at(11, 9)
+    )
+    assert follow_up.pending.reference not in refs(world.manager, "pirs")
+
+
+def test_action_items_lists_open_items_past_their_due_date_only(world, follow_up):
+    f = follow_up
+    rows = queue_list(world.manager, "action-items")
+    # Due 9 March (end of day: 10 Mar 00:00) and open; done, dropped and the breaker
+    # (due 20 March) are not listed.
+    assert [row.pk for row in rows] == [f.leak.pk, f.keys.pk]
+    # Time passing brings the breaker in; marking it in progress keeps it there.
+    reviews.action_item_update(
+        item=f.breaker, actor=world.lead, status="in_progress", now=at(11, 13)
+    )
+    later = at(21, 0)
+    assert [row.pk for row in queue_list(world.manager, "action-items", now=later)] == [
+        f.leak.pk,
+        f.keys.pk,
+        f.breaker.pk,
+    ]
+    assert f.breaker.pk not in {row.pk for row in queue_list(world.manager, "action-items")}
+    # Closing one takes it out, done or dropped.
+    reviews.action_item_close(item=f.leak, actor=world.agent, status="done", now=at(11, 14))
+    assert [row.pk for row in queue_list(world.manager, "action-items")] == [f.keys.pk]
+
+
+def test_reviews_and_items_of_security_incidents_stay_with_those_who_may_see_them(world, follow_up):
+    f = follow_up
+    assert f.classified.reference in refs(world.manager, "pirs")
+    assert f.classified.reference in refs(world.security, "pirs")
+    assert f.classified.reference not in refs(world.lead, "pirs")
+    assert refs(world.lead, "pirs") == [
+        f.unrequired.reference,
+        f.unpublished.reference,
+        f.pending.reference,
+    ]
+    assert refs(world.lead, "action-items") == [f.late.reference]
+    assert refs(world.security, "action-items") == [f.late.reference, f.classified.reference]
+    counts = queues.queue_counts(queues.queues_for(world.lead), world.lead, now=NOW, filters={})
+    assert counts["pirs"] == 3 and counts["action-items"] == 1
+
+
+def test_filters_and_sorting_apply_to_the_follow_up_queues(world, follow_up):
+    f = follow_up
+    assert refs(world.manager, "pirs", severity="P0") == [
+        f.unpublished.reference,
+        f.pending.reference,
+    ]
+    assert refs(world.manager, "action-items", assignee=world.security) == [f.classified.reference]
+    queue = queues.BY_SLUG["pirs"]
+    newest = queues.sorted_rows(
+        queue, queues.queue_rows(queue, world.manager, now=NOW, filters={}), "opened"
+    )
+    assert [row.incident.reference for row in newest] == [
+        f.pending.reference,  # opened 10 Mar
+        f.classified.reference,  # 8 Mar
+        f.unpublished.reference,  # 7 Mar
+        f.unrequired.reference,  # 6 Mar
+    ]
+
+
+def test_the_follow_up_pages_show_owners_and_time_left(client, world, follow_up):
+    login(client, world.lead)
+    with time_machine.travel(NOW, tick=False):
+        pirs = client.get(reverse("queue", args=["pirs"])).content.decode()
+        items = client.get(reverse("queue", args=["action-items"])).content.decode()
+    # The unpublished review was due 9 Mar 10:00: 2 days 2 hours before NOW.
+    assert "overdue by 2d 2h" in pirs
+    assert "Draft" in pirs and str(world.agent) in pirs
+    assert follow_up.classified.reference not in pirs
+    assert "Fix the connection leak" in items and "Rotate the leaked keys" not in items
+    assert "overdue by 1d 12h" in items  # due at the end of 9 March
+    assert reverse("incidents:detail", args=[follow_up.late.reference]) in items

@@ -10,7 +10,7 @@ from incidents import services
 from notifications.models import Notification, ReportSubscription
 from notifications.reports import weekly_reports_send
 from notifications.tasks import send_weekly_reports
-from tests.escalations.review_scenario import NOW, build_world
+from tests.escalations.review_scenario import NOW, build_follow_up, build_world
 from tests.factories import UserFactory, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -106,10 +106,37 @@ def test_the_email_says_what_seed_004_asks(world):
     assert "Sev 1: 1, Sev 2: 2, Sev 3: 4, Sev 4: 0" in text
     assert "Sev 1: Payment processing outage - resolved in 3h 42m" in text
     assert "Incidents: 7 this week vs 0 last week" in text
-    assert "Open PIR action items with owners arrive with post-incident reviews." in text
+    assert "ACTION ITEMS\n  No open action items.\n" in text
     assert "  - Breached: 5\n" in text  # the queues at sending time: all five open ones
     assert "/reports/weekly/2026-W11/" in text
     assert "Payment processing outage" in row.body_html and "<table" in row.body_html
+
+
+def test_the_email_lists_open_action_items_with_owners(world):
+    with time_machine.travel(NOW, tick=False):
+        f = build_follow_up(world)
+    subscribe(world.manager, "UTC")
+    weekly_reports_send(now=datetime(2026, 3, 16, 8, 0, tzinfo=UTC))
+    row = Notification.objects.get(kind="weekly_report")
+    text = row.body_text
+    # Open when 2026-W11 ended: the runbook and the load test were done during it.
+    assert (
+        "ACTION ITEMS (3 open at the end of the week, 2 overdue)\n"
+        f"  - Fix the connection leak [Owner: {world.agent}] due 2026-03-09 (overdue), "
+        f"{f.late.reference}\n"
+        f"  - Security follow-up (details in the portal) [Owner: {world.security}] due "
+        f"2026-03-09 (overdue), {f.classified.reference}\n"
+        f"  - Add a circuit breaker [Owner: {world.lead}] due 2026-03-20, "
+        f"{f.unpublished.reference}\n"
+    ) in text
+    assert "Update the runbook" not in text and "Load-test peak concurrency" not in text
+    # The queues as they stand on Monday: five unpublished reviews with a due time (the
+    # follow-up world's four and the payment outage's), two items overdue.
+    assert "  - PIRs due or overdue: 5\n" in text
+    assert "  - Action items overdue: 2\n" in text
+    html = row.body_html
+    assert f"Add a circuit breaker [Owner: {world.lead}]" in html
+    assert "Rotate the leaked keys" not in html + text  # security details stay in the portal
 
 
 def test_working_hours_hold_the_email_until_the_subscriber_starts(world):

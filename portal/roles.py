@@ -85,8 +85,14 @@ _DIRECTORY = [
     for model in ("contact", "deliverysettings", "inboundmessage")
     for action in ("view", "add", "change")
 ]
+# Alert sources (Alertmanager, Grafana, Events API v2): who may add, revoke and read them.
+_MANAGE_INTEGRATIONS = [
+    *(f"incidents.{action}_integration" for action in ("view", "add", "change")),
+    "incidents.view_alertdedup",
+]
 _MANAGERS = [
     *_WORK_ON_INCIDENTS,
+    *_MANAGE_INTEGRATIONS,
     *_DIRECTORY,
     *_LEAD_ESCALATIONS,
     "escalations.escalate_as_management",

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 
@@ -17,4 +19,10 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("incidents/", include("escalations.urls")),
     path("admin/", admin.site.urls),
+    # REST API: one router per app (<app>/api/urls.py), the schema and its docs.
+    path("api/", include("incidents.api.urls")),
+    path("api/", include("escalations.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", RedirectView.as_view(pattern_name="api-docs"), name="api-root"),
 ]

@@ -346,7 +346,7 @@ def parse_alertmanager(
     if message and message.strip():
         parts.append(message.strip())
     else:
-        if common_annotations.get("description"):
+        if common_annotations.get("description") and len(alerts) > 1:
             parts.append(common_annotations["description"].strip())
         parts.extend(_describe_alert(a, severity_label) for a in alerts[:MAX_ALERTS_DESCRIBED])
         if len(alerts) > MAX_ALERTS_DESCRIBED:

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
+from .api.errors import not_found
 
 admin.site.site_header = "Escalation portal"
 admin.site.site_title = "Escalation portal admin"
@@ -25,4 +26,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", RedirectView.as_view(pattern_name="api-docs"), name="api-root"),
+    # Anything else under /api/ is a JSON 404, as API clients expect, not an HTML page.
+    re_path(r"^api/", not_found),
 ]

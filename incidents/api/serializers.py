@@ -41,6 +41,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     assignee = UsernameField(read_only=True, allow_null=True)
     policy = serializers.SerializerMethodField()
     level = serializers.IntegerField(source="current_level", read_only=True)
+    root_cause_key = serializers.CharField(read_only=True)  # may be blank: no slug pattern
     web_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -233,7 +234,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
 
 class ComponentSerializer(serializers.ModelSerializer):
-    owning_team = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    owning_team = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = Component

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,3 +29,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(service_errors(exc))
     return drf_exception_handler(exc, context)
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/: a JSON 404, whatever the method, as clients expect."""
+    return JsonResponse({"detail": "Not found."}, status=404)

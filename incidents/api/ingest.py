@@ -78,11 +78,26 @@ class _IngestView(APIView):
     renderer_classes = [JSONRenderer]
     document_default_errors = False
 
-    def _limited(self, integration) -> Response | None:
-        decision = alerts.rate_limit_hit(integration=integration)
-        if decision.allowed:
-            return None
-        return self.rate_limited(integration, decision)
+    def _receive(self, integration, parse):
+        """Rate limit, body, then the work: a Response for a refusal, else the signals
+        and what became of them.
+
+        The rate count and a plain repeat (counted in one statement) are counters:
+        they commit without waiting for the disk. Anything else is one ordinary
+        transaction (incidents.alerts.alerts_ingest).
+        """
+        with alerts.counters_without_disk_wait():
+            decision = alerts.rate_limit_hit(integration=integration)
+            if not decision.allowed:
+                return self.rate_limited(integration, decision)
+            try:
+                signals = parse()
+            except (_BodyProblem, PayloadError) as error:
+                return self.bad_body(error)
+            outcomes = alerts.alerts_count_repeat(integration=integration, signals=signals)
+        if outcomes is None:
+            outcomes = alerts.alerts_ingest(integration=integration, signals=signals)
+        return signals, outcomes
 
 
 class AlertOutcomeSerializer(serializers.Serializer):
@@ -166,23 +181,27 @@ class AlertWebhookView(_IngestView):
         )
         if integration is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        limited = self._limited(integration)
-        if limited is not None:
-            return limited
-        try:
-            data = _read_json(request)
-            parse = (
+
+        def parse():
+            reader = (
                 parse_grafana if integration.kind == IntegrationKind.GRAFANA else parse_alertmanager
             )
-            signals = parse(
-                data, grouping=integration.grouping, severity_label=integration.severity_label
+            return reader(
+                _read_json(request),
+                grouping=integration.grouping,
+                severity_label=integration.severity_label,
             )
-        except _BodyProblem as problem:
-            return Response({"detail": problem.message}, status=problem.status_code)
-        except PayloadError as error:
-            return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
-        outcomes = alerts.alerts_ingest(integration=integration, signals=signals)
+
+        received = self._receive(integration, parse)
+        if isinstance(received, Response):
+            return received
+        _signals, outcomes = received
         return Response({"status": "success", "incidents": [o.as_dict() for o in outcomes]})
+
+    def bad_body(self, error) -> Response:
+        if isinstance(error, _BodyProblem):
+            return Response({"detail": error.message}, status=error.status_code)
+        return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
 
     def rate_limited(self, integration, decision):
         return Response(
@@ -280,18 +299,17 @@ class EventsV2View(_IngestView):
             return self._error(
                 404, "Unknown routing key", ["No active integration has this routing key."]
             )
-        limited = self._limited(integration)
-        if limited is not None:
-            return limited
-        try:
-            event = parse_events_v2(data)
-        except PayloadError as error:
-            return self._error(400, "Event object is invalid", error.messages())
-        alerts.alerts_ingest(integration=integration, signals=[event.signal])
+        received = self._receive(integration, lambda: [parse_events_v2(data).signal])
+        if isinstance(received, Response):
+            return received
+        [signal], _outcomes = received
         return Response(
-            {"status": "success", "message": "Event processed", "dedup_key": event.signal.key},
+            {"status": "success", "message": "Event processed", "dedup_key": signal.key},
             status=status.HTTP_202_ACCEPTED,
         )
+
+    def bad_body(self, error: PayloadError) -> Response:
+        return self._error(400, "Event object is invalid", error.messages())
 
     def _error(self, code: int, message: str, errors: list[str], headers=None) -> Response:
         statuses = {

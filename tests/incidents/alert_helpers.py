@@ -18,6 +18,10 @@ def sample(name: str) -> dict:
 
 
 def make_integration(kind="alertmanager", name=None, **options):
+    from incidents.models import Channel
+
+    # Seeded by a migration, but transactional tests flush it away.
+    Channel.objects.get_or_create(code="MONITORING", defaults={"name": "Monitoring"})
     created = integration_create(kind=kind, name=name or f"{kind} test", **options)
     return created.integration, created.token
 

@@ -256,19 +256,19 @@ class AlertOutcome:
     key: str
     action: str  # opened | updated | acknowledged | resolved | ignored
     incident: str | None  # reference
-    durable: bool = True  # False: only a count changed (or nothing)
 
     def as_dict(self) -> dict:
         return {"key": self.key, "action": self.action, "incident": self.incident}
 
 
 def _open_key(integration: Integration, key_hash: str) -> AlertDedup | None:
-    return (
-        AlertDedup.objects.select_for_update(of=("self",))
-        .select_related("incident")
+    """The key's open row, locked; its incident is read only if it is needed."""
+    found = list(
+        AlertDedup.objects.select_for_update()
         .filter(integration=integration, key_hash=key_hash, is_open=True)
-        .first()
+        .order_by()[:1]
     )
+    return found[0] if found else None
 
 
 def _close_key(dedup: AlertDedup, now: datetime) -> None:
@@ -335,10 +335,6 @@ def _count_repeat(integration: Integration, key_hash: str, signature: str, now) 
 
 def _trigger(integration: Integration, signal: AlertSignal, now: datetime) -> AlertOutcome:
     key_hash = digest(signal.key)
-    if signal.signature:
-        reference = _count_repeat(integration, key_hash, signal.signature, now)
-        if reference is not None:
-            return AlertOutcome(signal.key, "updated", reference, durable=False)
     severity = map_severity(
         signal.severities, integration.severity_map, integration.default_severity
     )
@@ -398,7 +394,7 @@ def _repeat(integration, signal, dedup: AlertDedup, severity: str, now) -> Alert
 def _resolve(integration: Integration, signal: AlertSignal, now: datetime) -> AlertOutcome:
     dedup = _open_key(integration, digest(signal.key))
     if dedup is None:
-        return AlertOutcome(signal.key, "ignored", None, durable=False)
+        return AlertOutcome(signal.key, "ignored", None)
     _close_key(dedup, now)
     incident = dedup.incident
     if incident is None or not incident.is_open:
@@ -438,7 +434,7 @@ def alerts_count_repeat(
     reference = _count_repeat(integration, digest(signal.key), signal.signature, now)
     if reference is None:
         return None
-    return [AlertOutcome(signal.key, "updated", reference, durable=False)]
+    return [AlertOutcome(signal.key, "updated", reference)]
 
 
 @transaction.atomic
@@ -455,18 +451,4 @@ def alerts_ingest(
     outcomes: dict[int, AlertOutcome] = {}
     for index, signal in ordered:
         outcomes[index] = _HANDLERS[signal.action](integration, signal, now)
-    if not any(o.durable for o in outcomes.values()):
-        _commit_without_waiting_for_disk()
     return [outcomes[index] for index in range(len(signals))]
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """When a request only counted repeats, its commit need not wait for the WAL flush.
-
-    A crash of PostgreSQL itself within a fraction of a second could lose a few
-    counts, never an incident, a resolution or a timeline entry; the sender repeats
-    a firing alert anyway. It saves a disk flush on the most common request.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")

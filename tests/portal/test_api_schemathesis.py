@@ -40,7 +40,21 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), 
 
 
 @pytest.fixture
-def world(manager, agent):
+def same_connection():
+    """The WSGI app, called directly, would close the test's connection (and its
+    transaction) at each request's end; Django's own test client avoids it the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(manager, agent, same_connection):
     """A manager's token and real objects for the path parameters."""
     from escalations.models import Escalation
     from escalations.policies import policy_create_from_spec

@@ -3,9 +3,10 @@ API v2 compatible events at /api/alerts/v2/enqueue (the secret is the routing ke
 
 Order of checks: size (413) before anything is read, the integration (404, the same
 answer and the same path for unknown and revoked secrets), its rate limit (429 with
-Retry-After), then the body (400 with every problem). The work is one transaction
-(incidents.alerts.alerts_ingest); the rate counter is a separate one-statement
-transaction, so concurrent requests never queue behind each other on it.
+Retry-After), then the body (400 with every problem). The rate counter is its own
+one-statement transaction, so concurrent requests never queue behind each other on
+it; a plain repeat of an open alert is one statement too; anything else is one
+transaction (incidents.alerts.alerts_ingest): nothing is half-written.
 """
 
 from __future__ import annotations

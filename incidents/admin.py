@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -12,9 +12,20 @@ from django.utils.translation import gettext_lazy as _
 
 from escalations.models import ActionItem, PostIncidentReview, VendorCase, WarRoom
 
-from . import services
-from .models import Account, AccountTier, Category, Channel, Component, Incident, IncidentEvent
-from .rules import Status
+from . import alerts, services
+from .models import (
+    Account,
+    AccountTier,
+    AlertDedup,
+    Category,
+    Channel,
+    Component,
+    Incident,
+    IncidentEvent,
+    Integration,
+    IntegrationKind,
+)
+from .rules import Severity, Status
 from .selectors import incidents_visible_to
 
 
@@ -580,3 +591,154 @@ class IncidentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         visible = incidents_visible_to(request.user)
         return super().get_queryset(request).filter(incident__in=visible)
+
+
+# --- alert integrations ---------------------------------------------------------------------
+
+
+def _show_secret(request, new_secret: alerts.NewSecret) -> None:
+    """The secret URL, once, in a field that selects itself for copying."""
+    extra = ""
+    if new_secret.integration.kind == IntegrationKind.EVENTS_V2:
+        extra = format_html(
+            ' routing_key: <input readonly size=40 value="{}" onfocus="this.select()">',
+            new_secret.token,
+        )
+    messages.success(
+        request,
+        format_html(
+            "{}: copy its URL now, it is shown only this once: "
+            '<input readonly size=90 value="{}" onfocus="this.select()">{}',
+            new_secret.integration.name,
+            new_secret.url,
+            extra,
+        ),
+    )
+
+
+class IntegrationForm(forms.ModelForm):
+    class Meta:
+        model = Integration
+        fields = [
+            "name",
+            "kind",
+            "channel",
+            "component",
+            "grouping",
+            "severity_label",
+            "severity_map",
+            "default_severity",
+            "rate_limit",
+            "rate_window",
+        ]
+
+    def clean_severity_map(self):
+        value = self.cleaned_data.get("severity_map")
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Give a JSON object of label values to severities."))
+        for label, severity in value.items():
+            try:
+                Severity.parse(str(severity))
+            except ValueError:
+                raise forms.ValidationError(
+                    _("%(label)s maps to %(severity)s, which is no severity (P0-P3)."),
+                    params={"label": label, "severity": severity},
+                ) from None
+        return value
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationForm
+    list_display = ["name", "kind", "grouping", "channel", "is_active", "token_hint", "created_at"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    readonly_fields = [
+        "endpoint",
+        "token_hint",
+        "is_active",
+        "revoked_at",
+        "created_at",
+        "created_by",
+    ]
+    actions = ["rotate_secret", "revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [*self.readonly_fields, "kind"]
+
+    def get_fields(self, request, obj=None):
+        fields = list(IntegrationForm.Meta.fields)
+        return fields if obj is None else [*fields, *self.readonly_fields]
+
+    @admin.display(description=_("posts to"))
+    def endpoint(self, obj: Integration) -> str:
+        if obj.kind == IntegrationKind.EVENTS_V2:
+            return alerts.integration_url(obj, "") + _(" (the secret is the routing_key)")
+        return alerts.integration_url(obj, "SECRET").replace(
+            "SECRET", f"<secret ending {obj.token_hint}>"
+        )
+
+    def save_model(self, request, obj: Integration, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        created = alerts.integration_create(
+            actor=request.user, **{name: data[name] for name in IntegrationForm.Meta.fields}
+        )
+        obj.pk = created.integration.pk
+        obj._state.adding = False
+        _show_secret(request, created)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # it is history (the incidents it opened point at it): revoke it
+
+    @admin.action(
+        description=_("Rotate the secret (the old URL stops working)"), permissions=["change"]
+    )
+    def rotate_secret(self, request, queryset):
+        for integration in queryset:
+            try:
+                _show_secret(
+                    request,
+                    alerts.integration_rotate_secret(integration=integration, actor=request.user),
+                )
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{integration}: {' '.join(error.messages)}", messages.WARNING
+                )
+
+    @admin.action(description=_("Revoke (its URL answers 404)"), permissions=["change"])
+    def revoke(self, request, queryset):
+        done = 0
+        for integration in queryset:
+            try:
+                alerts.integration_revoke(integration=integration, actor=request.user)
+                done += 1
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{integration}: {' '.join(error.messages)}", messages.WARNING
+                )
+        if done:
+            self.message_user(request, f"Revoked {done} integration(s).", messages.SUCCESS)
+
+
+@admin.register(AlertDedup)
+class AlertDedupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["short_key", "integration", "incident", "triggers", "is_open", "last_at"]
+    list_filter = ["is_open", "integration"]
+    list_select_related = ["integration", "incident"]
+    search_fields = ["incident__reference", "key"]
+    show_full_result_count = False
+
+    @admin.display(description=_("alert key"))
+    def short_key(self, obj: AlertDedup) -> str:
+        return obj.key if len(obj.key) <= 60 else obj.key[:59] + "…"
+
+    def get_queryset(self, request):
+        visible = incidents_visible_to(request.user)
+        return (
+            super().get_queryset(request).filter(Q(incident__isnull=True) | Q(incident__in=visible))
+        )

@@ -444,6 +444,7 @@ class EventKind(models.TextChoices):
     REVIEW_PUBLISHED = "review_published", _("Post-incident review published")
     ACTION_ITEM = "action_item", _("Action item")
     VENDOR_CASE = "vendor_case", _("Vendor case")
+    ALERT = "alert", _("Alert received")
 
 
 class Visibility(models.TextChoices):
@@ -509,3 +510,190 @@ class IncidentEvent(models.Model):
     @property
     def is_public(self) -> bool:
         return self.visibility == Visibility.PUBLIC
+
+
+# --- Alert ingestion ---------------------------------------------------------------------------
+
+
+class IntegrationKind(models.TextChoices):
+    ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager webhook")
+    GRAFANA = "grafana", _("Grafana alerting webhook")
+    EVENTS_V2 = "events-v2", _("PagerDuty Events API v2 compatible")
+
+
+class AlertGrouping(models.TextChoices):
+    GROUP_KEY = "group_key", _("One incident per alert group (groupKey)")
+    FINGERPRINT = "fingerprint", _("One incident per alert (fingerprint)")
+
+
+def default_severity_map() -> dict[str, str]:
+    # Alertmanager's customary `severity` label values and the Events API v2 severities.
+    return {"critical": "P1", "error": "P2", "warning": "P3", "info": "P3"}
+
+
+def default_alert_channel():
+    channel = Channel.objects.filter(code="MONITORING").first()
+    return channel.pk if channel else None
+
+
+class Integration(models.Model):
+    """A monitoring system allowed to open, update and resolve incidents.
+
+    The secret is in the integration's URL (or is the Events API routing key); only
+    its SHA-256 is stored, so it is shown once, when made (see incidents.alerts).
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=IntegrationKind.choices)
+    token_hash = models.CharField(_("secret (SHA-256)"), max_length=64, unique=True, editable=False)
+    token_hint = models.CharField(
+        _("secret ends with"),
+        max_length=8,
+        editable=False,
+        help_text=_("The last characters of the secret, to recognise it."),
+    )
+    channel = models.ForeignKey(
+        Channel,
+        verbose_name=_("channel"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        default=default_alert_channel,
+        help_text=_("Channel of the incidents it opens."),
+    )
+    component = models.ForeignKey(
+        Component,
+        verbose_name=_("component"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Component of the incidents it opens, if any."),
+    )
+    grouping = models.CharField(
+        _("grouping"),
+        max_length=20,
+        choices=AlertGrouping.choices,
+        default=AlertGrouping.GROUP_KEY,
+        help_text=_("Alertmanager and Grafana only; Events API v2 groups by dedup_key."),
+    )
+    severity_label = models.CharField(
+        _("severity label"),
+        max_length=100,
+        default="severity",
+        help_text=_("Alert label holding the severity (Alertmanager and Grafana)."),
+    )
+    severity_map = models.JSONField(
+        _("severity mapping"),
+        default=default_severity_map,
+        blank=True,
+        help_text=_('Label value to severity, e.g. {"critical": "P1", "warning": "P3"}.'),
+    )
+    default_severity = models.CharField(
+        _("default severity"), max_length=2, choices=SEVERITY_CHOICES, default="P2"
+    )
+    rate_limit = models.PositiveIntegerField(
+        _("requests allowed per window"), default=300, validators=[MinValueValidator(1)]
+    )
+    rate_window = models.PositiveIntegerField(
+        _("rate window (seconds)"), default=300, validators=[MinValueValidator(1)]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("alert integration")
+        verbose_name_plural = _("alert integrations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=IntegrationKind.values), name="integration_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rate_limit__gte=1, rate_window__gte=1),
+                name="integration_rate_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertDedup(models.Model):
+    """An alert key (groupKey, fingerprint or dedup_key) and the incident it opened.
+
+    At most one open row per integration and key (a partial unique constraint): the
+    database, not a read-then-write, decides which of two concurrent first alerts
+    opens the incident; repeats only count.
+    """
+
+    integration = models.ForeignKey(
+        Integration,
+        verbose_name=_("integration"),
+        on_delete=models.PROTECT,
+        related_name="alert_keys",
+    )
+    key = models.TextField(_("alert key"))
+    key_hash = models.CharField(_("key (SHA-256)"), max_length=64)
+    incident = models.ForeignKey(
+        Incident,
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alert_keys",
+    )
+    is_open = models.BooleanField(_("open"), default=True)
+    triggers = models.PositiveIntegerField(_("alerts received"), default=1)
+    signature = models.CharField(
+        _("content signature"),
+        max_length=64,
+        blank=True,
+        help_text=_("Changes when the set of firing alerts or their severity changes."),
+    )
+    severity = models.CharField(_("alert severity"), max_length=2, blank=True)
+    first_at = models.DateTimeField(_("first alert"))
+    last_at = models.DateTimeField(_("last alert"))
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_at", "-id"]
+        verbose_name = _("alert key")
+        verbose_name_plural = _("alert keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "key_hash"],
+                condition=models.Q(is_open=True),
+                name="alert_dedup_one_open_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key[:80]
+
+
+class IntegrationRateWindow(models.Model):
+    """Requests per integration in one fixed window: a counter shared by every process."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    period = models.BigIntegerField(_("window number"), help_text=_("Epoch seconds // window."))
+    hits = models.PositiveIntegerField(_("requests"), default=0)
+
+    class Meta:
+        verbose_name = _("rate window")
+        verbose_name_plural = _("rate windows")
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "period"], name="rate_window_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration_id}:{self.period} {self.hits}"

@@ -110,6 +110,11 @@ _DIRECTORY = [
     for model in ("contact", "deliverysettings", "inboundmessage")
     for action in ("view", "add", "change")
 ]
+# Alert sources (Alertmanager, Grafana, Events API v2): who may add, revoke and read them.
+_MANAGE_INTEGRATIONS = [
+    *(f"incidents.{action}_integration" for action in ("view", "add", "change")),
+    "incidents.view_alertdedup",
+]
 # Review queues, metrics, weekly reports and policy simulation (all read-only):
 # team leads, managers and up. Security sees the queues for its own tab.
 _REVIEW = [
@@ -124,6 +129,7 @@ _MANAGERS = [
     *_WORK_ON_INCIDENTS,
     *_REVIEW,
     *_REPORT_SUBSCRIPTIONS,
+    *_MANAGE_INTEGRATIONS,
     *_DIRECTORY,
     *_LEAD_ESCALATIONS,
     "escalations.escalate_as_management",

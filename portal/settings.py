@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
 ]
 
@@ -334,6 +337,49 @@ CUSTOMER_LINK_DAYS = env.int("CUSTOMER_LINK_DAYS", 30, validate=Range(min=1, max
 WEEKLY_REPORT_HOUR = env.int("WEEKLY_REPORT_HOUR", 8, validate=Range(min=0, max=23))
 # Incidents a policy simulation replays at most (the newest of the range).
 SIMULATION_MAX_INCIDENTS = env.int("SIMULATION_MAX_INCIDENTS", 2000, validate=Range(min=1))
+
+# --- API ----------------------------------------------------------------------------------
+# Token first: an anonymous API call answers 401 with `WWW-Authenticate: Token`.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Escalation portal API",
+    "DESCRIPTION": (
+        "Incidents, escalations and the catalogue, with the same permissions and "
+        "visibility rules as the web pages; alert ingestion from Alertmanager, Grafana "
+        "and PagerDuty Events API v2 compatible senders."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "incidents.models.SEVERITY_CHOICES",
+        "IncidentStatusEnum": "incidents.models.STATUS_CHOICES",
+        "PolicyStatusEnum": "escalations.models.PolicyStatus",
+        "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
+        "EventsV2SeverityEnum": [(v, v) for v in ("critical", "error", "warning", "info")],
+    },
+}
+# Alert webhooks bigger than this answer 413 before they are parsed.
+ALERT_MAX_BODY = env.int("ALERT_MAX_BODY", 512 * 1024, validate=Range(min=1024))
 
 # --- Security ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

@@ -1,0 +1,13 @@
+"""The escalations app's API router."""
+
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("escalations", views.EscalationViewSet, basename="api-escalation")
+# Only detail actions: /api/incidents/<reference>/escalate/ and friends.
+router.register("incidents", views.IncidentEscalationViewSet, basename="api-incident-escalation")
+router.register("policies", views.PolicyViewSet, basename="api-policy")
+
+urlpatterns = router.urls

@@ -1,0 +1,256 @@
+"""Incident API bodies. Serializers only read and check input; every change is made
+by a service in the view (incidents.services), never by `save()` here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents.models import (
+    Account,
+    Category,
+    Channel,
+    Component,
+    Incident,
+    IncidentEvent,
+)
+from incidents.rules import Severity, Status
+
+MAX_INT = 2**31 - 1  # PositiveIntegerField's ceiling on every database
+SEVERITIES = [(s.value, s.label) for s in Severity]
+
+
+def active_users():
+    return get_user_model().objects.filter(is_active=True)
+
+
+class UsernameField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", active_users())
+        super().__init__(**kwargs)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assignee = UsernameField(read_only=True, allow_null=True)
+    policy = serializers.SerializerMethodField()
+    level = serializers.IntegerField(source="current_level", read_only=True)
+    root_cause_key = serializers.CharField(read_only=True)  # may be blank: no slug pattern
+    web_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "reference",
+            "title",
+            "description",
+            "severity",
+            "status",
+            "channel",
+            "category",
+            "component",
+            "account",
+            "is_production_outage",
+            "is_security",
+            "is_compliance",
+            "is_customer_facing",
+            "users_affected",
+            "revenue_impact",
+            "root_cause",
+            "root_cause_key",
+            "assignee",
+            "level",
+            "policy",
+            "flagged_for_review",
+            "review_reason",
+            "opened_at",
+            "acknowledged_at",
+            "first_response_at",
+            "last_public_update_at",
+            "resolved_at",
+            "closed_at",
+            "reopened_count",
+            "handoff_at",
+            "handoff_acknowledged_at",
+            "next_check_at",
+            "updated_at",
+            "web_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_policy(self, obj: Incident) -> str | None:
+        return str(obj.policy) if obj.policy_id else None
+
+    def get_web_url(self, obj: Incident) -> str:
+        return settings.SITE_URL + reverse("incidents:detail", args=[obj.reference])
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    """What the web's "new incident" form asks, plus `opened_at` for imports."""
+
+    title = serializers.CharField(max_length=200)
+    severity = serializers.ChoiceField(choices=SEVERITIES)
+    channel = serializers.SlugRelatedField(
+        slug_field="code", queryset=Channel.objects.all(), help_text="Channel code, e.g. RUNTIME."
+    )
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    component = serializers.PrimaryKeyRelatedField(
+        queryset=Component.objects.all(), required=False, allow_null=True
+    )
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.all(), required=False, allow_null=True
+    )
+    is_production_outage = serializers.BooleanField(required=False, default=False)
+    is_security = serializers.BooleanField(required=False, default=False)
+    is_compliance = serializers.BooleanField(required=False, default=False)
+    is_customer_facing = serializers.BooleanField(required=False, default=False)
+    users_affected = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_INT
+    )
+    revenue_impact = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    root_cause = serializers.CharField(required=False, allow_blank=True, default="")
+    root_cause_key = serializers.SlugField(
+        max_length=80, required=False, allow_blank=True, default=""
+    )
+    assignee = UsernameField(required=False, allow_null=True)
+    opened_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="For imports: when it really started (never in the future). "
+        "Every SLA clock counts from it.",
+    )
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    """The editable details (incidents.services.EDITABLE_FIELDS); send only what changes."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    component = serializers.PrimaryKeyRelatedField(
+        queryset=Component.objects.all(), required=False, allow_null=True
+    )
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.all(), required=False, allow_null=True
+    )
+    is_production_outage = serializers.BooleanField(required=False)
+    is_security = serializers.BooleanField(required=False)
+    is_compliance = serializers.BooleanField(required=False)
+    is_customer_facing = serializers.BooleanField(required=False)
+    users_affected = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_INT
+    )
+    revenue_impact = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    root_cause = serializers.CharField(required=False, allow_blank=True)
+    root_cause_key = serializers.SlugField(max_length=80, required=False, allow_blank=True)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = UsernameField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = IncidentEvent
+        fields = ["id", "at", "kind", "visibility", "actor", "body", "data"]
+        read_only_fields = fields
+
+
+# --- action bodies ------------------------------------------------------------------------------
+
+
+class NoteSerializer(serializers.Serializer):
+    body = serializers.CharField()
+
+
+class ResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text="How it was resolved.")
+
+
+class PauseSerializer(serializers.Serializer):
+    waiting_on = serializers.ChoiceField(
+        choices=[("customer", "Customer"), ("vendor", "Vendor")], default="customer"
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OptionalNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in Status])
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required when resolving."
+    )
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = UsernameField(allow_null=True, help_text="A username, or null for nobody.")
+
+
+class SeveritySerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=SEVERITIES)
+    reason = serializers.CharField()
+
+
+# --- catalogue ----------------------------------------------------------------------------------
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    time_zone = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "tier",
+            "health_score",
+            "arr",
+            "primary_contact_name",
+            "primary_contact_email",
+            "time_zone",
+        ]
+        read_only_fields = fields
+
+
+class ComponentSerializer(serializers.ModelSerializer):
+    owning_team = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Component
+        fields = ["id", "name", "description", "owning_team"]
+        read_only_fields = fields
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Channel
+        fields = ["id", "code", "name", "description", "is_active"]
+        read_only_fields = fields
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "description"]
+        read_only_fields = fields

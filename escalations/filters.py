@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils import timezone
 
@@ -90,14 +91,28 @@ def incident_filter_q(filters: dict, prefix: str = "") -> Q:
     return q
 
 
+# Day arithmetic (the period before, the day after the end) must stay inside the
+# calendar datetime can hold: years 1 and 9999 would fail with an OverflowError.
+DATE_RANGE = [
+    MinValueValidator(date(1970, 1, 1), message="Pick a date from 1970 on."),
+    MaxValueValidator(date(2999, 12, 31), message="Pick a date before the year 3000."),
+]
+
+
 class MetricsFilterForm(ReviewFilterForm):
     """The review filters plus a date range (incidents opened from..to, inclusive days)."""
 
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DATE_RANGE,
     )
     end = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DATE_RANGE,
     )
 
     field_order = ["start", "end"]

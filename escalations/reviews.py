@@ -14,7 +14,7 @@ created when the incident resolves, in the resolving transaction
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -287,7 +287,13 @@ def incident_reopened_follow_up(*, incident: Incident, now: datetime) -> None:
 # --- editing --------------------------------------------------------------------------------
 
 
-def _clean_changes(review: PostIncidentReview, changes: dict[str, Any]) -> dict[str, Any]:
+# A timeline entry outside this span is a typo, and would not convert to every zone.
+EARLIEST_ENTRY = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _clean_changes(
+    review: PostIncidentReview, changes: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     errors: dict[str, str] = {}
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -316,6 +322,9 @@ def _clean_changes(review: PostIncidentReview, changes: dict[str, Any]) -> dict[
             if timezone.is_naive(at) or not text:
                 errors["timeline"] = f"Entry {index} needs a time with a zone and a text."
                 break
+            if not EARLIEST_ENTRY <= at <= now + timedelta(days=1):
+                errors["timeline"] = f"Entry {index}: pick a time from 1970 on, not in the future."
+                break
             entries.append({"at": at.astimezone(timezone.UTC).isoformat(), "text": text})
         cleaned["timeline"] = entries
     for name in ("business_impact", "root_cause_what", "root_cause_why", "root_cause_not_caught"):
@@ -335,7 +344,7 @@ def review_update(
     review = _locked_review(review)
     if not review.is_editable:
         raise ValidationError("A published review no longer changes.")
-    cleaned = _clean_changes(review, changes)
+    cleaned = _clean_changes(review, changes, now)
     for name, value in cleaned.items():
         setattr(review, name, value)
     review.updated_at = now
@@ -518,6 +527,9 @@ def item_due_at(due_date: date, owner) -> datetime:
 def _check_due_date(due_date, owner, now: datetime, errors: dict) -> None:
     if due_date is None:
         errors["due_date"] = "Give a due date."
+        return
+    if due_date >= date.max:  # the end of that day is past what a datetime can hold
+        errors["due_date"] = "The due date is too far ahead."
         return
     zone = owner.time_zone if owner is not None else timezone.get_default_timezone()
     if due_date < timezone.localtime(now, zone).date():

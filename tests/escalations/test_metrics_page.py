@@ -78,6 +78,13 @@ def test_bad_dates_are_reported_beside_the_field(manager_client):
     response = get(manager_client, "metrics", start="2026-03-10", end="2026-03-01")
     assert response.status_code == 200
     assert "The end must not be before the start." in response.content.decode()
+    # Dates whose day arithmetic would overflow (years 1 and 9999) are refused too.
+    response = get(manager_client, "metrics", start="0001-01-01", end="9999-12-31")
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "start": ["Pick a date from 1970 on."],
+        "end": ["Pick a date before the year 3000."],
+    }
 
 
 def test_a_date_range_narrows_the_figures(manager_client):

@@ -112,6 +112,26 @@ def test_edits_are_checked_and_nothing_is_half_saved(review, agent, security_use
         review_update(review=review, actor=agent, changes={"status": "published"})
 
 
+def test_times_and_dates_no_zone_can_hold_are_refused_as_typos(review, agent):
+    """Year 1 or 9999 would crash the page and the exports (OverflowError) later."""
+    now = timezone.now()
+    for at in ("0001-01-01T00:00:00+00:00", (now + timedelta(days=2)).isoformat()):
+        with pytest.raises(ValidationError) as caught:
+            review_update(
+                review=review, actor=agent, changes={"timeline": [{"at": at, "text": "x"}]}
+            )
+        assert caught.value.message_dict == {
+            "timeline": ["Entry 1: pick a time from 1970 on, not in the future."]
+        }
+    review_update(
+        review=review, actor=agent, changes={"timeline": [{"at": now.isoformat(), "text": "x"}]}
+    )
+    with pytest.raises(ValidationError) as caught:
+        action_item_add(review=review, actor=agent, title="x", owner=agent, due_date=date.max)
+    assert caught.value.message_dict == {"due_date": ["The due date is too far ahead."]}
+    assert not review.action_items.exists()
+
+
 def test_the_owner_must_be_able_to_see_the_incident(agent, other_agent, security_user):
     secret = make_incident(actor=security_user, severity="P0", is_security=True)
     review = review_create(incident=secret, actor=security_user)

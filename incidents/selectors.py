@@ -44,6 +44,8 @@ def visibility_q(user, prefix: str = "") -> Q:
 
 def incident_for_user(user, reference: str) -> Incident:
     """One incident by reference, or 404 (never 403: a hidden one does not exist)."""
+    if "\x00" in reference:  # PostgreSQL cannot compare text holding NUL: no such incident
+        raise Http404("No such incident.")
     queryset = incidents_visible_to(user).select_related(
         "channel", "category", "component", "account", "assignee", "created_by", "policy"
     )

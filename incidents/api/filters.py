@@ -7,6 +7,7 @@ from django.db.models import Q
 from incidents.filters import OPEN
 from incidents.models import STATUS_CHOICES, Account, Category, Component, Incident
 from incidents.rules import OPEN_STATUSES, Severity
+from portal.api.filters import IsoDateTimeFilter
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -33,8 +34,8 @@ class IncidentFilter(django_filters.FilterSet):
     is_security = django_filters.BooleanFilter()
     is_production_outage = django_filters.BooleanFilter()
     flagged_for_review = django_filters.BooleanFilter()
-    opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    opened_after = IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
 
     class Meta:
         model = Incident

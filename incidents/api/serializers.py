@@ -28,7 +28,17 @@ def active_users():
     return get_user_model().objects.filter(is_active=True)
 
 
-class UsernameField(serializers.SlugRelatedField):
+class SlugLookupField(serializers.SlugRelatedField):
+    """A related object by a text key. NUL characters are refused before the lookup:
+    PostgreSQL cannot compare text holding them and would answer with a 500."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
+
+
+class UsernameField(SlugLookupField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "username")
         if not kwargs.get("read_only"):
@@ -97,7 +107,7 @@ class IncidentCreateSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=200)
     severity = serializers.ChoiceField(choices=SEVERITIES)
-    channel = serializers.SlugRelatedField(
+    channel = SlugLookupField(
         slug_field="code", queryset=Channel.objects.all(), help_text="Channel code, e.g. RUNTIME."
     )
     description = serializers.CharField(required=False, allow_blank=True, default="")

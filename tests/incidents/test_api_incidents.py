@@ -73,6 +73,14 @@ def test_filters_and_search(agent, other_agent):
     assert refs(search="card") == {mine.reference}
     assert refs(search=mine.reference[:-1]) >= {mine.reference}
     assert api.get("/api/incidents/", {"severity": "P9"}).status_code == 400
+    # Any offset Python reads is compared in UTC (PostgreSQL refuses those past 15:59);
+    # an instant before year 1 in UTC is a 400, not a server error.
+    assert refs(opened_after="2000-01-01T04:00:00+20:00") == refs()
+    assert refs(opened_before="2000-01-01T04:00:00+20:00") == set()
+    early = api.get("/api/incidents/", {"opened_after": "0001-01-01T00:00:00+05:00"})
+    assert early.json() == {
+        "opened_after": ["Pick an instant between the years 1 and 9999 in UTC."]
+    }
 
 
 def test_retrieve_by_reference(agent):
@@ -85,6 +93,8 @@ def test_retrieve_by_reference(agent):
     assert body["channel"] == "RUNTIME"
     assert body["web_url"].endswith(f"/incidents/{incident.reference}/")
     assert token_client(agent).get("/api/incidents/INC-NOPE-1/").status_code == 404
+    # PostgreSQL cannot compare text holding NUL: no such incident, not a server error.
+    assert token_client(agent).get("/api/incidents/INC%00-1/").status_code == 404
 
 
 def test_create_goes_through_the_service(agent, other_agent):
@@ -155,6 +165,15 @@ def test_create_rejects_bad_input_with_field_errors(agent):
     )
     assert inactive.status_code == 400
     assert inactive.json() == {"channel": ["The Fax channel is no longer in use."]}
+    nul = token_client(agent).post(
+        "/api/incidents/",
+        {"title": "x", "severity": "P2", "channel": "RUN\x00", "assignee": "a\x00"},
+        format="json",
+    )
+    assert nul.json() == {
+        "channel": ["Null characters are not allowed."],
+        "assignee": ["Null characters are not allowed."],
+    }
     assert not Incident.objects.exists()
 
 

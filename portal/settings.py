@@ -359,9 +359,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Escalation portal API",
     "DESCRIPTION": (
-        "Incidents, escalations and the catalogue, with the same permissions and "
-        "visibility rules as the web pages; alert ingestion from Alertmanager, Grafana "
-        "and PagerDuty Events API v2 compatible senders."
+        "Incidents, escalations, post-incident reviews, action items, metrics and the "
+        "catalogue, with the same permissions and visibility rules as the web pages; "
+        "alert ingestion from Alertmanager, Grafana and PagerDuty Events API v2 "
+        "compatible senders."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -374,6 +375,10 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.SEVERITY_CHOICES",
         "IncidentStatusEnum": "incidents.models.STATUS_CHOICES",
         "PolicyStatusEnum": "escalations.models.PolicyStatus",
+        "ReviewStatusEnum": "escalations.models.ReviewStatus",
+        "PreventionConfidenceEnum": "escalations.models.PreventionConfidence",
+        "ActionItemStatusEnum": "escalations.models.ActionItemStatus",
+        "ActionItemOutcomeEnum": "escalations.api.serializers.ITEM_OUTCOMES",
         "AlertStatusEnum": [("firing", "firing"), ("resolved", "resolved")],
         "EventsV2SeverityEnum": [(v, v) for v in ("critical", "error", "warning", "info")],
     },

@@ -1,22 +1,36 @@
-"""Escalation API bodies: the escalation record, the handoff a move needs, and
-policies (read-only). Input is only checked here; escalations.engine changes state."""
+"""Escalation API bodies: the escalation record, the handoff a move needs, policies
+(read-only), post-incident reviews and action items, and the metrics page as JSON.
+Input is only checked here; escalations.engine and escalations.reviews change state."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from escalations.followup import missing_for_publication
 from escalations.handoff import CHECKLIST
 from escalations.models import (
     ENGINEER_CATEGORIES,
     MANAGEMENT_CATEGORIES,
+    ActionItem,
+    ActionItemStatus,
     Escalation,
     Level,
     Policy,
+    PostIncidentReview,
+    PreventionConfidence,
     SeverityOverride,
     SlaTarget,
     Threshold,
 )
-from incidents.api.serializers import UsernameField
+from escalations.reviews import EDITABLE_FIELDS
+from incidents.api.serializers import MAX_INT, SEVERITIES, SlugLookupField, UsernameField
+from incidents.models import Incident
+from incidents.selectors import incidents_visible_to, visibility_q
 
 LEVEL_NUMBER = {"min_value": 0, "max_value": 32767}
 
@@ -209,3 +223,327 @@ class PolicySerializer(serializers.ModelSerializer):
             "overrides",
         ]
         read_only_fields = fields
+
+
+# --- post-incident reviews and action items ------------------------------------------------------
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    review = serializers.PrimaryKeyRelatedField(read_only=True)
+    incident = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    owner = UsernameField(read_only=True)
+    created_by = UsernameField(read_only=True, allow_null=True)
+    closed_by = UsernameField(read_only=True, allow_null=True)
+    is_open = serializers.BooleanField(read_only=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "review",
+            "incident",
+            "title",
+            "description",
+            "owner",
+            "due_date",
+            "due_at",
+            "status",
+            "is_open",
+            "overdue",
+            "is_permanent_fix",
+            "created_at",
+            "created_by",
+            "closed_at",
+            "closed_by",
+            "closing_note",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, obj: ActionItem) -> bool:
+        """Open and past the end of its due date (as the action-item queue)."""
+        return obj.is_open and obj.due_at <= timezone.now()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="When it happened (with a zone; naive: yours).")
+    text = serializers.CharField(max_length=2000)
+
+
+def _text_list(**kwargs):
+    return serializers.ListField(
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        help_text="One item per entry; blank ones are dropped.",
+        **kwargs,
+    )
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    incident = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    incident_title = serializers.CharField(source="incident.title", read_only=True)
+    severity = serializers.ChoiceField(
+        source="incident.severity", choices=SEVERITIES, read_only=True
+    )
+    owner = UsernameField(read_only=True, allow_null=True)
+    created_by = UsernameField(read_only=True, allow_null=True)
+    published_by = UsernameField(read_only=True, allow_null=True)
+    required_reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    timeline = TimelineEntrySerializer(many=True, read_only=True)
+    contributing_factors = serializers.ListField(child=serializers.CharField(), read_only=True)
+    went_well = serializers.ListField(child=serializers.CharField(), read_only=True)
+    went_poorly = serializers.ListField(child=serializers.CharField(), read_only=True)
+    root_cause_key = serializers.CharField(read_only=True)  # may be blank: no slug pattern
+    prevention_confidence = serializers.ChoiceField(
+        choices=PreventionConfidence.choices, allow_blank=True, read_only=True
+    )
+    similar_incidents = serializers.SerializerMethodField()
+    action_items = ActionItemSerializer(many=True, read_only=True)
+    overdue = serializers.SerializerMethodField()
+    missing_to_publish = serializers.SerializerMethodField()
+    web_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PostIncidentReview
+        fields = [
+            "id",
+            "incident",
+            "incident_title",
+            "severity",
+            "status",
+            "required",
+            "required_reasons",
+            "owner",
+            "due_at",
+            "overdue",
+            "customers_impacted",
+            "business_impact",
+            "timeline",
+            "root_cause_what",
+            "root_cause_why",
+            "root_cause_not_caught",
+            "root_cause_key",
+            "contributing_factors",
+            "went_well",
+            "went_poorly",
+            "prevention_confidence",
+            "similar_incidents",
+            "action_items",
+            "missing_to_publish",
+            "created_at",
+            "created_by",
+            "updated_at",
+            "submitted_at",
+            "published_at",
+            "published_by",
+            "web_url",
+        ]
+        read_only_fields = fields
+
+    def get_similar_incidents(self, obj: PostIncidentReview) -> list[str]:
+        """References of the confirmed similar incidents you may see."""
+        return [link.incident.reference for link in obj.similar_links.all()]
+
+    def get_overdue(self, obj: PostIncidentReview) -> bool:
+        """Not published and past its due time (as the review queue)."""
+        return obj.is_editable and obj.due_at is not None and obj.due_at <= timezone.now()
+
+    @extend_schema_field(
+        serializers.DictField(
+            child=serializers.CharField(),
+            help_text="Paragraph -> what publishing still needs; empty when complete.",
+        )
+    )
+    def get_missing_to_publish(self, obj: PostIncidentReview) -> dict[str, str]:
+        values = {name: getattr(obj, name) for name in EDITABLE_FIELDS if name != "owner"}
+        values["action_items"] = list(obj.action_items.all())
+        return missing_for_publication(values)
+
+    def get_web_url(self, obj: PostIncidentReview) -> str:
+        return settings.SITE_URL + reverse("escalations:pir", args=[obj.incident.reference])
+
+
+class ReviewRootCauseSerializer(serializers.Serializer):
+    what_happened = serializers.CharField(allow_blank=True)
+    why_happened = serializers.CharField(allow_blank=True)
+    why_not_caught = serializers.CharField(allow_blank=True)
+
+
+def _strings():
+    return serializers.ListField(child=serializers.CharField())
+
+
+class ReviewDocumentBodySerializer(serializers.Serializer):
+    incident_id = serializers.CharField()
+    severity = serializers.CharField(help_text="Sev 1..Sev 4.")
+    duration = serializers.CharField(help_text="Opening to resolution, in words.")
+    customers_impacted = serializers.IntegerField(allow_null=True)
+    business_impact = serializers.CharField(allow_blank=True)
+    timeline = serializers.ListField(
+        child=serializers.CharField(), help_text="'14:23 - what happened', in your zone."
+    )
+    root_cause = ReviewRootCauseSerializer()
+    contributing_factors = _strings()
+    what_went_well = _strings()
+    what_went_poorly = _strings()
+    action_items = serializers.ListField(
+        child=serializers.CharField(), help_text="'Do this [Owner: ...] [Due: ...] [Status]'."
+    )
+    prevention_confidence = serializers.CharField(allow_blank=True)
+    similar_incidents = _strings()
+
+
+class ReviewDocumentSerializer(serializers.Serializer):
+    """Seed 004's `post_incident_review:` YAML (the shape of the web's pir.yaml)."""
+
+    post_incident_review = ReviewDocumentBodySerializer()
+
+
+class VisibleQuerysetMixin:
+    """A related field whose choices are limited to what the requesting user may see:
+    anything else reads as "does not exist" (as a hidden incident's 404)."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.visible(request.user if request is not None else None)
+
+
+class VisibleIncidentField(VisibleQuerysetMixin, SlugLookupField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="reference", queryset=Incident.objects.all(), **kwargs)
+
+    def visible(self, user):
+        return incidents_visible_to(user)
+
+
+class VisibleReviewField(VisibleQuerysetMixin, serializers.PrimaryKeyRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=PostIncidentReview.objects.all(), **kwargs)
+
+    def visible(self, user):
+        return PostIncidentReview.objects.filter(visibility_q(user, "incident__"))
+
+
+class ReviewCreateSerializer(serializers.Serializer):
+    incident = VisibleIncidentField(help_text="Reference of the incident to review.")
+
+
+class ReviewUpdateSerializer(serializers.Serializer):
+    """The review's paragraphs (escalations.reviews.EDITABLE_FIELDS); send only what
+    changes. Lists replace the whole list."""
+
+    owner = UsernameField(required=False, allow_null=True, help_text="Writes the review.")
+    customers_impacted = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_INT
+    )
+    business_impact = serializers.CharField(required=False, allow_blank=True)
+    timeline = TimelineEntrySerializer(many=True, required=False)
+    root_cause_what = serializers.CharField(required=False, allow_blank=True)
+    root_cause_why = serializers.CharField(required=False, allow_blank=True)
+    root_cause_not_caught = serializers.CharField(required=False, allow_blank=True)
+    root_cause_key = serializers.SlugField(max_length=80, required=False, allow_blank=True)
+    contributing_factors = _text_list(required=False)
+    went_well = _text_list(required=False)
+    went_poorly = _text_list(required=False)
+    prevention_confidence = serializers.ChoiceField(
+        choices=PreventionConfidence.choices, required=False, allow_blank=True
+    )
+
+    def changes(self) -> dict:
+        """The validated values as the service takes them (timeline times as ISO text)."""
+        changes = dict(self.validated_data)
+        if "timeline" in changes:
+            changes["timeline"] = [
+                {"at": entry["at"].isoformat(), "text": entry["text"]}
+                for entry in changes["timeline"]
+            ]
+        return changes
+
+
+class ReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="What needs to change.")
+
+
+class ActionItemCreateSerializer(serializers.Serializer):
+    review = VisibleReviewField(help_text="Id of the review the item comes from.")
+    title = serializers.CharField(max_length=200)
+    owner = UsernameField(help_text="One owner, who must be able to see the incident.")
+    due_date = serializers.DateField(help_text="Due at the end of this day in the owner's zone.")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    is_permanent_fix = serializers.BooleanField(required=False, default=False)
+
+
+class ActionItemUpdateSerializer(serializers.Serializer):
+    """Hand an open item to someone else, move its due date, or mark it in progress."""
+
+    owner = UsernameField(required=False)
+    due_date = serializers.DateField(required=False)
+    status = serializers.ChoiceField(
+        choices=ActionItemStatus.choices,
+        required=False,
+        help_text="open or in_progress; close the item (POST .../close/) to finish it.",
+    )
+
+    def validate(self, data):
+        if not data:
+            raise serializers.ValidationError("Change the owner, the due date or the status.")
+        return data
+
+
+ITEM_OUTCOMES = [
+    (ActionItemStatus.DONE.value, ActionItemStatus.DONE.label),
+    (ActionItemStatus.WONT_DO.value, ActionItemStatus.WONT_DO.label),
+]
+
+
+class ActionItemCloseSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ITEM_OUTCOMES, help_text="done or wont_do.")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required for wont_do."
+    )
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.NUMBER)
+class NumberField(serializers.Field):
+    """A number as it is (an integer stays an integer)."""
+
+    def to_representation(self, value):
+        return value
+
+
+class MetricTargetSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    met = serializers.BooleanField(allow_null=True, help_text="null: nothing to judge yet.")
+
+
+class MetricCellSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="As the page shows it.")
+    number = NumberField(allow_null=True, help_text="The count, for cells that are one.")
+    target = MetricTargetSerializer(allow_null=True)
+
+
+class MetricFigureSerializer(serializers.Serializer):
+    table = serializers.CharField(help_text="Slug of the table it comes from.")
+    label = serializers.CharField()
+    value = serializers.CharField()
+    target = MetricTargetSerializer(allow_null=True)
+
+
+class MetricTableSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    available = serializers.BooleanField()
+    headers = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.ListField(child=MetricCellSerializer()))
+    note = serializers.CharField(allow_blank=True)
+
+
+@extend_schema_serializer(many=False)
+class MetricsSerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="First day counted (incidents opened from).")
+    end = serializers.DateField(help_text="Last day counted, included.")
+    as_of = serializers.DateTimeField()
+    figures = MetricFigureSerializer(many=True)
+    tables = MetricTableSerializer(many=True)

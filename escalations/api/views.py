@@ -1,27 +1,44 @@
 """Escalation API: records (read), the engine's moves as incident actions, policies
-(read-only). Same services and permissions as the incident page's escalation panel."""
+(read-only), post-incident reviews and action items (escalations.reviews), and the
+metrics page as JSON (escalations.metrics). Same services and permissions as the web."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, renderers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from escalations import engine
+from escalations import engine, reviews
+from escalations.filters import MetricsFilterForm, day_bounds
 from escalations.handoff import CHECKLIST, field_label
-from escalations.models import ENGINEER_CATEGORIES, MANAGEMENT_CATEGORIES, Escalation, Policy
+from escalations.metrics import Cell, metrics_tables, period_for
+from escalations.models import (
+    ENGINEER_CATEGORIES,
+    MANAGEMENT_CATEGORIES,
+    ActionItem,
+    Escalation,
+    Policy,
+    PostIncidentReview,
+    SimilarIncident,
+)
 from escalations.policies import policy_spec
-from incidents.models import Incident
-from incidents.selectors import incident_for_user, incidents_visible_to
+from escalations.review_export import review_markdown, review_yaml
+from incidents.api.serializers import SEVERITIES
+from incidents.models import AccountTier, Incident
+from incidents.selectors import incident_for_user, incidents_visible_to, visibility_q
 from portal.api.errors import service_errors
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import ActionPermissions
 
 from . import serializers as s
-from .filters import EscalationFilter, PolicyFilter
+from .filters import ActionItemFilter, EscalationFilter, PolicyFilter, ReviewFilter
 
 VIEW = ["incidents.view_incident"]
 CHANGE = ["incidents.change_incident"]
@@ -239,3 +256,325 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     queryset = Policy.objects.prefetch_related(
         "levels", "targets", "thresholds", "overrides", "match_channels", "match_components"
     )
+
+
+# --- post-incident reviews and action items -----------------------------------------------------
+
+PUBLISH = [*CHANGE, "escalations.publish_review"]
+
+
+def _user_zone(user):
+    """The zone the web would show this user's times in (tokens skip the middleware)."""
+    return getattr(user, "time_zone", None) or timezone.get_current_timezone()
+
+
+class TextRenderer(renderers.BaseRenderer):
+    """Lets clients ask for the export's own media type. The export itself is an
+    HttpResponse; this only renders errors, as JSON text."""
+
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, str):
+            return data.encode(self.charset)
+        return renderers.JSONRenderer().render(data)
+
+
+class MarkdownRenderer(TextRenderer):
+    media_type = "text/markdown"
+    format = "md"
+
+
+class YamlRenderer(TextRenderer):
+    media_type = "application/yaml"
+    format = "yaml"
+
+
+def _download(text: str, content_type: str, filename: str) -> HttpResponse:
+    """The same response as the web's download links."""
+    response = HttpResponse(text, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class ReviewCursor(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Post-incident reviews of incidents you may see, newest first"),
+    retrieve=extend_schema(summary="One review, by its incident's reference"),
+)
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Post-incident reviews (seed 004), addressed by their incident's reference. A
+    security incident's review exists only for those who may see the incident (404)."""
+
+    serializer_class = s.ReviewSerializer
+    lookup_field = "incident__reference"
+    lookup_url_kwarg = "reference"
+    lookup_value_regex = r"[^/\x00]+"  # NUL: PostgreSQL cannot compare it (a 500)
+    permission_classes = [ActionPermissions]
+    filterset_class = ReviewFilter
+    pagination_class = ReviewCursor
+    # The web's: the review page and downloads need view_incident, every change
+    # change_incident, publishing and sending back also publish_review.
+    required_permissions = {
+        "list": VIEW,
+        "retrieve": VIEW,
+        "markdown": VIEW,
+        "yaml": VIEW,
+        "create": CHANGE,
+        "partial_update": CHANGE,
+        "submit": CHANGE,
+        "publish": PUBLISH,
+        "return_to_draft": PUBLISH,
+    }
+
+    def get_queryset(self):
+        user = self.request.user
+        items = ActionItem.objects.select_related("incident", "owner", "created_by", "closed_by")
+        similar = SimilarIncident.objects.filter(visibility_q(user, "incident__"))
+        return (
+            PostIncidentReview.objects.filter(visibility_q(user, "incident__"))
+            .select_related("incident", "owner", "created_by", "published_by")
+            .prefetch_related(
+                Prefetch("action_items", queryset=items.order_by("due_at", "id")),
+                Prefetch(
+                    "similar_links",
+                    queryset=similar.select_related("incident").order_by("confirmed_at", "id"),
+                ),
+            )
+        )
+
+    def _fresh(self, review: PostIncidentReview, code=status.HTTP_200_OK) -> Response:
+        review = self.get_queryset().get(pk=review.pk)
+        data = s.ReviewSerializer(review, context=self.get_serializer_context()).data
+        return Response(data, status=code)
+
+    @extend_schema(
+        summary="Start a review of an incident (required ones start when it resolves)",
+        request=s.ReviewCreateSerializer,
+        responses={201: s.ReviewSerializer},
+    )
+    def create(self, request):
+        body = s.ReviewCreateSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        review = reviews.review_create(incident=body.validated_data["incident"], actor=request.user)
+        return self._fresh(review, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Edit the review's paragraphs while it is a draft or in review",
+        request=s.ReviewUpdateSerializer,
+        responses={200: s.ReviewSerializer},
+    )
+    def partial_update(self, request, reference=None):
+        review = self.get_object()
+        body = s.ReviewUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        reviews.review_update(review=review, actor=request.user, changes=body.changes())
+        return self._fresh(review)
+
+    @extend_schema(
+        summary="Submit a draft for review (every paragraph filled in)",
+        request=None,
+        responses={200: s.ReviewSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, reference=None):
+        review = reviews.review_submit(review=self.get_object(), actor=request.user)
+        return self._fresh(review)
+
+    @extend_schema(
+        summary="Publish a review in review (needs the publish permission)",
+        request=None,
+        responses={200: s.ReviewSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, reference=None):
+        review = reviews.review_publish(review=self.get_object(), actor=request.user)
+        return self._fresh(review)
+
+    @extend_schema(
+        summary="Send a review in review back to draft, saying what to change",
+        request=s.ReturnSerializer,
+        responses={200: s.ReviewSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_to_draft(self, request, reference=None):
+        review = self.get_object()
+        body = s.ReturnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        review = reviews.review_return_to_draft(
+            review=review, actor=request.user, reason=body.validated_data["reason"]
+        )
+        return self._fresh(review)
+
+    def _export(self, request, render, content_type: str, suffix: str) -> HttpResponse:
+        review = self.get_object()
+        text = render(reviews.review_doc(review), _user_zone(request.user))
+        return _download(text, content_type, f"{review.incident.reference}-pir.{suffix}")
+
+    @extend_schema(
+        summary="The review as Markdown (the web's pir.md)",
+        responses={(200, "text/markdown"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, MarkdownRenderer])
+    def markdown(self, request, reference=None):
+        return self._export(request, review_markdown, "text/markdown; charset=utf-8", "md")
+
+    @extend_schema(
+        summary="The review in seed 004's YAML shape (the web's pir.yaml)",
+        responses={(200, "application/yaml"): s.ReviewDocumentSerializer},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, YamlRenderer])
+    def yaml(self, request, reference=None):
+        return self._export(request, review_yaml, "application/yaml; charset=utf-8", "yaml")
+
+
+class ActionItemCursor(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Action items of incidents you may see, newest first"),
+    retrieve=extend_schema(summary="One action item"),
+)
+class ActionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Action items of post-incident reviews: one owner, a due date, closed as done or
+    dropped with who and when recorded. Changed only through escalations.reviews."""
+
+    serializer_class = s.ActionItemSerializer
+    permission_classes = [ActionPermissions]
+    filterset_class = ActionItemFilter
+    pagination_class = ActionItemCursor
+    required_permissions = {
+        "list": VIEW,
+        "retrieve": VIEW,
+        "create": CHANGE,
+        "partial_update": CHANGE,
+        "close": CHANGE,
+    }
+
+    def get_queryset(self):
+        return ActionItem.objects.filter(
+            visibility_q(self.request.user, "incident__")
+        ).select_related("incident", "owner", "created_by", "closed_by")
+
+    def _fresh(self, item: ActionItem, code=status.HTTP_200_OK) -> Response:
+        item = self.get_queryset().get(pk=item.pk)
+        return Response(s.ActionItemSerializer(item).data, status=code)
+
+    @extend_schema(
+        summary="Add an action item to a review (its owner is told)",
+        request=s.ActionItemCreateSerializer,
+        responses={201: s.ActionItemSerializer},
+    )
+    def create(self, request):
+        body = s.ActionItemCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        body.is_valid(raise_exception=True)
+        item = reviews.action_item_add(actor=request.user, **body.validated_data)
+        return self._fresh(item, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Hand an open item over, move its due date, or mark it in progress",
+        request=s.ActionItemUpdateSerializer,
+        responses={200: s.ActionItemSerializer},
+    )
+    def partial_update(self, request, pk=None):
+        item = self.get_object()
+        body = s.ActionItemUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        item = reviews.action_item_update(item=item, actor=request.user, **body.validated_data)
+        return self._fresh(item)
+
+    @extend_schema(
+        summary="Close as done or won't do (with a reason); who and when are kept",
+        request=s.ActionItemCloseSerializer,
+        responses={200: s.ActionItemSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        item = self.get_object()
+        body = s.ActionItemCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = reviews.action_item_close(item=item, actor=request.user, **body.validated_data)
+        return self._fresh(item)
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+_ID = "Id, as the metrics page's filter form sends it."
+METRICS_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: 90 days ago)."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included (default: today)."),
+    OpenApiParameter("policy", OpenApiTypes.STR, description="Policy name."),
+    OpenApiParameter("level", OpenApiTypes.INT, description="Current level."),
+    OpenApiParameter("severity", OpenApiTypes.STR, enum=[v for v, _label in SEVERITIES]),
+    OpenApiParameter("channel", OpenApiTypes.INT, description=f"Channel. {_ID}"),
+    OpenApiParameter("component", OpenApiTypes.INT, description=f"Component. {_ID}"),
+    OpenApiParameter(
+        "tier", OpenApiTypes.STR, enum=AccountTier.values, description="Account tier."
+    ),
+    OpenApiParameter("assignee", OpenApiTypes.INT, description=f"Assignee. {_ID}"),
+]
+
+
+def _target(target) -> dict | None:
+    return None if target is None else {"label": str(target.label), "met": target.met}
+
+
+def _cell(value) -> dict:
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return {
+        "text": "" if value is None else str(value),
+        "number": number,
+        "target": _target(value.target) if isinstance(value, Cell) else None,
+    }
+
+
+class MetricsViewSet(viewsets.ViewSet):
+    """The metrics page as JSON: the same figures and tables, from the same selector."""
+
+    permission_classes = [ActionPermissions]
+    required_permissions = {"list": ["escalations.view_metrics"]}
+
+    @extend_schema(
+        summary="The metrics page's figures and tables, for the page's query parameters",
+        parameters=METRICS_PARAMETERS,
+        responses={200: s.MetricsSerializer},
+    )
+    def list(self, request):
+        # The page's day boundaries are the user's; a token request has no middleware zone.
+        with timezone.override(_user_zone(request.user)):
+            form = MetricsFilterForm(request.query_params or None)
+            if form.is_bound and not form.is_valid():
+                raise ValidationError(form.errors.as_data())
+            now = timezone.now()
+            first, last = form.period(today=timezone.localdate(now))
+            start, end = day_bounds(first, last)
+            period = period_for(request.user, start=start, end=end, now=now, filters=form.filters())
+            tables = metrics_tables(period)
+            data = {
+                "start": first,
+                "end": last,
+                "as_of": now,
+                "figures": [
+                    {"table": table.slug, "label": label, "value": value, "target": _target(target)}
+                    for table in tables
+                    for label, value, target in table.figures
+                ],
+                "tables": [
+                    {
+                        "slug": table.slug,
+                        "title": table.title,
+                        "available": table.available,
+                        "headers": [str(header) for header in table.headers],
+                        "rows": [[_cell(cell) for cell in row] for row in table.rows],
+                        "note": table.note,
+                    }
+                    for table in tables
+                ],
+            }
+            return Response(s.MetricsSerializer(data).data)

@@ -23,6 +23,10 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/incidents/{reference}/escalate/",
         "/api/escalations/{id}/decide/",
         "/api/policies/",
+        "/api/reviews/{reference}/publish/",
+        "/api/reviews/{reference}/markdown/",
+        "/api/action-items/{id}/close/",
+        "/api/metrics/",
         "/api/alerts/{token}/",
         "/api/alerts/v2/enqueue",
     ):
@@ -35,6 +39,13 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
     # No raw status write: PATCH takes only the editable details.
     patch = schema["components"]["schemas"]["PatchedIncidentUpdateRequest"]["properties"]
     assert "status" not in patch and "severity" not in patch
+    review_patch = schema["components"]["schemas"]["PatchedReviewUpdateRequest"]["properties"]
+    assert "status" not in review_patch and "published_at" not in review_patch
+    # The exports are documented in their own media types; the metrics as one object.
+    markdown = paths["/api/reviews/{reference}/markdown/"]["get"]["responses"]["200"]
+    assert list(markdown["content"]) == ["text/markdown"]
+    metrics = paths["/api/metrics/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert metrics["schema"] == {"$ref": "#/components/schemas/Metrics"}
 
 
 def test_schema_is_served(client):

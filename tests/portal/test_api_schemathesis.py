@@ -86,11 +86,28 @@ def world(manager, agent, same_connection):
         note={"context": "Auth"},
         checklist=list(__import__("escalations.handoff").handoff.CHECKLIST),
     )
+    # The incident's review and an action item, for /api/reviews/{reference}/ and
+    # /api/action-items/{id}/ (the reference above is the review's address too).
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from escalations import reviews
+
+    review = reviews.review_create(incident=incident, actor=manager)
+    item = reviews.action_item_add(
+        review=review,
+        actor=manager,
+        title="Add pool monitoring",
+        owner=manager,
+        due_date=timezone.localdate() + timedelta(days=7),
+    )
     return {
         "token": manager.auth_token.key,
         "reference": incident.reference,
         "id": Escalation.objects.get().pk,
         "policy": policy.pk,
+        "action_item": item.pk,
     }
 
 
@@ -109,6 +126,7 @@ def test_api_conforms_to_its_schema(case, world):
     if use_real and "reference" in parameters:
         parameters["reference"] = world["reference"]
     if use_real and "id" in parameters:
-        parameters["id"] = world["policy"] if "/policies/" in case.path else world["id"]
+        ids = {"/policies/": world["policy"], "/action-items/": world["action_item"]}
+        parameters["id"] = next((v for k, v in ids.items() if k in case.path), world["id"])
     response = case.call(headers={"Authorization": f"Token {world['token']}"})
     case.validate_response(response, checks=CHECKS)

@@ -695,15 +695,23 @@ def action_item_close(
 # --- the document -----------------------------------------------------------------------------
 
 
-def review_doc(review: PostIncidentReview, *, now: datetime | None = None) -> ReviewDoc:
-    """Everything the exports and the page show, as plain values."""
+def review_doc(review: PostIncidentReview, *, reader, now: datetime | None = None) -> ReviewDoc:
+    """Everything the exports and the page show to `reader`, as plain values.
+
+    Similar incidents `reader` may not see (security ones) are left out."""
+    from incidents.selectors import visibility_q
+
     from .sla import incident_facts
 
     now = _now(now)
     incident = review.incident
     statuses = incident_facts(incident).statuses
     items = review.action_items.select_related("owner").order_by("due_at", "id")
-    similar = review.similar_links.select_related("incident").order_by("confirmed_at", "id")
+    similar = (
+        review.similar_links.select_related("incident")
+        .filter(visibility_q(reader, "incident__"))
+        .order_by("confirmed_at", "id")
+    )
     return ReviewDoc(
         incident_id=incident.reference,
         title=incident.title,

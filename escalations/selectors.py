@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from incidents.models import Incident
+from incidents.selectors import visibility_q
 
 from .engine import handoff_context, pending_handoff
 from .forms import DecisionForm, DeEscalateForm, EscalateForm, ManagerRequestForm
@@ -198,7 +199,7 @@ def review_page(review, user, bound: dict | None = None, *, form_errors=None) ->
             item.failed = any(
                 k in bound for k in (f"item_close_{item.pk}", f"item_update_{item.pk}")
             )
-    doc = review_doc(review, now=now)
+    doc = review_doc(review, reader=user, now=now)
     form_errors = dict(form_errors or {})
     page = {
         "incident": incident,
@@ -207,7 +208,9 @@ def review_page(review, user, bound: dict | None = None, *, form_errors=None) ->
         "duration": spoken_duration(doc.duration),
         "items_error": form_errors.pop("action_items", None),
         "items": items,
-        "similar": review.similar_links.select_related("incident", "confirmed_by"),
+        "similar": review.similar_links.select_related("incident", "confirmed_by").filter(
+            visibility_q(user, "incident__")
+        ),
         "editable": editable,
         "can_publish": can_publish,
         "overdue": review.is_editable and review.due_at is not None and review.due_at <= now,

@@ -717,7 +717,9 @@ def _download(text: str, content_type: str, filename: str) -> HttpResponse:
 @permission_required("incidents.view_incident", raise_exception=True)
 def review_markdown_download(request: HttpRequest, reference: str) -> HttpResponse:
     review = _review_for(request.user, reference)
-    text = review_markdown(reviews.review_doc(review), timezone.get_current_timezone())
+    text = review_markdown(
+        reviews.review_doc(review, reader=request.user), timezone.get_current_timezone()
+    )
     return _download(text, "text/markdown; charset=utf-8", f"{reference}-pir.md")
 
 
@@ -725,5 +727,7 @@ def review_markdown_download(request: HttpRequest, reference: str) -> HttpRespon
 @permission_required("incidents.view_incident", raise_exception=True)
 def review_yaml_download(request: HttpRequest, reference: str) -> HttpResponse:
     review = _review_for(request.user, reference)
-    text = review_yaml(reviews.review_doc(review), timezone.get_current_timezone())
+    text = review_yaml(
+        reviews.review_doc(review, reader=request.user), timezone.get_current_timezone()
+    )
     return _download(text, "application/yaml; charset=utf-8", f"{reference}-pir.yaml")

@@ -411,7 +411,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def _export(self, request, render, content_type: str, suffix: str) -> HttpResponse:
         review = self.get_object()
-        text = render(reviews.review_doc(review), _user_zone(request.user))
+        text = render(reviews.review_doc(review, reader=request.user), _user_zone(request.user))
         return _download(text, content_type, f"{review.incident.reference}-pir.{suffix}")
 
     @extend_schema(

@@ -375,3 +375,24 @@ def test_list_takes_a_fixed_number_of_queries(agent, p0, review):
         incident = resolved(agent, severity="P0", title=f"Outage {n}", at=T0 - (n + 1) * H)
         complete(PostIncidentReview.objects.get(incident=incident), agent)
     assert count() == one
+
+
+def test_the_web_page_and_exports_leave_hidden_similar_incidents_out(
+    agent, manager, p0, review, default_policy, client
+):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    twin = make_incident(actor=agent, title="Checkout down again")
+    secret = make_incident(actor=manager, title="Card skimming", is_security=True)
+    reviews.review_confirm_similar(review=review, actor=manager, incidents=[twin, secret])
+    assert client.login(username=agent.username, password=PASSWORD)
+    page = client.get(reverse("escalations:pir", args=[p0.reference])).content.decode()
+    assert twin.reference in page and secret.reference not in page
+    for name in ("pir.md", "pir.yaml"):
+        text = client.get(f"/incidents/{p0.reference}/{name}").content.decode()
+        assert twin.reference in text and secret.reference not in text, name
+    assert client.login(username=manager.username, password=PASSWORD)
+    text = client.get(f"/incidents/{p0.reference}/pir.md").content.decode()
+    assert secret.reference in text

@@ -10,7 +10,6 @@ incidents.services, like everything else.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import math
@@ -24,6 +23,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+
+from portal.db import asynchronous_commit
 
 from . import services
 from .alert_payloads import ACKNOWLEDGE, RESOLVE, TRIGGER, AlertSignal, digest, map_severity
@@ -189,7 +190,6 @@ def integration_for_token(token: str, *, kinds: tuple[str, ...]) -> Integration 
 # --- rate limit -------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def counters_without_disk_wait():
     """While only counters change (the rate window, repeats of an open alert), commits
     do not wait for the WAL flush.
@@ -200,16 +200,7 @@ def counters_without_disk_wait():
     with ordinary commits. It saves a disk flush on each of the most common
     requests. Outside PostgreSQL or inside a transaction it changes nothing.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
+    return asynchronous_commit()
 
 
 @dataclass(frozen=True)

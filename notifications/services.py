@@ -9,7 +9,6 @@ the same one; the unique dedup key makes deciding twice harmless.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from portal.bulk import append_rows_ignoring_duplicates
+from portal.db import asynchronous_commit
 
 from . import transports
 from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification, Status
@@ -301,33 +301,15 @@ def _finish_leader(leader, folded, sent_today, config, to_send) -> None:
     to_send.append(leader)
 
 
-@contextlib.contextmanager
-def _asynchronous_commit():
-    """While delivering, commit outcome marks without waiting for the WAL flush.
-
-    A worker that dies right after a commit still leaves the mark (it is in the
-    server's WAL buffers); only a crash of PostgreSQL itself within a fraction
-    of a second could lose one, which means a re-send, never a lost message.
-    It roughly halves the cost of each delivery.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
 def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = None) -> dict:
     """Deliver what is due, in claimed batches; what the beat drain and kicks run."""
     counts = {Status.SENT: 0, Status.PENDING: 0, Status.FAILED: 0}
     released = release_stale_claims(now=now or timezone.now())
     done = 0
-    with _asynchronous_commit():
+    # A worker that dies right after a commit still leaves the outcome mark (it
+    # is in the server's WAL buffers); only a crash of PostgreSQL itself could
+    # lose one, which means a re-send, never a lost message.
+    with asynchronous_commit():
         while done < limit:
             rows = claim_due(now=now or timezone.now(), limit=min(batch, limit - done))
             if not rows:

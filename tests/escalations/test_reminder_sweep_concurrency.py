@@ -1,16 +1,15 @@
 """Four reminder sweeps at once on PostgreSQL over 600 overdue action items: each item is
 claimed by one sweep and reminded exactly once."""
 
-import threading
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from escalations.models import ActionItem, PostIncidentReview
 from escalations.reminders import reminder_sweep
 from notifications.models import Notification
+from tests.concurrency import run_together
 from tests.factories import UserFactory, make_incident
 
 COUNT = 600
@@ -41,24 +40,9 @@ def test_concurrent_reminder_sweeps_remind_each_item_once(roles):
             for n in range(COUNT)
         ]
     )
-    barrier = threading.Barrier(SWEEPS)
-    results, errors = [], []
-
-    def sweep():
-        try:
-            barrier.wait(timeout=30)
-            results.append(reminder_sweep(now=now, batch_size=25))
-        except BaseException as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(SWEEPS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
+    results = run_together(
+        lambda: reminder_sweep(now=now, batch_size=25), threads=SWEEPS, timeout=300
+    )
     assert sum(1 for r in results if r.get("item_overdue")) > 1  # the work really was shared
     assert sum(r.get("item_overdue", 0) for r in results) == COUNT  # each claimed once
     assert Notification.objects.filter(kind="action_item_reminder").count() == COUNT

@@ -1,10 +1,8 @@
 """Four sweeps at once on PostgreSQL over 2,000 due incidents: every firing exactly once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from escalations.engine import sla_sweep
@@ -12,6 +10,7 @@ from escalations.models import Escalation, ThresholdFiring
 from escalations.policies import policy_create_from_spec
 from escalations.spec import LevelSpec, TargetSpec
 from incidents.models import Channel, EventKind, Incident, IncidentEvent
+from tests.concurrency import run_together
 from tests.escalations.conftest import H, simple_spec
 
 COUNT = 2000
@@ -68,24 +67,7 @@ def due_incidents(now):
 def test_concurrent_sweeps_fire_everything_exactly_once():
     now = timezone.now().replace(microsecond=0)
     due_incidents(now)
-    barrier = threading.Barrier(SWEEPS)
-    results, errors = [], []
-
-    def sweep():
-        try:
-            barrier.wait(timeout=30)
-            results.append(sla_sweep(now=now, batch_size=50))
-        except BaseException as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(SWEEPS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    assert not errors, errors
+    results = run_together(lambda: sla_sweep(now=now, batch_size=50), threads=SWEEPS, timeout=600)
     assert sum(1 for r in results if r.get("incidents")) > 1  # the work really was shared
     assert sum(r.get("incidents", 0) for r in results) == COUNT
     # 50 %, 75 % and 100 % at L1 for every incident, each once; one escalation each.

@@ -4,11 +4,11 @@
 import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from incidents import alerts
 from incidents.models import AlertDedup, Incident
+from tests.concurrency import run_together
 from tests.incidents.alert_helpers import (
     make_token,
     post_json,
@@ -34,22 +34,9 @@ def test_concurrent_first_triggers_open_one_incident(monkeypatch):
         return real_claim(*args, **kwargs)
 
     monkeypatch.setattr(alerts, "_claim", claim_together)
-    answers, errors = [], []
-
-    def send():
-        try:
-            answers.append(post_json(Client(), webhook_url(token), payload))
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    answers = run_together(
+        lambda: post_json(Client(), webhook_url(token), payload), threads=THREADS
+    )
     assert [a.status_code for a in answers] == [200] * THREADS
     actions = sorted(a.json()["incidents"][0]["action"] for a in answers)
     assert actions == ["opened"] + ["updated"] * (THREADS - 1)

@@ -3,9 +3,9 @@
 import threading
 
 import pytest
-from django.db import connection
 
 from incidents.models import Incident
+from tests.concurrency import run_together
 from tests.factories import UserFactory, make_incident
 
 
@@ -26,25 +26,12 @@ def test_concurrent_creation_gives_unique_references(monkeypatch):
     monkeypatch.setattr(incidents.services, "random_suffix", tiny_suffix)
     user = UserFactory(username="importer")
     threads_count, per_thread = 8, 5
-    barrier = threading.Barrier(threads_count)
-    errors: list[BaseException] = []
 
     def work():
-        try:
-            barrier.wait(timeout=30)
-            for _ in range(per_thread):
-                make_incident(actor=user)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        for _ in range(per_thread):
+            make_incident(actor=user)
 
-    threads = [threading.Thread(target=work) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    run_together(work, threads=threads_count)
     references = list(Incident.objects.values_list("reference", flat=True))
     assert len(references) == threads_count * per_thread
     assert len(set(references)) == len(references)

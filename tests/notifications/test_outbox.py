@@ -1,14 +1,14 @@
 """The outbox: written with the change, sent after commit, claimed once, retried, never lost."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from notifications import services
 from notifications.models import Notification, Status
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -159,24 +159,7 @@ def test_concurrent_drains_send_each_row_once():
 
     for n in range(60):
         queue(f"row-{n}", recipient=f"person{n}@example.com")
-    barrier = threading.Barrier(3)
-    errors = []
-
-    def drain():
-        try:
-            barrier.wait(timeout=30)
-            services.deliver_due(batch=5)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=drain) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors
+    run_together(lambda: services.deliver_due(batch=5), threads=3)
     assert Notification.objects.filter(status=Status.SENT, attempts=1).count() == 60
     recipients = [message.to[0] for message in mail.outbox]
     assert len(recipients) == 60 == len(set(recipients))

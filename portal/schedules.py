@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 INTERVAL_SETTINGS = {
     "SLA sweep": "SLA_SWEEP_INTERVAL",
     "Outbox drain": "OUTBOX_DRAIN_INTERVAL",
+    "Follow-up reminders": "REMINDER_SWEEP_INTERVAL",
 }
 
 

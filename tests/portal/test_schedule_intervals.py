@@ -34,3 +34,12 @@ def test_intervals_nobody_set_keep_what_the_admin_chose(settings):
     settings.OUTBOX_DRAIN_INTERVAL = 10.0
     assert sync_intervals(environ={}) == []
     assert interval("Outbox drain")[0] == 30
+
+
+def test_every_interval_setting_names_a_scheduled_task(settings):
+    from portal.schedules import INTERVAL_SETTINGS
+
+    settings.REMINDER_SWEEP_INTERVAL = 45.0
+    assert set(INTERVAL_SETTINGS) <= set(PeriodicTask.objects.values_list("name", flat=True))
+    assert sync_intervals(environ={"REMINDER_SWEEP_INTERVAL": "45"}) == ["Follow-up reminders"]
+    assert interval("Follow-up reminders") == (45, "seconds", 90)

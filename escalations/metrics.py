@@ -4,8 +4,7 @@ A metric is one `Metric` in `METRICS`: a function from the period's querysets
 to a `Table` (headers, rows, optional SVG chart, targets shown red or green).
 Each table is one aggregate query (conditional counts, averages, GROUP BY,
 date truncation), so the page costs a fixed number of queries over the
-indexed opening time, whatever the number of incidents. A metric whose data
-does not exist yet has no function and shows as "not available yet".
+indexed opening time, whatever the number of incidents.
 
 Figures cover incidents opened in the period (the visible ones, filtered).
 """
@@ -140,7 +139,7 @@ class Table:
     figures: list[tuple[str, str, Target | None]] = field(default_factory=list)
     chart: str = ""
     note: str = ""
-    available: bool = True
+    available: bool = True  # always, now: kept in the API's output
 
     def csv_rows(self) -> list[list]:
         return [self.headers, *[[_plain(cell) for cell in row] for row in self.rows]]
@@ -902,13 +901,7 @@ def action_item_closure(period: Period, summary: dict) -> Table:
 class Metric:
     slug: str
     title: str
-    build: Callable[[Period, dict], Table] | None  # None: not available yet
-    unavailable: str = ""
-
-    def table(self, period: Period, summary: dict) -> Table:
-        if self.build is None:
-            return Table(self.slug, self.title, [], [], note=self.unavailable, available=False)
-        return self.build(period, summary)
+    build: Callable[[Period, dict], Table]
 
 
 METRICS: tuple[Metric, ...] = (
@@ -933,7 +926,7 @@ BY_SLUG = {metric.slug: metric for metric in METRICS}
 
 def metrics_tables(period: Period) -> list[Table]:
     summary = severity_summary(period)
-    return [metric.table(period, summary) for metric in METRICS]
+    return [metric.build(period, summary) for metric in METRICS]
 
 
 def metric_table(period: Period, slug: str) -> Table:
@@ -941,4 +934,4 @@ def metric_table(period: Period, slug: str) -> Table:
     summary = severity_summary(period)
     if slug == "reasons-list":
         return recent_reasons(period, summary, limit=None)
-    return BY_SLUG[slug].table(period, summary)
+    return BY_SLUG[slug].build(period, summary)

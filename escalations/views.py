@@ -203,20 +203,19 @@ def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    rows, total = [], counts.get(current.slug, 0)
-    if current.available:
-        ordered = queues.sorted_rows(
-            current, queues.queue_rows(current, request.user, now=now, filters=filters), sort
-        )
-        start = (page - 1) * QUEUE_PAGE_SIZE
-        rows = [
-            {
-                "row": row,
-                "incident": current.incident_of(row),
-                "extra": [column.value(row, now) for column in current.extra_columns],
-            }
-            for row in ordered[start : start + QUEUE_PAGE_SIZE]
-        ]
+    total = counts[current.slug]
+    ordered = queues.sorted_rows(
+        current, queues.queue_rows(current, request.user, now=now, filters=filters), sort
+    )
+    start = (page - 1) * QUEUE_PAGE_SIZE
+    rows = [
+        {
+            "row": row,
+            "incident": current.incident_of(row),
+            "extra": [column.value(row, now) for column in current.extra_columns],
+        }
+        for row in ordered[start : start + QUEUE_PAGE_SIZE]
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     pages = max(1, -(-total // QUEUE_PAGE_SIZE))
@@ -224,7 +223,7 @@ def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse
         request,
         "escalations/queues.html",
         {
-            "queues": [(q, counts.get(q.slug)) for q in visible],
+            "queues": [(q, counts[q.slug]) for q in visible],
             "queue": current,
             "form": form,
             "rows": rows,
@@ -299,7 +298,7 @@ def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
     from .metrics import BY_SLUG, metric_table
 
-    if slug not in BY_SLUG or BY_SLUG[slug].build is None:
+    if slug not in BY_SLUG:
         raise Http404("No such table.")
     _form, period, (first, last) = _metrics_period(request)
     table = metric_table(period, slug)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .clocks import IncidentFacts, compute_clocks, due_thresholds
+from .clocks import IncidentFacts, breach_flag, compute_clocks, due_thresholds
 from .spec import WorkflowSpec
 from .triggers import TriggerFacts, breach_target, combined_target, evaluate
 
@@ -136,13 +136,7 @@ def replay(history: IncidentHistory, spec: WorkflowSpec, *, until: datetime) -> 
     _advance(state, spec, history, until, out)
     readings = {r.clock: r for r in compute_clocks(state.facts(history.opened_at), spec, until)}
     for clock in ("first_response", "resolution"):
-        reading = readings.get(clock)
-        if reading is None:
-            out.breached[clock] = None
-        elif reading.met_at is not None or reading.state == "breached":
-            out.breached[clock] = reading.state == "breached"
-        else:
-            out.breached[clock] = None  # still running in time
+        out.breached[clock] = breach_flag(readings.get(clock))
     return out
 
 

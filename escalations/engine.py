@@ -244,6 +244,7 @@ def _move(
             body=incident.review_reason,
             data={"bounces": incident.bounces},
         )
+    readings = sla_refresh(incident=incident, now=now)
     rows = _move_notices(incident, spec, escalation, override_method, now)
     if up:
         # Seed 001: tell the customer, with the new expected response time.
@@ -252,6 +253,7 @@ def _move(
             occasion="escalated",
             dedup_base=f"customer_ack:escalation:{escalation.pk}",
             now=now,
+            readings=readings,
         )
     if flagged_now:
         rows += compose.build(
@@ -264,7 +266,6 @@ def _move(
             now=now,
         )
     notifications_enqueue_many(rows)
-    sla_refresh(incident=incident, now=now)
     return escalation
 
 

@@ -84,10 +84,12 @@ def incident_clocks(incident: Incident, now: datetime | None = None) -> list[Clo
     return compute_clocks(incident_facts(incident), policy_spec(incident.policy), now)
 
 
-def sla_refresh(*, incident: Incident, now: datetime) -> datetime | None:
+def sla_refresh(*, incident: Incident, now: datetime) -> list[ClockReading]:
     """Recompute and store next_check_at and the clock summary columns (queues,
-    metrics); call in the transaction that changed things. Returns next_check_at."""
+    metrics); call in the transaction that changed things. Returns the readings
+    (those of incident_clocks, with warning_at), so callers need not compute them again."""
     values = {"next_check_at": None, **EMPTY_STORED_COLUMNS}
+    readings = []
     if incident.policy_id is not None:
         readings = compute_clocks(
             incident_facts(incident),
@@ -108,4 +110,4 @@ def sla_refresh(*, incident: Incident, now: datetime) -> datetime | None:
         Incident.objects.filter(pk=incident.pk).update(**changed)
         for name, value in changed.items():
             setattr(incident, name, value)
-    return values["next_check_at"]
+    return readings

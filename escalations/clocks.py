@@ -446,11 +446,3 @@ def stored_columns(readings: Iterable[ClockReading], *, is_open: bool) -> dict:
     values["sla_warning_at"] = min(warnings) if warnings else None
     values["sla_due_at"] = min(dues) if dues else None
     return values
-
-
-EMPTY_STORED_COLUMNS = {
-    "sla_warning_at": None,
-    "sla_due_at": None,
-    **{f"{clock}_due_at": None for clock in STORED_CLOCKS},
-    **{f"{clock}_breached": None for clock in STORED_CLOCKS},
-}

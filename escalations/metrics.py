@@ -93,10 +93,6 @@ class Period:
     both: QuerySet  # the same, opened in this period or the one of equal length before
     levels: tuple[int, ...] = ()  # level numbers the policies have
 
-    @property
-    def days(self) -> int:
-        return max(1, round((self.end - self.start) / timedelta(days=1)))
-
 
 def period_for(
     user, *, start: datetime, end: datetime, now: datetime, filters: dict, levels=None
@@ -216,9 +212,6 @@ def _measures(now: datetime) -> dict:
         "csat_rated": Count("id", filter=Q(csat_rating__isnull=False)),
         "csat_satisfied": Count("id", filter=Q(csat_rating__gte=4)),
     }
-
-
-SLICES = ("all", *SEVERITIES)
 
 
 def _clean(row: dict) -> dict:

@@ -180,8 +180,6 @@ QUEUE_PAGE_SIZE = 50
 @login_required
 @permission_required("escalations.view_review_queues", raise_exception=True)
 def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    from django.utils import timezone
-
     from . import queues
     from .filters import ReviewFilterForm
 
@@ -251,8 +249,6 @@ def _without(query, *names):
 
 
 def _metrics_period(request: HttpRequest):
-    from django.utils import timezone
-
     from .filters import MetricsFilterForm, day_bounds
     from .metrics import period_for
 
@@ -313,10 +309,7 @@ def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _report_for(request: HttpRequest, week: str | None):
-    from datetime import timedelta
-
     from django.conf import settings
-    from django.utils import timezone
 
     from .reports import last_complete_week, parse_week, weekly_report
 
@@ -346,8 +339,6 @@ def _report_for(request: HttpRequest, week: str | None):
 @login_required
 @permission_required("escalations.view_metrics", raise_exception=True)
 def weekly_report_page(request: HttpRequest, week: str | None = None) -> HttpResponse:
-    from datetime import timedelta
-
     from .reports import week_label
 
     if week is None and request.GET.get("week"):
@@ -394,8 +385,6 @@ def weekly_report_download(request: HttpRequest, week: str, fmt: str) -> HttpRes
 @permission_required("escalations.simulate_policy", raise_exception=True)
 def simulation_page(request: HttpRequest) -> HttpResponse:
     """Read-only, so a GET form: the result can be bookmarked and shared."""
-    from django.utils import timezone
-
     from .filters import SimulationForm, day_bounds
     from .simulation_runs import run_simulation
 

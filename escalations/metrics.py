@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Avg,
@@ -26,6 +26,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from incidents.models import Incident
 from incidents.rules import Severity
@@ -33,7 +34,7 @@ from incidents.selectors import visibility_q
 
 from . import charts
 from .durations import humanize
-from .filters import incident_filter_q
+from .filters import day_bounds, incident_filter_q
 from .models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
@@ -120,6 +121,16 @@ def period_for(
         both=incidents.filter(opened_at__gte=start - length, opened_at__lt=end),
         levels=tuple(levels),
     )
+
+
+def metrics_period(user, form, now: datetime) -> tuple[Period, tuple[date, date]]:
+    """The period a MetricsFilterForm asks for (the last 90 days by default), in whole
+    days of the current time zone, and its (first day, last day): the metrics page,
+    its CSV downloads and the API."""
+    first, last = form.period(today=timezone.localdate(now))
+    start, end = day_bounds(first, last)
+    period = period_for(user, start=start, end=end, now=now, filters=form.filters())
+    return period, (first, last)
 
 
 # --- tables ------------------------------------------------------------------------------------

@@ -249,15 +249,12 @@ def _without(query, *names):
 
 
 def _metrics_period(request: HttpRequest):
-    from .filters import MetricsFilterForm, day_bounds
-    from .metrics import period_for
+    from .filters import MetricsFilterForm
+    from .metrics import metrics_period
 
     form = MetricsFilterForm(request.GET or None)
-    now = timezone.now()
-    first, last = form.period(today=timezone.localdate(now))
-    start, end = day_bounds(first, last)
-    period = period_for(request.user, start=start, end=end, now=now, filters=form.filters())
-    return form, period, (first, last)
+    period, days = metrics_period(request.user, form, timezone.now())
+    return form, period, days
 
 
 @login_required

@@ -378,7 +378,7 @@ def main() -> int:
         median = statistics.median(timings)
         count = queues.queue_counts([queue], manager, now=timezone.now(), filters={})
         print(
-            f"2. Queue {queue.title!r} ({count.get(queue.slug, 'n/a')} rows): "
+            f"2. Queue {queue.title!r} ({count[queue.slug]} rows): "
             f"{summary(timings)}; queries {sorted(counts)}"
         )
         if median > TARGET_QUEUE_S or len(counts) != 1:

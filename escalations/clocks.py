@@ -417,36 +417,32 @@ WARNING_PERCENT = 75
 STORED_CLOCKS = ("first_response", "resolution")
 
 
+def breach_flag(reading: ClockReading | None) -> bool | None:
+    """True once the clock is past its target (met late, or still running overdue),
+    False when met in time, None while it runs in time (or does not apply)."""
+    if reading is None or (reading.met_at is None and reading.state != "breached"):
+        return None
+    return reading.state == "breached"
+
+
 def stored_columns(readings: Iterable[ClockReading], *, is_open: bool) -> dict:
     """The clock summary kept on the incident row (queues and metrics query it in SQL).
 
     * sla_warning_at / sla_due_at: earliest warning and due instants over the
       running clocks of an open incident (None once nothing runs);
-    * <clock>_due_at and <clock>_breached for first response and resolution:
-      breached is True once the clock is past its target (met late, or still
-      running overdue), False when met in time, None while it runs in time.
+    * <clock>_due_at and <clock>_breached for first response and resolution
+      (breached: see breach_flag).
     """
     readings = list(readings)
     by_clock = {reading.clock: reading for reading in readings}
     values: dict = {}
     for clock in STORED_CLOCKS:
         reading = by_clock.get(clock)
-        breached = None
-        if reading is not None and (reading.met_at is not None or reading.state == "breached"):
-            breached = reading.state == "breached"
         values[f"{clock}_due_at"] = reading.due_at if reading is not None else None
-        values[f"{clock}_breached"] = breached
+        values[f"{clock}_breached"] = breach_flag(reading)
     running = [r for r in readings if r.met_at is None] if is_open else []
     warnings = [r.warning_at for r in running if r.warning_at is not None]
     dues = [r.due_at for r in running if r.due_at is not None]
     values["sla_warning_at"] = min(warnings) if warnings else None
     values["sla_due_at"] = min(dues) if dues else None
     return values
-
-
-EMPTY_STORED_COLUMNS = {
-    "sla_warning_at": None,
-    "sla_due_at": None,
-    **{f"{clock}_due_at": None for clock in STORED_CLOCKS},
-    **{f"{clock}_breached": None for clock in STORED_CLOCKS},
-}

@@ -180,7 +180,10 @@ def _move(
     if note is None:
         required = spec.level(to_level).handoff_fields if up else ()
         note = generated_note(required, handoff_context(incident, spec, to_level, now), reason)
-    previous = incident.escalations.order_by("-at", "-id").first()
+    # The moves so far, oldest first, read once: the bounce check and the first arrival.
+    history = list(
+        incident.escalations.order_by("at", "id").values_list("from_level", "to_level", "at")
+    )
     escalation = Escalation.objects.create(
         incident=incident,
         from_level=from_level,
@@ -197,13 +200,13 @@ def _move(
         notify_groups=list(notify_groups),
         limited_distribution=limited or incident.is_security,
     )
-    if previous is not None and previous.is_up != up:
+    if history and (history[-1][1] > history[-1][0]) != up:  # the previous move's direction
         incident.bounces += 1
     incident.level_moves += 1
     incident.current_level = to_level
     incident.peak_level = max(incident.peak_level, to_level)
     incident.level_entered_at = now
-    incident.level_clock_started_at = _first_arrival(incident, to_level, escalation)
+    incident.level_clock_started_at = _first_arrival(incident, history, escalation)
     if up:
         # The receiving level owns it now (seed 001): whoever acknowledges takes it.
         incident.assignee = None
@@ -244,6 +247,7 @@ def _move(
             body=incident.review_reason,
             data={"bounces": incident.bounces},
         )
+    readings = sla_refresh(incident=incident, now=now)
     rows = _move_notices(incident, spec, escalation, override_method, now)
     if up:
         # Seed 001: tell the customer, with the new expected response time.
@@ -252,6 +256,7 @@ def _move(
             occasion="escalated",
             dedup_base=f"customer_ack:escalation:{escalation.pk}",
             now=now,
+            readings=readings,
         )
     if flagged_now:
         rows += compose.build(
@@ -264,20 +269,22 @@ def _move(
             now=now,
         )
     notifications_enqueue_many(rows)
-    sla_refresh(incident=incident, now=now)
     return escalation
 
 
-def _first_arrival(incident: Incident, level: int, escalation: Escalation) -> datetime:
-    """When the incident first reached `level`: a level's own budget (clock_start:
-    level) counts from there, so bouncing away and back never buys a fresh clock
-    (seed 001, "SLA clock games")."""
-    records = list(
-        incident.escalations.order_by("at", "id").values_list("from_level", "to_level", "at")
+def _first_arrival(incident: Incident, history: list[tuple], escalation: Escalation) -> datetime:
+    """When the incident first reached the level `escalation` moves it to: a level's
+    own budget (clock_start: level) counts from there, so bouncing away and back
+    never buys a fresh clock (seed 001, "SLA clock games"). `history`: the earlier
+    moves as (from_level, to_level, at), ordered by (at, id)."""
+    level = escalation.to_level
+    # In (at, id) order: the stable sort keeps the new move after earlier ones at its time.
+    records = sorted(
+        [*history, (escalation.from_level, level, escalation.at)], key=lambda record: record[2]
     )
-    if records and records[0][0] == level:
+    if records[0][0] == level:
         return incident.opened_at  # it started at this level
-    return next((at for _from, to, at in records if to == level), escalation.at)
+    return next(at for _from, to, at in records if to == level)
 
 
 def _move_notices(incident, spec, escalation, override_method, now):

@@ -4,8 +4,7 @@ A metric is one `Metric` in `METRICS`: a function from the period's querysets
 to a `Table` (headers, rows, optional SVG chart, targets shown red or green).
 Each table is one aggregate query (conditional counts, averages, GROUP BY,
 date truncation), so the page costs a fixed number of queries over the
-indexed opening time, whatever the number of incidents. A metric whose data
-does not exist yet has no function and shows as "not available yet".
+indexed opening time, whatever the number of incidents.
 
 Figures cover incidents opened in the period (the visible ones, filtered).
 """
@@ -14,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Avg,
@@ -27,6 +26,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from incidents.models import Incident
 from incidents.rules import Severity
@@ -34,7 +34,7 @@ from incidents.selectors import visibility_q
 
 from . import charts
 from .durations import humanize
-from .filters import incident_filter_q
+from .filters import day_bounds, incident_filter_q
 from .models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
@@ -94,10 +94,6 @@ class Period:
     both: QuerySet  # the same, opened in this period or the one of equal length before
     levels: tuple[int, ...] = ()  # level numbers the policies have
 
-    @property
-    def days(self) -> int:
-        return max(1, round((self.end - self.start) / timedelta(days=1)))
-
 
 def period_for(
     user, *, start: datetime, end: datetime, now: datetime, filters: dict, levels=None
@@ -127,6 +123,16 @@ def period_for(
     )
 
 
+def metrics_period(user, form, now: datetime) -> tuple[Period, tuple[date, date]]:
+    """The period a MetricsFilterForm asks for (the last 90 days by default), in whole
+    days of the current time zone, and its (first day, last day): the metrics page,
+    its CSV downloads and the API."""
+    first, last = form.period(today=timezone.localdate(now))
+    start, end = day_bounds(first, last)
+    period = period_for(user, start=start, end=end, now=now, filters=form.filters())
+    return period, (first, last)
+
+
 # --- tables ------------------------------------------------------------------------------------
 
 
@@ -140,7 +146,7 @@ class Table:
     figures: list[tuple[str, str, Target | None]] = field(default_factory=list)
     chart: str = ""
     note: str = ""
-    available: bool = True
+    available: bool = True  # always, now: kept in the API's output
 
     def csv_rows(self) -> list[list]:
         return [self.headers, *[[_plain(cell) for cell in row] for row in self.rows]]
@@ -217,9 +223,6 @@ def _measures(now: datetime) -> dict:
         "csat_rated": Count("id", filter=Q(csat_rating__isnull=False)),
         "csat_satisfied": Count("id", filter=Q(csat_rating__gte=4)),
     }
-
-
-SLICES = ("all", *SEVERITIES)
 
 
 def _clean(row: dict) -> dict:
@@ -902,13 +905,7 @@ def action_item_closure(period: Period, summary: dict) -> Table:
 class Metric:
     slug: str
     title: str
-    build: Callable[[Period, dict], Table] | None  # None: not available yet
-    unavailable: str = ""
-
-    def table(self, period: Period, summary: dict) -> Table:
-        if self.build is None:
-            return Table(self.slug, self.title, [], [], note=self.unavailable, available=False)
-        return self.build(period, summary)
+    build: Callable[[Period, dict], Table]
 
 
 METRICS: tuple[Metric, ...] = (
@@ -933,7 +930,7 @@ BY_SLUG = {metric.slug: metric for metric in METRICS}
 
 def metrics_tables(period: Period) -> list[Table]:
     summary = severity_summary(period)
-    return [metric.table(period, summary) for metric in METRICS]
+    return [metric.build(period, summary) for metric in METRICS]
 
 
 def metric_table(period: Period, slug: str) -> Table:
@@ -941,4 +938,4 @@ def metric_table(period: Period, slug: str) -> Table:
     summary = severity_summary(period)
     if slug == "reasons-list":
         return recent_reasons(period, summary, limit=None)
-    return BY_SLUG[slug].table(period, summary)
+    return BY_SLUG[slug].build(period, summary)

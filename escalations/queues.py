@@ -6,8 +6,7 @@ see (incidents, escalations, notifications...), how a row reaches its incident
 columns. Every queue reads a small partial index (see the Incident and
 Escalation indexes), so counting and listing cost what is in the queue, not
 what is in the database (reviews and action items: their (status, due_at)
-indexes). A queue whose data does not exist yet has no `rows` and is shown as
-"not available yet".
+indexes).
 """
 
 from __future__ import annotations
@@ -49,20 +48,14 @@ class Queue:
     slug: str
     title: str
     description: str
-    # (user, now) -> rows before filters and visibility; None: not available yet
-    rows: Callable[[object, datetime], QuerySet] | None
+    rows: Callable[[object, datetime], QuerySet]  # (user, now) -> before filters, visibility
     incident_path: str = ""  # from a row to its incident ("" when rows are incidents)
     sorts: dict[str, tuple[str, Callable[[str], tuple]]] = field(default_factory=dict)
     default_sort: str = "due"
     extra_columns: tuple[Column, ...] = ()
     select_related: tuple[str, ...] = ()
     visible_to: Callable[[object], bool] = lambda user: True
-    unavailable: str = ""  # why there are no rows yet
     rows_without_incident: bool = False  # rows may have no incident (notifications)
-
-    @property
-    def available(self) -> bool:
-        return self.rows is not None
 
     def incident_of(self, row) -> Incident | None:
         if not self.incident_path:
@@ -277,11 +270,9 @@ def queue_rows(queue: Queue, user, *, now: datetime, filters: dict) -> QuerySet:
 
 
 def queue_counts(queues: list[Queue], user, *, now: datetime, filters: dict) -> dict[str, int]:
-    """One COUNT per available queue (each on its own partial index)."""
+    """One COUNT per queue (each on its own partial index)."""
     return {
-        queue.slug: queue_rows(queue, user, now=now, filters=filters).count()
-        for queue in queues
-        if queue.available
+        queue.slug: queue_rows(queue, user, now=now, filters=filters).count() for queue in queues
     }
 
 

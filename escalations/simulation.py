@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .clocks import IncidentFacts, compute_clocks, due_thresholds
-from .spec import NEXT_LEVEL, WorkflowSpec
-from .triggers import TriggerFacts, combined_target, evaluate, resolve_route
+from .clocks import IncidentFacts, breach_flag, compute_clocks, due_thresholds
+from .spec import WorkflowSpec
+from .triggers import TriggerFacts, breach_target, combined_target, evaluate
 
 # Escalation triggers replayed as they happened (people, or other incidents).
 REPLAYED_TRIGGERS = ("manual", "management", "repeat", "burst", "executive")
@@ -95,6 +95,8 @@ class _State:
     handoff: tuple[datetime, datetime | None] | None = None
     fired: set = field(default_factory=set)
     fired_triggers: set = field(default_factory=set)
+    # level -> when the incident first reached it (the engine's _first_arrival)
+    arrivals: dict[int, datetime] = field(default_factory=dict)
 
     def facts(self, opened_at: datetime) -> IncidentFacts:
         return IncidentFacts(
@@ -106,6 +108,7 @@ class _State:
             first_response_at=self.first_response_at,
             last_public_update_at=self.last_public_update_at,
             handoff=self.handoff,
+            level_clock_started_at=self.arrivals.get(self.level),
         )
 
     @property
@@ -121,6 +124,7 @@ def replay(history: IncidentHistory, spec: WorkflowSpec, *, until: datetime) -> 
         level_entered_at=history.opened_at,
         severity=history.severity,
         statuses=[(history.opened_at, "new")],
+        arrivals={first: history.opened_at},
     )
     out = Outcome(key=history.key, peak_level=first)
     _triggers(state, spec, history, history.opened_at, out)
@@ -132,13 +136,7 @@ def replay(history: IncidentHistory, spec: WorkflowSpec, *, until: datetime) -> 
     _advance(state, spec, history, until, out)
     readings = {r.clock: r for r in compute_clocks(state.facts(history.opened_at), spec, until)}
     for clock in ("first_response", "resolution"):
-        reading = readings.get(clock)
-        if reading is None:
-            out.breached[clock] = None
-        elif reading.met_at is not None or reading.state == "breached":
-            out.breached[clock] = reading.state == "breached"
-        else:
-            out.breached[clock] = None  # still running in time
+        out.breached[clock] = breach_flag(readings.get(clock))
     return out
 
 
@@ -150,6 +148,8 @@ def _move(state: _State, spec, out: Outcome, *, to: int, at: datetime, trigger: 
     )
     state.level = to
     state.level_entered_at = at
+    # Bouncing away and back never buys a fresh clock (clock_start: level).
+    state.arrivals.setdefault(to, at)
     # A handoff the policy made up was never seen by anyone, so nobody could
     # acknowledge it: assume it was taken in time rather than escalate it again.
     state.handoff = (at, None) if up and trigger in REPLAYED_TRIGGERS else None
@@ -203,14 +203,14 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
                 Notice("sla_warning", instant.at, state.severity, level=state.level, assignee=True)
             )
         elif instant.action == "pre_escalation_notice":
-            above = spec.next_level(state.level)
-            if above is not None:
+            # The engine warns the level the breach will go to (its route).
+            target = breach_target(spec, state.level)
+            if target is not None:
                 out.notices.append(
-                    Notice("pre_escalation", instant.at, state.severity, level=above.number)
+                    Notice("pre_escalation", instant.at, state.severity, level=target)
                 )
         elif instant.action == "escalate":
-            route = spec.triggers.route_for("sla_violation") or NEXT_LEVEL
-            target = resolve_route(spec, route, state.level)
+            target = breach_target(spec, state.level)
             if target is None:
                 out.notices.append(
                     Notice("top_level_breach", instant.at, state.severity, level=state.level)

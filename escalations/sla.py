@@ -10,7 +10,6 @@ from django.utils import timezone
 from incidents.models import EventKind, Incident, IncidentEvent
 
 from .clocks import (
-    EMPTY_STORED_COLUMNS,
     WARNING_PERCENT,
     ClockReading,
     IncidentFacts,
@@ -84,10 +83,11 @@ def incident_clocks(incident: Incident, now: datetime | None = None) -> list[Clo
     return compute_clocks(incident_facts(incident), policy_spec(incident.policy), now)
 
 
-def sla_refresh(*, incident: Incident, now: datetime) -> datetime | None:
+def sla_refresh(*, incident: Incident, now: datetime) -> list[ClockReading]:
     """Recompute and store next_check_at and the clock summary columns (queues,
-    metrics); call in the transaction that changed things. Returns next_check_at."""
-    values = {"next_check_at": None, **EMPTY_STORED_COLUMNS}
+    metrics); call in the transaction that changed things. Returns the readings
+    (those of incident_clocks, with warning_at), so callers need not compute them again."""
+    readings, next_check = [], None
     if incident.policy_id is not None:
         readings = compute_clocks(
             incident_facts(incident),
@@ -96,16 +96,17 @@ def sla_refresh(*, incident: Incident, now: datetime) -> datetime | None:
             warning_percent=WARNING_PERCENT,
         )
         if incident.is_open:
-            values["next_check_at"] = next_check_at(
+            next_check = next_check_at(
                 readings,
                 level=incident.current_level,
                 level_entered_at=incident.level_entered_at or incident.opened_at,
                 fired=fired_keys(incident),
             )
-        values.update(stored_columns(readings, is_open=incident.is_open))
+    # Without a policy no clock runs: every summary column is empty.
+    values = {"next_check_at": next_check, **stored_columns(readings, is_open=incident.is_open)}
     changed = {name: value for name, value in values.items() if getattr(incident, name) != value}
     if changed:
         Incident.objects.filter(pk=incident.pk).update(**changed)
         for name, value in changed.items():
             setattr(incident, name, value)
-    return values["next_check_at"]
+    return readings

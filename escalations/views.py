@@ -180,8 +180,6 @@ QUEUE_PAGE_SIZE = 50
 @login_required
 @permission_required("escalations.view_review_queues", raise_exception=True)
 def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    from django.utils import timezone
-
     from . import queues
     from .filters import ReviewFilterForm
 
@@ -203,20 +201,19 @@ def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    rows, total = [], counts.get(current.slug, 0)
-    if current.available:
-        ordered = queues.sorted_rows(
-            current, queues.queue_rows(current, request.user, now=now, filters=filters), sort
-        )
-        start = (page - 1) * QUEUE_PAGE_SIZE
-        rows = [
-            {
-                "row": row,
-                "incident": current.incident_of(row),
-                "extra": [column.value(row, now) for column in current.extra_columns],
-            }
-            for row in ordered[start : start + QUEUE_PAGE_SIZE]
-        ]
+    total = counts[current.slug]
+    ordered = queues.sorted_rows(
+        current, queues.queue_rows(current, request.user, now=now, filters=filters), sort
+    )
+    start = (page - 1) * QUEUE_PAGE_SIZE
+    rows = [
+        {
+            "row": row,
+            "incident": current.incident_of(row),
+            "extra": [column.value(row, now) for column in current.extra_columns],
+        }
+        for row in ordered[start : start + QUEUE_PAGE_SIZE]
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     pages = max(1, -(-total // QUEUE_PAGE_SIZE))
@@ -224,7 +221,7 @@ def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse
         request,
         "escalations/queues.html",
         {
-            "queues": [(q, counts.get(q.slug)) for q in visible],
+            "queues": [(q, counts[q.slug]) for q in visible],
             "queue": current,
             "form": form,
             "rows": rows,
@@ -252,17 +249,12 @@ def _without(query, *names):
 
 
 def _metrics_period(request: HttpRequest):
-    from django.utils import timezone
-
-    from .filters import MetricsFilterForm, day_bounds
-    from .metrics import period_for
+    from .filters import MetricsFilterForm
+    from .metrics import metrics_period
 
     form = MetricsFilterForm(request.GET or None)
-    now = timezone.now()
-    first, last = form.period(today=timezone.localdate(now))
-    start, end = day_bounds(first, last)
-    period = period_for(request.user, start=start, end=end, now=now, filters=form.filters())
-    return form, period, (first, last)
+    period, days = metrics_period(request.user, form, timezone.now())
+    return form, period, days
 
 
 @login_required
@@ -299,7 +291,7 @@ def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
     from .metrics import BY_SLUG, metric_table
 
-    if slug not in BY_SLUG or BY_SLUG[slug].build is None:
+    if slug not in BY_SLUG:
         raise Http404("No such table.")
     _form, period, (first, last) = _metrics_period(request)
     table = metric_table(period, slug)
@@ -314,10 +306,7 @@ def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _report_for(request: HttpRequest, week: str | None):
-    from datetime import timedelta
-
     from django.conf import settings
-    from django.utils import timezone
 
     from .reports import last_complete_week, parse_week, weekly_report
 
@@ -347,8 +336,6 @@ def _report_for(request: HttpRequest, week: str | None):
 @login_required
 @permission_required("escalations.view_metrics", raise_exception=True)
 def weekly_report_page(request: HttpRequest, week: str | None = None) -> HttpResponse:
-    from datetime import timedelta
-
     from .reports import week_label
 
     if week is None and request.GET.get("week"):
@@ -395,8 +382,6 @@ def weekly_report_download(request: HttpRequest, week: str, fmt: str) -> HttpRes
 @permission_required("escalations.simulate_policy", raise_exception=True)
 def simulation_page(request: HttpRequest) -> HttpResponse:
     """Read-only, so a GET form: the result can be bookmarked and shared."""
-    from django.utils import timezone
-
     from .filters import SimulationForm, day_bounds
     from .simulation_runs import run_simulation
 

@@ -94,6 +94,7 @@ def _after_change(incident: Incident, now: datetime, *, triggers: bool = False, 
 
     With `triggers`, the escalation engine also checks the severity, impact and
     pattern triggers (creation, severity raised, impact details edited).
+    Returns the clock readings now, or None when a trigger moved the incident.
     """
     from escalations.engine import evaluate_incident_triggers
     from escalations.sla import sla_refresh
@@ -103,8 +104,8 @@ def _after_change(incident: Incident, now: datetime, *, triggers: bool = False, 
     war_room_refresh(incident=incident, now=now)
     if triggers and evaluate_incident_triggers(incident=incident, now=now, actor=actor):
         incident.refresh_from_db()
-        return  # the move refreshed the clocks
-    sla_refresh(incident=incident, now=now)
+        return None  # the move refreshed the clocks
+    return sla_refresh(incident=incident, now=now)
 
 
 def _parse_severity(value: str) -> Severity:
@@ -254,14 +255,15 @@ def incident_create(
             "level": level,
         },
     )
-    _after_change(incident, now, triggers=True)
-    if channel.acknowledges_customer and opened_at == now and not incident.escalations.exists():
-        # An escalation at opening has told the customer already; imports never do.
-        _acknowledge_to_customer(incident, now)
+    readings = _after_change(incident, now, triggers=True)
+    if channel.acknowledges_customer and opened_at == now and readings is not None:
+        # An escalation at opening (readings None) has told the customer already;
+        # imports never do.
+        _acknowledge_to_customer(incident, now, readings)
     return incident
 
 
-def _acknowledge_to_customer(incident: Incident, now: datetime) -> None:
+def _acknowledge_to_customer(incident: Incident, now: datetime, readings) -> None:
     from notifications import compose
     from notifications.services import notifications_enqueue_many
 
@@ -271,6 +273,7 @@ def _acknowledge_to_customer(incident: Incident, now: datetime) -> None:
             occasion="opened",
             dedup_base=f"customer_ack:opened:{incident.pk}",
             now=now,
+            readings=readings,
         )
     )
 

@@ -524,17 +524,19 @@ def _point_of_contact(incident, level) -> dict:
 
 
 def customer_acknowledgement(
-    *, incident, occasion: str, dedup_base: str, now: datetime
+    *, incident, occasion: str, dedup_base: str, now: datetime, readings
 ) -> list[Notification]:
     """Seed 003's "Escalation Acknowledged" email (and its twin when a customer's
     request is opened): what has been done, the point of contact, the update
     cadence, the next update and the new expected response time, in the
-    customer's time zone, with a signed link to their status page."""
+    customer's time zone, with a signed link to their status page.
+
+    `readings`: the incident's clocks at `now`, as escalations.sla.sla_refresh
+    returns them (the caller has just stored their summary)."""
     recipient = customer_recipient(incident)
     if recipient is None:
         return []
     from escalations.policies import policy_spec
-    from escalations.sla import incident_clocks
 
     level = None
     if incident.policy_id is not None:
@@ -542,10 +544,10 @@ def customer_acknowledgement(
             level = policy_spec(incident.policy).level(incident.current_level)
         except KeyError:
             level = None
-    readings = {reading.clock: reading for reading in incident_clocks(incident, now)}
-    response_clock = readings.get("handoff_ack") or readings.get("first_response")
+    by_clock = {reading.clock: reading for reading in readings}
+    response_clock = by_clock.get("handoff_ack") or by_clock.get("first_response")
     expected = response_clock.due_at if response_clock and response_clock.met_at is None else None
-    update = readings.get("update")
+    update = by_clock.get("update")
     if update is not None and update.due_at is not None:
         cadence, next_update = update.target, update.due_at
     else:

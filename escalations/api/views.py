@@ -16,9 +16,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from escalations import engine, reviews
-from escalations.filters import MetricsFilterForm, day_bounds
+from escalations.filters import MetricsFilterForm
 from escalations.handoff import CHECKLIST, field_label
-from escalations.metrics import Cell, metrics_tables, period_for
+from escalations.metrics import Cell, metrics_period, metrics_tables
 from escalations.models import (
     ENGINEER_CATEGORIES,
     MANAGEMENT_CATEGORIES,
@@ -551,15 +551,12 @@ class MetricsViewSet(viewsets.ViewSet):
             form = MetricsFilterForm(request.query_params or None)
             if form.is_bound and not form.is_valid():
                 raise ValidationError(form.errors.as_data())
-            now = timezone.now()
-            first, last = form.period(today=timezone.localdate(now))
-            start, end = day_bounds(first, last)
-            period = period_for(request.user, start=start, end=end, now=now, filters=form.filters())
+            period, (first, last) = metrics_period(request.user, form, timezone.now())
             tables = metrics_tables(period)
             data = {
                 "start": first,
                 "end": last,
-                "as_of": now,
+                "as_of": period.now,
                 "figures": [
                     {"table": table.slug, "label": label, "value": value, "target": _target(target)}
                     for table in tables

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from escalations.simulation import HistoryEvent, IncidentHistory, replay
-from escalations.spec import LevelSpec, OverrideSpec, TargetSpec, WorkflowSpec
+from escalations.spec import LevelSpec, OverrideSpec, TargetSpec, TriggerSettings, WorkflowSpec
 from escalations.triggers import TriggerFacts
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -130,3 +130,58 @@ def test_people_keep_their_escalations_and_de_escalations():
 def test_events_after_the_end_are_not_replayed():
     outcome = replay(history(*RESOLVED_AT_5H), ladder(), until=T0 + 30 * M)
     assert outcome.breached == {"first_response": False, "resolution": None}
+
+
+def four_levels(**changes):
+    return WorkflowSpec(
+        levels=tuple(
+            LevelSpec(n, f"Level {n}", sla=TargetSpec(resolution=8 * n * H)) for n in (1, 2, 3, 4)
+        ),
+        **changes,
+    )
+
+
+def test_breaches_follow_the_sla_violation_route_as_the_engine_does():
+    """The engine's rule (tests/escalations/test_sla_violation_route.py): the notice
+    warns the routed level, and a breach at or above it still climbs one level."""
+    spec = four_levels(triggers=TriggerSettings(impact_routes=(("sla_violation", 3),)))
+    outcome = replay(history(), spec, until=T0 + 30 * H)
+    assert [(m.from_level, m.to_level, m.trigger, m.at) for m in outcome.moves] == [
+        (1, 3, "sla", T0 + 8 * H),  # L1's 8h: straight to L3, past L2
+        (3, 4, "sla", T0 + 24 * H),  # L3's 24h: one level up, not "top level"
+    ]
+    assert [(n.kind, n.at, n.level) for n in outcome.notices] == [
+        ("sla_warning", T0 + 4 * H, 1),
+        ("pre_escalation", T0 + 6 * H, 3),  # to the routed level, not L2
+        ("escalation", T0 + 8 * H, 3),
+        ("sla_warning", T0 + 12 * H, 3),
+        ("pre_escalation", T0 + 18 * H, 4),
+        ("escalation", T0 + 24 * H, 4),
+    ]
+
+
+def test_bouncing_away_and_back_keeps_the_levels_first_clock():
+    """clock_start: level counts from the first arrival at a level, as the engine
+    (tests/escalations/test_engine_handoffs.py): coming back buys no fresh clock."""
+    spec = WorkflowSpec(
+        levels=(
+            LevelSpec(1, "Front line", sla=TargetSpec(H, 8 * H)),
+            LevelSpec(2, "Specialists", sla=TargetSpec(H, 4 * H)),
+        ),
+        clock_start="level",
+    )
+    bounced = history(
+        HistoryEvent(T0 + 10 * M, "status", "acknowledged"),
+        HistoryEvent(T0 + 3 * H, "escalate", 2),
+        HistoryEvent(T0 + 3 * H + 10 * M, "handoff_ack"),
+        HistoryEvent(T0 + 4 * H, "de_escalate", 1),
+    )
+    outcome = replay(bounced, spec, until=T0 + 9 * H)
+    # L1's 8h count from the opening, not from the return at 4h: breached at 8h.
+    assert [(m.from_level, m.to_level, m.trigger, m.at) for m in outcome.moves] == [
+        (1, 2, "manual", T0 + 3 * H),
+        (2, 1, "de_escalation", T0 + 4 * H),
+        (1, 2, "sla", T0 + 8 * H),
+    ]
+    # Back at L2, its 4h count from its first arrival at 3h: past due at 7h.
+    assert outcome.breached["resolution"] is True

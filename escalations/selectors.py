@@ -57,7 +57,7 @@ def escalation_panel(incident: Incident, user, bound: dict | None = None) -> dic
             spec=spec, level=level
         )
     if panel["undecided"] is not None and panel["can_decide"]:
-        panel["war_room_decision_form"] = bound.get("decide") or DecisionForm()
+        panel["decision_form"] = bound.get("decide") or DecisionForm()
     if panel["can_request_manager"]:
         panel["manager_form"] = bound.get("manager") or ManagerRequestForm()
     return panel

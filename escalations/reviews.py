@@ -14,12 +14,12 @@ created when the incident resolves, in the resolving transaction
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent
@@ -43,7 +43,6 @@ from .models import (
     PreventionConfidence,
     ReviewStatus,
     SimilarIncident,
-    Trigger,
 )
 from .review_export import ItemLine, ReviewDoc
 
@@ -109,16 +108,15 @@ def _locked_review(review: PostIncidentReview) -> PostIncidentReview:
 
 
 def highest_level(incident: Incident) -> int:
-    """The highest level the incident ever reached, from its escalation records."""
-    top = (
-        incident.escalations.exclude(trigger=Trigger.DE_ESCALATION)
-        .aggregate(top=Max("to_level"))
-        .get("top")
-    )
-    return max(incident.current_level, top or 0)
+    """The highest level the incident ever reached (the engine keeps `peak_level`);
+    a policy move can put it on a higher level without escalating, hence also
+    `current_level`."""
+    return max(incident.current_level, incident.peak_level)
 
 
-def incident_flags(incident: Incident) -> set[str]:
+def incident_flags(incident: Incident, wanted: Collection[str]) -> set[str]:
+    """The incident's facts a policy may require a review for; the war room and the
+    vendor cases are looked up only when `wanted` names them."""
     flags = {
         name
         for name, on in (
@@ -129,20 +127,21 @@ def incident_flags(incident: Incident) -> set[str]:
         )
         if on
     }
-    if incident.war_rooms.exists():
+    if "war_room" in wanted and incident.war_rooms.exists():
         flags.add("war_room")
-    if incident.vendor_cases.exists():
+    if "vendor" in wanted and incident.vendor_cases.exists():
         flags.add("vendor")
     return flags
 
 
 def review_requirement(incident: Incident) -> list[str]:
     """Why the incident needs a review by its policy's rules; empty if it does not."""
+    settings = reminders.review_settings(incident)
     return review_required_reasons(
         severity=incident.severity,
         highest_level=highest_level(incident),
-        flags=incident_flags(incident),
-        settings=reminders.review_settings(incident),
+        flags=incident_flags(incident, settings.required_when),
+        settings=settings,
     )
 
 

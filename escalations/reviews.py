@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent
 from incidents.selectors import incidents_visible_to
+from incidents.services import _now
 from notifications import compose
 from notifications.services import notifications_enqueue_many
 
@@ -63,15 +64,10 @@ EDITABLE_FIELDS = (
 LIST_FIELDS = ("contributing_factors", "went_well", "went_poorly")
 
 
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("now must be an aware datetime")
-    return now
-
-
-def _event(incident: Incident, *, kind: str, actor, at: datetime, body: str, data: dict):
+def _event(
+    incident: Incident, *, kind: str, actor, at: datetime, body: str, data: dict
+) -> IncidentEvent:
+    """One timeline event of the follow-up work (reviews, war rooms, vendor cases)."""
     return IncidentEvent.objects.create(
         incident=incident,
         kind=kind,

@@ -26,7 +26,7 @@ from .models import (
     WarRoomHandover,
     WarRoomRole,
 )
-from .reviews import _check_person, _now
+from .reviews import _check_person, _event, _now
 
 MIN_CADENCE = timedelta(minutes=5)
 MAX_CADENCE = timedelta(hours=24)
@@ -37,17 +37,6 @@ def _locked_incident(incident: Incident) -> Incident:
         Incident.objects.select_related("policy")
         .select_for_update(of=("self",))
         .get(pk=incident.pk)
-    )
-
-
-def _event(incident, *, kind, actor, at, body, data) -> None:
-    IncidentEvent.objects.create(
-        incident=incident,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        at=at,
-        body=body,
-        data=data,
     )
 
 
@@ -335,15 +324,14 @@ def war_room_log_decision(
             f"Only the incident commander ({holder or 'nobody'}) records decisions; "
             "hand the role over first."
         )
-    event = IncidentEvent.objects.create(
-        incident=incident,
+    return _event(
+        incident,
         kind=EventKind.COMMANDER_DECISION,
         actor=actor,
         at=now,
         body=decision.strip(),
         data={"war_room": war_room.pk},
     )
-    return event
 
 
 @transaction.atomic

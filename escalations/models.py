@@ -793,6 +793,15 @@ class WarRoom(models.Model):
     def is_active(self) -> bool:
         return self.closed_at is None
 
+    def commander(self):
+        """Who holds the incident-commander role now (one person at most), or None."""
+        holder = (
+            self.assignments.filter(role=WarRoomRole.COMMANDER, until__isnull=True)
+            .select_related("user")
+            .first()
+        )
+        return holder.user if holder else None
+
 
 class WarRoomRole(models.TextChoices):
     COMMANDER = "commander", _("Incident commander")

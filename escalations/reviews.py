@@ -236,9 +236,9 @@ def incident_resolved_follow_up(
     Stands the war room down, then opens the review the policy requires (due
     `due_after` from now) or moves the due time of an unpublished one.
     """
-    from .war_room import war_room_close
+    from .war_room import active_war_room, war_room_close
 
-    active = incident.war_rooms.filter(closed_at__isnull=True).first()
+    active = active_war_room(incident)
     if active is not None:
         war_room_close(war_room=active, actor=actor, note="Incident resolved.", now=now)
     reasons = review_requirement(incident)

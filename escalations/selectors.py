@@ -83,7 +83,7 @@ def follow_up_panel(incident: Incident, user, bound: dict | None = None) -> dict
     )
     from .models import PostIncidentReview, WarRoomRole
     from .reminders import war_room_settings
-    from .war_room import active_war_room, commander, current_holders, supported_reasons
+    from .war_room import active_war_room, current_holders, supported_reasons
 
     bound = bound or {}
     now = timezone.now()
@@ -98,7 +98,7 @@ def follow_up_panel(incident: Incident, user, bound: dict | None = None) -> dict
     panel["war_room_reason_labels"] = [WAR_ROOM_REASONS[r] for r in panel["war_room_reasons"]]
     if war_room is not None:
         holders = current_holders(war_room)
-        boss = commander(war_room)
+        boss = (holders.get(WarRoomRole.COMMANDER) or [None])[0]  # one at most
         panel.update(
             {
                 "war_room_roles": [

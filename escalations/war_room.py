@@ -300,15 +300,6 @@ def war_room_release(
     return assignment
 
 
-def commander(war_room: WarRoom):
-    holder = (
-        war_room.assignments.filter(role=WarRoomRole.COMMANDER, until__isnull=True)
-        .select_related("user")
-        .first()
-    )
-    return holder.user if holder else None
-
-
 @transaction.atomic
 def war_room_log_decision(
     *, war_room: WarRoom, actor, decision: str, now: datetime | None = None
@@ -318,7 +309,7 @@ def war_room_log_decision(
     if not (decision or "").strip():
         raise ValidationError({"decision": "Write the decision."})
     war_room, incident = _locked_war_room(war_room)
-    holder = commander(war_room)
+    holder = war_room.commander()
     if holder is None or holder.pk != getattr(actor, "pk", None):
         raise ValidationError(
             f"Only the incident commander ({holder or 'nobody'}) records decisions; "

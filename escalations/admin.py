@@ -805,7 +805,7 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, obj):
-        return obj.is_editable and obj.due_at is not None and obj.due_at <= timezone.now()
+        return obj.is_overdue(timezone.now())
 
     @admin.display(description=_("open action items"), ordering="open_count")
     def open_items(self, obj):
@@ -955,7 +955,7 @@ class ActionItemAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, obj):
-        return obj.is_open and obj.due_at <= timezone.now()
+        return obj.is_overdue(timezone.now())
 
     @admin.display(description=_("incident"), ordering="incident__reference")
     def reference(self, obj):

@@ -262,7 +262,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
 
     def get_overdue(self, obj: ActionItem) -> bool:
         """Open and past the end of its due date (as the action-item queue)."""
-        return obj.is_open and obj.due_at <= timezone.now()
+        return obj.is_overdue(timezone.now())
 
 
 class TimelineEntrySerializer(serializers.Serializer):
@@ -345,7 +345,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     def get_overdue(self, obj: PostIncidentReview) -> bool:
         """Not published and past its due time (as the review queue)."""
-        return obj.is_editable and obj.due_at is not None and obj.due_at <= timezone.now()
+        return obj.is_overdue(timezone.now())
 
     @extend_schema_field(
         serializers.DictField(

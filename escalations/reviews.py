@@ -347,14 +347,16 @@ def review_update(
     return review
 
 
-def _publication_values(review: PostIncidentReview) -> dict[str, Any]:
+def missing_to_publish(review: PostIncidentReview) -> dict[str, str]:
+    """Paragraph -> what publishing still needs; empty when complete. Reads the
+    action items through `all()`, so a prefetch (the API's lists) is used."""
     values = {name: getattr(review, name) for name in EDITABLE_FIELDS if name != "owner"}
-    values["action_items"] = list(review.action_items.values_list("pk", flat=True))
-    return values
+    values["action_items"] = list(review.action_items.all())
+    return missing_for_publication(values)
 
 
 def _check_complete(review: PostIncidentReview) -> None:
-    missing = missing_for_publication(_publication_values(review))
+    missing = missing_to_publish(review)
     if missing:
         raise ValidationError(missing)
 

@@ -43,6 +43,27 @@ from .models import (
 )
 
 
+def _visible(request, queryset):
+    """Rows of the incidents the user may see (security ones: limited distribution)."""
+    from incidents.selectors import incidents_visible_to
+
+    return queryset.filter(incident__in=incidents_visible_to(request.user))
+
+
+def _run_each(modeladmin, request, queryset, call, done: str, level=messages.WARNING) -> None:
+    """An admin action calling a service on each selected row: each refusal is a
+    message at `level`, the successes one message (`done` with {count})."""
+    count = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            count += 1
+        except ValidationError as error:
+            modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", level)
+    if count:
+        modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
+
+
 class CalendarForm(forms.ModelForm):
     country = forms.CharField(
         label=_("Add public holidays of country"),
@@ -397,42 +418,37 @@ class PolicyAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/escalations/sla_preview.html", context)
 
-    def _each(self, request, queryset, call, done):
-        count = 0
-        for policy in queryset:
-            try:
-                call(policy)
-                count += 1
-            except ValidationError as error:
-                self.message_user(request, f"{policy}: {' '.join(error.messages)}", messages.ERROR)
-        if count:
-            self.message_user(request, done.format(count=count), messages.SUCCESS)
-
     @admin.action(description=_("Activate (the previous version retires)"), permissions=["change"])
     def activate(self, request, queryset):
-        self._each(
+        _run_each(
+            self,
             request,
             queryset,
             lambda p: policies.policy_activate(policy=p, actor=request.user),
             "Activated {count} version(s).",
+            level=messages.ERROR,
         )
 
     @admin.action(description=_("Make the default policy"), permissions=["change"])
     def make_default(self, request, queryset):
-        self._each(
+        _run_each(
+            self,
             request,
             queryset[:1],
             lambda p: policies.policy_set_default(policy=p, actor=request.user),
             "Default policy set.",
+            level=messages.ERROR,
         )
 
     @admin.action(description=_("Edit: create a new draft version"), permissions=["change"])
     def new_version(self, request, queryset):
-        self._each(
+        _run_each(
+            self,
             request,
             queryset,
             lambda p: policies.policy_fork(policy=p, actor=request.user),
             "Created {count} draft version(s); edit and activate them.",
+            level=messages.ERROR,
         )
 
     @admin.action(
@@ -499,9 +515,7 @@ class ThresholdFiringAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        from incidents.selectors import incidents_visible_to
-
-        return super().get_queryset(request).filter(incident__in=incidents_visible_to(request.user))
+        return _visible(request, super().get_queryset(request))
 
 
 class _ReadOnly:
@@ -546,9 +560,7 @@ class EscalationAdmin(_ReadOnly, admin.ModelAdmin):
         return request.user.has_perm("escalations.view_escalation")
 
     def get_queryset(self, request):
-        from incidents.selectors import incidents_visible_to
-
-        return super().get_queryset(request).filter(incident__in=incidents_visible_to(request.user))
+        return _visible(request, super().get_queryset(request))
 
     @admin.action(description=_("Acknowledge the handoff"))
     def acknowledge(self, request, queryset):
@@ -609,18 +621,10 @@ class TriggerFiringAdmin(_ReadOnly, admin.ModelAdmin):
     list_select_related = ["incident", "escalation"]
 
     def get_queryset(self, request):
-        from incidents.selectors import incidents_visible_to
-
-        return super().get_queryset(request).filter(incident__in=incidents_visible_to(request.user))
+        return _visible(request, super().get_queryset(request))
 
 
 # --- follow-up work: reviews, action items, war rooms, vendor cases ----------------------------
-
-
-def _visible(request, queryset):
-    from incidents.selectors import incidents_visible_to
-
-    return queryset.filter(incident__in=incidents_visible_to(request.user))
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -691,18 +695,6 @@ class SimilarIncidentInline(_Inline):
     fields = ["incident", "confirmed_by", "confirmed_at"]
     readonly_fields = fields
     show_change_link = False
-
-
-def _run_each(modeladmin, request, queryset, call, done: str) -> None:
-    count = 0
-    for obj in queryset:
-        try:
-            call(obj)
-            count += 1
-        except ValidationError as error:
-            modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.WARNING)
-    if count:
-        modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
 
 
 class PostIncidentReviewForm(forms.ModelForm):
@@ -805,7 +797,7 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, obj):
-        return obj.is_editable and obj.due_at is not None and obj.due_at <= timezone.now()
+        return obj.is_overdue(timezone.now())
 
     @admin.display(description=_("open action items"), ordering="open_count")
     def open_items(self, obj):
@@ -955,7 +947,7 @@ class ActionItemAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, obj):
-        return obj.is_open and obj.due_at <= timezone.now()
+        return obj.is_overdue(timezone.now())
 
     @admin.display(description=_("incident"), ordering="incident__reference")
     def reference(self, obj):

@@ -223,9 +223,6 @@ class ReviewForm(forms.Form):
     def clean_went_poorly(self):
         return text_items(self.cleaned_data.get("went_poorly", ""))
 
-    def changes(self) -> dict:
-        return dict(self.cleaned_data)
-
 
 class ReturnForm(forms.Form):
     reason = forms.CharField(label="What needs to change", widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -572,6 +574,10 @@ class PostIncidentReview(models.Model):
     def is_editable(self) -> bool:
         return self.status != ReviewStatus.PUBLISHED
 
+    def is_overdue(self, now: datetime) -> bool:
+        """Not published and past its due time (as the review queue)."""
+        return self.is_editable and self.due_at is not None and self.due_at <= now
+
 
 class SimilarIncident(models.Model):
     """An incident a person confirmed as similar (suggested by component or root cause)."""
@@ -707,6 +713,10 @@ class ActionItem(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_ITEM_STATUSES
 
+    def is_overdue(self, now: datetime) -> bool:
+        """Open and past the end of its due date (as the action-item queue)."""
+        return self.is_open and self.due_at <= now
+
 
 # --- war rooms (seed 004) ---------------------------------------------------------------------
 
@@ -792,6 +802,15 @@ class WarRoom(models.Model):
     @property
     def is_active(self) -> bool:
         return self.closed_at is None
+
+    def commander(self):
+        """Who holds the incident-commander role now (one person at most), or None."""
+        holder = (
+            self.assignments.filter(role=WarRoomRole.COMMANDER, until__isnull=True)
+            .select_related("user")
+            .first()
+        )
+        return holder.user if holder else None
 
 
 class WarRoomRole(models.TextChoices):

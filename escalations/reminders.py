@@ -37,7 +37,6 @@ from .models import (
     ReviewStatus,
     VendorCase,
     WarRoom,
-    WarRoomRole,
 )
 from .policies import policy_spec
 from .spec import LevelSpec, ReviewSettings, WarRoomSettings, WorkflowSpec
@@ -197,18 +196,14 @@ def item_notices(item: ActionItem, reminder: Reminder, now: datetime) -> list:
 
 def war_room_notices(war_room: WarRoom, reminder: Reminder, now: datetime) -> list:
     incident = war_room.incident
-    commander = (
-        war_room.assignments.filter(role=WarRoomRole.COMMANDER, until__isnull=True)
-        .select_related("user")
-        .first()
-    )
+    commander = war_room.commander()
     if commander is None:
         return []
     late = now - reminder.due
     return compose.build(
         kind="war_room_update_due",
         incident=incident,
-        recipients=compose.user_recipient(commander.user),
+        recipients=compose.user_recipient(commander),
         context={
             "reminder": reminder.type,
             "due": _when(reminder.due),

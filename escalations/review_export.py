@@ -1,7 +1,8 @@
 """A post-incident review as seed 004's YAML (`post_incident_review:`) and as Markdown.
 
-Pure: works on a `ReviewDoc` of plain values (escalations.reviews builds it from
-the database), so the shape is tested without one.
+The renderings are pure: they work on a `ReviewDoc` of plain values
+(escalations.reviews builds it from the database), so the shape is tested without
+one. `review_file` at the end is the download the web and the API both send.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 import yaml
+from django.http import HttpResponse
 
 from incidents.rules import Severity
 
@@ -164,3 +166,28 @@ def review_markdown(doc: ReviewDoc, zone: tzinfo) -> str:
         *_bullets(doc.similar_incidents),
     ]
     return "\n".join(lines) + "\n"
+
+
+# --- the downloads ----------------------------------------------------------------------------
+
+FILE_KINDS = {
+    "md": (review_markdown, "text/markdown; charset=utf-8"),
+    "yaml": (review_yaml, "application/yaml; charset=utf-8"),
+}
+
+
+def download(text: str, content_type: str, filename: str) -> HttpResponse:
+    """`text` as an attachment named `filename`, as the download links send files."""
+    response = HttpResponse(text, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def review_file(review, *, reader, zone: tzinfo, kind: str) -> HttpResponse:
+    """The review as `reader` may see it, times in `zone`, as `<reference>-pir.<kind>`
+    (kind "md" or "yaml"): the web's pir.md / pir.yaml and the API's exports."""
+    from .reviews import review_doc
+
+    render, content_type = FILE_KINDS[kind]
+    text = render(review_doc(review, reader=reader), zone)
+    return download(text, content_type, f"{review.incident.reference}-pir.{kind}")

@@ -14,16 +14,17 @@ created when the incident resolves, in the resolving transaction
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent
 from incidents.selectors import incidents_visible_to
+from incidents.services import _now
 from notifications import compose
 from notifications.services import notifications_enqueue_many
 
@@ -43,7 +44,6 @@ from .models import (
     PreventionConfidence,
     ReviewStatus,
     SimilarIncident,
-    Trigger,
 )
 from .review_export import ItemLine, ReviewDoc
 
@@ -64,15 +64,10 @@ EDITABLE_FIELDS = (
 LIST_FIELDS = ("contributing_factors", "went_well", "went_poorly")
 
 
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("now must be an aware datetime")
-    return now
-
-
-def _event(incident: Incident, *, kind: str, actor, at: datetime, body: str, data: dict):
+def _event(
+    incident: Incident, *, kind: str, actor, at: datetime, body: str, data: dict
+) -> IncidentEvent:
+    """One timeline event of the follow-up work (reviews, war rooms, vendor cases)."""
     return IncidentEvent.objects.create(
         incident=incident,
         kind=kind,
@@ -109,16 +104,15 @@ def _locked_review(review: PostIncidentReview) -> PostIncidentReview:
 
 
 def highest_level(incident: Incident) -> int:
-    """The highest level the incident ever reached, from its escalation records."""
-    top = (
-        incident.escalations.exclude(trigger=Trigger.DE_ESCALATION)
-        .aggregate(top=Max("to_level"))
-        .get("top")
-    )
-    return max(incident.current_level, top or 0)
+    """The highest level the incident ever reached (the engine keeps `peak_level`);
+    a policy move can put it on a higher level without escalating, hence also
+    `current_level`."""
+    return max(incident.current_level, incident.peak_level)
 
 
-def incident_flags(incident: Incident) -> set[str]:
+def incident_flags(incident: Incident, wanted: Collection[str]) -> set[str]:
+    """The incident's facts a policy may require a review for; the war room and the
+    vendor cases are looked up only when `wanted` names them."""
     flags = {
         name
         for name, on in (
@@ -129,20 +123,21 @@ def incident_flags(incident: Incident) -> set[str]:
         )
         if on
     }
-    if incident.war_rooms.exists():
+    if "war_room" in wanted and incident.war_rooms.exists():
         flags.add("war_room")
-    if incident.vendor_cases.exists():
+    if "vendor" in wanted and incident.vendor_cases.exists():
         flags.add("vendor")
     return flags
 
 
 def review_requirement(incident: Incident) -> list[str]:
     """Why the incident needs a review by its policy's rules; empty if it does not."""
+    settings = reminders.review_settings(incident)
     return review_required_reasons(
         severity=incident.severity,
         highest_level=highest_level(incident),
-        flags=incident_flags(incident),
-        settings=reminders.review_settings(incident),
+        flags=incident_flags(incident, settings.required_when),
+        settings=settings,
     )
 
 
@@ -241,9 +236,9 @@ def incident_resolved_follow_up(
     Stands the war room down, then opens the review the policy requires (due
     `due_after` from now) or moves the due time of an unpublished one.
     """
-    from .war_room import war_room_close
+    from .war_room import active_war_room, war_room_close
 
-    active = incident.war_rooms.filter(closed_at__isnull=True).first()
+    active = active_war_room(incident)
     if active is not None:
         war_room_close(war_room=active, actor=actor, note="Incident resolved.", now=now)
     reasons = review_requirement(incident)
@@ -352,14 +347,16 @@ def review_update(
     return review
 
 
-def _publication_values(review: PostIncidentReview) -> dict[str, Any]:
+def missing_to_publish(review: PostIncidentReview) -> dict[str, str]:
+    """Paragraph -> what publishing still needs; empty when complete. Reads the
+    action items through `all()`, so a prefetch (the API's lists) is used."""
     values = {name: getattr(review, name) for name in EDITABLE_FIELDS if name != "owner"}
-    values["action_items"] = list(review.action_items.values_list("pk", flat=True))
-    return values
+    values["action_items"] = list(review.action_items.all())
+    return missing_for_publication(values)
 
 
 def _check_complete(review: PostIncidentReview) -> None:
-    missing = missing_for_publication(_publication_values(review))
+    missing = missing_to_publish(review)
     if missing:
         raise ValidationError(missing)
 

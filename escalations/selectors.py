@@ -57,7 +57,7 @@ def escalation_panel(incident: Incident, user, bound: dict | None = None) -> dic
             spec=spec, level=level
         )
     if panel["undecided"] is not None and panel["can_decide"]:
-        panel["war_room_decision_form"] = bound.get("decide") or DecisionForm()
+        panel["decision_form"] = bound.get("decide") or DecisionForm()
     if panel["can_request_manager"]:
         panel["manager_form"] = bound.get("manager") or ManagerRequestForm()
     return panel
@@ -83,7 +83,7 @@ def follow_up_panel(incident: Incident, user, bound: dict | None = None) -> dict
     )
     from .models import PostIncidentReview, WarRoomRole
     from .reminders import war_room_settings
-    from .war_room import active_war_room, commander, current_holders, supported_reasons
+    from .war_room import active_war_room, current_holders, supported_reasons
 
     bound = bound or {}
     now = timezone.now()
@@ -98,7 +98,7 @@ def follow_up_panel(incident: Incident, user, bound: dict | None = None) -> dict
     panel["war_room_reason_labels"] = [WAR_ROOM_REASONS[r] for r in panel["war_room_reasons"]]
     if war_room is not None:
         holders = current_holders(war_room)
-        boss = commander(war_room)
+        boss = (holders.get(WarRoomRole.COMMANDER) or [None])[0]  # one at most
         panel.update(
             {
                 "war_room_roles": [
@@ -159,11 +159,9 @@ def follow_up_panel(incident: Incident, user, bound: dict | None = None) -> dict
     if review is not None:
         items = list(review.action_items.select_related("owner"))
         panel["review_items_open"] = sum(1 for i in items if i.is_open)
-        panel["review_items_overdue"] = sum(1 for i in items if i.is_open and i.due_at <= now)
+        panel["review_items_overdue"] = sum(1 for i in items if i.is_overdue(now))
         panel["review_items_total"] = len(items)
-        panel["review_overdue"] = (
-            review.is_editable and review.due_at is not None and review.due_at <= now
-        )
+        panel["review_overdue"] = review.is_overdue(now)
     return panel
 
 
@@ -188,7 +186,7 @@ def review_page(review, user, bound: dict | None = None, *, form_errors=None) ->
     editable = review.is_editable and can_work
     items = list(review.action_items.select_related("owner", "closed_by").order_by("due_at", "id"))
     for item in items:
-        item.overdue = item.is_open and item.due_at <= now
+        item.overdue = item.is_overdue(now)
         if editable and item.is_open:
             item.close_form = bound.get(f"item_close_{item.pk}") or ActionItemCloseForm(
                 prefix=f"close{item.pk}"
@@ -213,7 +211,7 @@ def review_page(review, user, bound: dict | None = None, *, form_errors=None) ->
         ),
         "editable": editable,
         "can_publish": can_publish,
-        "overdue": review.is_editable and review.due_at is not None and review.due_at <= now,
+        "overdue": review.is_overdue(now),
         "failed_action": next(iter(bound), None),
     }
     if editable:

@@ -12,24 +12,13 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from incidents.models import EventKind, Incident, IncidentEvent
+from incidents.models import EventKind, Incident
 from incidents.rules import Status, TransitionError, check_transition
 from notifications import compose
 
 from . import reminders
 from .models import OPEN_VENDOR_STATUSES, VendorCase, VendorCaseStatus
-from .reviews import _check_person, _now
-
-
-def _event(incident, *, actor, at, body, data) -> None:
-    IncidentEvent.objects.create(
-        incident=incident,
-        kind=EventKind.VENDOR_CASE,
-        actor=actor if getattr(actor, "pk", None) else None,
-        at=at,
-        body=body,
-        data=data,
-    )
+from .reviews import _check_person, _event, _now
 
 
 def _check_expected(expected, after: datetime, errors: dict) -> None:
@@ -101,6 +90,7 @@ def vendor_case_open(
     contact_words = f", contact {case.contact}" if case.contact else ""
     _event(
         incident,
+        kind=EventKind.VENDOR_CASE,
         actor=actor,
         at=now,
         body=f"Vendor case opened with {case.vendor}: case {case.case_id}, "
@@ -160,6 +150,7 @@ def vendor_case_record_update(
     )
     _event(
         incident,
+        kind=EventKind.VENDOR_CASE,
         actor=actor,
         at=now,
         body=f"{case.vendor} case {case.case_id}: {update.strip()} "

@@ -39,7 +39,7 @@ from .forms import (
 )
 from .models import MANAGEMENT_CATEGORIES, ActionItem, PostIncidentReview, VendorCase
 from .policies import policy_spec
-from .review_export import review_markdown, review_yaml
+from .review_export import download, review_file
 from .selectors import review_page
 
 
@@ -154,22 +154,20 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
 @permission_required("incidents.view_incident", raise_exception=True)
 def escalation_json(request: HttpRequest, reference: str) -> HttpResponse:
     incident = incident_for_user(request.user, reference)
-    response = HttpResponse(
-        json.dumps(incident_escalation_json(incident), indent=2), content_type="application/json"
+    return download(
+        json.dumps(incident_escalation_json(incident), indent=2),
+        "application/json",
+        f"{reference}-escalation.json",
     )
-    response["Content-Disposition"] = f'attachment; filename="{reference}-escalation.json"'
-    return response
 
 
 @login_required
 @permission_required("incidents.view_incident", raise_exception=True)
 def tracking_document(request: HttpRequest, reference: str) -> HttpResponse:
     incident = incident_for_user(request.user, reference)
-    response = HttpResponse(
-        tracking_markdown(incident), content_type="text/markdown; charset=utf-8"
+    return download(
+        tracking_markdown(incident), "text/markdown; charset=utf-8", f"{reference}-tracking.md"
     )
-    response["Content-Disposition"] = f'attachment; filename="{reference}-tracking.md"'
-    return response
 
 
 # --- review queues -----------------------------------------------------------------------------
@@ -370,9 +368,7 @@ def weekly_report_download(request: HttpRequest, week: str, fmt: str) -> HttpRes
         content_type = "application/yaml; charset=utf-8"
     else:
         raise Http404("Pick yaml or json.")
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="weekly-report-{week}.{fmt}"'
-    return response
+    return download(body, content_type, f"weekly-report-{week}.{fmt}")
 
 
 # --- policy simulation ("what if") -----------------------------------------------------------
@@ -692,27 +688,17 @@ def action_item_action(request: HttpRequest, reference: str, pk: int, action: st
     return _render_review(request, review, bound={key: form}, status=400)
 
 
-def _download(text: str, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(text, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @login_required
 @permission_required("incidents.view_incident", raise_exception=True)
 def review_markdown_download(request: HttpRequest, reference: str) -> HttpResponse:
     review = _review_for(request.user, reference)
-    text = review_markdown(
-        reviews.review_doc(review, reader=request.user), timezone.get_current_timezone()
-    )
-    return _download(text, "text/markdown; charset=utf-8", f"{reference}-pir.md")
+    return review_file(review, reader=request.user, zone=timezone.get_current_timezone(), kind="md")
 
 
 @login_required
 @permission_required("incidents.view_incident", raise_exception=True)
 def review_yaml_download(request: HttpRequest, reference: str) -> HttpResponse:
     review = _review_for(request.user, reference)
-    text = review_yaml(
-        reviews.review_doc(review, reader=request.user), timezone.get_current_timezone()
+    return review_file(
+        review, reader=request.user, zone=timezone.get_current_timezone(), kind="yaml"
     )
-    return _download(text, "application/yaml; charset=utf-8", f"{reference}-pir.yaml")

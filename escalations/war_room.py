@@ -26,7 +26,7 @@ from .models import (
     WarRoomHandover,
     WarRoomRole,
 )
-from .reviews import _check_person, _now
+from .reviews import _check_person, _event, _now
 
 MIN_CADENCE = timedelta(minutes=5)
 MAX_CADENCE = timedelta(hours=24)
@@ -37,17 +37,6 @@ def _locked_incident(incident: Incident) -> Incident:
         Incident.objects.select_related("policy")
         .select_for_update(of=("self",))
         .get(pk=incident.pk)
-    )
-
-
-def _event(incident, *, kind, actor, at, body, data) -> None:
-    IncidentEvent.objects.create(
-        incident=incident,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        at=at,
-        body=body,
-        data=data,
     )
 
 
@@ -311,15 +300,6 @@ def war_room_release(
     return assignment
 
 
-def commander(war_room: WarRoom):
-    holder = (
-        war_room.assignments.filter(role=WarRoomRole.COMMANDER, until__isnull=True)
-        .select_related("user")
-        .first()
-    )
-    return holder.user if holder else None
-
-
 @transaction.atomic
 def war_room_log_decision(
     *, war_room: WarRoom, actor, decision: str, now: datetime | None = None
@@ -329,21 +309,20 @@ def war_room_log_decision(
     if not (decision or "").strip():
         raise ValidationError({"decision": "Write the decision."})
     war_room, incident = _locked_war_room(war_room)
-    holder = commander(war_room)
+    holder = war_room.commander()
     if holder is None or holder.pk != getattr(actor, "pk", None):
         raise ValidationError(
             f"Only the incident commander ({holder or 'nobody'}) records decisions; "
             "hand the role over first."
         )
-    event = IncidentEvent.objects.create(
-        incident=incident,
+    return _event(
+        incident,
         kind=EventKind.COMMANDER_DECISION,
         actor=actor,
         at=now,
         body=decision.strip(),
         data={"war_room": war_room.pk},
     )
-    return event
 
 
 @transaction.atomic

@@ -11,7 +11,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from escalations.followup import missing_for_publication
 from escalations.handoff import CHECKLIST
 from escalations.models import (
     ENGINEER_CATEGORIES,
@@ -27,7 +26,7 @@ from escalations.models import (
     SlaTarget,
     Threshold,
 )
-from escalations.reviews import EDITABLE_FIELDS
+from escalations.reviews import missing_to_publish
 from incidents.api.serializers import MAX_INT, SEVERITIES, SlugLookupField, UsernameField
 from incidents.models import Incident
 from incidents.selectors import incidents_visible_to, visibility_q
@@ -262,7 +261,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
 
     def get_overdue(self, obj: ActionItem) -> bool:
         """Open and past the end of its due date (as the action-item queue)."""
-        return obj.is_open and obj.due_at <= timezone.now()
+        return obj.is_overdue(timezone.now())
 
 
 class TimelineEntrySerializer(serializers.Serializer):
@@ -345,7 +344,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     def get_overdue(self, obj: PostIncidentReview) -> bool:
         """Not published and past its due time (as the review queue)."""
-        return obj.is_editable and obj.due_at is not None and obj.due_at <= timezone.now()
+        return obj.is_overdue(timezone.now())
 
     @extend_schema_field(
         serializers.DictField(
@@ -354,9 +353,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         )
     )
     def get_missing_to_publish(self, obj: PostIncidentReview) -> dict[str, str]:
-        values = {name: getattr(obj, name) for name in EDITABLE_FIELDS if name != "owner"}
-        values["action_items"] = list(obj.action_items.all())
-        return missing_for_publication(values)
+        return missing_to_publish(obj)
 
     def get_web_url(self, obj: PostIncidentReview) -> str:
         return settings.SITE_URL + reverse("escalations:pir", args=[obj.incident.reference])

@@ -29,7 +29,7 @@ from escalations.models import (
     SimilarIncident,
 )
 from escalations.policies import policy_spec
-from escalations.review_export import review_markdown, review_yaml
+from escalations.review_export import review_file
 from incidents.api.serializers import SEVERITIES
 from incidents.models import AccountTier, Incident
 from incidents.selectors import incident_for_user, incidents_visible_to, visibility_q
@@ -290,13 +290,6 @@ class YamlRenderer(TextRenderer):
     format = "yaml"
 
 
-def _download(text: str, content_type: str, filename: str) -> HttpResponse:
-    """The same response as the web's download links."""
-    response = HttpResponse(text, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 class ReviewCursor(CursorPagination):
     ordering = ("-created_at", "-id")
 
@@ -409,10 +402,11 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._fresh(review)
 
-    def _export(self, request, render, content_type: str, suffix: str) -> HttpResponse:
-        review = self.get_object()
-        text = render(reviews.review_doc(review, reader=request.user), _user_zone(request.user))
-        return _download(text, content_type, f"{review.incident.reference}-pir.{suffix}")
+    def _export(self, request, kind: str) -> HttpResponse:
+        """The web's download, times in the reader's zone."""
+        return review_file(
+            self.get_object(), reader=request.user, zone=_user_zone(request.user), kind=kind
+        )
 
     @extend_schema(
         summary="The review as Markdown (the web's pir.md)",
@@ -420,7 +414,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, MarkdownRenderer])
     def markdown(self, request, reference=None):
-        return self._export(request, review_markdown, "text/markdown; charset=utf-8", "md")
+        return self._export(request, "md")
 
     @extend_schema(
         summary="The review in seed 004's YAML shape (the web's pir.yaml)",
@@ -428,7 +422,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, YamlRenderer])
     def yaml(self, request, reference=None):
-        return self._export(request, review_yaml, "application/yaml; charset=utf-8", "yaml")
+        return self._export(request, "yaml")
 
 
 class ActionItemCursor(CursorPagination):

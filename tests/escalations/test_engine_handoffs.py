@@ -1,6 +1,7 @@
 """Manual escalation with structured handoffs, acknowledgement, decisions, de-escalation."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from escalations.models import Escalation
 from escalations.policies import policy_create_from_spec
 from escalations.sla import incident_clocks
 from escalations.spec import LevelSpec, TargetSpec, TriggerSettings
+from escalations.war_room import war_room_activate
 from incidents import services
 from incidents.models import EventKind
 from tests.escalations.conftest import H, simple_spec
@@ -321,6 +323,33 @@ def test_agent_cannot_record_decisions(policy, agent, client):
     client.login(username=agent.username, password=PASSWORD)
     response = post(client, incident, "decide", {"escalation": escalation.pk, "decision": "x"})
     assert response.status_code == 403
+
+
+def _form_action(html, form_id):
+    """The URL the form with `form_id` posts to, or None without that form."""
+    found = re.search(rf'<form[^>]*action="([^"]*)"[^>]*id="{form_id}"', html)
+    return found and found.group(1)
+
+
+def test_each_decision_form_shows_where_it_belongs_on_the_incident_page(
+    policy, agent, manager, client
+):
+    incident = make_incident(actor=agent, severity="P0")
+    ref = incident.reference
+    decide_url = reverse("escalations:action", args=[ref, "decide"])
+    escalate(incident, agent, decision_sought="Revert or fix forward?")
+    client.login(username=manager.username, password=PASSWORD)
+    html = client.get(reverse("incidents:detail", args=[ref])).content.decode()
+    assert "Record the decision" in html
+    assert _form_action(html, "action-decide") == decide_url
+    assert _form_action(html, "action-war-room-decide") is None  # no war room, no such form
+
+    war_room_activate(incident=incident, actor=manager, reason="sev1", commander=manager)
+    html = client.get(reverse("incidents:detail", args=[ref])).content.decode()
+    assert _form_action(html, "action-decide") == decide_url
+    assert _form_action(html, "action-war-room-decide") == reverse(
+        "escalations:war_room", args=[ref, "decide"]
+    )
 
 
 def test_admin_actions_escalate_acknowledge_decide_and_de_escalate(policy, agent, manager, client):

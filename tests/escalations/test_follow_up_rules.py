@@ -300,3 +300,17 @@ def test_timeline_text_in_plain_words():
     assert timeline_text("public_update", actor="Sam", body="We are on it", data={}) == (
         "Customer update: We are on it"
     )
+
+
+def test_reviews_and_items_are_overdue_from_their_due_instant_while_unfinished():
+    from escalations.models import ActionItem, PostIncidentReview
+
+    second = timedelta(seconds=1)
+    review = PostIncidentReview(status="in_review", due_at=T0)
+    assert (review.is_overdue(T0 - second), review.is_overdue(T0)) == (False, True)
+    assert not PostIncidentReview(status="published", due_at=T0).is_overdue(T0 + H)
+    assert not PostIncidentReview(status="draft", due_at=None).is_overdue(T0 + H)
+    item = ActionItem(status="in_progress", due_at=T0)
+    assert (item.is_overdue(T0 - second), item.is_overdue(T0)) == (False, True)
+    assert not ActionItem(status="done", due_at=T0).is_overdue(T0 + H)
+    assert not ActionItem(status="wont_do", due_at=T0).is_overdue(T0 + H)

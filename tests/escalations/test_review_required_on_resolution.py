@@ -6,14 +6,18 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from escalations.engine import incident_escalate
 from escalations.handoff import CHECKLIST
-from escalations.models import PostIncidentReview, ReviewStatus
-from escalations.policies import policy_create_from_spec
-from escalations.reviews import review_create
+from escalations.models import Policy, PostIncidentReview, ReviewStatus
+from escalations.policies import policy_create_from_spec, policy_move_open_incidents
+from escalations.reviews import review_create, review_requirement
 from escalations.spec import LevelSpec, ReviewSettings, TargetSpec, WorkflowSpec
+from escalations.vendors import vendor_case_open
+from escalations.war_room import war_room_activate
 from incidents import services
 from incidents.models import EventKind
 from notifications.models import Notification
@@ -110,6 +114,57 @@ def test_the_policy_decides_what_else_requires_one(agent, t0):
     resolve(plain, agent, t0 + H)
     resolve(secret, agent, t0 + H)
     assert list(PostIncidentReview.objects.values_list("incident", flat=True)) == [secret.pk]
+
+
+def test_a_policy_move_onto_level_three_counts_as_reaching_it(policy, agent, manager, t0):
+    incident = make_incident(actor=agent, severity="P2", opened_at=t0, now=t0)
+    spec = WorkflowSpec(
+        levels=(LevelSpec(3, "Level 3", handoff_fields=(), sla=TargetSpec(resolution=8 * H)),)
+    )
+    policy_create_from_spec(spec=spec, name="ladder")
+    assert (
+        policy_move_open_incidents(
+            policy=Policy.objects.get(name="ladder", version=2), actor=manager
+        )
+        == 1
+    )
+    incident.refresh_from_db()
+    assert incident.current_level == 3
+    resolve(incident, agent, t0 + H)
+    review = PostIncidentReview.objects.get(incident=incident)
+    assert review.required_reasons == ["escalated to L3 (reviews from L3)"]
+
+
+def test_a_war_room_or_vendor_case_requires_one_where_the_policy_says_so(agent, manager, t0):
+    def flagged(policy_name, required_when):
+        spec = ladder(required_severities=(), required_from_level=None, required_when=required_when)
+        policy = policy_create_from_spec(spec=spec, name=policy_name, make_default=True)
+        incident = make_incident(actor=agent, severity="P0", opened_at=t0, now=t0)
+        assert incident.policy == policy
+        war_room_activate(
+            incident=incident, actor=agent, reason="sev1", commander=agent, now=t0 + 0.1 * H
+        )
+        vendor_case_open(
+            incident=incident,
+            actor=agent,
+            vendor="Azure",
+            case_id=policy_name,
+            severity="Sev A",
+            owner=agent,
+            now=t0 + 0.2 * H,
+        )
+        with CaptureQueriesContext(connection) as queries:
+            reasons = review_requirement(incident)
+        tables = " ".join(q["sql"] for q in queries)
+        return reasons, "warroom" in tables, "vendorcase" in tables
+
+    assert flagged("both", ("vendor", "war_room")) == (
+        ["a vendor case was opened", "a war room was activated"],
+        True,
+        True,
+    )
+    assert flagged("rooms", ("war_room",)) == (["a war room was activated"], True, False)
+    assert flagged("neither", ("security",)) == ([], False, False)
 
 
 def test_a_failing_resolution_leaves_no_review_behind(policy, agent, t0):

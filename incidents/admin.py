@@ -424,11 +424,17 @@ class IncidentAdmin(admin.ModelAdmin):
             "Closed {count} incident(s).",
         )
 
-    def _one_with_policy(self, request, queryset):
+    def _one(self, request, queryset):
+        """The one incident picked, or None after telling the user to pick exactly one."""
         if queryset.count() != 1:
             self.message_user(request, "Pick exactly one incident.", messages.WARNING)
             return None
-        incident = queryset.first()
+        return queryset.first()
+
+    def _one_with_policy(self, request, queryset):
+        incident = self._one(request, queryset)
+        if incident is None:
+            return None
         if incident.policy_id is None:
             self.message_user(request, f"{incident.reference} has no policy.", messages.WARNING)
             return None
@@ -457,10 +463,9 @@ class IncidentAdmin(admin.ModelAdmin):
 
         from .forms import StatusForm
 
-        if queryset.count() != 1:
-            self.message_user(request, "Pick exactly one incident.", messages.WARNING)
+        incident = self._one(request, queryset)
+        if incident is None:
             return None
-        incident = queryset.first()
         form_class, call = ACTIONS[name]
         kwargs = {"incident": incident} if form_class is StatusForm else {}
         form = form_class(request.POST if "apply" in request.POST else None, **kwargs)

@@ -514,12 +514,11 @@ class IncidentAdmin(admin.ModelAdmin):
         incident = self._one_with_policy(request, queryset)
         if incident is None:
             return None
-        management = request.user.has_perm("escalations.escalate_as_management")
         form = EscalateForm(
             request.POST if "apply" in request.POST else None,
             spec=policy_spec(incident.policy),
             level=incident.current_level,
-            management=management,
+            categories=engine.allowed_categories(request.user),
         )
         if form.is_bound and form.is_valid():
             try:

@@ -25,7 +25,7 @@ from .models import (
     Integration,
     IntegrationKind,
 )
-from .rules import Severity, Status
+from .rules import Status
 from .selectors import incidents_visible_to
 
 
@@ -638,16 +638,7 @@ class IntegrationForm(forms.ModelForm):
 
     def clean_severity_map(self):
         value = self.cleaned_data.get("severity_map")
-        if not isinstance(value, dict):
-            raise forms.ValidationError(_("Give a JSON object of label values to severities."))
-        for label, severity in value.items():
-            try:
-                Severity.parse(str(severity))
-            except ValueError:
-                raise forms.ValidationError(
-                    _("%(label)s maps to %(severity)s, which is no severity (P0-P3)."),
-                    params={"label": label, "severity": severity},
-                ) from None
+        alerts.check_severity_map(value)
         return value
 
 

@@ -72,6 +72,20 @@ def _new_token() -> tuple[str, str, str]:
     return token, token_hash(token), token[-4:]
 
 
+def check_severity_map(severity_map) -> None:
+    """A mapping of label values to severities (P0-P3 or their other names), or
+    ValidationError (the service and the admin form check alike)."""
+    if not isinstance(severity_map, dict):
+        raise ValidationError("Give a mapping of label values to severities.")
+    for value, severity in severity_map.items():
+        try:
+            Severity.parse(severity)
+        except ValueError:
+            raise ValidationError(
+                f"{value!r} maps to {severity!r}, which is no severity."
+            ) from None
+
+
 def _check_settings(*, kind: str, name: str, severity_map, default_severity: str) -> None:
     errors = {}
     if kind not in IntegrationKind.values:
@@ -80,14 +94,10 @@ def _check_settings(*, kind: str, name: str, severity_map, default_severity: str
         errors["name"] = "Give the integration a name."
     elif Integration.objects.filter(name=name.strip()).exists():
         errors["name"] = "An integration with this name exists."
-    if not isinstance(severity_map, dict):
-        errors["severity_map"] = "Give a mapping of label values to severities."
-    else:
-        for value, severity in severity_map.items():
-            try:
-                Severity.parse(severity)
-            except ValueError:
-                errors["severity_map"] = f"{value!r} maps to {severity!r}, which is no severity."
+    try:
+        check_severity_map(severity_map)
+    except ValidationError as error:
+        errors["severity_map"] = error.messages
     try:
         Severity.parse(default_severity)
     except ValueError as error:

@@ -38,6 +38,7 @@ from .models import (
     Integration,
     IntegrationKind,
     IntegrationRateWindow,
+    default_severity_map,
 )
 from .rules import Severity, Status
 
@@ -122,8 +123,6 @@ def integration_create(
     rate_window: int = 300,
 ) -> NewSecret:
     """A new integration and its secret; the secret is returned here and never again."""
-    from .models import default_severity_map
-
     severity_map = default_severity_map() if severity_map is None else severity_map
     _check_settings(
         kind=kind, name=name, severity_map=severity_map, default_severity=default_severity

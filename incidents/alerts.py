@@ -40,7 +40,7 @@ from .models import (
     IntegrationRateWindow,
     default_severity_map,
 )
-from .rules import Severity, Status
+from .rules import OPEN_STATUSES, Severity, Status
 
 TOKEN_BYTES = 24  # 32 URL-safe characters: the length of an Events API v2 routing key
 # Compared against when no integration matches, so a miss costs what a hit costs.
@@ -308,6 +308,9 @@ def _claim(integration: Integration, signal: AlertSignal, key_hash: str, severit
         return None
 
 
+_OPEN_STATUS_VALUES = [s.value for s in OPEN_STATUSES]
+
+
 def _count_repeat(integration: Integration, key_hash: str, signature: str, now) -> str | None:
     """The common case in one statement: the key is open, its incident too, and the
     firing alerts are the same. Counts it and returns the incident's reference; None
@@ -318,16 +321,15 @@ def _count_repeat(integration: Integration, key_hash: str, signature: str, now) 
     """
     q = connection.ops.quote_name
     keys, incidents = q(AlertDedup._meta.db_table), q(Incident._meta.db_table)
-    open_statuses = [s.value for s in Status if s.is_open]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {keys} SET triggers = triggers + 1, last_at = %s "
             f"WHERE integration_id = %s AND key_hash = %s AND is_open = %s AND signature = %s "
             f"AND EXISTS (SELECT 1 FROM {incidents} WHERE {incidents}.id = {keys}.incident_id "
-            f"AND {incidents}.status IN ({', '.join(['%s'] * len(open_statuses))})) "
+            f"AND {incidents}.status IN ({', '.join(['%s'] * len(_OPEN_STATUS_VALUES))})) "
             f"RETURNING (SELECT reference FROM {incidents} "
             f"WHERE {incidents}.id = {keys}.incident_id)",
-            [now, integration.pk, key_hash, True, signature, *open_statuses],
+            [now, integration.pk, key_hash, True, signature, *_OPEN_STATUS_VALUES],
         )
         row = cursor.fetchone()
     return row[0] if row else None

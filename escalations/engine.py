@@ -341,6 +341,13 @@ def _check_open(incident: Incident) -> None:
         raise ValidationError("Resolved and closed incidents are not escalated; reopen first.")
 
 
+def allowed_categories(user) -> list[ReasonCategory]:
+    """The reasons `user` may escalate for: engineer categories for everyone,
+    management categories with the escalations.escalate_as_management permission."""
+    management = user.has_perm("escalations.escalate_as_management")
+    return ENGINEER_CATEGORIES + (MANAGEMENT_CATEGORIES if management else [])
+
+
 @transaction.atomic
 def incident_escalate(
     *,
@@ -358,7 +365,7 @@ def incident_escalate(
 
     Engineer categories are for anyone who works the incident; management
     categories need the escalations.escalate_as_management permission (checked
-    by the caller, as every permission).
+    by the caller against allowed_categories, as every permission).
     """
     now = _now(now)
     incident = _locked(incident)

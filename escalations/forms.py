@@ -6,10 +6,9 @@ from incidents.forms import active_users
 from .followup import parse_timeline, text_items, timeline_lines
 from .handoff import CHECKLIST, field_label
 from .models import (
-    ENGINEER_CATEGORIES,
-    MANAGEMENT_CATEGORIES,
     ActionItemStatus,
     PreventionConfidence,
+    ReasonCategory,
     VendorCaseStatus,
     WarRoomReason,
     WarRoomRole,
@@ -33,7 +32,9 @@ class EscalateForm(forms.Form):
         label="Decision sought", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, spec: WorkflowSpec, level: int, management: bool, **kwargs):
+    def __init__(
+        self, *args, spec: WorkflowSpec, level: int, categories: list[ReasonCategory], **kwargs
+    ):
         super().__init__(*args, **kwargs)
         higher = [lv for lv in spec.levels if lv.number > level]
         self.fields["to_level"].choices = [
@@ -41,7 +42,6 @@ class EscalateForm(forms.Form):
         ]
         if higher:
             self.fields["to_level"].initial = higher[0].number
-        categories = ENGINEER_CATEGORIES + (MANAGEMENT_CATEGORIES if management else [])
         self.fields["category"].choices = [(c.value, c.label) for c in categories]
         self.note_fields = []
         needed_by: dict[str, list[int]] = {}

@@ -7,7 +7,7 @@ from django.utils import timezone
 from incidents.models import Incident
 from incidents.selectors import visibility_q
 
-from .engine import handoff_context, pending_handoff
+from .engine import allowed_categories, handoff_context, pending_handoff
 from .forms import DecisionForm, DeEscalateForm, EscalateForm, ManagerRequestForm
 from .policies import policy_spec
 
@@ -25,7 +25,6 @@ def escalation_panel(incident: Incident, user, bound: dict | None = None) -> dic
         return panel
     spec = policy_spec(incident.policy)
     level = incident.current_level
-    management = user.has_perm("escalations.escalate_as_management")
     can_work = user.has_perm("incidents.change_incident") and incident.is_open
     higher = spec.next_level(level)
     undecided = [r for r in records if r.is_up and r.decision_sought and not r.decision_at]
@@ -47,7 +46,7 @@ def escalation_panel(incident: Incident, user, bound: dict | None = None) -> dic
     )
     if panel["can_escalate"]:
         panel["escalate_form"] = bound.get("escalate") or EscalateForm(
-            spec=spec, level=level, management=management
+            spec=spec, level=level, categories=allowed_categories(user)
         )
         panel["handoff_context"] = handoff_context(
             incident, spec, higher.number, timezone.now()

@@ -37,7 +37,7 @@ from .forms import (
     WarRoomCloseForm,
     WarRoomDecisionForm,
 )
-from .models import MANAGEMENT_CATEGORIES, ActionItem, PostIncidentReview, VendorCase
+from .models import ActionItem, PostIncidentReview, VendorCase
 from .policies import policy_spec
 from .review_export import download, review_file
 from .selectors import review_page
@@ -67,13 +67,13 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
         return _back(reference)
 
     if action == "escalate":
-        management = user.has_perm("escalations.escalate_as_management")
         form = EscalateForm(
-            request.POST, spec=spec, level=incident.current_level, management=management
+            request.POST,
+            spec=spec,
+            level=incident.current_level,
+            categories=engine.allowed_categories(user),
         )
         if form.is_valid():
-            if form.cleaned_data["category"] in MANAGEMENT_CATEGORIES and not management:
-                raise PermissionDenied
             try:
                 engine.incident_escalate(
                     incident=incident,

@@ -25,7 +25,7 @@ from .models import (
     Integration,
     IntegrationKind,
 )
-from .rules import Severity, Status
+from .rules import Status
 from .selectors import incidents_visible_to
 
 
@@ -424,11 +424,17 @@ class IncidentAdmin(admin.ModelAdmin):
             "Closed {count} incident(s).",
         )
 
-    def _one_with_policy(self, request, queryset):
+    def _one(self, request, queryset):
+        """The one incident picked, or None after telling the user to pick exactly one."""
         if queryset.count() != 1:
             self.message_user(request, "Pick exactly one incident.", messages.WARNING)
             return None
-        incident = queryset.first()
+        return queryset.first()
+
+    def _one_with_policy(self, request, queryset):
+        incident = self._one(request, queryset)
+        if incident is None:
+            return None
         if incident.policy_id is None:
             self.message_user(request, f"{incident.reference} has no policy.", messages.WARNING)
             return None
@@ -457,10 +463,9 @@ class IncidentAdmin(admin.ModelAdmin):
 
         from .forms import StatusForm
 
-        if queryset.count() != 1:
-            self.message_user(request, "Pick exactly one incident.", messages.WARNING)
+        incident = self._one(request, queryset)
+        if incident is None:
             return None
-        incident = queryset.first()
         form_class, call = ACTIONS[name]
         kwargs = {"incident": incident} if form_class is StatusForm else {}
         form = form_class(request.POST if "apply" in request.POST else None, **kwargs)
@@ -509,12 +514,11 @@ class IncidentAdmin(admin.ModelAdmin):
         incident = self._one_with_policy(request, queryset)
         if incident is None:
             return None
-        management = request.user.has_perm("escalations.escalate_as_management")
         form = EscalateForm(
             request.POST if "apply" in request.POST else None,
             spec=policy_spec(incident.policy),
             level=incident.current_level,
-            management=management,
+            categories=engine.allowed_categories(request.user),
         )
         if form.is_bound and form.is_valid():
             try:
@@ -634,16 +638,7 @@ class IntegrationForm(forms.ModelForm):
 
     def clean_severity_map(self):
         value = self.cleaned_data.get("severity_map")
-        if not isinstance(value, dict):
-            raise forms.ValidationError(_("Give a JSON object of label values to severities."))
-        for label, severity in value.items():
-            try:
-                Severity.parse(str(severity))
-            except ValueError:
-                raise forms.ValidationError(
-                    _("%(label)s maps to %(severity)s, which is no severity (P0-P3)."),
-                    params={"label": label, "severity": severity},
-                ) from None
+        alerts.check_severity_map(value)
         return value
 
 

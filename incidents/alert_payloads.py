@@ -239,7 +239,7 @@ def _alert_title(alert: _Alert) -> str:
     return _shorten(summary or name or "Alert", MAX_TITLE)
 
 
-def _describe_alert(alert: _Alert, severity_label: str) -> str:
+def _describe_alert(alert: _Alert) -> str:
     lines = [f"[{alert.status}] {_alert_title(alert)}"]
     labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
     if labels:
@@ -315,7 +315,7 @@ def parse_alertmanager(
                 key=f"fingerprint:{alert.fingerprint}",
                 action=TRIGGER if alert.status == "firing" else RESOLVE,
                 title=_alert_title(alert),
-                description=_shorten(_describe_alert(alert, severity_label), MAX_DESCRIPTION),
+                description=_shorten(_describe_alert(alert), MAX_DESCRIPTION),
                 severities=tuple(v for v in [alert.labels.get(severity_label) or ""] if v),
                 signature=_signature([alert], severity_label),
                 summary=f"{_alert_title(alert)}: {alert.status}",
@@ -348,7 +348,7 @@ def parse_alertmanager(
     else:
         if common_annotations.get("description") and len(alerts) > 1:
             parts.append(common_annotations["description"].strip())
-        parts.extend(_describe_alert(a, severity_label) for a in alerts[:MAX_ALERTS_DESCRIBED])
+        parts.extend(_describe_alert(a) for a in alerts[:MAX_ALERTS_DESCRIBED])
         if len(alerts) > MAX_ALERTS_DESCRIBED:
             parts.append(f"... and {len(alerts) - MAX_ALERTS_DESCRIBED} more alerts.")
     if truncated:

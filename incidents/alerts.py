@@ -38,8 +38,9 @@ from .models import (
     Integration,
     IntegrationKind,
     IntegrationRateWindow,
+    default_severity_map,
 )
-from .rules import Severity, Status
+from .rules import OPEN_STATUSES, Severity, Status
 
 TOKEN_BYTES = 24  # 32 URL-safe characters: the length of an Events API v2 routing key
 # Compared against when no integration matches, so a miss costs what a hit costs.
@@ -72,6 +73,20 @@ def _new_token() -> tuple[str, str, str]:
     return token, token_hash(token), token[-4:]
 
 
+def check_severity_map(severity_map) -> None:
+    """A mapping of label values to severities (P0-P3 or their other names), or
+    ValidationError (the service and the admin form check alike)."""
+    if not isinstance(severity_map, dict):
+        raise ValidationError("Give a mapping of label values to severities.")
+    for value, severity in severity_map.items():
+        try:
+            Severity.parse(severity)
+        except ValueError:
+            raise ValidationError(
+                f"{value!r} maps to {severity!r}, which is no severity."
+            ) from None
+
+
 def _check_settings(*, kind: str, name: str, severity_map, default_severity: str) -> None:
     errors = {}
     if kind not in IntegrationKind.values:
@@ -80,14 +95,10 @@ def _check_settings(*, kind: str, name: str, severity_map, default_severity: str
         errors["name"] = "Give the integration a name."
     elif Integration.objects.filter(name=name.strip()).exists():
         errors["name"] = "An integration with this name exists."
-    if not isinstance(severity_map, dict):
-        errors["severity_map"] = "Give a mapping of label values to severities."
-    else:
-        for value, severity in severity_map.items():
-            try:
-                Severity.parse(severity)
-            except ValueError:
-                errors["severity_map"] = f"{value!r} maps to {severity!r}, which is no severity."
+    try:
+        check_severity_map(severity_map)
+    except ValidationError as error:
+        errors["severity_map"] = error.messages
     try:
         Severity.parse(default_severity)
     except ValueError as error:
@@ -112,8 +123,6 @@ def integration_create(
     rate_window: int = 300,
 ) -> NewSecret:
     """A new integration and its secret; the secret is returned here and never again."""
-    from .models import default_severity_map
-
     severity_map = default_severity_map() if severity_map is None else severity_map
     _check_settings(
         kind=kind, name=name, severity_map=severity_map, default_severity=default_severity
@@ -299,6 +308,9 @@ def _claim(integration: Integration, signal: AlertSignal, key_hash: str, severit
         return None
 
 
+_OPEN_STATUS_VALUES = [s.value for s in OPEN_STATUSES]
+
+
 def _count_repeat(integration: Integration, key_hash: str, signature: str, now) -> str | None:
     """The common case in one statement: the key is open, its incident too, and the
     firing alerts are the same. Counts it and returns the incident's reference; None
@@ -309,16 +321,15 @@ def _count_repeat(integration: Integration, key_hash: str, signature: str, now) 
     """
     q = connection.ops.quote_name
     keys, incidents = q(AlertDedup._meta.db_table), q(Incident._meta.db_table)
-    open_statuses = [s.value for s in Status if s.is_open]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {keys} SET triggers = triggers + 1, last_at = %s "
             f"WHERE integration_id = %s AND key_hash = %s AND is_open = %s AND signature = %s "
             f"AND EXISTS (SELECT 1 FROM {incidents} WHERE {incidents}.id = {keys}.incident_id "
-            f"AND {incidents}.status IN ({', '.join(['%s'] * len(open_statuses))})) "
+            f"AND {incidents}.status IN ({', '.join(['%s'] * len(_OPEN_STATUS_VALUES))})) "
             f"RETURNING (SELECT reference FROM {incidents} "
             f"WHERE {incidents}.id = {keys}.incident_id)",
-            [now, integration.pk, key_hash, True, signature, *open_statuses],
+            [now, integration.pk, key_hash, True, signature, *_OPEN_STATUS_VALUES],
         )
         row = cursor.fetchone()
     return row[0] if row else None

@@ -9,6 +9,19 @@ from .rules import OPEN_STATUSES, Severity
 OPEN = "open"
 
 
+def search_q(value: str) -> Q:
+    """The web list's and the API's search: reference (exact or prefix), title or account
+    name contains; blank matches everything."""
+    value = value.strip()
+    if not value:
+        return Q()
+    return (
+        Q(reference__istartswith=value)
+        | Q(title__icontains=value)
+        | Q(account__name__icontains=value)
+    )
+
+
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.ChoiceFilter(
@@ -46,15 +59,7 @@ class IncidentFilter(django_filters.FilterSet):
         fields = ["q", "status", "severity", "channel", "component", "account", "assignee", "mine"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__iexact=value)
-            | Q(reference__istartswith=value)
-            | Q(title__icontains=value)
-            | Q(account__name__icontains=value)
-        )
+        return queryset.filter(search_q(value))
 
     def filter_status(self, queryset, name, value):
         if value == OPEN:

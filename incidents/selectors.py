@@ -15,27 +15,27 @@ def can_see_security_incidents(user) -> bool:
     return bool(user and user.is_active and user.has_perm(VIEW_SECURITY))
 
 
+def _may_view_incidents(user) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.has_perm("incidents.view_incident")
+    )
+
+
 def incidents_visible_to(user, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
     """Incidents `user` may know exist (seed 000: security details go to few people)."""
     queryset = Incident.objects.all() if queryset is None else queryset
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not _may_view_incidents(user):
         return queryset.none()
-    if not user.has_perm("incidents.view_incident"):
-        return queryset.none()
-    if can_see_security_incidents(user):
-        return queryset
     return queryset.filter(visibility_q(user))
 
 
 def visibility_q(user, prefix: str = "") -> Q:
     """The same rule as a Q over incidents reached through `prefix` (e.g. "incident__"),
     for reads that start from escalations, notifications or reviews."""
-    if (
-        user is None
-        or not user.is_authenticated
-        or not user.is_active
-        or not user.has_perm("incidents.view_incident")
-    ):
+    if not _may_view_incidents(user):
         return Q(**{f"{prefix}pk__in": []})
     if can_see_security_incidents(user):
         return Q()

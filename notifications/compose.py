@@ -490,7 +490,7 @@ def _thread_headers(incident) -> dict:
     return {"In-Reply-To": first, "References": first} if first else {}
 
 
-def _customer_context(incident, recipient: Recipient, now: datetime) -> dict:
+def _customer_context(incident, recipient: Recipient) -> dict:
     from incidents.customer_links import status_url
 
     return {
@@ -501,7 +501,6 @@ def _customer_context(incident, recipient: Recipient, now: datetime) -> dict:
         },
         "status_url": status_url(incident_id=incident.pk, email=recipient.address),
         "link_days": settings.CUSTOMER_LINK_DAYS,
-        "sent_at": customer_time(now, recipient.time_zone),
     }
 
 
@@ -568,7 +567,7 @@ def customer_acknowledgement(
             f"Set its priority to {priority}",
         ]
     context = {
-        **_customer_context(incident, recipient, now),
+        **_customer_context(incident, recipient),
         "occasion": occasion,
         "team": team,
         "done": done,
@@ -595,7 +594,7 @@ def customer_update(*, incident, event, now: datetime) -> list[Notification]:
     if recipient is None:
         return []
     context = {
-        **_customer_context(incident, recipient, now),
+        **_customer_context(incident, recipient),
         "update": {"text": event.body, "at": customer_time(event.at, recipient.time_zone)},
     }
     return build(

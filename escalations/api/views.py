@@ -20,8 +20,6 @@ from escalations.filters import MetricsFilterForm
 from escalations.handoff import CHECKLIST, field_label
 from escalations.metrics import Cell, metrics_period, metrics_tables
 from escalations.models import (
-    ENGINEER_CATEGORIES,
-    MANAGEMENT_CATEGORIES,
     ActionItem,
     Escalation,
     Policy,
@@ -42,7 +40,6 @@ from .filters import ActionItemFilter, EscalationFilter, PolicyFilter, ReviewFil
 
 VIEW = ["incidents.view_incident"]
 CHANGE = ["incidents.change_incident"]
-MANAGEMENT = "escalations.escalate_as_management"
 
 
 def _handoff_errors(error: ValidationError) -> exceptions.ValidationError:
@@ -131,8 +128,7 @@ class IncidentEscalationViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="escalation-options")
     def escalation_options(self, request, reference=None):
         incident = self.get_object()
-        management = request.user.has_perm(MANAGEMENT)
-        categories = ENGINEER_CATEGORIES + (MANAGEMENT_CATEGORIES if management else [])
+        categories = engine.allowed_categories(request.user)
         data = {
             "policy": str(incident.policy) if incident.policy_id else None,
             "current_level": incident.current_level,
@@ -177,7 +173,7 @@ class IncidentEscalationViewSet(viewsets.GenericViewSet):
         body = s.EscalateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        if data["category"] in MANAGEMENT_CATEGORIES and not request.user.has_perm(MANAGEMENT):
+        if data["category"] not in engine.allowed_categories(request.user):
             raise exceptions.PermissionDenied("Management reasons are for managers and up.")
         try:
             escalation = engine.incident_escalate(

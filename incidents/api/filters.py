@@ -2,9 +2,8 @@
 (channel code, usernames) and no ordering (the cursor decides the order)."""
 
 import django_filters
-from django.db.models import Q
 
-from incidents.filters import OPEN
+from incidents.filters import OPEN, search_q
 from incidents.models import STATUS_CHOICES, Account, Category, Component, Incident
 from incidents.rules import OPEN_STATUSES, Severity
 from portal.api.filters import IsoDateTimeFilter
@@ -42,14 +41,7 @@ class IncidentFilter(django_filters.FilterSet):
         fields = []
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__istartswith=value)
-            | Q(title__icontains=value)
-            | Q(account__name__icontains=value)
-        )
+        return queryset.filter(search_q(value))
 
     def filter_status(self, queryset, name, values):
         if not values:

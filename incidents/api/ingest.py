@@ -55,19 +55,19 @@ def _too_big(request) -> bool:
     return length > settings.ALERT_MAX_BODY
 
 
+def _size_message() -> str:
+    return f"The body is larger than {settings.ALERT_MAX_BODY // 1024} KB."
+
+
 def _read_json(request):
     limit = settings.ALERT_MAX_BODY
     raw = request._request.read(limit + 1)
     if len(raw) > limit:
-        raise _BodyProblem(413, f"The body is larger than {limit // 1024} KB.")
+        raise _BodyProblem(413, _size_message())
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as error:
         raise _BodyProblem(400, f"Malformed JSON: {error}") from None
-
-
-def _size_message() -> str:
-    return f"The body is larger than {settings.ALERT_MAX_BODY // 1024} KB."
 
 
 class _IngestView(APIView):

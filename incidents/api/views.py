@@ -200,7 +200,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def resume(self, request, reference=None):
         def call(incident, user, data):
-            if not Status(incident.status).is_waiting:
+            if not incident.status_enum.is_waiting:
                 raise ValidationError(
                     {"status": "The incident is not paused (waiting on customer or vendor)."}
                 )

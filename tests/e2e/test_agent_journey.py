@@ -3,8 +3,7 @@
 import pytest
 
 from incidents.models import Channel, Incident
-from tests.conftest import chromium_path
-from tests.e2e.browser import chromium_page, screenshot
+from tests.e2e.browser import screenshot
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [
@@ -16,43 +15,39 @@ pytestmark = [
 ]
 
 
-def test_agent_creates_an_incident_and_sees_it_in_the_list(live_server, roles, monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls
-    # below happen outside the browser session, so this is safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_agent_creates_an_incident_and_sees_it_in_the_list(page, width, live_server, roles):
     UserFactory(username="e2e-agent", role="Support Agent", first_name="Erin", last_name="Agent")
     Channel.objects.get_or_create(code="CUSTOMER", defaults={"name": "Customer"})
     title = "Checkout returns 502 for EU customers"
 
-    with chromium_page(chromium_path()) as page:
-        page.goto(f"{live_server.url}/incidents/")
-        assert "/login/" in page.url  # signed-out users are sent to sign in
-        page.fill("input[name=username]", "e2e-agent")
-        page.fill("input[name=password]", "wrong password")
-        page.click("button[type=submit]")
-        assert page.locator(".form-errors").is_visible()
+    page.goto(f"{live_server.url}/incidents/")
+    assert "/login/" in page.url  # signed-out users are sent to sign in
+    page.fill("input[name=username]", "e2e-agent")
+    page.fill("input[name=password]", "wrong password")
+    page.click("button[type=submit]")
+    assert page.locator(".form-errors").is_visible()
 
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/incidents/**")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/incidents/**")
 
-        page.click("text=New incident")
-        page.click("button:has-text('Open incident')")  # empty form first
-        assert page.locator("#id_title_error, .errorlist").first.is_visible()
+    page.click("text=New incident")
+    page.click("button:has-text('Open incident')")  # empty form first
+    assert page.locator("#id_title_error, .errorlist").first.is_visible()
 
-        page.fill("input[name=title]", title)
-        page.select_option("select[name=severity]", "P1")
-        page.select_option("select[name=channel]", label="Customer")
-        page.fill("textarea[name=description]", "Started 09:40 UTC after the deploy.")
-        page.click("button:has-text('Open incident')")
-        page.wait_for_selector("text=opened.")
-        reference = page.locator("p.mono").inner_text().strip()
+    page.fill("input[name=title]", title)
+    page.select_option("select[name=severity]", "P1")
+    page.select_option("select[name=channel]", label="Customer")
+    page.fill("textarea[name=description]", "Started 09:40 UTC after the deploy.")
+    page.click("button:has-text('Open incident')")
+    page.wait_for_selector("text=opened.")
+    reference = page.locator("p.mono").inner_text().strip()
 
-        page.goto(f"{live_server.url}/incidents/?status=open")
-        row = page.locator("table.list tbody tr", has_text=reference)
-        assert row.count() == 1
-        assert title in row.inner_text()
-        screenshot(page, "agent-incident-list")
+    page.goto(f"{live_server.url}/incidents/?status=open")
+    row = page.locator("table.list tbody tr", has_text=reference)
+    assert row.count() == 1
+    assert title in row.inner_text()
+    screenshot(page, f"agent-incident-list-{width}")
 
     incident = Incident.objects.get(reference=reference)
     assert incident.title == title and incident.severity == "P1"

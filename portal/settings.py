@@ -263,8 +263,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Escalation Portal <escalatio
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery --------------------------------------------------------------------------------
-# With no CELERY_BROKER_URL a laptop needs no server: kombu's filesystem
-# transport passes messages through files under var/broker/.
+# With no CELERY_BROKER_URL a laptop needs no server: messages are files under
+# var/broker/, passed by portal/broker.py (kombu's filesystem transport made
+# atomic: a message appears in queue/ whole or not at all; see README).
 _BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = (
     env.str(
@@ -278,11 +279,14 @@ CELERY_BROKER_URL = (
     or "filesystem://"
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _folder in ("queue", "processed", "control"):
+    for _folder in ("queue", "staging", "claimed", "rejected", "processed", "control"):
         (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR / "queue"),
         "data_folder_out": str(_BROKER_DIR / "queue"),
+        "staging_folder": str(_BROKER_DIR / "staging"),
+        "claimed_folder": str(_BROKER_DIR / "claimed"),
+        "rejected_folder": str(_BROKER_DIR / "rejected"),
         "processed_folder": str(_BROKER_DIR / "processed"),
         "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,

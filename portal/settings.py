@@ -292,8 +292,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Acknowledge a task when it starts. The database is the source of truth: a task
+# lost with a killed worker is found again by the next outbox drain or sweep. Late
+# acknowledgement bought nothing and cost the worker itself: with celery/kombu 5.7
+# on Redis, a broker outage during a task made the worker exit for good
+# (AttributeError 'NoneType' object has no attribute 'hostname' while restoring
+# the unacknowledged message). tests/portal/test_worker_survives_redis_outage.py
+CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"

@@ -128,6 +128,8 @@ def test_a_killed_worker_is_restarted_while_the_web_keeps_serving_and_ctrl_c_sto
         )
         assert web_answers()
         assert len(up.started("web")) == 1  # never restarted, never stopped
+        assert len(up.started("scheduler")) == 1
+        up.wait_for(lambda: "scheduler started" in up.output, seconds=60, what="the scheduler")
 
         os.kill(up.process.pid, signal.SIGINT)  # Ctrl-C
         assert up.process.wait(timeout=60) == 0
@@ -139,6 +141,7 @@ def test_a_killed_worker_is_restarted_while_the_web_keeps_serving_and_ctrl_c_sto
     assert "did not stop" not in tail and "SIGKILL" not in tail and "Traceback" not in tail
     assert "exited with 'signal" not in tail  # no pool process reported lost
     assert not web_answers()
-    for pid in [*up.started("worker"), *up.started("web"), *up.started("beat")]:
+    for name in ("worker", "web", "beat", "scheduler"):
+        pid = up.started(name)[-1]
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)

@@ -30,8 +30,8 @@ def _mask(url: str) -> str:
 class Command(BaseCommand):
     help = (
         "Migrate, load demo data into an empty database, create role logins, and run "
-        "the web server, a Celery worker and Celery beat together, restarting any that "
-        "exits (Ctrl-C stops all)."
+        "the web server, a Celery worker, Celery beat and the sweep scheduler together, "
+        "restarting any that exits (Ctrl-C stops all)."
     )
 
     def add_arguments(self, parser):
@@ -131,6 +131,8 @@ class Command(BaseCommand):
                 *("--without-gossip", "--without-mingle"),
             ],
             "beat": [*celery, "beat", "--loglevel", "INFO"],
+            # the SLA and reminder sweeps, straight against the database: no broker
+            "scheduler": [python, manage, "scheduler"],
         }
 
     def _announce_when_ready(self) -> None:
@@ -143,7 +145,7 @@ class Command(BaseCommand):
                         self.stdout.write(
                             self.style.SUCCESS(
                                 f"\n  Portal ready: open {settings.SITE_URL}/  (Ctrl-C stops "
-                                f"web, worker and beat)\n"
+                                f"them all)\n"
                             )
                         )
                         return
@@ -158,6 +160,8 @@ class Command(BaseCommand):
             cwd=str(settings.BASE_DIR),
             out=sys.stdout,
         )
-        self.stdout.write(f"Starting web on {settings.SITE_URL}/, a Celery worker and beat...")
+        self.stdout.write(
+            f"Starting web on {settings.SITE_URL}/, a Celery worker, beat and the scheduler..."
+        )
         threading.Thread(target=self._announce_when_ready, daemon=True).start()
         sys.exit(supervisor.run())

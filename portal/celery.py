@@ -2,6 +2,11 @@ import os
 
 from celery import Celery
 from celery.signals import beat_init
+from kombu.transport import TRANSPORT_ALIASES
+
+# `filesystem://` means the safe embedded broker of portal/broker.py, never
+# kombu's own transport, which can hand a worker a half-written message.
+TRANSPORT_ALIASES["filesystem"] = "portal.broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 

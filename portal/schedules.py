@@ -13,11 +13,11 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 
-# periodic task name -> the setting (and environment variable) holding its interval
+# periodic task name -> the setting (and environment variable) holding its interval.
+# The SLA and reminder sweeps are not beat's: `manage.py scheduler` runs them
+# (portal/scheduler.py) and reads SLA_SWEEP_INTERVAL and REMINDER_SWEEP_INTERVAL.
 INTERVAL_SETTINGS = {
-    "SLA sweep": "SLA_SWEEP_INTERVAL",
     "Outbox drain": "OUTBOX_DRAIN_INTERVAL",
-    "Follow-up reminders": "REMINDER_SWEEP_INTERVAL",
 }
 
 

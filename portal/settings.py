@@ -263,8 +263,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Escalation Portal <escalatio
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery --------------------------------------------------------------------------------
-# With no CELERY_BROKER_URL a laptop needs no server: kombu's filesystem
-# transport passes messages through files under var/broker/.
+# With no CELERY_BROKER_URL a laptop needs no server: messages are files under
+# var/broker/, passed by portal/broker.py (kombu's filesystem transport made
+# atomic: a message appears in queue/ whole or not at all; see README).
 _BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = (
     env.str(
@@ -278,18 +279,26 @@ CELERY_BROKER_URL = (
     or "filesystem://"
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _folder in ("queue", "processed", "control"):
+    for _folder in ("queue", "staging", "claimed", "rejected", "processed", "control"):
         (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR / "queue"),
         "data_folder_out": str(_BROKER_DIR / "queue"),
+        "staging_folder": str(_BROKER_DIR / "staging"),
+        "claimed_folder": str(_BROKER_DIR / "claimed"),
+        "rejected_folder": str(_BROKER_DIR / "rejected"),
         "processed_folder": str(_BROKER_DIR / "processed"),
         "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Acknowledge a task when it starts. The database is the source of truth: a task
+# lost with a killed worker is found again by the next outbox drain or sweep. Late
+# acknowledgement bought nothing and cost the worker itself: with celery/kombu 5.7
+# on Redis, a broker outage during a task made the worker exit for good
+# (AttributeError 'NoneType' object has no attribute 'hostname' while restoring
+# the unacknowledged message). tests/portal/test_worker_survives_redis_outage.py
+CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"

@@ -3,10 +3,12 @@
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from datetime import timedelta
 
 import pytest
+from celery.signals import task_postrun
 from django.contrib.auth.models import Group
 from django.core import mail
 
@@ -77,6 +79,32 @@ def wait_until(condition, *, what: str, timeout: float = 60.0):
         time.sleep(0.05)  # polling a condition, with a deadline
 
 
+class DrainsFinished:
+    """Set once `task` has finished `count` times in the worker (Celery's task_postrun)."""
+
+    def __init__(self, task, *, count: int):
+        self.task_name = task.name
+        self.count = count
+        self.finished = 0
+        self.event = threading.Event()
+
+    def _on_postrun(self, sender=None, **kwargs):
+        if getattr(sender, "name", None) == self.task_name:
+            self.finished += 1
+            if self.finished >= self.count:
+                self.event.set()
+
+    def wait(self, *, timeout: float) -> bool:
+        return self.event.wait(timeout)
+
+    def __enter__(self):
+        task_postrun.connect(self._on_postrun, weak=False)
+        return self
+
+    def __exit__(self, *exc):
+        task_postrun.disconnect(self._on_postrun)
+
+
 @pytest.fixture
 def redis_server():
     require(shutil.which("redis-server") is not None, "redis-server (Debian package redis)")
@@ -134,17 +162,22 @@ def test_escalations_commit_while_redis_is_down_and_mail_goes_once_it_is_back(
     assert pending.count() == 3 and len(mail.outbox) == 0
 
     redis_server.start()
-    with start_worker(celery_on, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    drains = DrainsFinished(deliver_due, count=2)
+    with (
+        drains,
+        start_worker(celery_on, pool="solo", perform_ping_check=False, shutdown_timeout=30),
+    ):
         deliver_due.delay()  # what beat's "Outbox drain" sends every few seconds
         deliver_due.delay()  # and a second time: nothing may go twice
-        wait_until(
-            lambda: (
-                not Notification.objects.filter(
-                    incident=incident, status__in=[Status.PENDING, Status.SENDING]
-                ).exists()
-            ),
-            what="the outbox to drain",
-        )
+        # Wait without touching the database: the worker runs in a thread of this
+        # process, and on SQLite the test database is a shared-cache in-memory one, where
+        # a read that meets the worker's open write transaction fails at once with
+        # "database table is locked" (shared-cache locks ignore the busy timeout).
+        assert drains.wait(timeout=120), "the worker did not run both drains"
+    # the worker thread has stopped: the database is ours alone again
+    assert not Notification.objects.filter(
+        incident=incident, status__in=[Status.PENDING, Status.SENDING]
+    ).exists()
     assert Notification.objects.filter(incident=incident, status=Status.SENT).count() == 3
     recipients = sorted(to for message in mail.outbox for to in message.to)
     assert recipients == ["r0@example.com", "r1@example.com", "r2@example.com"]

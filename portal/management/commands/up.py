@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import socket
 import sys
 import threading
@@ -18,6 +17,7 @@ from django.db import connection
 
 from incidents.models import Incident
 from portal.logins import ensure_role_logins
+from portal.supervisor import Supervisor
 
 
 def _mask(url: str) -> str:
@@ -30,7 +30,8 @@ def _mask(url: str) -> str:
 class Command(BaseCommand):
     help = (
         "Migrate, load demo data into an empty database, create role logins, and run "
-        "the web server, a Celery worker and Celery beat together (Ctrl-C stops all)."
+        "the web server, a Celery worker, Celery beat and the sweep scheduler together, "
+        "restarting any that exits (Ctrl-C stops all)."
     )
 
     def add_arguments(self, parser):
@@ -63,7 +64,7 @@ class Command(BaseCommand):
         )
         broker = settings.CELERY_BROKER_URL
         if broker.startswith("filesystem://"):
-            broker = f"kombu filesystem transport in {settings.VAR_DIR / 'broker'} (no server)"
+            broker = f"files in {settings.VAR_DIR / 'broker'} (embedded, no server)"
         self.stdout.write(self.style.MIGRATE_HEADING("Escalation portal"))
         self.stdout.write(f"  database: {database}")
         self.stdout.write(f"  broker:   {_mask(broker)}")
@@ -110,22 +111,28 @@ class Command(BaseCommand):
         self.stdout.write(f"  A customer's status page ({incident.reference}): {url}")
         self.stdout.write("")
 
-    def _commands(self, workers: int) -> dict[str, str]:
-        python = shlex.quote(sys.executable)
-        manage = shlex.quote(str(settings.BASE_DIR / "manage.py"))
+    def _commands(self, workers: int) -> dict[str, list[str]]:
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
         address = f"{settings.HOST}:{settings.PORT}"
         if settings.DEBUG:
-            web = f"{python} {manage} runserver {address}"
+            web = [python, manage, "runserver", address]
         else:
-            web = (
-                f"{python} -m gunicorn portal.wsgi:application --bind {address} "
-                f"--workers 3 --access-logfile - --graceful-timeout 10"
-            )
+            web = [
+                *(python, "-m", "gunicorn", "portal.wsgi:application", "--bind", address),
+                *("--workers", "3", "--access-logfile", "-", "--graceful-timeout", "10"),
+            ]
+        celery = [python, "-m", "celery", "-A", "portal"]
         return {
             "web": web,
-            "worker": f"{python} -m celery -A portal worker --loglevel INFO "
-            f"--concurrency {workers} --without-gossip --without-mingle",
-            "beat": f"{python} -m celery -A portal beat --loglevel INFO",
+            "worker": [
+                *celery,
+                *("worker", "--loglevel", "INFO", "--concurrency", str(workers)),
+                *("--without-gossip", "--without-mingle"),
+            ],
+            "beat": [*celery, "beat", "--loglevel", "INFO"],
+            # the SLA and reminder sweeps, straight against the database: no broker
+            "scheduler": [python, manage, "scheduler"],
         }
 
     def _announce_when_ready(self) -> None:
@@ -138,7 +145,7 @@ class Command(BaseCommand):
                         self.stdout.write(
                             self.style.SUCCESS(
                                 f"\n  Portal ready: open {settings.SITE_URL}/  (Ctrl-C stops "
-                                f"web, worker and beat)\n"
+                                f"them all)\n"
                             )
                         )
                         return
@@ -147,13 +154,14 @@ class Command(BaseCommand):
             time.sleep(0.5)  # polling a server we just started, with a deadline
 
     def _run(self, workers: int) -> None:
-        from honcho.manager import Manager
-
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        manager = Manager()
-        for name, command in self._commands(workers).items():
-            manager.add_process(name, command, env=env, cwd=str(settings.BASE_DIR))
-        self.stdout.write(f"Starting web on {settings.SITE_URL}/, a Celery worker and beat...")
+        supervisor = Supervisor(
+            self._commands(workers),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=str(settings.BASE_DIR),
+            out=sys.stdout,
+        )
+        self.stdout.write(
+            f"Starting web on {settings.SITE_URL}/, a Celery worker, beat and the scheduler..."
+        )
         threading.Thread(target=self._announce_when_ready, daemon=True).start()
-        manager.loop()
-        sys.exit(manager.returncode)
+        sys.exit(supervisor.run())

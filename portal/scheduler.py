@@ -1,0 +1,105 @@
+"""The sweep timer: runs the SLA sweep and the reminder sweep against the database.
+
+The database decides what is due; this loop only asks it, on a clock of its own, so
+a broker outage never delays an escalation (Celery beat's message used to be the
+only trigger, and it waited in a dead Redis). Celery still carries deliveries: a
+sweep queues its notifications in the outbox and kicks a worker after commit, and a
+broker that is down costs nothing here (the outbox drain sends them later).
+
+Each job runs every `interval` seconds (SLA_SWEEP_INTERVAL, REMINDER_SWEEP_INTERVAL);
+a job that raises is logged and tried again next tick, with a fresh database
+connection. Sweeps are safe to run twice or concurrently, so two schedulers (or a
+scheduler and an old beat entry) never fire anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    name: str
+    interval: float
+    run: Callable[[], object]
+    next_at: float = 0.0
+    failures: int = 0
+
+
+def default_jobs() -> list[Job]:
+    from escalations.tasks import run_reminder_sweep, run_sla_sweep
+
+    # Called in this process, not sent to a worker: the broker is not involved.
+    return [
+        Job("SLA sweep", settings.SLA_SWEEP_INTERVAL, run_sla_sweep),
+        Job("Follow-up reminders", settings.REMINDER_SWEEP_INTERVAL, run_reminder_sweep),
+    ]
+
+
+class Scheduler:
+    def __init__(self, jobs: list[Job] | None = None, *, clock=time.monotonic):
+        self.jobs = default_jobs() if jobs is None else jobs
+        self.clock = clock
+        self.stopping = threading.Event()
+
+    def run_due(self) -> list[str]:
+        """Run every job whose time has come; return their names."""
+        ran = []
+        for job in self.jobs:
+            now = self.clock()
+            if now < job.next_at or self.stopping.is_set():
+                continue
+            # the next run counts from this one's start: a slow sweep never piles up runs
+            job.next_at = now + job.interval
+            self._run(job)
+            ran.append(job.name)
+        return ran
+
+    def _run(self, job: Job) -> None:
+        close_old_connections()
+        try:
+            job.run()
+        except Exception:
+            job.failures += 1
+            log.exception("%s failed (%s in a row); trying again next tick", job.name, job.failures)
+            # whatever state the connection is in, the next tick starts afresh
+            for connection in connections.all(initialized_only=True):
+                connection.close()
+        else:
+            if job.failures:
+                log.warning("%s works again after %s failures", job.name, job.failures)
+            job.failures = 0
+
+    def seconds_to_next(self) -> float:
+        return max(0.0, min(job.next_at for job in self.jobs) - self.clock())
+
+    def run(self, *, install_signal_handlers: bool = True) -> None:
+        if install_signal_handlers:
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        log.warning(
+            "scheduler started: %s",
+            ", ".join(f"{job.name} every {job.interval:g}s" for job in self.jobs),
+        )
+        while not self.stopping.is_set():
+            self.run_due()
+            self.stopping.wait(self.seconds_to_next())
+        for connection in connections.all(initialized_only=True):
+            connection.close()
+        log.warning("scheduler stopped")
+
+    def _on_signal(self, signum, frame) -> None:
+        self.stopping.set()  # the sweep in progress finishes, its transaction commits
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,171 @@
+"""The sweep timer does not wait for the broker: with the broker dead, a due escalation
+is still recorded within one tick of `manage.py scheduler`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from escalations.models import Escalation
+from escalations.policies import policy_create_from_spec
+from escalations.spec import LevelSpec, TargetSpec
+from incidents.models import Channel, EventKind, Incident, IncidentEvent
+from notifications.models import Notification
+from portal.scheduler import Job, Scheduler
+from tests.escalations.conftest import H, simple_spec
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def dead_broker_url() -> str:
+    """A Redis URL where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def incident_due_at(due: object) -> Incident:
+    """Opened 9 h ago on an 8 h resolution target: escalates to L2 when swept at `due`."""
+    spec = simple_spec(
+        levels=(
+            LevelSpec(
+                1, "One", contacts=(("email", "one@example.com"),), sla=TargetSpec(resolution=8 * H)
+            ),
+            LevelSpec(
+                2,
+                "Two",
+                contacts=(("email", "two@example.com"),),
+                sla=TargetSpec(resolution=16 * H),
+            ),
+        ),
+        matrix=(),
+    )
+    policy = policy_create_from_spec(spec=spec, name="timer", make_default=True)
+    channel = Channel.objects.get_or_create(code="RUNTIME", defaults={"name": "Runtime"})[0]
+    opened = timezone.now() - 9 * H
+    incident = Incident.objects.create(
+        reference="TIMER-00001",
+        title="Due soon",
+        severity="P2",
+        channel=channel,
+        policy=policy,
+        current_level=1,
+        opened_at=opened,
+        level_entered_at=opened,
+        next_check_at=due,
+    )
+    IncidentEvent.objects.create(incident=incident, kind=EventKind.CREATED, at=opened)
+    return incident
+
+
+@pytest.fixture
+def broker_down():
+    from portal.celery import app
+
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    app.conf.broker_url = dead_broker_url()
+    app.conf.broker_transport_options = {}
+    app._after_fork()  # drop pooled connections to the previous broker
+    yield
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    app._after_fork()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_records_a_due_escalation_with_the_broker_down(broker_down):
+    incident = incident_due_at(timezone.now())
+    scheduler = Scheduler()
+
+    started = time.monotonic()
+    assert scheduler.run_due() == ["SLA sweep", "Follow-up reminders"]
+    assert time.monotonic() - started < 15  # the dead broker costs a failed publish, no more
+
+    assert Escalation.objects.filter(incident=incident, to_level=2).count() == 1
+    incident.refresh_from_db()
+    assert incident.current_level == 2
+    assert Notification.objects.filter(incident=incident).exists()  # in the outbox, for later
+    assert scheduler.run_due() == []  # not due again before its interval
+
+
+@pytest.mark.django_db(transaction=True)  # the failure closes the connection
+def test_a_failing_sweep_is_logged_and_tried_again_next_tick(caplog):
+    now = [0.0]
+    calls = []
+
+    def flaky():
+        calls.append(now[0])
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+
+    scheduler = Scheduler([Job("Flaky", 5.0, flaky)], clock=lambda: now[0])
+    assert scheduler.run_due() == ["Flaky"]
+    assert "Flaky failed (1 in a row)" in caplog.text
+    now[0] = 4.9
+    assert scheduler.run_due() == []
+    assert scheduler.seconds_to_next() == pytest.approx(0.1)
+    now[0] = 5.0
+    assert scheduler.run_due() == ["Flaky"]
+    assert calls == [0.0, 5.0]
+    assert "Flaky works again after 1 failures" in caplog.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_manage_py_scheduler_escalates_within_a_tick_while_the_broker_is_dead(tmp_path):
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "PORTAL_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "CELERY_BROKER_URL": dead_broker_url(),
+        "SLA_SWEEP_INTERVAL": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = tmp_path / "scheduler.log"
+    with log.open("w") as out:
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "django", "scheduler"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "scheduler started" not in log.read_text():
+            assert scheduler.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)  # polling another process, with a deadline
+
+        due_in = 2.0
+        incident = incident_due_at(timezone.now() + timedelta(seconds=due_in))
+        due = time.monotonic() + due_in
+        while not Escalation.objects.filter(incident=incident).exists():
+            assert time.monotonic() < due + 30, f"no escalation\n{log.read_text()}"
+            time.sleep(0.05)  # polling the database, with a deadline
+        late = time.monotonic() - due
+        # one tick (1 s) plus the sweep's own work on a busy machine
+        assert late < 1 + 3, f"escalated {late:.1f}s after it was due"
+
+        scheduler.send_signal(signal.SIGTERM)
+        assert scheduler.wait(timeout=60) == 0
+        assert "scheduler stopped" in log.read_text()
+        assert "failed (" not in log.read_text()  # no sweep failed
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+            scheduler.wait()

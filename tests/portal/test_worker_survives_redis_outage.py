@@ -1,0 +1,160 @@
+"""A worker outlives a Redis outage that starts while a task runs.
+
+With late acknowledgement (celery/kombu 5.7, redis-py 8) the worker exited for good:
+`Unrecoverable error: AttributeError("'NoneType' object has no attribute 'hostname'")`
+while restoring the unacknowledged message through a connection already cleared.
+Runs the portal's real worker (its settings) against a private redis-server that the
+test SIGKILLs mid-task and starts again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from celery import Celery
+
+from tests.conftest import require
+
+pytestmark = pytest.mark.redis_server
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+REDIS_PORTS = range(6391, 6396)  # this area's ports, so parallel sessions never collide
+
+
+def wait_until(condition, *, what: str, timeout: float = 90.0, log: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            tail = log.read_text()[-4000:] if log and log.exists() else ""
+            raise AssertionError(f"timed out waiting for {what}\n{tail}")
+        time.sleep(0.1)  # polling another process, with a deadline
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Redis:
+    def __init__(self):
+        self.port = next((p for p in REDIS_PORTS if _port_free(p)), None)
+        require(self.port is not None, "a free port in 6391-6395 for redis-server")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.answers, what="redis-server to answer")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+@pytest.fixture
+def redis():
+    require(shutil.which("redis-server") is not None, "redis-server (Debian package redis)")
+    server = Redis()
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.kill()
+
+
+def test_worker_survives_redis_dying_mid_task_and_takes_new_work_after(redis, tmp_path):
+    url = f"redis://127.0.0.1:{redis.port}/0"
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "PORTAL_VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "CELERY_BROKER_URL": url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "portal", "worker"),
+                *("--include", "tests.portal.outage_tasks", "--concurrency", "2"),
+                *("--loglevel", "INFO", "--without-gossip", "--without-mingle"),
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    client = Celery(broker=url)
+    client.conf.broker_connection_timeout = 2
+    try:
+        wait_until(lambda: " ready." in log.read_text(), what="the worker ready", log=log)
+
+        first = tmp_path / "first"
+        client.send_task(
+            "tests.hold",
+            kwargs={"seconds": 8, "started": f"{first}.started", "finished": f"{first}.done"},
+        )
+        wait_until(Path(f"{first}.started").exists, what="the long task running", log=log)
+
+        redis.kill()  # mid-task
+        wait_until(
+            lambda: (
+                "Connection to broker lost" in log.read_text()
+                or "Cannot connect to redis" in log.read_text()
+            ),
+            what="the worker noticing the outage",
+            log=log,
+        )
+        redis.start()
+
+        second = tmp_path / "second"
+        client.send_task(
+            "tests.hold",
+            kwargs={"seconds": 0, "started": f"{second}.started", "finished": f"{second}.done"},
+        )
+        wait_until(
+            lambda: Path(f"{second}.done").exists() or worker.poll() is not None,
+            what="a new task processed after the outage",
+            timeout=120,
+            log=log,
+        )
+        assert worker.poll() is None, f"the worker exited:\n{log.read_text()[-3000:]}"
+        assert Path(f"{second}.done").exists()
+        assert "Unrecoverable error" not in log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+        client.close()

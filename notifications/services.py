@@ -196,6 +196,7 @@ def _finish(row: Notification, **fields) -> int:
     """Record an outcome in one statement; only the claim that took the row may
     close it. What was sent (rendered bodies) is stored with it."""
     fields.update(getattr(row, "rendered_fields", {}))
+    fields.setdefault("lease_until", None)  # whatever the outcome, the claim ends here
     return Notification.objects.filter(
         pk=row.pk, status=Status.SENDING, claim_token=row.claim_token
     ).update(**fields)
@@ -261,7 +262,9 @@ def deliver(row: Notification, *, now: datetime | None = None) -> str:
     except transports.DeliveryError as error:
         message = str(error)[:2000]
         if error.transient and row.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
-            delay = transports.retry_delay(row.attempts, retry_after=error.retry_after)
+            delay = transports.retry_delay(
+                row.attempts, base=settings.NOTIFICATION_RETRY_BASE, retry_after=error.retry_after
+            )
             retry_at = now + timedelta(seconds=delay)
             with transaction.atomic():
                 _finish(row, status=Status.PENDING, last_error=message, next_attempt_at=retry_at)

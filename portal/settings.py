@@ -323,6 +323,8 @@ REMINDER_SWEEP_INTERVAL = env.float(
 # slowest send the timeout allows.
 NOTIFICATION_TIMEOUT = env.float("NOTIFICATION_TIMEOUT", 10.0, validate=Range(min=0.1, max=120))
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", 8, validate=Range(min=1, max=50))
+# Seconds before a transient failure's first retry (doubling, with jitter, up to an hour).
+NOTIFICATION_RETRY_BASE = env.float("NOTIFICATION_RETRY_BASE", 30.0, validate=Range(min=0.1))
 NOTIFICATION_CLAIM_LEASE = env.int("NOTIFICATION_CLAIM_LEASE", 10, validate=Range(min=2))
 NOTIFICATION_SEND_LEASE = env.int(
     "NOTIFICATION_SEND_LEASE", int(4 * NOTIFICATION_TIMEOUT) + 20, validate=Range(min=5)

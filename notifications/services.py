@@ -185,8 +185,9 @@ def _take(row: Notification, now: datetime) -> bool:
 
 
 def _renew(ids: list[int], token: str, now: datetime) -> None:
-    """Between sends: the rows still waiting in this worker's batch stay claimed for
-    another short lease (a lapsed one is not revived)."""
+    """Between sends, once a third of the lease is used: the rows still waiting in
+    this worker's batch stay claimed for another short lease (a lapsed one is not
+    revived)."""
     Notification.objects.filter(
         pk__in=ids, status=Status.SENDING, claim_token=token, lease_until__gt=now
     ).update(lease_until=now + _claim_lease())
@@ -235,7 +236,8 @@ def deliver(row: Notification, *, now: datetime | None = None) -> str:
     CLAIM_LOST (nothing sent) when its claim lapsed before the send."""
     now = timezone.now() if now is None else now
     if not _take(row, now):
-        _unfold(row, next_attempt_at=now)
+        if getattr(row, "leads_fold", False):
+            _unfold(row, next_attempt_at=now)
         log.warning("notification %s: claim lapsed before its send; left to its new worker", row.pk)
         return CLAIM_LOST
     rendered = {}
@@ -243,7 +245,7 @@ def deliver(row: Notification, *, now: datetime | None = None) -> str:
         from .compose import render_bodies
 
         rendered = render_bodies(row)
-    folded = _folded_with(row, now)
+    folded = _folded_with(row, now) if getattr(row, "leads_fold", False) else []
     if folded:
         bodies = {
             "body_text": row.body_text,
@@ -268,14 +270,16 @@ def deliver(row: Notification, *, now: datetime | None = None) -> str:
             retry_at = now + timedelta(seconds=delay)
             with transaction.atomic():
                 _finish(row, status=Status.PENDING, last_error=message, next_attempt_at=retry_at)
-                _unfold(row, next_attempt_at=retry_at)
+                if folded:
+                    _unfold(row, next_attempt_at=retry_at)
             log.warning(
                 "notification %s: transient failure, retry in %.0fs: %s", row.pk, delay, message
             )
             return Status.PENDING
         with transaction.atomic():
             _finish(row, status=Status.FAILED, last_error=message)
-            _unfold(row, next_attempt_at=now)
+            if folded:
+                _unfold(row, next_attempt_at=now)
         log.error("notification %s failed after %s attempt(s): %s", row.pk, row.attempts, message)
         return Status.FAILED
     # The folded rows are closed only with their leader's sent mark: a crash before
@@ -393,6 +397,7 @@ def _finish_leader(leader, folded, sent_today, config, to_send) -> None:
         Notification.objects.filter(
             pk__in=[r.pk for r in folded], status=Status.SENDING, claim_token=leader.claim_token
         ).update(folded_into=leader)
+        leader.leads_fold = True  # this claim only: a released fold is folded afresh
     to_send.append(leader)
 
 
@@ -410,9 +415,13 @@ def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = No
             if not rows:
                 break
             token, ids = rows[0].claim_token, [r.pk for r in rows]
+            renewed = now or timezone.now()
             for row in _apply_limits(rows, now or timezone.now()):
                 counts[deliver(row, now=now)] += 1
-                _renew(ids, token, now or timezone.now())
+                current = now or timezone.now()
+                if current - renewed >= _claim_lease() / 3:  # a third of the lease used
+                    _renew(ids, token, current)
+                    renewed = current
             done += len(rows)
     return {
         "sent": counts[Status.SENT],

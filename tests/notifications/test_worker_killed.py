@@ -159,7 +159,7 @@ def test_a_page_claimed_by_a_killed_worker_goes_out_within_seconds(httpserver, s
     finally:
         release.set()
 
-    assert took < settings.NOTIFICATION_CLAIM_LEASE + 5, f"page went {took:.1f}s after the kill"
+    assert took < settings.NOTIFICATION_CLAIM_LEASE + 10, f"page went {took:.1f}s after the kill"
     assert seen.count("P0 checkout down") == 1
     # The message in flight when the worker died keeps its send lease: not sent twice.
     assert Notification.objects.get(dedup_key="hang").status == Status.SENDING

@@ -111,7 +111,8 @@ class FakeESP:
         self.thread.start()
 
     def stop(self):
-        self.server.shutdown()
+        if self.thread.is_alive():
+            self.server.shutdown()
         self.server.server_close()
 
     def handle(self, request, data: dict) -> None:
@@ -460,9 +461,7 @@ def main() -> int:
         raise SystemExit("redis-server is needed (Debian package redis)")
 
     redis = Redis()
-    redis.start()
     esp = FakeESP(args.esp_port or free_port())
-    esp.start()
     env = {
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis.port}/0",
         "EMAIL_PROVIDER": "postmark",
@@ -477,22 +476,26 @@ def main() -> int:
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
-    from _bench import setup_database
-
-    env = {**os.environ, "DATABASE_URL": setup_database("faults")}
-    workdir = tempfile.mkdtemp(prefix="bench-faults-")
-    fleet = Fleet(env, workdir)
+    workdir = fleet = None
     results = []
-    try:
+    try:  # whatever fails, nothing this script started outlives it
+        from _bench import setup_database
+
+        env = {**os.environ, "DATABASE_URL": setup_database("faults")}
+        redis.start()
+        esp.start()
+        workdir = tempfile.mkdtemp(prefix="bench-faults-")
+        fleet = Fleet(env, workdir)
         fleet.start()
         for scenario in SCENARIOS:
             print(f"-- {scenario.__name__.replace('_', ' ')}", flush=True)
             results.append(scenario(esp, fleet, redis, args.scale))
             print(f"   {results[-1]}", flush=True)
     finally:
-        fleet.stop()
+        if fleet is not None:
+            fleet.stop()
         esp.stop()
-        if redis.process.poll() is None:
+        if redis.process is not None and redis.process.poll() is None:
             redis.kill()
     print(f"\nESP answers: {dict(esp.answers)}; abandoned by a dead client: {esp.abandoned}")
     print(f"worker logs: {workdir}\n")

@@ -16,7 +16,7 @@ class Channel(models.TextChoices):
 
 class Status(models.TextChoices):
     PENDING = "pending", _("Pending")
-    SENDING = "sending", _("Sending")
+    SENDING = "sending", _("Sending")  # claimed by a worker (folded ones: with their leader)
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     SUPPRESSED = "suppressed", _("Suppressed")
@@ -79,6 +79,10 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"))
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    # Whose claim this is and until when: a worker sends only while both hold
+    # (checked and renewed in one conditional UPDATE right before the send).
+    claim_token = models.CharField(_("claim token"), max_length=32, blank=True, editable=False)
+    lease_until = models.DateTimeField(_("claim lease until"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=255, blank=True)
     suppressed_reason = models.CharField(_("suppressed because"), max_length=255, blank=True)
@@ -104,8 +108,8 @@ class Notification(models.Model):
                 condition=Q(status="pending"),
             ),
             models.Index(
-                fields=["claimed_at"],
-                name="notification_sending_idx",
+                fields=["lease_until"],
+                name="notification_lease_idx",
                 condition=Q(status="sending"),
             ),
             models.Index(fields=["recipient", "created_at"], name="notification_recipient_idx"),

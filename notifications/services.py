@@ -3,19 +3,21 @@
 `notification_enqueue` writes a row in the transaction that decided it; after
 commit a worker is kicked to deliver it. Nothing is sent before that commit,
 and if the broker loses the kick, beat's `deliver_due` finds the row anyway.
-Delivery claims rows (SKIP LOCKED + a status flip) so two workers never send
+Delivery claims rows (SKIP LOCKED + a status flip, a claim token and a short
+lease) and re-checks the claim right before each send, so two workers never send
 the same one; the unique dedup key makes deciding twice harmless.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import make_msgid
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -130,8 +132,22 @@ def _message(row: Notification) -> transports.Message:
     )
 
 
+# deliver() of a row whose claim lapsed before its send: another worker has it.
+CLAIM_LOST = "lost"
+
+
+def _claim_lease() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_CLAIM_LEASE)
+
+
+def _send_lease() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_SEND_LEASE)
+
+
 def claim_due(*, now: datetime, limit: int) -> list[Notification]:
-    """Take up to `limit` due rows for this worker: pending -> sending."""
+    """Take up to `limit` due rows for this worker: pending -> sending, under one
+    claim token and a short lease that the worker renews as it goes."""
+    token = uuid.uuid4().hex
     with transaction.atomic():
         ids = list(
             Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
@@ -142,29 +158,94 @@ def claim_due(*, now: datetime, limit: int) -> list[Notification]:
         if not ids:
             return []
         Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(
-            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            status=Status.SENDING,
+            claimed_at=now,
+            claim_token=token,
+            lease_until=now + _claim_lease(),
         )
-    claimed = Notification.objects.filter(pk__in=ids, status=Status.SENDING, claimed_at=now)
-    return list(claimed.order_by("next_attempt_at", "id"))  # oldest due first
+    claimed = Notification.objects.filter(pk__in=ids, status=Status.SENDING, claim_token=token)
+    return sorted(claimed, key=_send_order)
 
 
-def _finish(row: Notification, **fields) -> None:
+def _send_order(row: Notification):
+    """Urgent first (a page never waits behind a slow email), then oldest due."""
+    return (not row.urgent, row.next_attempt_at, row.pk)
+
+
+def _take(row: Notification, now: datetime) -> bool:
+    """Right before a send: check that this worker's claim still holds (same token,
+    lease not lapsed) and extend it over the send, in one conditional UPDATE. False:
+    the claim lapsed and the row was (or may be) released to another worker."""
+    taken = Notification.objects.filter(
+        pk=row.pk, status=Status.SENDING, claim_token=row.claim_token, lease_until__gt=now
+    ).update(lease_until=now + _send_lease(), attempts=F("attempts") + 1)
+    if taken:
+        row.attempts += 1
+    return bool(taken)
+
+
+def _renew(ids: list[int], token: str, now: datetime) -> None:
+    """Between sends, once a third of the lease is used: the rows still waiting in
+    this worker's batch stay claimed for another short lease (a lapsed one is not
+    revived)."""
+    Notification.objects.filter(
+        pk__in=ids, status=Status.SENDING, claim_token=token, lease_until__gt=now
+    ).update(lease_until=now + _claim_lease())
+
+
+def _finish(row: Notification, **fields) -> int:
     """Record an outcome in one statement; only the claim that took the row may
     close it. What was sent (rendered bodies) is stored with it."""
     fields.update(getattr(row, "rendered_fields", {}))
-    Notification.objects.filter(pk=row.pk, status=Status.SENDING, claimed_at=row.claimed_at).update(
-        **fields
+    fields.setdefault("lease_until", None)  # whatever the outcome, the claim ends here
+    return Notification.objects.filter(
+        pk=row.pk, status=Status.SENDING, claim_token=row.claim_token
+    ).update(**fields)
+
+
+def _folded_with(leader: Notification, now: datetime) -> list[Notification]:
+    """The rows folded into `leader` (stored before it is sent) that this worker
+    still holds; their claims are extended over the leader's send."""
+    held = Notification.objects.filter(
+        folded_into=leader.pk,
+        status=Status.SENDING,
+        claim_token=leader.claim_token,
+        lease_until__gt=now,
+    )
+    with transaction.atomic():
+        rows = list(held.select_for_update().order_by("created_at", "pk"))
+        held.filter(pk__in=[r.pk for r in rows]).update(lease_until=now + _send_lease())
+    return rows
+
+
+def _unfold(leader: Notification, *, next_attempt_at: datetime) -> None:
+    """The leader did not go: what was folded into it waits to be sent (or folded) again."""
+    Notification.objects.filter(
+        folded_into=leader.pk, status=Status.SENDING, claim_token=leader.claim_token
+    ).update(
+        status=Status.PENDING,
+        folded_into=None,
+        claim_token="",
+        lease_until=None,
+        next_attempt_at=next_attempt_at,
     )
 
 
 def deliver(row: Notification, *, now: datetime | None = None) -> str:
-    """Send one claimed row and record the outcome; returns the new status."""
+    """Send one claimed row and record the outcome; returns the new status, or
+    CLAIM_LOST (nothing sent) when its claim lapsed before the send."""
+    now = timezone.now() if now is None else now
+    if not _take(row, now):
+        if getattr(row, "leads_fold", False):
+            _unfold(row, next_attempt_at=now)
+        log.warning("notification %s: claim lapsed before its send; left to its new worker", row.pk)
+        return CLAIM_LOST
     rendered = {}
     if row.context and not row.body_text:
         from .compose import render_bodies
 
         rendered = render_bodies(row)
-    folded = getattr(row, "folded_rows", [])
+    folded = _folded_with(row, now) if getattr(row, "leads_fold", False) else []
     if folded:
         bodies = {
             "body_text": row.body_text,
@@ -177,34 +258,46 @@ def deliver(row: Notification, *, now: datetime | None = None) -> str:
             setattr(row, name, value)
         row.rendered_fields = rendered  # stored with the outcome: what was sent stays
     try:
-        # Email keeps its mailer's own timeout (EMAIL_TIMEOUT); HTTP channels use ours.
-        timeout = None if row.channel == Channel.EMAIL else settings.NOTIFICATION_TIMEOUT
-        sent = transports.send(_message(row), timeout=timeout)
+        # Every channel, email included, is bounded by NOTIFICATION_TIMEOUT: the
+        # send lease taken above outlasts the slowest send it allows.
+        sent = transports.send(_message(row), timeout=settings.NOTIFICATION_TIMEOUT)
     except transports.DeliveryError as error:
-        now = timezone.now() if now is None else now
         message = str(error)[:2000]
         if error.transient and row.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
-            delay = transports.retry_delay(row.attempts, retry_after=error.retry_after)
-            _finish(
-                row,
-                status=Status.PENDING,
-                last_error=message,
-                next_attempt_at=now + timedelta(seconds=delay),
+            delay = transports.retry_delay(
+                row.attempts, base=settings.NOTIFICATION_RETRY_BASE, retry_after=error.retry_after
             )
+            retry_at = now + timedelta(seconds=delay)
+            with transaction.atomic():
+                _finish(row, status=Status.PENDING, last_error=message, next_attempt_at=retry_at)
+                if folded:
+                    _unfold(row, next_attempt_at=retry_at)
             log.warning(
                 "notification %s: transient failure, retry in %.0fs: %s", row.pk, delay, message
             )
             return Status.PENDING
-        _finish(row, status=Status.FAILED, last_error=message)
+        with transaction.atomic():
+            _finish(row, status=Status.FAILED, last_error=message)
+            if folded:
+                _unfold(row, next_attempt_at=now)
         log.error("notification %s failed after %s attempt(s): %s", row.pk, row.attempts, message)
         return Status.FAILED
-    _finish(
-        row,
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        provider_message_id=sent.provider_message_id[:255],
-        last_error="",
-    )
+    # The folded rows are closed only with their leader's sent mark: a crash before
+    # this commit leaves them claimed, and a later drain sends them.
+    with transaction.atomic():
+        marked = _finish(
+            row,
+            status=Status.SENT,
+            sent_at=timezone.now(),
+            provider_message_id=sent.provider_message_id[:255],
+            last_error="",
+        )
+        if marked and folded:
+            Notification.objects.filter(
+                pk__in=[r.pk for r in folded], status=Status.SENDING, claim_token=row.claim_token
+            ).update(
+                status=Status.SUPPRESSED, suppressed_reason=f"folded into notification {row.pk}"
+            )
     return Status.SENT
 
 
@@ -226,16 +319,25 @@ def _with_folded(rendered: dict, folded: list[Notification]) -> dict:
 
 
 def release_stale_claims(*, now: datetime) -> int:
-    """Rows stuck in `sending` (their worker died) go back to pending.
+    """Rows whose claim lease lapsed (their worker died, or is too slow to reach
+    them) go back to pending, folded ones freed from their unsent leader.
 
-    A row marked sent is never touched again, so nothing marked sent is sent
-    twice. A worker that died after the provider accepted a message and before
-    marking it sent can cause one repeat; dedup keys (PagerDuty, Message-ID)
-    let the provider or the reader see it as the same message.
+    A worker checks its claim right before each send, so a released row is not
+    sent by its old worker; and a row marked sent is never touched again. A worker
+    that died after the provider accepted a message and before marking it sent
+    can cause one repeat; dedup keys (PagerDuty, Message-ID) let the provider or
+    the reader see it as the same message.
     """
-    lease = timedelta(seconds=settings.NOTIFICATION_CLAIM_LEASE)
-    return Notification.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease).update(
-        status=Status.PENDING, next_attempt_at=now, last_error="worker lost during delivery"
+    stale = Notification.objects.filter(status=Status.SENDING).filter(
+        Q(lease_until__lt=now) | Q(lease_until__isnull=True)
+    )
+    return stale.update(
+        status=Status.PENDING,
+        next_attempt_at=now,
+        claim_token="",
+        lease_until=None,
+        folded_into=None,
+        last_error="worker lost during delivery (claim lapsed)",
     )
 
 
@@ -243,9 +345,10 @@ def _apply_limits(rows: list[Notification], now: datetime) -> list[Notification]
     """Fold and cap a claimed batch; returns the rows still to send.
 
     Non-urgent email and chat to one recipient within the fold window go as one
-    message listing the others (folded rows are kept, marked and linked).
-    Beyond the daily cap, non-urgent messages are suppressed with the reason.
-    Urgent messages and pages always go.
+    message listing the others: the fold is stored (folded rows point at their
+    leader and stay claimed) before the leader is sent, and they become
+    "folded into N" with its sent mark. Beyond the daily cap, non-urgent messages
+    are suppressed with the reason. Urgent messages and pages always go.
     """
     config = DeliverySettings.current()
     limited = [r for r in rows if not r.urgent and r.channel in (Channel.EMAIL, Channel.SLACK)]
@@ -276,7 +379,7 @@ def _apply_limits(rows: list[Notification], now: datetime) -> list[Notification]
                 _finish_leader(leader, folded, sent_today, config, to_send)
             leader, folded = row, []
         _finish_leader(leader, folded, sent_today, config, to_send)
-    return sorted(to_send, key=lambda r: (r.next_attempt_at, r.pk))
+    return sorted(to_send, key=_send_order)
 
 
 def _finish_leader(leader, folded, sent_today, config, to_send) -> None:
@@ -290,20 +393,17 @@ def _finish_leader(leader, folded, sent_today, config, to_send) -> None:
             )
         return
     sent_today[leader.recipient] = count + 1
-    for row in folded:
-        _finish(
-            row,
-            status=Status.SUPPRESSED,
-            folded_into=leader,
-            suppressed_reason=f"folded into notification {leader.pk}",
-        )
-    leader.folded_rows = folded
+    if folded:
+        Notification.objects.filter(
+            pk__in=[r.pk for r in folded], status=Status.SENDING, claim_token=leader.claim_token
+        ).update(folded_into=leader)
+        leader.leads_fold = True  # this claim only: a released fold is folded afresh
     to_send.append(leader)
 
 
 def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = None) -> dict:
     """Deliver what is due, in claimed batches; what the beat drain and kicks run."""
-    counts = {Status.SENT: 0, Status.PENDING: 0, Status.FAILED: 0}
+    counts = {Status.SENT: 0, Status.PENDING: 0, Status.FAILED: 0, CLAIM_LOST: 0}
     released = release_stale_claims(now=now or timezone.now())
     done = 0
     # A worker that dies right after a commit still leaves the outcome mark (it
@@ -314,14 +414,21 @@ def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = No
             rows = claim_due(now=now or timezone.now(), limit=min(batch, limit - done))
             if not rows:
                 break
+            token, ids = rows[0].claim_token, [r.pk for r in rows]
+            renewed = now or timezone.now()
             for row in _apply_limits(rows, now or timezone.now()):
                 counts[deliver(row, now=now)] += 1
+                current = now or timezone.now()
+                if current - renewed >= _claim_lease() / 3:  # a third of the lease used
+                    _renew(ids, token, current)
+                    renewed = current
             done += len(rows)
     return {
         "sent": counts[Status.SENT],
         "retrying": counts[Status.PENDING],
         "failed": counts[Status.FAILED],
         "released": released,
+        "lost_claims": counts[CLAIM_LOST],
     }
 
 

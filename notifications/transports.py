@@ -283,15 +283,13 @@ def _default_mailer():
 
 
 def _apply_timeout(mailer, timeout: float | None) -> None:
-    """An explicit `timeout` overrides the mailer's; otherwise a mailer configured without
-    one (SMTP with no "timeout" OPTION) gets NOTIFICATION_TIMEOUT, so it never blocks.
-    SMTP and anymail's HTTP backends both keep theirs in `.timeout`."""
+    """The mailer waits at most `timeout` (default NOTIFICATION_TIMEOUT), and never longer
+    than its own configured timeout: SMTP's and anymail's HTTP backends (whose default is
+    30 s) both keep theirs in `.timeout`. The outbox's send lease counts on this bound."""
     if not hasattr(mailer, "timeout"):
         return
-    if timeout is not None:
-        mailer.timeout = timeout
-    elif mailer.timeout is None:
-        mailer.timeout = _timeout(None)
+    bound = _timeout(timeout)
+    mailer.timeout = min(mailer.timeout, bound) if mailer.timeout else bound
 
 
 def _from_domain() -> str:

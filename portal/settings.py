@@ -324,9 +324,24 @@ OUTBOX_DRAIN_INTERVAL = env.float("OUTBOX_DRAIN_INTERVAL", 10.0, validate=Range(
 REMINDER_SWEEP_INTERVAL = env.float(
     "REMINDER_SWEEP_INTERVAL", 30.0, validate=Range(min=1, max=3600)
 )
+# Every send (email included) gives up after NOTIFICATION_TIMEOUT seconds per
+# connect or read. A claimed message waits for its worker at most
+# NOTIFICATION_CLAIM_LEASE seconds (renewed as the worker goes), so a dead worker's
+# claims, urgent pages included, return within seconds; right before each send the
+# claim is checked and extended to NOTIFICATION_SEND_LEASE, which must outlast the
+# slowest send the timeout allows.
 NOTIFICATION_TIMEOUT = env.float("NOTIFICATION_TIMEOUT", 10.0, validate=Range(min=0.1, max=120))
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", 8, validate=Range(min=1, max=50))
-NOTIFICATION_CLAIM_LEASE = env.int("NOTIFICATION_CLAIM_LEASE", 300, validate=Range(min=30))
+# Seconds before a transient failure's first retry (doubling, with jitter, up to an hour).
+NOTIFICATION_RETRY_BASE = env.float("NOTIFICATION_RETRY_BASE", 30.0, validate=Range(min=0.1))
+NOTIFICATION_CLAIM_LEASE = env.int("NOTIFICATION_CLAIM_LEASE", 10, validate=Range(min=2))
+NOTIFICATION_SEND_LEASE = env.int(
+    "NOTIFICATION_SEND_LEASE", int(4 * NOTIFICATION_TIMEOUT) + 20, validate=Range(min=5)
+)
+if NOTIFICATION_SEND_LEASE < 3 * NOTIFICATION_TIMEOUT:
+    problems["NOTIFICATION_SEND_LEASE"] = "must be at least 3 x NOTIFICATION_TIMEOUT"
+# anymail's HTTP backends wait 30 s by default: bound them like every other send.
+ANYMAIL.setdefault("REQUESTS_TIMEOUT", NOTIFICATION_TIMEOUT)
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", "")
 PAGERDUTY_ROUTING_KEY = env.str("PAGERDUTY_ROUTING_KEY", "")
 PAGERDUTY_EVENTS_URL = env.str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")

@@ -67,7 +67,13 @@ def test_email_is_sent_with_a_stable_message_id():
     assert row.status == Status.SENT and row.attempts == 1 and row.sent_at
     assert row.provider_message_id
     assert mail.outbox[0].extra_headers["Message-ID"] == message_id
-    assert services.deliver_due() == {"sent": 0, "retrying": 0, "failed": 0, "released": 0}
+    assert services.deliver_due() == {
+        "sent": 0,
+        "retrying": 0,
+        "failed": 0,
+        "released": 0,
+        "lost_claims": 0,
+    }
 
 
 def test_transient_errors_retry_with_backoff_then_fail(httpserver):

@@ -800,10 +800,12 @@ def test_email_timeout_reaches_the_mailer(stub, settings):
     settings.MAILERS = {
         "default": {"BACKEND": f"{__name__}.StubBackend", "OPTIONS": {"timeout": 20}}
     }
-    send(email())  # the mailer's own timeout stands when the caller gives none
+    send(email())  # a longer timeout of the mailer's own is cut to NOTIFICATION_TIMEOUT
     send(email(), timeout=2)
+    settings.MAILERS["default"]["OPTIONS"]["timeout"] = 1
+    send(email(), timeout=2)  # a shorter one of its own stands
 
-    assert [backend.timeout for backend in StubBackend.instances] == [3, 1.5, 20, 2]
+    assert [backend.timeout for backend in StubBackend.instances] == [3, 1.5, 3, 2, 1]
 
 
 # --- Dispatch, errors, retry_delay ---------------------------------------------------------

@@ -123,3 +123,10 @@ def _fresh_delivery_settings():
     _settings_cache.clear()
     yield
     _settings_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_login_throttling(settings):
+    # Django's test client signs in without a request, which django-axes refuses, and many
+    # tests sign in often: throttling is off except where a test turns it on.
+    settings.AXES_ENABLED = False

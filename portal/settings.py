@@ -63,6 +63,9 @@ SITE_URL = (
     or f"http://127.0.0.1:{PORT}"
 )
 HTTPS = SITE_URL.startswith("https://")
+# A TLS-terminating proxy in front: trust its X-Forwarded-Proto and the client address
+# it adds last to X-Forwarded-For (for rate limits and sign-in lockouts).
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", False)
 _site_host = SITE_URL.split("://", 1)[1].split(":")[0]
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", sorted({"localhost", "127.0.0.1", "[::1]", _site_host}))
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
@@ -151,6 +154,10 @@ if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Rate-limit counters (API tokens, status page). In-process by default; several web
+# processes need a shared one, e.g. CACHE_URL=redis://127.0.0.1:6379/1.
+CACHES = {"default": env.dj_cache_url("CACHE_URL", "locmem://")}
 
 AUTH_USER_MODEL = "portal.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -353,9 +360,12 @@ SIMULATION_MAX_INCIDENTS = env.int("SIMULATION_MAX_INCIDENTS", 2000, validate=Ra
 # Token first: an anonymous API call answers 401 with `WWW-Authenticate: Token`.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.throttles.TokenUserRateThrottle"],
+    # Client addresses for throttles: the one our TLS proxy adds, never one the client sent.
+    "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",
@@ -394,6 +404,17 @@ SPECTACULAR_SETTINGS = {
         "EventsV2SeverityEnum": [(v, v) for v in ("critical", "error", "warning", "info")],
     },
 }
+# Token-authenticated API calls per user (DRF rate: N/second, minute, hour or day; "" = no
+# limit); over it, 429 with Retry-After. Tokens older than API_TOKEN_TTL_DAYS answer 401 (0: never).
+_RATE = Regexp(
+    r"^$|^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$",
+    error="must look like 600/minute (N per second, minute, hour or day), or be empty for no limit",
+)
+API_TOKEN_RATE = env.str("API_TOKEN_RATE", "600/minute", validate=_RATE)
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", 0, validate=Range(min=0, max=3650)) or 0
+# Customer status page: replies and ratings (each notifies the assignee) per link and per address.
+STATUS_PAGE_LINK_RATE = env.str("STATUS_PAGE_LINK_RATE", "10/hour", validate=_RATE)
+STATUS_PAGE_ADDRESS_RATE = env.str("STATUS_PAGE_ADDRESS_RATE", "30/hour", validate=_RATE)
 # The schema (/api/schema/) and its docs (/api/docs/) need a sign-in unless this is on.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", False)
 # Alert webhooks bigger than this answer 413 before they are parsed.
@@ -410,9 +431,8 @@ AXES_COOLOFF_TIME = timedelta(
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", False) else None
-)
+AXES_CLIENT_IP_CALLABLE = "portal.throttles.client_address"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", HTTPS and not DEBUG)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from .models import User
 
@@ -59,7 +60,7 @@ def login_locked_out(
         "next": request.POST.get("next", ""),
     }
     template = "registration/login.html"
-    if request.path.startswith(f"/{admin.site.name}/"):
+    if request.path == reverse("admin:login"):
         template = "admin/login.html"
         context |= {**admin.site.each_context(request), "title": "Log in", "app_path": request.path}
     return render(request, template, context, status=429)

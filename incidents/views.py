@@ -243,6 +243,21 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
     if incident is None or contact.strip().lower() != link.email:
         return _link_problem(request, "This link is no longer valid.")
 
+    if request.method == "POST":
+        # Each reply notifies the assignee: a link (and an address) may send only so many.
+        from portal.throttles import status_page_wait
+
+        wait = status_page_wait(request, incident_id=incident.pk, email=link.email)
+        if wait is not None:
+            response = render(
+                request,
+                "incidents/customer_slow_down.html",
+                {"minutes": max(1, round(wait / 60)), "back": request.path},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return _private(response)
+
     reply_form, rating_form = CustomerReplyForm(prefix="reply"), CustomerRatingForm(prefix="rate")
     if request.method == "POST":
         action = request.POST.get("action")

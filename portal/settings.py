@@ -7,9 +7,11 @@ import hmac
 import os
 import secrets
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 from environs import Env, EnvValidationError
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
@@ -61,6 +63,9 @@ SITE_URL = (
     or f"http://127.0.0.1:{PORT}"
 )
 HTTPS = SITE_URL.startswith("https://")
+# A TLS-terminating proxy in front: trust its X-Forwarded-Proto and the client address
+# it adds last to X-Forwarded-For (for rate limits and sign-in lockouts).
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", False)
 _site_host = SITE_URL.split("://", 1)[1].split(":")[0]
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", sorted({"localhost", "127.0.0.1", "[::1]", _site_host}))
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
@@ -84,10 +89,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +103,8 @@ MIDDLEWARE = [
     "portal.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -146,12 +155,21 @@ if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Rate-limit counters (API tokens, status page). In-process by default; several web
+# processes need a shared one, e.g. CACHE_URL=redis://127.0.0.1:6379/1.
+CACHES = {"default": env.dj_cache_url("CACHE_URL", "locmem://")}
+
 AUTH_USER_MODEL = "portal.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "incidents:list"
@@ -366,9 +384,12 @@ SIMULATION_MAX_INCIDENTS = env.int("SIMULATION_MAX_INCIDENTS", 2000, validate=Ra
 # Token first: an anonymous API call answers 401 with `WWW-Authenticate: Token`.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.throttles.TokenUserRateThrottle"],
+    # Client addresses for throttles: the one our TLS proxy adds, never one the client sent.
+    "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",
@@ -407,13 +428,35 @@ SPECTACULAR_SETTINGS = {
         "EventsV2SeverityEnum": [(v, v) for v in ("critical", "error", "warning", "info")],
     },
 }
+# Token-authenticated API calls per user (DRF rate: N/second, minute, hour or day; "" = no
+# limit); over it, 429 with Retry-After. Tokens older than API_TOKEN_TTL_DAYS answer 401 (0: never).
+_RATE = Regexp(
+    r"^$|^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$",
+    error="must look like 600/minute (N per second, minute, hour or day), or be empty for no limit",
+)
+API_TOKEN_RATE = env.str("API_TOKEN_RATE", "600/minute", validate=_RATE)
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", 0, validate=Range(min=0, max=3650)) or 0
+# Customer status page: replies and ratings (each notifies the assignee) per link and per address.
+STATUS_PAGE_LINK_RATE = env.str("STATUS_PAGE_LINK_RATE", "10/hour", validate=_RATE)
+STATUS_PAGE_ADDRESS_RATE = env.str("STATUS_PAGE_ADDRESS_RATE", "30/hour", validate=_RATE)
+# The schema (/api/schema/) and its docs (/api/docs/) need a sign-in unless this is on.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", False)
 # Alert webhooks bigger than this answer 413 before they are parsed.
 ALERT_MAX_BODY = env.int("ALERT_MAX_BODY", 512 * 1024, validate=Range(min=1024))
 
 # --- Security ------------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", False) else None
+# Sign-in throttling (web and admin) with django-axes: after LOGIN_FAILURE_LIMIT
+# wrong passwords for one username from one address, that pair is refused for
+# LOGIN_LOCKOUT_MINUTES (each further try restarts the wait); a success resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, validate=Range(min=1, max=1000)) or 5
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env.int("LOGIN_LOCKOUT_MINUTES", 15, validate=Range(min=1, max=7 * 24 * 60)) or 15
 )
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "portal.throttles.client_address"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", HTTPS and not DEBUG)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
@@ -426,6 +469,19 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (Django's own, SECURE_CSP): scripts only from our origin, never
+# inline, so injected markup cannot run. Styles may be inline: style="" attributes in
+# pages and emails, and Swagger UI sets its own.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 SESSION_COOKIE_HTTPONLY = True
 
 LOGGING = {

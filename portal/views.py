@@ -1,9 +1,12 @@
 from django import forms
-from django.contrib import messages
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from .models import User
 
@@ -39,3 +42,25 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def login_locked_out(
+    request: HttpRequest, original_response=None, credentials=None
+) -> HttpResponse:
+    """django-axes' lockout answer: the same sign-in page, with the reason, as 429."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = (
+        "Too many failed sign-ins for this username from your address. "
+        f"Try again in {minutes} minutes, or ask an administrator to unlock it."
+    )
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {
+        "form": AuthenticationForm(request, initial={"username": username}),
+        "locked_out": message,
+        "next": request.POST.get("next", ""),
+    }
+    template = "registration/login.html"
+    if request.path == reverse("admin:login"):
+        template = "admin/login.html"
+        context |= {**admin.site.each_context(request), "title": "Log in", "app_path": request.path}
+    return render(request, template, context, status=429)

@@ -123,3 +123,20 @@ def _fresh_delivery_settings():
     _settings_cache.clear()
     yield
     _settings_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_login_throttling(settings):
+    # Django's test client signs in without a request, which django-axes refuses, and many
+    # tests sign in often: throttling is off except where a test turns it on.
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Throttle counters live in the cache, which outlives a test's database.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

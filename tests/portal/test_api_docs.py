@@ -1,5 +1,6 @@
 """OpenAPI 3 schema at /api/schema/ without generation warnings (check --deploy fails on
-them), and interactive docs at /api/docs/ whose scripts and styles are all local."""
+them), and interactive docs at /api/docs/ whose scripts and styles are all local; both
+for signed-in users only unless API_DOCS_PUBLIC is on."""
 
 import re
 
@@ -48,13 +49,45 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
     assert metrics["schema"] == {"$ref": "#/components/schemas/Metrics"}
 
 
-def test_schema_is_served(client):
+def test_schema_is_served_to_signed_in_users(client, agent):
+    client.force_login(agent)
     answer = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert answer.status_code == 200
     assert answer.json()["info"]["title"] == "Escalation portal API"
 
 
-def test_docs_page_loads_everything_from_our_own_static_files(client):
+def test_schema_is_served_to_token_clients(agent):
+    from tests.api_client import token_client
+
+    answer = token_client(agent).get("/api/schema/")
+    assert answer.status_code == 200
+    assert b"Escalation portal API" in answer.content
+
+
+def test_schema_and_docs_need_a_sign_in_by_default(client):
+    answer = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert answer.status_code == 401
+    assert b"Escalation portal API" not in answer.content
+    # A person opening the docs is sent to sign in, and back afterwards.
+    answer = client.get("/api/docs/")
+    assert answer.status_code == 302
+    assert answer.url == "/login/?next=/api/docs/"
+    answer = client.get("/api/docs/?script=")
+    assert answer.status_code == 401
+    assert b"SwaggerUIBundle" not in answer.content
+
+
+def test_api_docs_public_opens_schema_and_docs(client, settings):
+    settings.API_DOCS_PUBLIC = True
+    answer = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert answer.status_code == 200
+    assert answer.json()["info"]["title"] == "Escalation portal API"
+    assert client.get("/api/docs/").status_code == 200
+    assert client.get("/api/docs/?script=").status_code == 200
+
+
+def test_docs_page_loads_everything_from_our_own_static_files(client, agent):
+    client.force_login(agent)
     answer = client.get("/api/docs/")
     assert answer.status_code == 200
     html = answer.content.decode()
@@ -66,4 +99,12 @@ def test_docs_page_loads_everything_from_our_own_static_files(client):
         assert asset.startswith("/static/"), asset  # no CDN
         assert finders.find(asset.removeprefix("/static/")), asset
     assert "cdn" not in html.lower()
+    # No inline script (the Content-Security-Policy would block it): Swagger UI's
+    # start-up script is its own same-origin URL.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), html
+    (start_script,) = [s for s in sources if "script=" in s]
+    script = client.get(start_script.replace("&amp;", "&"))
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle" in script.content
     assert client.get("/api/").url == "/api/docs/"

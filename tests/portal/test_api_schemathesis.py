@@ -13,6 +13,7 @@ import zlib
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
@@ -35,8 +36,10 @@ CHECKS = [
 CONFIG = schemathesis.Config.from_dict(
     {"phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}}}
 )
-# Loaded while tests are collected: the schema view reads no database.
-schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), config=CONFIG)
+# Loaded while tests are collected, before any user or token exists (the schema view
+# reads no database), so with the docs opened for this one request.
+with override_settings(API_DOCS_PUBLIC=True):
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), config=CONFIG)
 
 
 @pytest.fixture

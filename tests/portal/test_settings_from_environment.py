@@ -74,6 +74,14 @@ def test_defaults_need_no_configuration(tmp_path):
         ({"SITE_URL": "portal.example.com"}, "SITE_URL"),
         ({"DEBUG": "false"}, "SECRET_KEY"),
         ({"DEBUG": "false", "SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"LOGIN_FAILURE_LIMIT": "0"}, "LOGIN_FAILURE_LIMIT"),
+        ({"LOGIN_LOCKOUT_MINUTES": "soon"}, "LOGIN_LOCKOUT_MINUTES"),
+        ({"API_TOKEN_RATE": "600/week"}, "API_TOKEN_RATE"),
+        ({"API_TOKEN_TTL_DAYS": "-1"}, "API_TOKEN_TTL_DAYS"),
+        ({"STATUS_PAGE_LINK_RATE": "lots"}, "STATUS_PAGE_LINK_RATE"),
+        ({"STATUS_PAGE_ADDRESS_RATE": "0/hour"}, "STATUS_PAGE_ADDRESS_RATE"),
+        ({"API_DOCS_PUBLIC": "maybe"}, "API_DOCS_PUBLIC"),
+        ({"CACHE_URL": "carrier-pigeon://coop"}, "CACHE_URL"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(tmp_path, env, variable):

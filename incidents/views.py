@@ -74,10 +74,25 @@ def incident_create(request: HttpRequest) -> HttpResponse:
                     "to the Security team and managers; it shows here if it is assigned to you.",
                 )
                 return redirect("incidents:list")
-            messages.success(request, f"Incident {incident.reference} opened.")
+            messages.success(request, _opened_message(incident, chosen=data.get("assignee")))
             return redirect("incidents:detail", reference=incident.reference)
     status = 400 if request.method == "POST" else 200
     return render(request, "incidents/incident_form.html", {"form": form}, status=status)
+
+
+def _opened_message(incident: Incident, *, chosen) -> str:
+    """Say so when a trigger escalated the new incident and its assignee was let go."""
+    text = f"Incident {incident.reference} opened."
+    if chosen is None or incident.assignee_id == chosen.pk:
+        return text
+    escalation = incident.escalations.order_by("-at", "-id").first()
+    if escalation is None:
+        return text
+    return (
+        f"{text} A trigger escalated it at once to L{escalation.to_level} "
+        f"({escalation.reason}), so {chosen} is not its assignee: the receiving level takes "
+        "it when someone there acknowledges the handoff."
+    )
 
 
 def _action_forms(incident: Incident, bound: dict | None = None) -> dict:

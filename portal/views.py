@@ -39,3 +39,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form the CSRF check refused: a page in the site's layout that says what to do
+    (the reason is for logs, not for people)."""
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

@@ -1,0 +1,50 @@
+/* Progressive enhancement only: every page works without this file (CSP: no inline scripts). */
+(function () {
+  "use strict";
+
+  // A form came back with errors: bring its summary into view and move focus to it,
+  // so the person (and a screen reader) starts from the list of what to fix.
+  function focusErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) return;
+    var details = summary.closest("details");
+    if (details) details.open = true;
+    summary.scrollIntoView({ block: "start" });
+    summary.focus({ preventScroll: true });
+  }
+
+  // The escalate form: show only the handoff fields the chosen level needs
+  // (the server checks the chosen level's list anyway).
+  function noteFieldsFollowLevel() {
+    var form = document.getElementById("action-escalate");
+    if (!form) return;
+    var select = form.querySelector("select[name=to_level]");
+    if (!select) return;
+    function update() {
+      form.querySelectorAll(".note-field").forEach(function (box) {
+        var area = box.querySelector("[data-levels]");
+        var levels = ((area && area.getAttribute("data-levels")) || "").split(" ");
+        box.hidden = levels.indexOf(select.value) === -1 && !box.querySelector(".errorlist");
+      });
+    }
+    select.addEventListener("change", update);
+    update();
+  }
+
+  // A link to a field inside a closed disclosure opens it first.
+  function openDisclosureOnHash() {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      if (!link) return;
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      var details = target && target.closest("details");
+      if (details) details.open = true;
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    focusErrorSummary();
+    noteFieldsFollowLevel();
+    openDisclosureOnHash();
+  });
+})();

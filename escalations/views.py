@@ -63,7 +63,10 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Handoff acknowledged: the incident is yours.")
+            messages.success(
+                request,
+                f"You took the handoff at L{incident.current_level}: the incident is yours.",
+            )
         return _back(reference)
 
     if action == "escalate":

@@ -35,6 +35,12 @@ def fits(page, width):
         assert_fits_width(page)
 
 
+def open_action(page, key: str) -> None:
+    """Open an action's disclosure on the incident page, as a person clicks it."""
+    if page.locator(f"#do-{key}[open]").count() == 0:
+        page.locator(f"#do-{key} > summary").click()
+
+
 def in_view(page, locator) -> bool:
     """The top of `locator` is on screen without scrolling by hand."""
     top = locator.evaluate("element => element.getBoundingClientRect().top")
@@ -102,7 +108,7 @@ def test_agent_opens_acknowledges_logs_escalates_and_updates(page, width, roles)
     fits(page, width)
 
     # Escalate: an empty submit lists everything to fix in one round, at the top.
-    page.locator("#do-escalate > summary").click()
+    open_action(page, "escalate")
     page.locator("#action-escalate").get_by_role("button", name="Escalate").click()
     summary = page.locator("#error-summary")
     summary.wait_for()
@@ -138,9 +144,7 @@ def test_agent_opens_acknowledges_logs_escalates_and_updates(page, width, roles)
     fits(page, width)
 
     # Tell the customer.
-    page.locator("#do-update > summary").click() if not page.locator(
-        "#update-body"
-    ).is_visible() else None
+    open_action(page, "update")
     page.fill("#update-body", "We have escalated to our specialists; next update in 1 hour.")
     page.get_by_role("button", name="Post update").click()
     page.get_by_text("Customer update posted.").wait_for()

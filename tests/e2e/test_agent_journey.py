@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from incidents.models import Channel, Incident
-from tests.e2e.browser import assert_fits_width, screenshot
+from tests.e2e.browser import assert_fits_width, in_view, open_action, screenshot
 from tests.e2e.conftest import sign_in
 from tests.factories import UserFactory
 
@@ -33,18 +33,6 @@ HANDOFF = {
 def fits(page, width):
     if width == "phone":
         assert_fits_width(page)
-
-
-def open_action(page, key: str) -> None:
-    """Open an action's disclosure on the incident page, as a person clicks it."""
-    if page.locator(f"#do-{key}[open]").count() == 0:
-        page.locator(f"#do-{key} > summary").click()
-
-
-def in_view(page, locator) -> bool:
-    """The top of `locator` is on screen without scrolling by hand."""
-    top = locator.evaluate("element => element.getBoundingClientRect().top")
-    return -2 <= top < page.viewport_size["height"] - 40
 
 
 def test_agent_opens_acknowledges_logs_escalates_and_updates(page, width, roles):

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from escalations import engine
 from escalations.handoff import CHECKLIST
 from incidents.models import Channel
-from tests.e2e.browser import assert_fits_width, screenshot
+from tests.e2e.browser import assert_fits_width, open_action, screenshot
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_agent_journey import HANDOFF, open_action
+from tests.e2e.test_agent_journey import HANDOFF
 from tests.factories import UserFactory, make_incident
 
 pytestmark = [

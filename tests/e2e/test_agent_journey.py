@@ -40,6 +40,8 @@ def test_agent_opens_acknowledges_logs_escalates_and_updates(page, width, roles)
     call_command("load_workflow", "support-3-tier", "--default", verbosity=0)
     UserFactory(username="e2e-agent", role="Support Agent", first_name="Erin", last_name="Agent")
 
+    page.goto(f"{page.base_url}/login/")
+    fits(page, width)
     sign_in(page, "e2e-agent", next_path="/incidents/")
     fits(page, width)
     page.locator("nav[aria-label=Main]").get_by_text("New incident").click()

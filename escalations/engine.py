@@ -348,6 +348,36 @@ def allowed_categories(user) -> list[ReasonCategory]:
     return ENGINEER_CATEGORIES + (MANAGEMENT_CATEGORIES if management else [])
 
 
+def escalation_problems(
+    *,
+    incident: Incident,
+    spec: WorkflowSpec,
+    to_level: int | None,
+    category: str | None,
+    reason: str | None,
+    note: dict,
+    checklist: list[str],
+) -> dict[str, list[str]]:
+    """Everything wrong with an escalation request, by form field, all at once
+    (the web form shows them in one round, not field by field)."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    numbers = [level.number for level in spec.levels]
+    if to_level not in numbers:
+        errors["to_level"].append(f"This policy has no L{to_level}.")
+    elif to_level <= incident.current_level:
+        errors["to_level"].append("Pick a higher level; moving down is a de-escalation.")
+    if category not in ENGINEER_CATEGORIES + MANAGEMENT_CATEGORIES:
+        errors["category"].append("Pick why you escalate.")
+    if not (reason or "").strip():
+        errors["reason"].append("Say why you escalate.")
+    if to_level in numbers and to_level > incident.current_level:
+        for name in missing_fields(spec.level(to_level).handoff_fields, note):
+            errors[f"note_{name}"].append(f"L{to_level} needs this in the handoff note.")
+    for key in missing_checklist(checklist):
+        errors[f"check_{key}"].append(f"Confirm: {CHECKLIST[key]}.")
+    return dict(errors)
+
+
 @transaction.atomic
 def incident_escalate(
     *,
@@ -371,23 +401,17 @@ def incident_escalate(
     incident = _locked(incident)
     _check_open(incident)
     spec = _spec(incident)
-    errors: dict[str, list[str]] = defaultdict(list)
-    numbers = [level.number for level in spec.levels]
-    if to_level not in numbers:
-        errors["to_level"].append(f"This policy has no L{to_level}.")
-    elif to_level <= incident.current_level:
-        errors["to_level"].append("Pick a higher level; moving down is a de-escalation.")
-    if category not in ENGINEER_CATEGORIES + MANAGEMENT_CATEGORIES:
-        errors["category"].append("Pick why you escalate.")
-    if not reason.strip():
-        errors["reason"].append("Say why you escalate.")
-    if to_level in numbers and to_level > incident.current_level:
-        for name in missing_fields(spec.level(to_level).handoff_fields, note):
-            errors[f"note_{name}"].append(f"L{to_level} needs this in the handoff note.")
-    for key in missing_checklist(checklist):
-        errors[f"check_{key}"].append(f"Confirm: {CHECKLIST[key]}.")
+    errors = escalation_problems(
+        incident=incident,
+        spec=spec,
+        to_level=to_level,
+        category=category,
+        reason=reason,
+        note=note,
+        checklist=checklist,
+    )
     if errors:
-        raise ValidationError(dict(errors))
+        raise ValidationError(errors)
     trigger = Trigger.MANAGEMENT if category in MANAGEMENT_CATEGORIES else Trigger.MANUAL
     facts = handoff_context(incident, spec, to_level, now).as_dict()
     note = {**{k: v.strip() if isinstance(v, str) else v for k, v in note.items()}, "facts": facts}

@@ -9,6 +9,7 @@ from incidents.selectors import visibility_q
 
 from .engine import allowed_categories, handoff_context, pending_handoff
 from .forms import DecisionForm, DeEscalateForm, EscalateForm, ManagerRequestForm
+from .handoff import field_label
 from .policies import policy_spec
 
 
@@ -20,6 +21,13 @@ def escalation_panel(incident: Incident, user, bound: dict | None = None) -> dic
             "at", "id"
         )
     )
+    for record in records:
+        # Labels, not keys: "Customer context", not customer_context.
+        record.note_items = [
+            (field_label(key), value)
+            for key, value in (record.note or {}).items()
+            if key not in ("facts", "generated")
+        ]
     panel = {"escalations": records, "policy_spec": None}
     if incident.policy_id is None:
         return panel

@@ -63,7 +63,10 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Handoff acknowledged: the incident is yours.")
+            messages.success(
+                request,
+                f"You took the handoff at L{incident.current_level}: the incident is yours.",
+            )
         return _back(reference)
 
     if action == "escalate":
@@ -90,6 +93,21 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
             else:
                 messages.success(request, "Escalated. The receiving level has been notified.")
                 return _back(reference)
+        else:
+            # One round: what the form rejected plus everything the service would.
+            data = form.cleaned_data
+            problems = engine.escalation_problems(
+                incident=incident,
+                spec=spec,
+                to_level=data.get("to_level"),
+                category=data.get("category"),
+                reason=data.get("reason"),
+                note=form.note(),
+                checklist=form.checklist(),
+            )
+            for field, errors in problems.items():
+                if field in form.fields and field not in form.errors:
+                    form.add_error(field, errors)
         return render_detail(request, incident, escalation_bound={"escalate": form}, status=400)
 
     if action == "decide":

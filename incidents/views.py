@@ -74,10 +74,25 @@ def incident_create(request: HttpRequest) -> HttpResponse:
                     "to the Security team and managers; it shows here if it is assigned to you.",
                 )
                 return redirect("incidents:list")
-            messages.success(request, f"Incident {incident.reference} opened.")
+            messages.success(request, _opened_message(incident, chosen=data.get("assignee")))
             return redirect("incidents:detail", reference=incident.reference)
     status = 400 if request.method == "POST" else 200
     return render(request, "incidents/incident_form.html", {"form": form}, status=status)
+
+
+def _opened_message(incident: Incident, *, chosen) -> str:
+    """Say so when a trigger escalated the new incident and its assignee was let go."""
+    text = f"Incident {incident.reference} opened."
+    if chosen is None or incident.assignee_id == chosen.pk:
+        return text
+    escalation = incident.escalations.order_by("-at", "-id").first()
+    if escalation is None:
+        return text
+    return (
+        f"{text} A trigger escalated it at once to L{escalation.to_level} "
+        f"({escalation.reason}), so {chosen} is not its assignee: the receiving level takes "
+        "it when someone there acknowledges the handoff."
+    )
 
 
 def _action_forms(incident: Incident, bound: dict | None = None) -> dict:
@@ -93,6 +108,99 @@ def _action_forms(incident: Incident, bound: dict | None = None) -> dict:
     }
 
 
+# The forms of the incident page, by the key a failed POST comes back under. Each
+# gets its own id namespace ("escalate-reason", "de_escalate-reason"), so a label's
+# `for` and an error summary's link reach the one field they name.
+PAGE_FORMS = {
+    "comment": "comment_form",
+    "update": "update_form",
+    "status": "status_form",
+    "assign": "assign_form",
+    "severity": "severity_form",
+    "reopen": "reopen_form",
+    "escalate": "escalate_form",
+    "decide": "decision_form",
+    "de_escalate": "de_escalate_form",
+    "manager": "manager_form",
+    "war_room_activate": "war_room_activate_form",
+    "war_room_decide": "war_room_decision_form",
+    "war_room_assign": "war_room_assign_form",
+    "war_room_cadence": "war_room_cadence_form",
+    "war_room_close": "war_room_close_form",
+    "vendor_open": "vendor_form",
+}
+
+# Actions a person may want, most pressing first: the first three that apply are
+# shown up front, the others one click away. Team leads decide and hand back down;
+# agents log, tell the customer and escalate.
+LEAD_ORDER = ["acknowledge", "take_handoff", "decide", "de_escalate", "comment", "update"]
+AGENT_ORDER = ["acknowledge", "take_handoff", "decide", "comment", "update", "escalate"]
+LATER = ["escalate", "de_escalate", "status", "assign", "severity", "reopen", "manager"]
+FOLLOW_UP = ["war_room", "vendor", "review_start"]
+UP_FRONT = 3
+
+
+def _namespace_ids(form, key: str) -> None:
+    form.auto_id = f"{key}-%s"
+    for name, errors in form.errors.items():
+        if name in form.fields:
+            errors.field_id = form[name].auto_id
+
+
+def _available_actions(context: dict, user) -> list[str]:
+    incident = context["incident"]
+    present = {
+        "acknowledge": context["can_change"] and context["can_acknowledge"],
+        "take_handoff": context["can_change"] and context.get("pending_handoff") is not None,
+        "decide": "decision_form" in context,
+        "comment": context["can_change"],
+        "update": context["can_change"],
+        "escalate": "escalate_form" in context,
+        "de_escalate": "de_escalate_form" in context,
+        "status": context["can_change"] and bool(context["status_form"].fields["status"].choices),
+        "assign": context["can_change"],
+        "severity": context["can_change"] and incident.is_open,
+        "reopen": context["can_change"] and context["can_reopen"],
+        "manager": "manager_form" in context,
+        "war_room": any(
+            f"war_room_{k}_form" in context
+            for k in ("activate", "decision", "assign", "cadence", "close")
+        ),
+        "vendor": "vendor_form" in context,
+        "review_start": context.get("can_work") and context.get("review") is None,
+    }
+    lead = user.has_perm("escalations.record_decision")
+    order = LEAD_ORDER if lead else AGENT_ORDER
+    ranked = [k for k in order if present[k]]
+    return ranked + [k for k in LATER + FOLLOW_UP if present[k] and k not in ranked]
+
+
+def _most_urgent(clocks) -> object | None:
+    live = [c for c in clocks if c.is_live and c.due_at is not None]
+    return min(live, key=lambda c: c.due_at) if live else None
+
+
+def _still_to_do(context: dict) -> list[str]:
+    incident = context["incident"]
+    items = []
+    if incident.status == Status.NEW:
+        items.append("Nobody has acknowledged the incident yet.")
+    handoff = context.get("pending_handoff")
+    if handoff is not None:
+        items.append(f"L{handoff.to_level} has not taken the handoff yet.")
+    undecided = context.get("undecided")
+    if undecided is not None:
+        items.append(f"Decision sought: {undecided.decision_sought}")
+    if context.get("war_room_overdue"):
+        items.append("The war room's status update is overdue.")
+    overdue_cases = [c for c in context.get("vendor_cases", []) if getattr(c, "overdue", False)]
+    if overdue_cases:
+        items.append(f"{len(overdue_cases)} vendor case(s) owe an update.")
+    if context.get("review_overdue"):
+        items.append("The post-incident review is overdue.")
+    return items
+
+
 def render_detail(
     request,
     incident: Incident,
@@ -105,9 +213,11 @@ def render_detail(
     from escalations.selectors import escalation_panel, follow_up_panel
     from escalations.sla import incident_clocks
 
+    clocks = incident_clocks(incident)
     context = {
         "incident": incident,
-        "clocks": incident_clocks(incident),
+        "clocks": clocks,
+        "urgent_clock": _most_urgent(clocks),
         **escalation_panel(incident, request.user, escalation_bound),
         **follow_up_panel(incident, request.user, follow_up_bound),
         "timeline": incident_timeline(incident),
@@ -117,6 +227,26 @@ def render_detail(
         "failed_action": next(iter(bound or escalation_bound or follow_up_bound or {}), None),
         **_action_forms(incident, bound),
     }
+    for key, name in PAGE_FORMS.items():
+        if name in context:
+            _namespace_ids(context[name], key)
+    failed = context["failed_action"]
+    context["failed_form"] = context.get(PAGE_FORMS.get(failed, ""))
+    if failed and failed.startswith("vendor_update_"):
+        context["failed_form"] = next(
+            (c.update_form for c in context["vendor_cases"] if getattr(c, "failed", False)), None
+        )
+    context["failed_group"] = (
+        "war_room"
+        if (failed or "").startswith("war_room_")
+        else "vendor"
+        if (failed or "").startswith("vendor_")
+        else failed
+    )
+    actions = _available_actions(context, request.user)
+    context["primary_actions"] = actions[:UP_FRONT]
+    context["more_actions"] = actions[UP_FRONT:]
+    context["still_to_do"] = _still_to_do(context)
     return render(request, "incidents/incident_detail.html", context, status=status)
 
 

@@ -69,6 +69,8 @@ BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", False)
 _site_host = SITE_URL.split("://", 1)[1].split(":")[0]
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", sorted({"localhost", "127.0.0.1", "[::1]", _site_host}))
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
+# A refused form gets a page in the site layout that says what to do.
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 
 INSTALLED_APPS = [
     "portal",
@@ -109,6 +111,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
+
+# Every field in one box: label, help text, errors and widget together.
+FORM_RENDERER = "portal.rendering.PortalFormRenderer"
 
 TEMPLATES = [
     {

@@ -64,3 +64,9 @@ def login_locked_out(
         template = "admin/login.html"
         context |= {**admin.site.each_context(request), "title": "Log in", "app_path": request.path}
     return render(request, template, context, status=429)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form the CSRF check refused: a page in the site's layout that says what to do
+    (the reason is for logs, not for people)."""
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

@@ -74,3 +74,15 @@ def horizontal_overflow(page) -> int:
 def assert_fits_width(page) -> None:
     overflow = horizontal_overflow(page)
     assert overflow <= 1, f"{page.url} scrolls sideways by {overflow}px at this width"
+
+
+def open_action(page, key: str) -> None:
+    """Open an action's disclosure on the incident page, as a person clicks it."""
+    if page.locator(f"#do-{key}[open]").count() == 0:
+        page.locator(f"#do-{key} > summary").click()
+
+
+def in_view(page, locator) -> bool:
+    """The top of `locator` is on screen without scrolling by hand."""
+    top = locator.evaluate("element => element.getBoundingClientRect().top")
+    return -2 <= top < page.viewport_size["height"] - 40

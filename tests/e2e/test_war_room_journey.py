@@ -6,7 +6,7 @@ import pytest
 from escalations.models import PostIncidentReview, WarRoom
 from incidents import services
 from tests.conftest import chromium_path
-from tests.e2e.browser import chromium_page, screenshot
+from tests.e2e.browser import chromium_page, open_action, screenshot
 from tests.factories import PASSWORD, UserFactory, make_incident
 
 pytestmark = [
@@ -33,18 +33,22 @@ def test_commander_runs_a_war_room_then_meets_the_review(live_server, roles, mon
         page.click("button[type=submit]")
         page.wait_for_url(f"**/incidents/{incident.reference}/")
 
+        # War-room forms are one click away, in the incident page's "More actions".
+        open_action(page, "war_room")
         form = page.locator("#action-war-room-activate")
         form.locator("select[name=commander]").select_option(label="Iris Commander")
         form.locator("input[name=channel]").fill("#inc-payments")
         form.locator("input[name=cadence_minutes]").fill("2")
         form.locator("button[type=submit]").click()
-        assert page.locator("#action-war-room-activate #id_cadence_minutes_error").is_visible()
+        error = "#action-war-room-activate #war_room_activate-cadence_minutes_error"
+        assert page.locator(error).is_visible()  # the disclosure came back open
 
         form = page.locator("#action-war-room-activate")
         form.locator("input[name=cadence_minutes]").fill("")
         form.locator("button[type=submit]").click()
         page.wait_for_selector("text=War room activated")
         assert page.locator("#war-room").get_by_text("#inc-payments").is_visible()
+        open_action(page, "war_room")
         page.locator("#action-war-room-decide textarea").fill("Roll back release 42")
         page.click("#action-war-room-decide button")
         page.wait_for_selector("text=Decision logged on the timeline.")

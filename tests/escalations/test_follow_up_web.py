@@ -70,7 +70,11 @@ def test_vendor_case_errors_are_shown_beside_the_fields(web, p0, agent):
     assert response.status_code == 400
     errors = response.context["vendor_form"].errors
     assert set(errors) == {"vendor", "contact_email"}
-    assert b'class="card action failed" id="action-vendor-open"' in response.content
+    html = response.content.decode()
+    # The vendor disclosure comes back open, the failed form marked, a summary on top.
+    assert 'id="do-vendor" data-action="vendor" open' in html
+    assert 'class="action failed" id="action-vendor-open"' in html
+    assert 'id="error-summary"' in html
     # Valid form, but the service refuses a deadline in the past: beside that field.
     response = web.post(
         url,

@@ -8,7 +8,7 @@ import pytest
 from escalations.policies import policy_create_from_spec
 from escalations.spec import LevelSpec, WorkflowSpec
 from tests.conftest import chromium_path
-from tests.e2e.browser import chromium_page, screenshot
+from tests.e2e.browser import chromium_page, open_action, screenshot
 from tests.factories import PASSWORD, UserFactory, make_incident
 
 pytestmark = [
@@ -83,13 +83,14 @@ def test_main_pages_run_their_scripts_with_no_csp_violation(
         no_violation("incident list")
 
         visit(f"/incidents/{incident.reference}/")
+        open_action(page, "escalate")
         symptoms = page.locator(".note-field", has_text="Symptoms")
         assessment = page.locator(".note-field", has_text="Security assessment")
-        page.select_option("#id_to_level", "2")
+        page.select_option("#escalate-to_level", "2")
         assert symptoms.is_visible() and assessment.is_hidden()
-        page.select_option("#id_to_level", "3")
+        page.select_option("#escalate-to_level", "3")
         assert symptoms.is_visible() and assessment.is_visible()
-        page.select_option("#id_to_level", "2")
+        page.select_option("#escalate-to_level", "2")
         assert assessment.is_hidden()
         no_violation("incident page")
         # Markup that slipped past escaping would not run: the browser blocks and reports it.

@@ -16,13 +16,18 @@ from django.utils import timezone
 from escalations import engine, reviews, vendors, war_room
 from escalations.handoff import CHECKLIST
 from escalations.models import ActionItem, Escalation, Policy, PostIncidentReview, VendorCase
-from escalations.policies import policy_activate, policy_create_from_spec, policy_fork
+from escalations.policies import (
+    policy_activate,
+    policy_create_from_spec,
+    policy_fork,
+    policy_spec,
+)
 from incidents import alerts, services
 from incidents.models import Channel, Incident, Integration
 from notifications.models import InboundMessage, Notification
 from portal.roles import ALL_ROLES, ROLE_PERMISSIONS
 from tests.escalations.conftest import simple_spec
-from tests.factories import AccountFactory, UserFactory, make_incident
+from tests.factories import AccountFactory, make_incident
 
 COMPLETE = {
     "customers_impacted": 3,
@@ -46,6 +51,18 @@ def role_slug(role: str) -> str:
     return role.lower().replace(" ", "_")
 
 
+def person(username: str, role: str, **fields):
+    """A user in a role, without a password (hashing one per user would dominate the walk)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create(
+        username=username, email=f"{username}@example.com", working_hours="24/7", **fields
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
 @dataclass
 class Target:
     obj: object
@@ -60,12 +77,11 @@ class World:
         self.policy = policy_create_from_spec(
             spec=simple_spec(), name="standard", make_default=True
         )
-        self.owner = UserFactory(username="owner", role="Support Agent")
-        self.other = UserFactory(username="other", role="Support Agent")
-        self.users = {
-            role: UserFactory(username=role_slug(role), role=role, is_staff=True)
-            for role in ALL_ROLES
-        }
+        self.owner = person("owner", "Support Agent")
+        self.other = person("other", "Support Agent")
+        self.users = {role: person(role_slug(role), role, is_staff=True) for role in ALL_ROLES}
+        # What L2 asks for in a handoff note (the spec's levels).
+        self.note = dict.fromkeys(policy_spec(self.policy).level(2).handoff_fields, "See timeline")
 
     # --- incidents in a state ------------------------------------------------------------
 
@@ -92,7 +108,7 @@ class World:
             actor=None,
             reason="Needs specialists",
             category="expertise",
-            note={},
+            note=self.note,
             checklist=list(CHECKLIST),
         )
         return Incident.objects.get(pk=incident.pk), escalation
@@ -178,6 +194,7 @@ class World:
         i = self.acknowledged()
         data = {"to_level": 2, "category": "expertise", "reason": "Specialists"}
         data.update({f"check_{key}": "on" for key in CHECKLIST})
+        data.update({f"note_{key}": value for key, value in self.note.items()})
         return Target(i, lambda: Incident.objects.get(pk=i.pk).current_level == 2), data
 
     def admin_incidents_incident_de_escalate(self, user):
@@ -367,7 +384,7 @@ class World:
             "to_level": 2,
             "category": "expertise",
             "reason": "Specialists",
-            "note": {},
+            "note": self.note,
             "checklist": list(CHECKLIST),
         }
         done = lambda: Incident.objects.get(pk=i.pk).current_level == 2  # noqa: E731

@@ -4,7 +4,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from portal.permissions import Refusal
+from portal.permissions import Refusal, admin_check
 
 from . import compose, services
 from .models import (
@@ -178,7 +178,9 @@ class InboundMessageAdmin(admin.ModelAdmin):
         visible = incidents_visible_to(request.user)
         return queryset.filter(incident__isnull=True) | queryset.filter(incident__in=visible)
 
-    @admin.action(description=_("Attach unmatched mail to an incident"), permissions=["change"])
+    has_attach_permission = admin_check("inbound.attach")
+
+    @admin.action(description=_("Attach unmatched mail to an incident"), permissions=["attach"])
     def attach_to_incident(self, request, queryset):
         from incidents.selectors import incidents_visible_to
 

@@ -118,8 +118,9 @@ RULES: dict[str, Rule] = {
     "notification.retry": Rule(
         "send a notification again", ("notifications.change_notification",), False
     ),
-    "inbound.attach": Rule(
-        "attach customer mail to an incident", ("notifications.change_inboundmessage",)
+    # It writes the customer's reply on the incident's timeline: working on the incident.
+    "inbound.attach": _change(
+        "attach customer mail to an incident", "notifications.change_inboundmessage"
     ),
     # incidents.alerts
     "integration.create": Rule("add an alert integration", ("incidents.add_integration",), False),
@@ -178,3 +179,32 @@ def admin_check(action: str):
 
     has_permission.__name__ = f"has_{action.replace('.', '_')}_permission"
     return has_permission
+
+
+ROLE_COLUMNS = {
+    "Support Agent": "Agent",
+    "Team Lead": "Lead",
+    "Engineering Manager": "Eng. Mgr",
+    "Director": "Director",
+    "Governance Liaison": "Gov.",
+    "Executive": "Exec.",
+    "Security": "Security",
+    "Product": "Product",
+    "Customer Success": "CS",
+}
+
+
+def rule_table() -> str:
+    """The role x action table as Markdown (README, issue 15), from the roles' own
+    permission lists: "yes" where the role holds every permission the rule needs."""
+    from portal.roles import ROLE_PERMISSIONS
+
+    header = ["action", "rule", *ROLE_COLUMNS.values()]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, rule in RULES.items():
+        cells = [
+            "yes" if set(rule.permissions) <= set(ROLE_PERMISSIONS[role]) else "-"
+            for role in ROLE_COLUMNS
+        ]
+        lines.append(f"| {rule.label} | `{name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -254,6 +254,7 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 # --- post-incident reviews and action items -----------------------------------------------------
 
+
 def _user_zone(user):
     """The zone the web would show this user's times in (tokens skip the middleware)."""
     return getattr(user, "time_zone", None) or timezone.get_current_timezone()

@@ -240,3 +240,12 @@ def test_each_api_action_follows_the_rule(world, role, name):
     else:
         assert answer.status_code == 403, (role, name, answer.status_code, answer.content)
         assert not target.done(), (role, name)
+
+
+def test_the_readme_shows_the_table_as_tested():
+    from pathlib import Path
+
+    from portal.permissions import rule_table
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert rule_table() in readme.read_text()

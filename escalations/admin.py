@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import SEVERITY_CHOICES
 from incidents.rules import Status as IncidentStatus
+from portal.permissions import Refusal, admin_check
 
 from . import policies
 from .business_time import BusinessCalendar
@@ -52,7 +53,8 @@ def _visible(request, queryset):
 
 def _run_each(modeladmin, request, queryset, call, done: str, level=messages.WARNING) -> None:
     """An admin action calling a service on each selected row: each refusal is a
-    message at `level`, the successes one message (`done` with {count})."""
+    message at `level` (the rule's refusals as errors), the successes one message
+    (`done` with {count})."""
     count = 0
     for obj in queryset:
         try:
@@ -60,6 +62,8 @@ def _run_each(modeladmin, request, queryset, call, done: str, level=messages.WAR
             count += 1
         except ValidationError as error:
             modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", level)
+        except Refusal as error:
+            modeladmin.message_user(request, f"{obj}: {error}", messages.ERROR)
     if count:
         modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
 
@@ -462,6 +466,9 @@ class PolicyAdmin(admin.ModelAdmin):
             except ValidationError as error:
                 self.message_user(request, f"{policy}: {' '.join(error.messages)}", messages.ERROR)
                 continue
+            except Refusal as error:
+                self.message_user(request, f"{policy}: {error}", messages.ERROR)
+                continue
             self.message_user(
                 request,
                 f"Moved {moved} open incident(s) to {policy}; each timeline records the move.",
@@ -562,7 +569,11 @@ class EscalationAdmin(_ReadOnly, admin.ModelAdmin):
     def get_queryset(self, request):
         return _visible(request, super().get_queryset(request))
 
-    @admin.action(description=_("Acknowledge the handoff"))
+    # Offered only to whom the rule allows (portal.permissions); the service refuses anyway.
+    has_acknowledge_handoff_permission = admin_check("escalation.acknowledge_handoff")
+    has_record_decision_permission = admin_check("escalation.record_decision")
+
+    @admin.action(description=_("Acknowledge the handoff"), permissions=["acknowledge_handoff"])
     def acknowledge(self, request, queryset):
         from . import engine
 
@@ -575,16 +586,15 @@ class EscalationAdmin(_ReadOnly, admin.ModelAdmin):
                 self.message_user(
                     request, f"{escalation.incident}: {' '.join(error.messages)}", messages.WARNING
                 )
+            except Refusal as error:
+                self.message_user(request, f"{escalation.incident}: {error}", messages.ERROR)
         if done:
             self.message_user(request, f"Acknowledged {done} handoff(s).", messages.SUCCESS)
 
-    @admin.action(description=_("Record the decision"))
+    @admin.action(description=_("Record the decision"), permissions=["record_decision"])
     def decide(self, request, queryset):
         from . import engine
 
-        if not request.user.has_perm("escalations.record_decision"):
-            self.message_user(request, "You may not record decisions.", messages.ERROR)
-            return None
         form = DecisionActionForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             for escalation in queryset:
@@ -598,6 +608,8 @@ class EscalationAdmin(_ReadOnly, admin.ModelAdmin):
                     self.message_user(
                         request, f"{escalation}: {' '.join(error.messages)}", messages.WARNING
                     )
+                except Refusal as error:
+                    self.message_user(request, f"{escalation}: {error}", messages.ERROR)
             return None
         return TemplateResponse(
             request,
@@ -825,7 +837,10 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         review_update(review=obj, actor=request.user, changes=changes)
 
-    @admin.action(description=_("Submit for review"), permissions=["change"])
+    has_submit_permission = admin_check("review.submit")
+    has_publish_permission = admin_check("review.publish")
+
+    @admin.action(description=_("Submit for review"), permissions=["submit"])
     def submit(self, request, queryset):
         from .reviews import review_submit
 
@@ -848,9 +863,6 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
             lambda r: review_publish(review=r, actor=request.user),
             "Published {count} review(s).",
         )
-
-    def has_publish_permission(self, request):
-        return request.user.has_perm("escalations.publish_review")
 
 
 class ActionItemForm(forms.ModelForm):
@@ -972,7 +984,10 @@ class ActionItemAdmin(admin.ModelAdmin):
             response.context_data["metrics"] = action_item_metrics_for(changelist.queryset)
         return response
 
-    @admin.action(description=_("Mark in progress"), permissions=["change"])
+    has_update_item_permission = admin_check("action_item.update")
+    has_close_item_permission = admin_check("action_item.close")
+
+    @admin.action(description=_("Mark in progress"), permissions=["update_item"])
     def mark_in_progress(self, request, queryset):
         from .reviews import action_item_update
 
@@ -984,7 +999,7 @@ class ActionItemAdmin(admin.ModelAdmin):
             "{count} item(s) in progress.",
         )
 
-    @admin.action(description=_("Close as done"), permissions=["change"])
+    @admin.action(description=_("Close as done"), permissions=["close_item"])
     def mark_done(self, request, queryset):
         from .reviews import action_item_close
 
@@ -1036,13 +1051,12 @@ class WarRoomAdmin(_ReadOnly, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("escalations.view_warroom")
 
-    @admin.action(description=_("Stand down"))
+    has_stand_down_permission = admin_check("war_room.close")
+
+    @admin.action(description=_("Stand down"), permissions=["stand_down"])
     def stand_down(self, request, queryset):
         from .war_room import war_room_close
 
-        if not request.user.has_perm("escalations.change_warroom"):
-            self.message_user(request, "You may not stand war rooms down.", messages.ERROR)
-            return
         _run_each(
             self,
             request,
@@ -1087,13 +1101,12 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
             and obj.next_update_expected_at <= timezone.now()
         )
 
-    @admin.action(description=_("Close the case"))
+    has_close_case_permission = admin_check("vendor_case.close")
+
+    @admin.action(description=_("Close the case"), permissions=["close_case"])
     def close_cases(self, request, queryset):
         from .vendors import vendor_case_close
 
-        if not request.user.has_perm("escalations.change_vendorcase"):
-            self.message_user(request, "You may not close vendor cases.", messages.ERROR)
-            return
         _run_each(
             self,
             request,

@@ -25,6 +25,7 @@ from incidents.rules import Severity
 from notifications import compose
 from notifications.services import notifications_enqueue_many
 from portal.bulk import append_dicts
+from portal.permissions import allowed, require
 
 from .clocks import ClockReading, compute_clocks, due_thresholds, next_check_at
 from .durations import humanize
@@ -344,7 +345,7 @@ def _check_open(incident: Incident) -> None:
 def allowed_categories(user) -> list[ReasonCategory]:
     """The reasons `user` may escalate for: engineer categories for everyone,
     management categories with the escalations.escalate_as_management permission."""
-    management = user.has_perm("escalations.escalate_as_management")
+    management = allowed(user, "escalation.escalate_as_management")
     return ENGINEER_CATEGORIES + (MANAGEMENT_CATEGORIES if management else [])
 
 
@@ -378,6 +379,14 @@ def escalation_problems(
     return dict(errors)
 
 
+def _escalate_rule(category: str) -> str:
+    return (
+        "escalation.escalate_as_management"
+        if category in MANAGEMENT_CATEGORIES
+        else "escalation.escalate"
+    )
+
+
 @transaction.atomic
 def incident_escalate(
     *,
@@ -394,9 +403,9 @@ def incident_escalate(
     """A person escalates, with the handoff note the target level requires.
 
     Engineer categories are for anyone who works the incident; management
-    categories need the escalations.escalate_as_management permission (checked
-    by the caller against allowed_categories, as every permission).
+    categories also need the escalations.escalate_as_management permission.
     """
+    require(actor, _escalate_rule(category), incident=incident)
     now = _now(now)
     incident = _locked(incident)
     _check_open(incident)
@@ -446,6 +455,7 @@ def pending_handoff(incident: Incident) -> Escalation | None:
 @transaction.atomic
 def handoff_acknowledge(*, incident: Incident, actor, now: datetime | None = None) -> Escalation:
     """The receiving level takes the incident: it is theirs (and the acknowledger's)."""
+    require(actor, "escalation.acknowledge_handoff", incident=incident)
     now = _now(now)
     incident = _locked(incident)
     escalation = pending_handoff(incident)
@@ -483,6 +493,7 @@ def escalation_record_decision(
     *, escalation: Escalation, actor, decision: str, now: datetime | None = None
 ) -> Escalation:
     """The receiver records the decision made (seed 000: decision_made, by, at)."""
+    require(actor, "escalation.record_decision", incident=escalation.incident)
     now = _now(now)
     if not decision.strip():
         raise ValidationError({"decision": "Write the decision."})
@@ -521,6 +532,7 @@ def incident_de_escalate(
     now: datetime | None = None,
 ) -> Escalation:
     """Hand follow-up back to a lower level once the critical phase is over (seed 001)."""
+    require(actor, "escalation.de_escalate", incident=incident)
     now = _now(now)
     incident = _locked(incident)
     spec = _spec(incident)
@@ -691,6 +703,7 @@ def executive_escalate(
 def customer_requests_manager(
     *, incident: Incident, actor, note: str = "", now: datetime | None = None
 ) -> Escalation | None:
+    require(actor, "escalation.manager_request", incident=incident)
     incident = _locked(incident)
     if incident.account_id is None or incident.account.tier != "enterprise":
         raise ValidationError(

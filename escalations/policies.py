@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from incidents.models import Channel, Component, EventKind, Incident, IncidentEvent
+from portal.permissions import require
 
 from .business_time import BusinessCalendar
 from .models import Calendar, Level, Policy, PolicyStatus, SeverityOverride, SlaTarget, Threshold
@@ -370,6 +371,7 @@ def policy_activate(
 
     The default flag moves with the name unless `make_default` says otherwise.
     """
+    require(actor, "policy.activate")
     now = now or timezone.now()
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     if policy.status != PolicyStatus.DRAFT:
@@ -405,6 +407,7 @@ def policy_fork(*, policy: Policy, actor=None) -> Policy:
     Calendars are refreshed from the calendar library where names match, so a
     holiday added there reaches the new version.
     """
+    require(actor, "policy.fork")
     spec = policy_spec(policy)
     library = dict(
         Calendar.objects.filter(name__in=dict(spec.calendars)).values_list("name", "spec")
@@ -428,6 +431,7 @@ def policy_fork(*, policy: Policy, actor=None) -> Policy:
 
 @transaction.atomic
 def policy_set_default(*, policy: Policy, actor=None) -> Policy:
+    require(actor, "policy.set_default")
     if policy.status != PolicyStatus.ACTIVE:
         raise ValidationError("Only an active policy can be the default.")
     Policy.objects.filter(is_default=True, status=PolicyStatus.ACTIVE).exclude(pk=policy.pk).update(
@@ -444,6 +448,7 @@ def policy_move_open_incidents(*, policy: Policy, actor, now: datetime | None = 
     Each move is logged on the incident's timeline and its clocks recomputed.
     A level the new version lacks maps to the nearest level below it.
     """
+    require(actor, "policy.move_open_incidents")
     from .sla import sla_refresh
 
     if policy.status != PolicyStatus.ACTIVE:

@@ -27,6 +27,7 @@ from incidents.selectors import incidents_visible_to
 from incidents.services import _now
 from notifications import compose
 from notifications.services import notifications_enqueue_many
+from portal.permissions import require
 
 from . import reminders
 from .followup import (
@@ -221,6 +222,7 @@ def _requested_notice(review: PostIncidentReview, now: datetime) -> None:
 @transaction.atomic
 def review_create(*, incident: Incident, actor, now: datetime | None = None) -> PostIncidentReview:
     """Start a review by hand (any incident); required ones also start on resolution."""
+    require(actor, "review.create", incident=incident)
     now = _now(now)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if PostIncidentReview.objects.filter(incident=incident).exists():
@@ -335,6 +337,7 @@ def review_update(
     *, review: PostIncidentReview, actor, changes: dict[str, Any], now: datetime | None = None
 ) -> PostIncidentReview:
     """Edit the review's content while it is a draft or in review."""
+    require(actor, "review.update", incident=review.incident)
     now = _now(now)
     review = _locked_review(review)
     if not review.is_editable:
@@ -366,6 +369,7 @@ def review_submit(
     *, review: PostIncidentReview, actor, now: datetime | None = None
 ) -> PostIncidentReview:
     """Draft -> in review: complete enough for the reviewers to read."""
+    require(actor, "review.submit", incident=review.incident)
     now = _now(now)
     review = _locked_review(review)
     if review.status != ReviewStatus.DRAFT:
@@ -391,6 +395,7 @@ def review_return_to_draft(
     *, review: PostIncidentReview, actor, reason: str, now: datetime | None = None
 ) -> PostIncidentReview:
     """A reviewer sends it back with what to change."""
+    require(actor, "review.return_to_draft", incident=review.incident)
     now = _now(now)
     if not reason.strip():
         raise ValidationError({"reason": "Say what needs to change."})
@@ -417,8 +422,9 @@ def review_publish(
 ) -> PostIncidentReview:
     """In review -> published; every paragraph of the template must be filled in.
 
-    Publishing needs escalations.publish_review (checked by the caller).
+    Publishing needs "change incident" and escalations.publish_review.
     """
+    require(actor, "review.publish", incident=review.incident)
     now = _now(now)
     review = _locked_review(review)
     if review.status != ReviewStatus.IN_REVIEW:
@@ -477,6 +483,7 @@ def similar_suggestions(
 def review_confirm_similar(
     *, review: PostIncidentReview, actor, incidents: list[Incident], now: datetime | None = None
 ) -> PostIncidentReview:
+    require(actor, "review.confirm_similar", incident=review.incident)
     now = _now(now)
     review = _locked_review(review)
     if not review.is_editable:
@@ -505,6 +512,9 @@ def review_confirm_similar(
 def review_remove_similar(
     *, review: PostIncidentReview, actor, incident: Incident, now: datetime | None = None
 ) -> PostIncidentReview:
+    require(actor, "review.remove_similar", incident=review.incident)
+    # The linked incident too: a link to one the actor may not see does not exist for them.
+    require(actor, "review.remove_similar", incident=incident)
     review = _locked_review(review)
     if not review.is_editable:
         raise ValidationError("A published review no longer changes.")
@@ -556,6 +566,7 @@ def action_item_add(
     is_permanent_fix: bool = False,
     now: datetime | None = None,
 ) -> ActionItem:
+    require(actor, "action_item.add", incident=review.incident)
     now = _now(now)
     review = _locked_review(review)
     errors: dict[str, str] = {}
@@ -614,6 +625,7 @@ def action_item_update(
     now: datetime | None = None,
 ) -> ActionItem:
     """Hand an open item to someone else, move its due date, or mark it in progress."""
+    require(actor, "action_item.update", incident=item.incident)
     now = _now(now)
     item = _locked_item(item)
     if not item.is_open:
@@ -661,6 +673,7 @@ def action_item_close(
     *, item: ActionItem, actor, status: str, note: str = "", now: datetime | None = None
 ) -> ActionItem:
     """Done or dropped (won't do, with a reason); who and when are kept for the metrics."""
+    require(actor, "action_item.close", incident=item.incident)
     now = _now(now)
     item = _locked_item(item)
     if not item.is_open:

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from incidents.models import Incident
 from incidents.selectors import visibility_q
+from portal.permissions import allowed
 
 from .engine import allowed_categories, handoff_context, pending_handoff
 from .forms import DecisionForm, DeEscalateForm, EscalateForm, ManagerRequestForm
@@ -45,7 +46,7 @@ def escalation_panel(incident: Incident, user, bound: dict | None = None) -> dic
             "pending_handoff": pending_handoff(incident) if incident.is_open else None,
             "can_escalate": can_work and higher is not None,
             "can_de_escalate": can_work and any(lv.number < level for lv in spec.levels),
-            "can_decide": user.has_perm("escalations.record_decision"),
+            "can_decide": allowed(user, "escalation.record_decision"),
             "undecided": undecided[-1] if undecided else None,
             "can_request_manager": can_work
             and incident.account_id is not None
@@ -189,7 +190,7 @@ def review_page(review, user, bound: dict | None = None, *, form_errors=None) ->
     now = timezone.now()
     incident = review.incident
     can_work = user.has_perm("incidents.change_incident")
-    can_publish = user.has_perm("escalations.publish_review")
+    can_publish = allowed(user, "review.publish")
     editable = review.is_editable and can_work
     items = list(review.action_items.select_related("owner", "closed_by").order_by("due_at", "id"))
     for item in items:

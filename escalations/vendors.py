@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from incidents.models import EventKind, Incident
 from incidents.rules import Status, TransitionError, check_transition
 from notifications import compose
+from portal.permissions import require
 
 from . import reminders
 from .models import OPEN_VENDOR_STATUSES, VendorCase, VendorCaseStatus
@@ -43,6 +44,7 @@ def vendor_case_open(
     wait_on_vendor: bool = False,
     now: datetime | None = None,
 ) -> VendorCase:
+    require(actor, "vendor_case.open", incident=incident)
     now = _now(now)
     opened_at = opened_at or now
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -122,6 +124,7 @@ def vendor_case_record_update(
     now: datetime | None = None,
 ) -> VendorCase:
     """What the vendor said, the case's new status and when they will say more."""
+    require(actor, "vendor_case.record_update", incident=case.incident)
     now = _now(now)
     incident = Incident.objects.select_for_update().get(pk=case.incident_id)
     case = VendorCase.objects.select_for_update().get(pk=case.pk)
@@ -165,6 +168,7 @@ def vendor_case_record_update(
 def vendor_case_close(
     *, case: VendorCase, actor, note: str, now: datetime | None = None
 ) -> VendorCase:
+    require(actor, "vendor_case.close", incident=case.incident)
     if not (note or "").strip():
         raise ValidationError({"note": "Say how the case ended."})
     return vendor_case_record_update(

@@ -7,14 +7,15 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents.selectors import incident_for_user
+from incidents.selectors import incident_for_user, visibility_q
 from incidents.views import attach_errors, render_detail
+from portal.permissions import require
 
 from . import engine, reviews, vendors, war_room
 from .exports import incident_escalation_json, tracking_markdown
@@ -111,8 +112,7 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
         return render_detail(request, incident, escalation_bound={"escalate": form}, status=400)
 
     if action == "decide":
-        if not user.has_perm("escalations.record_decision"):
-            raise PermissionDenied
+        require(user, "escalation.record_decision", incident=incident)
         form = DecisionForm(request.POST)
         escalation = incident.escalations.filter(pk=request.POST.get("escalation")).first()
         if escalation is None:
@@ -574,8 +574,7 @@ def review_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """The review: read it, and (while a draft or in review) edit it."""
     review = _review_for(request.user, reference)
     if request.method == "POST":
-        if not request.user.has_perm("incidents.change_incident"):
-            raise PermissionDenied
+        require(request.user, "review.update", incident=review.incident)
         form = ReviewForm(request.POST, incident=review.incident)
         if _run(
             request,
@@ -604,8 +603,7 @@ def review_action(request: HttpRequest, reference: str, action: str) -> HttpResp
         return _to_review(reference)
     review = _review_for(user, reference)
     if action in ("submit", "publish"):
-        if action == "publish" and not user.has_perm("escalations.publish_review"):
-            raise PermissionDenied
+        require(user, f"review.{action}", incident=review.incident)
         service = reviews.review_submit if action == "submit" else reviews.review_publish
         try:
             service(review=review, actor=user)
@@ -620,8 +618,7 @@ def review_action(request: HttpRequest, reference: str, action: str) -> HttpResp
         )
         return _to_review(reference)
     if action == "return":
-        if not user.has_perm("escalations.publish_review"):
-            raise PermissionDenied
+        require(user, "review.return_to_draft", incident=review.incident)
         form = ReturnForm(request.POST)
         if _run(
             request,
@@ -667,7 +664,9 @@ def review_action(request: HttpRequest, reference: str, action: str) -> HttpResp
             return _to_review(reference)
         return _render_review(request, review, bound={"similar": form}, status=400)
     if action == "unlink-similar":
-        link = get_object_or_404(review.similar_links, pk=request.POST.get("link"))
+        # A link to an incident the user may not see is as missing as a wrong id (404).
+        links = review.similar_links.filter(visibility_q(user, "incident__"))
+        link = get_object_or_404(links, pk=request.POST.get("link"))
         try:
             reviews.review_remove_similar(review=review, actor=user, incident=link.incident)
         except ValidationError as error:

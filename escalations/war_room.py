@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from incidents.models import EventKind, Incident, IncidentEvent
 from notifications import compose
 from notifications.services import notifications_enqueue_many
+from portal.permissions import require
 
 from . import reminders
 from .followup import WAR_ROOM_REASONS, check_war_room_reason, war_room_reasons
@@ -115,6 +116,7 @@ def war_room_activate(
     The cadence defaults to the policy's for the severity (seed 004: 30-60
     minutes); the commander is reminded whenever a status update is due.
     """
+    require(actor, "war_room.activate", incident=incident)
     now = _now(now)
     incident = _locked_incident(incident)
     if not incident.is_open:
@@ -202,6 +204,7 @@ def war_room_assign(
 ) -> WarRoomAssignment:
     """Give a role to someone: a handover (with a handoff note) when someone holds it,
     or one more subject-matter expert."""
+    require(actor, "war_room.assign", incident=war_room.incident)
     now = _now(now)
     war_room, incident = _locked_war_room(war_room)
     errors: dict[str, str] = {}
@@ -276,6 +279,7 @@ def war_room_release(
     *, war_room: WarRoom, role: str, user, actor, now: datetime | None = None
 ) -> WarRoomAssignment:
     """Someone leaves a role (experts rotating out). The commander hands over instead."""
+    require(actor, "war_room.release", incident=war_room.incident)
     now = _now(now)
     war_room, incident = _locked_war_room(war_room)
     if role == WarRoomRole.COMMANDER:
@@ -305,6 +309,7 @@ def war_room_log_decision(
     *, war_room: WarRoom, actor, decision: str, now: datetime | None = None
 ) -> IncidentEvent:
     """One voice (seed 004): the incident commander's decisions go on the timeline."""
+    require(actor, "war_room.log_decision", incident=war_room.incident)
     now = _now(now)
     if not (decision or "").strip():
         raise ValidationError({"decision": "Write the decision."})
@@ -329,6 +334,7 @@ def war_room_log_decision(
 def war_room_set_cadence(
     *, war_room: WarRoom, actor, cadence: timedelta, now: datetime | None = None
 ) -> WarRoom:
+    require(actor, "war_room.set_cadence", incident=war_room.incident)
     now = _now(now)
     errors: dict[str, str] = {}
     if cadence is None:
@@ -358,6 +364,7 @@ def war_room_set_cadence(
 @transaction.atomic
 def war_room_close(*, war_room: WarRoom, actor, note: str, now: datetime | None = None) -> WarRoom:
     """Stand the war room down: roles end, reminders stop."""
+    require(actor, "war_room.close", incident=war_room.incident)
     now = _now(now)
     if not (note or "").strip():
         raise ValidationError({"note": "Say why the war room stands down."})

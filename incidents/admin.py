@@ -11,6 +11,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from escalations.models import ActionItem, PostIncidentReview, VendorCase, WarRoom
+from portal.permissions import Refusal
 
 from . import alerts, services
 from .models import (
@@ -387,6 +388,8 @@ class IncidentAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{incident.reference}: {' '.join(error.messages)}", messages.WARNING
                 )
+            except Refusal as error:
+                self.message_user(request, f"{incident.reference}: {error}", messages.ERROR)
         if ok:
             self.message_user(request, done.format(count=ok), messages.SUCCESS)
 
@@ -474,6 +477,9 @@ class IncidentAdmin(admin.ModelAdmin):
                 call(incident, request.user, form.cleaned_data)
             except ValidationError as error:
                 attach_errors(form, error)
+            except Refusal as error:
+                self.message_user(request, f"{incident.reference}: {error}", messages.ERROR)
+                return None
             else:
                 self.message_user(
                     request, f"{incident.reference}: {DONE_MESSAGES[name]}", messages.SUCCESS
@@ -536,6 +542,9 @@ class IncidentAdmin(admin.ModelAdmin):
                 from incidents.views import attach_errors
 
                 attach_errors(form, error)
+            except Refusal as error:
+                self.message_user(request, f"{incident.reference}: {error}", messages.ERROR)
+                return None
             else:
                 self.message_user(request, f"{incident.reference} escalated.", messages.SUCCESS)
                 return None
@@ -570,6 +579,9 @@ class IncidentAdmin(admin.ModelAdmin):
                 from incidents.views import attach_errors
 
                 attach_errors(form, error)
+            except Refusal as error:
+                self.message_user(request, f"{incident.reference}: {error}", messages.ERROR)
+                return None
             else:
                 self.message_user(request, f"{incident.reference} de-escalated.", messages.SUCCESS)
                 return None
@@ -704,6 +716,8 @@ class IntegrationAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{integration}: {' '.join(error.messages)}", messages.WARNING
                 )
+            except Refusal as error:
+                self.message_user(request, f"{integration}: {error}", messages.ERROR)
 
     @admin.action(description=_("Revoke (its URL answers 404)"), permissions=["change"])
     def revoke(self, request, queryset):
@@ -716,6 +730,8 @@ class IntegrationAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{integration}: {' '.join(error.messages)}", messages.WARNING
                 )
+            except Refusal as error:
+                self.message_user(request, f"{integration}: {error}", messages.ERROR)
         if done:
             self.message_user(request, f"Revoked {done} integration(s).", messages.SUCCESS)
 

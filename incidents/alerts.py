@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.db import asynchronous_commit
+from portal.permissions import require
 
 from . import services
 from .alert_payloads import ACKNOWLEDGE, RESOLVE, TRIGGER, AlertSignal, digest, map_severity
@@ -123,6 +124,7 @@ def integration_create(
     rate_window: int = 300,
 ) -> NewSecret:
     """A new integration and its secret; the secret is returned here and never again."""
+    require(actor, "integration.create")
     severity_map = default_severity_map() if severity_map is None else severity_map
     _check_settings(
         kind=kind, name=name, severity_map=severity_map, default_severity=default_severity
@@ -154,6 +156,7 @@ def integration_create(
 @transaction.atomic
 def integration_rotate_secret(*, integration: Integration, actor=None) -> NewSecret:
     """A new secret; the old URL (or routing key) stops working at once."""
+    require(actor, "integration.rotate_secret")
     integration = Integration.objects.select_for_update().get(pk=integration.pk)
     if not integration.is_active:
         raise ValidationError("A revoked integration gets no new secret; create a new one.")
@@ -167,6 +170,7 @@ def integration_revoke(
     *, integration: Integration, actor=None, now: datetime | None = None
 ) -> Integration:
     """Its URL answers 404 from now on; the incidents it opened stay as they are."""
+    require(actor, "integration.revoke")
     now = now or timezone.now()
     integration = Integration.objects.select_for_update().get(pk=integration.pk)
     if not integration.is_active:

@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.permissions import require
+
 from .models import (
     Account,
     Category,
@@ -197,6 +199,7 @@ def incident_create(
     now: datetime | None = None,
 ) -> Incident:
     """Open an incident. `opened_at` (imports) may be in the past, never the future."""
+    require(actor, "incident.create")
     now = _now(now)
     opened_at = opened_at or now
     check_new_incident(
@@ -295,6 +298,7 @@ def _set_status(incident: Incident, target: Status, now: datetime) -> None:
 @transaction.atomic
 def incident_acknowledge(*, incident: Incident, actor, now: datetime | None = None) -> Incident:
     """Take a new incident: first response, and the acknowledger owns it if nobody does."""
+    require(actor, "incident.acknowledge", incident=incident)
     now = _now(now)
     incident = _locked(incident)
     try:
@@ -317,6 +321,7 @@ def incident_change_status(
     *, incident: Incident, status: str, actor, note: str = "", now: datetime | None = None
 ) -> Incident:
     """Move along the status table. Resolving needs a note saying how."""
+    require(actor, "incident.change_status", incident=incident)
     now = _now(now)
     try:
         target = Status(status)
@@ -356,6 +361,7 @@ def incident_reopen(
     *, incident: Incident, actor, reason: str, now: datetime | None = None
 ) -> Incident:
     """Bring back a resolved or closed incident. Clocks keep their original start."""
+    require(actor, "incident.reopen", incident=incident)
     now = _now(now)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the incident is reopened."})
@@ -391,6 +397,7 @@ def incident_assign(
     *, incident: Incident, assignee, actor, now: datetime | None = None
 ) -> Incident:
     """Give the incident to someone (or nobody, with assignee=None)."""
+    require(actor, "incident.assign", incident=incident)
     now = _now(now)
     if assignee is not None and not assignee.is_active:
         raise ValidationError({"assignee": f"{assignee} is not an active user."})
@@ -418,6 +425,7 @@ def incident_assign(
 def incident_change_severity(
     *, incident: Incident, severity: str, actor, reason: str, now: datetime | None = None
 ) -> Incident:
+    require(actor, "incident.change_severity", incident=incident)
     now = _now(now)
     target = _parse_severity(severity)
     if not reason.strip():
@@ -451,6 +459,7 @@ def incident_comment(
     *, incident: Incident, actor, body: str, now: datetime | None = None
 ) -> IncidentEvent:
     """An internal note on the timeline: never shown to the customer."""
+    require(actor, "incident.comment", incident=incident)
     now = _now(now)
     if not body.strip():
         raise ValidationError({"body": "Write something first."})
@@ -463,6 +472,7 @@ def incident_post_public_update(
     *, incident: Incident, actor, body: str, now: datetime | None = None
 ) -> IncidentEvent:
     """A customer-visible update. The first one is also the first response."""
+    require(actor, "incident.post_public_update", incident=incident)
     now = _now(now)
     if not body.strip():
         raise ValidationError({"body": "Write the update first."})
@@ -502,6 +512,7 @@ def incident_update_details(
     *, incident: Incident, actor, changes: dict[str, Any], now: datetime | None = None
 ) -> Incident:
     """Edit descriptive fields; the timeline records old and new values."""
+    require(actor, "incident.update_details", incident=incident)
     now = _now(now)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:

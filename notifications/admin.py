@@ -4,6 +4,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from portal.permissions import Refusal, admin_check
+
 from . import compose, services
 from .models import (
     Contact,
@@ -60,11 +62,9 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        from incidents.selectors import incidents_visible_to
+        from .selectors import notifications_visible_to
 
-        queryset = super().get_queryset(request)
-        visible = incidents_visible_to(request.user)
-        return queryset.filter(incident__isnull=True) | queryset.filter(incident__in=visible)
+        return notifications_visible_to(request.user, super().get_queryset(request))
 
     def get_urls(self):
         return [
@@ -117,7 +117,11 @@ class NotificationAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         count = 0
         for notification in queryset.filter(status=Status.FAILED):
-            services.notification_retry(notification=notification, actor=request.user)
+            try:
+                services.notification_retry(notification=notification, actor=request.user)
+            except Refusal as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return
             count += 1
         self.message_user(request, f"{count} notification(s) queued again.", messages.SUCCESS)
 
@@ -174,7 +178,9 @@ class InboundMessageAdmin(admin.ModelAdmin):
         visible = incidents_visible_to(request.user)
         return queryset.filter(incident__isnull=True) | queryset.filter(incident__in=visible)
 
-    @admin.action(description=_("Attach unmatched mail to an incident"), permissions=["change"])
+    has_attach_permission = admin_check("inbound.attach")
+
+    @admin.action(description=_("Attach unmatched mail to an incident"), permissions=["attach"])
     def attach_to_incident(self, request, queryset):
         from incidents.selectors import incidents_visible_to
 
@@ -190,7 +196,11 @@ class InboundMessageAdmin(admin.ModelAdmin):
             else:
                 count = 0
                 for message in unmatched:
-                    inbound_attach(message=message, incident=incident, actor=request.user)
+                    try:
+                        inbound_attach(message=message, incident=incident, actor=request.user)
+                    except Refusal as error:
+                        self.message_user(request, str(error), messages.ERROR)
+                        return None
                     count += 1
                 self.message_user(
                     request, f"{count} message(s) attached to {reference}.", messages.SUCCESS

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.permissions import require
+
 from .models import CUSTOMER_KINDS, InboundMessage, InboundStatus, Notification
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -107,6 +109,7 @@ def inbound_receive(
 @transaction.atomic
 def inbound_attach(*, message: InboundMessage, incident, actor, now=None) -> InboundMessage:
     """Triage: a person attaches unmatched mail to the incident it belongs to."""
+    require(actor, "inbound.attach", incident=incident)
     from incidents.services import incident_customer_reply
 
     now = now or timezone.now()

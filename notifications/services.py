@@ -23,6 +23,7 @@ from django.utils.html import escape
 
 from portal.bulk import append_rows_ignoring_duplicates
 from portal.db import asynchronous_commit
+from portal.permissions import require
 
 from . import transports
 from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification, Status
@@ -434,6 +435,7 @@ def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = No
 
 def notification_retry(*, notification: Notification, actor=None) -> Notification:
     """A manager sends a failed notification again (admin action)."""
+    require(actor, "notification.retry")
     Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
         status=Status.PENDING,
         next_attempt_at=timezone.now(),

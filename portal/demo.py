@@ -25,6 +25,7 @@ from incidents.models import Account, Category, Channel, Component, Incident
 from incidents.rules import Severity, Status
 
 from . import roles
+from .permissions import Refusal
 
 # name, tier, health, ARR, contact, email, time zone
 ACCOUNTS = [
@@ -442,14 +443,17 @@ def _play_history(incident: Incident, rng: random.Random, *, opened, now, assign
                 floor,
                 _step(incident, step, at, rng, assignee=assignee, people=people, now=now) or at,
             )
-        except ValidationError:
-            continue  # the step no longer fits this incident's state: skip it
+        except (ValidationError, Refusal):
+            # The step no longer fits this incident's state, or its person may no longer
+            # act on it (a security incident handed up): skip it.
+            continue
     _catch_up(incident, now, rng, people)
 
 
 def _catch_up(incident: Incident, until: datetime, rng: random.Random, people) -> datetime:
     """Run the SLA sweep at each moment it would have run, and let receivers answer."""
     from escalations.engine import handoff_acknowledge, sla_sweep
+    from portal.permissions import allowed
 
     last = incident.opened_at
     for _ in range(30):
@@ -465,7 +469,13 @@ def _catch_up(incident: Incident, until: datetime, rng: random.Random, people) -
         due = incident.next_check_at
         answers = rng.random() < 0.85
         if ack_at is not None and ack_at < until and (due is None or ack_at <= due) and answers:
-            receiver = people[rng.choice(["lead", "kenji", "manager", "director"])]
+            # Whoever answers must be allowed to (security incidents: few may see them).
+            receivers = [
+                person
+                for person in (people[n] for n in ("lead", "kenji", "manager", "director"))
+                if allowed(person, "escalation.acknowledge_handoff", incident)
+            ]
+            receiver = rng.choice(receivers)
             handoff_acknowledge(incident=incident, actor=receiver, now=ack_at)
             last = ack_at
             continue

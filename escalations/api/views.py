@@ -34,12 +34,12 @@ from incidents.selectors import incident_for_user, incidents_visible_to, visibil
 from portal.api.errors import service_errors
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import ActionPermissions
+from portal.permissions import permissions
 
 from . import serializers as s
 from .filters import ActionItemFilter, EscalationFilter, PolicyFilter, ReviewFilter
 
 VIEW = ["incidents.view_incident"]
-CHANGE = ["incidents.change_incident"]
 
 
 def _handoff_errors(error: ValidationError) -> exceptions.ValidationError:
@@ -70,7 +70,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     required_permissions = {
         "list": VIEW,
         "retrieve": VIEW,
-        "decide": [*CHANGE, "escalations.record_decision"],
+        "decide": permissions("escalation.record_decision"),
     }
 
     def get_queryset(self):
@@ -103,10 +103,10 @@ class IncidentEscalationViewSet(viewsets.GenericViewSet):
     permission_classes = [ActionPermissions]
     required_permissions = {
         "escalation_options": VIEW,
-        "escalate": CHANGE,
-        "acknowledge_handoff": CHANGE,
-        "de_escalate": CHANGE,
-        "manager_request": CHANGE,
+        "escalate": permissions("escalation.escalate"),
+        "acknowledge_handoff": permissions("escalation.acknowledge_handoff"),
+        "de_escalate": permissions("escalation.de_escalate"),
+        "manager_request": permissions("escalation.manager_request"),
     }
 
     def get_queryset(self):
@@ -173,8 +173,6 @@ class IncidentEscalationViewSet(viewsets.GenericViewSet):
         body = s.EscalateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        if data["category"] not in engine.allowed_categories(request.user):
-            raise exceptions.PermissionDenied("Management reasons are for managers and up.")
         try:
             escalation = engine.incident_escalate(
                 incident=incident,
@@ -256,8 +254,6 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 # --- post-incident reviews and action items -----------------------------------------------------
 
-PUBLISH = [*CHANGE, "escalations.publish_review"]
-
 
 def _user_zone(user):
     """The zone the web would show this user's times in (tokens skip the middleware)."""
@@ -305,18 +301,18 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     permission_classes = [ActionPermissions]
     filterset_class = ReviewFilter
     pagination_class = ReviewCursor
-    # The web's: the review page and downloads need view_incident, every change
-    # change_incident, publishing and sending back also publish_review.
+    # The web's: the review page and downloads need view_incident, each change
+    # its rule (portal.permissions).
     required_permissions = {
         "list": VIEW,
         "retrieve": VIEW,
         "markdown": VIEW,
         "yaml": VIEW,
-        "create": CHANGE,
-        "partial_update": CHANGE,
-        "submit": CHANGE,
-        "publish": PUBLISH,
-        "return_to_draft": PUBLISH,
+        "create": permissions("review.create"),
+        "partial_update": permissions("review.update"),
+        "submit": permissions("review.submit"),
+        "publish": permissions("review.publish"),
+        "return_to_draft": permissions("review.return_to_draft"),
     }
 
     def get_queryset(self):
@@ -440,9 +436,9 @@ class ActionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     required_permissions = {
         "list": VIEW,
         "retrieve": VIEW,
-        "create": CHANGE,
-        "partial_update": CHANGE,
-        "close": CHANGE,
+        "create": permissions("action_item.add"),
+        "partial_update": permissions("action_item.update"),
+        "close": permissions("action_item.close"),
     }
 
     def get_queryset(self):

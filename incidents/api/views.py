@@ -15,27 +15,27 @@ from incidents.rules import Status
 from incidents.selectors import incident_for_user, incident_timeline, incidents_visible_to
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import ActionPermissions
+from portal.permissions import permissions
 
 from . import serializers as s
 from .filters import IncidentFilter
 
 VIEW = ["incidents.view_incident"]
-ADD = ["incidents.add_incident"]
-CHANGE = ["incidents.change_incident"]
 
-# Actions on one incident, each calling the service the web's form calls.
-INCIDENT_ACTIONS = (
-    "acknowledge",
-    "comment",
-    "public_update",
-    "resolve",
-    "pause",
-    "resume",
-    "reopen",
-    "change_status",
-    "assign",
-    "change_severity",
-)
+# Actions on one incident, each calling the service the web's form calls, with
+# the rule (portal.permissions) that service asks.
+INCIDENT_ACTIONS = {
+    "acknowledge": "incident.acknowledge",
+    "comment": "incident.comment",
+    "public_update": "incident.post_public_update",
+    "resolve": "incident.change_status",
+    "pause": "incident.change_status",
+    "resume": "incident.change_status",
+    "reopen": "incident.reopen",
+    "change_status": "incident.change_status",
+    "assign": "incident.assign",
+    "change_severity": "incident.change_severity",
+}
 
 
 class IncidentCursor(CursorPagination):
@@ -64,9 +64,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "list": VIEW,
         "retrieve": VIEW,
         "timeline": VIEW,
-        "create": ADD,
-        "partial_update": CHANGE,
-        **dict.fromkeys(INCIDENT_ACTIONS, CHANGE),
+        "create": permissions("incident.create"),
+        "partial_update": permissions("incident.update_details"),
+        **{name: permissions(rule) for name, rule in INCIDENT_ACTIONS.items()},
     }
 
     def get_queryset(self):

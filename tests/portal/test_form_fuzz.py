@@ -144,7 +144,8 @@ def web_routes() -> set[str]:
 
 def local(url: str, page: str) -> str | None:
     parts = urlsplit(url)
-    if parts.netloc and parts.netloc not in ("testserver", urlsplit(django_settings.SITE_URL).netloc):
+    ours = ("testserver", urlsplit(django_settings.SITE_URL).netloc)
+    if parts.netloc and parts.netloc not in ours:
         return None  # another site
     path = parts.path if parts.path.startswith("/") else None
     if path is None or path.startswith(SKIPPED_PREFIXES):
@@ -187,9 +188,12 @@ def crawled(client, roles):
         "/policies/what-if/",
         f"/incidents/{world.escalated.reference}/",
         f"/incidents/{world.resolved.reference}/pir/edit/",
-        local(status_url(
-            incident_id=world.breached.pk, email=world.breached.account.primary_contact_email
-        ), ""),
+        local(
+            status_url(
+                incident_id=world.breached.pk, email=world.breached.account.primary_contact_email
+            ),
+            "",
+        ),
     ]
     seen_routes: dict[tuple, int] = {}
     pages, forms, queue = [], {}, list(start)

@@ -27,9 +27,7 @@ class Command(BaseCommand):
                 "(e.g. postmark, mailgun, sendgrid, amazon_ses, brevo, mailjet, sparkpost)."
             )
         if esp != settings.INBOUND_EMAIL_ESP:
-            self.stderr.write(
-                f"Set INBOUND_EMAIL_ESP={esp}: until then this webhook answers 404."
-            )
+            self.stderr.write(f"Set INBOUND_EMAIL_ESP={esp}: until then this webhook answers 404.")
         path = reverse("inbound_mail", args=[esp])
         secret = settings.ANYMAIL["WEBHOOK_SECRET"]
         secret = secret[0] if isinstance(secret, list) else secret

@@ -35,7 +35,7 @@ SKIPPED_PREFIXES = ("/admin/", "/api/", "/anymail/", "/logout/", "/static/")
 # Bounded so the test stays well under a minute on a busy machine.
 MAX_PAGES = 60
 PAGES_PER_SHAPE = 1
-EXAMPLES = 60
+EXAMPLES = 50
 
 GARBAGE = [
     "",
@@ -244,10 +244,11 @@ def test_every_web_route_is_reached_and_survives_garbage(client, crawled):
 
     # Every form once with each kind of garbage in all of its fields...
     for form in forms:
-        for value in ("abc", "99999999999999999999999", "-1"):
+        for value in ("abc", "99999999999999999999999"):
             send(form, dict.fromkeys(form.fields, value))
     # ...every page's query string with garbage in each parameter...
-    for url in pages:
+    one_per_route = {route_of(url): url for url in pages}
+    for url in one_per_route.values():
         path, query = url.partition("?")[::2]
         names = {k for k, _ in parse_qsl(query)} | {"page", "sort", "week"}
         for value in ("99999999999999999999999", "a/b\x00"):

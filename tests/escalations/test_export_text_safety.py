@@ -30,6 +30,7 @@ HOSTILE = [
     "<script>alert(4)</script>",
 ]
 TEXT = " ".join(HOSTILE)
+SHORT = f"{IMG} [x](javascript:alert(1))"  # for fields of 200 characters or fewer
 
 
 class Elements(HTMLParser):
@@ -75,7 +76,7 @@ def test_data_text_closes_tags_but_keeps_comparisons():
 @pytest.fixture
 def hostile(default_policy, manager, client):
     account = AccountFactory(name=f"Acme {IMG}")
-    incident = make_incident(actor=manager, account=account, title=f"Checkout {TEXT}")
+    incident = make_incident(actor=manager, account=account, title=f"Checkout {SHORT}")
     services.incident_post_public_update(incident=incident, actor=manager, body=TEXT)
     escalation = engine.incident_escalate(
         incident=incident,
@@ -99,7 +100,7 @@ def hostile(default_policy, manager, client):
     )
     engine.escalation_record_decision(escalation=escalation, actor=manager, decision=TEXT)
     vendors.vendor_case_open(
-        incident=incident, actor=manager, vendor=TEXT, case_id=IMG, severity="S1", owner=manager
+        incident=incident, actor=manager, vendor=SHORT, case_id=IMG, severity="S1", owner=manager
     )
     review = reviews.review_create(incident=incident, actor=manager)
     reviews.review_update(
@@ -116,7 +117,7 @@ def hostile(default_policy, manager, client):
         },
     )
     reviews.action_item_add(
-        review=review, actor=manager, title=TEXT, owner=manager, due_date=date(2026, 12, 31)
+        review=review, actor=manager, title=SHORT, owner=manager, due_date=date(2026, 12, 31)
     )
     client.login(username=manager.username, password=PASSWORD)
     return incident

@@ -10,6 +10,7 @@ from incidents.models import EventKind, Incident
 
 from .models import Escalation, Trigger
 from .policies import policy_spec
+from .text_safety import markdown_text as md
 
 
 def _iso(value) -> str | None:
@@ -107,7 +108,7 @@ def tracking_markdown(incident: Incident) -> str:
     else:
         state = "ACTIVE"
     subject = (
-        f"{incident.account} / {incident.reference}"
+        f"{md(incident.account)} / {incident.reference}"
         if incident.account_id
         else (incident.reference)
     )
@@ -121,7 +122,7 @@ def tracking_markdown(incident: Incident) -> str:
     lines = [
         f"# Escalation Tracking: {subject}",
         "",
-        f"**Incident**: {incident.reference} - {incident.title}",
+        f"**Incident**: {incident.reference} - {md(incident.title)}",
         f"**Type**: {_tracking_type(records, vendor_cases)}",
         f"**Level**: {level}",
         f"**Status**: {state}",
@@ -132,17 +133,17 @@ def tracking_markdown(incident: Incident) -> str:
         arrow = "escalated" if record.is_up else "de-escalated"
         lines.append(
             f"[{hhmm(record.at)}] - {arrow} L{record.from_level} -> L{record.to_level}"
-            f" ({record.get_trigger_display()}): {record.reason}"
+            f" ({record.get_trigger_display()}): {md(record.reason)}"
         )
         if record.acknowledged_at:
             lines.append(
                 f"[{hhmm(record.acknowledged_at)}] - Escalation acknowledged by "
-                f"{record.acknowledged_by}"
+                f"{md(record.acknowledged_by)}"
             )
         if record.decision_at:
             lines.append(
-                f"[{hhmm(record.decision_at)}] - Decision by {record.decision_by}: "
-                f"{record.decision_made}"
+                f"[{hhmm(record.decision_at)}] - Decision by {md(record.decision_by)}: "
+                f"{md(record.decision_made)}"
             )
     for event in incident.events.filter(
         kind__in=[EventKind.STATUS_CHANGED, EventKind.REOPENED]
@@ -151,17 +152,17 @@ def tracking_markdown(incident: Incident) -> str:
             f"[{hhmm(event.at)}] - Status {event.data.get('from')} -> {event.data.get('to')}"
         )
     for event in incident.events.filter(kind=EventKind.VENDOR_CASE).order_by("at"):
-        lines.append(f"[{hhmm(event.at)}] - {event.body}")
+        lines.append(f"[{hhmm(event.at)}] - {md(event.body)}")
     lines += ["", "## Actions & Owners"]
-    owner = incident.assignee or "unassigned"
+    owner = md(incident.assignee or "unassigned")
     pending = [r for r in records if r.is_up and r.acknowledged_at is None]
     for record in pending:
         lines.append(f"- [ ] Acknowledge handoff to L{record.to_level} - @{owner}")
     for record in records:
         if record.decision_sought and not record.decision_at:
-            lines.append(f"- [ ] Decide: {record.decision_sought} - @L{record.to_level}")
+            lines.append(f"- [ ] Decide: {md(record.decision_sought)} - @L{record.to_level}")
         elif record.decision_at:
-            lines.append(f"- [x] Decided: {record.decision_made} - @{record.decision_by}")
+            lines.append(f"- [x] Decided: {md(record.decision_made)} - @{md(record.decision_by)}")
     for case in vendor_cases:
         done = "x" if not case.is_open else " "
         expected = (
@@ -170,28 +171,29 @@ def tracking_markdown(incident: Incident) -> str:
             else ""
         )
         lines.append(
-            f"- [{done}] {case.vendor} case {case.case_id} "
-            f"({case.get_status_display().lower()}{expected}) - @{case.owner}"
+            f"- [{done}] {md(case.vendor)} case {md(case.case_id)} "
+            f"({case.get_status_display().lower()}{expected}) - @{md(case.owner)}"
         )
     if len(lines) and lines[-1] == "## Actions & Owners":
         lines.append("- (none open)")
     lines += ["", "## Communication Log"]
     updates = incident.events.filter(kind=EventKind.PUBLIC_UPDATE).select_related("actor")
     for event in updates.order_by("at"):
-        lines.append(f"[{hhmm(event.at)}] - {event.actor or 'System'} to customer: {event.body}")
+        who = md(event.actor or "System")
+        lines.append(f"[{hhmm(event.at)}] - {who} to customer: {md(event.body)}")
     for note in incident.notifications.order_by("created_at")[:50]:
         lines.append(
             f"[{hhmm(note.created_at)}] - {note.get_channel_display()} "
-            f"{note.kind} ({note.status}): {note.subject}"
+            f"{note.kind} ({note.status}): {md(note.subject)}"
         )
     if lines[-1] == "## Communication Log":
         lines.append("- (nothing sent yet)")
     lines += ["", "## Resolution Plan"]
     summaries = [r.resolution_summary for r in records if r.resolution_summary]
     if summaries:
-        lines.append(summaries[-1])
+        lines.append(md(summaries[-1]))
     elif records and records[-1].decision_made:
-        lines.append(records[-1].decision_made)
+        lines.append(md(records[-1].decision_made))
     else:
         lines.append("To be decided by the receiving level.")
     return "\n".join(lines) + "\n"

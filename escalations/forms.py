@@ -16,6 +16,24 @@ from .models import (
 from .spec import WorkflowSpec
 
 
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """Several ids; one that is not a 64-bit id is an invalid choice.
+
+    Django sends each value to the database in an `IN (...)`, where SQLite
+    overflows on a huge number: that was a 500 (issue 15, finding 7)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk).strip()
+            if not (text.isascii() and text.isdigit()) or int(text) >= 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
 class EscalateForm(forms.Form):
     """Escalate with the handoff note the target level asks for (policy data).
 
@@ -134,7 +152,9 @@ class ReviewForm(forms.Form):
     owner = forms.ModelChoiceField(
         label="Owner", queryset=active_users(), required=False, help_text="Writes the review."
     )
-    customers_impacted = forms.IntegerField(label="Customers impacted", min_value=0, required=False)
+    customers_impacted = forms.IntegerField(
+        label="Customers impacted", min_value=0, max_value=2**31 - 1, required=False
+    )
     business_impact = forms.CharField(
         label="Business impact", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -279,7 +299,7 @@ class ActionItemCloseForm(forms.Form):
 
 
 class SimilarForm(forms.Form):
-    incidents = forms.ModelMultipleChoiceField(
+    incidents = IdsChoiceField(
         label="Similar incidents",
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
@@ -312,7 +332,7 @@ class WarRoomActivateForm(forms.Form):
     )
     executive = forms.ModelChoiceField(label="Executive", queryset=active_users(), required=False)
     scribe = forms.ModelChoiceField(label="Scribe", queryset=active_users(), required=False)
-    smes = forms.ModelMultipleChoiceField(
+    smes = IdsChoiceField(
         label="Subject-matter experts",
         queryset=active_users(),
         required=False,

@@ -7,7 +7,7 @@ one. `review_file` at the end is the download the web and the API both send.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 import yaml
@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from incidents.rules import Severity
 
 from .followup import spoken_duration
+from .text_safety import data_text, markdown_text
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,30 @@ class ReviewDoc:
     required_reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _as_text(doc: ReviewDoc, safe) -> ReviewDoc:
+    """The doc with every piece of people's text passed through `safe`."""
+    texts = lambda values: tuple(safe(v) for v in values)  # noqa: E731
+    return replace(
+        doc,
+        title=safe(doc.title),
+        business_impact=safe(doc.business_impact),
+        timeline=tuple((at, safe(text)) for at, text in doc.timeline),
+        what_happened=safe(doc.what_happened),
+        why_happened=safe(doc.why_happened),
+        why_not_caught=safe(doc.why_not_caught),
+        contributing_factors=texts(doc.contributing_factors),
+        went_well=texts(doc.went_well),
+        went_poorly=texts(doc.went_poorly),
+        action_items=tuple(
+            replace(item, title=safe(item.title), owner=safe(item.owner))
+            for item in doc.action_items
+        ),
+        prevention_confidence=safe(doc.prevention_confidence),
+        similar_incidents=texts(doc.similar_incidents),
+        required_reasons=texts(doc.required_reasons),
+    )
+
+
 def _timeline(doc: ReviewDoc, zone: tzinfo) -> list[str]:
     """Seed 004 writes '14:23 - ...'; a review spanning days gives each line its date."""
     local = [(at.astimezone(zone), text) for at, text in doc.timeline]
@@ -64,6 +89,7 @@ def _item(item: ItemLine) -> str:
 
 
 def review_mapping(doc: ReviewDoc, zone: tzinfo) -> dict:
+    doc = _as_text(doc, data_text)
     return {
         "post_incident_review": {
             "incident_id": doc.incident_id,
@@ -108,6 +134,7 @@ def _bullets(items, empty: str = "- (none)") -> list[str]:
 
 
 def review_markdown(doc: ReviewDoc, zone: tzinfo) -> str:
+    doc = _as_text(doc, markdown_text)
     severity = Severity(doc.severity)
     status = doc.status
     if doc.published_at is not None:

@@ -44,6 +44,14 @@ from .review_export import download, review_file
 from .selectors import review_page
 
 
+def _posted_id(request: HttpRequest, name: str) -> int:
+    """An id from a form field; anything but digits is a 404, not a 500."""
+    value = request.POST.get(name, "")
+    if not value.isascii() or not value.isdigit():
+        raise Http404(f"No such {name}.")
+    return int(value)
+
+
 def _back(reference: str) -> HttpResponse:
     return redirect("incidents:detail", reference=reference)
 
@@ -114,7 +122,7 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
     if action == "decide":
         require(user, "escalation.record_decision", incident=incident)
         form = DecisionForm(request.POST)
-        escalation = incident.escalations.filter(pk=request.POST.get("escalation")).first()
+        escalation = incident.escalations.filter(pk=_posted_id(request, "escalation")).first()
         if escalation is None:
             raise Http404("No such escalation.")
         if form.is_valid():
@@ -213,11 +221,13 @@ def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse
     sort = request.GET.get("sort") or current.default_sort
     if sort not in current.sorts:
         sort = current.default_sort
+    total = counts[current.slug]
+    pages = max(1, -(-total // QUEUE_PAGE_SIZE))
     try:
-        page = max(1, int(request.GET.get("page", "1")))
+        # Past the last page shows the last page (a huge number is no 500).
+        page = min(max(1, int(request.GET.get("page", "1"))), pages)
     except ValueError:
         page = 1
-    total = counts[current.slug]
     ordered = queues.sorted_rows(
         current, queues.queue_rows(current, request.user, now=now, filters=filters), sort
     )
@@ -232,7 +242,6 @@ def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse
     ]
     query = request.GET.copy()
     query.pop("page", None)
-    pages = max(1, -(-total // QUEUE_PAGE_SIZE))
     return render(
         request,
         "escalations/queues.html",
@@ -352,10 +361,14 @@ def _report_for(request: HttpRequest, week: str | None):
 @login_required
 @permission_required("escalations.view_metrics", raise_exception=True)
 def weekly_report_page(request: HttpRequest, week: str | None = None) -> HttpResponse:
-    from .reports import week_label
+    from .reports import parse_week, week_label
 
     if week is None and request.GET.get("week"):
-        return redirect("weekly_report_week", week=request.GET["week"])
+        try:
+            wanted = week_label(parse_week(request.GET["week"]))
+        except ValueError:
+            raise Http404("No such week.") from None
+        return redirect("weekly_report_week", week=wanted)
     report, monday, latest = _report_for(request, week)
     return render(
         request,
@@ -666,7 +679,7 @@ def review_action(request: HttpRequest, reference: str, action: str) -> HttpResp
     if action == "unlink-similar":
         # A link to an incident the user may not see is as missing as a wrong id (404).
         links = review.similar_links.filter(visibility_q(user, "incident__"))
-        link = get_object_or_404(links, pk=request.POST.get("link"))
+        link = get_object_or_404(links, pk=_posted_id(request, "link"))
         try:
             reviews.review_remove_similar(review=review, actor=user, incident=link.incident)
         except ValidationError as error:

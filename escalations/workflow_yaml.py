@@ -145,6 +145,14 @@ NEVER_WORD = "never"
 MATCH_KEYS = ("channels", "account_tiers", "components", "priority")
 CALENDAR_KEYS = ("timezone", "hours", "holidays")  # business_time's spec format
 
+# Limits, checked on PyYAML's event stream (which is not recursive) before the
+# node tree is composed: a workflow is a few kilobytes, so these are generous.
+# Counts, not timers: a file over a limit is refused at the event that crosses it.
+MAX_BYTES = 256 * 1024
+MAX_DEPTH = 40  # nested mappings and lists
+MAX_NODES = 20_000  # values, mappings and lists as written
+MAX_EXPANDED = 100_000  # the same once every alias (and "<<" merge) is expanded
+
 _INVALID: Any = object()  # a value that was reported as a problem
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 type _Pair = tuple[Node, Node]
@@ -200,9 +208,13 @@ def load_workflow_text(text: str, filename: str = "<workflow>") -> WorkflowSpec:
 def load_workflow_file(path: str | os.PathLike[str]) -> WorkflowSpec:
     """``load_workflow_text`` on a UTF-8 file; problems name the path as given."""
     filename = os.fspath(path)
-    with open(filename, encoding="utf-8") as handle:
-        text = handle.read()
-    return load_workflow_text(text, filename)
+    with open(filename, "rb") as handle:
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise WorkflowError(
+            [Problem(filename, 1, "", f"the file is larger than {MAX_BYTES} bytes")]
+        )
+    return load_workflow_text(data.decode("utf-8"), filename)
 
 
 def _line(node: Node) -> int:
@@ -281,7 +293,12 @@ class _Reader:
     def read(self, text: str) -> WorkflowSpec | None:
         if not isinstance(text, str):
             raise TypeError(f"expected the YAML text as str, got {type(text).__name__}")
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+            self.add(1, "", f"the file is larger than {MAX_BYTES} bytes")
+            return None
         try:
+            if not self.within_limits(text):
+                return None
             self.loader = yaml.SafeLoader(text)
             root = self.loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
@@ -295,6 +312,53 @@ class _Reader:
             return self.document(root)
         finally:
             self.loader.dispose()
+
+    def within_limits(self, text: str) -> bool:
+        """Depth, node count and alias expansion, from the event stream; reports the
+        first limit crossed at its line. Each anchor's size is its expanded size, so
+        "billion laughs" (aliases of aliases, or "<<" merges of them) is caught at
+        the alias that crosses the limit, before anything is expanded."""
+        anchors: dict[str, int] = {}
+        open_sizes: list[list] = []  # [expanded size so far, anchor] per open collection
+        written = expanded = 0
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                written += 1
+                expanded += 1
+                open_sizes.append([1, event.anchor])
+                if len(open_sizes) > MAX_DEPTH:
+                    return self.over_limit(event, f"nested more than {MAX_DEPTH} levels deep")
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                size, anchor = open_sizes.pop()
+                if anchor:
+                    anchors[anchor] = size
+                if open_sizes:
+                    open_sizes[-1][0] += size
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                written += 1
+                size = 1
+                if event.anchor:
+                    anchors[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                size = anchors.get(event.anchor, 1)  # unknown: the composer reports it
+            else:
+                continue
+            expanded += size if open_sizes else 0
+            if open_sizes:
+                open_sizes[-1][0] += size
+            if written > MAX_NODES:
+                return self.over_limit(event, f"more than {MAX_NODES} values, lists and mappings")
+            if expanded > MAX_EXPANDED:
+                return self.over_limit(
+                    event, f"aliases expand to more than {MAX_EXPANDED} values, lists and mappings"
+                )
+        return True
+
+    def over_limit(self, event: yaml.Event, message: str) -> bool:
+        self.add(event.start_mark.line + 1, "", f"too big to read: {message}")
+        return False
 
     def add_yaml_error(self, exc: yaml.MarkedYAMLError) -> None:
         mark = exc.problem_mark or exc.context_mark

@@ -200,6 +200,17 @@ def _template(name: str):
     return get_template(name)
 
 
+def _text(name: str, context: dict) -> str:
+    """A plain-text template's output as plain text.
+
+    The .txt templates render with autoescape off (they are not HTML), and
+    Django marks what a template renders as safe. Dropping that mark makes
+    every page that shows the text (the admin preview, the outbox) escape it:
+    a title like `<img onerror=...>` stays text (issue 15, finding 1).
+    """
+    return str.__str__(_template(name).render(context))
+
+
 def when(value) -> str:
     """Times in messages: UTC, explicit, the same for every reader."""
     return "" if value is None else timezone.localtime(value, UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -257,7 +268,7 @@ def build(
         "subject_line": subject_line(incident),
         **context,
     }
-    subject = _template(f"notifications/{kind}/subject.txt").render(snapshot).strip()
+    subject = _text(f"notifications/{kind}/subject.txt", snapshot).strip()
     url = snapshot["incident"]["url"]
     rows = []
     for recipient in recipients:
@@ -306,8 +317,8 @@ def build(
 def render_message(kind: str, context: dict) -> tuple[str, str, str]:
     """Subject, text and HTML of a message that is about no single incident (the
     weekly report), rendered when it is queued: it is a snapshot anyway."""
-    subject = _template(f"notifications/{kind}/subject.txt").render(context).strip()
-    text = _template(f"notifications/{kind}/body.txt").render(context)
+    subject = _text(f"notifications/{kind}/subject.txt", context).strip()
+    text = _text(f"notifications/{kind}/body.txt", context)
     html = _template(f"notifications/{kind}/body.html").render(context)
     return subject[:255], text, html
 
@@ -316,16 +327,17 @@ def render_bodies(row: Notification) -> dict:
     """Text, HTML and (Slack) payload for a row, from its snapshot: run at delivery."""
     if not row.context:
         return {}
-    text = _template(f"notifications/{row.kind}/body.txt").render(row.context)
+    text = _text(f"notifications/{row.kind}/body.txt", row.context)
     fields = {"body_text": text}
     if row.channel == Channel.EMAIL:
         fields["body_html"] = _template(f"notifications/{row.kind}/body.html").render(row.context)
     if row.channel == Channel.SLACK and "blocks" not in row.payload:
         url = row.context.get("incident", {}).get("url", "")
+        subject = slack_escape(row.subject)
         fields["payload"] = {
             **row.payload,
             "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{row.subject}*"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{subject}*"}},
                 {"type": "section", "text": {"type": "plain_text", "text": text[:2900]}},
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": url}]},
             ],
@@ -333,11 +345,18 @@ def render_bodies(row: Notification) -> dict:
     return fields
 
 
+def slack_escape(text: str) -> str:
+    """Slack mrkdwn's control characters (its docs: escape &, < and >), so a
+    title cannot forge a link or a mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def sample_context(kind: str, incident) -> dict:
     """Plausible values for previewing a kind's templates against a real incident."""
     from escalations.sla import incident_clocks
 
     clocks = incident_clocks(incident)
+    account = incident.account if incident.account_id else None
     clock = clocks[0] if clocks else None
     return {
         "escalation": {
@@ -359,7 +378,11 @@ def sample_context(kind: str, incident) -> dict:
         "reasons": ["Customer-facing incident: product and customer success informed"],
         "reason": "Bounced between levels 4 times (limit 3).",
         # customer messages
-        "customer": {"name": "Jane Customer", "account": "Acme Corp", "time_zone": "UTC"},
+        "customer": {
+            "name": account.primary_contact_name if account else "Jane Customer",
+            "account": account.name if account else "Acme Corp",
+            "time_zone": str(account.time_zone) if account else "UTC",
+        },
         "status_url": settings.SITE_URL + "/status/preview-only/",
         "link_days": settings.CUSTOMER_LINK_DAYS,
         "occasion": "escalated",

@@ -280,6 +280,27 @@ ANYMAIL.setdefault(
     "WEBHOOK_SECRET",
     "inbound:" + hmac.new(SECRET_KEY.encode(), b"anymail-webhook", "sha256").hexdigest()[:32],
 )
+# The one ESP whose inbound webhook takes customer replies (/anymail/<esp>/inbound/);
+# every other ESP's webhook answers 404. Default: EMAIL_PROVIDER when it is an ESP.
+INBOUND_ESPS = [
+    "amazon_ses",
+    "brevo",
+    "mailersend",
+    "mailgun",
+    "mailjet",
+    "mailtrap",
+    "postal",
+    "postmark",
+    "resend",
+    "sendgrid",
+    "sendinblue",
+    "sparkpost",
+]
+INBOUND_EMAIL_ESP = env.str(
+    "INBOUND_EMAIL_ESP",
+    EMAIL_PROVIDER if EMAIL_PROVIDER in INBOUND_ESPS else "",
+    validate=OneOf(["", *INBOUND_ESPS], error="must be empty or one of {choices}"),
+)
 # Where customers' replies go: the ESP's inbound address (empty: the sender).
 EMAIL_REPLY_TO = env.str("EMAIL_REPLY_TO", "")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Escalation Portal <escalations@localhost>")

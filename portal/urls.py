@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from escalations import views as escalation_views
 from incidents.views import customer_status
+from notifications.webhooks import inbound_webhook
 
 from . import views
 from .api.docs import DocsView, SchemaView
@@ -23,8 +24,14 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("incidents/", include("escalations.urls")),
     path("status/<str:token>/", customer_status, name="customer-status"),
-    # Inbound mail (customer replies) from the ESP, behind basic auth: see README.
-    path("anymail/", include("anymail.urls")),
+    # Inbound mail (customer replies) from the configured ESP, behind basic auth: see README.
+    path(
+        "anymail/mailgun/inbound_mime/",
+        inbound_webhook,
+        {"esp": "mailgun"},
+        name="inbound_mail_mailgun_mime",
+    ),
+    path("anymail/<slug:esp>/inbound/", inbound_webhook, name="inbound_mail"),
     path("queues/", escalation_views.review_queues, name="queues"),
     path("queues/<slug:slug>/", escalation_views.review_queues, name="queue"),
     path("metrics/", escalation_views.metrics_page, name="metrics"),

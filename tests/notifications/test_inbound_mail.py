@@ -20,6 +20,11 @@ from tests.factories import PASSWORD, AccountFactory, make_incident
 URL = "/anymail/postmark/inbound/"
 
 
+@pytest.fixture(autouse=True)
+def postmark_inbound(settings):
+    settings.INBOUND_EMAIL_ESP = "postmark"
+
+
 def test_answered_ids_come_nearest_first():
     assert message_ids("<c@x>", "<a@x> <b@x>\r\n <c@x>") == ["<c@x>", "<b@x>", "<a@x>"]
     assert message_ids("", "") == []

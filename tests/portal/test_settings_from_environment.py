@@ -70,6 +70,7 @@ def test_defaults_need_no_configuration(tmp_path):
         ({"CELERY_BROKER_URL": "carrier-pigeon://coop"}, "CELERY_BROKER_URL"),
         ({"EMAIL_PROVIDER": "owlpost"}, "EMAIL_PROVIDER"),
         ({"EMAIL_PROVIDER": "postmark"}, "EMAIL_API_KEY"),
+        ({"INBOUND_EMAIL_ESP": "owlpost"}, "INBOUND_EMAIL_ESP"),
         ({"INCIDENT_REFERENCE_PREFIX": "inc-"}, "INCIDENT_REFERENCE_PREFIX"),
         ({"SITE_URL": "portal.example.com"}, "SITE_URL"),
         ({"DEBUG": "false"}, "SECRET_KEY"),

@@ -4,7 +4,9 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
+
+from notifications.webhooks import inbound_views
 
 
 class Command(BaseCommand):
@@ -18,14 +20,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, esp=None, **options):
-        esp = esp or settings.EMAIL_PROVIDER
-        try:
-            path = reverse(f"anymail:{esp}_inbound_webhook")
-        except NoReverseMatch:
+        esp = esp or settings.INBOUND_EMAIL_ESP or settings.EMAIL_PROVIDER
+        if esp not in inbound_views():
             raise CommandError(
                 f"anymail has no inbound webhook for {esp!r}: pass --esp with one that does "
                 "(e.g. postmark, mailgun, sendgrid, amazon_ses, brevo, mailjet, sparkpost)."
-            ) from None
+            )
+        if esp != settings.INBOUND_EMAIL_ESP:
+            self.stderr.write(f"Set INBOUND_EMAIL_ESP={esp}: until then this webhook answers 404.")
+        path = reverse("inbound_mail", args=[esp])
         secret = settings.ANYMAIL["WEBHOOK_SECRET"]
         secret = secret[0] if isinstance(secret, list) else secret
         user, _, password = secret.partition(":")

@@ -25,7 +25,7 @@ def form_for(draft, **changes):
     """What the browser posts back for an unchanged draft, plus `changes`."""
     unbound = PolicyForm(instance=draft)
     data = {}
-    for name, field in unbound.fields.items():
+    for name in unbound.fields:
         value = unbound[name].value()
         if name in ("calendars", "pause_statuses", "match_account_tiers"):
             value = json.dumps(getattr(draft, name))

@@ -401,6 +401,11 @@ class PolicyAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.export_yaml),
                 name="escalations_policy_export",
             ),
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_yaml),
+                name="escalations_policy_upload",
+            ),
             *super().get_urls(),
         ]
 
@@ -418,6 +423,47 @@ class PolicyAdmin(admin.ModelAdmin):
             f'attachment; filename="{policy.name}-v{policy.version}.yaml"'
         )
         return response
+
+    def changelist_view(self, request, extra_context=None):
+        from .policy_upload import WorkflowUploadForm
+
+        if self.has_change_permission(request):
+            extra_context = {**(extra_context or {}), "upload_form": WorkflowUploadForm()}
+        return super().changelist_view(request, extra_context)
+
+    def upload_yaml(self, request):
+        """Load a workflow YAML file as a new version (the form on the policy list)."""
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import redirect
+
+        from .policy_upload import WorkflowUploadForm
+
+        if not self.has_change_permission(request):
+            raise PermissionDenied("You may not load policies.")
+        form = WorkflowUploadForm(
+            request.POST if request.method == "POST" else None,
+            request.FILES if request.method == "POST" else None,
+        )
+        if form.is_valid():
+            try:
+                policy = form.load(actor=request.user)
+            except ValidationError as error:
+                form.add_error("file", error)
+            else:
+                self.message_user(
+                    request,
+                    f"Loaded {policy} ({policy.get_status_display().lower()}) from "
+                    f"{form.cleaned_data['file'].name}.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:escalations_policy_change", policy.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Load a workflow YAML"),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/escalations/policy_upload.html", context)
 
     def sla_preview(self, request):
         form = SlaPreviewForm(request.GET or None)

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models as db_models
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -42,6 +43,7 @@ from .models import (
     WarRoomAssignment,
     WarRoomHandover,
 )
+from .policy_settings import HumanDurationField, PolicySettingsFormMixin, settings_summary
 
 
 def _visible(request, queryset):
@@ -171,6 +173,8 @@ class DraftOnlyInline:
     """Rows of a policy version can change only while it is a draft."""
 
     extra = 0
+    # SLA targets typed and shown like the workflow YAML: 4h, 30m, 2d.
+    formfield_overrides = {db_models.DurationField: {"form_class": HumanDurationField}}
 
     def has_add_permission(self, request, obj=None):
         return obj is not None and obj.is_editable and super().has_add_permission(request, obj)
@@ -214,9 +218,10 @@ class SeverityOverrideInline(DraftOnlyInline, admin.TabularInline):
     fields = ["severity", "route_to", "notification", "description"]
 
 
-class PolicyForm(forms.ModelForm):
-    """A draft's JSON fields are checked here, so a typo is an error beside the
-    field, never a broken version."""
+class PolicyForm(PolicySettingsFormMixin, forms.ModelForm):
+    """A draft's settings are checked here, so a typo is an error beside the
+    field, never a broken version. Trigger, review and war-room settings are
+    fields of their own (escalations.policy_settings), durations like 48h."""
 
     class Meta:
         model = Policy
@@ -230,17 +235,7 @@ class PolicyForm(forms.ModelForm):
             "match_channels",
             "match_components",
             "match_account_tiers",
-            "triggers",
         ]
-
-    def clean_triggers(self):
-        from .policies import trigger_problems
-
-        value = self.cleaned_data.get("triggers")
-        problems = trigger_problems(value)
-        if problems:
-            raise ValidationError(problems)
-        return value
 
     def clean_calendars(self):
         value = self.cleaned_data.get("calendars") or {}
@@ -309,10 +304,37 @@ class PolicyAdmin(admin.ModelAdmin):
             _("Which incidents"),
             {"fields": ["priority", "match_channels", "match_components", "match_account_tiers"]},
         ),
-        (_("Triggers"), {"fields": ["triggers"]}),
-        (_("Reviews and war rooms"), {"fields": ["reviews", "war_room"]}),
+        (_("Triggers"), {"fields": PolicySettingsFormMixin.TRIGGER_FIELDS}),
+        (_("Reviews"), {"fields": PolicySettingsFormMixin.REVIEW_FIELDS}),
+        (_("War rooms"), {"fields": PolicySettingsFormMixin.WAR_ROOM_FIELDS}),
         (_("History"), {"fields": ["source", "created_at", "created_by", "activated_at"]}),
     ]
+    # An active or retired version is read, not edited: its settings as sentences.
+    read_only_settings = {
+        _("Triggers"): ["trigger_settings"],
+        _("Reviews"): ["review_settings"],
+        _("War rooms"): ["war_room_settings"],
+    }
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return [
+                (title, {"fields": self.read_only_settings.get(title, options["fields"])})
+                for title, options in self.fieldsets
+            ]
+        return self.fieldsets
+
+    @admin.display(description=_("trigger settings"))
+    def trigger_settings(self, obj):
+        return settings_summary(obj, "trigger_")
+
+    @admin.display(description=_("review settings"))
+    def review_settings(self, obj):
+        return settings_summary(obj, "review_")
+
+    @admin.display(description=_("war-room settings"))
+    def war_room_settings(self, obj):
+        return settings_summary(obj, "war_room_")
 
     def get_queryset(self, request):
         from incidents.selectors import visibility_q
@@ -347,6 +369,9 @@ class PolicyAdmin(admin.ModelAdmin):
                 "match_channels",
                 "match_components",
                 "export_link",
+                "trigger_settings",
+                "review_settings",
+                "war_room_settings",
             ]
         return self.readonly_fields
 
@@ -380,6 +405,11 @@ class PolicyAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.export_yaml),
                 name="escalations_policy_export",
             ),
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_yaml),
+                name="escalations_policy_upload",
+            ),
             *super().get_urls(),
         ]
 
@@ -397,6 +427,47 @@ class PolicyAdmin(admin.ModelAdmin):
             f'attachment; filename="{policy.name}-v{policy.version}.yaml"'
         )
         return response
+
+    def changelist_view(self, request, extra_context=None):
+        from .policy_upload import WorkflowUploadForm
+
+        if self.has_change_permission(request):
+            extra_context = {**(extra_context or {}), "upload_form": WorkflowUploadForm()}
+        return super().changelist_view(request, extra_context)
+
+    def upload_yaml(self, request):
+        """Load a workflow YAML file as a new version (the form on the policy list)."""
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import redirect
+
+        from .policy_upload import WorkflowUploadForm
+
+        if not self.has_change_permission(request):
+            raise PermissionDenied("You may not load policies.")
+        form = WorkflowUploadForm(
+            request.POST if request.method == "POST" else None,
+            request.FILES if request.method == "POST" else None,
+        )
+        if form.is_valid():
+            try:
+                policy = form.load(actor=request.user)
+            except ValidationError as error:
+                form.add_error("file", error)
+            else:
+                self.message_user(
+                    request,
+                    f"Loaded {policy} ({policy.get_status_display().lower()}) from "
+                    f"{form.cleaned_data['file'].name}.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:escalations_policy_change", policy.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Load a workflow YAML"),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/escalations/policy_upload.html", context)
 
     def sla_preview(self, request):
         form = SlaPreviewForm(request.GET or None)

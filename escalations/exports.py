@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Incident
 
-from .models import Escalation, Trigger
+from .models import (
+    OPEN_ITEM_STATUSES,
+    Escalation,
+    PostIncidentReview,
+    ReviewStatus,
+    Trigger,
+)
 from .policies import policy_spec
 from .text_safety import markdown_text as md
 
@@ -126,33 +132,50 @@ def tracking_markdown(incident: Incident) -> str:
         f"**Type**: {_tracking_type(records, vendor_cases)}",
         f"**Level**: {level}",
         f"**Status**: {state}",
+        f"**Times**: {timezone.get_current_timezone_name()}",
         "",
         "## Timeline",
     ]
+    # Every source adds (instant, line); the timeline reads in time order
+    # (a stable sort keeps an escalation before its acknowledgement at the same minute).
+    timeline: list[tuple] = []
     for record in records:
         arrow = "escalated" if record.is_up else "de-escalated"
-        lines.append(
-            f"[{hhmm(record.at)}] - {arrow} L{record.from_level} -> L{record.to_level}"
-            f" ({record.get_trigger_display()}): {md(record.reason)}"
+        timeline.append(
+            (
+                record.at,
+                f"[{hhmm(record.at)}] - {arrow} L{record.from_level} -> L{record.to_level}"
+                f" ({record.get_trigger_display()}): {md(record.reason)}",
+            )
         )
         if record.acknowledged_at:
-            lines.append(
-                f"[{hhmm(record.acknowledged_at)}] - Escalation acknowledged by "
-                f"{md(record.acknowledged_by)}"
+            timeline.append(
+                (
+                    record.acknowledged_at,
+                    f"[{hhmm(record.acknowledged_at)}] - Escalation acknowledged by "
+                    f"{md(record.acknowledged_by)}",
+                )
             )
         if record.decision_at:
-            lines.append(
-                f"[{hhmm(record.decision_at)}] - Decision by {md(record.decision_by)}: "
-                f"{md(record.decision_made)}"
+            timeline.append(
+                (
+                    record.decision_at,
+                    f"[{hhmm(record.decision_at)}] - Decision by {md(record.decision_by)}: "
+                    f"{md(record.decision_made)}",
+                )
             )
     for event in incident.events.filter(
         kind__in=[EventKind.STATUS_CHANGED, EventKind.REOPENED]
     ).order_by("at"):
-        lines.append(
-            f"[{hhmm(event.at)}] - Status {event.data.get('from')} -> {event.data.get('to')}"
+        timeline.append(
+            (
+                event.at,
+                f"[{hhmm(event.at)}] - Status {event.data.get('from')} -> {event.data.get('to')}",
+            )
         )
     for event in incident.events.filter(kind=EventKind.VENDOR_CASE).order_by("at"):
-        lines.append(f"[{hhmm(event.at)}] - {md(event.body)}")
+        timeline.append((event.at, f"[{hhmm(event.at)}] - {md(event.body)}"))
+    lines += [text for _at, text in sorted(timeline, key=lambda entry: entry[0])]
     lines += ["", "## Actions & Owners"]
     owner = md(incident.assignee or "unassigned")
     pending = [r for r in records if r.is_up and r.acknowledged_at is None]
@@ -174,6 +197,20 @@ def tracking_markdown(incident: Incident) -> str:
             f"- [{done}] {md(case.vendor)} case {md(case.case_id)} "
             f"({case.get_status_display().lower()}{expected}) - @{md(case.owner)}"
         )
+    review = PostIncidentReview.objects.filter(incident=incident).select_related("owner").first()
+    if review is not None:
+        if review.status != ReviewStatus.PUBLISHED:
+            due = f", due {hhmm(review.due_at)}" if review.due_at else ""
+            lines.append(
+                f"- [ ] Post-incident review ({review.get_status_display().lower()}{due})"
+                f" - @{md(review.owner or 'unassigned')}"
+            )
+        for item in review.action_items.select_related("owner").order_by("due_date", "pk"):
+            done = " " if item.status in OPEN_ITEM_STATUSES else "x"
+            lines.append(
+                f"- [{done}] {md(item.title)} ({item.get_status_display().lower()}, "
+                f"due {item.due_date:%Y-%m-%d}) - @{md(item.owner)}"
+            )
     if len(lines) and lines[-1] == "## Actions & Owners":
         lines.append("- (none open)")
     lines += ["", "## Communication Log"]

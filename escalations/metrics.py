@@ -164,6 +164,8 @@ class Cell:
 
 
 def _plain(cell) -> str:
+    if isinstance(cell, datetime):  # ISO 8601 with the reader's offset, for spreadsheets
+        return timezone.localtime(cell).isoformat(timespec="seconds")
     return "" if cell is None else str(cell)
 
 

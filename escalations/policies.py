@@ -6,8 +6,10 @@ is a new version (`policy_fork` then `policy_activate`, or `load_workflow`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, fields
 from datetime import datetime, timedelta
+from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -427,6 +429,53 @@ def policy_fork(*, policy: Policy, actor=None) -> Policy:
         activate=False,
         source=f"copy of v{policy.version}",
     )
+
+
+# An exported file is named "<policy>-v<version>.yaml" (a browser may add " (1)").
+_EXPORTED_NAME = re.compile(r"^(?P<name>.+?)-v\d+(?: ?\(\d+\))?$")
+
+
+def policy_name_for_file(filename: str) -> str:
+    """The policy a workflow file is a version of.
+
+    `support-3-tier-v1.yaml`, as exported, is the next version of `support-3-tier`,
+    not a policy of its own; a stem that is itself a policy name is taken as is.
+    """
+    stem = re.sub(r"(?: ?\(\d+\))?$", "", PurePath(filename).stem.strip()).strip()
+    if Policy.objects.filter(name=stem).exists():
+        return stem
+    exported = _EXPORTED_NAME.match(PurePath(filename).stem.strip())
+    return exported["name"] if exported else stem
+
+
+def policy_load_workflow(
+    *,
+    text: str,
+    filename: str,
+    actor=None,
+    name: str | None = None,
+    activate: bool = True,
+    make_default: bool | None = None,
+) -> Policy:
+    """Load workflow YAML as the next version of its policy (named after the file).
+
+    Raises WorkflowError (one `file:line: path: problem` per problem) or
+    ValidationError (messages prefixed with the file name); nothing is stored then.
+    """
+    from .workflow_yaml import load_workflow_text
+
+    spec = load_workflow_text(text, filename=filename)
+    try:
+        return policy_create_from_spec(
+            spec=spec,
+            name=name or policy_name_for_file(filename),
+            actor=actor,
+            activate=activate,
+            make_default=make_default,
+            source=filename,
+        )
+    except ValidationError as error:
+        raise ValidationError([f"{filename}: {message}" for message in error.messages]) from None
 
 
 @transaction.atomic

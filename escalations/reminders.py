@@ -140,8 +140,9 @@ def vendor_schedule(case: VendorCase, now: datetime) -> None:
 # --- the notices ------------------------------------------------------------------------------
 
 
-def _when(value: datetime | None) -> str:
-    return compose.when(value)
+def _when(value: datetime | None) -> datetime | None:
+    # The instant itself: compose.build writes it in each recipient's zone.
+    return value
 
 
 def review_notices(review: PostIncidentReview, reminder: Reminder, now: datetime) -> list:

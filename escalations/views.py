@@ -390,15 +390,25 @@ def weekly_report_page(request: HttpRequest, week: str | None = None) -> HttpRes
 @permission_required("escalations.view_metrics", raise_exception=True)
 def weekly_report_download(request: HttpRequest, week: str, fmt: str) -> HttpResponse:
     import yaml
+    from django.template.loader import render_to_string
 
-    report, _monday, _latest = _report_for(request, week)
+    report, monday, _latest = _report_for(request, week)
+    if fmt == "html":  # the printable view: the report alone, no navigation
+        return render(
+            request,
+            "escalations/weekly_report_print.html",
+            {"report": report, "start": monday, "last_day": monday + timedelta(days=6)},
+        )
     if fmt == "json":
         body, content_type = json.dumps({"weekly_report": report}, indent=2), "application/json"
     elif fmt == "yaml":
         body = yaml.safe_dump({"weekly_report": report}, sort_keys=False, allow_unicode=True)
         content_type = "application/yaml; charset=utf-8"
+    elif fmt == "md":
+        body = render_to_string("escalations/weekly_report.md", {"report": report})
+        content_type = "text/markdown; charset=utf-8"
     else:
-        raise Http404("Pick yaml or json.")
+        raise Http404("Pick md, yaml, json or html.")
     return download(body, content_type, f"weekly-report-{week}.{fmt}")
 
 

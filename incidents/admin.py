@@ -489,7 +489,30 @@ class IncidentAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Assign to someone"), permissions=["change"])
     def assign(self, request, queryset):
-        return self._web_action(request, queryset, "assign", "assign", "Assign")
+        """Assign every picked incident to one person, each through the service."""
+        from incidents.views import ACTIONS
+
+        form_class, call = ACTIONS["assign"]
+        incidents = list(queryset.order_by("pk"))
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._run(
+                request,
+                incidents,
+                lambda i: call(i, request.user, form.cleaned_data),
+                "Assigned {count} incident(s) to "
+                + (str(form.cleaned_data["assignee"] or "nobody"))
+                + ".",
+            )
+            return None
+        title = (
+            f"Assign: {incidents[0].reference}"
+            if len(incidents) == 1
+            else f"Assign {len(incidents)} incidents"
+        )
+        response = self._action_form(request, form, incidents[0], "assign", title)
+        response.context_data["incidents"] = incidents
+        return response
 
     @admin.action(description=_("Change status"), permissions=["change"])
     def change_status(self, request, queryset):
@@ -520,9 +543,20 @@ class IncidentAdmin(admin.ModelAdmin):
         incident = self._one_with_policy(request, queryset)
         if incident is None:
             return None
+        spec = policy_spec(incident.policy)
+        if not any(level.number > incident.current_level for level in spec.levels):
+            # A form whose only choice list is empty can never be submitted: say why instead.
+            self.message_user(
+                request,
+                f"{incident.reference} is already at L{incident.current_level}, the top level "
+                f"of policy {incident.policy}: there is no higher level to escalate to. "
+                "Record a decision on its escalation, or open a war room.",
+                messages.WARNING,
+            )
+            return None
         form = EscalateForm(
             request.POST if "apply" in request.POST else None,
-            spec=policy_spec(incident.policy),
+            spec=spec,
             level=incident.current_level,
             categories=engine.allowed_categories(request.user),
         )

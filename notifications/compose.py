@@ -211,9 +211,35 @@ def _text(name: str, context: dict) -> str:
     return str.__str__(_template(name).render(context))
 
 
-def when(value) -> str:
-    """Times in messages: UTC, explicit, the same for every reader."""
-    return "" if value is None else timezone.localtime(value, UTC).strftime("%Y-%m-%d %H:%M UTC")
+def when(value, zone=UTC) -> str:
+    """An instant as a person reads it: in their zone (UTC by default), zone shown."""
+    if value is None:
+        return ""
+    if isinstance(zone, str):
+        zone = _zone(zone)
+    local = timezone.localtime(value, zone)
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or str(zone))
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str):
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _in_zone(value, zone: str):
+    """A context with its instants (datetimes, at any depth) written in `zone`."""
+    if isinstance(value, datetime):
+        return when(value, zone)
+    if isinstance(value, dict):
+        return {key: _in_zone(item, zone) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_in_zone(item, zone) for item in value]
+    return value
 
 
 def incident_snapshot(incident) -> dict:
@@ -232,7 +258,7 @@ def clock_snapshot(reading) -> dict:
     return {
         "label": reading.label,
         "target": humanize(reading.target),
-        "due": when(reading.due_at),
+        "due": reading.due_at,  # written in each recipient's zone by build()
         "explanation": reading.explanation,
     }
 
@@ -262,16 +288,26 @@ def build(
     """
     now = now or timezone.now()
     quiet_hours = DeliverySettings.current().respect_working_hours
-    snapshot = {
+    shared = {
         "incident": incident_snapshot(incident),
         "limited": incident.is_security,
         "subject_line": subject_line(incident),
         **context,
     }
-    subject = _text(f"notifications/{kind}/subject.txt", snapshot).strip()
-    url = snapshot["incident"]["url"]
+    url = shared["incident"]["url"]
+    # Instants passed as datetimes are written in each recipient's zone: one
+    # snapshot and one subject per zone, not per recipient.
+    by_zone: dict[str, tuple[dict, str]] = {}
     rows = []
     for recipient in recipients:
+        zone = recipient.time_zone or "UTC"
+        if zone not in by_zone:
+            snapshot = _in_zone(shared, zone)
+            by_zone[zone] = (
+                snapshot,
+                _text(f"notifications/{kind}/subject.txt", snapshot).strip(),
+            )
+        snapshot, subject = by_zone[zone]
         payload: dict = {}
         if recipient.channel == Channel.PAGERDUTY:
             payload = {

@@ -55,7 +55,8 @@ class Command(BaseCommand):
                 return self._set_default(name, default)
             file = name  # a preset never loaded: load it, as the default
         path = resolve(file)
-        name = name or path.stem
+        # An exported support-3-tier-v1.yaml is a new version of support-3-tier.
+        name = name or policies.policy_name_for_file(path.name)
         try:
             spec = load_workflow_file(path)
             policy = policies.policy_create_from_spec(

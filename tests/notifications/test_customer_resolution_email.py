@@ -98,7 +98,7 @@ def test_resolution_emails_the_customer_in_the_same_thread_with_rating_links(
     assert message.extra_headers["References"] == first.extra_headers["Message-ID"]
     assert message.reply_to == ["replies@support.example"]  # answers come back in
     text = message.body
-    assert "We have resolved" in text and "Monday 30 November 2026, 12:00 CET" in text
+    assert "We have resolved" in text and "Monday 30 November 2026, 13:00 CET" in text
     assert "INTERNAL" not in text  # the resolution note is the team's, not the customer's
     ratings = dict(re.findall(r"(\d) - \w[\w ]*: (https?://\S+\?rating=\d)", text))
     assert sorted(ratings) == ["1", "2", "3", "4", "5"]

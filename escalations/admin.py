@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import SEVERITY_CHOICES
@@ -291,12 +291,14 @@ class PolicyAdmin(admin.ModelAdmin):
         "created_by",
         "activated_at",
         "export_link",
+        "reach",
     ]
     fieldsets = [
         (
             None,
             {"fields": ["name", "version", "status", "is_default", "description", "export_link"]},
         ),
+        (_("Who each level reaches"), {"fields": ["reach"]}),
         (
             _("Clocks"),
             {"fields": ["clock_start", "default_calendar", "calendars", "pause_statuses"]},
@@ -337,12 +339,36 @@ class PolicyAdmin(admin.ModelAdmin):
             _("Download as workflow YAML"),
         )
 
+    @admin.display(description=_("reaches"))
+    def reach(self, obj):
+        if obj.pk is None:
+            return "-"
+        spec = policies.policy_spec(obj)
+        return format_html_join(
+            "\n",
+            "<div><strong>{}</strong> {}: {}</div>",
+            (
+                (level.label, level.name, ", ".join(found) if found else "NOBODY")
+                for level in spec.levels
+                for found in [policies.level_reach(level)]
+            ),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        policy = self.get_object(request, object_id)
+        if policy is not None and request.method == "GET":
+            # Loaded with a level nobody hears: say so where the policy is looked at.
+            for problem in policies.reach_problems(policies.policy_spec(policy)):
+                messages.warning(request, problem)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_editable:
             return [field.name for field in Policy._meta.fields] + [
                 "match_channels",
                 "match_components",
                 "export_link",
+                "reach",
             ]
         return self.readonly_fields
 

@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 
+from escalations.metrics import metrics_tables, period_for
 from escalations.models import TriggerFiring
+from escalations.reports import weekly_report
 from escalations.policies import policy_create_from_spec
 from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
 from incidents import services
@@ -118,6 +120,19 @@ def test_resolution_emails_the_customer_in_the_same_thread_with_rating_links(
     incident.refresh_from_db()
     assert incident.csat_rating == 2
     assert TriggerFiring.objects.filter(incident=incident, trigger="executive", key="csat").exists()
+
+
+def test_the_rating_shows_in_metrics_and_the_weekly_report(policy, account, agent, manager):
+    incident = opened_by_customer(agent, account)
+    resolve(incident, agent, MONDAY + H)
+    services.incident_customer_rate(incident=incident, rating=5, now=MONDAY + 2 * H)
+    later = MONDAY + timedelta(days=8)
+    period = period_for(manager, start=MONDAY, end=later, now=later, filters={})
+    [csat_table] = [t for t in metrics_tables(period) if t.slug == "csat"]
+    assert "100.0 %" in str(csat_table.figures)
+    report = weekly_report(user=manager, monday=MONDAY.date(), tz="UTC", now=later)
+    assert report["customer_satisfaction"]["rated"] == 1
+    assert report["customer_satisfaction"]["percent"] == 100
 
 
 def test_resolving_again_after_a_reopen_emails_again(policy, account, agent):

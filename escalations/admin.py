@@ -348,11 +348,17 @@ class PolicyAdmin(admin.ModelAdmin):
             "\n",
             "<div><strong>{}</strong> {}: {}</div>",
             (
-                (level.label, level.name, ", ".join(found) if found else "NOBODY")
+                (level.label, level.name, self._reached(policies.level_reach(level)))
                 for level in spec.levels
-                for found in [policies.level_reach(level)]
             ),
         )
+
+    @staticmethod
+    def _reached(found: list[str]) -> str:
+        if not found:
+            return "NOBODY"
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        return ", ".join(found[:5]) + more
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         policy = self.get_object(request, object_id)

@@ -46,6 +46,9 @@ def demo_figures(now: datetime) -> dict:
         "reviews_overdue": PostIncidentReview.objects.filter(
             status__in=["draft", "in_review"], due_at__lt=now
         ).count(),
+        "sla_clocks": Counter(
+            Escalation.objects.filter(trigger=Trigger.SLA).values_list("clock", flat=True)
+        ),
         "triggers": Counter(
             Escalation.objects.exclude(trigger=Trigger.DE_ESCALATION).values_list(
                 "trigger", flat=True

@@ -371,7 +371,9 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
                 [3, 12, 30, 40, 50, 1200] if severity.rank <= 1 else [None, 1, 3, 12, 40]
             ),
             revenue_impact=(
-                Decimal(rng.choice([0, 0, 500, 2_500, 8_000, 50_000])) if severity.rank <= 1 else None
+                Decimal(rng.choice([0, 0, 500, 2_500, 8_000, 50_000]))
+                if severity.rank <= 1
+                else None
             ),
             opened_at=opened,
             now=opened,

@@ -12,8 +12,8 @@ from django.core import mail
 
 from escalations.metrics import metrics_tables, period_for
 from escalations.models import TriggerFiring
-from escalations.reports import weekly_report
 from escalations.policies import policy_create_from_spec
+from escalations.reports import weekly_report
 from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
 from incidents import services
 from incidents.models import Channel

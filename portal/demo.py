@@ -345,7 +345,7 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
         # Spread over 60 days, denser recently; never in the future.
         age_minutes = int(60 * 24 * 60 * (rng.random() ** 1.4)) + 30
         opened = now - timedelta(minutes=age_minutes)
-        is_security = rng.random() < 0.02
+        is_security = rng.random() < 0.015
         channel = (
             channels["SECURITY"]
             if is_security
@@ -483,9 +483,10 @@ def _play_history(incident: Incident, rng: random.Random, *, opened, now, assign
     # come yet, and a few that got stuck.
     if rng.random() >= STUCK_OPEN:
         steps.append((resolved, "resolve"))
-        if rng.random() < 0.04:
-            steps.append((resolved + rng.uniform(60, 600), "reopen"))
-            steps.append((resolved + rng.uniform(700, 1600), "resolve"))
+        if rng.random() < 0.04:  # back within its budget: resolved time does not count
+            reopened = resolved + rng.uniform(60, 600)
+            steps.append((reopened, "reopen"))
+            steps.append((reopened + resolve_within * rng.uniform(0.02, 0.1), "resolve"))
         steps.append((resolved + rng.uniform(1500, 4000), "close"))
         if rng.random() < 0.6:
             steps.append((resolved + rng.uniform(30, 1400), "rate"))

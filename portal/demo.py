@@ -341,7 +341,7 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
         # One generator per incident: what happens to one never shifts the next.
         rng = random.Random(seed * 100_003 + number)
         component, titles = rng.choice(components)
-        severity = rng.choices(list(Severity), weights=[2, 10, 43, 45])[0]
+        severity = rng.choices(list(Severity), weights=[2, 8, 43, 47])[0]
         # Spread over 60 days, denser recently; never in the future.
         age_minutes = int(60 * 24 * 60 * (rng.random() ** 1.4)) + 30
         opened = now - timedelta(minutes=age_minutes)

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import SEVERITY_CHOICES
@@ -290,12 +290,14 @@ class PolicyAdmin(admin.ModelAdmin):
         "created_by",
         "activated_at",
         "export_link",
+        "reach",
     ]
     fieldsets = [
         (
             None,
             {"fields": ["name", "version", "status", "is_default", "description", "export_link"]},
         ),
+        (_("Who each level reaches"), {"fields": ["reach"]}),
         (
             _("Clocks"),
             {"fields": ["clock_start", "default_calendar", "calendars", "pause_statuses"]},
@@ -363,6 +365,35 @@ class PolicyAdmin(admin.ModelAdmin):
             _("Download as workflow YAML"),
         )
 
+    @admin.display(description=_("reaches"))
+    def reach(self, obj):
+        if obj.pk is None:
+            return "-"
+        spec = policies.policy_spec(obj)
+        return format_html_join(
+            "\n",
+            "<div><strong>{}</strong> {}: {}</div>",
+            (
+                (level.label, level.name, self._reached(policies.level_reach(level)))
+                for level in spec.levels
+            ),
+        )
+
+    @staticmethod
+    def _reached(found: list[str]) -> str:
+        if not found:
+            return "NOBODY"
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        return ", ".join(found[:5]) + more
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        policy = self.get_object(request, object_id)
+        if policy is not None and request.method == "GET":
+            # Loaded with a level nobody hears: say so where the policy is looked at.
+            for problem in policies.reach_problems(policies.policy_spec(policy)):
+                messages.warning(request, problem)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_editable:
             return [field.name for field in Policy._meta.fields] + [
@@ -372,6 +403,7 @@ class PolicyAdmin(admin.ModelAdmin):
                 "trigger_settings",
                 "review_settings",
                 "war_room_settings",
+                "reach",
             ]
         return self.readonly_fields
 

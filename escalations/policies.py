@@ -310,6 +310,45 @@ def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
     policy.match_components.set(Component.objects.filter(name__in=spec.match.components))
 
 
+# --- who each level reaches ------------------------------------------------------------------
+
+
+def level_reach(level: LevelSpec) -> list[str]:
+    """The people and addresses a notice to `level` reaches: its team's active members
+    with an email address, its team's directory contacts, its own email contact."""
+    from notifications import compose
+
+    reached = [r.address for r in compose.level_recipients(level, channels=["email"])]
+    if level.team:
+        reached += [
+            contact.name
+            for contact in compose.directory_contacts(level.team)
+            if contact.slack_webhook_url or contact.pagerduty_routing_key
+        ]
+    return list(dict.fromkeys(reached))
+
+
+def reach_problems(spec: WorkflowSpec) -> list[str]:
+    """One line per level that would notify nobody: escalations to it, its SLA
+    warnings and customer replies while nobody owns the incident would go unheard."""
+    problems = []
+    for level in spec.levels:
+        if level_reach(level):
+            continue
+        team = (
+            f"its team {level.team!r} has no active member with an email address and no "
+            "directory contact"
+            if level.team
+            else "it names no team"
+        )
+        problems.append(
+            f"{level.label} {level.name} reaches nobody: {team}, and it has no email contact. "
+            "Name a group that has people (a role such as Team Lead works) or add "
+            "contacts.email."
+        )
+    return problems
+
+
 @transaction.atomic
 def policy_create_from_spec(
     *,
@@ -319,12 +358,16 @@ def policy_create_from_spec(
     activate: bool = True,
     make_default: bool | None = None,
     source: str = "",
+    check_reach: bool = False,
     now: datetime | None = None,
 ) -> Policy:
     """Store `spec` as the next version of `name` (the first if new).
 
     make_default: True makes it the default policy; None keeps the default flag
     with the name (a new version of the default policy stays the default).
+    check_reach: activating refuses a level that reaches nobody (`reach_problems`).
+    Loading a file only warns about it (`load_workflow`): on a fresh install the
+    people may come after the policy.
     """
     problems = spec_problems(spec)
     unknown_channels = set(spec.match.channels) - set(
@@ -361,17 +404,30 @@ def policy_create_from_spec(
     for calendar_name, calendar_spec in spec.calendars:
         Calendar.objects.get_or_create(name=calendar_name, defaults={"spec": calendar_spec})
     if activate:
-        policy = policy_activate(policy=policy, actor=actor, make_default=make_default, now=now)
+        policy = policy_activate(
+            policy=policy,
+            actor=actor,
+            make_default=make_default,
+            check_reach=check_reach,
+            now=now,
+        )
     return policy
 
 
 @transaction.atomic
 def policy_activate(
-    *, policy: Policy, actor=None, make_default: bool | None = None, now: datetime | None = None
+    *,
+    policy: Policy,
+    actor=None,
+    make_default: bool | None = None,
+    check_reach: bool = True,
+    now: datetime | None = None,
 ) -> Policy:
     """Make a draft the live version of its name; the previous one retires.
 
     The default flag moves with the name unless `make_default` says otherwise.
+    A level that reaches nobody (no person in its team, no contact address) is an
+    error: its escalations and customer replies would go unheard.
     """
     require(actor, "policy.activate")
     now = now or timezone.now()
@@ -380,7 +436,8 @@ def policy_activate(
         raise ValidationError(
             f"{policy} is {policy.get_status_display().lower()}; only drafts can be activated."
         )
-    problems = spec_problems(policy_spec(policy))
+    spec = policy_spec(policy)
+    problems = spec_problems(spec) + (reach_problems(spec) if check_reach else [])
     if problems:
         raise ValidationError(problems)
     previous = (

@@ -339,7 +339,7 @@ def incident_change_status(
     previous = incident.status
     _set_status(incident, target, now)
     incident.save()
-    _event(
+    event = _event(
         incident,
         kind=EventKind.STATUS_CHANGED,
         actor=actor,
@@ -349,9 +349,16 @@ def incident_change_status(
     )
     if target == Status.RESOLVED:
         from escalations.reviews import incident_resolved_follow_up
+        from notifications import compose
+        from notifications.services import notifications_enqueue_many
 
         # The war room stands down and a required review opens, in this transaction.
         incident_resolved_follow_up(incident=incident, actor=actor, now=now)
+        # The customer hears it in the incident's thread and is asked to rate it
+        # (never for security incidents: compose decides who is a customer).
+        notifications_enqueue_many(
+            compose.customer_resolution(incident=incident, event=event, now=now)
+        )
     _after_change(incident, now)
     return incident
 

@@ -343,9 +343,12 @@ def _link_problem(request: HttpRequest, message: str, *, expired: bool = False) 
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The URL is the key: keep it out of caches, search engines and Referer headers.
+    # The URL is the key: keep it out of caches, search engines and other sites'
+    # Referer headers. Not "no-referrer": Chromium then posts `Origin: null` from the
+    # page's own forms and Django's CSRF check rightly refuses them. "same-origin"
+    # sends the Referer (and a real Origin) only back to this site.
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -388,7 +391,12 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
             response["Retry-After"] = str(wait)
             return _private(response)
 
-    reply_form, rating_form = CustomerReplyForm(prefix="reply"), CustomerRatingForm(prefix="rate")
+    # The resolution email links each rating to this page with it chosen (`?rating=2`):
+    # a GET only fills the form; sending it is still the customer's POST.
+    chosen = request.GET.get("rating", "")
+    initial = {"rating": int(chosen)} if chosen in {"1", "2", "3", "4", "5"} else {}
+    reply_form = CustomerReplyForm(prefix="reply")
+    rating_form = CustomerRatingForm(prefix="rate", initial=initial)
     if request.method == "POST":
         action = request.POST.get("action")
         try:

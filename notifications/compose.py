@@ -439,6 +439,11 @@ def sample_context(kind: str, incident) -> dict:
         "expected_response": "Monday 30 November 2026, 14:00 UTC",
         "update": {"text": "We found the cause and are testing a fix.", "at": "Monday 12:00 UTC"},
         "reply": {"from": "jane@customer.example", "via": "email", "text": "Still failing."},
+        "resolved_at": "Monday 30 November 2026, 17:10 UTC",
+        "ratings": [
+            {"value": value, "label": label, "url": f"{settings.SITE_URL}/status/preview-only/"}
+            for value, label in RATINGS
+        ],
         # Follow-up reminders (escalations.reminders) and war-room roles.
         "reminder": "due_soon",
         "due": when(timezone.now()),
@@ -662,6 +667,40 @@ def customer_update(*, incident, event, now: datetime) -> list[Notification]:
         recipients=[recipient],
         context=context,
         dedup_base=f"customer_update:{event.pk}",
+        urgent=True,
+        now=now,
+        headers=_thread_headers(incident),
+    )
+
+
+RATINGS = ((5, "Excellent"), (4, "Good"), (3, "Fair"), (2, "Poor"), (1, "Very poor"))
+
+
+def customer_resolution(*, incident, event, now: datetime) -> list[Notification]:
+    """The incident is resolved: tell the customer in the incident's thread, with the
+    status link and the 1-5 rating (each a link to the status page with it chosen).
+
+    The resolution note is the team's own words and stays internal; the customer
+    reads the public updates on the status page."""
+    recipient = customer_recipient(incident)
+    if recipient is None:
+        return []
+    context = _customer_context(incident, recipient)
+    context.update(
+        {
+            "resolved_at": customer_time(event.at, recipient.time_zone),
+            "ratings": [
+                {"value": value, "label": label, "url": f"{context['status_url']}?rating={value}"}
+                for value, label in RATINGS
+            ],
+        }
+    )
+    return build(
+        kind="customer_resolved",
+        incident=incident,
+        recipients=[recipient],
+        context=context,
+        dedup_base=f"customer_resolved:{event.pk}",
         urgent=True,
         now=now,
         headers=_thread_headers(incident),

@@ -92,6 +92,7 @@ def test_incidents_keep_their_version_and_can_be_moved(default_policy, manager, 
     assert (draft.status, draft.version) == (PolicyStatus.DRAFT, 2)
     assert policies.policy_spec(draft) == policies.policy_spec(default_policy)
     draft.levels.filter(number=1).update(resolution=2 * H)
+    draft.levels.update(contacts={"email": "oncall@example.com"})  # someone hears it
     Policy.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
     v2 = policies.policy_activate(policy=draft, actor=manager)
     default_policy.refresh_from_db()

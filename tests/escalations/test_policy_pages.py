@@ -64,6 +64,14 @@ def test_new_version_action_then_activate(staff, default_policy):
     changelist = reverse("admin:escalations_policy_changelist")
     staff.post(changelist, {"action": "new_version", "_selected_action": [default_policy.pk]})
     draft = Policy.objects.get(version=2)
+    # Its levels name no team and no contact: nobody would hear of an escalation.
+    page = staff.get(reverse("admin:escalations_policy_change", args=[draft.pk]))
+    assert "L1 Front line reaches nobody" in page.content.decode()
+    staff.post(changelist, {"action": "activate", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    draft.levels.update(contacts={"email": "oncall@example.com"})
+    Policy.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
     staff.post(changelist, {"action": "activate", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft.status == "active" and draft.is_default

@@ -65,9 +65,10 @@ def test_the_page_shows_status_and_only_public_updates(client, incident, agent):
     assert "INTERNAL" not in body
     assert 'data-status="acknowledged"' in body
     assert "America/New_York" in body  # times in the customer's zone
-    # The URL is the key: not cached, not indexed, not leaked in Referer headers.
+    # The URL is the key: not cached, not indexed, not leaked in other sites' Referer
+    # headers; same-origin still lets the browser send a real Origin with its forms.
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_a_tampered_link_shows_nothing(client, incident):

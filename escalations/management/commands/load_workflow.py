@@ -72,6 +72,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "Nothing loaded.\n" + "\n".join(f"{path}: {message}" for message in error.messages)
             ) from None
+        for problem in policies.reach_problems(spec):
+            # A warning, not a refusal: on a fresh install the people come later. The
+            # admin's "Activate" of a draft refuses it.
+            self.stderr.write(self.style.WARNING(f"{path}: warning: {problem}"))
         flags = [policy.get_status_display().lower()] + (["default"] if policy.is_default else [])
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,16 +1,16 @@
 """`md` filter: untrusted text placed in a Markdown document reads as text, never as markup."""
 
-import re
-
 from django import template
 
-register = template.Library()
+from escalations.text_safety import markdown_text
 
-# Characters that start Markdown or HTML syntax; a backslash makes each literal.
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~])")
+register = template.Library()
 
 
 @register.filter
 def md(value) -> str:
-    text = " ".join(str(value if value is not None else "").split())  # one line each
-    return _SPECIAL.sub(r"\\\1", text)
+    """One line of people's text for a Markdown document (the weekly report's cells and
+    bullets), escaped by the same rule as the other exports; `|` too, so a title cannot
+    split a table row."""
+    line = " ".join(str(value if value is not None else "").split())
+    return markdown_text(line).replace("|", "\\|")

@@ -65,8 +65,15 @@ def test_markdown_has_every_section_and_the_open_items(manager_client, world, fo
 
 
 def test_untrusted_text_stays_text_in_markdown():
-    assert md("**bold** [link](http://x) <b>") == (r"\*\*bold\*\* \[link\]\(http://x\) \<b\>")
-    assert md("two\nlines") == "two lines"
+    from markdown_it import MarkdownIt
+
+    hostile = "[link](javascript:alert(1)) <b>bold</b> <img src=x onerror=alert(1)>\n# heading"
+    html = MarkdownIt("commonmark").render(f"- {md(hostile)}")
+    assert "<a" not in html and "<b>" not in html and "<img" not in html and "<h1" not in html
+    assert "[link]" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    table = MarkdownIt("commonmark").enable("table").render(f"| a |\n|---|\n| {md('x | y')} |")
+    assert table.count("<td>") == 1 and "x | y" in table
+    assert "\n" not in md("two\nlines") and md("two\nlines").startswith("two")
 
 
 def test_the_printable_view_is_the_report_without_the_portal_chrome(manager_client, follow_up):

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def draft(default_policy):
-    return policy_fork(policy=default_policy)
+    fork = policy_fork(policy=default_policy)
+    fork.levels.update(contacts={"email": "oncall@example.com"})  # someone hears it
+    return fork
 
 
 def form_for(draft, **changes):

@@ -11,7 +11,7 @@ from tests.factories import UserFactory, make_incident
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_creation_gives_unique_references(monkeypatch):
+def test_concurrent_creation_gives_unique_references(monkeypatch, roles):
     # A tiny suffix space forces real collisions between the threads' inserts.
     import incidents.services
 
@@ -24,7 +24,7 @@ def test_concurrent_creation_gives_unique_references(monkeypatch):
         return "AB"[n % 2] * length if length == 3 else "C" * (length - 3) + str(n)
 
     monkeypatch.setattr(incidents.services, "random_suffix", tiny_suffix)
-    user = UserFactory(username="importer")
+    user = UserFactory(username="importer", role="Support Agent")
     threads_count, per_thread = 8, 5
 
     def work():

@@ -220,6 +220,7 @@ class World:
 
     def admin_escalations_policy_activate(self, user):
         draft = policy_fork(policy=self.policy)
+        draft.levels.update(contacts={"email": "oncall@example.com"})  # someone hears it
         return Target(draft, lambda: Policy.objects.get(pk=draft.pk).status == "active"), {}
 
     def admin_escalations_policy_make_default(self, user):
@@ -233,6 +234,7 @@ class World:
     def admin_escalations_policy_move_open_incidents(self, user):
         i = self.incident()
         newer = policy_fork(policy=self.policy)
+        newer.levels.update(contacts={"email": "oncall@example.com"})  # someone hears it
         policy_activate(policy=newer)
         done = lambda: Incident.objects.get(pk=i.pk).policy_id == newer.pk  # noqa: E731
         return Target(newer, done), {}

@@ -154,8 +154,8 @@ def _request(user, data=None):
 def test_every_admin_action_has_a_rule():
     found = set()
     for model, model_admin in admin.site._registry.items():
-        if model._meta.app_label == "django_celery_beat":
-            continue  # its own actions: see the next test
+        if model._meta.app_label in ("django_celery_beat", "axes"):
+            continue  # their own actions: see the next two tests
         for action in model_admin.actions or ():
             name = action if isinstance(action, str) else action.__name__
             found.add((model._meta.label_lower, name))
@@ -171,6 +171,15 @@ def test_periodic_task_actions_are_only_for_roles_that_may_change_them():
     for role, names in ROLE_PERMISSIONS.items():
         if "django_celery_beat.view_periodictask" in names:
             assert "django_celery_beat.change_periodictask" in names, role
+
+
+def test_sign_in_lockouts_are_for_superusers_only():
+    """django-axes' admin (access attempts, lockouts) is not in the rule table: no role
+    holds its permissions, so only a superuser sees or clears lockouts."""
+    from portal.roles import ROLE_PERMISSIONS
+
+    for role, names in ROLE_PERMISSIONS.items():
+        assert not any(name.startswith("axes.") for name in names), role
 
 
 def test_every_api_write_action_has_a_rule():

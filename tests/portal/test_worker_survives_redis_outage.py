@@ -88,8 +88,13 @@ def redis():
         server.kill()
 
 
-def test_worker_survives_redis_dying_mid_task_and_takes_new_work_after(redis, tmp_path):
+def test_worker_survives_redis_dying_mid_task_and_takes_new_work_after(
+    redis, tmp_path, monkeypatch
+):
     url = f"redis://127.0.0.1:{redis.port}/0"
+    # Celery's CELERY_BROKER_URL variable (set under CI) wins over Celery(broker=...):
+    # without this the test's client would publish to the CI Redis, not to this one.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     log = tmp_path / "worker.log"
     env = {
         **os.environ,

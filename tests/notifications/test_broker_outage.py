@@ -1,8 +1,5 @@
 """A broker outage delays notifications and never loses or doubles them (real Redis)."""
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -16,67 +13,10 @@ from escalations.models import Escalation
 from escalations.policies import policy_create_from_spec
 from escalations.spec import LevelSpec, OverrideSpec, TargetSpec, WorkflowSpec
 from notifications.models import Notification, Status
-from tests.conftest import require
 from tests.factories import UserFactory, make_incident
+from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.redis_server, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RedisServer:
-    """A private redis-server the test may stop and start (not the shared one)."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self.answers, what="redis-server to answer")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        wait_until(lambda: not self.answers(), what="redis-server to stop")
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-
-def wait_until(condition, *, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # polling a condition, with a deadline
 
 
 class DrainsFinished:
@@ -107,7 +47,6 @@ class DrainsFinished:
 
 @pytest.fixture
 def redis_server():
-    require(shutil.which("redis-server") is not None, "redis-server (Debian package redis)")
     server = RedisServer()
     server.start()
     yield server

@@ -10,78 +10,25 @@ test SIGKILLs mid-task and starts again.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from celery import Celery
 
-from tests.conftest import require
+from tests.redis_server import RedisServer, wait_until
 
 pytestmark = pytest.mark.redis_server
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-REDIS_PORTS = range(6391, 6396)  # this area's ports, so parallel sessions never collide
-
-
-def wait_until(condition, *, what: str, timeout: float = 90.0, log: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            tail = log.read_text()[-4000:] if log and log.exists() else ""
-            raise AssertionError(f"timed out waiting for {what}\n{tail}")
-        time.sleep(0.1)  # polling another process, with a deadline
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-class Redis:
-    def __init__(self):
-        self.port = next((p for p in REDIS_PORTS if _port_free(p)), None)
-        require(self.port is not None, "a free port in 6391-6395 for redis-server")
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self.answers, what="redis-server to answer")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+STEP = 90.0  # seconds each step of the worker may take on a busy machine
 
 
 @pytest.fixture
 def redis():
-    require(shutil.which("redis-server") is not None, "redis-server (Debian package redis)")
-    server = Redis()
+    server = RedisServer()
     server.start()
     yield server
     if server.process.poll() is None:
@@ -91,7 +38,7 @@ def redis():
 def test_worker_survives_redis_dying_mid_task_and_takes_new_work_after(
     redis, tmp_path, monkeypatch
 ):
-    url = f"redis://127.0.0.1:{redis.port}/0"
+    url = redis.url
     # Celery's CELERY_BROKER_URL variable (set under CI) wins over Celery(broker=...):
     # without this the test's client would publish to the CI Redis, not to this one.
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
@@ -120,14 +67,18 @@ def test_worker_survives_redis_dying_mid_task_and_takes_new_work_after(
     client = Celery(broker=url)
     client.conf.broker_connection_timeout = 2
     try:
-        wait_until(lambda: " ready." in log.read_text(), what="the worker ready", log=log)
+        wait_until(
+            lambda: " ready." in log.read_text(), what="the worker ready", timeout=STEP, log=log
+        )
 
         first = tmp_path / "first"
         client.send_task(
             "tests.hold",
             kwargs={"seconds": 8, "started": f"{first}.started", "finished": f"{first}.done"},
         )
-        wait_until(Path(f"{first}.started").exists, what="the long task running", log=log)
+        wait_until(
+            Path(f"{first}.started").exists, what="the long task running", timeout=STEP, log=log
+        )
 
         redis.kill()  # mid-task
         wait_until(
@@ -136,6 +87,7 @@ def test_worker_survives_redis_dying_mid_task_and_takes_new_work_after(
                 or "Cannot connect to redis" in log.read_text()
             ),
             what="the worker noticing the outage",
+            timeout=STEP,
             log=log,
         )
         redis.start()

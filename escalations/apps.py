@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class EscalationsConfig(AppConfig):
     name = "escalations"
     verbose_name = _("Escalations")
+
+    def ready(self) -> None:
+        from incidents.lifecycle import register
+
+        from .lifecycle import EscalationsLifecycle
+
+        # Incidents announce their lifecycle; escalations decides what follows.
+        register(EscalationsLifecycle())

@@ -4,6 +4,10 @@ Each one validates, locks the incident row, changes it and appends exactly one
 timeline event, all in one transaction. Views, forms, admin actions, the API
 and tasks call these; nothing else writes incidents or events. `now` is
 injectable so imports, demo data and tests can place changes in time.
+
+What follows a change (clocks, escalations, reviews, who is told) is not
+decided here: each step is announced, in the same transaction, to the
+implementation registered in `incidents.lifecycle`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from django.utils import timezone
 
 from portal.permissions import require
 
+from .lifecycle import registered as lifecycle
 from .models import (
     Account,
     Category,
@@ -89,25 +94,6 @@ def _event(
         data=data or {},
         visibility=visibility,
     )
-
-
-def _after_change(incident: Incident, now: datetime, *, triggers: bool = False, actor=None):
-    """Keep the SLA bookkeeping right in the same transaction as the change.
-
-    With `triggers`, the escalation engine also checks the severity, impact and
-    pattern triggers (creation, severity raised, impact details edited).
-    Returns the clock readings now, or None when a trigger moved the incident.
-    """
-    from escalations.engine import evaluate_incident_triggers
-    from escalations.sla import sla_refresh
-    from escalations.war_room import war_room_refresh
-
-    # A public update restarts a war room's cadence; a pause stops it.
-    war_room_refresh(incident=incident, now=now)
-    if triggers and evaluate_incident_triggers(incident=incident, now=now, actor=actor):
-        incident.refresh_from_db()
-        return None  # the move refreshed the clocks
-    return sla_refresh(incident=incident, now=now)
 
 
 def _parse_severity(value: str) -> Severity:
@@ -212,10 +198,9 @@ def incident_create(
     )
     severity = _parse_severity(severity)
 
-    from escalations.policies import policy_for_new_incident, policy_spec
-
-    policy = policy_for_new_incident(channel=channel, account=account, component=component)
-    level = policy_spec(policy).first_level.number if policy else 1
+    policy, level = lifecycle().policy_for_new_incident(
+        channel=channel, account=account, component=component
+    )
     incident = Incident(
         policy=policy,
         current_level=level,
@@ -258,27 +243,9 @@ def incident_create(
             "level": level,
         },
     )
-    readings = _after_change(incident, now, triggers=True)
-    if channel.acknowledges_customer and opened_at == now and readings is not None:
-        # An escalation at opening (readings None) has told the customer already;
-        # imports never do.
-        _acknowledge_to_customer(incident, now, readings)
+    # Clocks, triggers and the customer's acknowledgement follow, in this transaction.
+    lifecycle().created(incident=incident, now=now)
     return incident
-
-
-def _acknowledge_to_customer(incident: Incident, now: datetime, readings) -> None:
-    from notifications import compose
-    from notifications.services import notifications_enqueue_many
-
-    notifications_enqueue_many(
-        compose.customer_acknowledgement(
-            incident=incident,
-            occasion="opened",
-            dedup_base=f"customer_ack:opened:{incident.pk}",
-            now=now,
-            readings=readings,
-        )
-    )
 
 
 def _set_status(incident: Incident, target: Status, now: datetime) -> None:
@@ -312,7 +279,7 @@ def incident_acknowledge(*, incident: Incident, actor, now: datetime | None = No
         data["assignee"] = str(actor)
     incident.save()
     _event(incident, kind=EventKind.ACKNOWLEDGED, actor=actor, at=now, data=data)
-    _after_change(incident, now)
+    lifecycle().changed(incident=incident, now=now)
     return incident
 
 
@@ -348,18 +315,8 @@ def incident_change_status(
         data={"from": previous, "to": target.value},
     )
     if target == Status.RESOLVED:
-        from escalations.reviews import incident_resolved_follow_up
-        from notifications import compose
-        from notifications.services import notifications_enqueue_many
-
-        # The war room stands down and a required review opens, in this transaction.
-        incident_resolved_follow_up(incident=incident, actor=actor, now=now)
-        # The customer hears it in the incident's thread and is asked to rate it
-        # (never for security incidents: compose decides who is a customer).
-        notifications_enqueue_many(
-            compose.customer_resolution(incident=incident, event=event, now=now)
-        )
-    _after_change(incident, now)
+        lifecycle().resolved(incident=incident, event=event, actor=actor, now=now)
+    lifecycle().changed(incident=incident, now=now)
     return incident
 
 
@@ -383,7 +340,7 @@ def incident_reopen(
     incident.closed_at = None
     incident.reopened_count += 1
     incident.save()
-    _event(
+    event = _event(
         incident,
         kind=EventKind.REOPENED,
         actor=actor,
@@ -391,11 +348,8 @@ def incident_reopen(
         body=reason.strip(),
         data={"from": previous, "to": REOPEN_TO.value, "times": incident.reopened_count},
     )
-    from escalations.reviews import incident_reopened_follow_up
-
-    # An unpublished review waits for the next resolution to be due again.
-    incident_reopened_follow_up(incident=incident, now=now)
-    _after_change(incident, now)
+    lifecycle().reopened(incident=incident, event=event, actor=actor, now=now)
+    lifecycle().changed(incident=incident, now=now)
     return incident
 
 
@@ -457,7 +411,9 @@ def incident_change_severity(
             "raised": target.rank < Severity(previous).rank,
         },
     )
-    _after_change(incident, now, triggers=target.rank < Severity(previous).rank, actor=actor)
+    lifecycle().changed(
+        incident=incident, now=now, triggers=target.rank < Severity(previous).rank, actor=actor
+    )
     return incident
 
 
@@ -500,11 +456,8 @@ def incident_post_public_update(
         visibility=Visibility.PUBLIC,
         data={"first_response": first},
     )
-    _after_change(incident, now)
-    from notifications import compose
-    from notifications.services import notifications_enqueue_many
-
-    notifications_enqueue_many(compose.customer_update(incident=incident, event=event, now=now))
+    lifecycle().changed(incident=incident, now=now)
+    lifecycle().public_update_posted(incident=incident, event=event, now=now)
     return event
 
 
@@ -538,47 +491,13 @@ def incident_update_details(
         return incident
     incident.save()
     _event(incident, kind=EventKind.DETAILS_CHANGED, actor=actor, at=now, data={"changes": diff})
-    _after_change(incident, now, triggers=True, actor=actor)
+    lifecycle().changed(incident=incident, now=now, triggers=True, actor=actor)
     return incident
 
 
 # --- the customer's side (status page and email replies) ---------------------------------------
 
 CUSTOMER_REPLY_LIMIT = 20_000  # characters; longer mail is cut, not refused
-
-
-def _notify_owner_of_reply(incident: Incident, event: IncidentEvent, now: datetime) -> None:
-    """The assignee (or, with none, the current level) hears that the customer wrote."""
-    from escalations.policies import policy_spec
-    from notifications import compose
-    from notifications.services import notifications_enqueue_many
-
-    recipients = compose.user_recipient(incident.assignee)
-    if not recipients and incident.policy_id is not None:
-        spec = policy_spec(incident.policy)
-        try:
-            level = spec.level(incident.current_level)
-        except KeyError:
-            level = None
-        if level is not None:
-            recipients = compose.level_recipients(level, channels=["email"])
-    notifications_enqueue_many(
-        compose.build(
-            kind="customer_reply",
-            incident=incident,
-            recipients=recipients,
-            context={
-                "reply": {
-                    "from": event.data.get("from", ""),
-                    "via": event.data.get("via", ""),
-                    "text": event.body[:4000],
-                }
-            },
-            dedup_base=f"customer_reply:{event.pk}",
-            urgent=incident.severity in (Severity.P0, Severity.P1),
-            now=now,
-        )
-    )
 
 
 @transaction.atomic
@@ -626,8 +545,8 @@ def incident_customer_reply(
                 "by_customer": True,
             },
         )
-    _after_change(incident, now)
-    _notify_owner_of_reply(incident, event, now)
+    lifecycle().changed(incident=incident, now=now)
+    lifecycle().customer_replied(incident=incident, event=event, now=now)
     return event
 
 
@@ -657,7 +576,7 @@ def incident_customer_rate(
     incident.csat_rating = rating
     incident.csat_at = now
     incident.save()
-    _event(
+    event = _event(
         incident,
         kind=EventKind.CUSTOMER_RATING,
         actor=None,
@@ -666,16 +585,5 @@ def incident_customer_rate(
         visibility=Visibility.PUBLIC,
         data={"rating": rating, "from": from_email},
     )
-    if incident.policy_id is not None:
-        from escalations.engine import executive_escalate
-        from escalations.policies import policy_spec
-
-        limit = policy_spec(incident.policy).triggers.csat_below
-        if rating < limit:
-            executive_escalate(
-                incident=incident,
-                key="csat",
-                reason=f"The customer rated the resolution {rating}/5 (below {limit})",
-                now=now,
-            )
+    lifecycle().rated(incident=incident, event=event, rating=rating, now=now)
     return incident

@@ -171,7 +171,7 @@ def test_a_war_room_or_vendor_case_requires_one_where_the_policy_says_so(agent, 
 def test_a_failing_resolution_leaves_no_review_behind(policy, agent, t0):
     incident = make_incident(actor=agent, severity="P0", opened_at=t0, now=t0)
     with (
-        mock.patch("escalations.sla.sla_refresh", side_effect=RuntimeError("boom")),
+        mock.patch("escalations.lifecycle.sla_refresh", side_effect=RuntimeError("boom")),
         pytest.raises(RuntimeError),
     ):
         resolve(incident, agent, t0 + H)

@@ -23,7 +23,7 @@ from .forms import (
     StatusForm,
 )
 from .models import Incident
-from .rules import REOPENABLE, Status
+from .rules import REOPENABLE, Status, display_title
 from .selectors import incident_for_user, incident_timeline, incidents_visible_to
 
 
@@ -424,8 +424,6 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
                     return redirect(request.path)
         except ValidationError as error:
             attach_errors(reply_form if action == "reply" else rating_form, error)
-
-    from notifications.compose import display_title
 
     zone = ZoneInfo(str(incident.account.time_zone))
     with tz.override(zone):

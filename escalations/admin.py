@@ -13,14 +13,17 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import SEVERITY_CHOICES
+from incidents.admin import IncidentAdmin
+from incidents.models import SEVERITY_CHOICES, Incident
 from incidents.rules import Status as IncidentStatus
+from incidents.views import attach_errors
 from portal.permissions import Refusal, admin_check
 
-from . import policies
+from . import engine, policies
 from .business_time import BusinessCalendar
 from .calendars import calendar_save, canonical_spec
 from .clocks import IncidentFacts, compute_clocks
+from .forms import DeEscalateForm, EscalateForm
 from .models import (
     OPEN_ITEM_STATUSES,
     OPEN_VENDOR_STATUSES,
@@ -44,6 +47,7 @@ from .models import (
     WarRoomHandover,
 )
 from .policy_settings import HumanDurationField, PolicySettingsFormMixin, settings_summary
+from .sla import incident_clocks
 
 
 def _visible(request, queryset):
@@ -678,8 +682,6 @@ class EscalationAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Acknowledge the handoff"), permissions=["acknowledge_handoff"])
     def acknowledge(self, request, queryset):
-        from . import engine
-
         done = 0
         for escalation in queryset.select_related("incident"):
             try:
@@ -696,8 +698,6 @@ class EscalationAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Record the decision"), permissions=["record_decision"])
     def decide(self, request, queryset):
-        from . import engine
-
         form = DecisionActionForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             for escalation in queryset:
@@ -1216,4 +1216,172 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
             queryset.filter(status__in=OPEN_VENDOR_STATUSES),
             lambda c: vendor_case_close(case=c, actor=request.user, note="Closed from the admin."),
             "Closed {count} case(s).",
+        )
+
+
+# --- the incident admin, with what escalations adds ---------------------------------------------
+# incidents' admin knows nothing of escalations: this subclass replaces it in the admin site
+# with the level filter, the follow-up inlines, the SLA clocks and the escalate/de-escalate
+# actions.
+
+
+class LevelFilter(admin.SimpleListFilter):
+    """Levels from the policies (a few rows), not a DISTINCT over every incident."""
+
+    title = _("level")
+    parameter_name = "current_level"
+
+    def lookups(self, request, model_admin):
+        numbers = Level.objects.order_by("number").values_list("number", flat=True).distinct()
+        return [(str(number), f"L{number}") for number in numbers]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(current_level=self.value())
+
+
+class IncidentReviewInline(_Inline):
+    model = PostIncidentReview
+    fields = ["status", "required", "owner", "due_at", "published_at", "published_by"]
+    readonly_fields = fields
+    verbose_name_plural = _("post-incident review")
+
+
+class IncidentActionItemInline(_Inline):
+    model = ActionItem
+    fk_name = "incident"
+    fields = ["title", "owner", "due_date", "status", "closed_at", "closed_by"]
+    readonly_fields = fields
+
+
+class IncidentWarRoomInline(_Inline):
+    model = WarRoom
+    fields = ["reason", "channel", "cadence", "activated_at", "update_due_at", "closed_at"]
+    readonly_fields = fields
+
+
+class IncidentVendorCaseInline(_Inline):
+    model = VendorCase
+    fields = [
+        "vendor",
+        "case_id",
+        "severity",
+        "status",
+        "owner",
+        "last_vendor_update_at",
+        "next_update_expected_at",
+    ]
+    readonly_fields = fields
+
+
+def _after(items: list, anchor, *new) -> list:
+    at = items.index(anchor) + 1
+    return [*items[:at], *new, *items[at:]]
+
+
+admin.site.unregister(Incident)
+
+
+@admin.register(Incident)
+class EscalationsIncidentAdmin(IncidentAdmin):
+    list_filter = _after(IncidentAdmin.list_filter, "assignee", LevelFilter)
+    # Follow-up work first, read-only: each row links to its own admin page, whose
+    # actions call the services. The timeline stays last.
+    inlines = [
+        IncidentReviewInline,
+        IncidentWarRoomInline,
+        IncidentVendorCaseInline,
+        IncidentActionItemInline,
+        *IncidentAdmin.inlines,
+    ]
+    actions = [*IncidentAdmin.actions, "escalate", "de_escalate"]
+
+    def clock_readings(self, obj: Incident) -> list:
+        return incident_clocks(obj)
+
+    def _one_with_policy(self, request, queryset):
+        incident = self.pick_one(request, queryset)
+        if incident is None:
+            return None
+        if incident.policy_id is None:
+            self.message_user(request, f"{incident.reference} has no policy.", messages.WARNING)
+            return None
+        return incident
+
+    @admin.action(description=_("Escalate (with a handoff note)"), permissions=["change"])
+    def escalate(self, request, queryset):
+        incident = self._one_with_policy(request, queryset)
+        if incident is None:
+            return None
+        spec = policies.policy_spec(incident.policy)
+        if not any(level.number > incident.current_level for level in spec.levels):
+            # A form whose only choice list is empty can never be submitted: say why instead.
+            self.message_user(
+                request,
+                f"{incident.reference} is already at L{incident.current_level}, the top level "
+                f"of policy {incident.policy}: there is no higher level to escalate to. "
+                "Record a decision on its escalation, or open a war room.",
+                messages.WARNING,
+            )
+            return None
+        form = EscalateForm(
+            request.POST if "apply" in request.POST else None,
+            spec=spec,
+            level=incident.current_level,
+            categories=engine.allowed_categories(request.user),
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                engine.incident_escalate(
+                    incident=incident,
+                    to_level=form.cleaned_data["to_level"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    category=form.cleaned_data["category"],
+                    note=form.note(),
+                    checklist=form.checklist(),
+                    decision_sought=form.cleaned_data.get("decision_sought", ""),
+                )
+            except ValidationError as error:
+                attach_errors(form, error)
+            except Refusal as error:
+                self.message_user(request, f"{incident.reference}: {error}", messages.ERROR)
+                return None
+            else:
+                self.message_user(request, f"{incident.reference} escalated.", messages.SUCCESS)
+                return None
+        return self.action_form_page(
+            request, form, incident, "escalate", f"Escalate {incident.reference}"
+        )
+
+    @admin.action(description=_("De-escalate (with a resolution summary)"), permissions=["change"])
+    def de_escalate(self, request, queryset):
+        incident = self._one_with_policy(request, queryset)
+        if incident is None:
+            return None
+        form = DeEscalateForm(
+            request.POST if "apply" in request.POST else None,
+            spec=policies.policy_spec(incident.policy),
+            level=incident.current_level,
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                engine.incident_de_escalate(
+                    incident=incident,
+                    to_level=form.cleaned_data["to_level"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    resolution_summary=form.cleaned_data["resolution_summary"],
+                )
+            except ValidationError as error:
+                attach_errors(form, error)
+            except Refusal as error:
+                self.message_user(request, f"{incident.reference}: {error}", messages.ERROR)
+                return None
+            else:
+                self.message_user(request, f"{incident.reference} de-escalated.", messages.SUCCESS)
+                return None
+        return self.action_form_page(
+            request, form, incident, "de_escalate", f"De-escalate {incident.reference}"
         )

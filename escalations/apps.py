@@ -9,7 +9,10 @@ class EscalationsConfig(AppConfig):
     def ready(self) -> None:
         from incidents.lifecycle import register
 
+        from .incident_page import register_incident_page_panels
         from .lifecycle import EscalationsLifecycle
 
         # Incidents announce their lifecycle; escalations decides what follows.
         register(EscalationsLifecycle())
+        # The incident page shows escalations' clocks and panels.
+        register_incident_page_panels()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from incidents.models import Incident
+from incidents.panels import BoundForms
 from incidents.selectors import visibility_q
 from portal.permissions import allowed
 
@@ -14,7 +15,7 @@ from .handoff import field_label
 from .policies import policy_spec
 
 
-def escalation_panel(incident: Incident, user, bound: dict | None = None) -> dict:
+def escalation_panel(incident: Incident, user, bound: BoundForms | None = None) -> dict:
     """Records, pending handoff, context and the forms the user may use."""
     bound = bound or {}
     records = list(
@@ -74,7 +75,7 @@ def escalation_panel(incident: Incident, user, bound: dict | None = None) -> dic
 # --- follow-up work: war room, vendor cases, the review -----------------------------------------
 
 
-def follow_up_panel(incident: Incident, user, bound: dict | None = None) -> dict:
+def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -> dict:
     """The incident page's war-room, vendor-case and review panels, with the forms
     the user may use (bound ones carry their errors back)."""
     from incidents.models import EventKind

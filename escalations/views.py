@@ -117,7 +117,7 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
             for field, errors in problems.items():
                 if field in form.fields and field not in form.errors:
                     form.add_error(field, errors)
-        return render_detail(request, incident, escalation_bound={"escalate": form}, status=400)
+        return render_detail(request, incident, bound={"escalate": form}, status=400)
 
     if action == "decide":
         require(user, "escalation.record_decision", incident=incident)
@@ -135,7 +135,7 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
             else:
                 messages.success(request, "Decision recorded.")
                 return _back(reference)
-        return render_detail(request, incident, escalation_bound={"decide": form}, status=400)
+        return render_detail(request, incident, bound={"decide": form}, status=400)
 
     if action == "de-escalate":
         form = DeEscalateForm(request.POST, spec=spec, level=incident.current_level)
@@ -153,7 +153,7 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
             else:
                 messages.success(request, "De-escalated; the lower level has the follow-up.")
                 return _back(reference)
-        return render_detail(request, incident, escalation_bound={"de_escalate": form}, status=400)
+        return render_detail(request, incident, bound={"de_escalate": form}, status=400)
 
     if action == "manager-request":
         form = ManagerRequestForm(request.POST)
@@ -172,7 +172,7 @@ def escalation_action(request: HttpRequest, reference: str, action: str) -> Http
                     else "Recorded; the incident is already at that level.",
                 )
                 return _back(reference)
-        return render_detail(request, incident, escalation_bound={"manager": form}, status=400)
+        return render_detail(request, incident, bound={"manager": form}, status=400)
     raise Http404("No such action.")
 
 
@@ -454,7 +454,7 @@ def _minutes(value) -> timedelta | None:
 
 def _follow_up_failed(request, incident, key: str, form) -> HttpResponse:
     incident.refresh_from_db()
-    return render_detail(request, incident, follow_up_bound={key: form}, status=400)
+    return render_detail(request, incident, bound={key: form}, status=400)
 
 
 def _run(request, form, call, done: str) -> bool:

@@ -10,7 +10,6 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from escalations.models import ActionItem, PostIncidentReview, VendorCase, WarRoom
 from portal.permissions import Refusal
 
 from . import alerts, services
@@ -131,24 +130,6 @@ class OpenedFilter(admin.SimpleListFilter):
         return queryset.filter(opened_at__gte=timezone.now() - timedelta(days=period[1]))
 
 
-class LevelFilter(admin.SimpleListFilter):
-    """Levels from the policies (a few rows), not a DISTINCT over every incident."""
-
-    title = _("level")
-    parameter_name = "current_level"
-
-    def lookups(self, request, model_admin):
-        from escalations.models import Level
-
-        numbers = Level.objects.order_by("number").values_list("number", flat=True).distinct()
-        return [(str(number), f"L{number}") for number in numbers]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        return queryset.filter(current_level=self.value())
-
-
 class AccountTierFilter(admin.SimpleListFilter):
     title = _("account tier")
     parameter_name = "account__tier"
@@ -162,53 +143,6 @@ class AccountTierFilter(admin.SimpleListFilter):
         return queryset.filter(account__tier=self.value())
 
 
-class _FollowUpInline(ReadOnlyAdminMixin, admin.TabularInline):
-    """Follow-up work on the incident, read-only here: each row links to its own
-    admin page, whose actions call the services."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-
-class ReviewInline(_FollowUpInline):
-    model = PostIncidentReview
-
-    fields = ["status", "required", "owner", "due_at", "published_at", "published_by"]
-    readonly_fields = fields
-    verbose_name_plural = _("post-incident review")
-
-
-class ActionItemInline(_FollowUpInline):
-    model = ActionItem
-
-    fk_name = "incident"
-    fields = ["title", "owner", "due_date", "status", "closed_at", "closed_by"]
-    readonly_fields = fields
-
-
-class WarRoomInline(_FollowUpInline):
-    model = WarRoom
-
-    fields = ["reason", "channel", "cadence", "activated_at", "update_due_at", "closed_at"]
-    readonly_fields = fields
-
-
-class VendorCaseInline(_FollowUpInline):
-    model = VendorCase
-
-    fields = [
-        "vendor",
-        "case_id",
-        "severity",
-        "status",
-        "owner",
-        "last_vendor_update_at",
-        "next_update_expected_at",
-    ]
-    readonly_fields = fields
-
-
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     list_display = ["reference", "severity_badge", "title", "status", "level", "assignee", "age"]
@@ -220,7 +154,6 @@ class IncidentAdmin(admin.ModelAdmin):
         "channel",
         "component",
         "assignee",
-        LevelFilter,
         AccountTierFilter,
         "is_production_outage",
         "is_security",
@@ -233,7 +166,7 @@ class IncidentAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     form = IncidentAdminForm
-    inlines = [ReviewInline, WarRoomInline, VendorCaseInline, ActionItemInline, IncidentEventInline]
+    inlines = [IncidentEventInline]
     actions = [
         "acknowledge",
         "assign_to_me",
@@ -244,8 +177,6 @@ class IncidentAdmin(admin.ModelAdmin):
         "post_update",
         "reopen",
         "close_resolved",
-        "escalate",
-        "de_escalate",
     ]
     fieldsets = [
         (
@@ -351,11 +282,14 @@ class IncidentAdmin(admin.ModelAdmin):
     def sla_clocks(self, obj: Incident):
         from django.template.loader import render_to_string
 
-        from escalations.sla import incident_clocks
-
         if obj.pk is None:
             return "-"
-        return render_to_string("admin/incidents/clocks.html", {"clocks": incident_clocks(obj)})
+        return render_to_string("admin/incidents/clocks.html", {"clocks": self.clock_readings(obj)})
+
+    def clock_readings(self, obj: Incident) -> list:
+        """The incident's SLA clock readings: none here; the app that runs the clocks
+        (escalations' admin) registers a subclass that reads them."""
+        return []
 
     def view_on_site(self, obj: Incident) -> str:
         return reverse("incidents:detail", args=[obj.reference])
@@ -427,23 +361,14 @@ class IncidentAdmin(admin.ModelAdmin):
             "Closed {count} incident(s).",
         )
 
-    def _one(self, request, queryset):
+    def pick_one(self, request, queryset):
         """The one incident picked, or None after telling the user to pick exactly one."""
         if queryset.count() != 1:
             self.message_user(request, "Pick exactly one incident.", messages.WARNING)
             return None
         return queryset.first()
 
-    def _one_with_policy(self, request, queryset):
-        incident = self._one(request, queryset)
-        if incident is None:
-            return None
-        if incident.policy_id is None:
-            self.message_user(request, f"{incident.reference} has no policy.", messages.WARNING)
-            return None
-        return incident
-
-    def _action_form(self, request, form, incident, action, title):
+    def action_form_page(self, request, form, incident, action, title):
         from django.template.response import TemplateResponse
 
         return TemplateResponse(
@@ -466,7 +391,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
         from .forms import StatusForm
 
-        incident = self._one(request, queryset)
+        incident = self.pick_one(request, queryset)
         if incident is None:
             return None
         form_class, call = ACTIONS[name]
@@ -485,7 +410,9 @@ class IncidentAdmin(admin.ModelAdmin):
                     request, f"{incident.reference}: {DONE_MESSAGES[name]}", messages.SUCCESS
                 )
                 return None
-        return self._action_form(request, form, incident, action, f"{title}: {incident.reference}")
+        return self.action_form_page(
+            request, form, incident, action, f"{title}: {incident.reference}"
+        )
 
     @admin.action(description=_("Assign to someone"), permissions=["change"])
     def assign(self, request, queryset):
@@ -510,7 +437,7 @@ class IncidentAdmin(admin.ModelAdmin):
             if len(incidents) == 1
             else f"Assign {len(incidents)} incidents"
         )
-        response = self._action_form(request, form, incidents[0], "assign", title)
+        response = self.action_form_page(request, form, incidents[0], "assign", title)
         response.context_data["incidents"] = incidents
         return response
 
@@ -533,95 +460,6 @@ class IncidentAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reopen"), permissions=["change"])
     def reopen(self, request, queryset):
         return self._web_action(request, queryset, "reopen", "reopen", "Reopen")
-
-    @admin.action(description=_("Escalate (with a handoff note)"), permissions=["change"])
-    def escalate(self, request, queryset):
-        from escalations import engine
-        from escalations.forms import EscalateForm
-        from escalations.policies import policy_spec
-
-        incident = self._one_with_policy(request, queryset)
-        if incident is None:
-            return None
-        spec = policy_spec(incident.policy)
-        if not any(level.number > incident.current_level for level in spec.levels):
-            # A form whose only choice list is empty can never be submitted: say why instead.
-            self.message_user(
-                request,
-                f"{incident.reference} is already at L{incident.current_level}, the top level "
-                f"of policy {incident.policy}: there is no higher level to escalate to. "
-                "Record a decision on its escalation, or open a war room.",
-                messages.WARNING,
-            )
-            return None
-        form = EscalateForm(
-            request.POST if "apply" in request.POST else None,
-            spec=spec,
-            level=incident.current_level,
-            categories=engine.allowed_categories(request.user),
-        )
-        if form.is_bound and form.is_valid():
-            try:
-                engine.incident_escalate(
-                    incident=incident,
-                    to_level=form.cleaned_data["to_level"],
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                    category=form.cleaned_data["category"],
-                    note=form.note(),
-                    checklist=form.checklist(),
-                    decision_sought=form.cleaned_data.get("decision_sought", ""),
-                )
-            except ValidationError as error:
-                from incidents.views import attach_errors
-
-                attach_errors(form, error)
-            except Refusal as error:
-                self.message_user(request, f"{incident.reference}: {error}", messages.ERROR)
-                return None
-            else:
-                self.message_user(request, f"{incident.reference} escalated.", messages.SUCCESS)
-                return None
-        return self._action_form(
-            request, form, incident, "escalate", f"Escalate {incident.reference}"
-        )
-
-    @admin.action(description=_("De-escalate (with a resolution summary)"), permissions=["change"])
-    def de_escalate(self, request, queryset):
-        from escalations import engine
-        from escalations.forms import DeEscalateForm
-        from escalations.policies import policy_spec
-
-        incident = self._one_with_policy(request, queryset)
-        if incident is None:
-            return None
-        form = DeEscalateForm(
-            request.POST if "apply" in request.POST else None,
-            spec=policy_spec(incident.policy),
-            level=incident.current_level,
-        )
-        if form.is_bound and form.is_valid():
-            try:
-                engine.incident_de_escalate(
-                    incident=incident,
-                    to_level=form.cleaned_data["to_level"],
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                    resolution_summary=form.cleaned_data["resolution_summary"],
-                )
-            except ValidationError as error:
-                from incidents.views import attach_errors
-
-                attach_errors(form, error)
-            except Refusal as error:
-                self.message_user(request, f"{incident.reference}: {error}", messages.ERROR)
-                return None
-            else:
-                self.message_user(request, f"{incident.reference} de-escalated.", messages.SUCCESS)
-                return None
-        return self._action_form(
-            request, form, incident, "de_escalate", f"De-escalate {incident.reference}"
-        )
 
     def has_delete_permission(self, request, obj=None):
         return False  # incidents are history too: close them, never delete

@@ -10,6 +10,7 @@ import enum
 import re
 import secrets
 from datetime import date
+from typing import Protocol
 
 
 class Severity(enum.StrEnum):
@@ -162,3 +163,19 @@ def random_suffix(length: int) -> str:
 
 def make_reference(prefix: str, channel: str, day: date, suffix: str) -> str:
     return f"{prefix}-{channel}-{day:%Y%m%d}-{suffix}"
+
+
+# --- How an incident is named outside its page ----------------------------------------------
+
+
+class Titled(Protocol):
+    reference: str
+    title: str
+    is_security: bool
+
+
+def display_title(incident: Titled) -> str:
+    """Security incidents travel without details (seed 000: limited distribution)."""
+    if incident.is_security:
+        return f"Security incident {incident.reference} (details in the portal)"
+    return incident.title

@@ -23,7 +23,8 @@ from .forms import (
     StatusForm,
 )
 from .models import Incident
-from .rules import REOPENABLE, Status
+from .panels import BoundForms, detail_panels
+from .rules import REOPENABLE, Status, display_title
 from .selectors import incident_for_user, incident_timeline, incidents_visible_to
 
 
@@ -175,11 +176,6 @@ def _available_actions(context: dict, user) -> list[str]:
     return ranked + [k for k in LATER + FOLLOW_UP if present[k] and k not in ranked]
 
 
-def _most_urgent(clocks) -> object | None:
-    live = [c for c in clocks if c.is_live and c.due_at is not None]
-    return min(live, key=lambda c: c.due_at) if live else None
-
-
 def _still_to_do(context: dict) -> list[str]:
     incident = context["incident"]
     items = []
@@ -202,29 +198,22 @@ def _still_to_do(context: dict) -> list[str]:
 
 
 def render_detail(
-    request,
-    incident: Incident,
-    *,
-    bound=None,
-    escalation_bound=None,
-    follow_up_bound=None,
-    status=200,
+    request, incident: Incident, *, bound: BoundForms | None = None, status=200
 ) -> HttpResponse:
-    from escalations.selectors import escalation_panel, follow_up_panel
-    from escalations.sla import incident_clocks
-
-    clocks = incident_clocks(incident)
-    context = {
-        "incident": incident,
-        "clocks": clocks,
-        "urgent_clock": _most_urgent(clocks),
-        **escalation_panel(incident, request.user, escalation_bound),
-        **follow_up_panel(incident, request.user, follow_up_bound),
+    """The incident page: its own parts, then the registered panels' (incidents.panels).
+    `bound`: the one form that came back with errors, by its action key."""
+    bound = bound or {}
+    panels = detail_panels()
+    context = {"incident": incident}
+    for panel in panels:
+        context.update(panel.context(incident, request.user, bound))
+    context |= {
+        "panel_templates": [panel.template for panel in panels if panel.template],
         "timeline": incident_timeline(incident),
         "can_change": request.user.has_perm("incidents.change_incident"),
         "can_acknowledge": incident.status == Status.NEW,
         "can_reopen": incident.status_enum in REOPENABLE,
-        "failed_action": next(iter(bound or escalation_bound or follow_up_bound or {}), None),
+        "failed_action": next(iter(bound), None),
         **_action_forms(incident, bound),
     }
     for key, name in PAGE_FORMS.items():
@@ -234,7 +223,8 @@ def render_detail(
     context["failed_form"] = context.get(PAGE_FORMS.get(failed, ""))
     if failed and failed.startswith("vendor_update_"):
         context["failed_form"] = next(
-            (c.update_form for c in context["vendor_cases"] if getattr(c, "failed", False)), None
+            (c.update_form for c in context.get("vendor_cases", ()) if getattr(c, "failed", False)),
+            None,
         )
     context["failed_group"] = (
         "war_room"
@@ -424,8 +414,6 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
                     return redirect(request.path)
         except ValidationError as error:
             attach_errors(reply_form if action == "reply" else rating_form, error)
-
-    from notifications.compose import display_title
 
     zone = ZoneInfo(str(incident.account.time_zone))
     with tz.override(zone):

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from escalations.clocks import calendar_for
 from escalations.durations import humanize
-from incidents.rules import Severity, Status
+from incidents.rules import Severity, Status, display_title
 
 from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
 from .services import with_message_id
@@ -113,13 +113,6 @@ def subject_line(incident, *, urgent_words: bool = True) -> str:
     if incident.severity == "P1":
         return f"[ESCALATION] High Priority {prefix} Incident - {title}"
     return f"[ESCALATION] {prefix} Incident - {title}"
-
-
-def display_title(incident) -> str:
-    """Security incidents travel without details (seed 000: limited distribution)."""
-    if incident.is_security:
-        return f"Security incident {incident.reference} (details in the portal)"
-    return incident.title
 
 
 def incident_url(incident) -> str:

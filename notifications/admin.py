@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.permissions import Refusal, admin_check
 
-from . import compose, services
+from . import compose, rendering, services
 from .models import (
     Contact,
     DeliverySettings,
@@ -25,7 +25,7 @@ class PreviewForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k, k) for k in compose.template_kinds()]
+        self.fields["kind"].choices = [(k, k) for k in rendering.template_kinds()]
 
 
 @admin.register(Notification)
@@ -100,7 +100,7 @@ class NotificationAdmin(admin.ModelAdmin):
                     dedup_base="preview",
                     urgent=False,
                 )
-                rendered = {"subject": row.subject, **compose.render_bodies(row)}
+                rendered = {"subject": row.subject, **rendering.render_bodies(row)}
         return TemplateResponse(
             request,
             "admin/notifications/preview.html",

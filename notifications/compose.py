@@ -2,8 +2,9 @@
 
 Seed 000 step 2: critical -> page + Slack + email; high -> Slack + email;
 medium -> email + a mention on the incident; low -> email. A severity
-override's method (seed 001) adds its channel. Templates live under
-templates/notifications/<kind>/ (subject.txt, body.txt, body.html).
+override's method (seed 001) adds its channel. The words come from the kind's
+templates (notifications.rendering): subjects when a message is decided, bodies
+at delivery from the snapshot taken here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from escalations.durations import humanize
 from incidents.rules import Severity, Status
 
 from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
+from .rendering import render_subject
 from .services import with_message_id
 
 METHODS_BY_SEVERITY = {
@@ -194,23 +195,6 @@ def _unique(recipients: list[Recipient]) -> list[Recipient]:
     return result
 
 
-@lru_cache(maxsize=64)
-def _template(name: str):
-    # Compiled once per process: sweeps render thousands of subjects.
-    return get_template(name)
-
-
-def _text(name: str, context: dict) -> str:
-    """A plain-text template's output as plain text.
-
-    The .txt templates render with autoescape off (they are not HTML), and
-    Django marks what a template renders as safe. Dropping that mark makes
-    every page that shows the text (the admin preview, the outbox) escape it:
-    a title like `<img onerror=...>` stays text (issue 15, finding 1).
-    """
-    return str.__str__(_template(name).render(context))
-
-
 def when(value, zone=UTC) -> str:
     """An instant as a person reads it: in their zone (UTC by default), zone shown."""
     if value is None:
@@ -305,7 +289,7 @@ def build(
             snapshot = _in_zone(shared, zone)
             by_zone[zone] = (
                 snapshot,
-                _text(f"notifications/{kind}/subject.txt", snapshot).strip(),
+                render_subject(kind, snapshot),
             )
         snapshot, subject = by_zone[zone]
         payload: dict = {}
@@ -348,43 +332,6 @@ def build(
             )
         )
     return rows
-
-
-def render_message(kind: str, context: dict) -> tuple[str, str, str]:
-    """Subject, text and HTML of a message that is about no single incident (the
-    weekly report), rendered when it is queued: it is a snapshot anyway."""
-    subject = _text(f"notifications/{kind}/subject.txt", context).strip()
-    text = _text(f"notifications/{kind}/body.txt", context)
-    html = _template(f"notifications/{kind}/body.html").render(context)
-    return subject[:255], text, html
-
-
-def render_bodies(row: Notification) -> dict:
-    """Text, HTML and (Slack) payload for a row, from its snapshot: run at delivery."""
-    if not row.context:
-        return {}
-    text = _text(f"notifications/{row.kind}/body.txt", row.context)
-    fields = {"body_text": text}
-    if row.channel == Channel.EMAIL:
-        fields["body_html"] = _template(f"notifications/{row.kind}/body.html").render(row.context)
-    if row.channel == Channel.SLACK and "blocks" not in row.payload:
-        url = row.context.get("incident", {}).get("url", "")
-        subject = slack_escape(row.subject)
-        fields["payload"] = {
-            **row.payload,
-            "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{subject}*"}},
-                {"type": "section", "text": {"type": "plain_text", "text": text[:2900]}},
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": url}]},
-            ],
-        }
-    return fields
-
-
-def slack_escape(text: str) -> str:
-    """Slack mrkdwn's control characters (its docs: escape &, < and >), so a
-    title cannot forge a link or a mention."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def sample_context(kind: str, incident) -> dict:
@@ -472,23 +419,6 @@ def sample_context(kind: str, incident) -> dict:
         "late_minutes": 12,
         "note": "",
     }
-
-
-# Messages about no single incident: previewed on their own pages, not here.
-REPORT_KINDS = frozenset({"weekly_report"})
-
-
-def template_kinds() -> list[str]:
-    from pathlib import Path
-
-    from django.conf import settings as django_settings
-
-    root = Path(django_settings.BASE_DIR) / "templates" / "notifications"
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if (p / "subject.txt").exists() and p.name not in REPORT_KINDS
-    )
 
 
 # --- the customer's side -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from escalations.reports import week_label, week_start_of, weekly_report
 
 from . import compose
 from .models import Notification, ReportSubscription
+from .rendering import render_message
 from .services import notification_enqueue
 
 KIND = "weekly_report"
@@ -67,7 +68,7 @@ def weekly_report_send(*, subscription: ReportSubscription, now: datetime | None
             with_queues=True,
         )
         report_url = settings.SITE_URL + reverse("weekly_report_week", args=[report["week"]])
-        subject, text, html = compose.render_message(
+        subject, text, html = render_message(
             KIND, {"report": report, "report_url": report_url, "subject_line": ""}
         )
     recipient = compose.person(user)

@@ -27,6 +27,7 @@ from portal.permissions import require
 
 from . import transports
 from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification, Status
+from .rendering import render_bodies
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +244,6 @@ def deliver(row: Notification, *, now: datetime | None = None) -> str:
         return CLAIM_LOST
     rendered = {}
     if row.context and not row.body_text:
-        from .compose import render_bodies
-
         rendered = render_bodies(row)
     folded = _folded_with(row, now) if getattr(row, "leads_fold", False) else []
     if folded:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from escalations.clocks import ClockReading
-from notifications import compose
+from notifications import compose, rendering
 from notifications.models import Notification
 from tests.factories import make_incident
 
@@ -73,7 +73,7 @@ def test_every_kind_renders_from_its_snapshot_and_escapes_html(kind, agent):
         urgent=False,
     )
     row.save()
-    bodies = compose.render_bodies(row)
+    bodies = rendering.render_bodies(row)
     assert incident.reference in row.subject + bodies["body_text"]
     assert incident.reference in bodies["body_html"]
     html = bodies["body_html"]
@@ -126,7 +126,7 @@ def test_the_message_says_what_was_true_when_decided(agent):
 TEMPLATE_KINDS = sorted(
     folder.name
     for folder in (Path(__file__).resolve().parents[2] / "templates" / "notifications").iterdir()
-    if (folder / "subject.txt").exists() and folder.name not in compose.REPORT_KINDS
+    if (folder / "subject.txt").exists() and folder.name not in rendering.REPORT_KINDS
 )
 
 

@@ -267,11 +267,11 @@ def incident_create(
 
 
 def _acknowledge_to_customer(incident: Incident, now: datetime, readings) -> None:
-    from notifications import compose
+    from escalations import notices
     from notifications.services import notifications_enqueue_many
 
     notifications_enqueue_many(
-        compose.customer_acknowledgement(
+        notices.customer_acknowledgement(
             incident=incident,
             occasion="opened",
             dedup_base=f"customer_ack:opened:{incident.pk}",
@@ -348,16 +348,16 @@ def incident_change_status(
         data={"from": previous, "to": target.value},
     )
     if target == Status.RESOLVED:
+        from escalations import notices
         from escalations.reviews import incident_resolved_follow_up
-        from notifications import compose
         from notifications.services import notifications_enqueue_many
 
         # The war room stands down and a required review opens, in this transaction.
         incident_resolved_follow_up(incident=incident, actor=actor, now=now)
         # The customer hears it in the incident's thread and is asked to rate it
-        # (never for security incidents: compose decides who is a customer).
+        # (never for security incidents: notices decide who is a customer).
         notifications_enqueue_many(
-            compose.customer_resolution(incident=incident, event=event, now=now)
+            notices.customer_resolution(incident=incident, event=event, now=now)
         )
     _after_change(incident, now)
     return incident
@@ -501,10 +501,10 @@ def incident_post_public_update(
         data={"first_response": first},
     )
     _after_change(incident, now)
-    from notifications import compose
+    from escalations import notices
     from notifications.services import notifications_enqueue_many
 
-    notifications_enqueue_many(compose.customer_update(incident=incident, event=event, now=now))
+    notifications_enqueue_many(notices.customer_update(incident=incident, event=event, now=now))
     return event
 
 
@@ -549,11 +549,11 @@ CUSTOMER_REPLY_LIMIT = 20_000  # characters; longer mail is cut, not refused
 
 def _notify_owner_of_reply(incident: Incident, event: IncidentEvent, now: datetime) -> None:
     """The assignee (or, with none, the current level) hears that the customer wrote."""
+    from escalations import notices
     from escalations.policies import policy_spec
-    from notifications import compose
     from notifications.services import notifications_enqueue_many
 
-    recipients = compose.user_recipient(incident.assignee)
+    recipients = notices.user_recipient(incident.assignee)
     if not recipients and incident.policy_id is not None:
         spec = policy_spec(incident.policy)
         try:
@@ -561,9 +561,9 @@ def _notify_owner_of_reply(incident: Incident, event: IncidentEvent, now: dateti
         except KeyError:
             level = None
         if level is not None:
-            recipients = compose.level_recipients(level, channels=["email"])
+            recipients = notices.level_recipients(level, channels=["email"])
     notifications_enqueue_many(
-        compose.build(
+        notices.build(
             kind="customer_reply",
             incident=incident,
             recipients=recipients,

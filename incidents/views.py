@@ -425,7 +425,7 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             attach_errors(reply_form if action == "reply" else rating_form, error)
 
-    from notifications.compose import display_title
+    from escalations.notices import display_title
 
     zone = ZoneInfo(str(incident.account.time_zone))
     with tz.override(zone):

@@ -4,9 +4,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from escalations import notices
 from portal.permissions import Refusal, admin_check
 
-from . import compose, rendering, services
+from . import rendering, services
 from .models import (
     Contact,
     DeliverySettings,
@@ -92,11 +93,11 @@ class NotificationAdmin(admin.ModelAdmin):
                 form.add_error("reference", _("No incident with that reference that you can see."))
             else:
                 kind = form.cleaned_data["kind"]
-                [row] = compose.build(
+                [row] = notices.build(
                     kind=kind,
                     incident=incident,
-                    recipients=[compose.Recipient("email", "preview@example.com")],
-                    context=compose.sample_context(kind, incident),
+                    recipients=[notices.Recipient("email", "preview@example.com")],
+                    context=notices.sample_context(kind, incident),
                     dedup_base="preview",
                     urgent=False,
                 )

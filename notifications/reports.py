@@ -19,9 +19,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from escalations import notices
 from escalations.reports import week_label, week_start_of, weekly_report
 
-from . import compose
 from .models import Notification, ReportSubscription
 from .rendering import render_message
 from .services import notification_enqueue
@@ -71,7 +71,7 @@ def weekly_report_send(*, subscription: ReportSubscription, now: datetime | None
         subject, text, html = render_message(
             KIND, {"report": report, "report_url": report_url, "subject_line": ""}
         )
-    recipient = compose.person(user)
+    recipient = notices.person(user)
     with transaction.atomic():
         return notification_enqueue(
             kind=KIND,

@@ -19,13 +19,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from escalations.clocks import calendar_for
-from escalations.durations import humanize
 from incidents.rules import Severity, Status
+from notifications.models import CUSTOMER_KINDS, Channel, Contact, DeliverySettings, Notification
+from notifications.rendering import render_subject
+from notifications.services import with_message_id
 
-from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
-from .rendering import render_subject
-from .services import with_message_id
+from .clocks import calendar_for
+from .durations import humanize
 
 METHODS_BY_SEVERITY = {
     "P0": ("pagerduty", "slack", "email"),
@@ -166,17 +166,15 @@ def level_recipients(level_spec, *, channels: list[str]) -> list[Recipient]:
     if level_spec.team:
         for contact in directory_contacts(level_spec.team):
             recipients += contact_recipients(contact, channels)
-    return _unique(recipients)
+    return unique_recipients(recipients)
 
 
 def directory_contacts(team: str):
-    from .models import Contact
-
     return Contact.objects.filter(team__name=team, is_active=True)
 
 
 def group_recipients(names: Iterable[str]) -> list[Recipient]:
-    return _unique([person(u) for u in users_in_groups(names)])
+    return unique_recipients([person(u) for u in users_in_groups(names)])
 
 
 def user_recipient(user) -> list[Recipient]:
@@ -185,7 +183,7 @@ def user_recipient(user) -> list[Recipient]:
     return [person(user)]
 
 
-def _unique(recipients: list[Recipient]) -> list[Recipient]:
+def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:
     seen, result = set(), []
     for recipient in recipients:
         key = (recipient.channel, recipient.address.lower())
@@ -336,7 +334,7 @@ def build(
 
 def sample_context(kind: str, incident) -> dict:
     """Plausible values for previewing a kind's templates against a real incident."""
-    from escalations.sla import incident_clocks
+    from .sla import incident_clocks
 
     clocks = incident_clocks(incident)
     account = incident.account if incident.account_id else None
@@ -391,7 +389,7 @@ def sample_context(kind: str, incident) -> dict:
             {"value": value, "label": label, "url": f"{settings.SITE_URL}/status/preview-only/"}
             for value, label in RATINGS
         ],
-        # Follow-up reminders (escalations.reminders) and war-room roles.
+        # Follow-up reminders (reminders.py) and war-room roles.
         "reminder": "due_soon",
         "due": when(timezone.now()),
         "review_status": "Draft",
@@ -529,7 +527,7 @@ def customer_acknowledgement(
     recipient = customer_recipient(incident)
     if recipient is None:
         return []
-    from escalations.policies import policy_spec
+    from .policies import policy_spec
 
     level = None
     if incident.policy_id is not None:

@@ -1,6 +1,7 @@
 """Weekly report emails (seed 004) through the outbox: a service run by Celery beat.
 
-Beat runs `send_weekly_reports` every 15 minutes. Each active subscriber whose
+Beat runs `send_weekly_reports` (escalations/tasks.py, registered under its old
+name notifications.tasks.send_weekly_reports) every 15 minutes. Each active subscriber whose
 Monday morning (WEEKLY_REPORT_HOUR, in the subscription's time zone) has come
 gets last week's report, once per subscriber and ISO week: the dedup key
 `weekly_report:<user>:<week>` is unique in the outbox, so running twice, or in
@@ -19,12 +20,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from escalations import notices
-from escalations.reports import week_label, week_start_of, weekly_report
+from notifications.models import Notification, ReportSubscription
+from notifications.rendering import render_message
+from notifications.services import notification_enqueue
 
-from .models import Notification, ReportSubscription
-from .rendering import render_message
-from .services import notification_enqueue
+from . import notices
+from .reports import week_label, week_start_of, weekly_report
 
 KIND = "weekly_report"
 

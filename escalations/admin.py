@@ -17,7 +17,10 @@ from incidents.models import SEVERITY_CHOICES
 from incidents.rules import Status as IncidentStatus
 from portal.permissions import Refusal, admin_check
 
-from . import policies
+from . import (
+    notification_admin,  # noqa: F401  (registers the outbox and inbound mail)
+    policies,
+)
 from .business_time import BusinessCalendar
 from .calendars import calendar_save, canonical_spec
 from .clocks import IncidentFacts, compute_clocks

@@ -2,8 +2,9 @@
 
 Templates live under templates/notifications/<kind>/ (subject.txt, body.txt,
 body.html). Who hears what, and the snapshot a message carries, are decided by
-the domain (escalations.notices); this module only turns a kind and a context
-into words, at queueing time (subjects) or at delivery (bodies).
+the domain app that decides the change (its notices module); this module only
+turns a kind and a context into words, at queueing time (subjects) or at
+delivery (bodies).
 """
 
 from __future__ import annotations

@@ -26,9 +26,9 @@ def main() -> int:
     from django.conf import settings
     from django.utils import timezone
 
+    from escalations import notices
     from escalations.clocks import ClockReading
     from incidents.models import Channel, Incident
-    from notifications import compose
     from notifications.models import Notification, Status
     from notifications.services import deliver_due
     from portal.bulk import append_rows
@@ -50,11 +50,11 @@ def main() -> int:
     rows = []
     for n in range(args.count):
         incident = incidents[n % len(incidents)]
-        rows += compose.build(
+        rows += notices.build(
             kind="sla_warning",
             incident=incident,
-            recipients=[compose.Recipient("email", f"person{n}@example.com")],
-            context={"clock": compose.clock_snapshot(reading), "percent": 50},
+            recipients=[notices.Recipient("email", f"person{n}@example.com")],
+            context={"clock": notices.clock_snapshot(reading), "percent": 50},
             dedup_base=f"bench-{n}",
             urgent=False,
             now=now,

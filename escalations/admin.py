@@ -19,7 +19,11 @@ from incidents.rules import Status as IncidentStatus
 from incidents.views import attach_errors
 from portal.permissions import Refusal, admin_check
 
-from . import engine, policies
+from . import (
+    engine,
+    notification_admin,  # noqa: F401  (registers the outbox and inbound mail)
+    policies,
+)
 from .business_time import BusinessCalendar
 from .calendars import calendar_save, canonical_spec
 from .clocks import IncidentFacts, compute_clocks

@@ -7,8 +7,11 @@ class EscalationsConfig(AppConfig):
     verbose_name = _("Escalations")
 
     def ready(self) -> None:
+        from anymail.signals import inbound
+
         from incidents.lifecycle import register
 
+        from .inbound_mail import customer_mail_received
         from .incident_page import register_incident_page_panels
         from .lifecycle import EscalationsLifecycle
 
@@ -16,3 +19,5 @@ class EscalationsConfig(AppConfig):
         register(EscalationsLifecycle())
         # The incident page shows escalations' clocks and panels.
         register_incident_page_panels()
+        # Customer replies by email reach their incident (notifications keeps the mail).
+        inbound.connect(customer_mail_received, dispatch_uid="escalations.customer_reply")

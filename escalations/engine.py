@@ -22,11 +22,11 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent, Visibility
 from incidents.rules import Severity
-from notifications import compose
 from notifications.services import notifications_enqueue_many
 from portal.bulk import append_dicts
 from portal.permissions import allowed, require
 
+from . import notices
 from .clocks import ClockReading, compute_clocks, due_thresholds, next_check_at
 from .durations import humanize
 from .handoff import (
@@ -252,7 +252,7 @@ def _move(
     rows = _move_notices(incident, spec, escalation, override_method, now)
     if up:
         # Seed 001: tell the customer, with the new expected response time.
-        rows += compose.customer_acknowledgement(
+        rows += notices.customer_acknowledgement(
             incident=incident,
             occasion="escalated",
             dedup_base=f"customer_ack:escalation:{escalation.pk}",
@@ -260,10 +260,10 @@ def _move(
             readings=readings,
         )
     if flagged_now:
-        rows += compose.build(
+        rows += notices.build(
             kind="review_flag",
             incident=incident,
-            recipients=compose.group_recipients(["Team Lead", "Engineering Manager"]),
+            recipients=notices.group_recipients(["Team Lead", "Engineering Manager"]),
             context={"reason": incident.review_reason},
             dedup_base=f"flag:{incident.pk}",
             urgent=False,
@@ -290,7 +290,7 @@ def _first_arrival(incident: Incident, history: list[tuple], escalation: Escalat
 
 def _move_notices(incident, spec, escalation, override_method, now):
     level = spec.level(escalation.to_level)
-    channels = compose.channels_for(incident.severity, override_method)
+    channels = notices.channels_for(incident.severity, override_method)
     context = {
         "escalation": {
             "trigger_display": escalation.get_trigger_display(),
@@ -300,7 +300,7 @@ def _move_notices(incident, spec, escalation, override_method, now):
             "decision_sought": escalation.decision_sought,
             "resolution_summary": escalation.note.get("resolution_summary", ""),
         },
-        "level": compose.level_snapshot(level),
+        "level": notices.level_snapshot(level),
         "from_label": _level_label(spec, escalation.from_level),
         "to_label": _level_label(spec, escalation.to_level),
         "note_items": [
@@ -310,14 +310,14 @@ def _move_notices(incident, spec, escalation, override_method, now):
         ],
     }
     kind = "escalation" if escalation.is_up else "de_escalation"
-    recipients = compose.level_recipients(level, channels=channels)
+    recipients = notices.level_recipients(level, channels=channels)
     if escalation.notify_groups:
-        recipients += compose.group_recipients(escalation.notify_groups)
+        recipients += notices.group_recipients(escalation.notify_groups)
     if escalation.limited_distribution:
         # Only people allowed to see security incidents (and paging/chat, which
         # carry no details) hear about it.
         allowed = set(
-            compose.users_in_groups(
+            notices.users_in_groups(
                 ["Security", "Engineering Manager", "Director", "Governance Liaison", "Executive"]
             ).values_list("pk", flat=True)
         )
@@ -326,7 +326,7 @@ def _move_notices(incident, spec, escalation, override_method, now):
             for r in recipients
             if r.channel != "email" or r.user_id in allowed or r.user_id is None
         ]
-    return compose.build(
+    return notices.build(
         kind=kind,
         incident=incident,
         recipients=recipients,
@@ -634,10 +634,10 @@ def _fire(
     if target is None:
         if groups:  # notify-only scenario (e.g. customer-facing, already high enough)
             notifications_enqueue_many(
-                compose.build(
+                notices.build(
                     kind="trigger",
                     incident=incident,
-                    recipients=compose.group_recipients(groups),
+                    recipients=notices.group_recipients(groups),
                     context={"reasons": [h.reason for h in hits_now]},
                     dedup_base=f"trigger:{incident.pk}:{new_hits[0][1].pk}",
                     urgent=incident.severity in ("P0", "P1"),
@@ -724,14 +724,14 @@ def customer_requests_manager(
 
 
 def _threshold_notices(incident, spec, action, reading, percent, now):
-    context = {"clock": compose.clock_snapshot(reading), "percent": percent}
+    context = {"clock": notices.clock_snapshot(reading), "percent": percent}
     base = f"threshold:{incident.pk}:{reading.clock}:{incident.current_level}:{percent}"
     urgent = incident.severity in ("P0", "P1")
     if action == "warn_assignee":
-        recipients = compose.user_recipient(incident.assignee) or compose.level_recipients(
+        recipients = notices.user_recipient(incident.assignee) or notices.level_recipients(
             spec.level(incident.current_level), channels=["email"]
         )
-        return compose.build(
+        return notices.build(
             kind="sla_warning",
             incident=incident,
             recipients=recipients,
@@ -745,11 +745,11 @@ def _threshold_notices(incident, spec, action, reading, percent, now):
     if target is None:
         return []
     above = spec.level(target)
-    context["level"] = compose.level_snapshot(above)
-    return compose.build(
+    context["level"] = notices.level_snapshot(above)
+    return notices.build(
         kind="pre_escalation",
         incident=incident,
-        recipients=compose.level_recipients(above, channels=["email"]),
+        recipients=notices.level_recipients(above, channels=["email"]),
         context=context,
         dedup_base=base,
         urgent=urgent,
@@ -839,14 +839,14 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
             },
         )
         notifications_enqueue_many(
-            compose.build(
+            notices.build(
                 kind="top_level_breach",
                 incident=incident,
-                recipients=compose.level_recipients(
+                recipients=notices.level_recipients(
                     spec.level(incident.current_level),
-                    channels=compose.channels_for(incident.severity),
+                    channels=notices.channels_for(incident.severity),
                 ),
-                context={"clock": compose.clock_snapshot(reading), "percent": instant.percent},
+                context={"clock": notices.clock_snapshot(reading), "percent": instant.percent},
                 dedup_base=f"top:{incident.pk}:{reading.clock}:{instant.percent}",
                 urgent=True,
                 now=now,

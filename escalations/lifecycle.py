@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from escalations import notices
 from incidents.lifecycle import StartingPolicy
 from incidents.models import Account, Channel, Component, Incident, IncidentEvent
 from incidents.rules import Severity
-from notifications import compose
 from notifications.services import notifications_enqueue_many
 
 from .clocks import ClockReading
@@ -46,7 +46,7 @@ class EscalationsLifecycle:
             # An escalation at opening (readings None) has told the customer already;
             # imports never do.
             notifications_enqueue_many(
-                compose.customer_acknowledgement(
+                notices.customer_acknowledgement(
                     incident=incident,
                     occasion="opened",
                     dedup_base=f"customer_ack:opened:{incident.pk}",
@@ -75,9 +75,9 @@ class EscalationsLifecycle:
         # The war room stands down and a required review opens, in this transaction.
         incident_resolved_follow_up(incident=incident, actor=actor, now=now)
         # The customer hears it in the incident's thread and is asked to rate it
-        # (never for security incidents: compose decides who is a customer).
+        # (never for security incidents: notices decide who is a customer).
         notifications_enqueue_many(
-            compose.customer_resolution(incident=incident, event=event, now=now)
+            notices.customer_resolution(incident=incident, event=event, now=now)
         )
 
     def reopened(self, *, incident: Incident, event: IncidentEvent, actor, now: datetime) -> None:
@@ -87,11 +87,11 @@ class EscalationsLifecycle:
     def public_update_posted(
         self, *, incident: Incident, event: IncidentEvent, now: datetime
     ) -> None:
-        notifications_enqueue_many(compose.customer_update(incident=incident, event=event, now=now))
+        notifications_enqueue_many(notices.customer_update(incident=incident, event=event, now=now))
 
     def customer_replied(self, *, incident: Incident, event: IncidentEvent, now: datetime) -> None:
         """The assignee (or, with none, the current level) hears that the customer wrote."""
-        recipients = compose.user_recipient(incident.assignee)
+        recipients = notices.user_recipient(incident.assignee)
         if not recipients and incident.policy_id is not None:
             spec = policy_spec(incident.policy)
             try:
@@ -99,9 +99,9 @@ class EscalationsLifecycle:
             except KeyError:
                 level = None
             if level is not None:
-                recipients = compose.level_recipients(level, channels=["email"])
+                recipients = notices.level_recipients(level, channels=["email"])
         notifications_enqueue_many(
-            compose.build(
+            notices.build(
                 kind="customer_reply",
                 incident=incident,
                 recipients=recipients,

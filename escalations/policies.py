@@ -316,13 +316,13 @@ def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
 def level_reach(level: LevelSpec) -> list[str]:
     """The people and addresses a notice to `level` reaches: its team's active members
     with an email address, its team's directory contacts, its own email contact."""
-    from notifications import compose
+    from . import notices
 
-    reached = [r.address for r in compose.level_recipients(level, channels=["email"])]
+    reached = [r.address for r in notices.level_recipients(level, channels=["email"])]
     if level.team:
         reached += [
             contact.name
-            for contact in compose.directory_contacts(level.team)
+            for contact in notices.directory_contacts(level.team)
             if contact.slack_webhook_url or contact.pagerduty_routing_key
         ]
     return list(dict.fromkeys(reached))

@@ -19,9 +19,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.models import Incident
-from notifications import compose
 from notifications.services import notifications_enqueue_many
 
+from . import notices
 from .clocks import update_clock
 from .followup import (
     Reminder,
@@ -141,17 +141,19 @@ def vendor_schedule(case: VendorCase, now: datetime) -> None:
 
 
 def _when(value: datetime | None) -> datetime | None:
-    # The instant itself: compose.build writes it in each recipient's zone.
+    # The instant itself: notices.build writes it in each recipient's zone.
     return value
 
 
 def review_notices(review: PostIncidentReview, reminder: Reminder, now: datetime) -> list:
     incident = review.incident
-    recipients = compose.user_recipient(review.owner or incident.assignee)
+    recipients = notices.user_recipient(review.owner or incident.assignee)
     if reminder.type == "overdue":
         # Overdue reviews go up to the managers (who may see every incident).
-        recipients = compose._unique(recipients + compose.group_recipients(["Engineering Manager"]))
-    return compose.build(
+        recipients = notices.unique_recipients(
+            recipients + notices.group_recipients(["Engineering Manager"])
+        )
+    return notices.build(
         kind="pir_reminder",
         incident=incident,
         recipients=recipients,
@@ -170,11 +172,11 @@ def review_notices(review: PostIncidentReview, reminder: Reminder, now: datetime
 
 def item_notices(item: ActionItem, reminder: Reminder, now: datetime) -> list:
     incident = item.incident
-    recipients = compose.user_recipient(item.owner)
+    recipients = notices.user_recipient(item.owner)
     review_owner = item.review.owner
     if reminder.type == "overdue" and review_owner and review_owner.pk != item.owner_id:
-        recipients = compose._unique(recipients + compose.user_recipient(review_owner))
-    return compose.build(
+        recipients = notices.unique_recipients(recipients + notices.user_recipient(review_owner))
+    return notices.build(
         kind="action_item_reminder",
         incident=incident,
         recipients=recipients,
@@ -201,10 +203,10 @@ def war_room_notices(war_room: WarRoom, reminder: Reminder, now: datetime) -> li
     if commander is None:
         return []
     late = now - reminder.due
-    return compose.build(
+    return notices.build(
         kind="war_room_update_due",
         incident=incident,
-        recipients=compose.user_recipient(commander),
+        recipients=notices.user_recipient(commander),
         context={
             "reminder": reminder.type,
             "due": _when(reminder.due),
@@ -220,10 +222,12 @@ def war_room_notices(war_room: WarRoom, reminder: Reminder, now: datetime) -> li
 
 def vendor_notices(case: VendorCase, reminder: Reminder, now: datetime) -> list:
     incident = case.incident
-    recipients = compose.user_recipient(case.owner)
+    recipients = notices.user_recipient(case.owner)
     if incident.assignee_id and incident.assignee_id != case.owner_id:
-        recipients = compose._unique(recipients + compose.user_recipient(incident.assignee))
-    return compose.build(
+        recipients = notices.unique_recipients(
+            recipients + notices.user_recipient(incident.assignee)
+        )
+    return notices.build(
         kind="vendor_update_overdue",
         incident=incident,
         recipients=recipients,

@@ -25,11 +25,10 @@ from django.utils import timezone
 from incidents.models import EventKind, Incident, IncidentEvent
 from incidents.selectors import incidents_visible_to
 from incidents.services import _now
-from notifications import compose
 from notifications.services import notifications_enqueue_many
 from portal.permissions import require
 
-from . import reminders
+from . import notices, reminders
 from .followup import (
     TIMELINE_KINDS,
     missing_for_publication,
@@ -194,7 +193,7 @@ def _new_review(incident: Incident, *, actor, reasons: list[str], now: datetime)
             review.save(force_insert=True)
     except IntegrityError:
         raise ValidationError("This incident has a post-incident review already.") from None
-    due = f" Due {compose.when(review.due_at)}." if review.due_at else ""
+    due = f" Due {notices.when(review.due_at)}." if review.due_at else ""
     why = f"Required: {'; '.join(reasons)}." if reasons else "Started by hand."
     _event(
         incident,
@@ -260,7 +259,7 @@ def incident_resolved_follow_up(
         kind=EventKind.REVIEW,
         actor=actor,
         at=now,
-        body=f"Post-incident review due {compose.when(review.due_at)}.",
+        body=f"Post-incident review due {notices.when(review.due_at)}.",
         data={"review": review.pk, "action": "due", "due_at": review.due_at.isoformat()},
     )
     _requested_notice(review, now)
@@ -442,7 +441,7 @@ def review_publish(
         actor=actor,
         at=now,
         body="Post-incident review published"
-        + ("." if on_time else f", after its due time {compose.when(review.due_at)}."),
+        + ("." if on_time else f", after its due time {notices.when(review.due_at)}."),
         data={"review": review.pk, "on_time": on_time},
     )
     reminders.review_schedule(review, now)

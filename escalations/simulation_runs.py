@@ -15,9 +15,9 @@ from django.db.models import Count, Q
 
 from incidents.models import EventKind, Incident, IncidentEvent
 from incidents.selectors import visibility_q
-from notifications import compose
 from notifications.models import Notification
 
+from . import notices
 from .filters import incident_filter_q
 from .models import Escalation, Policy, Trigger
 from .policies import policy_spec
@@ -117,25 +117,25 @@ class _Recipients:
     def level(self, number: int, severity: str, *, email_only: bool = False):
         key = ("level", number, severity, email_only)
         if key not in self.cache:
-            channels = ["email"] if email_only else compose.channels_for(severity)
+            channels = ["email"] if email_only else notices.channels_for(severity)
             try:
                 level = self.spec.level(number)
             except KeyError:
                 self.cache[key] = []
             else:
-                self.cache[key] = compose.level_recipients(level, channels=channels)
+                self.cache[key] = notices.level_recipients(level, channels=channels)
         return self.cache[key]
 
     def groups(self, names: tuple[str, ...]):
         key = ("groups", names)
         if key not in self.cache:
-            self.cache[key] = compose.group_recipients(names)
+            self.cache[key] = notices.group_recipients(names)
         return self.cache[key]
 
     def of(self, notice, assignee_id):
         if notice.assignee:
             user = self.assignees.get(assignee_id)
-            found = compose.user_recipient(user)
+            found = notices.user_recipient(user)
             return found or self.level(notice.level, notice.severity, email_only=True)
         found = []
         if notice.level is not None:

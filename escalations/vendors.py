@@ -14,10 +14,9 @@ from django.db import IntegrityError, transaction
 
 from incidents.models import EventKind, Incident
 from incidents.rules import Status, TransitionError, check_transition
-from notifications import compose
 from portal.permissions import require
 
-from . import reminders
+from . import notices, reminders
 from .models import OPEN_VENDOR_STATUSES, VendorCase, VendorCaseStatus
 from .reviews import _check_person, _event, _now
 
@@ -147,7 +146,7 @@ def vendor_case_record_update(
         case.closed_at = now
     case.save()
     expected = (
-        f" Next update expected {compose.when(next_update_expected_at)}."
+        f" Next update expected {notices.when(next_update_expected_at)}."
         if next_update_expected_at
         else ""
     )

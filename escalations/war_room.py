@@ -14,11 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from incidents.models import EventKind, Incident, IncidentEvent
-from notifications import compose
 from notifications.services import notifications_enqueue_many
 from portal.permissions import require
 
-from . import reminders
+from . import notices, reminders
 from .followup import WAR_ROOM_REASONS, check_war_room_reason, war_room_reasons
 from .models import (
     SINGLE_HOLDER_ROLES,
@@ -73,10 +72,10 @@ def _check_cadence(cadence: timedelta | None, errors: dict) -> None:
 def _role_notices(war_room, incident, assignments, *, now, note: str = "") -> list:
     rows = []
     for assignment in assignments:
-        rows += compose.build(
+        rows += notices.build(
             kind="war_room_role",
             incident=incident,
-            recipients=compose.user_recipient(assignment.user),
+            recipients=notices.user_recipient(assignment.user),
             context={
                 "role": assignment.get_role_display(),
                 "channel": war_room.channel,

@@ -1,10 +1,11 @@
-"""Customer replies by email: kept, matched to their incident by headers, appended.
+"""Customer replies by email: kept, and matched to their incident by headers.
 
-Mail comes in through anymail's inbound webhook (any ESP; see receivers.py).
+Mail comes in through anymail's inbound webhook (any ESP; see webhooks.py).
 A reply is matched by the Message-IDs it answers (In-Reply-To, References)
 against the customer emails the outbox sent, never by its subject. Unmatched
 mail is kept for triage in the admin, never dropped. The ESP may post the same
-message twice: its Message-ID makes the second time a no-op.
+message twice: its Message-ID makes the second time a no-op. Appending a reply
+to its case is the domain's part (its inbound_mail module).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-
-from portal.permissions import require
 
 from .models import CUSTOMER_KINDS, InboundMessage, InboundStatus, Notification
 
@@ -54,7 +53,7 @@ def matching_incident_id(candidates: list[str]) -> int | None:
 
 
 @transaction.atomic
-def inbound_receive(
+def inbound_store(
     *,
     from_email: str,
     subject: str,
@@ -64,17 +63,17 @@ def inbound_receive(
     references: str = "",
     esp: str = "",
     now: datetime | None = None,
-) -> InboundMessage:
-    """Keep one inbound mail; if it answers a customer email, append it to that incident."""
-    from incidents.models import Incident
-    from incidents.services import incident_customer_reply
+) -> tuple[InboundMessage, bool]:
+    """Keep one inbound mail, matched to the incident of the customer email it answers.
 
+    Returns the row and whether it is new: False when the ESP posted this message
+    before (or twice at once), so its reply is appended once."""
     now = now or timezone.now()
     message_id = message_id.strip()[:500]
     if message_id:
         existing = InboundMessage.objects.filter(message_id=message_id).first()
         if existing is not None:
-            return existing  # posted again by the ESP: once is enough
+            return existing, False  # posted again by the ESP: once is enough
     incident_id = matching_incident_id(message_ids(in_reply_to, references))
     row = InboundMessage(
         received_at=now,
@@ -93,38 +92,16 @@ def inbound_receive(
             row.save(force_insert=True)
     except IntegrityError:
         # The same message, posted twice at once: the other request keeps it.
-        return InboundMessage.objects.get(message_id=message_id)
-    if incident_id is not None:
-        incident_customer_reply(
-            incident=Incident.objects.get(pk=incident_id),
-            body=text or "(empty message)",
-            from_email=from_email,
-            via="email",
-            subject=subject,
-            now=now,
-        )
-    return row
+        return InboundMessage.objects.get(message_id=message_id), False
+    return row, True
 
 
-@transaction.atomic
-def inbound_attach(*, message: InboundMessage, incident, actor, now=None) -> InboundMessage:
-    """Triage: a person attaches unmatched mail to the incident it belongs to."""
-    require(actor, "inbound.attach", incident=incident)
-    from incidents.services import incident_customer_reply
-
-    now = now or timezone.now()
+def inbound_mark_attached(*, message: InboundMessage, incident) -> InboundMessage:
+    """Triage: unmatched mail now belongs to `incident` (the caller checked who may)."""
     updated = InboundMessage.objects.filter(pk=message.pk, status=InboundStatus.UNMATCHED).update(
         status=InboundStatus.ATTACHED, incident=incident
     )
     if not updated:
         raise ValidationError("This message is attached to an incident already.")
-    incident_customer_reply(
-        incident=incident,
-        body=message.text or "(empty message)",
-        from_email=message.from_email,
-        via=f"email, attached by {actor}",
-        subject=message.subject,
-        now=now,
-    )
     message.refresh_from_db()
     return message

@@ -11,12 +11,14 @@ the same one; the unique dedup key makes deciding twice harmless.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+import weakref
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import make_msgid
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.html import escape
@@ -27,20 +29,34 @@ from portal.permissions import require
 
 from . import transports
 from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification, Status
+from .rendering import render_bodies
 
 log = logging.getLogger(__name__)
 
 
-def _kick() -> None:
-    from .tasks import deliver_due
-
-    deliver_due.delay()
+# This thread's pending kick: a weak reference to the callback on_commit holds.
+_pending = threading.local()
 
 
 def kick_after_commit() -> None:
-    """Ask a worker to deliver once this transaction commits (once per transaction)."""
-    if any(func is _kick for _sids, func, _robust in connection.run_on_commit):
+    """Ask a worker to deliver once this transaction commits (once per transaction).
+
+    on_commit keeps a callback until it runs it (at commit) or drops it (when the
+    transaction, or the savepoint it was registered in, rolls back). A weak
+    reference to the kick registered last says which: still alive and not run,
+    this transaction kicks already; gone or run, this one needs its own.
+    """
+    pending = getattr(_pending, "kick", None)
+    if pending is not None and pending() is not None:
         return
+
+    def _kick() -> None:
+        from .tasks import deliver_due
+
+        _pending.kick = None  # ran: a later transaction asks for its own
+        deliver_due.delay()
+
+    _pending.kick = weakref.ref(_kick)
     # robust: a broker that is down must not turn a committed change into an
     # error for the user; the beat drain delivers the row a little later.
     transaction.on_commit(_kick, robust=True)
@@ -243,8 +259,6 @@ def deliver(row: Notification, *, now: datetime | None = None) -> str:
         return CLAIM_LOST
     rendered = {}
     if row.context and not row.body_text:
-        from .compose import render_bodies
-
         rendered = render_bodies(row)
     folded = _folded_with(row, now) if getattr(row, "leads_fold", False) else []
     if folded:

@@ -1,6 +1,8 @@
 """Delivery of one notification over one channel: email, Slack, PagerDuty or a webhook.
 
-The outbox worker calls `send(message)`. It returns `Sent` or raises a `DeliveryError`
+Each channel is a `Transport` class with a `kind` (the channel's name), registered in
+`TRANSPORTS` (kind -> transport). The outbox worker calls `send(message)`, which hands
+the message to its channel's transport. It returns `Sent` or raises a `DeliveryError`
 whose `.transient` says whether trying again later can help, and whose `.retry_after`
 carries the provider's Retry-After (seconds) when it gave one; `retry_delay()` turns an
 attempt number into the wait before the next try. Nothing here touches the database.
@@ -22,7 +24,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
@@ -45,18 +47,24 @@ from django.utils.html import strip_tags
 __all__ = [
     "CHANNELS",
     "PAGERDUTY_SEVERITIES",
+    "TRANSPORTS",
     "DeliveryError",
+    "EmailTransport",
     "Message",
+    "PagerDutyTransport",
     "PermanentError",
     "Sent",
+    "SlackTransport",
     "TransientError",
+    "Transport",
+    "WebhookTransport",
+    "register_transport",
     "retry_delay",
     "send",
     "sign_webhook",
     "verify_webhook_signature",
 ]
 
-CHANNELS = ("email", "slack", "pagerduty", "webhook")
 PAGERDUTY_SEVERITIES = ("critical", "error", "warning", "info")
 PAGERDUTY_ACTIONS = ("trigger", "acknowledge", "resolve")
 DEFAULT_TIMEOUT = 10.0
@@ -137,6 +145,31 @@ class PermanentError(DeliveryError):
     transient = False
 
 
+# --- Transports ----------------------------------------------------------------------------
+
+
+class Transport:
+    """Delivery over one channel. A subclass names its channel in `kind` and
+    implements `send`, returning `Sent` or raising TransientError/PermanentError."""
+
+    kind: ClassVar[str] = ""
+
+    def send(self, message: Message, timeout: float | None) -> Sent:
+        raise NotImplementedError
+
+
+# Channel (Message.channel, Notification.channel) -> its transport.
+TRANSPORTS: dict[str, Transport] = {}
+
+
+def register_transport[T: type[Transport]](cls: T) -> T:
+    """Class decorator: `cls` delivers the messages of channel `cls.kind`."""
+    if not cls.kind:
+        raise ValueError(f"{cls.__name__} names no kind")
+    TRANSPORTS[cls.kind] = cls()
+    return cls
+
+
 # --- Entry points --------------------------------------------------------------------------
 
 
@@ -144,14 +177,14 @@ def send(message: Message, *, timeout: float | None = None) -> Sent:
     """Deliver `message` over its channel. Raises TransientError or PermanentError."""
     if timeout is not None and not timeout > 0:
         raise ValueError("timeout must be a positive number of seconds")
-    sender = _SENDERS.get(message.channel)
-    if sender is None:
+    transport = TRANSPORTS.get(message.channel)
+    if transport is None:
         raise PermanentError(
             f"unknown channel {str(message.channel)[:40]!r}"
-            f" (expected one of {', '.join(CHANNELS)})",
+            f" (expected one of {', '.join(TRANSPORTS)})",
             channel=str(message.channel)[:40],
         )
-    return sender(message, timeout)
+    return transport.send(message, timeout)
 
 
 def retry_delay(
@@ -219,60 +252,68 @@ def verify_webhook_signature(
 # --- Email ---------------------------------------------------------------------------------
 
 
-def _send_email(message: Message, timeout: float | None) -> Sent:
-    channel = "email"
-    recipient = _checked_address(message.recipient, "recipient")
-    reply_to = [_checked_address(message.reply_to, "reply_to")] if message.reply_to else []
-    headers = _checked_headers(message.headers)
-    message_id = next((v for k, v in headers.items() if k.lower() == "message-id"), "")
-    if not message_id:
-        message_id = make_msgid(domain=_from_domain())
-        headers["Message-ID"] = message_id
-    # A subject is one line: collapse the newlines an incident title may contain.
-    subject = " ".join(message.subject.split())
-    text = message.text or (strip_tags(message.html) if message.html else "")
+@register_transport
+class EmailTransport(Transport):
+    """Email through the configured mailer (SMTP or an ESP through anymail)."""
 
-    try:
-        outgoing = EmailMultiAlternatives(
-            subject,
-            text,
-            settings.DEFAULT_FROM_EMAIL,
-            [recipient],
-            headers=headers,
-            reply_to=reply_to,
-        )
-        if message.html:
-            outgoing.attach_alternative(message.html, "text/html")
-    except (TypeError, ValueError) as exc:
-        raise PermanentError(
-            f"email: message not built ({type(exc).__name__})", channel=channel
-        ) from exc
+    kind = "email"
 
-    try:
-        mailer = _default_mailer()
-    except ImproperlyConfigured as exc:
-        # Fixed by an operator, not by the message: keep it for a later try.
-        raise TransientError(
-            f"email: mailer misconfigured ({type(exc).__name__}: {_short(str(exc))})",
-            channel=channel,
-        ) from exc
-    _apply_timeout(mailer, timeout)
+    def send(self, message: Message, timeout: float | None) -> Sent:
+        channel = self.kind
+        recipient = _checked_address(message.recipient, "recipient")
+        reply_to = [_checked_address(message.reply_to, "reply_to")] if message.reply_to else []
+        headers = _checked_headers(message.headers)
+        message_id = next((v for k, v in headers.items() if k.lower() == "message-id"), "")
+        if not message_id:
+            message_id = make_msgid(domain=_from_domain())
+            headers["Message-ID"] = message_id
+        # A subject is one line: collapse the newlines an incident title may contain.
+        subject = " ".join(message.subject.split())
+        text = message.text or (strip_tags(message.html) if message.html else "")
 
-    try:
-        count = mailer.send_messages([outgoing])
-    except Exception as exc:
-        raise _email_error(exc) from exc
-    if not count:
-        raise TransientError("email: the mail backend sent nothing (0 messages)", channel=channel)
+        try:
+            outgoing = EmailMultiAlternatives(
+                subject,
+                text,
+                settings.DEFAULT_FROM_EMAIL,
+                [recipient],
+                headers=headers,
+                reply_to=reply_to,
+            )
+            if message.html:
+                outgoing.attach_alternative(message.html, "text/html")
+        except (TypeError, ValueError) as exc:
+            raise PermanentError(
+                f"email: message not built ({type(exc).__name__})", channel=channel
+            ) from exc
 
-    provider_id = message_id
-    status = getattr(outgoing, "anymail_status", None)
-    esp_id = getattr(status, "message_id", None) if status is not None else None
-    if isinstance(esp_id, (set, frozenset)):
-        esp_id = next(iter(esp_id)) if len(esp_id) == 1 else None
-    if esp_id is not None:
-        provider_id = str(esp_id)
-    return Sent(provider_message_id=provider_id, message_id=message_id)
+        try:
+            mailer = _default_mailer()
+        except ImproperlyConfigured as exc:
+            # Fixed by an operator, not by the message: keep it for a later try.
+            raise TransientError(
+                f"email: mailer misconfigured ({type(exc).__name__}: {_short(str(exc))})",
+                channel=channel,
+            ) from exc
+        _apply_timeout(mailer, timeout)
+
+        try:
+            count = mailer.send_messages([outgoing])
+        except Exception as exc:
+            raise _email_error(exc) from exc
+        if not count:
+            raise TransientError(
+                "email: the mail backend sent nothing (0 messages)", channel=channel
+            )
+
+        provider_id = message_id
+        status = getattr(outgoing, "anymail_status", None)
+        esp_id = getattr(status, "message_id", None) if status is not None else None
+        if isinstance(esp_id, (set, frozenset)):
+            esp_id = next(iter(esp_id)) if len(esp_id) == 1 else None
+        if esp_id is not None:
+            provider_id = str(esp_id)
+        return Sent(provider_message_id=provider_id, message_id=message_id)
 
 
 def _default_mailer():
@@ -407,94 +448,114 @@ def _email_error(exc: BaseException) -> DeliveryError:
 # --- HTTP channels -------------------------------------------------------------------------
 
 
-def _send_slack(message: Message, timeout: float | None) -> Sent:
-    url = _checked_url(message.recipient, "slack", https_only=True)
-    payload = dict(message.payload)
-    fallback = "\n".join(part for part in (message.subject, message.text) if part)
-    blocks = payload.get("blocks")
-    if not blocks:
-        heading = f"*{_slack_escape(message.subject)}*" if message.subject else ""
-        section = "\n".join(part for part in (heading, message.text) if part)
-        if not section:
-            raise PermanentError(
-                "slack: nothing to send (no subject, text or blocks)", channel="slack"
-            )
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": section[:3000]}}]
-    body = {**payload, "text": payload.get("text") or fallback or " ", "blocks": blocks}
-    response = _post("slack", url, _json_bytes("slack", body), {}, timeout)
-    if 200 <= response.status < 300:  # Slack answers 200 "ok"
-        return Sent("")
-    raise _http_error("slack", response, detail=_short(response.text()))
+@register_transport
+class SlackTransport(Transport):
+    """A Slack incoming webhook (HTTPS only)."""
+
+    kind = "slack"
+
+    def send(self, message: Message, timeout: float | None) -> Sent:
+        url = _checked_url(message.recipient, "slack", https_only=True)
+        payload = dict(message.payload)
+        fallback = "\n".join(part for part in (message.subject, message.text) if part)
+        blocks = payload.get("blocks")
+        if not blocks:
+            heading = f"*{_slack_escape(message.subject)}*" if message.subject else ""
+            section = "\n".join(part for part in (heading, message.text) if part)
+            if not section:
+                raise PermanentError(
+                    "slack: nothing to send (no subject, text or blocks)", channel="slack"
+                )
+            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": section[:3000]}}]
+        body = {**payload, "text": payload.get("text") or fallback or " ", "blocks": blocks}
+        response = _post("slack", url, _json_bytes("slack", body), {}, timeout)
+        if 200 <= response.status < 300:  # Slack answers 200 "ok"
+            return Sent("")
+        raise _http_error("slack", response, detail=_short(response.text()))
 
 
-def _send_pagerduty(message: Message, timeout: float | None) -> Sent:
-    ch = "pagerduty"
-    routing_key = message.recipient.strip() if isinstance(message.recipient, str) else ""
-    if not routing_key or any(c.isspace() for c in routing_key):
-        raise PermanentError("pagerduty: routing key is empty or malformed", channel=ch)
-    data = dict(message.payload)
-    action = data.get("event_action") or "trigger"
-    if action not in PAGERDUTY_ACTIONS:
-        raise PermanentError(f"pagerduty: unknown event_action {str(action)[:20]!r}", channel=ch)
-    body: dict[str, Any] = {"routing_key": routing_key, "event_action": action}
-    if message.dedup_key:
-        body["dedup_key"] = message.dedup_key
-    elif action != "trigger":
-        raise PermanentError(f"pagerduty: {action} needs a dedup_key", channel=ch)
-    if action == "trigger":
-        severity = data.get("severity") or "critical"
-        if severity not in PAGERDUTY_SEVERITIES:
+@register_transport
+class PagerDutyTransport(Transport):
+    """A PagerDuty Events API v2 event, routed by the recipient (a routing key)."""
+
+    kind = "pagerduty"
+
+    def send(self, message: Message, timeout: float | None) -> Sent:
+        ch = self.kind
+        routing_key = message.recipient.strip() if isinstance(message.recipient, str) else ""
+        if not routing_key or any(c.isspace() for c in routing_key):
+            raise PermanentError("pagerduty: routing key is empty or malformed", channel=ch)
+        data = dict(message.payload)
+        action = data.get("event_action") or "trigger"
+        if action not in PAGERDUTY_ACTIONS:
             raise PermanentError(
-                f"pagerduty: severity must be one of {', '.join(PAGERDUTY_SEVERITIES)}",
-                channel=ch,
+                f"pagerduty: unknown event_action {str(action)[:20]!r}", channel=ch
             )
-        summary = data.get("summary") or message.subject or message.text
-        if not summary:
-            raise PermanentError("pagerduty: trigger needs a summary", channel=ch)
-        event: dict[str, Any] = {
-            "summary": str(summary)[:1024],  # PagerDuty's limit
-            "source": data.get("source") or _default_source(),
-            "severity": severity,
+        body: dict[str, Any] = {"routing_key": routing_key, "event_action": action}
+        if message.dedup_key:
+            body["dedup_key"] = message.dedup_key
+        elif action != "trigger":
+            raise PermanentError(f"pagerduty: {action} needs a dedup_key", channel=ch)
+        if action == "trigger":
+            severity = data.get("severity") or "critical"
+            if severity not in PAGERDUTY_SEVERITIES:
+                raise PermanentError(
+                    f"pagerduty: severity must be one of {', '.join(PAGERDUTY_SEVERITIES)}",
+                    channel=ch,
+                )
+            summary = data.get("summary") or message.subject or message.text
+            if not summary:
+                raise PermanentError("pagerduty: trigger needs a summary", channel=ch)
+            event: dict[str, Any] = {
+                "summary": str(summary)[:1024],  # PagerDuty's limit
+                "source": data.get("source") or _default_source(),
+                "severity": severity,
+            }
+            for key in ("timestamp", "component", "group", "class", "custom_details"):
+                if data.get(key) not in (None, ""):
+                    event[key] = data[key]
+            body["payload"] = event
+            for key in ("client", "client_url", "links", "images"):
+                if data.get(key):
+                    body[key] = data[key]
+
+        url = getattr(settings, "PAGERDUTY_EVENTS_URL", DEFAULT_PAGERDUTY_EVENTS_URL)
+        response = _post(ch, url, _json_bytes(ch, body), {}, timeout, secret=routing_key)
+        answer = response.json()
+        if 200 <= response.status < 300:  # PagerDuty answers 202
+            key = answer.get("dedup_key") if isinstance(answer, dict) else None
+            return Sent(str(key or message.dedup_key or ""))
+        detail = ""
+        if isinstance(answer, dict):
+            errors = answer.get("errors")
+            if isinstance(errors, list) and errors:
+                detail = "; ".join(str(e) for e in errors)
+            else:
+                detail = str(answer.get("message") or "")
+        raise _http_error(ch, response, detail=_short(detail.replace(routing_key, "<routing key>")))
+
+
+@register_transport
+class WebhookTransport(Transport):
+    """A signed JSON POST to any HTTP(S) endpoint."""
+
+    kind = "webhook"
+
+    def send(self, message: Message, timeout: float | None) -> Sent:
+        ch = self.kind
+        url = _checked_url(message.recipient, ch, https_only=False)
+        body = _json_bytes(ch, message.payload)
+        timestamp = int(time.time())
+        secret = getattr(settings, "WEBHOOK_SIGNING_SECRET", None) or settings.SECRET_KEY
+        headers = {
+            "X-Portal-Delivery": message.dedup_key or uuid.uuid4().hex,
+            "X-Portal-Timestamp": str(timestamp),
+            "X-Portal-Signature": sign_webhook(body, timestamp, secret),
         }
-        for key in ("timestamp", "component", "group", "class", "custom_details"):
-            if data.get(key) not in (None, ""):
-                event[key] = data[key]
-        body["payload"] = event
-        for key in ("client", "client_url", "links", "images"):
-            if data.get(key):
-                body[key] = data[key]
-
-    url = getattr(settings, "PAGERDUTY_EVENTS_URL", DEFAULT_PAGERDUTY_EVENTS_URL)
-    response = _post(ch, url, _json_bytes(ch, body), {}, timeout, secret=routing_key)
-    answer = response.json()
-    if 200 <= response.status < 300:  # PagerDuty answers 202
-        key = answer.get("dedup_key") if isinstance(answer, dict) else None
-        return Sent(str(key or message.dedup_key or ""))
-    detail = ""
-    if isinstance(answer, dict):
-        errors = answer.get("errors")
-        if isinstance(errors, list) and errors:
-            detail = "; ".join(str(e) for e in errors)
-        else:
-            detail = str(answer.get("message") or "")
-    raise _http_error(ch, response, detail=_short(detail.replace(routing_key, "<routing key>")))
-
-
-def _send_webhook(message: Message, timeout: float | None) -> Sent:
-    ch = "webhook"
-    url = _checked_url(message.recipient, ch, https_only=False)
-    body = _json_bytes(ch, message.payload)
-    timestamp = int(time.time())
-    secret = getattr(settings, "WEBHOOK_SIGNING_SECRET", None) or settings.SECRET_KEY
-    headers = {
-        "X-Portal-Delivery": message.dedup_key or uuid.uuid4().hex,
-        "X-Portal-Timestamp": str(timestamp),
-        "X-Portal-Signature": sign_webhook(body, timestamp, secret),
-    }
-    response = _post(ch, url, body, headers, timeout)
-    if 200 <= response.status < 300:
-        return Sent("")
-    raise _http_error(ch, response, detail=_short(response.text()))
+        response = _post(ch, url, body, headers, timeout)
+        if 200 <= response.status < 300:
+            return Sent("")
+        raise _http_error(ch, response, detail=_short(response.text()))
 
 
 @dataclass(frozen=True)
@@ -694,9 +755,5 @@ def _cause_name(exc: BaseException) -> str:
     return type(cause).__name__ if cause is not None else type(exc).__name__
 
 
-_SENDERS = {
-    "email": _send_email,
-    "slack": _send_slack,
-    "pagerduty": _send_pagerduty,
-    "webhook": _send_webhook,
-}
+# The channels there are transports for, in registration order.
+CHANNELS = tuple(TRANSPORTS)

@@ -11,7 +11,7 @@ from escalations.policies import policy_create_from_spec
 from escalations.workflow_yaml import load_workflow_file
 from incidents import services
 from incidents.models import Channel
-from notifications import compose
+from notifications import rendering
 from notifications.models import Notification
 from tests.e2e.browser import assert_fits_width, screenshot
 from tests.factories import AccountFactory, UserFactory
@@ -28,7 +28,7 @@ CUSTOMER = "jane@acme.example"
 
 def emailed_links(row: Notification) -> list[str]:
     """The links in an outbox row's text body, rendered as the worker renders it."""
-    text = compose.render_bodies(row)["body_text"]
+    text = rendering.render_bodies(row)["body_text"]
     return re.findall(r"https?://\S+/status/\S+/(?:\?rating=\d)?", text)
 
 

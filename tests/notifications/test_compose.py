@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from escalations import notices
 from escalations.clocks import ClockReading
-from notifications import compose
+from notifications import rendering
 from notifications.models import Notification
 from tests.factories import make_incident
 
@@ -54,7 +55,7 @@ def context_for(kind):
         "from_label": "L1 · Front line",
         "to_label": "L2 · Specialists",
         "note_items": [["Steps taken", "Restarted <script>alert(1)</script>"]],
-        "clock": compose.clock_snapshot(reading),
+        "clock": notices.clock_snapshot(reading),
         "percent": 50,
         "reasons": ["Security incident"],
         "reason": "Bounced 4 times",
@@ -64,16 +65,16 @@ def context_for(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_renders_from_its_snapshot_and_escapes_html(kind, agent):
     incident = make_incident(actor=agent, title="Checkout <img src=x onerror=alert(1)> broken")
-    [row] = compose.build(
+    [row] = notices.build(
         kind=kind,
         incident=incident,
-        recipients=[compose.Recipient("email", "a@example.com")],
+        recipients=[notices.Recipient("email", "a@example.com")],
         context=context_for(kind),
         dedup_base="t",
         urgent=False,
     )
     row.save()
-    bodies = compose.render_bodies(row)
+    bodies = rendering.render_bodies(row)
     assert incident.reference in row.subject + bodies["body_text"]
     assert incident.reference in bodies["body_html"]
     html = bodies["body_html"]
@@ -92,14 +93,14 @@ def test_every_kind_renders_from_its_snapshot_and_escapes_html(kind, agent):
 )
 def test_subject_lines_follow_seed_000(agent, severity, prefix):
     incident = make_incident(actor=agent, severity=severity, title="Payments down")
-    assert compose.subject_line(incident) == prefix + "Payments down"
+    assert notices.subject_line(incident) == prefix + "Payments down"
 
 
 def test_channels_by_urgency_and_override():
-    assert compose.channels_for("P0") == ["pagerduty", "slack", "email"]
-    assert compose.channels_for("P1") == ["slack", "email"]
-    assert compose.channels_for("P2") == ["email"]
-    assert compose.channels_for("P3", "slack_oncall") == ["slack", "email"]
+    assert notices.channels_for("P0") == ["pagerduty", "slack", "email"]
+    assert notices.channels_for("P1") == ["slack", "email"]
+    assert notices.channels_for("P2") == ["email"]
+    assert notices.channels_for("P3", "slack_oncall") == ["slack", "email"]
 
 
 def test_the_message_says_what_was_true_when_decided(agent):
@@ -107,10 +108,10 @@ def test_the_message_says_what_was_true_when_decided(agent):
     from notifications.services import deliver_due
 
     incident = make_incident(actor=agent, title="Old title", severity="P2")
-    rows = compose.build(
+    rows = notices.build(
         kind="trigger",
         incident=incident,
-        recipients=[compose.Recipient("email", "a@example.com")],
+        recipients=[notices.Recipient("email", "a@example.com")],
         context={"reasons": ["x"]},
         dedup_base="t",
         urgent=False,
@@ -126,7 +127,7 @@ def test_the_message_says_what_was_true_when_decided(agent):
 TEMPLATE_KINDS = sorted(
     folder.name
     for folder in (Path(__file__).resolve().parents[2] / "templates" / "notifications").iterdir()
-    if (folder / "subject.txt").exists() and folder.name not in compose.REPORT_KINDS
+    if (folder / "subject.txt").exists() and folder.name not in rendering.REPORT_KINDS
 )
 
 

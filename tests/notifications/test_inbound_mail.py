@@ -9,9 +9,9 @@ import json
 import pytest
 from django.urls import reverse
 
+from escalations import notices
 from incidents import services
 from incidents.models import EventKind
-from notifications import compose
 from notifications.inbound import message_ids
 from notifications.models import InboundMessage, InboundStatus, Notification
 from notifications.services import notifications_enqueue_many
@@ -146,10 +146,10 @@ def test_a_subject_naming_the_incident_does_not_match(client, settings, incident
 def test_a_reply_to_internal_mail_is_not_published_as_the_customers(
     client, settings, incident, agent
 ):
-    [internal] = compose.build(
+    [internal] = notices.build(
         kind="sla_warning",
         incident=incident,
-        recipients=compose.user_recipient(agent),
+        recipients=notices.user_recipient(agent),
         context={"clock": {"label": "Resolution"}, "percent": 50},
         dedup_base="internal",
         urgent=False,

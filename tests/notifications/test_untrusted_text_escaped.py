@@ -19,7 +19,7 @@ from escalations.handoff import CHECKLIST
 from escalations.policies import policy_create_from_spec
 from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
 from incidents import services
-from notifications import compose
+from notifications import rendering
 from notifications.models import Notification
 from notifications.services import deliver_due
 from tests.factories import PASSWORD, AccountFactory, make_incident
@@ -100,7 +100,7 @@ def staff_client(client, manager):
     return client
 
 
-@pytest.mark.parametrize("kind", compose.template_kinds())
+@pytest.mark.parametrize("kind", rendering.template_kinds())
 def test_the_admin_preview_of_every_kind_shows_hostile_text_as_text(
     kind, hostile_incident, staff_client
 ):
@@ -114,7 +114,7 @@ def test_the_admin_preview_of_every_kind_shows_hostile_text_as_text(
 
 def test_every_kind_is_previewed():
     # The preview covers every kind of message about an incident (~15).
-    assert len(compose.template_kinds()) >= 15
+    assert len(rendering.template_kinds()) >= 15
 
 
 def test_stored_notifications_and_sent_emails_show_hostile_text_as_text(

@@ -6,10 +6,10 @@ import pytest
 import time_machine
 from django_celery_beat.models import PeriodicTask
 
+from escalations.tasks import send_weekly_reports
+from escalations.weekly_mail import weekly_reports_send
 from incidents import services
 from notifications.models import Notification, ReportSubscription
-from notifications.reports import weekly_reports_send
-from notifications.tasks import send_weekly_reports
 from tests.escalations.review_scenario import NOW, build_follow_up, build_world
 from tests.factories import UserFactory, make_incident
 

@@ -1,6 +1,7 @@
 """Weekly report emails (seed 004) through the outbox: a service run by Celery beat.
 
-Beat runs `send_weekly_reports` every 15 minutes. Each active subscriber whose
+Beat runs `send_weekly_reports` (escalations/tasks.py, registered under its old
+name notifications.tasks.send_weekly_reports) every 15 minutes. Each active subscriber whose
 Monday morning (WEEKLY_REPORT_HOUR, in the subscription's time zone) has come
 gets last week's report, once per subscriber and ISO week: the dedup key
 `weekly_report:<user>:<week>` is unique in the outbox, so running twice, or in
@@ -19,11 +20,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from escalations.reports import week_label, week_start_of, weekly_report
+from notifications.models import Notification, ReportSubscription
+from notifications.rendering import render_message
+from notifications.services import notification_enqueue
 
-from . import compose
-from .models import Notification, ReportSubscription
-from .services import notification_enqueue
+from . import notices
+from .reports import week_label, week_start_of, weekly_report
 
 KIND = "weekly_report"
 
@@ -67,10 +69,10 @@ def weekly_report_send(*, subscription: ReportSubscription, now: datetime | None
             with_queues=True,
         )
         report_url = settings.SITE_URL + reverse("weekly_report_week", args=[report["week"]])
-        subject, text, html = compose.render_message(
+        subject, text, html = render_message(
             KIND, {"report": report, "report_url": report_url, "subject_line": ""}
         )
-    recipient = compose.person(user)
+    recipient = notices.person(user)
     with transaction.atomic():
         return notification_enqueue(
             kind=KIND,

@@ -1,12 +1,11 @@
-"""Reads of the outbox that follow the incident visibility rule."""
+"""Reads of the outbox and of inbound mail that follow the incident visibility rule."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from incidents.selectors import can_see_security_incidents, visibility_q
-
-from .models import Notification
+from incidents.selectors import can_see_security_incidents, incidents_visible_to, visibility_q
+from notifications.models import InboundMessage, Notification
 
 
 def notifications_visible_to(user, queryset: QuerySet[Notification] | None = None):
@@ -25,3 +24,11 @@ def notifications_visible_to(user, queryset: QuerySet[Notification] | None = Non
     else:
         incident_less = Q(incident__isnull=True, recipient_user=user.pk)
     return queryset.filter(about_incident | incident_less)
+
+
+def inbound_visible_to(user, queryset: QuerySet[InboundMessage] | None = None):
+    """Inbound mail `user` may read: unmatched mail (for triage), and mail about an
+    incident they may see."""
+    queryset = InboundMessage.objects.all() if queryset is None else queryset
+    visible = incidents_visible_to(user)
+    return queryset.filter(incident__isnull=True) | queryset.filter(incident__in=visible)

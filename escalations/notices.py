@@ -2,8 +2,9 @@
 
 Seed 000 step 2: critical -> page + Slack + email; high -> Slack + email;
 medium -> email + a mention on the incident; low -> email. A severity
-override's method (seed 001) adds its channel. Templates live under
-templates/notifications/<kind>/ (subject.txt, body.txt, body.html).
+override's method (seed 001) adds its channel. The words come from the kind's
+templates (notifications.rendering): subjects when a message is decided, bodies
+at delivery from the snapshot taken here.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
-from escalations.clocks import calendar_for
-from escalations.durations import humanize
 from incidents.rules import Severity, Status, display_title
+from notifications.models import CUSTOMER_KINDS, Channel, Contact, DeliverySettings, Notification
+from notifications.rendering import render_subject
+from notifications.services import with_message_id
 
-from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
-from .services import with_message_id
+from .clocks import calendar_for
+from .durations import humanize
 
 METHODS_BY_SEVERITY = {
     "P0": ("pagerduty", "slack", "email"),
@@ -158,17 +159,15 @@ def level_recipients(level_spec, *, channels: list[str]) -> list[Recipient]:
     if level_spec.team:
         for contact in directory_contacts(level_spec.team):
             recipients += contact_recipients(contact, channels)
-    return _unique(recipients)
+    return unique_recipients(recipients)
 
 
 def directory_contacts(team: str):
-    from .models import Contact
-
     return Contact.objects.filter(team__name=team, is_active=True)
 
 
 def group_recipients(names: Iterable[str]) -> list[Recipient]:
-    return _unique([person(u) for u in users_in_groups(names)])
+    return unique_recipients([person(u) for u in users_in_groups(names)])
 
 
 def user_recipient(user) -> list[Recipient]:
@@ -177,7 +176,7 @@ def user_recipient(user) -> list[Recipient]:
     return [person(user)]
 
 
-def _unique(recipients: list[Recipient]) -> list[Recipient]:
+def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:
     seen, result = set(), []
     for recipient in recipients:
         key = (recipient.channel, recipient.address.lower())
@@ -185,23 +184,6 @@ def _unique(recipients: list[Recipient]) -> list[Recipient]:
             seen.add(key)
             result.append(recipient)
     return result
-
-
-@lru_cache(maxsize=64)
-def _template(name: str):
-    # Compiled once per process: sweeps render thousands of subjects.
-    return get_template(name)
-
-
-def _text(name: str, context: dict) -> str:
-    """A plain-text template's output as plain text.
-
-    The .txt templates render with autoescape off (they are not HTML), and
-    Django marks what a template renders as safe. Dropping that mark makes
-    every page that shows the text (the admin preview, the outbox) escape it:
-    a title like `<img onerror=...>` stays text (issue 15, finding 1).
-    """
-    return str.__str__(_template(name).render(context))
 
 
 def when(value, zone=UTC) -> str:
@@ -298,7 +280,7 @@ def build(
             snapshot = _in_zone(shared, zone)
             by_zone[zone] = (
                 snapshot,
-                _text(f"notifications/{kind}/subject.txt", snapshot).strip(),
+                render_subject(kind, snapshot),
             )
         snapshot, subject = by_zone[zone]
         payload: dict = {}
@@ -343,46 +325,9 @@ def build(
     return rows
 
 
-def render_message(kind: str, context: dict) -> tuple[str, str, str]:
-    """Subject, text and HTML of a message that is about no single incident (the
-    weekly report), rendered when it is queued: it is a snapshot anyway."""
-    subject = _text(f"notifications/{kind}/subject.txt", context).strip()
-    text = _text(f"notifications/{kind}/body.txt", context)
-    html = _template(f"notifications/{kind}/body.html").render(context)
-    return subject[:255], text, html
-
-
-def render_bodies(row: Notification) -> dict:
-    """Text, HTML and (Slack) payload for a row, from its snapshot: run at delivery."""
-    if not row.context:
-        return {}
-    text = _text(f"notifications/{row.kind}/body.txt", row.context)
-    fields = {"body_text": text}
-    if row.channel == Channel.EMAIL:
-        fields["body_html"] = _template(f"notifications/{row.kind}/body.html").render(row.context)
-    if row.channel == Channel.SLACK and "blocks" not in row.payload:
-        url = row.context.get("incident", {}).get("url", "")
-        subject = slack_escape(row.subject)
-        fields["payload"] = {
-            **row.payload,
-            "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{subject}*"}},
-                {"type": "section", "text": {"type": "plain_text", "text": text[:2900]}},
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": url}]},
-            ],
-        }
-    return fields
-
-
-def slack_escape(text: str) -> str:
-    """Slack mrkdwn's control characters (its docs: escape &, < and >), so a
-    title cannot forge a link or a mention."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def sample_context(kind: str, incident) -> dict:
     """Plausible values for previewing a kind's templates against a real incident."""
-    from escalations.sla import incident_clocks
+    from .sla import incident_clocks
 
     clocks = incident_clocks(incident)
     account = incident.account if incident.account_id else None
@@ -437,7 +382,7 @@ def sample_context(kind: str, incident) -> dict:
             {"value": value, "label": label, "url": f"{settings.SITE_URL}/status/preview-only/"}
             for value, label in RATINGS
         ],
-        # Follow-up reminders (escalations.reminders) and war-room roles.
+        # Follow-up reminders (reminders.py) and war-room roles.
         "reminder": "due_soon",
         "due": when(timezone.now()),
         "review_status": "Draft",
@@ -465,23 +410,6 @@ def sample_context(kind: str, incident) -> dict:
         "late_minutes": 12,
         "note": "",
     }
-
-
-# Messages about no single incident: previewed on their own pages, not here.
-REPORT_KINDS = frozenset({"weekly_report"})
-
-
-def template_kinds() -> list[str]:
-    from pathlib import Path
-
-    from django.conf import settings as django_settings
-
-    root = Path(django_settings.BASE_DIR) / "templates" / "notifications"
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if (p / "subject.txt").exists() and p.name not in REPORT_KINDS
-    )
 
 
 # --- the customer's side -----------------------------------------------------------------------
@@ -592,7 +520,7 @@ def customer_acknowledgement(
     recipient = customer_recipient(incident)
     if recipient is None:
         return []
-    from escalations.policies import policy_spec
+    from .policies import policy_spec
 
     level = None
     if incident.policy_id is not None:

@@ -150,7 +150,9 @@ def review_notices(review: PostIncidentReview, reminder: Reminder, now: datetime
     recipients = compose.user_recipient(review.owner or incident.assignee)
     if reminder.type == "overdue":
         # Overdue reviews go up to the managers (who may see every incident).
-        recipients = compose._unique(recipients + compose.group_recipients(["Engineering Manager"]))
+        recipients = compose.unique_recipients(
+            recipients + compose.group_recipients(["Engineering Manager"])
+        )
     return compose.build(
         kind="pir_reminder",
         incident=incident,
@@ -173,7 +175,7 @@ def item_notices(item: ActionItem, reminder: Reminder, now: datetime) -> list:
     recipients = compose.user_recipient(item.owner)
     review_owner = item.review.owner
     if reminder.type == "overdue" and review_owner and review_owner.pk != item.owner_id:
-        recipients = compose._unique(recipients + compose.user_recipient(review_owner))
+        recipients = compose.unique_recipients(recipients + compose.user_recipient(review_owner))
     return compose.build(
         kind="action_item_reminder",
         incident=incident,
@@ -222,7 +224,9 @@ def vendor_notices(case: VendorCase, reminder: Reminder, now: datetime) -> list:
     incident = case.incident
     recipients = compose.user_recipient(case.owner)
     if incident.assignee_id and incident.assignee_id != case.owner_id:
-        recipients = compose._unique(recipients + compose.user_recipient(incident.assignee))
+        recipients = compose.unique_recipients(
+            recipients + compose.user_recipient(incident.assignee)
+        )
     return compose.build(
         kind="vendor_update_overdue",
         incident=incident,

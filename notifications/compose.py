@@ -165,7 +165,7 @@ def level_recipients(level_spec, *, channels: list[str]) -> list[Recipient]:
     if level_spec.team:
         for contact in directory_contacts(level_spec.team):
             recipients += contact_recipients(contact, channels)
-    return _unique(recipients)
+    return unique_recipients(recipients)
 
 
 def directory_contacts(team: str):
@@ -175,7 +175,7 @@ def directory_contacts(team: str):
 
 
 def group_recipients(names: Iterable[str]) -> list[Recipient]:
-    return _unique([person(u) for u in users_in_groups(names)])
+    return unique_recipients([person(u) for u in users_in_groups(names)])
 
 
 def user_recipient(user) -> list[Recipient]:
@@ -184,7 +184,7 @@ def user_recipient(user) -> list[Recipient]:
     return [person(user)]
 
 
-def _unique(recipients: list[Recipient]) -> list[Recipient]:
+def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:
     seen, result = set(), []
     for recipient in recipients:
         key = (recipient.channel, recipient.address.lower())

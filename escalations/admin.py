@@ -831,10 +831,10 @@ class PostIncidentReviewForm(forms.ModelForm):
         ]
 
     def clean_owner(self):
-        from .reviews import _check_person
+        from .reviews import check_person
 
         owner, errors = self.cleaned_data.get("owner"), {}
-        _check_person(owner, self.instance.incident, "owner", errors)
+        check_person(owner, self.instance.incident, "owner", errors)
         if errors:
             raise ValidationError(errors["owner"])
         return owner
@@ -980,15 +980,15 @@ class ActionItemForm(forms.ModelForm):
         fields = ["owner", "due_date"]
 
     def clean(self):
-        from .reviews import _check_due_date, _check_person
+        from .reviews import check_due_date, check_person
 
         data = super().clean()
         errors: dict[str, str] = {}
         owner = data.get("owner")
         if "owner" in self.changed_data:
-            _check_person(owner, self.instance.incident, "owner", errors)
+            check_person(owner, self.instance.incident, "owner", errors)
         if "due_date" in self.changed_data:
-            _check_due_date(data.get("due_date"), owner, timezone.now(), errors)
+            check_due_date(data.get("due_date"), owner, timezone.now(), errors)
         for field, message in errors.items():
             self.add_error(field, message)
         return data

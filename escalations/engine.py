@@ -17,13 +17,21 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent, Visibility
 from incidents.rules import Severity
+from incidents.services import (
+    incident_event_append,
+    incident_events_append_many,
+    incident_lock,
+    incident_save,
+    incidents_store_next_checks,
+)
 from notifications.services import notifications_enqueue_many
 from portal.bulk import append_dicts
+from portal.clock import resolve_now
 from portal.permissions import allowed, require
 
 from . import notices
@@ -48,7 +56,7 @@ from .models import (
     TriggerFiring,
 )
 from .policies import policy_spec
-from .sla import _STATUS_EVENTS, incident_facts, sla_refresh
+from .sla import STATUS_EVENTS, incident_facts, sla_refresh
 from .spec import WorkflowSpec
 from .triggers import (
     Hit,
@@ -60,18 +68,6 @@ from .triggers import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _now(now: datetime | None) -> datetime:
-    return timezone.now() if now is None else now
-
-
-def _locked(incident: Incident) -> Incident:
-    return (
-        Incident.objects.select_related("policy", "account", "assignee")
-        .select_for_update(of=("self",))
-        .get(pk=incident.pk)
-    )
 
 
 def _spec(incident: Incident) -> WorkflowSpec:
@@ -224,8 +220,23 @@ def _move(
             f"(limit {spec.triggers.ping_pong_limit})."
         )
         flagged_now = True
-    incident.save()
-    IncidentEvent.objects.create(
+    incident_save(
+        incident=incident,
+        fields=[
+            "bounces",
+            "level_moves",
+            "current_level",
+            "peak_level",
+            "level_entered_at",
+            "level_clock_started_at",
+            "assignee",
+            "handoff_at",
+            "handoff_acknowledged_at",
+            "flagged_for_review",
+            "review_reason",
+        ],
+    )
+    incident_event_append(
         incident=incident,
         kind=EventKind.ESCALATED if up else EventKind.DE_ESCALATED,
         actor=escalation.actor,
@@ -241,7 +252,7 @@ def _move(
         },
     )
     if flagged_now:
-        IncidentEvent.objects.create(
+        incident_event_append(
             incident=incident,
             kind=EventKind.FLAGGED,
             at=now,
@@ -406,8 +417,8 @@ def incident_escalate(
     categories also need the escalations.escalate_as_management permission.
     """
     require(actor, _escalate_rule(category), incident=incident)
-    now = _now(now)
-    incident = _locked(incident)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
     _check_open(incident)
     spec = _spec(incident)
     errors = escalation_problems(
@@ -456,8 +467,8 @@ def pending_handoff(incident: Incident) -> Escalation | None:
 def handoff_acknowledge(*, incident: Incident, actor, now: datetime | None = None) -> Escalation:
     """The receiving level takes the incident: it is theirs (and the acknowledger's)."""
     require(actor, "escalation.acknowledge_handoff", incident=incident)
-    now = _now(now)
-    incident = _locked(incident)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
     escalation = pending_handoff(incident)
     if escalation is None:
         raise ValidationError("There is no handoff waiting for acknowledgement.")
@@ -471,8 +482,11 @@ def handoff_acknowledge(*, incident: Incident, actor, now: datetime | None = Non
         incident.assignee = actor
     if incident.first_response_at is None:
         incident.first_response_at = now
-    incident.save()
-    IncidentEvent.objects.create(
+    incident_save(
+        incident=incident,
+        fields=["handoff_acknowledged_at", "assignee", "first_response_at"],
+    )
+    incident_event_append(
         incident=incident,
         kind=EventKind.HANDOFF_ACKNOWLEDGED,
         actor=actor,
@@ -494,10 +508,10 @@ def escalation_record_decision(
 ) -> Escalation:
     """The receiver records the decision made (seed 000: decision_made, by, at)."""
     require(actor, "escalation.record_decision", incident=escalation.incident)
-    now = _now(now)
+    now = resolve_now(now)
     if not decision.strip():
         raise ValidationError({"decision": "Write the decision."})
-    incident = _locked(escalation.incident)
+    incident = incident_lock(incident=escalation.incident)
     updated = Escalation.objects.filter(pk=escalation.pk, decision_at__isnull=True).update(
         decision_made=decision.strip(), decision_by=actor, decision_at=now
     )
@@ -506,7 +520,7 @@ def escalation_record_decision(
             "A decision was recorded for this escalation already; "
             "record a correction as a note or a new escalation."
         )
-    IncidentEvent.objects.create(
+    incident_event_append(
         incident=incident,
         kind=EventKind.DECISION,
         actor=actor,
@@ -533,8 +547,8 @@ def incident_de_escalate(
 ) -> Escalation:
     """Hand follow-up back to a lower level once the critical phase is over (seed 001)."""
     require(actor, "escalation.de_escalate", incident=incident)
-    now = _now(now)
-    incident = _locked(incident)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
     spec = _spec(incident)
     errors = {}
     numbers = [level.number for level in spec.levels]
@@ -619,7 +633,7 @@ def _fire(
         return None
     hits_now = [hit for hit, _ in new_hits]
     for hit in hits_now:
-        IncidentEvent.objects.create(
+        incident_event_append(
             incident=incident,
             kind=EventKind.TRIGGER,
             at=now,
@@ -669,10 +683,10 @@ def evaluate_incident_triggers(
     *, incident: Incident, now: datetime | None = None, actor=None
 ) -> Escalation | None:
     """Severity, impact, pattern and revenue triggers; call in the changing transaction."""
-    now = _now(now)
+    now = resolve_now(now)
     if incident.policy_id is None or not incident.is_open:
         return None
-    incident = _locked(incident)
+    incident = incident_lock(incident=incident)
     spec = _spec(incident)
     return _fire(
         incident, spec, evaluate(spec, _trigger_facts(incident, spec)), actor=actor, now=now
@@ -685,8 +699,8 @@ def executive_escalate(
 ) -> Escalation | None:
     """Seed 003's executive triggers: CSAT below the policy's limit, an enterprise
     customer asking for a manager. Once per incident and key."""
-    now = _now(now)
-    incident = _locked(incident)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
     if incident.policy_id is None:
         return None
     spec = _spec(incident)
@@ -704,7 +718,7 @@ def customer_requests_manager(
     *, incident: Incident, actor, note: str = "", now: datetime | None = None
 ) -> Escalation | None:
     require(actor, "escalation.manager_request", incident=incident)
-    incident = _locked(incident)
+    incident = incident_lock(incident=incident)
     if incident.account_id is None or incident.account.tier != "enterprise":
         raise ValidationError(
             "Only enterprise accounts go straight to management; escalate "
@@ -825,7 +839,7 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
     append_dicts(ThresholdFiring, out["firings"])
     out["firings"].clear()
     if target is None:
-        IncidentEvent.objects.create(
+        incident_event_append(
             incident=incident,
             kind=EventKind.SLA_THRESHOLD,
             at=now,
@@ -868,23 +882,6 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
     out["escalated"] += 1
 
 
-def _store_next_checks(incidents: list[Incident]) -> None:
-    """One statement for the whole batch (bulk_update's CASE is slow to build)."""
-    if not incidents:
-        return
-    if connection.vendor != "postgresql":
-        Incident.objects.bulk_update(incidents, ["next_check_at"], batch_size=500)
-        return
-    table = Incident._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS i SET next_check_at = v.next_check_at "
-            f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, next_check_at) "
-            f"WHERE i.id = v.id",
-            [[i.pk for i in incidents], [i.next_check_at for i in incidents]],
-        )
-
-
 class StatusEvent(NamedTuple):
     """A timeline row as the clocks read it, without building a model instance."""
 
@@ -923,7 +920,7 @@ def _sweep_batch(ids: list[int], now: datetime) -> Counter:
             incident.assignee = people[incident.assignee_id]
     events = defaultdict(list)
     for incident_id, *fields in IncidentEvent.objects.filter(
-        incident_id__in=ids, kind__in=list(_STATUS_EVENTS)
+        incident_id__in=ids, kind__in=list(STATUS_EVENTS)
     ).values_list("incident_id", "kind", "at", "data", "id"):
         events[incident_id].append(StatusEvent(*fields))
     fired = defaultdict(set)
@@ -938,9 +935,9 @@ def _sweep_batch(ids: list[int], now: datetime) -> Counter:
             continue
         _sweep_incident(incident, events[incident.pk], fired[incident.pk], now, out)
     append_dicts(ThresholdFiring, out["firings"])
-    append_dicts(IncidentEvent, out["events"])
+    incident_events_append_many(rows=out["events"])
     notifications_enqueue_many(out["notifications"])
-    _store_next_checks(out["next_checks"])
+    incidents_store_next_checks(incidents=out["next_checks"])
     counts.update(
         {
             "incidents": len(incidents),
@@ -965,7 +962,7 @@ def sla_sweep(
     concurrent sweeps split the work, and the unique firing constraint is the
     guarantee that nothing fires twice.
     """
-    now = _now(now)
+    now = resolve_now(now)
     batch_size = batch_size or settings.SLA_SWEEP_BATCH
     totals = Counter()
     for _ in range(settings.SLA_SWEEP_MAX_BATCHES):

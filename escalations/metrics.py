@@ -181,7 +181,7 @@ def duration_text(value: timedelta | None) -> str:
     return "—" if value is None else humanize(value)
 
 
-def _elapsed(later: str, earlier: str, prefix: str = "") -> ExpressionWrapper:
+def elapsed_between(later: str, earlier: str, prefix: str = "") -> ExpressionWrapper:
     return ExpressionWrapper(
         F(f"{prefix}{later}") - F(f"{prefix}{earlier}"), output_field=DurationField()
     )
@@ -219,9 +219,11 @@ def _measures(now: datetime) -> dict:
             filter=RES_BREACHED | Q(resolution_breached__isnull=True, resolution_due_at__lte=now),
         ),
         "mtta": Avg(
-            _elapsed("acknowledged_at", "opened_at"), filter=Q(acknowledged_at__isnull=False)
+            elapsed_between("acknowledged_at", "opened_at"), filter=Q(acknowledged_at__isnull=False)
         ),
-        "mttr": Avg(_elapsed("resolved_at", "opened_at"), filter=Q(resolved_at__isnull=False)),
+        "mttr": Avg(
+            elapsed_between("resolved_at", "opened_at"), filter=Q(resolved_at__isnull=False)
+        ),
         "csat_rated": Count("id", filter=Q(csat_rating__isnull=False)),
         "csat_satisfied": Count("id", filter=Q(csat_rating__gte=4)),
     }
@@ -470,8 +472,8 @@ def decision_times(period: Period, summary: dict) -> Table:
         for row in period.escalations.values("incident__severity").annotate(
             decided=Count("id", filter=decided),
             waiting=Count("id", filter=Q(decision_at__isnull=True) & ~Q(decision_sought="")),
-            mean=Avg(_elapsed("decision_at", "at"), filter=decided),
-            longest=Max(_elapsed("decision_at", "at"), filter=decided),
+            mean=Avg(elapsed_between("decision_at", "at"), filter=decided),
+            longest=Max(elapsed_between("decision_at", "at"), filter=decided),
             within=Count("id", filter=decided & within),
         )
     }
@@ -857,7 +859,7 @@ def action_item_closure(period: Period, summary: dict) -> Table:
         )
         .filter(still_open=0, fixed_at__isnull=False)
         .order_by()
-        .aggregate(incidents=Count("incident"), mean=Avg(_elapsed("fixed_at", "opened_at")))
+        .aggregate(incidents=Count("incident"), mean=Avg(elapsed_between("fixed_at", "opened_at")))
     )
     share = pct(counts["on_time"], counts["due"])
     mean_fix = as_timedelta(fixes["mean"])

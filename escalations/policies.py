@@ -16,7 +16,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from incidents.models import Channel, Component, EventKind, Incident, IncidentEvent
+from incidents.models import Channel, Component, EventKind, Incident
+from incidents.services import incident_event_append, incident_lock, incident_save
 from portal.permissions import require
 
 from .business_time import BusinessCalendar
@@ -565,9 +566,9 @@ def policy_move_open_incidents(*, policy: Policy, actor, now: datetime | None = 
     candidates = Incident.objects.open().filter(
         policy__name=policy.name, policy__version__lt=policy.version
     )
-    for incident_id in candidates.values_list("pk", flat=True):
+    for candidate in candidates.only("pk"):
         with transaction.atomic():
-            incident = Incident.objects.select_for_update().get(pk=incident_id)
+            incident = incident_lock(incident=candidate)
             if not incident.is_open or incident.policy_id == policy.pk:
                 continue
             previous = incident.policy
@@ -579,8 +580,11 @@ def policy_move_open_incidents(*, policy: Policy, actor, now: datetime | None = 
                 incident.current_level = level
                 incident.level_entered_at = now
                 incident.level_clock_started_at = now
-            incident.save()
-            IncidentEvent.objects.create(
+            incident_save(
+                incident=incident,
+                fields=["policy", "current_level", "level_entered_at", "level_clock_started_at"],
+            )
+            incident_event_append(
                 incident=incident,
                 kind=EventKind.POLICY_CHANGED,
                 actor=actor,

@@ -22,8 +22,8 @@ from .durations import humanize
 from .metrics import (
     CSAT_TARGET,
     SLA_TARGET,
-    _elapsed,
     as_timedelta,
+    elapsed_between,
     pct,
     period_for,
     severity_summary,
@@ -96,7 +96,7 @@ def weekly_report(
 
     sev1 = list(
         this.incidents.filter(severity="P0")
-        .annotate(took=_elapsed("resolved_at", "opened_at"))
+        .annotate(took=elapsed_between("resolved_at", "opened_at"))
         .order_by("opened_at", "id")
         .values("reference", "title", "is_security", "opened_at", "resolved_at", "took")
     )

@@ -22,10 +22,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents.models import EventKind, Incident, IncidentEvent
+from incidents.models import EventKind, Incident
 from incidents.selectors import incidents_visible_to
-from incidents.services import _now
+from incidents.services import incident_event_append, incident_lock
 from notifications.services import notifications_enqueue_many
+from portal.clock import resolve_now
 from portal.permissions import require
 
 from . import notices, reminders
@@ -64,26 +65,15 @@ EDITABLE_FIELDS = (
 LIST_FIELDS = ("contributing_factors", "went_well", "went_poorly")
 
 
-def _event(
-    incident: Incident, *, kind: str, actor, at: datetime, body: str, data: dict
-) -> IncidentEvent:
-    """One timeline event of the follow-up work (reviews, war rooms, vendor cases)."""
-    return IncidentEvent.objects.create(
-        incident=incident,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        at=at,
-        body=body,
-        data=data,
-    )
-
-
 def can_see(user, incident: Incident) -> bool:
     return incidents_visible_to(user).filter(pk=incident.pk).exists()
 
 
-def _check_person(user, incident: Incident, field: str, errors: dict) -> None:
-    """People given work on an incident must be able to open it (security incidents)."""
+def check_person(user, incident: Incident, field: str, errors: dict) -> None:
+    """People given work on an incident must be able to open it (security incidents).
+
+    Adds the problem to `errors` under `field` (reviews, action items, war rooms,
+    vendor cases and their admin forms ask alike)."""
     if user is None:
         return
     if not user.is_active:
@@ -195,8 +185,8 @@ def _new_review(incident: Incident, *, actor, reasons: list[str], now: datetime)
         raise ValidationError("This incident has a post-incident review already.") from None
     due = f" Due {notices.when(review.due_at)}." if review.due_at else ""
     why = f"Required: {'; '.join(reasons)}." if reasons else "Started by hand."
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.REVIEW,
         actor=actor,
         at=now,
@@ -222,8 +212,8 @@ def _requested_notice(review: PostIncidentReview, now: datetime) -> None:
 def review_create(*, incident: Incident, actor, now: datetime | None = None) -> PostIncidentReview:
     """Start a review by hand (any incident); required ones also start on resolution."""
     require(actor, "review.create", incident=incident)
-    now = _now(now)
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
     if PostIncidentReview.objects.filter(incident=incident).exists():
         raise ValidationError("This incident has a post-incident review already.")
     return _new_review(incident, actor=actor, reasons=review_requirement(incident), now=now)
@@ -254,8 +244,8 @@ def incident_resolved_follow_up(
     review.required_reasons = list(dict.fromkeys([*review.required_reasons, *reasons]))
     review.updated_at = now
     review.save(update_fields=["due_at", "required", "required_reasons", "updated_at"])
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.REVIEW,
         actor=actor,
         at=now,
@@ -296,7 +286,7 @@ def _clean_changes(
         raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
     cleaned = dict(changes)
     if "owner" in changes:
-        _check_person(changes["owner"], review.incident, "owner", errors)
+        check_person(changes["owner"], review.incident, "owner", errors)
     if changes.get("customers_impacted") is not None and int(changes["customers_impacted"]) < 0:
         errors["customers_impacted"] = "Customers impacted cannot be negative."
     confidence = changes.get("prevention_confidence")
@@ -337,7 +327,7 @@ def review_update(
 ) -> PostIncidentReview:
     """Edit the review's content while it is a draft or in review."""
     require(actor, "review.update", incident=review.incident)
-    now = _now(now)
+    now = resolve_now(now)
     review = _locked_review(review)
     if not review.is_editable:
         raise ValidationError("A published review no longer changes.")
@@ -369,7 +359,7 @@ def review_submit(
 ) -> PostIncidentReview:
     """Draft -> in review: complete enough for the reviewers to read."""
     require(actor, "review.submit", incident=review.incident)
-    now = _now(now)
+    now = resolve_now(now)
     review = _locked_review(review)
     if review.status != ReviewStatus.DRAFT:
         raise ValidationError("Only a draft can be submitted for review.")
@@ -378,8 +368,8 @@ def review_submit(
     review.submitted_at = now
     review.updated_at = now
     review.save()
-    _event(
-        review.incident,
+    incident_event_append(
+        incident=review.incident,
         kind=EventKind.REVIEW,
         actor=actor,
         at=now,
@@ -395,7 +385,7 @@ def review_return_to_draft(
 ) -> PostIncidentReview:
     """A reviewer sends it back with what to change."""
     require(actor, "review.return_to_draft", incident=review.incident)
-    now = _now(now)
+    now = resolve_now(now)
     if not reason.strip():
         raise ValidationError({"reason": "Say what needs to change."})
     review = _locked_review(review)
@@ -404,8 +394,8 @@ def review_return_to_draft(
     review.status = ReviewStatus.DRAFT
     review.updated_at = now
     review.save()
-    _event(
-        review.incident,
+    incident_event_append(
+        incident=review.incident,
         kind=EventKind.REVIEW,
         actor=actor,
         at=now,
@@ -424,7 +414,7 @@ def review_publish(
     Publishing needs "change incident" and escalations.publish_review.
     """
     require(actor, "review.publish", incident=review.incident)
-    now = _now(now)
+    now = resolve_now(now)
     review = _locked_review(review)
     if review.status != ReviewStatus.IN_REVIEW:
         raise ValidationError("Submit the review for review before publishing it.")
@@ -435,8 +425,8 @@ def review_publish(
     review.updated_at = now
     review.save()
     on_time = review.due_at is None or now <= review.due_at
-    _event(
-        review.incident,
+    incident_event_append(
+        incident=review.incident,
         kind=EventKind.REVIEW_PUBLISHED,
         actor=actor,
         at=now,
@@ -483,7 +473,7 @@ def review_confirm_similar(
     *, review: PostIncidentReview, actor, incidents: list[Incident], now: datetime | None = None
 ) -> PostIncidentReview:
     require(actor, "review.confirm_similar", incident=review.incident)
-    now = _now(now)
+    now = resolve_now(now)
     review = _locked_review(review)
     if not review.is_editable:
         raise ValidationError("A published review no longer changes.")
@@ -530,7 +520,7 @@ def item_due_at(due_date: date, owner) -> datetime:
     return datetime.combine(due_date + timedelta(days=1), time(0), tzinfo=zone)
 
 
-def _check_due_date(due_date, owner, now: datetime, errors: dict) -> None:
+def check_due_date(due_date, owner, now: datetime, errors: dict) -> None:
     if due_date is None:
         errors["due_date"] = "Give a due date."
         return
@@ -543,8 +533,8 @@ def _check_due_date(due_date, owner, now: datetime, errors: dict) -> None:
 
 
 def _item_event(item: ActionItem, *, actor, now: datetime, body: str, action: str) -> None:
-    _event(
-        item.incident,
+    incident_event_append(
+        incident=item.incident,
         kind=EventKind.ACTION_ITEM,
         actor=actor,
         at=now,
@@ -566,7 +556,7 @@ def action_item_add(
     now: datetime | None = None,
 ) -> ActionItem:
     require(actor, "action_item.add", incident=review.incident)
-    now = _now(now)
+    now = resolve_now(now)
     review = _locked_review(review)
     errors: dict[str, str] = {}
     if not review.is_editable:
@@ -575,8 +565,8 @@ def action_item_add(
         errors["title"] = "Say what has to be done."
     if owner is None:
         errors["owner"] = "Every action item has one owner."
-    _check_person(owner, review.incident, "owner", errors)
-    _check_due_date(due_date, owner, now, errors)
+    check_person(owner, review.incident, "owner", errors)
+    check_due_date(due_date, owner, now, errors)
     if errors:
         raise ValidationError(errors)
     item = ActionItem.objects.create(
@@ -625,7 +615,7 @@ def action_item_update(
 ) -> ActionItem:
     """Hand an open item to someone else, move its due date, or mark it in progress."""
     require(actor, "action_item.update", incident=item.incident)
-    now = _now(now)
+    now = resolve_now(now)
     item = _locked_item(item)
     if not item.is_open:
         raise ValidationError("The action item is closed.")
@@ -633,11 +623,11 @@ def action_item_update(
     changes = []
     handed_over = owner is not None and owner.pk != item.owner_id
     if handed_over:
-        _check_person(owner, item.incident, "owner", errors)
+        check_person(owner, item.incident, "owner", errors)
         changes.append(f"owner {item.owner} -> {owner}")
         item.owner = owner
     if due_date is not None and due_date != item.due_date:
-        _check_due_date(due_date, item.owner, now, errors)
+        check_due_date(due_date, item.owner, now, errors)
         changes.append(f"due {item.due_date.isoformat()} -> {due_date.isoformat()}")
         item.due_date = due_date
     if status is not None and status != item.status:
@@ -673,7 +663,7 @@ def action_item_close(
 ) -> ActionItem:
     """Done or dropped (won't do, with a reason); who and when are kept for the metrics."""
     require(actor, "action_item.close", incident=item.incident)
-    now = _now(now)
+    now = resolve_now(now)
     item = _locked_item(item)
     if not item.is_open:
         raise ValidationError("The action item is closed already.")
@@ -712,7 +702,7 @@ def review_doc(review: PostIncidentReview, *, reader, now: datetime | None = Non
 
     from .sla import incident_facts
 
-    now = _now(now)
+    now = resolve_now(now)
     incident = review.incident
     statuses = incident_facts(incident).statuses
     items = review.action_items.select_related("owner").order_by("due_at", "id")

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent
+from incidents.services import incident_store_clocks
 
 from .clocks import (
     WARNING_PERCENT,
@@ -21,7 +22,7 @@ from .models import ThresholdFiring
 from .policies import policy_spec
 
 # Timeline events that carry a status change, and the key holding the new status.
-_STATUS_EVENTS = {
+STATUS_EVENTS = {
     EventKind.CREATED: None,  # the incident is new from its opening
     EventKind.ACKNOWLEDGED: "to",
     EventKind.STATUS_CHANGED: "to",
@@ -35,12 +36,12 @@ def incident_facts(incident: Incident, events: Iterable[IncidentEvent] | None = 
     Pass `events` (already loaded, any order) to avoid a query, e.g. in sweeps.
     """
     if events is None:
-        events = incident.events.filter(kind__in=list(_STATUS_EVENTS)).only(
+        events = incident.events.filter(kind__in=list(STATUS_EVENTS)).only(
             "kind", "at", "data", "id"
         )
     statuses = [(incident.opened_at, "new")]
     for event in sorted(events, key=lambda e: (e.at, e.pk or 0)):
-        key = _STATUS_EVENTS.get(event.kind, "absent")
+        key = STATUS_EVENTS.get(event.kind, "absent")
         if key in (None, "absent"):
             continue
         statuses.append((event.at, event.data.get(key, "")))
@@ -104,9 +105,5 @@ def sla_refresh(*, incident: Incident, now: datetime) -> list[ClockReading]:
             )
     # Without a policy no clock runs: every summary column is empty.
     values = {"next_check_at": next_check, **stored_columns(readings, is_open=incident.is_open)}
-    changed = {name: value for name, value in values.items() if getattr(incident, name) != value}
-    if changed:
-        Incident.objects.filter(pk=incident.pk).update(**changed)
-        for name, value in changed.items():
-            setattr(incident, name, value)
+    incident_store_clocks(incident=incident, values=values)
     return readings

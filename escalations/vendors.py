@@ -14,11 +14,13 @@ from django.db import IntegrityError, transaction
 
 from incidents.models import EventKind, Incident
 from incidents.rules import Status, TransitionError, check_transition
+from incidents.services import incident_event_append, incident_lock
+from portal.clock import resolve_now
 from portal.permissions import require
 
 from . import notices, reminders
 from .models import OPEN_VENDOR_STATUSES, VendorCase, VendorCaseStatus
-from .reviews import _check_person, _event, _now
+from .reviews import check_person
 
 
 def _check_expected(expected, after: datetime, errors: dict) -> None:
@@ -44,9 +46,9 @@ def vendor_case_open(
     now: datetime | None = None,
 ) -> VendorCase:
     require(actor, "vendor_case.open", incident=incident)
-    now = _now(now)
+    now = resolve_now(now)
     opened_at = opened_at or now
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident = incident_lock(incident=incident)
     errors: dict[str, str] = {}
     for name, value, message in (
         ("vendor", vendor, "Name the vendor."),
@@ -57,7 +59,7 @@ def vendor_case_open(
             errors[name] = message
     if owner is None:
         errors["owner"] = "Someone on our side owns the case."
-    _check_person(owner, incident, "owner", errors)
+    check_person(owner, incident, "owner", errors)
     if opened_at > now:
         errors["opened_at"] = "The case cannot be opened in the future."
     _check_expected(next_update_expected_at, now, errors)
@@ -89,8 +91,8 @@ def vendor_case_open(
             {"case_id": f"{vendor.strip()} case {case_id.strip()} is tracked already."}
         ) from None
     contact_words = f", contact {case.contact}" if case.contact else ""
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.VENDOR_CASE,
         actor=actor,
         at=now,
@@ -124,8 +126,8 @@ def vendor_case_record_update(
 ) -> VendorCase:
     """What the vendor said, the case's new status and when they will say more."""
     require(actor, "vendor_case.record_update", incident=case.incident)
-    now = _now(now)
-    incident = Incident.objects.select_for_update().get(pk=case.incident_id)
+    now = resolve_now(now)
+    incident = incident_lock(incident=case.incident)
     case = VendorCase.objects.select_for_update().get(pk=case.pk)
     errors: dict[str, str] = {}
     if not case.is_open:
@@ -150,8 +152,8 @@ def vendor_case_record_update(
         if next_update_expected_at
         else ""
     )
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.VENDOR_CASE,
         actor=actor,
         at=now,

@@ -14,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from incidents.models import EventKind, Incident, IncidentEvent
+from incidents.services import incident_event_append, incident_lock
 from notifications.services import notifications_enqueue_many
+from portal.clock import resolve_now
 from portal.permissions import require
 
 from . import notices, reminders
@@ -26,18 +28,10 @@ from .models import (
     WarRoomHandover,
     WarRoomRole,
 )
-from .reviews import _check_person, _event, _now
+from .reviews import check_person
 
 MIN_CADENCE = timedelta(minutes=5)
 MAX_CADENCE = timedelta(hours=24)
-
-
-def _locked_incident(incident: Incident) -> Incident:
-    return (
-        Incident.objects.select_related("policy")
-        .select_for_update(of=("self",))
-        .get(pk=incident.pk)
-    )
 
 
 def supported_reasons(incident: Incident) -> list[str]:
@@ -116,8 +110,8 @@ def war_room_activate(
     minutes); the commander is reminded whenever a status update is due.
     """
     require(actor, "war_room.activate", incident=incident)
-    now = _now(now)
-    incident = _locked_incident(incident)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
     if not incident.is_open:
         raise ValidationError("A resolved or closed incident needs no war room; reopen it first.")
     if active_war_room(incident) is not None:
@@ -136,9 +130,9 @@ def war_room_activate(
         WarRoomRole.SCRIBE: scribe,
     }
     for role, person in people.items():
-        _check_person(person, incident, role.value, errors)
+        check_person(person, incident, role.value, errors)
     for person in smes:
-        _check_person(person, incident, "smes", errors)
+        check_person(person, incident, "smes", errors)
     _check_cadence(cadence, errors)
     if errors:
         raise ValidationError(errors)
@@ -170,8 +164,8 @@ def war_room_activate(
     assignments = WarRoomAssignment.objects.bulk_create(assignments)
     minutes = int(cadence.total_seconds() // 60)
     channel_words = f" Channel: {war_room.channel}." if war_room.channel else ""
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.WAR_ROOM_ACTIVATED,
         actor=actor,
         at=now,
@@ -190,7 +184,7 @@ def war_room_activate(
 
 
 def _locked_war_room(war_room: WarRoom) -> tuple[WarRoom, Incident]:
-    incident = _locked_incident(war_room.incident)
+    incident = incident_lock(incident=war_room.incident)
     war_room = WarRoom.objects.select_for_update().get(pk=war_room.pk)
     if not war_room.is_active:
         raise ValidationError("The war room has stood down.")
@@ -204,14 +198,14 @@ def war_room_assign(
     """Give a role to someone: a handover (with a handoff note) when someone holds it,
     or one more subject-matter expert."""
     require(actor, "war_room.assign", incident=war_room.incident)
-    now = _now(now)
+    now = resolve_now(now)
     war_room, incident = _locked_war_room(war_room)
     errors: dict[str, str] = {}
     if role not in WarRoomRole.values:
         errors["role"] = "Pick a war-room role."
     if user is None:
         errors["user"] = "Pick who takes the role."
-    _check_person(user, incident, "user", errors)
+    check_person(user, incident, "user", errors)
     if errors:
         raise ValidationError(errors)
     current = list(
@@ -254,8 +248,8 @@ def war_room_assign(
         body = f"{label} handed over from {previous.user} to {user}. Handoff note: {note.strip()}"
     else:
         body = f"{label}: {user} joins the war room." + (f" {note.strip()}" if note.strip() else "")
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.WAR_ROOM_CHANGED,
         actor=actor,
         at=now,
@@ -279,7 +273,7 @@ def war_room_release(
 ) -> WarRoomAssignment:
     """Someone leaves a role (experts rotating out). The commander hands over instead."""
     require(actor, "war_room.release", incident=war_room.incident)
-    now = _now(now)
+    now = resolve_now(now)
     war_room, incident = _locked_war_room(war_room)
     if role == WarRoomRole.COMMANDER:
         raise ValidationError({"role": "Hand the commander role over; it is never empty."})
@@ -291,8 +285,8 @@ def war_room_release(
     if assignment is None:
         raise ValidationError({"user": f"{user} does not hold this role."})
     WarRoomAssignment.objects.filter(pk=assignment.pk).update(until=now)
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.WAR_ROOM_CHANGED,
         actor=actor,
         at=now,
@@ -309,7 +303,7 @@ def war_room_log_decision(
 ) -> IncidentEvent:
     """One voice (seed 004): the incident commander's decisions go on the timeline."""
     require(actor, "war_room.log_decision", incident=war_room.incident)
-    now = _now(now)
+    now = resolve_now(now)
     if not (decision or "").strip():
         raise ValidationError({"decision": "Write the decision."})
     war_room, incident = _locked_war_room(war_room)
@@ -319,8 +313,8 @@ def war_room_log_decision(
             f"Only the incident commander ({holder or 'nobody'}) records decisions; "
             "hand the role over first."
         )
-    return _event(
-        incident,
+    return incident_event_append(
+        incident=incident,
         kind=EventKind.COMMANDER_DECISION,
         actor=actor,
         at=now,
@@ -334,7 +328,7 @@ def war_room_set_cadence(
     *, war_room: WarRoom, actor, cadence: timedelta, now: datetime | None = None
 ) -> WarRoom:
     require(actor, "war_room.set_cadence", incident=war_room.incident)
-    now = _now(now)
+    now = resolve_now(now)
     errors: dict[str, str] = {}
     if cadence is None:
         errors["cadence"] = "Give the cadence."
@@ -347,8 +341,8 @@ def war_room_set_cadence(
     previous = war_room.cadence
     war_room.cadence = cadence
     war_room.save(update_fields=["cadence"])
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.WAR_ROOM_CHANGED,
         actor=actor,
         at=now,
@@ -364,7 +358,7 @@ def war_room_set_cadence(
 def war_room_close(*, war_room: WarRoom, actor, note: str, now: datetime | None = None) -> WarRoom:
     """Stand the war room down: roles end, reminders stop."""
     require(actor, "war_room.close", incident=war_room.incident)
-    now = _now(now)
+    now = resolve_now(now)
     if not (note or "").strip():
         raise ValidationError({"note": "Say why the war room stands down."})
     war_room, incident = _locked_war_room(war_room)
@@ -373,8 +367,8 @@ def war_room_close(*, war_room: WarRoom, actor, note: str, now: datetime | None 
     war_room.closing_note = note.strip()
     war_room.save(update_fields=["closed_at", "closed_by", "closing_note"])
     war_room.assignments.filter(until__isnull=True).update(until=now)
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.WAR_ROOM_CLOSED,
         actor=actor,
         at=now,

@@ -35,7 +35,6 @@ from .models import (
     Component,
     EventKind,
     Incident,
-    IncidentEvent,
     Integration,
     IntegrationKind,
     IntegrationRateWindow,
@@ -280,7 +279,7 @@ def _close_key(dedup: AlertDedup, now: datetime) -> None:
 
 
 def _alert_event(incident: Incident, integration: Integration, signal: AlertSignal, now, body):
-    IncidentEvent.objects.create(
+    services.incident_event_append(
         incident=incident,
         kind=EventKind.ALERT,
         at=now,

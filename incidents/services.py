@@ -2,8 +2,13 @@
 
 Each one validates, locks the incident row, changes it and appends exactly one
 timeline event, all in one transaction. Views, forms, admin actions, the API
-and tasks call these; nothing else writes incidents or events. `now` is
-injectable so imports, demo data and tests can place changes in time.
+and tasks call these. `now` is injectable so imports, demo data and tests can
+place changes in time.
+
+The writers below (`incident_lock`, `incident_save`, `incident_store_clocks`,
+`incidents_store_next_checks`, `incident_event_append`, `incident_events_append_many`)
+are the only code that writes incident rows and timeline events: the escalation
+services lock, change and log through them too (tests/incidents/test_single_writers.py).
 
 What follows a change (clocks, escalations, reviews, who is told) is not
 decided here: each step is announced, in the same transaction, to the
@@ -12,15 +17,18 @@ implementation registered in `incidents.lifecycle`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from portal.bulk import append_dicts
+from portal.clock import resolve_now
 from portal.permissions import require
 
 from .lifecycle import registered as lifecycle
@@ -62,29 +70,88 @@ EDITABLE_FIELDS = (
 )
 
 
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("now must be an aware datetime")
-    return now
+# --- the writers: nothing else creates timeline events or writes incident rows ----------------
+# (tests/incidents/test_single_writers.py holds every other module to that)
+
+# Derived from the row and its timeline (escalations.sla keeps them): storing them is
+# bookkeeping, not a change, so updated_at stays as it was.
+CLOCK_COLUMNS = frozenset(
+    {
+        "next_check_at",
+        "sla_warning_at",
+        "sla_due_at",
+        "first_response_due_at",
+        "resolution_due_at",
+        "first_response_breached",
+        "resolution_breached",
+    }
+)
 
 
-def _locked(incident: Incident) -> Incident:
-    """The incident re-read under a row lock: concurrent changes queue up."""
-    return Incident.objects.select_for_update().get(pk=incident.pk)
+def incident_lock(*, incident: Incident) -> Incident:
+    """The incident re-read under a row lock: concurrent changes queue up.
+
+    Its policy, account and assignee come in the same query; only the incident's
+    row is locked.
+    """
+    return (
+        Incident.objects.select_related("policy", "account", "assignee")
+        .select_for_update(of=("self",))
+        .get(pk=incident.pk)
+    )
 
 
-def _event(
-    incident: Incident,
+def incident_save(*, incident: Incident, fields: Iterable[str]) -> Incident:
+    """Store `fields` of an incident changed under `incident_lock`, in the changing
+    transaction; updated_at moves with them."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Save incident changes inside the transaction that locked the row.")
+    incident.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    return incident
+
+
+def incident_store_clocks(*, incident: Incident, values: dict[str, Any]) -> None:
+    """Store the derived clock columns (CLOCK_COLUMNS) that differ from `incident`'s."""
+    unknown = set(values) - CLOCK_COLUMNS
+    if unknown:
+        raise ValueError(f"Not clock columns: {', '.join(sorted(unknown))}.")
+    changed = {name: value for name, value in values.items() if getattr(incident, name) != value}
+    if changed:
+        Incident.objects.filter(pk=incident.pk).update(**changed)
+        for name, value in changed.items():
+            setattr(incident, name, value)
+
+
+def incidents_store_next_checks(*, incidents: list[Incident]) -> None:
+    """Store next_check_at of a claimed batch (the SLA sweep): one statement for all
+    of them (bulk_update's CASE is slow to build)."""
+    if not incidents:
+        return
+    if connection.vendor != "postgresql":
+        Incident.objects.bulk_update(incidents, ["next_check_at"], batch_size=500)
+        return
+    table = Incident._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS i SET next_check_at = v.next_check_at "
+            f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, next_check_at) "
+            f"WHERE i.id = v.id",
+            [[i.pk for i in incidents], [i.next_check_at for i in incidents]],
+        )
+
+
+def incident_event_append(
     *,
+    incident: Incident,
     kind: str,
-    actor,
     at: datetime,
+    actor=None,
     body: str = "",
     data: dict[str, Any] | None = None,
     visibility: str = Visibility.INTERNAL,
 ) -> IncidentEvent:
+    """Append one entry to the incident's timeline (the system's when `actor` is None
+    or anonymous)."""
     return IncidentEvent.objects.create(
         incident=incident,
         kind=kind,
@@ -94,6 +161,12 @@ def _event(
         data=data or {},
         visibility=visibility,
     )
+
+
+def incident_events_append_many(*, rows: list[dict[str, Any]]) -> int:
+    """Append many timeline entries given as {attname: value} dicts (incident_id,
+    kind, at, body, data, visibility), with COPY on PostgreSQL: for sweeps."""
+    return append_dicts(IncidentEvent, rows)
 
 
 def _parse_severity(value: str) -> Severity:
@@ -146,7 +219,7 @@ def check_new_incident(
     now: datetime | None = None,
 ) -> None:
     """What incident_create refuses, for forms to show beside their fields first."""
-    now = _now(now)
+    now = resolve_now(now)
     errors = {}
     if timezone.is_naive(opened_at):
         errors["opened_at"] = "Give a time zone with the opening time."
@@ -186,7 +259,7 @@ def incident_create(
 ) -> Incident:
     """Open an incident. `opened_at` (imports) may be in the past, never the future."""
     require(actor, "incident.create")
-    now = _now(now)
+    now = resolve_now(now)
     opened_at = opened_at or now
     check_new_incident(
         title=title,
@@ -228,8 +301,8 @@ def incident_create(
         status=Status.NEW.value,
     )
     _insert_with_unique_reference(incident)
-    _event(
-        incident,
+    incident_event_append(
+        incident=incident,
         kind=EventKind.CREATED,
         actor=actor,
         at=opened_at,
@@ -248,8 +321,12 @@ def incident_create(
     return incident
 
 
+# What _set_status may change.
+STATUS_FIELDS = ("status", "acknowledged_at", "first_response_at", "resolved_at", "closed_at")
+
+
 def _set_status(incident: Incident, target: Status, now: datetime) -> None:
-    """Status field and the timestamps that go with it."""
+    """Status field and the timestamps that go with it (STATUS_FIELDS)."""
     incident.status = target.value
     if target != Status.NEW and incident.acknowledged_at is None:
         # Any move out of "new" by a person is the owning side responding.
@@ -266,8 +343,8 @@ def _set_status(incident: Incident, target: Status, now: datetime) -> None:
 def incident_acknowledge(*, incident: Incident, actor, now: datetime | None = None) -> Incident:
     """Take a new incident: first response, and the acknowledger owns it if nobody does."""
     require(actor, "incident.acknowledge", incident=incident)
-    now = _now(now)
-    incident = _locked(incident)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
     try:
         check_transition(incident.status, Status.ACKNOWLEDGED)
     except TransitionError as error:
@@ -277,8 +354,10 @@ def incident_acknowledge(*, incident: Incident, actor, now: datetime | None = No
     if incident.assignee_id is None and getattr(actor, "pk", None):
         incident.assignee = actor
         data["assignee"] = str(actor)
-    incident.save()
-    _event(incident, kind=EventKind.ACKNOWLEDGED, actor=actor, at=now, data=data)
+    incident_save(incident=incident, fields=[*STATUS_FIELDS, "assignee"])
+    incident_event_append(
+        incident=incident, kind=EventKind.ACKNOWLEDGED, actor=actor, at=now, data=data
+    )
     lifecycle().changed(incident=incident, now=now)
     return incident
 
@@ -289,14 +368,14 @@ def incident_change_status(
 ) -> Incident:
     """Move along the status table. Resolving needs a note saying how."""
     require(actor, "incident.change_status", incident=incident)
-    now = _now(now)
+    now = resolve_now(now)
     try:
         target = Status(status)
     except ValueError:
         raise ValidationError({"status": f"Unknown status {status!r}."}) from None
     if target == Status.ACKNOWLEDGED:
         return incident_acknowledge(incident=incident, actor=actor, now=now)
-    incident = _locked(incident)
+    incident = incident_lock(incident=incident)
     try:
         check_transition(incident.status, target)
     except TransitionError as error:
@@ -305,9 +384,9 @@ def incident_change_status(
         raise ValidationError({"note": "Say how it was resolved."})
     previous = incident.status
     _set_status(incident, target, now)
-    incident.save()
-    event = _event(
-        incident,
+    incident_save(incident=incident, fields=STATUS_FIELDS)
+    event = incident_event_append(
+        incident=incident,
         kind=EventKind.STATUS_CHANGED,
         actor=actor,
         at=now,
@@ -326,10 +405,10 @@ def incident_reopen(
 ) -> Incident:
     """Bring back a resolved or closed incident. Clocks keep their original start."""
     require(actor, "incident.reopen", incident=incident)
-    now = _now(now)
+    now = resolve_now(now)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the incident is reopened."})
-    incident = _locked(incident)
+    incident = incident_lock(incident=incident)
     try:
         check_reopen(incident.status)
     except TransitionError as error:
@@ -339,9 +418,11 @@ def incident_reopen(
     incident.resolved_at = None
     incident.closed_at = None
     incident.reopened_count += 1
-    incident.save()
-    event = _event(
-        incident,
+    incident_save(
+        incident=incident, fields=["status", "resolved_at", "closed_at", "reopened_count"]
+    )
+    event = incident_event_append(
+        incident=incident,
         kind=EventKind.REOPENED,
         actor=actor,
         at=now,
@@ -359,17 +440,17 @@ def incident_assign(
 ) -> Incident:
     """Give the incident to someone (or nobody, with assignee=None)."""
     require(actor, "incident.assign", incident=incident)
-    now = _now(now)
+    now = resolve_now(now)
     if assignee is not None and not assignee.is_active:
         raise ValidationError({"assignee": f"{assignee} is not an active user."})
-    incident = _locked(incident)
+    incident = incident_lock(incident=incident)
     if incident.assignee_id == (assignee.pk if assignee else None):
         raise ValidationError({"assignee": "The incident is already assigned to them."})
     previous = incident.assignee
     incident.assignee = assignee
-    incident.save()
-    _event(
-        incident,
+    incident_save(incident=incident, fields=["assignee"])
+    incident_event_append(
+        incident=incident,
         kind=EventKind.ASSIGNED,
         actor=actor,
         at=now,
@@ -387,20 +468,20 @@ def incident_change_severity(
     *, incident: Incident, severity: str, actor, reason: str, now: datetime | None = None
 ) -> Incident:
     require(actor, "incident.change_severity", incident=incident)
-    now = _now(now)
+    now = resolve_now(now)
     target = _parse_severity(severity)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the severity changes."})
-    incident = _locked(incident)
+    incident = incident_lock(incident=incident)
     if not incident.is_open:
         raise ValidationError("The severity of a resolved or closed incident cannot change.")
     if incident.severity == target.value:
         raise ValidationError({"severity": f"The incident is already {target.label}."})
     previous = incident.severity
     incident.severity = target.value
-    incident.save()
-    _event(
-        incident,
+    incident_save(incident=incident, fields=["severity"])
+    incident_event_append(
+        incident=incident,
         kind=EventKind.SEVERITY_CHANGED,
         actor=actor,
         at=now,
@@ -423,11 +504,13 @@ def incident_comment(
 ) -> IncidentEvent:
     """An internal note on the timeline: never shown to the customer."""
     require(actor, "incident.comment", incident=incident)
-    now = _now(now)
+    now = resolve_now(now)
     if not body.strip():
         raise ValidationError({"body": "Write something first."})
-    incident = _locked(incident)
-    return _event(incident, kind=EventKind.COMMENT, actor=actor, at=now, body=body.strip())
+    incident = incident_lock(incident=incident)
+    return incident_event_append(
+        incident=incident, kind=EventKind.COMMENT, actor=actor, at=now, body=body.strip()
+    )
 
 
 @transaction.atomic
@@ -436,19 +519,19 @@ def incident_post_public_update(
 ) -> IncidentEvent:
     """A customer-visible update. The first one is also the first response."""
     require(actor, "incident.post_public_update", incident=incident)
-    now = _now(now)
+    now = resolve_now(now)
     if not body.strip():
         raise ValidationError({"body": "Write the update first."})
-    incident = _locked(incident)
+    incident = incident_lock(incident=incident)
     if incident.status == Status.CLOSED:
         raise ValidationError("The incident is closed; reopen it to post an update.")
     incident.last_public_update_at = now
     first = incident.first_response_at is None
     if first:
         incident.first_response_at = now
-    incident.save()
-    event = _event(
-        incident,
+    incident_save(incident=incident, fields=["last_public_update_at", "first_response_at"])
+    event = incident_event_append(
+        incident=incident,
         kind=EventKind.PUBLIC_UPDATE,
         actor=actor,
         at=now,
@@ -473,14 +556,14 @@ def incident_update_details(
 ) -> Incident:
     """Edit descriptive fields; the timeline records old and new values."""
     require(actor, "incident.update_details", incident=incident)
-    now = _now(now)
+    now = resolve_now(now)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
     if "title" in changes and not (changes["title"] or "").strip():
         raise ValidationError({"title": "Give the incident a title."})
     _check_impact(changes.get("users_affected"), changes.get("revenue_impact"))
-    incident = _locked(incident)
+    incident = incident_lock(incident=incident)
     diff = {}
     for field, value in changes.items():
         old = getattr(incident, field)
@@ -489,8 +572,14 @@ def incident_update_details(
             setattr(incident, field, value)
     if not diff:
         return incident
-    incident.save()
-    _event(incident, kind=EventKind.DETAILS_CHANGED, actor=actor, at=now, data={"changes": diff})
+    incident_save(incident=incident, fields=diff)
+    incident_event_append(
+        incident=incident,
+        kind=EventKind.DETAILS_CHANGED,
+        actor=actor,
+        at=now,
+        data={"changes": diff},
+    )
     lifecycle().changed(incident=incident, now=now, triggers=True, actor=actor)
     return incident
 
@@ -515,13 +604,13 @@ def incident_customer_reply(
     An incident waiting on the customer goes back to investigating, so its
     paused clocks run again. Its owner is told.
     """
-    now = _now(now)
+    now = resolve_now(now)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Write your message first."})
-    incident = _locked(incident)
-    event = _event(
-        incident,
+    incident = incident_lock(incident=incident)
+    event = incident_event_append(
+        incident=incident,
         kind=EventKind.CUSTOMER_REPLY,
         actor=None,
         at=now,
@@ -532,9 +621,9 @@ def incident_customer_reply(
     if incident.status == Status.WAITING_ON_CUSTOMER:
         # Not _set_status: a customer's message is not the owning side's response.
         incident.status = Status.INVESTIGATING.value
-        incident.save()
-        _event(
-            incident,
+        incident_save(incident=incident, fields=["status"])
+        incident_event_append(
+            incident=incident,
             kind=EventKind.STATUS_CHANGED,
             actor=None,
             at=now,
@@ -561,23 +650,23 @@ def incident_customer_rate(
 ) -> Incident:
     """The customer rates the resolution 1-5, once. Below the policy's limit
     (seed 003: CSAT under 3) it is an executive escalation."""
-    now = _now(now)
+    now = resolve_now(now)
     try:
         rating = int(rating)
     except (TypeError, ValueError):
         rating = 0
     if not 1 <= rating <= 5:
         raise ValidationError({"rating": "Pick a rating from 1 (poor) to 5 (excellent)."})
-    incident = _locked(incident)
+    incident = incident_lock(incident=incident)
     if incident.is_open:
         raise ValidationError("You can rate the resolution once the incident is resolved.")
     if incident.csat_rating is not None:
         raise ValidationError("This resolution has been rated already. Thank you!")
     incident.csat_rating = rating
     incident.csat_at = now
-    incident.save()
-    event = _event(
-        incident,
+    incident_save(incident=incident, fields=["csat_rating", "csat_at"])
+    event = incident_event_append(
+        incident=incident,
         kind=EventKind.CUSTOMER_RATING,
         actor=None,
         at=now,

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models as db_models
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,12 +20,12 @@ from incidents.views import attach_errors
 from portal.permissions import Refusal, admin_check
 
 from . import (
+    calendars,
     engine,
     notification_admin,  # noqa: F401  (registers the outbox and inbound mail)
     policies,
 )
 from .business_time import BusinessCalendar
-from .calendars import calendar_save, canonical_spec
 from .clocks import IncidentFacts, compute_clocks
 from .forms import DeEscalateForm, EscalateForm
 from .models import (
@@ -109,7 +109,7 @@ class CalendarForm(forms.ModelForm):
 
     def clean_spec(self):
         try:
-            return canonical_spec(self.cleaned_data["spec"])
+            return calendars.canonical_spec(self.cleaned_data["spec"])
         except ValidationError as error:
             raise ValidationError(error.message_dict["spec"]) from None
 
@@ -124,31 +124,50 @@ class CalendarForm(forms.ModelForm):
         return years
 
     def clean(self):
-        from .holiday_sources import holidays_from_country, holidays_from_ics
-
+        """What `calendars.calendar_save` would refuse, beside the field it names."""
         data = super().clean()
-        if data.get("country") and not data.get("years"):
-            self.add_error("years", _("Say which years to take the holidays for."))
-        elif data.get("country"):
-            try:
-                holidays_from_country(
-                    data["country"], data.get("subdivision") or None, data["years"]
-                )
-            except ValueError as error:
-                self.add_error("country", str(error))
+        if "years" not in data:
+            return data  # the years' own error says what to fix first
         upload = data.get("ics")
-        if upload:
-            try:
-                holidays_from_ics(upload.read(), years=data.get("years") or None)
-            except ValueError as error:
-                self.add_error("ics", str(error))
-            finally:
+        try:
+            holidays = calendars.calendar_holidays(
+                country=data.get("country", ""),
+                subdivision=data.get("subdivision", ""),
+                years=data["years"],
+                ics=upload.read() if upload else None,
+            )
+            if "spec" in data:
+                calendars.calendar_spec(spec=data["spec"], holidays=holidays)
+        except ValidationError as error:
+            self.add_error(None, error)
+        finally:
+            if upload:
                 upload.seek(0)
         return data
 
 
+class SavedByServices:
+    """A model admin whose saves call services (its `save_model`, `save_related`).
+
+    Its form runs the services' own checks, so what they refuse is shown beside the
+    fields and nothing is saved. Should a service refuse when saving all the same (a
+    change in between, a rule), `changeform_view`'s transaction has rolled the whole
+    save back: the page says why, never Django's "was changed successfully".
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, Refusal) as error:
+            if request.method != "POST":
+                raise
+            said = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            self.message_user(request, _("Nothing was saved: %s") % said, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 @admin.register(Calendar)
-class CalendarAdmin(admin.ModelAdmin):
+class CalendarAdmin(SavedByServices, admin.ModelAdmin):
     form = CalendarForm
     list_display = ["name", "zone", "updated_at"]
     search_fields = ["name"]
@@ -164,17 +183,17 @@ class CalendarAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         upload = data.get("ics")
-        try:
-            calendar_save(
-                calendar=obj,
-                spec=data["spec"],
-                country=data.get("country", ""),
-                subdivision=data.get("subdivision", ""),
-                years=data.get("years", []),
-                ics=upload.read() if upload else None,
-            )
-        except ValidationError as error:  # checked by the form already; kept as a guard
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        calendars.calendar_save(
+            calendar=obj,
+            actor=request.user,
+            name=data["name"],
+            description=data.get("description", ""),
+            spec=data["spec"],
+            country=data.get("country", ""),
+            subdivision=data.get("subdivision", ""),
+            years=data.get("years", []),
+            ics=upload.read() if upload else None,
+        )
 
 
 class DraftOnlyInline:
@@ -268,9 +287,17 @@ class PolicyForm(PolicySettingsFormMixin, forms.ModelForm):
             )
         return value
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            # What policies.policy_draft_update refuses: a version that is not a draft.
+            for problem in policies.policy_draft_problems(policy=self.instance):
+                self.add_error(None, problem)
+        return cleaned
+
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(SavedByServices, admin.ModelAdmin):
     form = PolicyForm
     change_list_template = "admin/escalations/policy_change_list.html"
     list_display = [
@@ -422,16 +449,24 @@ class PolicyAdmin(admin.ModelAdmin):
         return obj is not None and obj.is_editable and not obj.incidents.exists()
 
     def save_model(self, request, obj, form, change):
-        if not obj.is_editable:
-            raise ValidationError("Active and retired versions never change.")
-        super().save_model(request, obj, form, change)
+        """Nothing yet: the draft is saved with its rows, by the service, in save_related."""
 
     def save_related(self, request, form, formsets, change):
-        if not form.instance.is_editable:
-            raise ValidationError("Active and retired versions never change.")
-        super().save_related(request, form, formsets, change)
-        # Rows changed: bump the version's timestamp so cached specs refresh.
-        Policy.objects.filter(pk=form.instance.pk).update(updated_at=timezone.now())
+        """The form's fields, what the draft matches and its inline rows, in one call to
+        policies.policy_draft_update (which refuses anything but a draft)."""
+        rows, deleted = [], []
+        for formset in formsets:
+            rows += formset.save(commit=False)  # also what the change message lists
+            deleted += formset.deleted_objects
+        policies.policy_draft_update(
+            policy=form.instance,
+            actor=request.user,
+            changes={name: getattr(form.instance, name) for name in policies.DRAFT_FIELDS},
+            match_channels=form.cleaned_data.get("match_channels"),
+            match_components=form.cleaned_data.get("match_components"),
+            rows=rows,
+            deleted_rows=deleted,
+        )
 
     def get_urls(self):
         return [

@@ -7,9 +7,11 @@ is a new version (`policy_fork` then `policy_activate`, or `load_workflow`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
 from datetime import datetime, timedelta
 from pathlib import PurePath
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -487,6 +489,79 @@ def policy_fork(*, policy: Policy, actor=None) -> Policy:
         activate=False,
         source=f"copy of v{policy.version}",
     )
+
+
+# --- drafts, edited in the admin --------------------------------------------------------------
+
+# What an edit of a draft may change; the rest (name, version, status, lineage) is
+# the services' to set.
+DRAFT_FIELDS = frozenset(
+    {
+        "description",
+        "clock_start",
+        "default_calendar",
+        "calendars",
+        "pause_statuses",
+        "priority",
+        "match_account_tiers",
+        "triggers",
+        "reviews",
+        "war_room",
+    }
+)
+# A draft's rows: its levels, SLA targets, thresholds and severity overrides.
+DraftRow = Level | SlaTarget | Threshold | SeverityOverride
+NOT_A_DRAFT = "Active and retired versions never change."
+
+
+def policy_draft_problems(*, policy: Policy) -> list[str]:
+    """Why `policy` cannot be edited now (it is, or has meanwhile become, active or retired)."""
+    status = Policy.objects.filter(pk=policy.pk).values_list("status", flat=True).first()
+    return [] if status == PolicyStatus.DRAFT else [NOT_A_DRAFT]
+
+
+@transaction.atomic
+def policy_draft_update(
+    *,
+    policy: Policy,
+    actor,
+    changes: Mapping[str, Any],
+    match_channels: Iterable[Channel] | None = None,
+    match_components: Iterable[Component] | None = None,
+    rows: Sequence[DraftRow] = (),
+    deleted_rows: Sequence[DraftRow] = (),
+    now: datetime | None = None,
+) -> Policy:
+    """Change a draft version: its fields (`DRAFT_FIELDS`), what it matches, and its
+    rows, new or changed (`rows`) or gone (`deleted_rows`).
+
+    Only a draft changes (a ValidationError otherwise, nothing saved). The version is
+    stamped changed afterwards, so specs cached for it (`policy_spec`) are read again.
+    """
+    require(actor, "policy.edit_draft")
+    unknown = set(changes) - DRAFT_FIELDS
+    if unknown:
+        raise ValueError(f"Not fields of a draft to edit: {sorted(unknown)}")
+    draft = Policy.objects.select_for_update().get(pk=policy.pk)
+    if draft.status != PolicyStatus.DRAFT:
+        raise ValidationError(NOT_A_DRAFT)
+    for row in (*rows, *deleted_rows):
+        if not isinstance(row, DraftRow) or row.policy_id != draft.pk:
+            raise ValueError(f"{row!r} is not a row of {draft}.")
+    for name, value in changes.items():
+        setattr(draft, name, value)
+    draft.save()
+    if match_channels is not None:
+        draft.match_channels.set(match_channels)
+    if match_components is not None:
+        draft.match_components.set(match_components)
+    for row in deleted_rows:
+        row.delete()
+    for row in rows:
+        row.save()
+    draft.updated_at = now or timezone.now()
+    Policy.objects.filter(pk=draft.pk).update(updated_at=draft.updated_at)
+    return draft
 
 
 # An exported file is named "<policy>-v<version>.yaml" (a browser may add " (1)").

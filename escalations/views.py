@@ -1,4 +1,7 @@
-"""Escalation actions on the incident page. Thin: forms in, services, redirect."""
+"""Escalation and follow-up pages. Thin: forms in, services, redirect.
+
+Each action is its own view with its rule declared (`@action_view`); the URLs that
+name an action (escalations/urls.py) send each name to its view."""
 
 from __future__ import annotations
 
@@ -11,11 +14,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
+from incidents.models import Incident
 from incidents.selectors import incident_for_user, visibility_q
 from incidents.views import attach_errors, render_detail
-from portal.permissions import require
+from portal.actions import action_view
 
 from . import engine, reviews, vendors, war_room
 from .exports import incident_escalation_json, tracking_markdown
@@ -56,124 +59,153 @@ def _back(reference: str) -> HttpResponse:
     return redirect("incidents:detail", reference=reference)
 
 
-@login_required
-@permission_required("incidents.change_incident", raise_exception=True)
-@require_POST
-def escalation_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+def _with_policy(request: HttpRequest, reference: str) -> Incident | None:
+    """The incident, when it has a policy to escalate on; else None, said in a message."""
     incident = incident_for_user(request.user, reference)
-    user = request.user
     if incident.policy_id is None:
         messages.error(request, "This incident has no escalation policy.")
+        return None
+    return incident
+
+
+def _escalation_failed(request: HttpRequest, incident: Incident, key: str, form) -> HttpResponse:
+    return render_detail(request, incident, bound={key: form}, status=400)
+
+
+@action_view("escalation.acknowledge_handoff")
+def escalation_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = _with_policy(request, reference)
+    if incident is None:
+        return _back(reference)
+    try:
+        engine.handoff_acknowledge(incident=incident, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"You took the handoff at L{incident.current_level}: the incident is yours."
+        )
+    return _back(reference)
+
+
+@action_view("escalation.escalate")
+def escalation_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+    """The category may ask for more (`escalation.escalate_as_management`): the form
+    offers only the categories the user may pick, and the service asks that rule."""
+    incident = _with_policy(request, reference)
+    if incident is None:
+        return _back(reference)
+    user = request.user
+    spec = policy_spec(incident.policy)
+    form = EscalateForm(
+        request.POST,
+        spec=spec,
+        level=incident.current_level,
+        categories=engine.allowed_categories(user),
+    )
+    if form.is_valid():
+        try:
+            engine.incident_escalate(
+                incident=incident,
+                to_level=form.cleaned_data["to_level"],
+                actor=user,
+                reason=form.cleaned_data["reason"],
+                category=form.cleaned_data["category"],
+                note=form.note(),
+                checklist=form.checklist(),
+                decision_sought=form.cleaned_data.get("decision_sought", ""),
+            )
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(request, "Escalated. The receiving level has been notified.")
+            return _back(reference)
+    else:
+        # One round: what the form rejected plus everything the service would.
+        data = form.cleaned_data
+        problems = engine.escalation_problems(
+            incident=incident,
+            spec=spec,
+            to_level=data.get("to_level"),
+            category=data.get("category"),
+            reason=data.get("reason"),
+            note=form.note(),
+            checklist=form.checklist(),
+        )
+        for field, errors in problems.items():
+            if field in form.fields and field not in form.errors:
+                form.add_error(field, errors)
+    return _escalation_failed(request, incident, "escalate", form)
+
+
+@action_view("escalation.record_decision")
+def escalation_decide(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = _with_policy(request, reference)
+    if incident is None:
+        return _back(reference)
+    form = DecisionForm(request.POST)
+    escalation = incident.escalations.filter(pk=_posted_id(request, "escalation")).first()
+    if escalation is None:
+        raise Http404("No such escalation.")
+    if form.is_valid():
+        try:
+            engine.escalation_record_decision(
+                escalation=escalation, actor=request.user, decision=form.cleaned_data["decision"]
+            )
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(request, "Decision recorded.")
+            return _back(reference)
+    return _escalation_failed(request, incident, "decide", form)
+
+
+@action_view("escalation.de_escalate")
+def escalation_de_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = _with_policy(request, reference)
+    if incident is None:
         return _back(reference)
     spec = policy_spec(incident.policy)
-    if action == "acknowledge":
+    form = DeEscalateForm(request.POST, spec=spec, level=incident.current_level)
+    if form.is_valid():
         try:
-            engine.handoff_acknowledge(incident=incident, actor=user)
+            engine.incident_de_escalate(
+                incident=incident,
+                to_level=form.cleaned_data["to_level"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                resolution_summary=form.cleaned_data["resolution_summary"],
+            )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            attach_errors(form, error)
+        else:
+            messages.success(request, "De-escalated; the lower level has the follow-up.")
+            return _back(reference)
+    return _escalation_failed(request, incident, "de_escalate", form)
+
+
+@action_view("escalation.manager_request")
+def escalation_manager_request(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = _with_policy(request, reference)
+    if incident is None:
+        return _back(reference)
+    form = ManagerRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            result = engine.customer_requests_manager(
+                incident=incident, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            attach_errors(form, error)
         else:
             messages.success(
                 request,
-                f"You took the handoff at L{incident.current_level}: the incident is yours.",
+                "Escalated to management."
+                if result
+                else "Recorded; the incident is already at that level.",
             )
-        return _back(reference)
-
-    if action == "escalate":
-        form = EscalateForm(
-            request.POST,
-            spec=spec,
-            level=incident.current_level,
-            categories=engine.allowed_categories(user),
-        )
-        if form.is_valid():
-            try:
-                engine.incident_escalate(
-                    incident=incident,
-                    to_level=form.cleaned_data["to_level"],
-                    actor=user,
-                    reason=form.cleaned_data["reason"],
-                    category=form.cleaned_data["category"],
-                    note=form.note(),
-                    checklist=form.checklist(),
-                    decision_sought=form.cleaned_data.get("decision_sought", ""),
-                )
-            except ValidationError as error:
-                attach_errors(form, error)
-            else:
-                messages.success(request, "Escalated. The receiving level has been notified.")
-                return _back(reference)
-        else:
-            # One round: what the form rejected plus everything the service would.
-            data = form.cleaned_data
-            problems = engine.escalation_problems(
-                incident=incident,
-                spec=spec,
-                to_level=data.get("to_level"),
-                category=data.get("category"),
-                reason=data.get("reason"),
-                note=form.note(),
-                checklist=form.checklist(),
-            )
-            for field, errors in problems.items():
-                if field in form.fields and field not in form.errors:
-                    form.add_error(field, errors)
-        return render_detail(request, incident, bound={"escalate": form}, status=400)
-
-    if action == "decide":
-        require(user, "escalation.record_decision", incident=incident)
-        form = DecisionForm(request.POST)
-        escalation = incident.escalations.filter(pk=_posted_id(request, "escalation")).first()
-        if escalation is None:
-            raise Http404("No such escalation.")
-        if form.is_valid():
-            try:
-                engine.escalation_record_decision(
-                    escalation=escalation, actor=user, decision=form.cleaned_data["decision"]
-                )
-            except ValidationError as error:
-                attach_errors(form, error)
-            else:
-                messages.success(request, "Decision recorded.")
-                return _back(reference)
-        return render_detail(request, incident, bound={"decide": form}, status=400)
-
-    if action == "de-escalate":
-        form = DeEscalateForm(request.POST, spec=spec, level=incident.current_level)
-        if form.is_valid():
-            try:
-                engine.incident_de_escalate(
-                    incident=incident,
-                    to_level=form.cleaned_data["to_level"],
-                    actor=user,
-                    reason=form.cleaned_data["reason"],
-                    resolution_summary=form.cleaned_data["resolution_summary"],
-                )
-            except ValidationError as error:
-                attach_errors(form, error)
-            else:
-                messages.success(request, "De-escalated; the lower level has the follow-up.")
-                return _back(reference)
-        return render_detail(request, incident, bound={"de_escalate": form}, status=400)
-
-    if action == "manager-request":
-        form = ManagerRequestForm(request.POST)
-        if form.is_valid():
-            try:
-                result = engine.customer_requests_manager(
-                    incident=incident, actor=user, note=form.cleaned_data["note"]
-                )
-            except ValidationError as error:
-                attach_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    "Escalated to management."
-                    if result
-                    else "Recorded; the incident is already at that level.",
-                )
-                return _back(reference)
-        return render_detail(request, incident, bound={"manager": form}, status=400)
-    raise Http404("No such action.")
+            return _back(reference)
+    return _escalation_failed(request, incident, "manager", form)
 
 
 @login_required
@@ -470,102 +502,107 @@ def _run(request, form, call, done: str) -> bool:
     return True
 
 
-@login_required
-@permission_required("incidents.change_incident", raise_exception=True)
-@require_POST
-def war_room_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+@action_view("war_room.activate")
+def war_room_activate(request: HttpRequest, reference: str) -> HttpResponse:
     incident = incident_for_user(request.user, reference)
-    user = request.user
-    if action == "activate":
-        form = WarRoomActivateForm(request.POST)
+    form = WarRoomActivateForm(request.POST)
 
-        def call(d):
-            war_room.war_room_activate(
-                incident=incident,
-                actor=user,
-                reason=d["reason"],
-                commander=d["commander"],
-                technical_lead=d["technical_lead"],
-                customer_liaison=d["customer_liaison"],
-                executive=d["executive"],
-                scribe=d["scribe"],
-                smes=list(d["smes"]),
-                channel=d["channel"],
-                cadence=_minutes(d["cadence_minutes"]),
-            )
+    def call(d):
+        war_room.war_room_activate(
+            incident=incident,
+            actor=request.user,
+            reason=d["reason"],
+            commander=d["commander"],
+            technical_lead=d["technical_lead"],
+            customer_liaison=d["customer_liaison"],
+            executive=d["executive"],
+            scribe=d["scribe"],
+            smes=list(d["smes"]),
+            channel=d["channel"],
+            cadence=_minutes(d["cadence_minutes"]),
+        )
 
-        if _run(request, form, call, "War room activated; everyone in it has been told."):
-            return _back(reference)
-        return _follow_up_failed(request, incident, "war_room_activate", form)
+    if _run(request, form, call, "War room activated; everyone in it has been told."):
+        return _back(reference)
+    return _follow_up_failed(request, incident, "war_room_activate", form)
+
+
+def _in_war_room(request, reference: str, key: str, form_class, call, done: str) -> HttpResponse:
+    """A change to the incident's active war room: `call(room, cleaned data)`."""
+    incident = incident_for_user(request.user, reference)
     room = war_room.active_war_room(incident)
     if room is None:
         messages.error(request, "This incident has no active war room.")
         return _back(reference)
-    forms_and_calls = {
-        "assign": (
-            WarRoomAssignForm,
-            lambda d: war_room.war_room_assign(
-                war_room=room, role=d["role"], user=d["user"], actor=user, note=d["note"]
-            ),
-            "Role assigned.",
-        ),
-        "decide": (
-            WarRoomDecisionForm,
-            lambda d: war_room.war_room_log_decision(
-                war_room=room, actor=user, decision=d["decision"]
-            ),
-            "Decision logged on the timeline.",
-        ),
-        "cadence": (
-            WarRoomCadenceForm,
-            lambda d: war_room.war_room_set_cadence(
-                war_room=room, actor=user, cadence=_minutes(d["cadence_minutes"])
-            ),
-            "Status-update cadence changed.",
-        ),
-        "close": (
-            WarRoomCloseForm,
-            lambda d: war_room.war_room_close(war_room=room, actor=user, note=d["note"]),
-            "War room stood down.",
-        ),
-    }
-    if action not in forms_and_calls:
-        raise Http404("No such action.")
-    form_class, call, done = forms_and_calls[action]
     form = form_class(request.POST)
-    if _run(request, form, call, done):
+    if _run(request, form, lambda d: call(room, d), done):
         return _back(reference)
-    return _follow_up_failed(request, incident, f"war_room_{action}", form)
+    return _follow_up_failed(request, incident, f"war_room_{key}", form)
 
 
-@login_required
-@permission_required("incidents.change_incident", raise_exception=True)
-@require_POST
-def vendor_case_action(
-    request: HttpRequest, reference: str, action: str, pk: int | None = None
-) -> HttpResponse:
+@action_view("war_room.assign")
+def war_room_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    def call(room, d):
+        war_room.war_room_assign(
+            war_room=room, role=d["role"], user=d["user"], actor=request.user, note=d["note"]
+        )
+
+    return _in_war_room(request, reference, "assign", WarRoomAssignForm, call, "Role assigned.")
+
+
+@action_view("war_room.log_decision")
+def war_room_decide(request: HttpRequest, reference: str) -> HttpResponse:
+    """The rule lets the incident's workers in; only the commander logs (the service's check)."""
+
+    def call(room, d):
+        war_room.war_room_log_decision(war_room=room, actor=request.user, decision=d["decision"])
+
+    done = "Decision logged on the timeline."
+    return _in_war_room(request, reference, "decide", WarRoomDecisionForm, call, done)
+
+
+@action_view("war_room.set_cadence")
+def war_room_cadence(request: HttpRequest, reference: str) -> HttpResponse:
+    def call(room, d):
+        war_room.war_room_set_cadence(
+            war_room=room, actor=request.user, cadence=_minutes(d["cadence_minutes"])
+        )
+
+    done = "Status-update cadence changed."
+    return _in_war_room(request, reference, "cadence", WarRoomCadenceForm, call, done)
+
+
+@action_view("war_room.close")
+def war_room_close(request: HttpRequest, reference: str) -> HttpResponse:
+    def call(room, d):
+        war_room.war_room_close(war_room=room, actor=request.user, note=d["note"])
+
+    return _in_war_room(request, reference, "close", WarRoomCloseForm, call, "War room stood down.")
+
+
+@action_view("vendor_case.open")
+def vendor_case_open(request: HttpRequest, reference: str) -> HttpResponse:
     incident = incident_for_user(request.user, reference)
-    user = request.user
-    if pk is None:
-        if action != "open":
-            raise Http404("No such action.")
-        form = VendorCaseForm(request.POST)
+    form = VendorCaseForm(request.POST)
 
-        def call(d):
-            vendors.vendor_case_open(incident=incident, actor=user, **d)
+    def call(d):
+        vendors.vendor_case_open(incident=incident, actor=request.user, **d)
 
-        if _run(request, form, call, "Vendor case recorded."):
-            return _back(reference)
-        return _follow_up_failed(request, incident, "vendor_open", form)
+    if _run(request, form, call, "Vendor case recorded."):
+        return _back(reference)
+    return _follow_up_failed(request, incident, "vendor_open", form)
+
+
+@action_view("vendor_case.record_update")
+def vendor_case_update(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    incident = incident_for_user(request.user, reference)
     case = get_object_or_404(VendorCase, pk=pk, incident=incident)
-    if action != "update":
-        raise Http404("No such action.")
     form = VendorUpdateForm(request.POST, prefix=f"case{case.pk}")
 
-    def update(d):
-        vendors.vendor_case_record_update(case=case, actor=user, **d)
+    def call(d):
+        vendors.vendor_case_record_update(case=case, actor=request.user, **d)
 
-    if _run(request, form, update, "Vendor update recorded."):
+    if _run(request, form, call, "Vendor update recorded."):
         return _back(reference)
     return _follow_up_failed(request, incident, f"vendor_update_{case.pk}", form)
 
@@ -593,11 +630,11 @@ def _to_review(reference: str) -> HttpResponse:
 
 @login_required
 @permission_required("incidents.view_incident", raise_exception=True)
+@action_view("review.update", shows_form=True)
 def review_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """The review: read it, and (while a draft or in review) edit it."""
     review = _review_for(request.user, reference)
     if request.method == "POST":
-        require(request.user, "review.update", incident=review.incident)
         form = ReviewForm(request.POST, incident=review.incident)
         if _run(
             request,
@@ -610,122 +647,160 @@ def review_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _render_review(request, review)
 
 
-@login_required
-@permission_required("incidents.change_incident", raise_exception=True)
-@require_POST
-def review_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    user = request.user
-    if action == "start":
-        incident = incident_for_user(user, reference)
-        try:
-            reviews.review_create(incident=incident, actor=user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return _back(reference)
-        messages.success(request, "Post-incident review started.")
+@action_view("review.create")
+def review_start(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = incident_for_user(request.user, reference)
+    try:
+        reviews.review_create(incident=incident, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back(reference)
+    messages.success(request, "Post-incident review started.")
+    return _to_review(reference)
+
+
+def _move_review(request, reference: str, service, done: str) -> HttpResponse:
+    """Submit or publish: paragraphs still missing are marked on the review page."""
+    review = _review_for(request.user, reference)
+    try:
+        service(review=review, actor=request.user)
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            messages.error(request, "Fill in the paragraphs marked below first.")
+            return _render_review(request, review, form_errors=error.message_dict, status=400)
+        messages.error(request, " ".join(error.messages))
         return _to_review(reference)
-    review = _review_for(user, reference)
-    if action in ("submit", "publish"):
-        require(user, f"review.{action}", incident=review.incident)
-        service = reviews.review_submit if action == "submit" else reviews.review_publish
-        try:
-            service(review=review, actor=user)
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                messages.error(request, "Fill in the paragraphs marked below first.")
-                return _render_review(request, review, form_errors=error.message_dict, status=400)
-            messages.error(request, " ".join(error.messages))
-            return _to_review(reference)
-        messages.success(
-            request, "Submitted for review." if action == "submit" else "Review published."
+    messages.success(request, done)
+    return _to_review(reference)
+
+
+@action_view("review.submit")
+def review_submit(request: HttpRequest, reference: str) -> HttpResponse:
+    return _move_review(request, reference, reviews.review_submit, "Submitted for review.")
+
+
+@action_view("review.publish")
+def review_publish(request: HttpRequest, reference: str) -> HttpResponse:
+    return _move_review(request, reference, reviews.review_publish, "Review published.")
+
+
+def _review_form(request, review, key: str, form, call, done: str) -> HttpResponse:
+    """A form of the review page through its service; errors re-render the page."""
+    if _run(request, form, call, done):
+        return _to_review(review.incident.reference)
+    return _render_review(request, review, bound={key: form}, status=400)
+
+
+@action_view("review.return_to_draft")
+def review_return(request: HttpRequest, reference: str) -> HttpResponse:
+    review = _review_for(request.user, reference)
+
+    def call(d):
+        reviews.review_return_to_draft(review=review, actor=request.user, reason=d["reason"])
+
+    form = ReturnForm(request.POST)
+    return _review_form(request, review, "return", form, call, "Returned to draft.")
+
+
+@action_view("review.update")
+def review_redraft_timeline(request: HttpRequest, reference: str) -> HttpResponse:
+    review = _review_for(request.user, reference)
+    try:
+        reviews.review_update(
+            review=review,
+            actor=request.user,
+            changes={"timeline": reviews.drafted_timeline(review.incident)},
         )
-        return _to_review(reference)
-    if action == "return":
-        require(user, "review.return_to_draft", incident=review.incident)
-        form = ReturnForm(request.POST)
-        if _run(
-            request,
-            form,
-            lambda d: reviews.review_return_to_draft(review=review, actor=user, reason=d["reason"]),
-            "Returned to draft.",
-        ):
-            return _to_review(reference)
-        return _render_review(request, review, bound={"return": form}, status=400)
-    if action == "redraft-timeline":
-        try:
-            reviews.review_update(
-                review=review,
-                actor=user,
-                changes={"timeline": reviews.drafted_timeline(review.incident)},
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, "Timeline drafted again from the incident's events.")
-        return _to_review(reference)
-    if action == "add-item":
-        form = ActionItemForm(request.POST)
-        if _run(
-            request,
-            form,
-            lambda d: reviews.action_item_add(review=review, actor=user, **d),
-            "Action item added; its owner has been told.",
-        ):
-            return _to_review(reference)
-        return _render_review(request, review, bound={"add_item": form}, status=400)
-    if action == "similar":
-        suggestions = list(reviews.similar_suggestions(review, user))
-        form = SimilarForm(request.POST, suggestions=suggestions)
-        if _run(
-            request,
-            form,
-            lambda d: reviews.review_confirm_similar(
-                review=review, actor=user, incidents=list(d["incidents"])
-            ),
-            "Similar incidents confirmed.",
-        ):
-            return _to_review(reference)
-        return _render_review(request, review, bound={"similar": form}, status=400)
-    if action == "unlink-similar":
-        # A link to an incident the user may not see is as missing as a wrong id (404).
-        links = review.similar_links.filter(visibility_q(user, "incident__"))
-        link = get_object_or_404(links, pk=_posted_id(request, "link"))
-        try:
-            reviews.review_remove_similar(review=review, actor=user, incident=link.incident)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        return _to_review(reference)
-    raise Http404("No such action.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Timeline drafted again from the incident's events.")
+    return _to_review(reference)
 
 
-@login_required
-@permission_required("incidents.change_incident", raise_exception=True)
-@require_POST
-def action_item_action(request: HttpRequest, reference: str, pk: int, action: str) -> HttpResponse:
+@action_view("action_item.add")
+def review_add_item(request: HttpRequest, reference: str) -> HttpResponse:
+    review = _review_for(request.user, reference)
+
+    def call(d):
+        reviews.action_item_add(review=review, actor=request.user, **d)
+
+    form = ActionItemForm(request.POST)
+    done = "Action item added; its owner has been told."
+    return _review_form(request, review, "add_item", form, call, done)
+
+
+@action_view("review.confirm_similar")
+def review_confirm_similar(request: HttpRequest, reference: str) -> HttpResponse:
+    review = _review_for(request.user, reference)
+    suggestions = list(reviews.similar_suggestions(review, request.user))
+
+    def call(d):
+        reviews.review_confirm_similar(
+            review=review, actor=request.user, incidents=list(d["incidents"])
+        )
+
+    form = SimilarForm(request.POST, suggestions=suggestions)
+    return _review_form(request, review, "similar", form, call, "Similar incidents confirmed.")
+
+
+@action_view("review.remove_similar")
+def review_unlink_similar(request: HttpRequest, reference: str) -> HttpResponse:
+    review = _review_for(request.user, reference)
+    # A link to an incident the user may not see is as missing as a wrong id (404).
+    links = review.similar_links.filter(visibility_q(request.user, "incident__"))
+    link = get_object_or_404(links, pk=_posted_id(request, "link"))
+    try:
+        reviews.review_remove_similar(review=review, actor=request.user, incident=link.incident)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return _to_review(reference)
+
+
+def _item_form(request, reference: str, pk: int, key: str, make_form, call, done: str):
+    """A form of one action item: `make_form(item)`, `call(item, cleaned data)`."""
     review = _review_for(request.user, reference)
     item = get_object_or_404(ActionItem, pk=pk, review=review)
-    user = request.user
-    if action == "close":
-        form = ActionItemCloseForm(request.POST, prefix=f"close{item.pk}")
-        call = lambda d: reviews.action_item_close(  # noqa: E731
-            item=item, actor=user, status=d["status"], note=d["note"]
-        )
-        key, done = f"item_close_{item.pk}", "Action item closed."
-    elif action == "update":
-        form = ActionItemUpdateForm(request.POST, prefix=f"item{item.pk}")
-        call = lambda d: reviews.action_item_update(  # noqa: E731
+    form = make_form(item)
+    return _review_form(request, review, f"{key}_{item.pk}", form, lambda d: call(item, d), done)
+
+
+@action_view("action_item.close")
+def action_item_close(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    def call(item, d):
+        reviews.action_item_close(item=item, actor=request.user, status=d["status"], note=d["note"])
+
+    return _item_form(
+        request,
+        reference,
+        pk,
+        "item_close",
+        lambda item: ActionItemCloseForm(request.POST, prefix=f"close{item.pk}"),
+        call,
+        "Action item closed.",
+    )
+
+
+@action_view("action_item.update")
+def action_item_update(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    def call(item, d):
+        reviews.action_item_update(
             item=item,
-            actor=user,
+            actor=request.user,
             owner=d["owner"],
             due_date=d["due_date"],
             status=d["status"] or None,
         )
-        key, done = f"item_update_{item.pk}", "Action item changed."
-    else:
-        raise Http404("No such action.")
-    if _run(request, form, call, done):
-        return _to_review(reference)
-    return _render_review(request, review, bound={key: form}, status=400)
+
+    return _item_form(
+        request,
+        reference,
+        pk,
+        "item_update",
+        lambda item: ActionItemUpdateForm(request.POST, prefix=f"item{item.pk}"),
+        call,
+        "Action item changed.",
+    )
 
 
 @login_required

@@ -1,12 +1,28 @@
 from django.urls import path
 
+from portal.actions import action_routes
+
 from . import views
 
 app_name = "incidents"
+
+# The page's forms post to "<reference>/<action>/": one view per action, each
+# declaring its rule (portal.actions); another name is a 404.
+incident_actions = action_routes(
+    {
+        "acknowledge": views.incident_acknowledge,
+        "comment": views.incident_comment,
+        "update": views.incident_public_update,
+        "status": views.incident_status,
+        "assign": views.incident_assign,
+        "severity": views.incident_severity,
+        "reopen": views.incident_reopen,
+    }
+)
 
 urlpatterns = [
     path("", views.incident_list, name="list"),
     path("new/", views.incident_create, name="create"),
     path("<str:reference>/", views.incident_detail, name="detail"),
-    path("<str:reference>/<slug:action>/", views.incident_action, name="action"),
+    path("<str:reference>/<slug:action>/", incident_actions, name="action"),
 ]

@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+
+from portal.actions import action_view
 
 from . import services
 from .filters import IncidentFilter
@@ -58,6 +59,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("incidents.add_incident", raise_exception=True)
+@action_view("incident.create", shows_form=True)
 def incident_create(request: HttpRequest) -> HttpResponse:
     form = IncidentCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -289,21 +291,10 @@ DONE_MESSAGES = {
 }
 
 
-@login_required
-@permission_required("incidents.change_incident", raise_exception=True)
-@require_POST
-def incident_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+def _page_form(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    """One of the incident page's forms (ACTIONS[action]) through its service: done, back
+    to the page; an error, the page again with the form and its errors."""
     incident = incident_for_user(request.user, reference)
-    if action == "acknowledge":
-        try:
-            services.incident_acknowledge(incident=incident, actor=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect("incidents:detail", reference=reference)
-        messages.success(request, DONE_MESSAGES[action])
-        return redirect("incidents:detail", reference=reference)
-    if action not in ACTIONS:
-        raise Http404("No such action.")
     form_class, call = ACTIONS[action]
     kwargs = {"incident": incident} if form_class is StatusForm else {}
     form = form_class(request.POST, **kwargs)
@@ -317,6 +308,48 @@ def incident_action(request: HttpRequest, reference: str, action: str) -> HttpRe
             return redirect("incidents:detail", reference=reference)
     incident.refresh_from_db()
     return render_detail(request, incident, bound={action: form}, status=400)
+
+
+@action_view("incident.acknowledge")
+def incident_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = incident_for_user(request.user, reference)
+    try:
+        services.incident_acknowledge(incident=incident, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, DONE_MESSAGES["acknowledge"])
+    return redirect("incidents:detail", reference=reference)
+
+
+@action_view("incident.comment")
+def incident_comment(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "comment")
+
+
+@action_view("incident.post_public_update")
+def incident_public_update(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "update")
+
+
+@action_view("incident.change_status")
+def incident_status(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "status")
+
+
+@action_view("incident.assign")
+def incident_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "assign")
+
+
+@action_view("incident.change_severity")
+def incident_severity(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "severity")
+
+
+@action_view("incident.reopen")
+def incident_reopen(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "reopen")
 
 
 # --- the customer's status page (a signed link, no login) --------------------------------------

@@ -114,6 +114,10 @@ RULES: dict[str, Rule] = {
     "policy.move_open_incidents": Rule(
         "move open incidents to a policy version", ("escalations.change_policy",), False
     ),
+    "policy.edit_draft": Rule("edit a policy draft", ("escalations.change_policy",), False),
+    # escalations.calendars (the calendar library)
+    "calendar.add": Rule("add a business calendar", ("escalations.add_calendar",), False),
+    "calendar.change": Rule("change a business calendar", ("escalations.change_calendar",), False),
     # notifications
     "notification.retry": Rule(
         "send a notification again", ("notifications.change_notification",), False

@@ -19,16 +19,11 @@ from incidents.rules import Status as IncidentStatus
 from incidents.views import attach_errors
 from portal.permissions import Refusal, admin_check
 
-from . import (
-    calendars,
-    engine,
-    notification_admin,  # noqa: F401  (registers the outbox and inbound mail)
-    policies,
-)
-from .business_time import BusinessCalendar
-from .clocks import IncidentFacts, compute_clocks
-from .forms import DeEscalateForm, EscalateForm
-from .models import (
+from escalations import calendars, engine, notification_admin, policies
+from escalations.business_time import BusinessCalendar
+from escalations.clocks import IncidentFacts, compute_clocks
+from escalations.forms import DeEscalateForm, EscalateForm
+from escalations.models import (
     OPEN_ITEM_STATUSES,
     OPEN_VENDOR_STATUSES,
     ActionItem,
@@ -50,8 +45,12 @@ from .models import (
     WarRoomAssignment,
     WarRoomHandover,
 )
-from .policy_settings import HumanDurationField, PolicySettingsFormMixin, settings_summary
-from .sla import incident_clocks
+from escalations.policy_settings import (
+    HumanDurationField,
+    PolicySettingsFormMixin,
+    settings_summary,
+)
+from escalations.sla import incident_clocks
 
 
 def _visible(request, queryset):
@@ -489,7 +488,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         ]
 
     def export_yaml(self, request, pk):
-        from .workflow_yaml import dump_workflow
+        from escalations.workflow_yaml import dump_workflow
 
         policy = get_object_or_404(Policy, pk=pk)
         if not self.has_view_permission(request, policy):
@@ -504,7 +503,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         return response
 
     def changelist_view(self, request, extra_context=None):
-        from .policy_upload import WorkflowUploadForm
+        from escalations.policy_upload import WorkflowUploadForm
 
         if self.has_change_permission(request):
             extra_context = {**(extra_context or {}), "upload_form": WorkflowUploadForm()}
@@ -515,7 +514,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         from django.core.exceptions import PermissionDenied
         from django.shortcuts import redirect
 
-        from .policy_upload import WorkflowUploadForm
+        from escalations.policy_upload import WorkflowUploadForm
 
         if not self.has_change_permission(request):
             raise PermissionDenied("You may not load policies.")
@@ -866,7 +865,7 @@ class PostIncidentReviewForm(forms.ModelForm):
         ]
 
     def clean_owner(self):
-        from .reviews import check_person
+        from escalations.reviews import check_person
 
         owner, errors = self.cleaned_data.get("owner"), {}
         check_person(owner, self.instance.incident, "owner", errors)
@@ -974,7 +973,7 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
         return reverse("escalations:pir", args=[obj.incident.reference])
 
     def save_model(self, request, obj, form, change):
-        from .reviews import review_update
+        from escalations.reviews import review_update
 
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         review_update(review=obj, actor=request.user, changes=changes)
@@ -984,7 +983,7 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Submit for review"), permissions=["submit"])
     def submit(self, request, queryset):
-        from .reviews import review_submit
+        from escalations.reviews import review_submit
 
         _run_each(
             self,
@@ -996,7 +995,7 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish"), permissions=["publish"])
     def publish(self, request, queryset):
-        from .reviews import review_publish
+        from escalations.reviews import review_publish
 
         _run_each(
             self,
@@ -1015,7 +1014,7 @@ class ActionItemForm(forms.ModelForm):
         fields = ["owner", "due_date"]
 
     def clean(self):
-        from .reviews import check_due_date, check_person
+        from escalations.reviews import check_due_date, check_person
 
         data = super().clean()
         errors: dict[str, str] = {}
@@ -1108,7 +1107,7 @@ class ActionItemAdmin(admin.ModelAdmin):
         return obj.incident.reference
 
     def save_model(self, request, obj, form, change):
-        from .reviews import action_item_update
+        from escalations.reviews import action_item_update
 
         action_item_update(
             item=obj,
@@ -1121,7 +1120,7 @@ class ActionItemAdmin(admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
-            from .selectors import action_item_metrics_for
+            from escalations.selectors import action_item_metrics_for
 
             response.context_data["metrics"] = action_item_metrics_for(changelist.queryset)
         return response
@@ -1131,7 +1130,7 @@ class ActionItemAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark in progress"), permissions=["update_item"])
     def mark_in_progress(self, request, queryset):
-        from .reviews import action_item_update
+        from escalations.reviews import action_item_update
 
         _run_each(
             self,
@@ -1143,7 +1142,7 @@ class ActionItemAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Close as done"), permissions=["close_item"])
     def mark_done(self, request, queryset):
-        from .reviews import action_item_close
+        from escalations.reviews import action_item_close
 
         _run_each(
             self,
@@ -1197,7 +1196,7 @@ class WarRoomAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Stand down"), permissions=["stand_down"])
     def stand_down(self, request, queryset):
-        from .war_room import war_room_close
+        from escalations.war_room import war_room_close
 
         _run_each(
             self,
@@ -1247,7 +1246,7 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Close the case"), permissions=["close_case"])
     def close_cases(self, request, queryset):
-        from .vendors import vendor_case_close
+        from escalations.vendors import vendor_case_close
 
         _run_each(
             self,

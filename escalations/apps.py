@@ -11,9 +11,9 @@ class EscalationsConfig(AppConfig):
 
         from incidents.lifecycle import register
 
-        from .inbound_mail import customer_mail_received
-        from .incident_page import register_incident_page_panels
-        from .lifecycle import EscalationsLifecycle
+        from escalations.inbound_mail import customer_mail_received
+        from escalations.incident_page import register_incident_page_panels
+        from escalations.lifecycle import EscalationsLifecycle
 
         # Incidents announce their lifecycle; escalations decides what follows.
         register(EscalationsLifecycle())

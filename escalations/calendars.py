@@ -16,9 +16,9 @@ from django.db import transaction
 
 from portal.permissions import require
 
-from .business_time import BusinessCalendar
-from .holiday_sources import holidays_from_country, holidays_from_ics
-from .models import Calendar
+from escalations.business_time import BusinessCalendar
+from escalations.holiday_sources import holidays_from_country, holidays_from_ics
+from escalations.models import Calendar
 
 
 def canonical_spec(spec) -> dict:

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from .business_time import BusinessCalendar
-from .durations import humanize
-from .spec import ROUND_THE_CLOCK, ThresholdSpec, WorkflowSpec
+from escalations.business_time import BusinessCalendar
+from escalations.durations import humanize
+from escalations.spec import ROUND_THE_CLOCK, ThresholdSpec, WorkflowSpec
 
 CLOCK_LABELS = {
     "first_response": "First response",

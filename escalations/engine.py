@@ -34,10 +34,10 @@ from portal.bulk import append_dicts
 from portal.clock import resolve_now
 from portal.permissions import allowed, require
 
-from . import notices
-from .clocks import ClockReading, compute_clocks, due_thresholds, next_check_at
-from .durations import humanize
-from .handoff import (
+from escalations import notices
+from escalations.clocks import ClockReading, compute_clocks, due_thresholds, next_check_at
+from escalations.durations import humanize
+from escalations.handoff import (
     CHECKLIST,
     HandoffContext,
     field_label,
@@ -45,7 +45,7 @@ from .handoff import (
     missing_checklist,
     missing_fields,
 )
-from .models import (
+from escalations.models import (
     ENGINEER_CATEGORIES,
     MANAGEMENT_CATEGORIES,
     Escalation,
@@ -55,10 +55,10 @@ from .models import (
     Trigger,
     TriggerFiring,
 )
-from .policies import policy_spec
-from .sla import STATUS_EVENTS, incident_facts, sla_refresh
-from .spec import WorkflowSpec
-from .triggers import (
+from escalations.policies import policy_spec
+from escalations.sla import STATUS_EVENTS, incident_facts, sla_refresh
+from escalations.spec import WorkflowSpec
+from escalations.triggers import (
     Hit,
     TriggerFacts,
     breach_target,

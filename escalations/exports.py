@@ -8,15 +8,15 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Incident
 
-from .models import (
+from escalations.models import (
     OPEN_ITEM_STATUSES,
     Escalation,
     PostIncidentReview,
     ReviewStatus,
     Trigger,
 )
-from .policies import policy_spec
-from .text_safety import markdown_text as md
+from escalations.policies import policy_spec
+from escalations.text_safety import markdown_text as md
 
 
 def _iso(value) -> str | None:

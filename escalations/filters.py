@@ -14,7 +14,7 @@ from django.utils import timezone
 from incidents.models import AccountTier, Channel, Component
 from incidents.rules import Severity
 
-from .models import Level, Policy
+from escalations.models import Level, Policy
 
 
 class ReviewFilterForm(forms.Form):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from statistics import median
 
-from .spec import ReviewSettings
+from escalations.spec import ReviewSettings
 
 # --- when a post-incident review is required ----------------------------------------------
 

@@ -3,9 +3,9 @@ from django.utils import timezone
 
 from incidents.forms import active_users
 
-from .followup import parse_timeline, text_items, timeline_lines
-from .handoff import CHECKLIST, field_label
-from .models import (
+from escalations.followup import parse_timeline, text_items, timeline_lines
+from escalations.handoff import CHECKLIST, field_label
+from escalations.models import (
     ActionItemStatus,
     PreventionConfidence,
     ReasonCategory,
@@ -13,7 +13,7 @@ from .models import (
     WarRoomReason,
     WarRoomRole,
 )
-from .spec import WorkflowSpec
+from escalations.spec import WorkflowSpec
 
 
 class IdsChoiceField(forms.ModelMultipleChoiceField):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .spec import HANDOFF_FIELDS
+from escalations.spec import HANDOFF_FIELDS
 
 # Seed 000 step 1 and seed 003's handoff checklist, merged: all must be ticked.
 CHECKLIST: dict[str, str] = {

@@ -6,9 +6,9 @@ from __future__ import annotations
 from incidents.models import Incident
 from incidents.panels import BoundForms, DetailPanel, register_detail_panel
 
-from .clocks import ClockReading
-from .selectors import escalation_panel, follow_up_panel
-from .sla import incident_clocks
+from escalations.clocks import ClockReading
+from escalations.selectors import escalation_panel, follow_up_panel
+from escalations.sla import incident_clocks
 
 
 def most_urgent(clocks: list[ClockReading]) -> ClockReading | None:

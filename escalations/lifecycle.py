@@ -17,12 +17,12 @@ from incidents.models import Account, Channel, Component, Incident, IncidentEven
 from incidents.rules import Severity
 from notifications.services import notifications_enqueue_many
 
-from .clocks import ClockReading
-from .engine import evaluate_incident_triggers, executive_escalate
-from .policies import policy_for_new_incident, policy_spec
-from .reviews import incident_reopened_follow_up, incident_resolved_follow_up
-from .sla import sla_refresh
-from .war_room import war_room_refresh
+from escalations.clocks import ClockReading
+from escalations.engine import evaluate_incident_triggers, executive_escalate
+from escalations.policies import policy_for_new_incident, policy_spec
+from escalations.reviews import incident_reopened_follow_up, incident_resolved_follow_up
+from escalations.sla import sla_refresh
+from escalations.war_room import war_room_refresh
 
 
 class EscalationsLifecycle:

@@ -32,10 +32,10 @@ from incidents.models import Incident
 from incidents.rules import Severity
 from incidents.selectors import visibility_q
 
-from . import charts
-from .durations import humanize
-from .filters import day_bounds, incident_filter_q
-from .models import (
+from escalations import charts
+from escalations.durations import humanize
+from escalations.filters import day_bounds, incident_filter_q
+from escalations.models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
     ActionItemStatus,

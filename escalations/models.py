@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import SEVERITY_CHOICES
 
-from .spec import ACTIONS, NOTIFICATION_METHODS
+from escalations.spec import ACTIONS, NOTIFICATION_METHODS
 
 CLOCK_CHOICES = [
     ("first_response", _("First response")),

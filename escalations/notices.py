@@ -24,8 +24,8 @@ from notifications.models import CUSTOMER_KINDS, Channel, Contact, DeliverySetti
 from notifications.rendering import render_subject
 from notifications.services import with_message_id
 
-from .clocks import calendar_for
-from .durations import humanize
+from escalations.clocks import calendar_for
+from escalations.durations import humanize
 
 METHODS_BY_SEVERITY = {
     "P0": ("pagerduty", "slack", "email"),
@@ -327,7 +327,7 @@ def build(
 
 def sample_context(kind: str, incident) -> dict:
     """Plausible values for previewing a kind's templates against a real incident."""
-    from .sla import incident_clocks
+    from escalations.sla import incident_clocks
 
     clocks = incident_clocks(incident)
     account = incident.account if incident.account_id else None
@@ -520,7 +520,7 @@ def customer_acknowledgement(
     recipient = customer_recipient(incident)
     if recipient is None:
         return []
-    from .policies import policy_spec
+    from escalations.policies import policy_spec
 
     level = None
     if incident.policy_id is not None:

@@ -15,9 +15,9 @@ from notifications import rendering, services
 from notifications.models import InboundMessage, Notification, Status
 from portal.permissions import Refusal, admin_check
 
-from . import notices
-from .inbound_mail import inbound_attach
-from .notification_selectors import inbound_visible_to, notifications_visible_to
+from escalations import notices
+from escalations.inbound_mail import inbound_attach
+from escalations.notification_selectors import inbound_visible_to, notifications_visible_to
 
 
 class PreviewForm(forms.Form):

@@ -22,9 +22,17 @@ from incidents.models import Channel, Component, EventKind, Incident
 from incidents.services import incident_event_append, incident_lock, incident_save
 from portal.permissions import require
 
-from .business_time import BusinessCalendar
-from .models import Calendar, Level, Policy, PolicyStatus, SeverityOverride, SlaTarget, Threshold
-from .spec import (
+from escalations.business_time import BusinessCalendar
+from escalations.models import (
+    Calendar,
+    Level,
+    Policy,
+    PolicyStatus,
+    SeverityOverride,
+    SlaTarget,
+    Threshold,
+)
+from escalations.spec import (
     NEXT_LEVEL,
     ROUND_THE_CLOCK,
     LevelSpec,
@@ -319,7 +327,7 @@ def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
 def level_reach(level: LevelSpec) -> list[str]:
     """The people and addresses a notice to `level` reaches: its team's active members
     with an email address, its team's directory contacts, its own email contact."""
-    from . import notices
+    from escalations import notices
 
     reached = [r.address for r in notices.level_recipients(level, channels=["email"])]
     if level.team:
@@ -595,7 +603,7 @@ def policy_load_workflow(
     Raises WorkflowError (one `file:line: path: problem` per problem) or
     ValidationError (messages prefixed with the file name); nothing is stored then.
     """
-    from .workflow_yaml import load_workflow_text
+    from escalations.workflow_yaml import load_workflow_text
 
     spec = load_workflow_text(text, filename=filename)
     try:
@@ -631,7 +639,7 @@ def policy_move_open_incidents(*, policy: Policy, actor, now: datetime | None = 
     A level the new version lacks maps to the nearest level below it.
     """
     require(actor, "policy.move_open_incidents")
-    from .sla import sla_refresh
+    from escalations.sla import sla_refresh
 
     if policy.status != PolicyStatus.ACTIVE:
         raise ValidationError("Open incidents can only move to an active version.")

@@ -18,8 +18,8 @@ from django.utils.html import format_html_join
 
 from incidents.rules import Severity
 
-from .durations import format_duration, parse_duration
-from .policies import (
+from escalations.durations import format_duration, parse_duration
+from escalations.policies import (
     reviews_from_json,
     reviews_to_json,
     trigger_problems,
@@ -28,7 +28,13 @@ from .policies import (
     war_room_from_json,
     war_room_to_json,
 )
-from .spec import NEXT_LEVEL, REVIEW_FLAGS, ReviewSettings, TriggerSettings, WarRoomSettings
+from escalations.spec import (
+    NEXT_LEVEL,
+    REVIEW_FLAGS,
+    ReviewSettings,
+    TriggerSettings,
+    WarRoomSettings,
+)
 
 SEVERITIES = [(s.value, f"{s.value} · {s.label}") for s in Severity]
 IMPACT_FLAGS = [flag for flag, _ in TriggerSettings().impact_routes]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from . import policies
-from .models import Policy
+from escalations import policies
+from escalations.models import Policy
 
 MAX_BYTES = 1024 * 1024  # a workflow is a few kilobytes; anything near this is a mistake
 
@@ -50,7 +50,7 @@ class WorkflowUploadForm(forms.Form):
 
     def load(self, *, actor) -> Policy:
         """Store the file as a new version; ValidationError lists every problem."""
-        from .workflow_yaml import WorkflowError
+        from escalations.workflow_yaml import WorkflowError
 
         try:
             return policies.policy_load_workflow(

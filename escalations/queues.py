@@ -24,15 +24,15 @@ from notifications.models import Notification
 from notifications.models import Status as NotificationStatus
 from portal.roles import SECURITY
 
-from .filters import incident_filter_q
-from .models import (
+from escalations.filters import incident_filter_q
+from escalations.models import (
     OPEN_ITEM_STATUSES,
     ActionItem,
     Escalation,
     PostIncidentReview,
     ReviewStatus,
 )
-from .templatetags.review import left_until
+from escalations.templatetags.review import left_until
 
 OPEN = [s.value for s in OPEN_STATUSES]
 

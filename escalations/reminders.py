@@ -21,9 +21,9 @@ from django.utils import timezone
 from incidents.models import Incident
 from notifications.services import notifications_enqueue_many
 
-from . import notices
-from .clocks import update_clock
-from .followup import (
+from escalations import notices
+from escalations.clocks import update_clock
+from escalations.followup import (
     Reminder,
     cadence_reminders,
     deadline_reminders,
@@ -31,15 +31,9 @@ from .followup import (
     next_visit,
     reminder_to_send,
 )
-from .models import (
-    ActionItem,
-    PostIncidentReview,
-    ReviewStatus,
-    VendorCase,
-    WarRoom,
-)
-from .policies import policy_spec
-from .spec import LevelSpec, ReviewSettings, WarRoomSettings, WorkflowSpec
+from escalations.models import ActionItem, PostIncidentReview, ReviewStatus, VendorCase, WarRoom
+from escalations.policies import policy_spec
+from escalations.spec import LevelSpec, ReviewSettings, WarRoomSettings, WorkflowSpec
 
 # Incidents without a policy still pause on the default statuses.
 _NO_POLICY = WorkflowSpec(levels=(LevelSpec(1, "Level 1"),))
@@ -79,7 +73,7 @@ def item_points(item: ActionItem, reviews: ReviewSettings) -> list[Reminder]:
 def war_room_update_due(war_room: WarRoom, incident: Incident, now: datetime):
     """When the next status update is due: the status-update clock with the war
     room's cadence, started no earlier than the activation. None while paused."""
-    from .sla import incident_facts
+    from escalations.sla import incident_facts
 
     if not war_room.is_active or not incident.is_open:
         return None

@@ -18,8 +18,8 @@ from django.urls import reverse
 
 from incidents.rules import Severity
 
-from .durations import humanize
-from .metrics import (
+from escalations.durations import humanize
+from escalations.metrics import (
     CSAT_TARGET,
     SLA_TARGET,
     as_timedelta,
@@ -28,7 +28,7 @@ from .metrics import (
     period_for,
     severity_summary,
 )
-from .models import Escalation, Trigger
+from escalations.models import Escalation, Trigger
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 SEV = {s.value: s.sev for s in Severity}  # P0 -> "Sev 1"
@@ -198,7 +198,7 @@ def open_action_items(user, *, at: datetime, site_url: str = "") -> dict:
     """
     from incidents.selectors import visibility_q
 
-    from .models import ActionItem
+    from escalations.models import ActionItem
 
     open_then = ActionItem.objects.filter(
         Q(closed_at__isnull=True) | Q(closed_at__gte=at),
@@ -230,7 +230,7 @@ def open_action_items(user, *, at: datetime, site_url: str = "") -> dict:
 
 
 def queues_snapshot(user, *, now: datetime, site_url: str = "") -> list[dict]:
-    from . import queues
+    from escalations import queues
 
     visible = queues.queues_for(user)
     counts = queues.queue_counts(visible, user, now=now, filters={})

@@ -15,8 +15,8 @@ from django.http import HttpResponse
 
 from incidents.rules import Severity
 
-from .followup import spoken_duration
-from .text_safety import data_text, markdown_text
+from escalations.followup import spoken_duration
+from escalations.text_safety import data_text, markdown_text
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def download(text: str, content_type: str, filename: str) -> HttpResponse:
 def review_file(review, *, reader, zone: tzinfo, kind: str) -> HttpResponse:
     """The review as `reader` may see it, times in `zone`, as `<reference>-pir.<kind>`
     (kind "md" or "yaml"): the web's pir.md / pir.yaml and the API's exports."""
-    from .reviews import review_doc
+    from escalations.reviews import review_doc
 
     render, content_type = FILE_KINDS[kind]
     text = render(review_doc(review, reader=reader), zone)

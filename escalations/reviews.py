@@ -29,8 +29,8 @@ from notifications.services import notifications_enqueue_many
 from portal.clock import resolve_now
 from portal.permissions import require
 
-from . import notices, reminders
-from .followup import (
+from escalations import notices, reminders
+from escalations.followup import (
     TIMELINE_KINDS,
     missing_for_publication,
     outage_duration,
@@ -38,7 +38,7 @@ from .followup import (
     review_required_reasons,
     timeline_text,
 )
-from .models import (
+from escalations.models import (
     ActionItem,
     ActionItemStatus,
     PostIncidentReview,
@@ -46,7 +46,7 @@ from .models import (
     ReviewStatus,
     SimilarIncident,
 )
-from .review_export import ItemLine, ReviewDoc
+from escalations.review_export import ItemLine, ReviewDoc
 
 EDITABLE_FIELDS = (
     "owner",
@@ -227,7 +227,7 @@ def incident_resolved_follow_up(
     Stands the war room down, then opens the review the policy requires (due
     `due_after` from now) or moves the due time of an unpublished one.
     """
-    from .war_room import active_war_room, war_room_close
+    from escalations.war_room import active_war_room, war_room_close
 
     active = active_war_room(incident)
     if active is not None:
@@ -700,7 +700,7 @@ def review_doc(review: PostIncidentReview, *, reader, now: datetime | None = Non
     Similar incidents `reader` may not see (security ones) are left out."""
     from incidents.selectors import visibility_q
 
-    from .sla import incident_facts
+    from escalations.sla import incident_facts
 
     now = resolve_now(now)
     incident = review.incident

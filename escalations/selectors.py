@@ -9,10 +9,10 @@ from incidents.panels import BoundForms
 from incidents.selectors import visibility_q
 from portal.permissions import allowed
 
-from .engine import allowed_categories, handoff_context, pending_handoff
-from .forms import DecisionForm, DeEscalateForm, EscalateForm, ManagerRequestForm
-from .handoff import field_label
-from .policies import policy_spec
+from escalations.engine import allowed_categories, handoff_context, pending_handoff
+from escalations.forms import DecisionForm, DeEscalateForm, EscalateForm, ManagerRequestForm
+from escalations.handoff import field_label
+from escalations.policies import policy_spec
 
 
 def escalation_panel(incident: Incident, user, bound: BoundForms | None = None) -> dict:
@@ -80,8 +80,8 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
     the user may use (bound ones carry their errors back)."""
     from incidents.models import EventKind
 
-    from .followup import WAR_ROOM_REASONS
-    from .forms import (
+    from escalations.followup import WAR_ROOM_REASONS
+    from escalations.forms import (
         VendorCaseForm,
         VendorUpdateForm,
         WarRoomActivateForm,
@@ -90,9 +90,9 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
         WarRoomCloseForm,
         WarRoomDecisionForm,
     )
-    from .models import PostIncidentReview, WarRoomRole
-    from .reminders import war_room_settings
-    from .war_room import active_war_room, current_holders, supported_reasons
+    from escalations.models import PostIncidentReview, WarRoomRole
+    from escalations.reminders import war_room_settings
+    from escalations.war_room import active_war_room, current_holders, supported_reasons
 
     bound = bound or {}
     now = timezone.now()
@@ -176,8 +176,8 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
 
 def review_page(review, user, bound: dict | None = None, *, form_errors=None) -> dict:
     """The review page: the document, its action items, suggestions and forms."""
-    from .followup import spoken_duration
-    from .forms import (
+    from escalations.followup import spoken_duration
+    from escalations.forms import (
         ActionItemCloseForm,
         ActionItemForm,
         ActionItemUpdateForm,
@@ -185,7 +185,7 @@ def review_page(review, user, bound: dict | None = None, *, form_errors=None) ->
         ReviewForm,
         SimilarForm,
     )
-    from .reviews import review_doc, similar_suggestions
+    from escalations.reviews import review_doc, similar_suggestions
 
     bound = bound or {}
     now = timezone.now()
@@ -247,8 +247,8 @@ def review_page(review, user, bound: dict | None = None, *, form_errors=None) ->
 
 def action_item_metrics_for(queryset, now=None) -> dict:
     """Closure within target and time to permanent fix over `queryset` (seed 004)."""
-    from .durations import humanize
-    from .followup import ItemFacts, action_item_metrics
+    from escalations.durations import humanize
+    from escalations.followup import ItemFacts, action_item_metrics
 
     now = now or timezone.now()
     rows = queryset.values_list(

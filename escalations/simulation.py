@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .clocks import IncidentFacts, breach_flag, compute_clocks, due_thresholds
-from .spec import WorkflowSpec
-from .triggers import TriggerFacts, breach_target, combined_target, evaluate
+from escalations.clocks import IncidentFacts, breach_flag, compute_clocks, due_thresholds
+from escalations.spec import WorkflowSpec
+from escalations.triggers import TriggerFacts, breach_target, combined_target, evaluate
 
 # Escalation triggers replayed as they happened (people, or other incidents).
 REPLAYED_TRIGGERS = ("manual", "management", "repeat", "burst", "executive")

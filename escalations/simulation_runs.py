@@ -17,13 +17,13 @@ from incidents.models import EventKind, Incident, IncidentEvent
 from incidents.selectors import visibility_q
 from notifications.models import Notification
 
-from . import notices
-from .filters import incident_filter_q
-from .models import Escalation, Policy, Trigger
-from .policies import policy_spec
-from .simulation import REPLAYED_TRIGGERS, HistoryEvent, IncidentHistory, replay
-from .spec import WorkflowSpec
-from .triggers import TriggerFacts
+from escalations import notices
+from escalations.filters import incident_filter_q
+from escalations.models import Escalation, Policy, Trigger
+from escalations.policies import policy_spec
+from escalations.simulation import REPLAYED_TRIGGERS, HistoryEvent, IncidentHistory, replay
+from escalations.spec import WorkflowSpec
+from escalations.triggers import TriggerFacts
 
 STATUS_KINDS = (EventKind.ACKNOWLEDGED, EventKind.STATUS_CHANGED, EventKind.REOPENED)
 HISTORY_KINDS = (

@@ -10,7 +10,7 @@ from django.utils import timezone
 from incidents.models import EventKind, Incident, IncidentEvent
 from incidents.services import incident_store_clocks
 
-from .clocks import (
+from escalations.clocks import (
     WARNING_PERCENT,
     ClockReading,
     IncidentFacts,
@@ -18,8 +18,8 @@ from .clocks import (
     next_check_at,
     stored_columns,
 )
-from .models import ThresholdFiring
-from .policies import policy_spec
+from escalations.models import ThresholdFiring
+from escalations.policies import policy_spec
 
 # Timeline events that carry a status change, and the key holding the new status.
 STATUS_EVENTS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .spec import NEXT_LEVEL, WorkflowSpec
+from escalations.spec import NEXT_LEVEL, WorkflowSpec
 
 
 @dataclass(frozen=True)

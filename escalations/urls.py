@@ -2,7 +2,7 @@ from django.urls import path
 
 from portal.actions import action_routes
 
-from . import views
+from escalations import views
 
 app_name = "escalations"
 

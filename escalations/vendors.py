@@ -18,9 +18,9 @@ from incidents.services import incident_event_append, incident_lock
 from portal.clock import resolve_now
 from portal.permissions import require
 
-from . import notices, reminders
-from .models import OPEN_VENDOR_STATUSES, VendorCase, VendorCaseStatus
-from .reviews import check_person
+from escalations import notices, reminders
+from escalations.models import OPEN_VENDOR_STATUSES, VendorCase, VendorCaseStatus
+from escalations.reviews import check_person
 
 
 def _check_expected(expected, after: datetime, errors: dict) -> None:

@@ -20,9 +20,9 @@ from incidents.selectors import incident_for_user, visibility_q
 from incidents.views import attach_errors, render_detail
 from portal.actions import action_view
 
-from . import engine, reviews, vendors, war_room
-from .exports import incident_escalation_json, tracking_markdown
-from .forms import (
+from escalations import engine, reviews, vendors, war_room
+from escalations.exports import incident_escalation_json, tracking_markdown
+from escalations.forms import (
     ActionItemCloseForm,
     ActionItemForm,
     ActionItemUpdateForm,
@@ -41,10 +41,10 @@ from .forms import (
     WarRoomCloseForm,
     WarRoomDecisionForm,
 )
-from .models import ActionItem, PostIncidentReview, VendorCase
-from .policies import policy_spec
-from .review_export import download, review_file
-from .selectors import review_page
+from escalations.models import ActionItem, PostIncidentReview, VendorCase
+from escalations.policies import policy_spec
+from escalations.review_export import download, review_file
+from escalations.selectors import review_page
 
 
 def _posted_id(request: HttpRequest, name: str) -> int:
@@ -236,8 +236,8 @@ QUEUE_PAGE_SIZE = 50
 @login_required
 @permission_required("escalations.view_review_queues", raise_exception=True)
 def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    from . import queues
-    from .filters import ReviewFilterForm
+    from escalations import queues
+    from escalations.filters import ReviewFilterForm
 
     visible = queues.queues_for(request.user)
     if slug is None:
@@ -306,8 +306,8 @@ def _without(query, *names):
 
 
 def _metrics_period(request: HttpRequest):
-    from .filters import MetricsFilterForm
-    from .metrics import metrics_period
+    from escalations.filters import MetricsFilterForm
+    from escalations.metrics import metrics_period
 
     form = MetricsFilterForm(request.GET or None)
     period, days = metrics_period(request.user, form, timezone.now())
@@ -319,7 +319,7 @@ def _metrics_period(request: HttpRequest):
 def metrics_page(request: HttpRequest) -> HttpResponse:
     from django.utils.safestring import mark_safe
 
-    from .metrics import metrics_tables
+    from escalations.metrics import metrics_tables
 
     form, period, (first, last) = _metrics_period(request)
     tables = metrics_tables(period)
@@ -346,7 +346,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
 def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
     import csv
 
-    from .metrics import BY_SLUG, metric_table
+    from escalations.metrics import BY_SLUG, metric_table
 
     if slug not in BY_SLUG:
         raise Http404("No such table.")
@@ -365,7 +365,7 @@ def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
 def _report_for(request: HttpRequest, week: str | None):
     from django.conf import settings
 
-    from .reports import last_complete_week, parse_week, weekly_report
+    from escalations.reports import last_complete_week, parse_week, weekly_report
 
     tz = timezone.get_current_timezone()
     now = timezone.now()
@@ -393,7 +393,7 @@ def _report_for(request: HttpRequest, week: str | None):
 @login_required
 @permission_required("escalations.view_metrics", raise_exception=True)
 def weekly_report_page(request: HttpRequest, week: str | None = None) -> HttpResponse:
-    from .reports import parse_week, week_label
+    from escalations.reports import parse_week, week_label
 
     if week is None and request.GET.get("week"):
         try:
@@ -451,8 +451,8 @@ def weekly_report_download(request: HttpRequest, week: str, fmt: str) -> HttpRes
 @permission_required("escalations.simulate_policy", raise_exception=True)
 def simulation_page(request: HttpRequest) -> HttpResponse:
     """Read-only, so a GET form: the result can be bookmarked and shared."""
-    from .filters import SimulationForm, day_bounds
-    from .simulation_runs import run_simulation
+    from escalations.filters import SimulationForm, day_bounds
+    from escalations.simulation_runs import run_simulation
 
     form = SimulationForm(request.GET or None, initial={"same_name": True})
     result = None

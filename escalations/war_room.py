@@ -19,16 +19,16 @@ from notifications.services import notifications_enqueue_many
 from portal.clock import resolve_now
 from portal.permissions import require
 
-from . import notices, reminders
-from .followup import WAR_ROOM_REASONS, check_war_room_reason, war_room_reasons
-from .models import (
+from escalations import notices, reminders
+from escalations.followup import WAR_ROOM_REASONS, check_war_room_reason, war_room_reasons
+from escalations.models import (
     SINGLE_HOLDER_ROLES,
     WarRoom,
     WarRoomAssignment,
     WarRoomHandover,
     WarRoomRole,
 )
-from .reviews import check_person
+from escalations.reviews import check_person
 
 MIN_CADENCE = timedelta(minutes=5)
 MAX_CADENCE = timedelta(hours=24)

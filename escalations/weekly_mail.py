@@ -24,8 +24,8 @@ from notifications.models import Notification, ReportSubscription
 from notifications.rendering import render_message
 from notifications.services import notification_enqueue
 
-from . import notices
-from .reports import week_label, week_start_of, weekly_report
+from escalations import notices
+from escalations.reports import week_label, week_start_of, weekly_report
 
 KIND = "weekly_report"
 

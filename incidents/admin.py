@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.permissions import Refusal
 
-from . import alerts, services
-from .models import (
+from incidents import alerts, services
+from incidents.models import (
     Account,
     AccountTier,
     AlertDedup,
@@ -25,8 +25,8 @@ from .models import (
     Integration,
     IntegrationKind,
 )
-from .rules import Status
-from .selectors import incidents_visible_to
+from incidents.rules import Status
+from incidents.selectors import incidents_visible_to
 
 
 @admin.register(Account)
@@ -389,7 +389,7 @@ class IncidentAdmin(admin.ModelAdmin):
         through the same service; errors are shown beside the fields."""
         from incidents.views import ACTIONS, DONE_MESSAGES, attach_errors
 
-        from .forms import StatusForm
+        from incidents.forms import StatusForm
 
         incident = self.pick_one(request, queryset)
         if incident is None:

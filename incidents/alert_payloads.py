@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .rules import Severity
+from incidents.rules import Severity
 
 TRIGGER = "trigger"
 ACKNOWLEDGE = "acknowledge"

@@ -27,9 +27,16 @@ from django.utils import timezone
 from portal.db import asynchronous_commit
 from portal.permissions import require
 
-from . import services
-from .alert_payloads import ACKNOWLEDGE, RESOLVE, TRIGGER, AlertSignal, digest, map_severity
-from .models import (
+from incidents import services
+from incidents.alert_payloads import (
+    ACKNOWLEDGE,
+    RESOLVE,
+    TRIGGER,
+    AlertSignal,
+    digest,
+    map_severity,
+)
+from incidents.models import (
     AlertDedup,
     Channel,
     Component,
@@ -40,7 +47,7 @@ from .models import (
     IntegrationRateWindow,
     default_severity_map,
 )
-from .rules import OPEN_STATUSES, Severity, Status
+from incidents.rules import OPEN_STATUSES, Severity, Status
 
 TOKEN_BYTES = 24  # 32 URL-safe characters: the length of an Events API v2 routing key
 # Compared against when no integration matches, so a miss costs what a hit costs.

@@ -3,8 +3,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from .models import STATUS_CHOICES, Account, Channel, Component, Incident
-from .rules import OPEN_STATUSES, Severity
+from incidents.models import STATUS_CHOICES, Account, Channel, Component, Incident
+from incidents.rules import OPEN_STATUSES, Severity
 
 OPEN = "open"
 

@@ -2,8 +2,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from .models import Channel, Incident
-from .rules import Severity, allowed_moves
+from incidents.models import Channel, Incident
+from incidents.rules import Severity, allowed_moves
 
 
 def active_users():

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from django.db.models import Model
 
-    from .models import Account, Channel, Component, Incident, IncidentEvent
+    from incidents.models import Account, Channel, Component, Incident, IncidentEvent
 
 
 class StartingPolicy(NamedTuple):

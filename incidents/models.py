@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from timezone_field import TimeZoneField
 
-from .rules import OPEN_STATUSES, Severity, Status
+from incidents.rules import OPEN_STATUSES, Severity, Status
 
 
 class AccountTier(models.TextChoices):

@@ -15,7 +15,7 @@ from typing import Any
 
 from django import forms
 
-from .models import Incident
+from incidents.models import Incident
 
 # The page's forms that came back with errors, by the action key they were posted
 # under ("comment", "escalate", "war_room_assign", ...): each panel takes its own.

@@ -8,7 +8,7 @@ from django.http import Http404
 
 from portal.roles import VIEW_SECURITY
 
-from .models import Incident, IncidentEvent
+from incidents.models import Incident, IncidentEvent
 
 
 def can_see_security_incidents(user) -> bool:

@@ -31,8 +31,8 @@ from portal.bulk import append_dicts
 from portal.clock import resolve_now
 from portal.permissions import require
 
-from .lifecycle import registered as lifecycle
-from .models import (
+from incidents.lifecycle import registered as lifecycle
+from incidents.models import (
     Account,
     Category,
     Channel,
@@ -42,7 +42,7 @@ from .models import (
     IncidentEvent,
     Visibility,
 )
-from .rules import (
+from incidents.rules import (
     REOPEN_TO,
     Severity,
     Status,

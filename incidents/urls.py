@@ -2,7 +2,7 @@ from django.urls import path
 
 from portal.actions import action_routes
 
-from . import views
+from incidents import views
 
 app_name = "incidents"
 

@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 
 from portal.actions import action_view
 
-from . import services
-from .filters import IncidentFilter
-from .forms import (
+from incidents import services
+from incidents.filters import IncidentFilter
+from incidents.forms import (
     AssignForm,
     CommentForm,
     IncidentCreateForm,
@@ -23,10 +23,10 @@ from .forms import (
     SeverityForm,
     StatusForm,
 )
-from .models import Incident
-from .panels import BoundForms, detail_panels
-from .rules import REOPENABLE, Status, display_title
-from .selectors import incident_for_user, incident_timeline, incidents_visible_to
+from incidents.models import Incident
+from incidents.panels import BoundForms, detail_panels
+from incidents.rules import REOPENABLE, Status, display_title
+from incidents.selectors import incident_for_user, incident_timeline, incidents_visible_to
 
 
 def attach_errors(form, error: ValidationError) -> None:
@@ -382,9 +382,9 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
 
     from django.utils import timezone as tz
 
-    from .customer_links import LinkError, read_token
-    from .forms import CustomerRatingForm, CustomerReplyForm
-    from .models import Visibility
+    from incidents.customer_links import LinkError, read_token
+    from incidents.forms import CustomerRatingForm, CustomerReplyForm
+    from incidents.models import Visibility
 
     try:
         link = read_token(token)

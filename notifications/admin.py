@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Contact, DeliverySettings, ReportSubscription
+from notifications.models import Contact, DeliverySettings, ReportSubscription
 
 # The outbox (Notification) and inbound mail admins show each person the rows of the
 # cases they may see, a rule of the domain: the domain app registers them

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import CUSTOMER_KINDS, InboundMessage, InboundStatus, Notification
+from notifications.models import CUSTOMER_KINDS, InboundMessage, InboundStatus, Notification
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 

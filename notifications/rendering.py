@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import get_template
 
-from .models import Channel, Notification
+from notifications.models import Channel, Notification
 
 # Messages about no single incident: previewed on their own pages, not in the admin preview.
 REPORT_KINDS = frozenset({"weekly_report"})

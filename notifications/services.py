@@ -27,9 +27,9 @@ from portal.bulk import append_rows_ignoring_duplicates
 from portal.db import asynchronous_commit
 from portal.permissions import require
 
-from . import transports
-from .models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification, Status
-from .rendering import render_bodies
+from notifications import transports
+from notifications.models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification, Status
+from notifications.rendering import render_bodies
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def kick_after_commit() -> None:
         return
 
     def _kick() -> None:
-        from .tasks import deliver_due
+        from notifications.tasks import deliver_due
 
         _pending.kick = None  # ran: a later transaction asks for its own
         deliver_due.delay()

@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import services
+from notifications import services
 
 log = logging.getLogger(__name__)
 

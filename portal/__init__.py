@@ -1,5 +1,5 @@
 # The Celery app is loaded with Django so that @shared_task binds to it in
 # every process (web, worker, beat).
-from .celery import app as celery_app
+from portal.celery import app as celery_app
 
 __all__ = ("celery_app",)

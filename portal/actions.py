@@ -23,7 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
-from .permissions import RULES, require
+from portal.permissions import RULES, require
 
 View = Callable[..., HttpResponse]
 

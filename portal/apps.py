@@ -7,6 +7,6 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
-        from .log_filters import install
+        from portal.log_filters import install
 
         install()  # secrets in URLs never reach the access logs

@@ -24,8 +24,8 @@ from incidents import services as incident_services
 from incidents.models import Account, Category, Channel, Component, Incident
 from incidents.rules import Severity, Status
 
-from . import roles
-from .permissions import Refusal
+from portal import roles
+from portal.permissions import Refusal
 
 # name, tier, health, ARR, contact, email, time zone
 ACCOUNTS = [

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from . import roles
-from .demo import ROLE_LOGINS
+from portal import roles
+from portal.demo import ROLE_LOGINS
 
 
 @dataclass

@@ -7,9 +7,9 @@ from escalations import views as escalation_views
 from incidents.views import customer_status
 from notifications.webhooks import inbound_webhook
 
-from . import views
-from .api.docs import DocsView, SchemaView
-from .api.errors import not_found
+from portal import views
+from portal.api.docs import DocsView, SchemaView
+from portal.api.errors import not_found
 
 admin.site.site_header = "Escalation portal"
 admin.site.site_title = "Escalation portal admin"

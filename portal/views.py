@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from .models import User
+from portal.models import User
 
 
 class ProfileForm(forms.ModelForm):

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from escalations.api import views
 
 router = SimpleRouter()
 router.register("escalations", views.EscalationViewSet, basename="api-escalation")

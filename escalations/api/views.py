@@ -36,8 +36,8 @@ from portal.api.pagination import CursorPagination
 from portal.api.permissions import ActionPermissions
 from portal.permissions import permissions
 
-from . import serializers as s
-from .filters import ActionItemFilter, EscalationFilter, PolicyFilter, ReviewFilter
+from escalations.api import serializers as s
+from escalations.api.filters import ActionItemFilter, EscalationFilter, PolicyFilter, ReviewFilter
 
 VIEW = ["incidents.view_incident"]
 

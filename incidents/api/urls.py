@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import ingest, views
+from incidents.api import ingest, views
 
 router = SimpleRouter()
 router.register("incidents", views.IncidentViewSet, basename="api-incident")

@@ -17,8 +17,8 @@ from portal.api.pagination import CursorPagination
 from portal.api.permissions import ActionPermissions
 from portal.permissions import permissions
 
-from . import serializers as s
-from .filters import IncidentFilter
+from incidents.api import serializers as s
+from incidents.api.filters import IncidentFilter
 
 VIEW = ["incidents.view_incident"]
 

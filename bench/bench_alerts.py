@@ -218,8 +218,8 @@ def main() -> int:
     args = parser.parse_args()
 
     bench_url = setup_database("alerts")
-    from escalations.policies import policy_create_from_spec
-    from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
+    from escalations.policies.services import policy_create_from_spec
+    from escalations.rules.spec import LevelSpec, TargetSpec, WorkflowSpec
     from incidents.alerts import integration_create
     from incidents.models import AlertDedup, Incident
 

@@ -1,4 +1,4 @@
-"""Benchmark for escalations.business_time (no Django).
+"""Benchmark for escalations.rules.business_time (no Django).
 
 Builds a realistic Europe/Berlin support calendar (Mon-Fri with a lunch break, a short
 Saturday, German public holidays for Berlin spelled out for 2024-2027) and times 10,000
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from escalations.business_time import BusinessCalendar
+from escalations.rules.business_time import BusinessCalendar
 
 BUDGET_SECONDS = 1.0
 

@@ -39,8 +39,8 @@ def main() -> int:
     from django.utils import timezone
 
     from escalations.models import Escalation
-    from escalations.policies import policy_create_from_spec
-    from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
+    from escalations.policies.services import policy_create_from_spec
+    from escalations.rules.spec import LevelSpec, TargetSpec, WorkflowSpec
     from incidents.models import Channel
     from incidents.services import incident_create
 

@@ -339,9 +339,9 @@ def main() -> int:
     from django.urls import reverse
     from django.utils import timezone
 
-    from escalations import queues
+    from escalations.analytics import queues
     from escalations.models import ActionItem, Policy, PostIncidentReview
-    from escalations.policies import policy_fork
+    from escalations.policies.services import policy_fork
     from incidents.models import Incident, IncidentEvent
     from portal.models import User
 

@@ -15,6 +15,8 @@ from datetime import timedelta
 
 from _bench import bulk_incidents, setup_database
 
+from escalations.policies import reach
+
 TARGET = 500
 
 
@@ -26,8 +28,8 @@ def main() -> int:
     from django.conf import settings
     from django.utils import timezone
 
-    from escalations import notices
-    from escalations.clocks import ClockReading
+    from escalations.notices import compose as notices
+    from escalations.rules.clocks import ClockReading
     from incidents.models import Channel, Incident
     from notifications.models import Notification, Status
     from notifications.services import deliver_due
@@ -53,7 +55,7 @@ def main() -> int:
         rows += notices.build(
             kind="sla_warning",
             incident=incident,
-            recipients=[notices.Recipient("email", f"person{n}@example.com")],
+            recipients=[reach.Recipient("email", f"person{n}@example.com")],
             context={"clock": notices.clock_snapshot(reading), "percent": 50},
             dedup_base=f"bench-{n}",
             urgent=False,

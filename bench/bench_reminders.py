@@ -94,8 +94,8 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from escalations.followup.reminders import reminder_sweep
     from escalations.models import ActionItem, PostIncidentReview
-    from escalations.reminders import reminder_sweep
     from incidents.models import Channel
     from notifications.models import Notification
     from portal.models import User

@@ -42,10 +42,10 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from escalations.engine import sla_sweep
+    from escalations.engine.services import sla_sweep
     from escalations.models import Escalation, ThresholdFiring
-    from escalations.policies import policy_create_from_spec
-    from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
+    from escalations.policies.services import policy_create_from_spec
+    from escalations.rules.spec import LevelSpec, TargetSpec, WorkflowSpec
     from incidents.models import Channel, IncidentEvent
     from notifications.models import Notification
     from portal.models import User

@@ -9,11 +9,10 @@ class EscalationsConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import inbound
 
-        from incidents.lifecycle import register
-
-        from escalations.inbound_mail import customer_mail_received
-        from escalations.incident_page import register_incident_page_panels
         from escalations.lifecycle import EscalationsLifecycle
+        from escalations.notices.inbound_mail import customer_mail_received
+        from escalations.web.incident_page import register_incident_page_panels
+        from incidents.lifecycle import register
 
         # Incidents announce their lifecycle; escalations decides what follows.
         register(EscalationsLifecycle())

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from escalations import notices
+from escalations.engine.services import evaluate_incident_triggers, executive_escalate
+from escalations.followup.reviews import incident_reopened_follow_up, incident_resolved_follow_up
+from escalations.followup.war_room import war_room_refresh
+from escalations.notices import compose as notices
+from escalations.policies import reach
+from escalations.policies.services import policy_for_new_incident, policy_spec
+from escalations.rules.clocks import ClockReading
+from escalations.sla.services import sla_refresh
 from incidents.lifecycle import StartingPolicy
 from incidents.models import Account, Channel, Component, Incident, IncidentEvent
 from incidents.rules import Severity
 from notifications.services import notifications_enqueue_many
-
-from escalations.clocks import ClockReading
-from escalations.engine import evaluate_incident_triggers, executive_escalate
-from escalations.policies import policy_for_new_incident, policy_spec
-from escalations.reviews import incident_reopened_follow_up, incident_resolved_follow_up
-from escalations.sla import sla_refresh
-from escalations.war_room import war_room_refresh
 
 
 class EscalationsLifecycle:
@@ -91,7 +91,7 @@ class EscalationsLifecycle:
 
     def customer_replied(self, *, incident: Incident, event: IncidentEvent, now: datetime) -> None:
         """The assignee (or, with none, the current level) hears that the customer wrote."""
-        recipients = notices.user_recipient(incident.assignee)
+        recipients = reach.user_recipient(incident.assignee)
         if not recipients and incident.policy_id is not None:
             spec = policy_spec(incident.policy)
             try:
@@ -99,7 +99,7 @@ class EscalationsLifecycle:
             except KeyError:
                 level = None
             if level is not None:
-                recipients = notices.level_recipients(level, channels=["email"])
+                recipients = reach.level_recipients(level, channels=["email"])
         notifications_enqueue_many(
             notices.build(
                 kind="customer_reply",

@@ -10,8 +10,6 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from portal.permissions import Refusal
-
 from incidents import alerts, services
 from incidents.models import (
     Account,
@@ -25,6 +23,7 @@ from incidents.models import (
     Integration,
     IntegrationKind,
 )
+from incidents.permissions import Refusal
 from incidents.rules import Status
 from incidents.selectors import incidents_visible_to
 
@@ -387,9 +386,8 @@ class IncidentAdmin(admin.ModelAdmin):
     def _web_action(self, request, queryset, action: str, name: str, title: str):
         """One of the incident page's forms (incidents.views.ACTIONS), on one incident,
         through the same service; errors are shown beside the fields."""
-        from incidents.views import ACTIONS, DONE_MESSAGES, attach_errors
-
         from incidents.forms import StatusForm
+        from incidents.views import ACTIONS, DONE_MESSAGES, attach_errors
 
         incident = self.pick_one(request, queryset)
         if incident is None:

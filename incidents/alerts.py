@@ -24,9 +24,6 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.db import asynchronous_commit
-from portal.permissions import require
-
 from incidents import services
 from incidents.alert_payloads import (
     ACKNOWLEDGE,
@@ -47,7 +44,9 @@ from incidents.models import (
     IntegrationRateWindow,
     default_severity_map,
 )
+from incidents.permissions import require
 from incidents.rules import OPEN_STATUSES, Severity, Status
+from portal.db import asynchronous_commit
 
 TOKEN_BYTES = 24  # 32 URL-safe characters: the length of an Events API v2 routing key
 # Compared against when no integration matches, so a miss costs what a hit costs.

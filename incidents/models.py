@@ -248,7 +248,7 @@ class Incident(models.Model):
         editable=False,
         help_text=_("Earliest upcoming threshold over the clocks; the sweep reads only this."),
     )
-    # Kept by escalations.sla.sla_refresh with next_check_at, so review queues and
+    # Kept by escalations.sla.services.sla_refresh with next_check_at, so review queues and
     # metrics find incidents through indexes instead of computing every clock.
     peak_level = models.PositiveSmallIntegerField(
         _("highest level reached"), default=1, editable=False
@@ -435,7 +435,7 @@ class EventKind(models.TextChoices):
     SLA_THRESHOLD = "sla_threshold", _("SLA threshold reached")
     TRIGGER = "trigger", _("Escalation trigger")
     FLAGGED = "flagged", _("Flagged for review")
-    # Follow-up work (escalations.reviews, war_room, vendors)
+    # Follow-up work (escalations.followup.reviews, war_room, vendors)
     WAR_ROOM_ACTIVATED = "war_room_activated", _("War room activated")
     WAR_ROOM_CHANGED = "war_room_changed", _("War room changed")
     WAR_ROOM_CLOSED = "war_room_closed", _("War room stood down")

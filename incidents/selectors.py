@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from portal.roles import VIEW_SECURITY
-
 from incidents.models import Incident, IncidentEvent
+from portal.roles import VIEW_SECURITY
 
 
 def can_see_security_incidents(user) -> bool:

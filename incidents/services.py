@@ -27,10 +27,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from portal.bulk import append_dicts
-from portal.clock import resolve_now
-from portal.permissions import require
-
 from incidents.lifecycle import registered as lifecycle
 from incidents.models import (
     Account,
@@ -42,6 +38,7 @@ from incidents.models import (
     IncidentEvent,
     Visibility,
 )
+from incidents.permissions import require
 from incidents.rules import (
     REOPEN_TO,
     Severity,
@@ -52,6 +49,8 @@ from incidents.rules import (
     make_reference,
     random_suffix,
 )
+from portal.bulk import append_dicts
+from portal.clock import resolve_now
 
 EDITABLE_FIELDS = (
     "title",
@@ -73,7 +72,7 @@ EDITABLE_FIELDS = (
 # --- the writers: nothing else creates timeline events or writes incident rows ----------------
 # (tests/incidents/test_single_writers.py holds every other module to that)
 
-# Derived from the row and its timeline (escalations.sla keeps them): storing them is
+# Derived from the row and its timeline (escalations.sla.services keeps them): storing them is
 # bookkeeping, not a change, so updated_at stays as it was.
 CLOCK_COLUMNS = frozenset(
     {

@@ -1,13 +1,12 @@
 from django.urls import path
 
-from portal.actions import action_routes
-
 from incidents import views
+from incidents.actions import action_routes
 
 app_name = "incidents"
 
 # The page's forms post to "<reference>/<action>/": one view per action, each
-# declaring its rule (portal.actions); another name is a 404.
+# declaring its rule (incidents.actions); another name is a 404.
 incident_actions = action_routes(
     {
         "acknowledge": views.incident_acknowledge,

@@ -10,9 +10,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from portal.actions import action_view
-
 from incidents import services
+from incidents.actions import action_view
 from incidents.filters import IncidentFilter
 from incidents.forms import (
     AssignForm,

@@ -16,6 +16,7 @@ import uuid
 import weakref
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import make_msgid
 from django.db import IntegrityError, transaction
@@ -23,19 +24,19 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.html import escape
 
-from portal.bulk import append_rows_ignoring_duplicates
-from portal.db import asynchronous_commit
-from portal.permissions import require
-
 from notifications import transports
 from notifications.models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification, Status
 from notifications.rendering import render_bodies
+from portal.bulk import append_rows_ignoring_duplicates
+from portal.db import asynchronous_commit
 
 log = logging.getLogger(__name__)
 
 
 # This thread's pending kick: a weak reference to the callback on_commit holds.
 _pending = threading.local()
+# notifications.tasks.deliver_due, the worker side of the outbox.
+DELIVERY_TASK = "notifications.tasks.deliver_due"
 
 
 def kick_after_commit() -> None:
@@ -51,10 +52,9 @@ def kick_after_commit() -> None:
         return
 
     def _kick() -> None:
-        from notifications.tasks import deliver_due
-
         _pending.kick = None  # ran: a later transaction asks for its own
-        deliver_due.delay()
+        # By name: the task module imports this one, not the other way round.
+        current_app.send_task(DELIVERY_TASK)
 
     _pending.kick = weakref.ref(_kick)
     # robust: a broker that is down must not turn a committed change into an
@@ -447,14 +447,16 @@ def deliver_due(*, limit: int = 500, batch: int = 100, now: datetime | None = No
     }
 
 
-def notification_retry(*, notification: Notification, actor=None) -> Notification:
-    """A manager sends a failed notification again (admin action)."""
-    require(actor, "notification.retry")
+def notification_requeue(*, notification: Notification, note: str) -> Notification:
+    """Put a failed notification back in the queue, due now, with a fresh count of attempts.
+
+    Who may do it is the domain's rule: `escalations.notices.outbox.notification_retry`.
+    """
     Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
         status=Status.PENDING,
         next_attempt_at=timezone.now(),
         attempts=0,
-        last_error=f"retried by {actor}" if actor else "retried",
+        last_error=note,
     )
     kick_after_commit()
     notification.refresh_from_db()

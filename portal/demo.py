@@ -22,10 +22,9 @@ from django.utils import timezone
 
 from incidents import services as incident_services
 from incidents.models import Account, Category, Channel, Component, Incident
+from incidents.permissions import Refusal
 from incidents.rules import Severity, Status
-
 from portal import roles
-from portal.permissions import Refusal
 
 # name, tier, health, ARR, contact, email, time zone
 ACCOUNTS = [
@@ -230,8 +229,8 @@ DEFAULT_PRESET = "p0-p3-matrix"
 def ensure_policies() -> None:
     """The three shipped workflows, the P0-P3 matrix as the default policy."""
     from escalations.models import Policy, PolicyStatus
-    from escalations.policies import policy_create_from_spec
-    from escalations.workflow_yaml import load_workflow_file
+    from escalations.policies.services import policy_create_from_spec
+    from escalations.policies.workflow_yaml import load_workflow_file
 
     presets = Path(__file__).resolve().parent.parent / "escalations" / "workflows"
     for name in PRESETS:
@@ -404,7 +403,7 @@ def ensure_review_demo(people) -> None:
     from dataclasses import replace
 
     from escalations.models import Policy, PolicyStatus
-    from escalations.policies import policy_create_from_spec, policy_spec
+    from escalations.policies.services import policy_create_from_spec, policy_spec
     from notifications.models import ReportSubscription
 
     for username in ("manager", "director"):
@@ -445,7 +444,7 @@ def _budget_minutes(incident: Incident, field: str, fallback: float) -> float:
 
 
 def _update_cadence_minutes(incident: Incident) -> float | None:
-    from escalations.sla import incident_clocks
+    from escalations.sla.services import incident_clocks
 
     for reading in incident_clocks(incident, now=incident.opened_at):
         if reading.clock == "update" and reading.target:
@@ -518,8 +517,8 @@ def _play_history(incident: Incident, rng: random.Random, *, opened, now, assign
 
 def _catch_up(incident: Incident, until: datetime, rng: random.Random, people) -> datetime:
     """Run the SLA sweep at each moment it would have run, and let receivers answer."""
-    from escalations.engine import handoff_acknowledge, sla_sweep
-    from portal.permissions import allowed
+    from escalations.engine.services import handoff_acknowledge, sla_sweep
+    from incidents.permissions import allowed
 
     last = incident.opened_at
     for _ in range(30):
@@ -576,9 +575,9 @@ DEMO_NOTE = {
 
 def _step(incident: Incident, step: str, at, rng, *, assignee, people, now):
     """One person's action at `at`; returns the latest time it used, if later."""
-    from escalations import engine
-    from escalations.handoff import CHECKLIST
-    from escalations.policies import policy_spec
+    from escalations.engine import services as engine
+    from escalations.policies.services import policy_spec
+    from escalations.rules.handoff import CHECKLIST
 
     if step == "escalate" and incident.is_open and incident.policy_id:
         spec = policy_spec(incident.policy)
@@ -725,7 +724,7 @@ SEV1_ITEMS = [
 def _run_at(incident, steps, rng, people):
     """Play `steps` ((at, callable)) in order, running the SLA and reminder sweeps the
     way beat would have in between."""
-    from escalations.reminders import reminder_sweep
+    from escalations.followup.reminders import reminder_sweep
 
     for at, step in sorted(steps, key=lambda item: item[0]):
         _catch_up(incident, at, rng, people)
@@ -738,10 +737,10 @@ def follow_up_showcase(*, people, accounts, components, now: datetime, seed: int
     """A Sev 1 that runs its whole life (war room, cadence reminders, vendor case,
     resolution, a published review with action items) and an open P1 with a live war
     room; then reviews in other states and overdue action items. Deterministic."""
-    from escalations import reviews, vendors, war_room
-    from escalations.engine import handoff_acknowledge, pending_handoff
+    from escalations.engine.services import handoff_acknowledge, pending_handoff
+    from escalations.followup import reviews, vendors, war_room
+    from escalations.followup.reminders import reminder_sweep
     from escalations.models import PostIncidentReview
-    from escalations.reminders import reminder_sweep
 
     rng = random.Random(seed * 7 + 1)
     runtime = Channel.objects.get(code="RUNTIME")
@@ -926,7 +925,7 @@ def follow_up_showcase(*, people, accounts, components, now: datetime, seed: int
 
 def _live_war_room(*, people, components, now, rng) -> None:
     """An open P1 with an active war room and a vendor that owes an update."""
-    from escalations import vendors, war_room
+    from escalations.followup import vendors, war_room
 
     opened = now - timedelta(minutes=50)
     search = next(c for c in components if c.name == "Search")
@@ -979,7 +978,7 @@ def _reviews_in_other_states(*, people, exclude, now) -> None:
     """The oldest open review goes to review (its first action item is overdue by
     now), the next is half written; the rest stay as the drafts that opened when
     their incidents resolved."""
-    from escalations import reviews
+    from escalations.followup import reviews
     from escalations.models import PostIncidentReview
 
     def drafts():
@@ -1042,7 +1041,7 @@ def _publish_the_rest_on_time(*, people, now) -> None:
     """The reviews nobody touched yet are written and published within their 48 hours,
     as a healthy team does, with their action items done; so the queues show the two
     late ones above rather than every review the demo ever required."""
-    from escalations import reviews
+    from escalations.followup import reviews
     from escalations.models import PostIncidentReview
 
     untouched = (

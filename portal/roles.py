@@ -15,7 +15,7 @@ GOVERNANCE_LIAISON = "Governance Liaison"
 EXECUTIVE = "Executive"
 SECURITY = "Security"
 # Seed 000 "Customer-Facing Incident": product and customer success hear about
-# it (named as in escalations.spec.TriggerSettings.notify_groups).
+# it (named as in escalations.rules.spec.TriggerSettings.notify_groups).
 PRODUCT = "Product"
 CUSTOMER_SUCCESS = "Customer Success"
 

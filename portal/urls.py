@@ -3,10 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from escalations import views as escalation_views
+from escalations.web import views as escalation_views
 from incidents.views import customer_status
 from notifications.webhooks import inbound_webhook
-
 from portal import views
 from portal.api.docs import DocsView, SchemaView
 from portal.api.errors import not_found
@@ -22,7 +21,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("healthz", views.healthz, name="healthz"),
     path("incidents/", include("incidents.urls")),
-    path("incidents/", include("escalations.urls")),
+    path("incidents/", include("escalations.web.urls")),
     path("status/<str:token>/", customer_status, name="customer-status"),
     # Inbound mail (customer replies) from the configured ESP, behind basic auth: see README.
     path(

@@ -96,7 +96,7 @@ def security_user(roles):
 @pytest.fixture
 def default_policy(db):
     """Two round-the-clock levels (tests/escalations/conftest.py), the default policy."""
-    from escalations.policies import policy_create_from_spec
+    from escalations.policies.services import policy_create_from_spec
     from tests.escalations.conftest import simple_spec
 
     return policy_create_from_spec(spec=simple_spec(), name="standard", make_default=True)

@@ -1,6 +1,7 @@
 """Escalation API bodies: the escalation record, the handoff a move needs, policies
 (read-only), post-incident reviews and action items, and the metrics page as JSON.
-Input is only checked here; escalations.engine and escalations.reviews change state."""
+Input is only checked here; escalations.engine.services and escalations.followup.reviews
+change state."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from escalations.handoff import CHECKLIST
+from escalations.followup.reviews import missing_to_publish
 from escalations.models import (
     ENGINEER_CATEGORIES,
     MANAGEMENT_CATEGORIES,
@@ -26,7 +27,7 @@ from escalations.models import (
     SlaTarget,
     Threshold,
 )
-from escalations.reviews import missing_to_publish
+from escalations.rules.handoff import CHECKLIST
 from incidents.api.serializers import MAX_INT, SEVERITIES, SlugLookupField, UsernameField
 from incidents.models import Incident
 from incidents.selectors import incidents_visible_to, visibility_q
@@ -425,7 +426,7 @@ class ReviewCreateSerializer(serializers.Serializer):
 
 
 class ReviewUpdateSerializer(serializers.Serializer):
-    """The review's paragraphs (escalations.reviews.EDITABLE_FIELDS); send only what
+    """The review's paragraphs (escalations.followup.reviews.EDITABLE_FIELDS); send only what
     changes. Lists replace the whole list."""
 
     owner = UsernameField(required=False, allow_null=True, help_text="Writes the review.")

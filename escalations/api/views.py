@@ -1,6 +1,6 @@
 """Escalation API: records (read), the engine's moves as incident actions, policies
-(read-only), post-incident reviews and action items (escalations.reviews), and the
-metrics page as JSON (escalations.metrics). Same services and permissions as the web."""
+(read-only), post-incident reviews and action items (escalations.followup.reviews), and the
+metrics page as JSON (escalations.analytics.metrics). Same services and permissions as the web."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from escalations import engine, reviews
-from escalations.filters import MetricsFilterForm
-from escalations.handoff import CHECKLIST, field_label
-from escalations.metrics import Cell, metrics_period, metrics_tables
+from escalations.analytics.filters import MetricsFilterForm
+from escalations.analytics.metrics import Cell, metrics_period, metrics_tables
+from escalations.api import serializers as s
+from escalations.api.filters import ActionItemFilter, EscalationFilter, PolicyFilter, ReviewFilter
+from escalations.engine import services as engine
+from escalations.followup import reviews
+from escalations.followup.reviews import review_file
 from escalations.models import (
     ActionItem,
     Escalation,
@@ -26,18 +29,15 @@ from escalations.models import (
     PostIncidentReview,
     SimilarIncident,
 )
-from escalations.policies import policy_spec
-from escalations.review_export import review_file
+from escalations.policies.services import policy_spec
+from escalations.rules.handoff import CHECKLIST, field_label
 from incidents.api.serializers import SEVERITIES
 from incidents.models import AccountTier, Incident
+from incidents.permissions import permissions
 from incidents.selectors import incident_for_user, incidents_visible_to, visibility_q
 from portal.api.errors import service_errors
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import ActionPermissions
-from portal.permissions import permissions
-
-from escalations.api import serializers as s
-from escalations.api.filters import ActionItemFilter, EscalationFilter, PolicyFilter, ReviewFilter
 
 VIEW = ["incidents.view_incident"]
 
@@ -302,7 +302,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filterset_class = ReviewFilter
     pagination_class = ReviewCursor
     # The web's: the review page and downloads need view_incident, each change
-    # its rule (portal.permissions).
+    # its rule (incidents.permissions).
     required_permissions = {
         "list": VIEW,
         "retrieve": VIEW,
@@ -427,7 +427,7 @@ class ActionItemCursor(CursorPagination):
 )
 class ActionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Action items of post-incident reviews: one owner, a due date, closed as done or
-    dropped with who and when recorded. Changed only through escalations.reviews."""
+    dropped with who and when recorded. Changed only through escalations.followup.reviews."""
 
     serializer_class = s.ActionItemSerializer
     permission_classes = [ActionPermissions]

@@ -2,7 +2,7 @@
 
 from django import template
 
-from escalations.text_safety import markdown_text
+from escalations.rules.text_safety import markdown_text
 
 register = template.Library()
 

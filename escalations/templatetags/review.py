@@ -1,6 +1,6 @@
 from django import template
 
-from escalations.durations import humanize
+from escalations.rules.durations import humanize
 
 register = template.Library()
 

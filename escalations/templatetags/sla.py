@@ -1,7 +1,7 @@
 from django import template
 from django.utils import timezone
 
-from escalations.durations import humanize
+from escalations.rules.durations import humanize
 
 register = template.Library()
 

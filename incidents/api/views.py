@@ -10,20 +10,19 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from incidents import services
+from incidents.api import serializers as s
+from incidents.api.filters import IncidentFilter
 from incidents.models import Account, Category, Channel, Component, Incident
+from incidents.permissions import permissions
 from incidents.rules import Status
 from incidents.selectors import incident_for_user, incident_timeline, incidents_visible_to
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import ActionPermissions
-from portal.permissions import permissions
-
-from incidents.api import serializers as s
-from incidents.api.filters import IncidentFilter
 
 VIEW = ["incidents.view_incident"]
 
 # Actions on one incident, each calling the service the web's form calls, with
-# the rule (portal.permissions) that service asks.
+# the rule (incidents.permissions) that service asks.
 INCIDENT_ACTIONS = {
     "acknowledge": "incident.acknowledge",
     "comment": "incident.comment",

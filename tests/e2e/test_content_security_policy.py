@@ -5,8 +5,8 @@ the API docs (Swagger UI renders the operations)."""
 
 import pytest
 
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, WorkflowSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, WorkflowSpec
 from tests.conftest import chromium_path
 from tests.e2e.browser import chromium_page, open_action, screenshot
 from tests.factories import PASSWORD, UserFactory, make_incident

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from escalations.models import TriggerFiring
-from escalations.policies import policy_create_from_spec
-from escalations.workflow_yaml import load_workflow_file
+from escalations.policies.services import policy_create_from_spec
+from escalations.policies.workflow_yaml import load_workflow_file
 from incidents import services
 from incidents.models import Channel
 from notifications import rendering

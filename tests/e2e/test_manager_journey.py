@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 
 from escalations.models import Policy, PolicyStatus
-from escalations.policies import policy_spec
-from escalations.workflow_yaml import dump_workflow
+from escalations.policies.services import policy_spec
+from escalations.policies.workflow_yaml import dump_workflow
 from incidents.models import Channel, Incident
 from tests.e2e.browser import assert_fits_width, screenshot
 from tests.e2e.conftest import sign_in

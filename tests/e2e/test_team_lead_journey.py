@@ -6,8 +6,8 @@ import re
 import pytest
 from django.core.management import call_command
 
-from escalations import engine
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
+from escalations.rules.handoff import CHECKLIST
 from incidents.models import Channel
 from tests.e2e.browser import assert_fits_width, open_action, screenshot
 from tests.e2e.conftest import sign_in

@@ -1,7 +1,7 @@
 import pytest
 
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, MatchSpec, TargetSpec, WorkflowSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, MatchSpec, TargetSpec, WorkflowSpec
 
 H = __import__("datetime").timedelta(hours=1)
 

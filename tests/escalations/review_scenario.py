@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from escalations import engine, reviews
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
+from escalations.followup import reviews
 from escalations.models import ActionItem, PostIncidentReview
-from escalations.policies import policy_create_from_spec
-from escalations.spec import ReviewSettings
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.handoff import CHECKLIST
+from escalations.rules.spec import ReviewSettings
 from incidents import services
 from incidents.models import Incident
 from notifications.models import Notification
@@ -200,7 +201,7 @@ def _publish(review, *, author, publisher, submitted: datetime, published: datet
 
 
 def build_follow_up(world: World) -> FollowUp:
-    """Reviews and action items through the services of escalations.reviews."""
+    """Reviews and action items through the services of escalations.followup.reviews."""
     agent, lead, manager, security = world.agent, world.lead, world.manager, world.security
 
     def add(review, title, owner, due_date, added, *, permanent=False):

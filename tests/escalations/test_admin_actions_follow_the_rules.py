@@ -8,10 +8,11 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from escalations import engine, reviews
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
+from escalations.followup import reviews
 from escalations.models import Escalation, PostIncidentReview
-from escalations.policies import policy_create_from_spec, policy_spec
+from escalations.policies.services import policy_create_from_spec, policy_spec
+from escalations.rules.handoff import CHECKLIST
 from incidents import services
 from tests.escalations.conftest import simple_spec
 from tests.factories import UserFactory, make_incident

@@ -1,5 +1,5 @@
 """Action-item API: added to a review, handed over, moved and closed only through
-escalations.reviews (timeline events, the owner's notice, who and when a close was
+escalations.followup.reviews (timeline events, the owner's notice, who and when a close was
 recorded), the web's permissions, bad input as 400 with nothing saved, and a security
 incident's items invisible (404) to those who may not see it."""
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from escalations import reviews
+from escalations.followup import reviews
 from escalations.models import ActionItem
 from notifications.models import Notification
 from tests.api_client import results, token_client

@@ -3,10 +3,10 @@ acknowledgement, decisions, de-escalation, the records, and policies (read-only)
 
 import pytest
 
-from escalations.handoff import CHECKLIST
 from escalations.models import Escalation
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, TargetSpec, TriggerSettings
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.handoff import CHECKLIST
+from escalations.rules.spec import LevelSpec, TargetSpec, TriggerSettings
 from tests.api_client import results, token_client
 from tests.escalations.conftest import H, simple_spec
 from tests.factories import AccountFactory, UserFactory, make_incident

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from escalations import metrics
+from escalations.analytics import metrics
 from tests.api_client import token_client
 from tests.escalations.review_scenario import NOW, build_follow_up, build_world
 

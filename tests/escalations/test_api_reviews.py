@@ -1,4 +1,4 @@
-"""Review API: reads with the web's visibility, every change through escalations.reviews
+"""Review API: reads with the web's visibility, every change through escalations.followup.reviews
 (edit, submit, send back, publish), refusals as 400 with field errors and nothing saved,
 and the Markdown and YAML exports identical to the web's downloads."""
 
@@ -9,7 +9,7 @@ import time_machine
 import yaml
 from django.urls import reverse
 
-from escalations import reviews
+from escalations.followup import reviews
 from escalations.models import PostIncidentReview
 from incidents import services
 from tests.api_client import results, token_client

@@ -1,4 +1,4 @@
-"""Our own cases for escalations.business_time: spec handling, conventions, DST, pauses.
+"""Our own cases for escalations.rules.business_time: spec handling, conventions, DST, pauses.
 
 Reference cases from other libraries live in test_business_time_reference.py; the
 hypothesis properties in test_business_time_properties.py. Expected values here are worked
@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalations import business_time
-from escalations.business_time import BusinessCalendar, Pause, TimeBreakdown
+from escalations.rules import business_time
+from escalations.rules.business_time import BusinessCalendar, Pause, TimeBreakdown
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -1,4 +1,4 @@
-"""Property tests for escalations.business_time over random calendars.
+"""Property tests for escalations.rules.business_time over random calendars.
 
 Random specs cover several zones (with one-hour, 30-minute and 45-minute-offset DST rules,
 zones without DST, and Sao Paulo where midnight itself used to be skipped), lunch breaks,
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from escalations.business_time import DAY_KEYS, BusinessCalendar
+from escalations.rules.business_time import DAY_KEYS, BusinessCalendar
 
 SETTINGS = settings(
     max_examples=200,

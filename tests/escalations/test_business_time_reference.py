@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from escalations.business_time import DAY_KEYS, BusinessCalendar
-from escalations.holiday_sources import holidays_from_country
+from escalations.policies.holiday_sources import holidays_from_country
+from escalations.rules.business_time import DAY_KEYS, BusinessCalendar
 
 DATA = json.loads(
     (Path(__file__).parent / "data" / "business_time_reference.json").read_text("utf-8")

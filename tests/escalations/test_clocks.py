@@ -4,14 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from escalations.clocks import (
+from escalations.rules.clocks import (
     IncidentFacts,
     compute_clocks,
     due_thresholds,
     next_check_at,
     pending_thresholds,
 )
-from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
+from escalations.rules.spec import LevelSpec, TargetSpec, WorkflowSpec
 
 H = timedelta(hours=1)
 MON = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday

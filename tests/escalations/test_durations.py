@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from escalations.durations import format_duration, humanize, parse_duration
+from escalations.rules.durations import format_duration, humanize, parse_duration
 
 H = timedelta(hours=1)
 

@@ -10,13 +10,13 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from escalations import engine
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
+from escalations.followup.war_room import war_room_activate
 from escalations.models import Escalation
-from escalations.policies import policy_create_from_spec
-from escalations.sla import incident_clocks
-from escalations.spec import LevelSpec, TargetSpec, TriggerSettings
-from escalations.war_room import war_room_activate
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.handoff import CHECKLIST
+from escalations.rules.spec import LevelSpec, TargetSpec, TriggerSettings
+from escalations.sla.services import incident_clocks
 from incidents import services
 from incidents.models import EventKind
 from tests.escalations.conftest import H, simple_spec

@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from escalations.engine import sla_sweep
+from escalations.engine.services import sla_sweep
 from escalations.models import Escalation, ThresholdFiring
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, TargetSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, TargetSpec
 from incidents import services
 from incidents.models import EventKind
 from notifications.models import Notification
@@ -189,7 +189,7 @@ def seed_002_matrix(roles):
 def test_an_acknowledged_p1_keeps_climbing_one_level_per_target(seed_002_matrix, agent, t0):
     """Seed 002: P1 resolution 4h. Each level that cannot resolve it in its 4h
     hands it up; the ladder neither stalls after one move nor jumps to the top."""
-    from escalations import engine
+    from escalations.engine import services as engine
 
     incident = make_incident(actor=agent, severity="P1", opened_at=t0, now=t0)
     services.incident_acknowledge(incident=incident, actor=agent, now=t0 + timedelta(minutes=5))

@@ -7,10 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from escalations import engine
+from escalations.engine import services as engine
 from escalations.models import Escalation, TriggerFiring
-from escalations.policies import policy_create_from_spec
-from escalations.spec import NEXT_LEVEL, LevelSpec, OverrideSpec, TargetSpec, TriggerSettings
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import NEXT_LEVEL, LevelSpec, OverrideSpec, TargetSpec, TriggerSettings
 from incidents import services
 from incidents.models import EventKind
 from notifications.models import Notification

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from escalations.handoff import CHECKLIST
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, TargetSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.handoff import CHECKLIST
+from escalations.rules.spec import LevelSpec, TargetSpec
 from tests.escalations.conftest import simple_spec
 from tests.factories import PASSWORD, make_incident
 

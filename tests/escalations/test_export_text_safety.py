@@ -11,9 +11,10 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from escalations import engine, reviews, vendors
-from escalations.handoff import CHECKLIST
-from escalations.text_safety import data_text, markdown_text
+from escalations.engine import services as engine
+from escalations.followup import reviews, vendors
+from escalations.rules.handoff import CHECKLIST
+from escalations.rules.text_safety import data_text, markdown_text
 from incidents import services
 from tests.factories import PASSWORD, AccountFactory, make_incident
 

@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from escalations.followup.reviews import action_item_add, action_item_close, review_create
+from escalations.followup.vendors import vendor_case_open
+from escalations.followup.war_room import war_room_activate
 from escalations.models import ActionItem, PostIncidentReview
-from escalations.reviews import action_item_add, action_item_close, review_create
-from escalations.vendors import vendor_case_open
-from escalations.war_room import war_room_activate
 from tests.factories import UserFactory, make_incident
 
 pytestmark = pytest.mark.django_db

@@ -8,14 +8,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from escalations.models import ActionItem, ActionItemStatus, PostIncidentReview
-from escalations.reminders import reminder_sweep
-from escalations.reviews import (
+from escalations.followup.reminders import reminder_sweep
+from escalations.followup.reviews import (
     action_item_add,
     action_item_close,
     action_item_update,
     review_create,
 )
+from escalations.models import ActionItem, ActionItemStatus, PostIncidentReview
 from incidents import services
 from notifications.models import Notification
 from tests.factories import make_incident

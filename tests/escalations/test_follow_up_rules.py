@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalations.followup import (
+from escalations.rules.followup import (
     ItemFacts,
     action_item_metrics,
     cadence_reminders,
@@ -27,7 +27,7 @@ from escalations.followup import (
     timeline_text,
     war_room_reasons,
 )
-from escalations.spec import ReviewSettings, WarRoomSettings
+from escalations.rules.spec import ReviewSettings, WarRoomSettings
 
 T0 = datetime(2026, 1, 14, 14, 23, tzinfo=UTC)
 H = timedelta(hours=1)

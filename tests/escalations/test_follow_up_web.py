@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from escalations.followup.reviews import action_item_add, review_create
+from escalations.followup.war_room import war_room_activate
 from escalations.models import ActionItem, PostIncidentReview, VendorCase, WarRoom
-from escalations.reviews import action_item_add, review_create
-from escalations.war_room import war_room_activate
 from tests.factories import PASSWORD, make_incident
 
 pytestmark = pytest.mark.django_db

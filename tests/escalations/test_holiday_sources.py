@@ -1,4 +1,4 @@
-"""Tests for escalations.holiday_sources (``holidays`` package and ``.ics`` uploads)."""
+"""Tests for escalations.policies.holiday_sources (``holidays`` package and ``.ics`` uploads)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalations.business_time import BusinessCalendar
-from escalations.holiday_sources import holidays_from_country, holidays_from_ics
+from escalations.policies.holiday_sources import holidays_from_country, holidays_from_ics
+from escalations.rules.business_time import BusinessCalendar
 
 
 def ics(*events: str) -> bytes:

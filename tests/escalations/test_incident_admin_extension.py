@@ -5,7 +5,7 @@ de-escalate actions."""
 import pytest
 from django.contrib import admin
 
-from escalations.admin import EscalationsIncidentAdmin, LevelFilter
+from escalations.admin.site import EscalationsIncidentAdmin, LevelFilter
 from incidents.admin import IncidentAdmin, IncidentEventInline
 from incidents.models import Incident
 from tests.factories import make_incident

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 
-from escalations.metrics import Table
+from escalations.analytics.metrics import Table
 
 
 def test_an_instant_cell_is_iso_8601_with_the_readers_offset():

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from escalations import metrics
-from escalations.durations import humanize
-from escalations.filters import day_bounds
+from escalations.analytics import metrics
+from escalations.analytics.filters import day_bounds
+from escalations.rules.durations import humanize
 from incidents.models import Category, Incident
 from tests.escalations.review_scenario import NOW, at, build_follow_up, build_world
 
@@ -83,7 +83,7 @@ def test_decisions_reasons_and_agents(world):
 
 
 def test_decision_time_against_its_target(world):
-    from escalations import engine
+    from escalations.engine import services as engine
 
     escalation = world.escalated.escalations.get()
     engine.escalation_record_decision(
@@ -207,7 +207,7 @@ def test_action_item_closure_counts_and_time_to_permanent_fix(world, follow_up):
 
 
 def test_action_item_closure_follows_the_clock_and_visibility(world, follow_up):
-    from escalations import reviews
+    from escalations.followup import reviews
 
     lead = {r[0]: r[1] for r in tables_for(world.lead)["action-item-closure"].rows}
     assert lead["Due by now"] == 6 and lead["Still open"] == 1  # no security item

@@ -9,7 +9,7 @@ import time_machine
 from django.templatetags.static import static
 from django.urls import reverse
 
-from escalations import metrics
+from escalations.analytics import metrics
 from tests.escalations.review_scenario import NOW, build_follow_up, build_world
 from tests.factories import PASSWORD
 

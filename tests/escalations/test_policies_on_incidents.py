@@ -4,9 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from escalations import policies
+from escalations.engine import policy_moves
 from escalations.models import Policy, PolicyStatus
-from escalations.sla import incident_clocks
+from escalations.policies import services as policies
+from escalations.sla.services import incident_clocks
 from incidents import services
 from incidents.models import Channel, EventKind
 from tests.escalations.conftest import H, simple_spec
@@ -101,7 +102,7 @@ def test_incidents_keep_their_version_and_can_be_moved(default_policy, manager, 
     assert incident.policy == default_policy  # history is not rewritten
     assert make_incident(actor=agent).policy == v2  # new incidents get the new version
 
-    assert policies.policy_move_open_incidents(policy=v2, actor=manager) == 1
+    assert policy_moves.policy_move_open_incidents(policy=v2, actor=manager) == 1
     incident.refresh_from_db()
     done.refresh_from_db()
     assert incident.policy == v2 and done.policy == default_policy
@@ -118,7 +119,7 @@ def test_moving_maps_a_missing_level_down(default_policy, manager, agent):
     v2 = policies.policy_create_from_spec(
         spec=simple_spec(levels=simple_spec().levels[:1]), name="standard"
     )
-    policies.policy_move_open_incidents(policy=v2, actor=manager)
+    policy_moves.policy_move_open_incidents(policy=v2, actor=manager)
     incident.refresh_from_db()
     assert incident.current_level == 1
     assert incident.events.get(kind=EventKind.POLICY_CHANGED).data["level_from"] == 2

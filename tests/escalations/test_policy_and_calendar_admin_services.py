@@ -11,9 +11,10 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from escalations import calendars, policies
 from escalations.models import Calendar, Policy
-from portal.permissions import ActionNotAllowed
+from escalations.policies import calendars
+from escalations.policies import services as policies
+from incidents.permissions import ActionNotAllowed
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from escalations.admin import PolicyForm
+from escalations.admin.site import PolicyForm
 from escalations.models import Policy
-from escalations.policies import policy_activate, policy_fork, policy_spec
+from escalations.policies.services import policy_activate, policy_fork, policy_spec
 
 pytestmark = pytest.mark.django_db
 

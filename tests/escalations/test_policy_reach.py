@@ -12,17 +12,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from escalations import engine
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
 from escalations.models import Policy, PolicyStatus
-from escalations.policies import (
+from escalations.policies.services import (
     level_reach,
     policy_activate,
     policy_create_from_spec,
     policy_spec,
     reach_problems,
 )
-from escalations.workflow_yaml import dump_workflow, load_workflow_file
+from escalations.policies.workflow_yaml import dump_workflow, load_workflow_file
+from escalations.rules.handoff import CHECKLIST
 from incidents import services
 from notifications.models import Notification
 from portal.demo import PRESETS as DEMO_PRESETS

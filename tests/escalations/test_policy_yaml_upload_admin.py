@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from escalations.models import Policy, PolicyStatus
-from escalations.policies import policy_spec
-from escalations.workflow_yaml import dump_workflow
+from escalations.policies.services import policy_spec
+from escalations.policies.workflow_yaml import dump_workflow
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from escalations.followup.reminders import reminder_sweep
 from escalations.models import ActionItem, PostIncidentReview
-from escalations.reminders import reminder_sweep
 from notifications.models import Notification
 from tests.concurrency import run_together
 from tests.factories import UserFactory, make_incident

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from escalations.review_export import ItemLine, ReviewDoc, review_markdown, review_yaml
+from escalations.followup.review_export import ItemLine, ReviewDoc, review_markdown, review_yaml
 
 T0 = datetime(2026, 1, 14, 14, 23, tzinfo=UTC)
 M = timedelta(minutes=1)

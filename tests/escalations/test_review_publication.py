@@ -7,8 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from escalations.models import ReviewStatus
-from escalations.reviews import (
+from escalations.followup.reviews import (
     action_item_add,
     review_create,
     review_publish,
@@ -16,6 +15,7 @@ from escalations.reviews import (
     review_submit,
     review_update,
 )
+from escalations.models import ReviewStatus
 from incidents.models import EventKind
 from tests.factories import make_incident
 
@@ -142,7 +142,7 @@ def test_the_owner_must_be_able_to_see_the_incident(agent, other_agent, security
 
 
 def test_similar_incidents_are_suggested_then_confirmed_by_a_person(agent):
-    from escalations.reviews import review_confirm_similar, similar_suggestions
+    from escalations.followup.reviews import review_confirm_similar, similar_suggestions
     from tests.factories import ComponentFactory
 
     payments = ComponentFactory(name="Payments API")

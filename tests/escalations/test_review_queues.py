@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from escalations import queues, reviews
+from escalations.analytics import queues
+from escalations.followup import reviews
 from tests.escalations.review_scenario import NOW, at, build_follow_up, build_world
 from tests.factories import PASSWORD
 

@@ -10,14 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from escalations.engine import incident_escalate
-from escalations.handoff import CHECKLIST
+from escalations.engine.policy_moves import policy_move_open_incidents
+from escalations.engine.services import incident_escalate
+from escalations.followup.reviews import review_create, review_requirement
+from escalations.followup.vendors import vendor_case_open
+from escalations.followup.war_room import war_room_activate
 from escalations.models import Policy, PostIncidentReview, ReviewStatus
-from escalations.policies import policy_create_from_spec, policy_move_open_incidents
-from escalations.reviews import review_create, review_requirement
-from escalations.spec import LevelSpec, ReviewSettings, TargetSpec, WorkflowSpec
-from escalations.vendors import vendor_case_open
-from escalations.war_room import war_room_activate
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.handoff import CHECKLIST
+from escalations.rules.spec import LevelSpec, ReviewSettings, TargetSpec, WorkflowSpec
 from incidents import services
 from incidents.models import EventKind
 from notifications.models import Notification
@@ -91,7 +92,7 @@ def test_an_incident_that_reached_level_three_needs_one_even_after_coming_down(p
         checklist=list(CHECKLIST),
         now=t0 + H,
     )
-    from escalations.engine import incident_de_escalate
+    from escalations.engine.services import incident_de_escalate
 
     incident_de_escalate(
         incident=incident,

@@ -18,9 +18,9 @@ from escalations.models import (
     VendorCase,
     WarRoom,
 )
-from escalations.policies import policy_create_from_spec
+from escalations.policies.services import policy_create_from_spec
+from escalations.policies.workflow_yaml import load_workflow_file
 from escalations.tasks import run_reminder_sweep
-from escalations.workflow_yaml import load_workflow_file
 from incidents.models import EventKind, Incident
 from notifications.models import Notification
 from tests.factories import UserFactory

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from escalations.models import Policy
-from escalations.policies import policy_create_from_spec
-from escalations.simulation_runs import run_simulation
-from escalations.spec import LevelSpec, TargetSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, TargetSpec
+from escalations.simulation.runs import run_simulation
 from notifications.models import Notification
 from tests.escalations.conftest import H, simple_spec
 from tests.escalations.review_scenario import NOW, build_world
@@ -45,7 +45,7 @@ def strict_draft(world):
 
 def simulate(world, draft, **kwargs):
     day = NOW.date()
-    from escalations.filters import day_bounds
+    from escalations.analytics.filters import day_bounds
 
     start, end = day_bounds(day - timedelta(days=1), day)
     return run_simulation(

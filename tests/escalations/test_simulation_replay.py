@@ -2,9 +2,15 @@
 
 from datetime import UTC, datetime, timedelta
 
-from escalations.simulation import HistoryEvent, IncidentHistory, replay
-from escalations.spec import LevelSpec, OverrideSpec, TargetSpec, TriggerSettings, WorkflowSpec
-from escalations.triggers import TriggerFacts
+from escalations.rules.simulation import HistoryEvent, IncidentHistory, replay
+from escalations.rules.spec import (
+    LevelSpec,
+    OverrideSpec,
+    TargetSpec,
+    TriggerSettings,
+    WorkflowSpec,
+)
+from escalations.rules.triggers import TriggerFacts
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from escalations import engine
-from escalations.clocks import IncidentFacts, compute_clocks, stored_columns
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
+from escalations.rules.clocks import IncidentFacts, compute_clocks, stored_columns
+from escalations.rules.handoff import CHECKLIST
 from incidents import services
 from incidents.models import Incident
 from tests.escalations.conftest import H, simple_spec

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from escalations.engine import sla_sweep
+from escalations.engine.services import sla_sweep
 from escalations.models import Escalation
-from escalations.policies import policy_create_from_spec
-from escalations.spec import NEXT_LEVEL, LevelSpec, TargetSpec, TriggerSettings
-from escalations.triggers import breach_target
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import NEXT_LEVEL, LevelSpec, TargetSpec, TriggerSettings
+from escalations.rules.triggers import breach_target
 from incidents.models import EventKind
 from notifications.models import Notification
 from tests.escalations.conftest import H, simple_spec

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from escalations.engine import sla_sweep
+from escalations.engine.services import sla_sweep
 from escalations.models import Escalation, ThresholdFiring
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, TargetSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, TargetSpec
 from incidents.models import Channel, EventKind, Incident, IncidentEvent
 from tests.concurrency import run_together
 from tests.escalations.conftest import H, simple_spec

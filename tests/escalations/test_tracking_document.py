@@ -7,10 +7,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from escalations import engine, reviews
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
+from escalations.followup import reviews
 from escalations.models import ActionItem
-from escalations.spec import DEFAULT_HANDOFF_FIELDS
+from escalations.rules.handoff import CHECKLIST
+from escalations.rules.spec import DEFAULT_HANDOFF_FIELDS
 from incidents import services
 from tests.factories import PASSWORD, UserFactory, make_incident
 

@@ -3,9 +3,9 @@ whether the incident moves or not, and those groups exist as roles so the notice
 
 import pytest
 
-from escalations.policies import policy_create_from_spec
-from escalations.spec import OverrideSpec, TriggerSettings
-from escalations.workflow_yaml import load_workflow_file
+from escalations.policies.services import policy_create_from_spec
+from escalations.policies.workflow_yaml import load_workflow_file
+from escalations.rules.spec import OverrideSpec, TriggerSettings
 from notifications.models import Notification
 from portal.demo import PRESETS
 from portal.roles import ALL_ROLES

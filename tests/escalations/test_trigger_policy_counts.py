@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from escalations.models import Escalation, TriggerFiring
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, TargetSpec, TriggerSettings
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, TargetSpec, TriggerSettings
 from tests.escalations.conftest import H, simple_spec
 from tests.factories import AccountFactory, ComponentFactory, make_incident
 

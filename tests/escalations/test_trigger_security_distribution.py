@@ -4,8 +4,8 @@ team and directory contacts are emailed only if they may see security incidents.
 import pytest
 from django.contrib.auth.models import Group
 
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, TargetSpec, TriggerSettings
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, TargetSpec, TriggerSettings
 from notifications.models import Contact, Notification
 from tests.escalations.conftest import H, simple_spec
 from tests.factories import UserFactory, make_incident

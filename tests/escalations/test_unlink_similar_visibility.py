@@ -5,9 +5,9 @@ and stays."""
 import pytest
 from django.urls import reverse
 
-from escalations import reviews
+from escalations.followup import reviews
 from escalations.models import SimilarIncident
-from portal.permissions import NotVisible
+from incidents.permissions import NotVisible
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db

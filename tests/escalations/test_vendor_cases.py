@@ -7,11 +7,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from escalations.followup.reminders import reminder_sweep
+from escalations.followup.vendors import (
+    vendor_case_close,
+    vendor_case_open,
+    vendor_case_record_update,
+)
 from escalations.models import VendorCase, VendorCaseStatus
-from escalations.policies import policy_create_from_spec
-from escalations.reminders import reminder_sweep
-from escalations.sla import incident_clocks
-from escalations.vendors import vendor_case_close, vendor_case_open, vendor_case_record_update
+from escalations.policies.services import policy_create_from_spec
+from escalations.sla.services import incident_clocks
 from incidents import services
 from incidents.models import EventKind
 from notifications.models import Notification
@@ -142,7 +146,7 @@ def test_cases_are_checked_before_anything_is_saved(incident, agent, t0):
 
 
 def test_the_tracking_document_becomes_a_vendor_escalation(incident, agent, t0):
-    from escalations.exports import tracking_markdown
+    from escalations.analytics.exports import tracking_markdown
 
     open_case(incident, agent, t0 + H)
     text = tracking_markdown(incident)

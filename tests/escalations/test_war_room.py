@@ -8,9 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from escalations.models import WarRoom, WarRoomAssignment, WarRoomHandover, WarRoomRole
-from escalations.reminders import reminder_sweep
-from escalations.war_room import (
+from escalations.followup.reminders import reminder_sweep
+from escalations.followup.war_room import (
     current_holders,
     war_room_activate,
     war_room_assign,
@@ -19,6 +18,7 @@ from escalations.war_room import (
     war_room_release,
     war_room_set_cadence,
 )
+from escalations.models import WarRoom, WarRoomAssignment, WarRoomHandover, WarRoomRole
 from incidents import services
 from incidents.models import EventKind
 from notifications.models import Notification
@@ -135,8 +135,8 @@ def test_waiting_on_the_vendor_pauses_the_cadence_and_resuming_restarts_the_coun
 
 
 def test_the_policy_sets_the_default_cadence_and_the_commander_can_change_it(people, t0):
-    from escalations.policies import policy_create_from_spec
-    from escalations.spec import LevelSpec, WarRoomSettings, WorkflowSpec
+    from escalations.policies.services import policy_create_from_spec
+    from escalations.rules.spec import LevelSpec, WarRoomSettings, WorkflowSpec
 
     policy_create_from_spec(
         spec=WorkflowSpec(

@@ -7,8 +7,8 @@ import time_machine
 import yaml
 from django.urls import reverse
 
-from escalations import reviews
-from escalations.reports import parse_week, week_label
+from escalations.analytics.reports import parse_week, week_label
+from escalations.followup import reviews
 from tests.escalations.review_scenario import NOW, at, build_follow_up, build_world
 from tests.factories import PASSWORD
 
@@ -172,7 +172,7 @@ def test_items_follow_the_readers_visibility(client, world, follow_up):
 
 
 def test_a_long_list_is_cut_with_the_count_kept(manager_client, world, follow_up, monkeypatch):
-    from escalations import reports
+    from escalations.analytics import reports
 
     monkeypatch.setattr(reports, "ACTION_ITEMS_LISTED", 2)
     items = action_items(manager_client, "2026-W11")

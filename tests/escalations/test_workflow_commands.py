@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from escalations.models import Level, Policy, PolicyStatus
-from escalations.policies import policy_spec
-from escalations.workflow_yaml import load_workflow_text
+from escalations.policies.services import policy_spec
+from escalations.policies.workflow_yaml import load_workflow_text
 
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).parent / "data"

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from escalations.models import Policy, PolicyStatus
-from escalations.policies import policy_name_for_file, policy_spec
+from escalations.policies.services import policy_name_for_file, policy_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def exported(tmp_path):
     call_command("load_workflow", "support-3-tier")
     policy = Policy.objects.get(name="support-3-tier")
-    from escalations.workflow_yaml import dump_workflow
+    from escalations.policies.workflow_yaml import dump_workflow
 
     path = tmp_path / f"{policy.name}-v{policy.version}.yaml"  # as the admin names it
     path.write_text(dump_workflow(policy_spec(policy)))

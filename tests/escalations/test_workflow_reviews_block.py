@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from escalations.policies import policy_create_from_spec, policy_spec
-from escalations.spec import ReviewSettings, WarRoomSettings
-from escalations.workflow_yaml import WorkflowError, dump_workflow, load_workflow_text
+from escalations.policies.services import policy_create_from_spec, policy_spec
+from escalations.policies.workflow_yaml import WorkflowError, dump_workflow, load_workflow_text
+from escalations.rules.spec import ReviewSettings, WarRoomSettings
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -129,7 +129,7 @@ def test_a_policy_version_stores_the_blocks():
 def test_the_engineering_preset_asks_for_post_mortems_as_seed_000_does():
     from pathlib import Path
 
-    from escalations.workflow_yaml import load_workflow_file
+    from escalations.policies.workflow_yaml import load_workflow_file
 
     preset = Path(__file__).resolve().parents[2] / "escalations" / "workflows"
     spec = load_workflow_file(preset / "engineering-5-level.yaml")

@@ -1,4 +1,4 @@
-"""escalations.workflow_yaml: loading, validation with lines and paths, canonical dump.
+"""escalations.policies.workflow_yaml: loading, validation with lines and paths, canonical dump.
 
 No database: everything here is pure data. Expected targets come from the seeds (001: support
 tiers, 002: the P0-P3 matrix); error lines are marked in the YAML with ``#<`` so that the
@@ -15,7 +15,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from escalations.spec import (
+from escalations.policies.workflow_yaml import (
+    ACCOUNT_TIERS,
+    CONTACT_KEYS,
+    IMPACT_FLAGS,
+    NOTIFY_GROUPS,
+    Problem,
+    WorkflowError,
+    dump_workflow,
+    load_workflow_file,
+    load_workflow_text,
+)
+from escalations.rules.spec import (
     ACTIONS,
     CLOCKS,
     DEFAULT_HANDOFF_FIELDS,
@@ -36,17 +47,6 @@ from escalations.spec import (
     TriggerSettings,
     WarRoomSettings,
     WorkflowSpec,
-)
-from escalations.workflow_yaml import (
-    ACCOUNT_TIERS,
-    CONTACT_KEYS,
-    IMPACT_FLAGS,
-    NOTIFY_GROUPS,
-    Problem,
-    WorkflowError,
-    dump_workflow,
-    load_workflow_file,
-    load_workflow_text,
 )
 from incidents.rules import Status
 

@@ -12,7 +12,7 @@ import time
 import pytest
 from django.core.management import CommandError, call_command
 
-from escalations.workflow_yaml import (
+from escalations.policies.workflow_yaml import (
     MAX_BYTES,
     WorkflowError,
     load_workflow_file,

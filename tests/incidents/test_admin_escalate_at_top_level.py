@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from escalations.models import Escalation
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, TargetSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, TargetSpec
 from tests.escalations.conftest import H, simple_spec
 from tests.factories import PASSWORD, make_incident
 

@@ -214,8 +214,8 @@ def test_acknowledge_or_resolve_of_an_unknown_key_is_accepted_and_changes_nothin
 
 
 def test_alert_incidents_follow_the_policy_like_any_other(client, alertmanager):
-    from escalations.policies import policy_create_from_spec
-    from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
+    from escalations.policies.services import policy_create_from_spec
+    from escalations.rules.spec import LevelSpec, TargetSpec, WorkflowSpec
 
     spec = WorkflowSpec(
         levels=(

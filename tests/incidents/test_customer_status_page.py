@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from escalations.models import TriggerFiring
-from escalations.policies import policy_create_from_spec
-from escalations.sla import incident_clocks
-from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, TargetSpec, WorkflowSpec
+from escalations.sla.services import incident_clocks
 from incidents import services
 from incidents.customer_links import make_token
 from incidents.models import EventKind

@@ -6,8 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from escalations import engine
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
+from escalations.rules.handoff import CHECKLIST
 from tests.factories import PASSWORD, UserFactory, make_incident
 
 pytestmark = pytest.mark.django_db

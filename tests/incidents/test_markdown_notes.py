@@ -4,8 +4,8 @@ person types as HTML stays text, and links go only to http(s) and mailto."""
 import pytest
 from django.urls import reverse
 
-from escalations import engine
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
+from escalations.rules.handoff import CHECKLIST
 from incidents import services
 from incidents.templatetags.markup import render_markdown
 from tests.factories import PASSWORD, make_incident

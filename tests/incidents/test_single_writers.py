@@ -486,16 +486,18 @@ def test_the_scan_lets_pass(source):
 PRIVATE_USES = {
     "absolute import": "from incidents.services import _now\n",
     "relative import": "from .serializers import _shared, public_name\n",
-    "a parent package's module": "from ..metrics import _elapsed\n",
+    "a parent package's module": "from ..analytics.metrics import _elapsed\n",
     "attribute of an imported module": (
         "from notifications import services\nx = services._kick()\n"
     ),
-    "attribute of a dotted import": "import escalations.engine\nescalations.engine._locked(1)\n",
-    "inside a function": "def f():\n    from escalations.sla import _STATUS_EVENTS\n",
+    "attribute of a dotted import": (
+        "import escalations.engine.services\nescalations.engine.services._locked(1)\n"
+    ),
+    "inside a function": "def f():\n    from escalations.sla.services import _STATUS_EVENTS\n",
 }
 
 PUBLIC_USES = {
-    "public names": "from escalations.reviews import check_person\n",
+    "public names": "from escalations.followup.people import check_person\n",
     "django's model API": (
         "from incidents.models import Incident\ntable = Incident._meta.db_table\n"
     ),

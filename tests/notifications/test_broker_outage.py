@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 
 from escalations.models import Escalation
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, OverrideSpec, TargetSpec, WorkflowSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, OverrideSpec, TargetSpec, WorkflowSpec
 from notifications.models import Notification, Status
 from tests.factories import UserFactory, make_incident
 from tests.redis_server import RedisServer

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from escalations import notices
-from escalations.clocks import ClockReading
+from escalations.notices import compose as notices
+from escalations.policies import reach
+from escalations.rules.clocks import ClockReading
 from notifications import rendering
 from notifications.models import Notification
 from tests.factories import make_incident
@@ -68,7 +69,7 @@ def test_every_kind_renders_from_its_snapshot_and_escapes_html(kind, agent):
     [row] = notices.build(
         kind=kind,
         incident=incident,
-        recipients=[notices.Recipient("email", "a@example.com")],
+        recipients=[reach.Recipient("email", "a@example.com")],
         context=context_for(kind),
         dedup_base="t",
         urgent=False,
@@ -111,7 +112,7 @@ def test_the_message_says_what_was_true_when_decided(agent):
     rows = notices.build(
         kind="trigger",
         incident=incident,
-        recipients=[notices.Recipient("email", "a@example.com")],
+        recipients=[reach.Recipient("email", "a@example.com")],
         context={"reasons": ["x"]},
         dedup_base="t",
         urgent=False,

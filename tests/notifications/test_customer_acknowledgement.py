@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 
-from escalations import engine
-from escalations.handoff import CHECKLIST
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, OverrideSpec, TargetSpec, WorkflowSpec
+from escalations.engine import services as engine
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.handoff import CHECKLIST
+from escalations.rules.spec import LevelSpec, OverrideSpec, TargetSpec, WorkflowSpec
 from incidents import services
 from incidents.models import Channel
 from notifications.models import Notification

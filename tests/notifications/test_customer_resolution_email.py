@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 
-from escalations.metrics import metrics_tables, period_for
+from escalations.analytics.metrics import metrics_tables, period_for
+from escalations.analytics.reports import weekly_report
 from escalations.models import TriggerFiring
-from escalations.policies import policy_create_from_spec
-from escalations.reports import weekly_report
-from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, TargetSpec, WorkflowSpec
 from incidents import services
 from incidents.models import Channel
 from notifications.models import Notification

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from notifications import services, tasks
 from notifications.models import Notification
+from portal.celery import app
 
 
 def queue(key: str):
@@ -17,7 +18,7 @@ def queue(key: str):
 @pytest.fixture
 def kicks(monkeypatch):
     sent = []
-    monkeypatch.setattr(tasks.deliver_due, "delay", lambda: sent.append(1))
+    monkeypatch.setattr(app, "send_task", lambda name, *a, **kw: sent.append(name))
     return sent
 
 
@@ -79,3 +80,7 @@ def test_one_kick_per_transaction_each_time(django_capture_on_commit_callbacks, 
             queue(f"{key}2")
         assert [cb.__name__ for cb in callbacks] == ["_kick"]
     assert len(kicks) == 2
+
+
+def test_the_kick_names_the_delivery_task():
+    assert tasks.deliver_due.name == services.DELIVERY_TASK

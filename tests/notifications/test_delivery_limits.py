@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 
-from escalations import notices
+from escalations.notices import compose as notices
+from escalations.policies import reach
 from notifications import services
 from notifications.models import Contact, DeliverySettings, Notification, Status
 from tests.factories import UserFactory, make_incident
@@ -38,7 +39,7 @@ def queue(incident, recipient, n=0, now=MONDAY_NIGHT):
 def test_non_urgent_waits_for_the_next_working_hour_in_their_zone(agent):
     person = UserFactory(username="berlin", time_zone="Europe/Berlin", working_hours=WEEKDAYS)
     incident = make_incident(actor=agent, severity="P3")
-    row = queue(incident, notices.person(person))
+    row = queue(incident, reach.person(person))
     # 23:30 UTC Monday is 00:30 Tuesday in Berlin: next opening 09:00 Berlin = 08:00 UTC.
     assert row.next_attempt_at == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 
@@ -46,18 +47,18 @@ def test_non_urgent_waits_for_the_next_working_hour_in_their_zone(agent):
 def test_urgent_severities_go_at_any_hour(agent):
     person = UserFactory(username="oncall", working_hours=WEEKDAYS, urgent_severities=["P0"])
     incident = make_incident(actor=agent, severity="P0")
-    assert queue(incident, notices.person(person)).next_attempt_at == MONDAY_NIGHT
+    assert queue(incident, reach.person(person)).next_attempt_at == MONDAY_NIGHT
 
 
 def test_quiet_hours_can_be_switched_off(agent):
     DeliverySettings.objects.create(pk=1, respect_working_hours=False)
     person = UserFactory(username="nine-to-five", working_hours=WEEKDAYS)
     incident = make_incident(actor=agent, severity="P3")
-    assert queue(incident, notices.person(person)).next_attempt_at == MONDAY_NIGHT
+    assert queue(incident, reach.person(person)).next_attempt_at == MONDAY_NIGHT
 
 
 def test_directory_contacts_of_a_levels_team_are_notified_on_their_channels(agent, settings):
-    from escalations.spec import LevelSpec
+    from escalations.rules.spec import LevelSpec
 
     team = Group.objects.create(name="db-team")
     Contact.objects.create(
@@ -70,7 +71,7 @@ def test_directory_contacts_of_a_levels_team_are_notified_on_their_channels(agen
     Contact.objects.create(name="Retired", team=team, email="old@example.com", is_active=False)
     level = LevelSpec(2, "Databases", team="db-team")
     found = {
-        (r.channel, r.address) for r in notices.level_recipients(level, channels=["email", "slack"])
+        (r.channel, r.address) for r in reach.level_recipients(level, channels=["email", "slack"])
     }
     assert found == {
         ("email", "db@example.com"),
@@ -81,9 +82,9 @@ def test_directory_contacts_of_a_levels_team_are_notified_on_their_channels(agen
 def test_repeated_messages_to_one_person_fold_into_one(agent):
     DeliverySettings.objects.create(pk=1, fold_window_minutes=10)
     incident = make_incident(actor=agent, severity="P3", title="Disk filling up")
-    first = queue(incident, notices.Recipient("email", "lead@example.com"), 1)
-    queue(incident, notices.Recipient("email", "lead@example.com"), 2)
-    queue(incident, notices.Recipient("email", "other@example.com"), 3)
+    first = queue(incident, reach.Recipient("email", "lead@example.com"), 1)
+    queue(incident, reach.Recipient("email", "lead@example.com"), 2)
+    queue(incident, reach.Recipient("email", "other@example.com"), 3)
     result = services.deliver_due(now=MONDAY_NIGHT)
     assert result["sent"] == 2
     assert len(mail.outbox) == 2
@@ -99,7 +100,7 @@ def test_daily_cap_suppresses_non_urgent_and_says_why(agent):
     for n in range(3):
         queue(
             incident,
-            notices.Recipient("email", "busy@example.com"),
+            reach.Recipient("email", "busy@example.com"),
             n,
             now=MONDAY_NIGHT + timedelta(minutes=n),
         )
@@ -115,5 +116,5 @@ def test_urgent_messages_ignore_caps_and_folding(agent):
     DeliverySettings.objects.create(pk=1, daily_cap=1, fold_window_minutes=10)
     incident = make_incident(actor=agent, severity="P1")
     for n in range(3):
-        queue(incident, notices.Recipient("email", "oncall@example.com"), n)
+        queue(incident, reach.Recipient("email", "oncall@example.com"), n)
     assert services.deliver_due(now=MONDAY_NIGHT)["sent"] == 3

@@ -9,7 +9,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from escalations import notices
+from escalations.notices import compose as notices
+from escalations.policies import reach
 from incidents import services
 from incidents.models import EventKind
 from notifications.inbound import message_ids
@@ -149,7 +150,7 @@ def test_a_reply_to_internal_mail_is_not_published_as_the_customers(
     [internal] = notices.build(
         kind="sla_warning",
         incident=incident,
-        recipients=notices.user_recipient(agent),
+        recipients=reach.user_recipient(agent),
         context={"clock": {"label": "Resolution"}, "percent": 50},
         dedup_base="internal",
         urgent=False,

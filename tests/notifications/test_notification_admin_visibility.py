@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from escalations.weekly_mail import weekly_report_send
+from escalations.analytics.weekly_mail import weekly_report_send
 from notifications.models import Notification, ReportSubscription
 from tests.escalations.review_scenario import NOW, build_world
 from tests.factories import UserFactory

@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from escalations.notices import outbox
 from notifications import services
 from notifications.models import Notification, Status
 from tests.concurrency import run_together
@@ -117,7 +118,7 @@ def test_a_failed_row_can_be_retried(httpserver):
     httpserver.expect_request("/hook").respond_with_data("bad", status=400)
     row = queue(channel="webhook", recipient=httpserver.url_for("/hook"))
     services.deliver_due()
-    services.notification_retry(notification=row, actor=None)
+    outbox.notification_retry(notification=row, actor=None)
     row.refresh_from_db()
     assert row.status == Status.PENDING and row.attempts == 0
 

@@ -14,10 +14,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from escalations import engine
-from escalations.handoff import CHECKLIST
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, TargetSpec, WorkflowSpec
+from escalations.engine import services as engine
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.handoff import CHECKLIST
+from escalations.rules.spec import LevelSpec, TargetSpec, WorkflowSpec
 from incidents import services
 from notifications import rendering
 from notifications.models import Notification

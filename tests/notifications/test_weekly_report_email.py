@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django_celery_beat.models import PeriodicTask
 
+from escalations.analytics.weekly_mail import weekly_reports_send
 from escalations.tasks import send_weekly_reports
-from escalations.weekly_mail import weekly_reports_send
 from incidents import services
 from notifications.models import Notification, ReportSubscription
 from tests.escalations.review_scenario import NOW, build_follow_up, build_world

@@ -13,15 +13,16 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from escalations import engine, reviews, vendors, war_room
-from escalations.handoff import CHECKLIST
+from escalations.engine import services as engine
+from escalations.followup import reviews, vendors, war_room
 from escalations.models import ActionItem, Escalation, Policy, PostIncidentReview, VendorCase
-from escalations.policies import (
+from escalations.policies.services import (
     policy_activate,
     policy_create_from_spec,
     policy_fork,
     policy_spec,
 )
+from escalations.rules.handoff import CHECKLIST
 from incidents import alerts, services
 from incidents.models import Channel, Incident, Integration
 from notifications.models import InboundMessage, Notification

@@ -60,8 +60,8 @@ def same_connection():
 def world(manager, agent, same_connection):
     """A manager's token and real objects for the path parameters."""
     from escalations.models import Escalation
-    from escalations.policies import policy_create_from_spec
-    from escalations.spec import LevelSpec, WorkflowSpec
+    from escalations.policies.services import policy_create_from_spec
+    from escalations.rules.spec import LevelSpec, WorkflowSpec
 
     policy = policy_create_from_spec(
         spec=WorkflowSpec(
@@ -78,7 +78,7 @@ def world(manager, agent, same_connection):
     )
     services.incident_comment(incident=incident, actor=manager, body="First look")
     token_client(manager)  # creates the token
-    from escalations import engine
+    from escalations.engine import services as engine
 
     engine.incident_escalate(
         incident=incident,
@@ -87,7 +87,7 @@ def world(manager, agent, same_connection):
         reason="Needs specialists",
         category="expertise",
         note={"context": "Auth"},
-        checklist=list(__import__("escalations.handoff").handoff.CHECKLIST),
+        checklist=list(__import__("escalations.rules.handoff").handoff.CHECKLIST),
     )
     # The incident's review and an action item, for /api/reviews/{reference}/ and
     # /api/action-items/{id}/ (the reference above is the review's address too).
@@ -95,7 +95,7 @@ def world(manager, agent, same_connection):
 
     from django.utils import timezone
 
-    from escalations import reviews
+    from escalations.followup import reviews
 
     review = reviews.review_create(incident=incident, actor=manager)
     item = reviews.action_item_add(

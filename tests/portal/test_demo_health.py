@@ -12,10 +12,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from escalations.metrics import period_for, severity_summary
+from escalations.analytics.metrics import period_for, severity_summary
+from escalations.analytics.queues import QUEUES, queue_counts
 from escalations.models import Escalation, Policy, PolicyStatus, PostIncidentReview, Trigger
-from escalations.policies import level_reach, policy_spec, reach_problems
-from escalations.queues import QUEUES, queue_counts
+from escalations.policies.services import level_reach, policy_spec, reach_problems
 from incidents.models import Incident
 from portal.demo import load_demo
 

@@ -3,7 +3,7 @@
 import pytest
 
 from escalations.models import Policy
-from escalations.policies import policy_spec
+from escalations.policies.services import policy_spec
 from notifications.models import ReportSubscription
 from portal.demo import DEFAULT_PRESET, load_demo
 

@@ -22,7 +22,7 @@ from django.urls.exceptions import Resolver404
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from escalations import reviews, vendors, war_room
+from escalations.followup import reviews, vendors, war_room
 from incidents.customer_links import status_url
 from tests.escalations.review_scenario import build_world
 from tests.factories import PASSWORD

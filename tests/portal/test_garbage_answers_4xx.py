@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from escalations import reviews
+from escalations.followup import reviews
 from tests.factories import PASSWORD, make_incident
 
 pytestmark = pytest.mark.django_db

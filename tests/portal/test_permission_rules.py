@@ -1,5 +1,5 @@
 """Every admin action and every API action, for every role, against the rule table
-(portal.permissions.RULES): allowed -> the action takes effect; refused -> the
+(incidents.permissions.RULES): allowed -> the action takes effect; refused -> the
 admin does not offer it, running it anyway changes nothing and says why, and
 the API answers 403. The expectation comes from the roles' permission lists
 (portal.roles), not from the code under test."""
@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.test import RequestFactory
 
-from portal.permissions import RULES
+from incidents.permissions import RULES
 from portal.roles import ALL_ROLES
 from tests.api_client import token_client
 from tests.portal.permission_world import World, expected
@@ -254,7 +254,7 @@ def test_each_api_action_follows_the_rule(world, role, name):
 def test_the_readme_shows_the_table_as_tested():
     from pathlib import Path
 
-    from portal.permissions import rule_table
+    from incidents.permissions import rule_table
 
     readme = Path(__file__).resolve().parents[2] / "README.md"
     assert rule_table() in readme.read_text()

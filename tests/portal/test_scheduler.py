@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from escalations.models import Escalation
-from escalations.policies import policy_create_from_spec
-from escalations.spec import LevelSpec, TargetSpec
+from escalations.policies.services import policy_create_from_spec
+from escalations.rules.spec import LevelSpec, TargetSpec
 from incidents.models import Channel, EventKind, Incident, IncidentEvent
 from notifications.models import Notification
 from portal.scheduler import Job, Scheduler

@@ -1,4 +1,4 @@
-"""Every web view that takes a POST declares the rule it asks (portal.actions), as
+"""Every web view that takes a POST declares the rule it asks (incidents.actions), as
 the API's viewsets declare `required_permissions`; and the declared rule is what
 lets a role through, for every role and every web action.
 
@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.views.decorators.http import require_POST
 
-from portal.actions import action_routes, action_view
-from portal.permissions import RULES
+from incidents.actions import action_routes, action_view
+from incidents.permissions import RULES
 from portal.roles import ALL_ROLES
 from tests.portal.permission_world import expected
 

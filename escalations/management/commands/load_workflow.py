@@ -3,8 +3,9 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from escalations import policies
 from escalations.models import Policy, PolicyStatus
+from escalations.policies import reach
+from escalations.policies import services as policies
 
 PRESETS = Path(__file__).resolve().parents[2] / "workflows"
 
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, name, default, draft, **options):
-        from escalations.workflow_yaml import WorkflowError, load_workflow_file
+        from escalations.policies.workflow_yaml import WorkflowError, load_workflow_file
 
         if file is None:
             if not (
@@ -72,7 +73,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "Nothing loaded.\n" + "\n".join(f"{path}: {message}" for message in error.messages)
             ) from None
-        for problem in policies.reach_problems(spec):
+        for problem in reach.reach_problems(spec):
             # A warning, not a refusal: on a fresh install the people come later. The
             # admin's "Activate" of a draft refuses it.
             self.stderr.write(self.style.WARNING(f"{path}: warning: {problem}"))

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from escalations.sla import sla_refresh
+from escalations.sla.services import sla_refresh
 from incidents.models import Incident
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from escalations.engine import sla_sweep
+from escalations.engine.services import sla_sweep
 
 
 class Command(BaseCommand):

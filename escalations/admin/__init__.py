@@ -1,0 +1,3 @@
+"""The Django admin for escalations."""
+
+from escalations.admin import site  # noqa: F401  (registers)

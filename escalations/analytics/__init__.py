@@ -1,0 +1,1 @@
+"""Metrics, queues, weekly report, exports."""

@@ -1,0 +1,235 @@
+"""Per-incident downloads: seed 000's JSON escalation record, seed 003's tracking document."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils import timezone
+
+from escalations.models import (
+    OPEN_ITEM_STATUSES,
+    Escalation,
+    PostIncidentReview,
+    ReviewStatus,
+    Trigger,
+)
+from escalations.policies.services import policy_spec
+from escalations.rules.text_safety import markdown_text as md
+from incidents.models import EventKind, Incident
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(timezone.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def _who(user) -> str | None:
+    if user is None:
+        return None
+    return user.email or user.username
+
+
+def _level_name(spec, number: int) -> str:
+    try:
+        return spec.level(number).name
+    except KeyError:
+        return f"L{number}"
+
+
+def escalation_record(escalation: Escalation, spec) -> dict:
+    """One record in seed 000 step 4's shape, plus what our records also hold."""
+    return {
+        "escalated": escalation.is_up,
+        "escalated_to": _slug(_level_name(spec, escalation.to_level)) if spec else None,
+        "escalated_at": _iso(escalation.at),
+        "escalation_reason": escalation.reason,
+        "escalation_level": escalation.to_level,
+        "escalated_from_level": escalation.from_level,
+        "trigger": escalation.trigger,
+        "category": escalation.category,
+        "escalated_by": _who(escalation.actor) or "system",
+        "sla_percent": float(escalation.sla_percent)
+        if escalation.sla_percent is not None
+        else None,
+        "handoff_note": {k: v for k, v in escalation.note.items() if k != "facts"},
+        "acknowledged_at": _iso(escalation.acknowledged_at),
+        "acknowledged_by": _who(escalation.acknowledged_by),
+        "decision_sought": escalation.decision_sought or None,
+        "decision_made": escalation.decision_made or None,
+        "decision_by": _who(escalation.decision_by),
+        "decision_at": _iso(escalation.decision_at),
+        "de_escalated_at": _iso(escalation.de_escalated_at),
+        "resolution_summary": escalation.resolution_summary or None,
+    }
+
+
+def incident_escalation_json(incident: Incident) -> dict:
+    spec = policy_spec(incident.policy) if incident.policy_id else None
+    records = list(
+        incident.escalations.select_related("actor", "acknowledged_by", "decision_by").order_by(
+            "at", "id"
+        )
+    )
+    ups = [r for r in records if r.is_up]
+    latest = escalation_record(ups[-1], spec) if ups else {"escalated": False}
+    return {
+        "incident_id": incident.reference,
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status,
+        "current_level": incident.current_level,
+        "escalation": latest,
+        "escalations": [escalation_record(r, spec) for r in records],
+    }
+
+
+def _tracking_type(records: list[Escalation], vendor_cases: list) -> str:
+    triggers = {r.trigger for r in records}
+    if Trigger.EXECUTIVE in triggers:
+        return "Executive"
+    if vendor_cases:
+        return "Vendor"
+    return "Technical"
+
+
+def tracking_markdown(incident: Incident) -> str:
+    """Seed 003's escalation tracking document for one incident."""
+    spec = policy_spec(incident.policy) if incident.policy_id else None
+    records = list(
+        incident.escalations.select_related("actor", "acknowledged_by", "decision_by").order_by(
+            "at", "id"
+        )
+    )
+    vendor_cases = list(incident.vendor_cases.select_related("owner").order_by("opened_at"))
+    if not incident.is_open:
+        state = "RESOLVED"
+    elif records and records[-1].is_up:
+        state = "ESCALATED"
+    else:
+        state = "ACTIVE"
+    subject = (
+        f"{md(incident.account)} / {incident.reference}"
+        if incident.account_id
+        else (incident.reference)
+    )
+    level = f"L{incident.current_level}"
+    if spec:
+        level += f" · {_level_name(spec, incident.current_level)}"
+
+    def hhmm(value) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+    lines = [
+        f"# Escalation Tracking: {subject}",
+        "",
+        f"**Incident**: {incident.reference} - {md(incident.title)}",
+        f"**Type**: {_tracking_type(records, vendor_cases)}",
+        f"**Level**: {level}",
+        f"**Status**: {state}",
+        f"**Times**: {timezone.get_current_timezone_name()}",
+        "",
+        "## Timeline",
+    ]
+    # Every source adds (instant, line); the timeline reads in time order
+    # (a stable sort keeps an escalation before its acknowledgement at the same minute).
+    timeline: list[tuple] = []
+    for record in records:
+        arrow = "escalated" if record.is_up else "de-escalated"
+        timeline.append(
+            (
+                record.at,
+                f"[{hhmm(record.at)}] - {arrow} L{record.from_level} -> L{record.to_level}"
+                f" ({record.get_trigger_display()}): {md(record.reason)}",
+            )
+        )
+        if record.acknowledged_at:
+            timeline.append(
+                (
+                    record.acknowledged_at,
+                    f"[{hhmm(record.acknowledged_at)}] - Escalation acknowledged by "
+                    f"{md(record.acknowledged_by)}",
+                )
+            )
+        if record.decision_at:
+            timeline.append(
+                (
+                    record.decision_at,
+                    f"[{hhmm(record.decision_at)}] - Decision by {md(record.decision_by)}: "
+                    f"{md(record.decision_made)}",
+                )
+            )
+    for event in incident.events.filter(
+        kind__in=[EventKind.STATUS_CHANGED, EventKind.REOPENED]
+    ).order_by("at"):
+        timeline.append(
+            (
+                event.at,
+                f"[{hhmm(event.at)}] - Status {event.data.get('from')} -> {event.data.get('to')}",
+            )
+        )
+    for event in incident.events.filter(kind=EventKind.VENDOR_CASE).order_by("at"):
+        timeline.append((event.at, f"[{hhmm(event.at)}] - {md(event.body)}"))
+    lines += [text for _at, text in sorted(timeline, key=lambda entry: entry[0])]
+    lines += ["", "## Actions & Owners"]
+    owner = md(incident.assignee or "unassigned")
+    pending = [r for r in records if r.is_up and r.acknowledged_at is None]
+    for record in pending:
+        lines.append(f"- [ ] Acknowledge handoff to L{record.to_level} - @{owner}")
+    for record in records:
+        if record.decision_sought and not record.decision_at:
+            lines.append(f"- [ ] Decide: {md(record.decision_sought)} - @L{record.to_level}")
+        elif record.decision_at:
+            lines.append(f"- [x] Decided: {md(record.decision_made)} - @{md(record.decision_by)}")
+    for case in vendor_cases:
+        done = "x" if not case.is_open else " "
+        expected = (
+            f", update expected {hhmm(case.next_update_expected_at)}"
+            if case.is_open and case.next_update_expected_at
+            else ""
+        )
+        lines.append(
+            f"- [{done}] {md(case.vendor)} case {md(case.case_id)} "
+            f"({case.get_status_display().lower()}{expected}) - @{md(case.owner)}"
+        )
+    review = PostIncidentReview.objects.filter(incident=incident).select_related("owner").first()
+    if review is not None:
+        if review.status != ReviewStatus.PUBLISHED:
+            due = f", due {hhmm(review.due_at)}" if review.due_at else ""
+            lines.append(
+                f"- [ ] Post-incident review ({review.get_status_display().lower()}{due})"
+                f" - @{md(review.owner or 'unassigned')}"
+            )
+        for item in review.action_items.select_related("owner").order_by("due_date", "pk"):
+            done = " " if item.status in OPEN_ITEM_STATUSES else "x"
+            lines.append(
+                f"- [{done}] {md(item.title)} ({item.get_status_display().lower()}, "
+                f"due {item.due_date:%Y-%m-%d}) - @{md(item.owner)}"
+            )
+    if len(lines) and lines[-1] == "## Actions & Owners":
+        lines.append("- (none open)")
+    lines += ["", "## Communication Log"]
+    updates = incident.events.filter(kind=EventKind.PUBLIC_UPDATE).select_related("actor")
+    for event in updates.order_by("at"):
+        who = md(event.actor or "System")
+        lines.append(f"[{hhmm(event.at)}] - {who} to customer: {md(event.body)}")
+    for note in incident.notifications.order_by("created_at")[:50]:
+        lines.append(
+            f"[{hhmm(note.created_at)}] - {note.get_channel_display()} "
+            f"{note.kind} ({note.status}): {md(note.subject)}"
+        )
+    if lines[-1] == "## Communication Log":
+        lines.append("- (nothing sent yet)")
+    lines += ["", "## Resolution Plan"]
+    summaries = [r.resolution_summary for r in records if r.resolution_summary]
+    if summaries:
+        lines.append(md(summaries[-1]))
+    elif records and records[-1].decision_made:
+        lines.append(md(records[-1].decision_made))
+    else:
+        lines.append("To be decided by the receiving level.")
+    return "\n".join(lines) + "\n"

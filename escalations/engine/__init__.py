@@ -1,0 +1,1 @@
+"""Moves between levels: escalate, acknowledge, decide, de-escalate, sweeps."""

@@ -1,0 +1,984 @@
+"""The escalation engine: every move between levels, every trigger, the SLA sweep.
+
+All functions here are services: they lock the incident row, change it, append
+the escalation record, timeline events and outbox rows, and recompute the
+incident's next_check_at, in one transaction. Notifications go out after it
+commits (see notifications.services).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from escalations.models import (
+    ENGINEER_CATEGORIES,
+    MANAGEMENT_CATEGORIES,
+    Escalation,
+    Policy,
+    ReasonCategory,
+    ThresholdFiring,
+    Trigger,
+    TriggerFiring,
+)
+from escalations.notices import compose as notices
+from escalations.policies import reach
+from escalations.policies.services import policy_spec
+from escalations.rules.clocks import ClockReading, compute_clocks, due_thresholds, next_check_at
+from escalations.rules.durations import humanize
+from escalations.rules.handoff import (
+    CHECKLIST,
+    HandoffContext,
+    field_label,
+    generated_note,
+    missing_checklist,
+    missing_fields,
+)
+from escalations.rules.spec import WorkflowSpec
+from escalations.rules.triggers import (
+    Hit,
+    TriggerFacts,
+    breach_target,
+    combined_target,
+    evaluate,
+    executive_hit,
+)
+from escalations.sla.services import STATUS_EVENTS, incident_facts, sla_refresh
+from incidents.models import EventKind, Incident, IncidentEvent, Visibility
+from incidents.permissions import allowed, require
+from incidents.rules import Severity
+from incidents.services import (
+    incident_event_append,
+    incident_events_append_many,
+    incident_lock,
+    incident_save,
+    incidents_store_next_checks,
+)
+from notifications.services import notifications_enqueue_many
+from portal.bulk import append_dicts
+from portal.clock import resolve_now
+
+log = logging.getLogger(__name__)
+
+
+def _spec(incident: Incident) -> WorkflowSpec:
+    if incident.policy_id is None:
+        raise ValidationError("This incident has no escalation policy.")
+    return policy_spec(incident.policy)
+
+
+def _level_label(spec: WorkflowSpec, number: int) -> str:
+    try:
+        return f"L{number} · {spec.level(number).name}"
+    except KeyError:
+        return f"L{number}"
+
+
+def most_urgent(readings: list[ClockReading]) -> ClockReading | None:
+    live = [r for r in readings if r.met_at is None]
+    return max(live, key=lambda r: r.percent) if live else None
+
+
+def handoff_context(
+    incident: Incident, spec: WorkflowSpec, to_level: int, now: datetime
+) -> HandoffContext:
+    """Everything the sender would otherwise retype: facts, SLA position, steps logged."""
+    readings = compute_clocks(incident_facts(incident), spec, now)
+    resolution = next((r for r in readings if r.clock == "resolution"), None)
+    elapsed = ""
+    if resolution is not None:
+        elapsed = (
+            f"{humanize(resolution.elapsed)} ({resolution.percent:.0f}% of the "
+            f"resolution SLA of {humanize(resolution.target)})"
+        )
+    account = {}
+    if incident.account_id:
+        a = incident.account
+        account = {
+            "account": a.name,
+            "tier": a.get_tier_display(),
+            "health score": "" if a.health_score is None else str(a.health_score),
+            "ARR": "" if a.arr is None else f"${a.arr:,.0f}",
+            "primary contact": a.primary_contact_email,
+        }
+    impact = []
+    for flag, words in (
+        ("is_production_outage", "production outage"),
+        ("is_security", "security incident"),
+        ("is_compliance", "compliance impact"),
+        ("is_customer_facing", "customer-facing"),
+    ):
+        if getattr(incident, flag):
+            impact.append(words)
+    if incident.users_affected:
+        impact.append(f"{incident.users_affected} users affected")
+    if incident.revenue_impact:
+        impact.append(f"estimated revenue impact ${incident.revenue_impact:,.0f}")
+    steps = [
+        f"{timezone.localtime(e.at):%Y-%m-%d %H:%M} {e.body}"
+        for e in incident.events.filter(
+            kind__in=[EventKind.COMMENT, EventKind.PUBLIC_UPDATE]
+        ).order_by("-at", "-id")[:15]
+    ][::-1]
+    return HandoffContext(
+        reference=incident.reference,
+        title=incident.title,
+        severity=Severity(incident.severity).label,
+        channel=str(incident.channel),
+        status=incident.get_status_display(),
+        level_from=_level_label(spec, incident.current_level),
+        level_to=_level_label(spec, to_level),
+        description=incident.description,
+        elapsed=elapsed,
+        account=account,
+        impact=impact,
+        steps=steps,
+        root_cause=incident.root_cause,
+    )
+
+
+# --- moves -------------------------------------------------------------------------------------
+
+
+def _move(
+    incident: Incident,
+    spec: WorkflowSpec,
+    *,
+    to_level: int,
+    trigger: str,
+    reason: str,
+    actor,
+    now: datetime,
+    note: dict | None = None,
+    category: str = ReasonCategory.AUTOMATIC,
+    decision_sought: str = "",
+    clock: str = "",
+    sla_percent: float | None = None,
+    notify_groups: tuple[str, ...] = (),
+    limited: bool = False,
+    override_method: str = "",
+) -> Escalation:
+    """Move a locked incident to `to_level`: the record, the incident, the timeline, notices."""
+    from_level = incident.current_level
+    up = to_level > from_level
+    if sla_percent is None:
+        urgent_clock = most_urgent(compute_clocks(incident_facts(incident), spec, now))
+        if urgent_clock is not None:
+            sla_percent, clock = urgent_clock.percent, clock or urgent_clock.clock
+    if note is None:
+        required = spec.level(to_level).handoff_fields if up else ()
+        note = generated_note(required, handoff_context(incident, spec, to_level, now), reason)
+    # The moves so far, oldest first, read once: the bounce check and the first arrival.
+    history = list(
+        incident.escalations.order_by("at", "id").values_list("from_level", "to_level", "at")
+    )
+    escalation = Escalation.objects.create(
+        incident=incident,
+        from_level=from_level,
+        to_level=to_level,
+        trigger=trigger,
+        category=category,
+        reason=reason,
+        note=note,
+        decision_sought=decision_sought,
+        actor=actor if getattr(actor, "pk", None) else None,
+        at=now,
+        clock=clock,
+        sla_percent=None if sla_percent is None else Decimal(f"{sla_percent:.1f}"),
+        notify_groups=list(notify_groups),
+        limited_distribution=limited or incident.is_security,
+    )
+    if history and (history[-1][1] > history[-1][0]) != up:  # the previous move's direction
+        incident.bounces += 1
+    incident.level_moves += 1
+    incident.current_level = to_level
+    incident.peak_level = max(incident.peak_level, to_level)
+    incident.level_entered_at = now
+    incident.level_clock_started_at = _first_arrival(incident, history, escalation)
+    if up:
+        # The receiving level owns it now (seed 001): whoever acknowledges takes it.
+        incident.assignee = None
+        incident.handoff_at = now
+        incident.handoff_acknowledged_at = None
+    else:
+        incident.handoff_at = None
+        incident.handoff_acknowledged_at = None
+    flagged_now = False
+    if incident.bounces > spec.triggers.ping_pong_limit and not incident.flagged_for_review:
+        incident.flagged_for_review = True
+        incident.review_reason = (
+            f"Bounced between levels {incident.bounces} times "
+            f"(limit {spec.triggers.ping_pong_limit})."
+        )
+        flagged_now = True
+    incident_save(
+        incident=incident,
+        fields=[
+            "bounces",
+            "level_moves",
+            "current_level",
+            "peak_level",
+            "level_entered_at",
+            "level_clock_started_at",
+            "assignee",
+            "handoff_at",
+            "handoff_acknowledged_at",
+            "flagged_for_review",
+            "review_reason",
+        ],
+    )
+    incident_event_append(
+        incident=incident,
+        kind=EventKind.ESCALATED if up else EventKind.DE_ESCALATED,
+        actor=escalation.actor,
+        at=now,
+        body=reason,
+        data={
+            "from": _level_label(spec, from_level),
+            "to": _level_label(spec, to_level),
+            "trigger": trigger,
+            "category": category,
+            "escalation": escalation.pk,
+            "sla_percent": None if sla_percent is None else round(sla_percent, 1),
+        },
+    )
+    if flagged_now:
+        incident_event_append(
+            incident=incident,
+            kind=EventKind.FLAGGED,
+            at=now,
+            body=incident.review_reason,
+            data={"bounces": incident.bounces},
+        )
+    readings = sla_refresh(incident=incident, now=now)
+    rows = _move_notices(incident, spec, escalation, override_method, now)
+    if up:
+        # Seed 001: tell the customer, with the new expected response time.
+        rows += notices.customer_acknowledgement(
+            incident=incident,
+            occasion="escalated",
+            dedup_base=f"customer_ack:escalation:{escalation.pk}",
+            now=now,
+            readings=readings,
+        )
+    if flagged_now:
+        rows += notices.build(
+            kind="review_flag",
+            incident=incident,
+            recipients=reach.group_recipients(["Team Lead", "Engineering Manager"]),
+            context={"reason": incident.review_reason},
+            dedup_base=f"flag:{incident.pk}",
+            urgent=False,
+            now=now,
+        )
+    notifications_enqueue_many(rows)
+    return escalation
+
+
+def _first_arrival(incident: Incident, history: list[tuple], escalation: Escalation) -> datetime:
+    """When the incident first reached the level `escalation` moves it to: a level's
+    own budget (clock_start: level) counts from there, so bouncing away and back
+    never buys a fresh clock (seed 001, "SLA clock games"). `history`: the earlier
+    moves as (from_level, to_level, at), ordered by (at, id)."""
+    level = escalation.to_level
+    # In (at, id) order: the stable sort keeps the new move after earlier ones at its time.
+    records = sorted(
+        [*history, (escalation.from_level, level, escalation.at)], key=lambda record: record[2]
+    )
+    if records[0][0] == level:
+        return incident.opened_at  # it started at this level
+    return next(at for _from, to, at in records if to == level)
+
+
+def _move_notices(incident, spec, escalation, override_method, now):
+    level = spec.level(escalation.to_level)
+    channels = notices.channels_for(incident.severity, override_method)
+    context = {
+        "escalation": {
+            "trigger_display": escalation.get_trigger_display(),
+            "sla_percent": None if escalation.sla_percent is None else str(escalation.sla_percent),
+            "clock": escalation.clock,
+            "reason": escalation.reason,
+            "decision_sought": escalation.decision_sought,
+            "resolution_summary": escalation.note.get("resolution_summary", ""),
+        },
+        "level": notices.level_snapshot(level),
+        "from_label": _level_label(spec, escalation.from_level),
+        "to_label": _level_label(spec, escalation.to_level),
+        "note_items": [
+            (field_label(k), str(v))
+            for k, v in escalation.note.items()
+            if k not in ("generated", "facts")
+        ],
+    }
+    kind = "escalation" if escalation.is_up else "de_escalation"
+    recipients = reach.level_recipients(level, channels=channels)
+    if escalation.notify_groups:
+        recipients += reach.group_recipients(escalation.notify_groups)
+    if escalation.limited_distribution:
+        # Only people allowed to see security incidents (and paging/chat, which
+        # carry no details) hear about it.
+        allowed = set(
+            reach.users_in_groups(
+                ["Security", "Engineering Manager", "Director", "Governance Liaison", "Executive"]
+            ).values_list("pk", flat=True)
+        )
+        recipients = [
+            r
+            for r in recipients
+            if r.channel != "email" or r.user_id in allowed or r.user_id is None
+        ]
+    return notices.build(
+        kind=kind,
+        incident=incident,
+        recipients=recipients,
+        context=context,
+        dedup_base=f"escalation:{escalation.pk}",
+        urgent=incident.severity in ("P0", "P1"),
+        now=now,
+    )
+
+
+def _check_open(incident: Incident) -> None:
+    if not incident.is_open:
+        raise ValidationError("Resolved and closed incidents are not escalated; reopen first.")
+
+
+def allowed_categories(user) -> list[ReasonCategory]:
+    """The reasons `user` may escalate for: engineer categories for everyone,
+    management categories with the escalations.escalate_as_management permission."""
+    management = allowed(user, "escalation.escalate_as_management")
+    return ENGINEER_CATEGORIES + (MANAGEMENT_CATEGORIES if management else [])
+
+
+def escalation_problems(
+    *,
+    incident: Incident,
+    spec: WorkflowSpec,
+    to_level: int | None,
+    category: str | None,
+    reason: str | None,
+    note: dict,
+    checklist: list[str],
+) -> dict[str, list[str]]:
+    """Everything wrong with an escalation request, by form field, all at once
+    (the web form shows them in one round, not field by field)."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    numbers = [level.number for level in spec.levels]
+    if to_level not in numbers:
+        errors["to_level"].append(f"This policy has no L{to_level}.")
+    elif to_level <= incident.current_level:
+        errors["to_level"].append("Pick a higher level; moving down is a de-escalation.")
+    if category not in ENGINEER_CATEGORIES + MANAGEMENT_CATEGORIES:
+        errors["category"].append("Pick why you escalate.")
+    if not (reason or "").strip():
+        errors["reason"].append("Say why you escalate.")
+    if to_level in numbers and to_level > incident.current_level:
+        for name in missing_fields(spec.level(to_level).handoff_fields, note):
+            errors[f"note_{name}"].append(f"L{to_level} needs this in the handoff note.")
+    for key in missing_checklist(checklist):
+        errors[f"check_{key}"].append(f"Confirm: {CHECKLIST[key]}.")
+    return dict(errors)
+
+
+def _escalate_rule(category: str) -> str:
+    return (
+        "escalation.escalate_as_management"
+        if category in MANAGEMENT_CATEGORIES
+        else "escalation.escalate"
+    )
+
+
+@transaction.atomic
+def incident_escalate(
+    *,
+    incident: Incident,
+    to_level: int,
+    actor,
+    reason: str,
+    category: str,
+    note: dict,
+    checklist: list[str],
+    decision_sought: str = "",
+    now: datetime | None = None,
+) -> Escalation:
+    """A person escalates, with the handoff note the target level requires.
+
+    Engineer categories are for anyone who works the incident; management
+    categories also need the escalations.escalate_as_management permission.
+    """
+    require(actor, _escalate_rule(category), incident=incident)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
+    _check_open(incident)
+    spec = _spec(incident)
+    errors = escalation_problems(
+        incident=incident,
+        spec=spec,
+        to_level=to_level,
+        category=category,
+        reason=reason,
+        note=note,
+        checklist=checklist,
+    )
+    if errors:
+        raise ValidationError(errors)
+    trigger = Trigger.MANAGEMENT if category in MANAGEMENT_CATEGORIES else Trigger.MANUAL
+    facts = handoff_context(incident, spec, to_level, now).as_dict()
+    note = {**{k: v.strip() if isinstance(v, str) else v for k, v in note.items()}, "facts": facts}
+    decision_sought = decision_sought.strip() or str(note.get("decision_sought", ""))
+    return _move(
+        incident,
+        spec,
+        to_level=to_level,
+        trigger=trigger,
+        reason=reason.strip(),
+        actor=actor,
+        now=now,
+        note=note,
+        category=category,
+        decision_sought=decision_sought,
+    )
+
+
+def pending_handoff(incident: Incident) -> Escalation | None:
+    """The last move up into the current level, if not yet acknowledged."""
+    escalation = incident.escalations.order_by("-at", "-id").first()
+    if (
+        escalation
+        and escalation.is_up
+        and escalation.acknowledged_at is None
+        and (escalation.to_level == incident.current_level)
+    ):
+        return escalation
+    return None
+
+
+@transaction.atomic
+def handoff_acknowledge(*, incident: Incident, actor, now: datetime | None = None) -> Escalation:
+    """The receiving level takes the incident: it is theirs (and the acknowledger's)."""
+    require(actor, "escalation.acknowledge_handoff", incident=incident)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
+    escalation = pending_handoff(incident)
+    if escalation is None:
+        raise ValidationError("There is no handoff waiting for acknowledgement.")
+    updated = Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, acknowledged_by=actor
+    )
+    if not updated:
+        raise ValidationError("Someone acknowledged this handoff already.")
+    incident.handoff_acknowledged_at = now
+    if incident.assignee_id is None:
+        incident.assignee = actor
+    if incident.first_response_at is None:
+        incident.first_response_at = now
+    incident_save(
+        incident=incident,
+        fields=["handoff_acknowledged_at", "assignee", "first_response_at"],
+    )
+    incident_event_append(
+        incident=incident,
+        kind=EventKind.HANDOFF_ACKNOWLEDGED,
+        actor=actor,
+        at=now,
+        data={
+            "escalation": escalation.pk,
+            "level": incident.current_level,
+            "after_seconds": int((now - escalation.at).total_seconds()),
+        },
+    )
+    sla_refresh(incident=incident, now=now)
+    escalation.refresh_from_db()
+    return escalation
+
+
+@transaction.atomic
+def escalation_record_decision(
+    *, escalation: Escalation, actor, decision: str, now: datetime | None = None
+) -> Escalation:
+    """The receiver records the decision made (seed 000: decision_made, by, at)."""
+    require(actor, "escalation.record_decision", incident=escalation.incident)
+    now = resolve_now(now)
+    if not decision.strip():
+        raise ValidationError({"decision": "Write the decision."})
+    incident = incident_lock(incident=escalation.incident)
+    updated = Escalation.objects.filter(pk=escalation.pk, decision_at__isnull=True).update(
+        decision_made=decision.strip(), decision_by=actor, decision_at=now
+    )
+    if not updated:
+        raise ValidationError(
+            "A decision was recorded for this escalation already; "
+            "record a correction as a note or a new escalation."
+        )
+    incident_event_append(
+        incident=incident,
+        kind=EventKind.DECISION,
+        actor=actor,
+        at=now,
+        body=decision.strip(),
+        data={
+            "escalation": escalation.pk,
+            "after_seconds": int((now - escalation.at).total_seconds()),
+        },
+    )
+    escalation.refresh_from_db()
+    return escalation
+
+
+@transaction.atomic
+def incident_de_escalate(
+    *,
+    incident: Incident,
+    to_level: int,
+    actor,
+    reason: str,
+    resolution_summary: str,
+    now: datetime | None = None,
+) -> Escalation:
+    """Hand follow-up back to a lower level once the critical phase is over (seed 001)."""
+    require(actor, "escalation.de_escalate", incident=incident)
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
+    spec = _spec(incident)
+    errors = {}
+    numbers = [level.number for level in spec.levels]
+    if to_level not in numbers or to_level >= incident.current_level:
+        errors["to_level"] = "Pick a lower level of this policy."
+    if not resolution_summary.strip():
+        errors["resolution_summary"] = "Summarise the outcome for the lower level."
+    if not reason.strip():
+        errors["reason"] = "Say why it goes back down."
+    if errors:
+        raise ValidationError(errors)
+    # Close the escalations that brought it above `to_level`: written once.
+    Escalation.objects.filter(
+        incident=incident, to_level__gt=to_level, de_escalated_at__isnull=True
+    ).exclude(trigger=Trigger.DE_ESCALATION).update(
+        de_escalated_at=now, resolution_summary=resolution_summary.strip()
+    )
+    note = {"resolution_summary": resolution_summary.strip()}
+    return _move(
+        incident,
+        spec,
+        to_level=to_level,
+        trigger=Trigger.DE_ESCALATION,
+        reason=reason.strip(),
+        actor=actor,
+        now=now,
+        note=note,
+    )
+
+
+# --- triggers ---------------------------------------------------------------------------------
+
+
+def _trigger_facts(incident: Incident, spec: WorkflowSpec) -> TriggerFacts:
+    settings_ = spec.triggers
+    same_root = same_account = burst = 0
+    window_start = incident.opened_at - settings_.repeat_window
+    recent = Incident.objects.filter(opened_at__gte=window_start, opened_at__lte=incident.opened_at)
+    if incident.root_cause_key:
+        same_root = recent.filter(root_cause_key=incident.root_cause_key).count()
+    if incident.account_id:
+        same_account = recent.filter(account_id=incident.account_id).count()
+    if incident.component_id and incident.severity in settings_.burst_severities:
+        burst = Incident.objects.filter(
+            component_id=incident.component_id,
+            severity__in=settings_.burst_severities,
+            opened_at__gte=incident.opened_at - settings_.burst_window,
+            opened_at__lte=incident.opened_at,
+        ).count()
+    return TriggerFacts(
+        severity=incident.severity,
+        level=incident.current_level,
+        is_production_outage=incident.is_production_outage,
+        is_security=incident.is_security,
+        is_compliance=incident.is_compliance,
+        is_customer_facing=incident.is_customer_facing,
+        users_affected=incident.users_affected,
+        revenue_impact=float(incident.revenue_impact) if incident.revenue_impact else None,
+        account_tier=incident.account.tier if incident.account_id else None,
+        root_cause_key=incident.root_cause_key,
+        same_root_cause=same_root,
+        same_account=same_account,
+        component_burst=burst,
+    )
+
+
+def _fire(
+    incident: Incident, spec: WorkflowSpec, hits: list[Hit], *, actor, now: datetime
+) -> Escalation | None:
+    """Record hits not fired before (once each), then make one move for all of them."""
+    new_hits = []
+    for hit in hits:
+        try:
+            with transaction.atomic():
+                firing = TriggerFiring.objects.create(
+                    incident=incident, trigger=hit.trigger, key=hit.key, fired_at=now
+                )
+        except IntegrityError:
+            continue  # fired before: once per incident and key
+        new_hits.append((hit, firing))
+    if not new_hits:
+        return None
+    hits_now = [hit for hit, _ in new_hits]
+    for hit in hits_now:
+        incident_event_append(
+            incident=incident,
+            kind=EventKind.TRIGGER,
+            at=now,
+            body=hit.reason,
+            data={"trigger": hit.trigger, "key": hit.key, "target": hit.target},
+        )
+    target = combined_target(hits_now) if incident.is_open else None
+    groups = tuple(dict.fromkeys(g for hit in hits_now for g in hit.notify_groups))
+    if not incident.is_open and any(hit.trigger == Trigger.EXECUTIVE for hit in hits_now):
+        # Nothing left to move (e.g. a low rating after resolution): management hears of it.
+        groups = tuple(dict.fromkeys((*groups, "Director", "Executive")))
+    if target is None:
+        if groups:  # notify-only scenario (e.g. customer-facing, already high enough)
+            notifications_enqueue_many(
+                notices.build(
+                    kind="trigger",
+                    incident=incident,
+                    recipients=reach.group_recipients(groups),
+                    context={"reasons": [h.reason for h in hits_now]},
+                    dedup_base=f"trigger:{incident.pk}:{new_hits[0][1].pk}",
+                    urgent=incident.severity in ("P0", "P1"),
+                    now=now,
+                )
+            )
+        return None
+    mover = max(hits_now, key=lambda hit: hit.target or -1)
+    escalation = _move(
+        incident,
+        spec,
+        to_level=target,
+        trigger=mover.trigger,
+        reason="; ".join(hit.reason for hit in hits_now),
+        actor=actor,
+        now=now,
+        notify_groups=groups,
+        limited=any(hit.limited_distribution for hit in hits_now),
+        override_method=next((h.notification for h in hits_now if h.notification), ""),
+    )
+    TriggerFiring.objects.filter(pk__in=[firing.pk for _, firing in new_hits]).update(
+        escalation=escalation
+    )
+    return escalation
+
+
+@transaction.atomic
+def evaluate_incident_triggers(
+    *, incident: Incident, now: datetime | None = None, actor=None
+) -> Escalation | None:
+    """Severity, impact, pattern and revenue triggers; call in the changing transaction."""
+    now = resolve_now(now)
+    if incident.policy_id is None or not incident.is_open:
+        return None
+    incident = incident_lock(incident=incident)
+    spec = _spec(incident)
+    return _fire(
+        incident, spec, evaluate(spec, _trigger_facts(incident, spec)), actor=actor, now=now
+    )
+
+
+@transaction.atomic
+def executive_escalate(
+    *, incident: Incident, key: str, reason: str, actor=None, now: datetime | None = None
+) -> Escalation | None:
+    """Seed 003's executive triggers: CSAT below the policy's limit, an enterprise
+    customer asking for a manager. Once per incident and key."""
+    now = resolve_now(now)
+    incident = incident_lock(incident=incident)
+    if incident.policy_id is None:
+        return None
+    spec = _spec(incident)
+    return _fire(
+        incident,
+        spec,
+        [executive_hit(spec, incident.current_level, key, reason)],
+        actor=actor,
+        now=now,
+    )
+
+
+@transaction.atomic
+def customer_requests_manager(
+    *, incident: Incident, actor, note: str = "", now: datetime | None = None
+) -> Escalation | None:
+    require(actor, "escalation.manager_request", incident=incident)
+    incident = incident_lock(incident=incident)
+    if incident.account_id is None or incident.account.tier != "enterprise":
+        raise ValidationError(
+            "Only enterprise accounts go straight to management; escalate "
+            "with the reason 'Customer requested escalation' instead."
+        )
+    return executive_escalate(
+        incident=incident,
+        key="manager_request",
+        actor=actor,
+        now=now,
+        reason="Enterprise customer asked for a manager"
+        + (f": {note.strip()}" if note.strip() else ""),
+    )
+
+
+# --- the sweep --------------------------------------------------------------------------------
+
+
+def _threshold_notices(incident, spec, action, reading, percent, now):
+    context = {"clock": notices.clock_snapshot(reading), "percent": percent}
+    base = f"threshold:{incident.pk}:{reading.clock}:{incident.current_level}:{percent}"
+    urgent = incident.severity in ("P0", "P1")
+    if action == "warn_assignee":
+        recipients = reach.user_recipient(incident.assignee) or reach.level_recipients(
+            spec.level(incident.current_level), channels=["email"]
+        )
+        return notices.build(
+            kind="sla_warning",
+            incident=incident,
+            recipients=recipients,
+            context=context,
+            dedup_base=base,
+            urgent=urgent,
+            now=now,
+        )
+    # Warn the level the breach will go to (the policy's route), not merely the next.
+    target = breach_target(spec, incident.current_level)
+    if target is None:
+        return []
+    above = spec.level(target)
+    context["level"] = notices.level_snapshot(above)
+    return notices.build(
+        kind="pre_escalation",
+        incident=incident,
+        recipients=reach.level_recipients(above, channels=["email"]),
+        context=context,
+        dedup_base=base,
+        urgent=urgent,
+        now=now,
+    )
+
+
+def _sweep_incident(incident, events, fired, now, out) -> None:
+    """Apply what is due on one claimed incident; bulk rows go to `out`."""
+    spec = policy_spec(incident.policy)
+    facts = incident_facts(incident, events)
+    readings = compute_clocks(facts, spec, now)
+    by_clock = {r.clock: r for r in readings}
+    entered = incident.level_entered_at or incident.opened_at
+    due = due_thresholds(
+        readings, level=incident.current_level, level_entered_at=entered, fired=fired, now=now
+    )
+    escalate = None
+    for clock, instant in due:
+        reading = by_clock[clock]
+        out["firings"].append(
+            {
+                "incident_id": incident.pk,
+                "clock": clock,
+                "level": incident.current_level,
+                "percent": instant.percent,
+                "action": instant.action,
+                "due_at": instant.at,
+                "fired_at": now,
+            }
+        )
+        fired.add((clock, incident.current_level, instant.percent))
+        if instant.action == "escalate":
+            escalate = (reading, instant)
+            break  # the move changes the level; the rest belongs to the old one
+        out["events"].append(
+            {
+                "incident_id": incident.pk,
+                "kind": EventKind.SLA_THRESHOLD.value,
+                "at": now,
+                "visibility": Visibility.INTERNAL.value,
+                "body": f"{reading.label} clock at {instant.percent}%: "
+                f"{instant.action.replace('_', ' ')}.",
+                "data": {
+                    "clock": clock,
+                    "percent": instant.percent,
+                    "action": instant.action,
+                    "level": incident.current_level,
+                    "due_at": instant.at.isoformat(),
+                },
+            }
+        )
+        out["notifications"] += _threshold_notices(
+            incident, spec, instant.action, reading, instant.percent, now
+        )
+        out["fired"] += 1
+    if escalate is None:
+        value = next_check_at(
+            readings, level=incident.current_level, level_entered_at=entered, fired=fired
+        )
+        if value != incident.next_check_at:
+            incident.next_check_at = value
+            out["next_checks"].append(incident)
+        return
+    reading, instant = escalate
+    out["fired"] += 1
+    target = breach_target(spec, incident.current_level)
+    reason = (
+        f"{reading.label} clock reached {instant.percent}% "
+        f"({humanize(reading.elapsed)} of {humanize(reading.target)})."
+    )
+    # The firing row must exist before the move recomputes next_check_at.
+    append_dicts(ThresholdFiring, out["firings"])
+    out["firings"].clear()
+    if target is None:
+        incident_event_append(
+            incident=incident,
+            kind=EventKind.SLA_THRESHOLD,
+            at=now,
+            body=reason + " Already at the top level: management is told.",
+            data={
+                "clock": reading.clock,
+                "percent": instant.percent,
+                "action": "escalate",
+                "level": incident.current_level,
+                "top_level": True,
+            },
+        )
+        notifications_enqueue_many(
+            notices.build(
+                kind="top_level_breach",
+                incident=incident,
+                recipients=reach.level_recipients(
+                    spec.level(incident.current_level),
+                    channels=notices.channels_for(incident.severity),
+                ),
+                context={"clock": notices.clock_snapshot(reading), "percent": instant.percent},
+                dedup_base=f"top:{incident.pk}:{reading.clock}:{instant.percent}",
+                urgent=True,
+                now=now,
+            )
+        )
+        sla_refresh(incident=incident, now=now)
+        return
+    _move(
+        incident,
+        spec,
+        to_level=target,
+        trigger=Trigger.SLA,
+        reason=reason,
+        actor=None,
+        now=now,
+        clock=reading.clock,
+        sla_percent=reading.percent,
+    )
+    out["escalated"] += 1
+
+
+class StatusEvent(NamedTuple):
+    """A timeline row as the clocks read it, without building a model instance."""
+
+    kind: str
+    at: datetime
+    data: dict
+    pk: int
+
+
+def _sweep_batch(ids: list[int], now: datetime) -> Counter:
+    out = {
+        "firings": [],
+        "events": [],
+        "notifications": [],
+        "next_checks": [],
+        "fired": 0,
+        "escalated": 0,
+    }
+    counts = Counter()
+    incidents = list(Incident.objects.filter(pk__in=ids))
+    # Few policies and assignees serve many incidents: load each once, not per row.
+    policies = {
+        p.pk: p
+        for p in Policy.objects.filter(pk__in={i.policy_id for i in incidents if i.policy_id})
+    }
+    people = {
+        u.pk: u
+        for u in get_user_model().objects.filter(
+            pk__in={i.assignee_id for i in incidents if i.assignee_id}
+        )
+    }
+    for incident in incidents:
+        if incident.policy_id:
+            incident.policy = policies[incident.policy_id]
+        if incident.assignee_id:
+            incident.assignee = people[incident.assignee_id]
+    events = defaultdict(list)
+    for incident_id, *fields in IncidentEvent.objects.filter(
+        incident_id__in=ids, kind__in=list(STATUS_EVENTS)
+    ).values_list("incident_id", "kind", "at", "data", "id"):
+        events[incident_id].append(StatusEvent(*fields))
+    fired = defaultdict(set)
+    for incident_id, clock, level, percent in ThresholdFiring.objects.filter(
+        incident_id__in=ids
+    ).values_list("incident_id", "clock", "level", "percent"):
+        fired[incident_id].add((clock, level, percent))
+    for incident in incidents:
+        if incident.policy_id is None or not incident.is_open:
+            incident.next_check_at = None
+            out["next_checks"].append(incident)
+            continue
+        _sweep_incident(incident, events[incident.pk], fired[incident.pk], now, out)
+    append_dicts(ThresholdFiring, out["firings"])
+    incident_events_append_many(rows=out["events"])
+    notifications_enqueue_many(out["notifications"])
+    incidents_store_next_checks(incidents=out["next_checks"])
+    counts.update(
+        {
+            "incidents": len(incidents),
+            "fired": out["fired"],
+            "escalated": out["escalated"],
+            "notifications": len(out["notifications"]),
+        }
+    )
+    return counts
+
+
+def sla_sweep(
+    *, now: datetime | None = None, batch_size: int | None = None, only: list[int] | None = None
+) -> dict:
+    """Claim incidents whose next_check_at has come and apply what is due.
+
+    `only` limits the sweep to some incidents (demo data plays histories one
+    incident at a time).
+
+    Reads only the partial index on next_check_at, so its cost follows what is
+    due, not what is open. Rows are claimed with FOR UPDATE SKIP LOCKED:
+    concurrent sweeps split the work, and the unique firing constraint is the
+    guarantee that nothing fires twice.
+    """
+    now = resolve_now(now)
+    batch_size = batch_size or settings.SLA_SWEEP_BATCH
+    totals = Counter()
+    for _ in range(settings.SLA_SWEEP_MAX_BATCHES):
+        with transaction.atomic():
+            due = Incident.objects.filter(next_check_at__lte=now)
+            if only is not None:
+                due = due.filter(pk__in=only)
+            ids = list(
+                due.order_by("next_check_at", "id")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            totals.update(_sweep_batch(ids, now))
+            totals["batches"] += 1
+        if len(ids) < batch_size:
+            break
+    return dict(totals)

@@ -1,0 +1,1 @@
+"""After the incident: reviews, action items, war rooms, vendor cases, reminders."""

@@ -1,0 +1,1 @@
+"""Who hears what: the notices each change sends, composed for the outbox."""

@@ -1,0 +1,514 @@
+"""Who hears about what, on which channel, in which words.
+
+Seed 000 step 2: critical -> page + Slack + email; high -> Slack + email;
+medium -> email + a mention on the incident; low -> email. A severity
+override's method (seed 001) adds its channel. The words come from the kind's
+templates (notifications.rendering): subjects when a message is decided, bodies
+at delivery from the snapshot taken here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from escalations.policies.reach import (
+    Recipient,
+)
+from escalations.rules.durations import humanize
+from incidents.rules import Severity, Status, display_title
+from notifications.models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
+from notifications.rendering import render_subject
+from notifications.services import with_message_id
+
+METHODS_BY_SEVERITY = {
+    "P0": ("pagerduty", "slack", "email"),
+    "P1": ("slack", "email"),
+    "P2": ("email",),
+    "P3": ("email",),
+}
+OVERRIDE_CHANNEL = {
+    "pagerduty": "pagerduty",
+    "slack_oncall": "slack",
+    "slack_channel": "slack",
+    "email": "email",
+    "webhook": "webhook",
+}
+PD_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
+
+
+def channels_for(severity: str, override_method: str = "") -> list[str]:
+    wanted = list(METHODS_BY_SEVERITY.get(severity, ("email",)))
+    extra = OVERRIDE_CHANNEL.get(override_method)
+    if extra and extra not in wanted:
+        wanted.insert(0, extra)
+    return wanted
+
+
+def subject_line(incident, *, urgent_words: bool = True) -> str:
+    """Seed 000's subject lines, by severity."""
+    prefix = settings.INCIDENT_REFERENCE_PREFIX
+    title = display_title(incident)
+    if incident.severity == "P0":
+        return f"[URGENT ESCALATION] Critical {prefix} Incident - {title}"
+    if incident.severity == "P1":
+        return f"[ESCALATION] High Priority {prefix} Incident - {title}"
+    return f"[ESCALATION] {prefix} Incident - {title}"
+
+
+def incident_url(incident) -> str:
+    # reverse() once per process: it is the costliest step of a sweep notice.
+    global _DETAIL_URL
+    if _DETAIL_URL is None:
+        _DETAIL_URL = reverse("incidents:detail", args=["REFERENCE"])
+    return settings.SITE_URL + _DETAIL_URL.replace("REFERENCE", incident.reference)
+
+
+_DETAIL_URL: str | None = None
+
+
+def when(value, zone=UTC) -> str:
+    """An instant as a person reads it: in their zone (UTC by default), zone shown."""
+    if value is None:
+        return ""
+    if isinstance(zone, str):
+        zone = _zone(zone)
+    local = timezone.localtime(value, zone)
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or str(zone))
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str):
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _in_zone(value, zone: str):
+    """A context with its instants (datetimes, at any depth) written in `zone`."""
+    if isinstance(value, datetime):
+        return when(value, zone)
+    if isinstance(value, dict):
+        return {key: _in_zone(item, zone) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_in_zone(item, zone) for item in value]
+    return value
+
+
+def incident_snapshot(incident) -> dict:
+    """What a message may say about an incident, frozen when it was decided."""
+    return {
+        "reference": incident.reference,
+        "title": display_title(incident),
+        "severity": incident.severity,
+        "severity_display": Severity(incident.severity).label,
+        "status_display": Status(incident.status).label,
+        "url": incident_url(incident),
+    }
+
+
+def clock_snapshot(reading) -> dict:
+    return {
+        "label": reading.label,
+        "target": humanize(reading.target),
+        "due": reading.due_at,  # written in each recipient's zone by build()
+        "explanation": reading.explanation,
+    }
+
+
+def level_snapshot(level) -> dict:
+    return {"label": level.label, "name": level.name}
+
+
+def build(
+    *,
+    kind: str,
+    incident,
+    recipients: Iterable[Recipient],
+    context: dict,
+    dedup_base: str,
+    urgent: bool,
+    now=None,
+    pagerduty_action: str = "trigger",
+    headers: dict | None = None,
+) -> list[Notification]:
+    """Unsaved outbox rows, one per recipient.
+
+    The subject is rendered now; the bodies are rendered by the worker at
+    delivery from `context`, a JSON snapshot taken now (so the message says
+    what was true when it was decided). Keeping rendering out of the deciding
+    transaction is what lets a sweep queue thousands of notices a second.
+    """
+    now = now or timezone.now()
+    quiet_hours = DeliverySettings.current().respect_working_hours
+    shared = {
+        "incident": incident_snapshot(incident),
+        "limited": incident.is_security,
+        "subject_line": subject_line(incident),
+        **context,
+    }
+    url = shared["incident"]["url"]
+    # Instants passed as datetimes are written in each recipient's zone: one
+    # snapshot and one subject per zone, not per recipient.
+    by_zone: dict[str, tuple[dict, str]] = {}
+    rows = []
+    for recipient in recipients:
+        zone = recipient.time_zone or "UTC"
+        if zone not in by_zone:
+            snapshot = _in_zone(shared, zone)
+            by_zone[zone] = (
+                snapshot,
+                render_subject(kind, snapshot),
+            )
+        snapshot, subject = by_zone[zone]
+        payload: dict = {}
+        if recipient.channel == Channel.PAGERDUTY:
+            payload = {
+                "event_action": pagerduty_action,
+                "summary": subject[:1024],
+                "severity": PD_SEVERITY.get(incident.severity, "warning"),
+                "source": "escalation-portal",
+                "custom_details": {"reference": incident.reference, "url": url},
+                # PagerDuty groups every event of an incident under its reference.
+                "dedup_key": incident.reference,
+            }
+        elif recipient.channel == Channel.WEBHOOK:
+            payload = {
+                "kind": kind,
+                "reference": incident.reference,
+                "severity": incident.severity,
+                "subject": subject,
+                "url": url,
+            }
+        dedup = f"{dedup_base}:{recipient.channel}:{recipient.address.lower()}"
+        rows.append(
+            Notification(
+                incident=incident,
+                kind=kind,
+                channel=recipient.channel,
+                recipient=recipient.address,
+                recipient_user_id=recipient.user_id,
+                subject=subject[:255],
+                context=snapshot,
+                payload=payload,
+                dedup_key=dedup[:255],
+                headers=(row_headers := with_message_id(recipient.channel, dict(headers or {}))),
+                message_id=row_headers.get("Message-ID", ""),
+                urgent=urgent,
+                next_attempt_at=recipient.not_before(incident.severity, now)
+                if quiet_hours
+                else now,
+            )
+        )
+    return rows
+
+
+def sample_context(kind: str, incident) -> dict:
+    """Plausible values for previewing a kind's templates against a real incident."""
+    from escalations.sla.services import incident_clocks
+
+    clocks = incident_clocks(incident)
+    account = incident.account if incident.account_id else None
+    clock = clocks[0] if clocks else None
+    return {
+        "escalation": {
+            "trigger_display": "SLA threshold",
+            "sla_percent": "100.0",
+            "clock": "resolution",
+            "reason": "Resolution clock reached 100%.",
+            "decision_sought": "Approve the rollback?",
+            "resolution_summary": "Rolled back; monitoring for a day.",
+        },
+        "level": {"label": f"L{incident.current_level + 1}", "name": "Next level"},
+        "from_label": f"L{incident.current_level}",
+        "to_label": f"L{incident.current_level + 1}",
+        "note_items": [["Steps taken", "Checked logs; restarted the consumer."]],
+        "clock": clock_snapshot(clock)
+        if clock
+        else {"label": "Resolution", "target": "8h", "due": "", "explanation": ""},
+        "percent": 75,
+        "reasons": ["Customer-facing incident: product and customer success informed"],
+        "reason": "Bounced between levels 4 times (limit 3).",
+        # customer messages
+        "customer": {
+            "name": account.primary_contact_name if account else "Jane Customer",
+            "account": account.name if account else "Acme Corp",
+            "time_zone": str(account.time_zone) if account else "UTC",
+        },
+        "status_url": settings.SITE_URL + "/status/preview-only/",
+        "link_days": settings.CUSTOMER_LINK_DAYS,
+        "occasion": "escalated",
+        "team": "Specialist Support (L2)",
+        "done": [
+            "Reviewed the complete case history",
+            "Assigned it to Specialist Support (L2)",
+            "Established priority tracking at high priority",
+        ],
+        "contact": {
+            "name": "Specialist Support team",
+            "title": "Specialist Support",
+            "email": "advanced-support@example.com",
+            "phone": "+1-555-0100",
+        },
+        "update_every": "4 hours",
+        "next_update": "Monday 30 November 2026, 16:00 UTC",
+        "expected_response": "Monday 30 November 2026, 14:00 UTC",
+        "update": {"text": "We found the cause and are testing a fix.", "at": "Monday 12:00 UTC"},
+        "reply": {"from": "jane@customer.example", "via": "email", "text": "Still failing."},
+        "resolved_at": "Monday 30 November 2026, 17:10 UTC",
+        "ratings": [
+            {"value": value, "label": label, "url": f"{settings.SITE_URL}/status/preview-only/"}
+            for value, label in RATINGS
+        ],
+        # Follow-up reminders (reminders.py) and war-room roles.
+        "reminder": "due_soon",
+        "due": when(timezone.now()),
+        "review_status": "Draft",
+        "review_url": incident_url(incident),
+        "item": {
+            "title": "Add connection pool monitoring",
+            "owner": "Sam Rivera",
+            "due": when(timezone.now()),
+            "due_date": timezone.localdate().isoformat(),
+            "status": "Open",
+        },
+        "case": {
+            "vendor": "AWS",
+            "case_id": "171234567800123",
+            "severity": "Production system down",
+            "contact": "Dana (TAM)",
+            "contact_email": "dana@aws.example",
+            "status": "Waiting on the vendor",
+            "expected": when(timezone.now()),
+            "last_update": "",
+        },
+        "role": "Incident commander",
+        "channel": "#inc-payments",
+        "cadence_minutes": 30,
+        "late_minutes": 12,
+        "note": "",
+    }
+
+
+# --- the customer's side -----------------------------------------------------------------------
+
+# How often customers hear from us when the policy sets no status-update cadence
+# (seed 004: Sev 1 every 30-60 minutes, Sev 2 every 4 hours, Sev 3 daily).
+DEFAULT_UPDATE_CADENCE = {
+    "P0": timedelta(hours=1),
+    "P1": timedelta(hours=4),
+    "P2": timedelta(days=1),
+}
+
+
+def customer_recipient(incident) -> Recipient | None:
+    """The account's contact, when a customer should hear about this incident.
+
+    Security incidents never email customers automatically (seed 000: limited
+    distribution; the security team decides what is said and when).
+    """
+    account = incident.account if incident.account_id else None
+    if account is None or not account.primary_contact_email or incident.is_security:
+        return None
+    return Recipient(
+        "email",
+        account.primary_contact_email,
+        name=account.primary_contact_name,
+        time_zone=str(account.time_zone),
+    )
+
+
+def in_words(value: timedelta) -> str:
+    """4 hours, 30 minutes, 1 day 2 hours: how a customer reads a cadence."""
+    minutes = int(value.total_seconds() // 60)
+    parts = []
+    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
+        count, minutes = divmod(minutes, size)
+        if count:
+            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
+    return " ".join(parts) or "less than a minute"
+
+
+def customer_time(value: datetime | None, zone: str) -> str:
+    """A time as the customer reads it: their zone, named."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = timezone.localtime(value, ZoneInfo(zone))
+    return f"{local:%A %-d %B %Y, %H:%M} {local.tzname()}"
+
+
+def _thread_headers(incident) -> dict:
+    """Later customer mail answers the first, so mail clients keep one thread."""
+    first = (
+        Notification.objects.filter(
+            incident=incident, kind__in=CUSTOMER_KINDS, channel=Channel.EMAIL
+        )
+        .exclude(message_id="")
+        .order_by("id")
+        .values_list("message_id", flat=True)
+        .first()
+    )
+    return {"In-Reply-To": first, "References": first} if first else {}
+
+
+def _customer_context(incident, recipient: Recipient) -> dict:
+    from incidents.customer_links import status_url
+
+    return {
+        "customer": {
+            "name": recipient.name,
+            "account": incident.account.name,
+            "time_zone": recipient.time_zone,
+        },
+        "status_url": status_url(incident_id=incident.pk, email=recipient.address),
+        "link_days": settings.CUSTOMER_LINK_DAYS,
+    }
+
+
+def _point_of_contact(incident, level) -> dict:
+    """Who the customer deals with: the assignee, else the level's own contacts."""
+    contacts = dict(level.contacts) if level is not None else {}
+    if incident.assignee_id and incident.assignee.email:
+        return {
+            "name": incident.assignee.get_full_name() or str(incident.assignee),
+            "title": level.name if level is not None else "",
+            "email": incident.assignee.email,
+            "phone": contacts.get("phone", ""),
+        }
+    return {
+        "name": f"{level.name} team" if level is not None else "Support team",
+        "title": level.name if level is not None else "",
+        "email": contacts.get("email", ""),
+        "phone": contacts.get("phone", ""),
+    }
+
+
+def customer_acknowledgement(
+    *, incident, occasion: str, dedup_base: str, now: datetime, readings
+) -> list[Notification]:
+    """Seed 003's "Escalation Acknowledged" email (and its twin when a customer's
+    request is opened): what has been done, the point of contact, the update
+    cadence, the next update and the new expected response time, in the
+    customer's time zone, with a signed link to their status page.
+
+    `readings`: the incident's clocks at `now`, as escalations.sla.services.sla_refresh
+    returns them (the caller has just stored their summary)."""
+    recipient = customer_recipient(incident)
+    if recipient is None:
+        return []
+    from escalations.policies.services import policy_spec
+
+    level = None
+    if incident.policy_id is not None:
+        try:
+            level = policy_spec(incident.policy).level(incident.current_level)
+        except KeyError:
+            level = None
+    by_clock = {reading.clock: reading for reading in readings}
+    response_clock = by_clock.get("handoff_ack") or by_clock.get("first_response")
+    expected = response_clock.due_at if response_clock and response_clock.met_at is None else None
+    update = by_clock.get("update")
+    if update is not None and update.due_at is not None:
+        cadence, next_update = update.target, update.due_at
+    else:
+        cadence = DEFAULT_UPDATE_CADENCE.get(incident.severity)
+        next_update = now + cadence if cadence else None
+    team = f"{level.name} ({level.label})" if level is not None else "our support team"
+    priority = Severity(incident.severity).word.lower()
+    if occasion == "escalated":
+        done = [
+            "Reviewed the complete case history",
+            f"Assigned it to {team}",
+            f"Established priority tracking at {priority} priority",
+        ]
+    else:
+        done = [
+            f"Logged your request as {incident.reference}",
+            f"Assigned it to {team}",
+            f"Set its priority to {priority}",
+        ]
+    context = {
+        **_customer_context(incident, recipient),
+        "occasion": occasion,
+        "team": team,
+        "done": done,
+        "contact": _point_of_contact(incident, level),
+        "update_every": in_words(cadence) if cadence else "",
+        "next_update": customer_time(next_update, recipient.time_zone),
+        "expected_response": customer_time(expected, recipient.time_zone),
+    }
+    return build(
+        kind="customer_ack",
+        incident=incident,
+        recipients=[recipient],
+        context=context,
+        dedup_base=dedup_base,
+        urgent=True,
+        now=now,
+        headers=_thread_headers(incident),
+    )
+
+
+def customer_update(*, incident, event, now: datetime) -> list[Notification]:
+    """A public update, emailed to the customer in the incident's thread."""
+    recipient = customer_recipient(incident)
+    if recipient is None:
+        return []
+    context = {
+        **_customer_context(incident, recipient),
+        "update": {"text": event.body, "at": customer_time(event.at, recipient.time_zone)},
+    }
+    return build(
+        kind="customer_update",
+        incident=incident,
+        recipients=[recipient],
+        context=context,
+        dedup_base=f"customer_update:{event.pk}",
+        urgent=True,
+        now=now,
+        headers=_thread_headers(incident),
+    )
+
+
+RATINGS = ((5, "Excellent"), (4, "Good"), (3, "Fair"), (2, "Poor"), (1, "Very poor"))
+
+
+def customer_resolution(*, incident, event, now: datetime) -> list[Notification]:
+    """The incident is resolved: tell the customer in the incident's thread, with the
+    status link and the 1-5 rating (each a link to the status page with it chosen).
+
+    The resolution note is the team's own words and stays internal; the customer
+    reads the public updates on the status page."""
+    recipient = customer_recipient(incident)
+    if recipient is None:
+        return []
+    context = _customer_context(incident, recipient)
+    context.update(
+        {
+            "resolved_at": customer_time(event.at, recipient.time_zone),
+            "ratings": [
+                {"value": value, "label": label, "url": f"{context['status_url']}?rating={value}"}
+                for value, label in RATINGS
+            ],
+        }
+    )
+    return build(
+        kind="customer_resolved",
+        incident=incident,
+        recipients=[recipient],
+        context=context,
+        dedup_base=f"customer_resolved:{event.pk}",
+        urgent=True,
+        now=now,
+        headers=_thread_headers(incident),
+    )

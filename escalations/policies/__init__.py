@@ -1,0 +1,1 @@
+"""Policies: versions, levels, targets, calendars, YAML in and out."""

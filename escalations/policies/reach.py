@@ -1,0 +1,162 @@
+"""Who a policy's levels reach: the people, contacts and channels a notice to a level
+goes to, and the check that every level reaches someone (a level that reaches nobody
+would swallow its escalations)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from escalations.rules.clocks import calendar_for
+from escalations.rules.spec import LevelSpec, WorkflowSpec
+from notifications.models import Contact
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: str
+    address: str
+    user_id: int | None = None
+    name: str = ""
+    # Availability (seed 002): weekly hours in the person's zone, and the
+    # severities that reach them at any hour. No hours: always reachable.
+    time_zone: str = "UTC"
+    hours: object = None
+    always_for: tuple[str, ...] = ()
+
+    def not_before(self, severity: str, now):
+        """When a message of this severity may go: now, or their next opening."""
+        if self.hours in (None, "", "24/7") or severity in self.always_for:
+            return now
+        try:
+            calendar = calendar_for({"timezone": self.time_zone, "hours": self.hours})
+        except (ValueError, TypeError):
+            return now  # a broken availability never holds a message back
+        return max(now, calendar.next_opening(now))
+
+
+def person(user) -> Recipient:
+    return Recipient(
+        "email",
+        user.email,
+        user.pk,
+        str(user),
+        time_zone=str(user.time_zone),
+        hours=user.working_hours,
+        always_for=tuple(user.urgent_severities or ()),
+    )
+
+
+def contact_recipients(contact, channels: list[str]) -> list[Recipient]:
+    """A directory contact on the channels it has."""
+    availability = {
+        "time_zone": contact.time_zone,
+        "hours": contact.hours,
+        "always_for": tuple(contact.always_for or ()),
+    }
+    found = []
+    if "email" in channels and contact.email:
+        found.append(
+            Recipient("email", contact.email, contact.user_id, contact.name, **availability)
+        )
+    if "slack" in channels and contact.slack_webhook_url:
+        found.append(Recipient("slack", contact.slack_webhook_url, name=contact.name))
+    if "pagerduty" in channels and contact.pagerduty_routing_key:
+        found.append(Recipient("pagerduty", contact.pagerduty_routing_key, name=contact.name))
+    return found
+
+
+def users_in_groups(names: Iterable[str]):
+    return (
+        get_user_model()
+        .objects.filter(groups__name__in=list(names), is_active=True)
+        .exclude(email="")
+        .distinct()
+    )
+
+
+def level_recipients(level_spec, *, channels: list[str]) -> list[Recipient]:
+    """A level's contacts (policy snapshot) and its team's members, on the given channels."""
+    recipients: list[Recipient] = []
+    contacts = dict(level_spec.contacts)
+    if "email" in channels:
+        if contacts.get("email"):
+            recipients.append(Recipient("email", contacts["email"], name=level_spec.name))
+        if level_spec.team:
+            for user in users_in_groups([level_spec.team]):
+                recipients.append(person(user))
+    if "slack" in channels and settings.SLACK_WEBHOOK_URL:
+        recipients.append(
+            Recipient("slack", settings.SLACK_WEBHOOK_URL, name=contacts.get("chat", ""))
+        )
+    if "pagerduty" in channels and settings.PAGERDUTY_ROUTING_KEY:
+        recipients.append(
+            Recipient("pagerduty", settings.PAGERDUTY_ROUTING_KEY, name=level_spec.name)
+        )
+    if "webhook" in channels and settings.NOTIFICATION_WEBHOOK_URL:
+        recipients.append(Recipient("webhook", settings.NOTIFICATION_WEBHOOK_URL))
+    if level_spec.team:
+        for contact in directory_contacts(level_spec.team):
+            recipients += contact_recipients(contact, channels)
+    return unique_recipients(recipients)
+
+
+def directory_contacts(team: str):
+    return Contact.objects.filter(team__name=team, is_active=True)
+
+
+def group_recipients(names: Iterable[str]) -> list[Recipient]:
+    return unique_recipients([person(u) for u in users_in_groups(names)])
+
+
+def user_recipient(user) -> list[Recipient]:
+    if user is None or not user.email or not user.is_active:
+        return []
+    return [person(user)]
+
+
+def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:
+    seen, result = set(), []
+    for recipient in recipients:
+        key = (recipient.channel, recipient.address.lower())
+        if key not in seen:
+            seen.add(key)
+            result.append(recipient)
+    return result
+
+
+def level_reach(level: LevelSpec) -> list[str]:
+    """The people and addresses a notice to `level` reaches: its team's active members
+    with an email address, its team's directory contacts, its own email contact."""
+    reached = [r.address for r in level_recipients(level, channels=["email"])]
+    if level.team:
+        reached += [
+            contact.name
+            for contact in directory_contacts(level.team)
+            if contact.slack_webhook_url or contact.pagerduty_routing_key
+        ]
+    return list(dict.fromkeys(reached))
+
+
+def reach_problems(spec: WorkflowSpec) -> list[str]:
+    """One line per level that would notify nobody: escalations to it, its SLA
+    warnings and customer replies while nobody owns the incident would go unheard."""
+    problems = []
+    for level in spec.levels:
+        if level_reach(level):
+            continue
+        team = (
+            f"its team {level.team!r} has no active member with an email address and no "
+            "directory contact"
+            if level.team
+            else "it names no team"
+        )
+        problems.append(
+            f"{level.label} {level.name} reaches nobody: {team}, and it has no email contact. "
+            "Name a group that has people (a role such as Team Lead works) or add "
+            "contacts.email."
+        )
+    return problems

@@ -1,0 +1,1 @@
+"""Pure rules: no Django, no database. Calendar arithmetic, clocks, triggers, handoff notes."""

@@ -1,0 +1,448 @@
+"""SLA clocks from an incident's history and its policy. Pure: no Django import.
+
+The rules, in one place:
+
+* first_response counts from the opening (or, with clock_start "level", from the
+  moment the current level took the incident) until the first acknowledgement or
+  public update.
+* resolution counts from the same start until the incident is resolved. It is
+  never reset: reopening resumes the same clock (seed 001, "SLA clock games");
+  the time an incident spent resolved or closed does not count.
+* update is the status-update cadence: it restarts at each public update.
+* handoff_ack counts from an escalation until the receiving level acknowledges
+  it, against that level's first-response target.
+* Time in a pause status (policy: waiting on customer/vendor by default) does
+  not count on any clock. Targets are those of the incident's severity and
+  current level, counted in the target's calendar.
+
+Thresholds (50/75/100 %...) fire once per incident, clock, level and threshold.
+A threshold already reached when the incident arrived at its current level
+does not fire for that level: arriving late is not a reason to escalate again.
+But a clock already breached on arrival gives the new level the same target
+again from its arrival, so an unresolved incident keeps climbing the ladder
+one level per target instead of stalling (or cascading to the top at once).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from escalations.rules.business_time import BusinessCalendar
+from escalations.rules.durations import humanize
+from escalations.rules.spec import ROUND_THE_CLOCK, ThresholdSpec, WorkflowSpec
+
+CLOCK_LABELS = {
+    "first_response": "First response",
+    "resolution": "Resolution",
+    "update": "Status update",
+    "handoff_ack": "Handoff acknowledgement",
+}
+RESOLVED_STATUSES = ("resolved", "closed")
+
+
+@lru_cache(maxsize=256)
+def _calendar_from_json(spec_json: str) -> BusinessCalendar:
+    return BusinessCalendar.from_spec(json.loads(spec_json))
+
+
+def calendar_for(spec: Mapping) -> BusinessCalendar:
+    """Calendars are rebuilt rarely: cached by their canonical spec."""
+    return _calendar_from_json(json.dumps(spec, sort_keys=True, default=str))
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """What the clocks need to know about an incident, read from its timeline."""
+
+    opened_at: datetime
+    severity: str
+    level: int
+    level_entered_at: datetime
+    # (at, status) for every status the incident entered, oldest first,
+    # beginning with (opened_at, "new").
+    statuses: tuple[tuple[datetime, str], ...]
+    first_response_at: datetime | None = None
+    last_public_update_at: datetime | None = None
+    # The pending handoff, if any: (escalated at, acknowledged at or None).
+    handoff: tuple[datetime, datetime | None] | None = None
+    # When the incident first reached its current level (clock_start "level");
+    # None: level_entered_at.
+    level_clock_started_at: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        return self.statuses[-1][1]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in RESOLVED_STATUSES
+
+
+@dataclass(frozen=True)
+class ThresholdInstant:
+    percent: int
+    action: str
+    at: datetime | None  # None: not reachable now (the clock is paused)
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    clock: str
+    target: timedelta
+    calendar: str
+    start: datetime
+    due_at: datetime | None  # None while paused with no end in sight
+    elapsed: timedelta  # business time counted so far (or until met)
+    state: str  # running | paused | met | breached
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+    moved_by: Mapping[str, timedelta] = field(default_factory=dict)
+    thresholds: tuple[ThresholdInstant, ...] = ()
+    # When the clock reaches the review queues' warning share (compute_clocks'
+    # warning_percent); None when not asked for or not reachable while paused.
+    warning_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return CLOCK_LABELS[self.clock]
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.elapsed / self.target
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in ("running", "paused", "breached") and self.met_at is None
+
+    def remaining(self, now: datetime) -> timedelta | None:
+        return None if self.due_at is None else self.due_at - now
+
+    @property
+    def explanation(self) -> str:
+        """Why the deadline is where it is, for people."""
+        where = (
+            "round the clock"
+            if self.calendar == ROUND_THE_CLOCK
+            else (f"business time ({self.calendar})")
+        )
+        text = f"{humanize(self.target)} {where}"
+        reasons = []
+        for key, words in (
+            ("closed", "closed hours"),
+            ("holiday", "holidays"),
+            ("paused", "paused time"),
+        ):
+            amount = self.moved_by.get(key)
+            if amount:
+                reasons.append(f"{words} add {humanize(amount)}")
+        if reasons:
+            text += "; " + ", ".join(reasons)
+        if self.state == "paused":
+            text += "; paused now, so no deadline until work resumes"
+        return text
+
+
+def _spans(statuses: Sequence[tuple[datetime, str]], wanted: Iterable[str]):
+    """Real-time intervals spent in any of `wanted`; the last may be open (None)."""
+    wanted = set(wanted)
+    spans: list[tuple[datetime, datetime | None]] = []
+    for index, (at, status) in enumerate(statuses):
+        if status not in wanted:
+            continue
+        end = statuses[index + 1][0] if index + 1 < len(statuses) else None
+        if end is not None and end <= at:
+            continue
+        if spans and spans[-1][1] == at:  # resolved -> closed is one stretch
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((at, end))
+    return spans
+
+
+def _reading(
+    *,
+    clock: str,
+    target: timedelta,
+    calendar_name: str,
+    calendar: BusinessCalendar,
+    start: datetime,
+    exclusions: list[tuple[datetime, datetime | None]],
+    stop: datetime | None,
+    now: datetime,
+    thresholds: Sequence[ThresholdSpec],
+    arrival: datetime,
+    warning_percent: int | None = None,
+) -> ClockReading:
+    if stop is not None:
+        # A met clock is finished: pauses after it stopped move nothing.
+        exclusions = [(a, b) for a, b in exclusions if a < stop]
+    due = calendar.add(start, target, exclusions)
+    warning_at = (
+        None
+        if warning_percent is None
+        else calendar.add(start, target * (warning_percent / 100), exclusions)
+    )
+    moved_by = {}
+    if due is not None:
+        window = [(a, min(b or due, due)) for a, b in exclusions if a < due]
+        breakdown = calendar.explain(start, due, window)
+        moved_by = {
+            "closed": breakdown.closed,
+            "holiday": breakdown.holiday,
+            "paused": breakdown.paused,
+        }
+    # A clock already breached when the current level took the incident gives
+    # that level the same target again, from its arrival, for its thresholds:
+    # otherwise the ladder would stop climbing after one move. (Compliance still
+    # counts from `start`: the reading stays breached.)
+    threshold_start, threshold_exclusions = start, exclusions
+    if stop is None and due is not None and due <= arrival:
+        threshold_start = arrival
+        threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
+    instants = tuple(
+        ThresholdInstant(
+            t.percent,
+            t.action,
+            calendar.add(threshold_start, target * t.fraction, threshold_exclusions),
+        )
+        for t in thresholds
+        if clock in t.clocks
+    )
+    if stop is not None:
+        elapsed = calendar.elapsed(start, max(stop, start), exclusions)
+        late = elapsed > target
+        return ClockReading(
+            clock,
+            target,
+            calendar_name,
+            start,
+            due,
+            elapsed,
+            "breached" if late else "met",
+            met_at=stop,
+            breached_at=due if late else None,
+            moved_by=moved_by,
+            thresholds=instants,
+            warning_at=warning_at,
+        )
+    elapsed = calendar.elapsed(start, max(now, start), exclusions)
+    paused = any(a <= now and (b is None or b > now) for a, b in exclusions)
+    if due is not None and due <= now:
+        state, breached_at = "breached", due
+    else:
+        state, breached_at = ("paused" if paused else "running"), None
+    return ClockReading(
+        clock,
+        target,
+        calendar_name,
+        start,
+        due,
+        elapsed,
+        state,
+        breached_at=breached_at,
+        moved_by=moved_by,
+        thresholds=instants,
+        warning_at=warning_at,
+    )
+
+
+def compute_clocks(
+    facts: IncidentFacts,
+    policy: WorkflowSpec,
+    now: datetime,
+    *,
+    warning_percent: int | None = None,
+) -> list[ClockReading]:
+    """Every clock that applies to the incident now, in a fixed order.
+
+    With `warning_percent`, each reading also says when it reaches that share
+    of its target (`warning_at`), for the stored review-queue columns.
+    """
+    targets = policy.targets(facts.severity, facts.level)
+    calendar_name = targets.calendar or ROUND_THE_CLOCK
+    calendar = calendar_for(policy.calendar_spec(calendar_name))
+    pauses = _spans(facts.statuses, policy.pause_statuses)
+    resolved = _spans(facts.statuses, RESOLVED_STATUSES)
+    start = (
+        (facts.level_clock_started_at or facts.level_entered_at)
+        if policy.clock_start == "level"
+        else facts.opened_at
+    )
+    common = {
+        "calendar_name": calendar_name,
+        "calendar": calendar,
+        "now": now,
+        "thresholds": policy.thresholds,
+        "arrival": facts.level_entered_at,
+        "warning_percent": warning_percent,
+    }
+    readings = []
+
+    if targets.first_response:
+        stop = facts.first_response_at
+        if stop is not None and stop < start:
+            stop = start  # answered before this level took over: met at once
+        readings.append(
+            _reading(
+                clock="first_response",
+                target=targets.first_response,
+                start=start,
+                exclusions=pauses,
+                stop=stop,
+                **common,
+            )
+        )
+    if targets.resolution:
+        stop = resolved[-1][0] if not facts.is_open and resolved else None
+        exclusions = pauses + [(a, b) for a, b in resolved if b is not None]
+        readings.append(
+            _reading(
+                clock="resolution",
+                target=targets.resolution,
+                start=start,
+                exclusions=sorted(exclusions, key=lambda span: span[0]),
+                stop=stop,
+                **common,
+            )
+        )
+    if targets.update_interval and facts.is_open:
+        readings.append(
+            update_clock(
+                facts,
+                policy,
+                target=targets.update_interval,
+                calendar_name=calendar_name,
+                now=now,
+                warning_percent=warning_percent,
+            )
+        )
+    if facts.handoff is not None and targets.first_response:
+        escalated_at, acknowledged_at = facts.handoff
+        readings.append(
+            _reading(
+                clock="handoff_ack",
+                target=targets.first_response,
+                start=escalated_at,
+                exclusions=pauses,
+                stop=acknowledged_at,
+                **common,
+            )
+        )
+    return readings
+
+
+def update_clock(
+    facts: IncidentFacts,
+    policy: WorkflowSpec,
+    *,
+    target: timedelta,
+    now: datetime,
+    calendar_name: str = ROUND_THE_CLOCK,
+    since: datetime | None = None,
+    warning_percent: int | None = None,
+) -> ClockReading:
+    """The status-update cadence: counts from the last public update (or the
+    opening, or `since` if later: a war room's activation) and restarts at each
+    one. Pause statuses stop it like every clock. The policy's own update clock
+    and a war room's cadence are both this reading with different targets."""
+    start = max(facts.last_public_update_at or facts.opened_at, facts.opened_at)
+    if since is not None:
+        start = max(start, since)
+    return _reading(
+        clock="update",
+        target=target,
+        calendar_name=calendar_name,
+        calendar=calendar_for(policy.calendar_spec(calendar_name)),
+        start=start,
+        exclusions=_spans(facts.statuses, policy.pause_statuses),
+        stop=None,
+        now=now,
+        thresholds=policy.thresholds,
+        arrival=facts.level_entered_at,
+        warning_percent=warning_percent,
+    )
+
+
+def pending_thresholds(
+    readings: Iterable[ClockReading],
+    *,
+    level: int,
+    level_entered_at: datetime,
+    fired: set[tuple[str, int, int]],
+):
+    """(clock, threshold instant) not yet fired at this level, soonest first.
+
+    `fired` holds (clock, level, percent) keys. Thresholds passed before the
+    incident reached this level are left out (see the module docstring).
+    """
+    pending = []
+    for reading in readings:
+        if reading.met_at is not None:
+            continue
+        for instant in reading.thresholds:
+            if instant.at is None or instant.at <= level_entered_at:
+                continue  # already reached when the incident arrived here
+            if (reading.clock, level, instant.percent) in fired:
+                continue
+            pending.append((reading.clock, instant))
+    pending.sort(key=lambda item: (item[1].at, item[1].percent))
+    return pending
+
+
+def next_check_at(readings, *, level, level_entered_at, fired) -> datetime | None:
+    """The earliest moment something may have to happen: the sweep reads only this."""
+    pending = pending_thresholds(
+        readings, level=level, level_entered_at=level_entered_at, fired=fired
+    )
+    return pending[0][1].at if pending else None
+
+
+def due_thresholds(readings, *, level, level_entered_at, fired, now):
+    """Thresholds whose instant has come, soonest first."""
+    return [
+        (clock, instant)
+        for clock, instant in pending_thresholds(
+            readings, level=level, level_entered_at=level_entered_at, fired=fired
+        )
+        if instant.at <= now
+    ]
+
+
+# The review queues' "breaching soon": any running clock at this share or more.
+WARNING_PERCENT = 75
+STORED_CLOCKS = ("first_response", "resolution")
+
+
+def breach_flag(reading: ClockReading | None) -> bool | None:
+    """True once the clock is past its target (met late, or still running overdue),
+    False when met in time, None while it runs in time (or does not apply)."""
+    if reading is None or (reading.met_at is None and reading.state != "breached"):
+        return None
+    return reading.state == "breached"
+
+
+def stored_columns(readings: Iterable[ClockReading], *, is_open: bool) -> dict:
+    """The clock summary kept on the incident row (queues and metrics query it in SQL).
+
+    * sla_warning_at / sla_due_at: earliest warning and due instants over the
+      running clocks of an open incident (None once nothing runs);
+    * <clock>_due_at and <clock>_breached for first response and resolution
+      (breached: see breach_flag).
+    """
+    readings = list(readings)
+    by_clock = {reading.clock: reading for reading in readings}
+    values: dict = {}
+    for clock in STORED_CLOCKS:
+        reading = by_clock.get(clock)
+        values[f"{clock}_due_at"] = reading.due_at if reading is not None else None
+        values[f"{clock}_breached"] = breach_flag(reading)
+    running = [r for r in readings if r.met_at is None] if is_open else []
+    warnings = [r.warning_at for r in running if r.warning_at is not None]
+    dues = [r.due_at for r in running if r.due_at is not None]
+    values["sla_warning_at"] = min(warnings) if warnings else None
+    values["sla_due_at"] = min(dues) if dues else None
+    return values

@@ -1,0 +1,346 @@
+"""A policy as plain data: what the workflow YAML holds, what the database stores
+in rows, what the clocks and the "what if" simulation read. Pure: no Django.
+
+`WorkflowSpec` is the single shape shared by `escalations.policies.workflow_yaml`
+(YAML <-> spec) and `escalations.policies.services` (spec <-> database rows), so a
+load/export round trip compares two specs for equality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Any
+
+SEVERITIES = ("P0", "P1", "P2", "P3")
+
+# Clocks an incident carries. handoff_ack: the receiving level must acknowledge
+# an escalation within its own first-response target (escalation engine).
+CLOCKS = ("first_response", "resolution", "update", "handoff_ack")
+
+ACTIONS = ("warn_assignee", "pre_escalation_notice", "escalate")
+
+# Where clocks count from: the incident's opening (seed 000's ladder, seed 002's
+# matrix) or the moment the current level took it (seed 001's tiers, each with
+# its own first response and resolution target).
+CLOCK_STARTS = ("incident", "level")
+
+# In trigger routes: "one level above the current one" (0 is a real level, L0).
+NEXT_LEVEL = -1
+
+NOTIFICATION_METHODS = ("pagerduty", "slack_oncall", "slack_channel", "email", "webhook")
+
+ROUND_THE_CLOCK = "24/7"
+ROUND_THE_CLOCK_SPEC = MappingProxyType({"timezone": "UTC", "hours": ROUND_THE_CLOCK})
+
+# Statuses whose time does not count on the clocks unless a policy says otherwise.
+DEFAULT_PAUSE_STATUSES = ("waiting_on_customer", "waiting_on_vendor")
+
+# Every structured handoff-note field a level may require (seeds 000, 001, 002).
+HANDOFF_FIELDS: dict[str, str] = {
+    # engineering L0 -> L1 (seed 000)
+    "investigation_summary": "Investigation summary",
+    "proposed_next_steps": "Proposed next steps",
+    "blocking_issues": "Blocking issues",
+    # L1 -> L2
+    "context": "Context",
+    "resource_requirements": "Resource requirements",
+    "business_impact": "Business impact",
+    "recommendation": "Recommendation",
+    "decision_sought": "Decision sought",
+    # L2 -> L3
+    "situation": "Situation",
+    "options": "Options (with pros and cons)",
+    "stakeholder_impact": "Stakeholder impact",
+    "technical_assessment": "Technical assessment",
+    "governance_implications": "Governance implications",
+    # support tiers (seed 001 escalation note)
+    "customer_context": "Customer context",
+    "symptoms": "Symptoms",
+    "customer_impact": "Customer impact",
+    "steps_taken": "Steps taken",
+    "suggested_next_step": "Suggested next step",
+    # seed 002 handoff information
+    "current_status": "Current status",
+    "logs_and_evidence": "Logs and evidence",
+    "security_assessment": "Security assessment",
+    "financial_impact": "Financial impact",
+    "timeline": "Timeline",
+}
+# Level contacts (seed 002's directory), in this order everywhere.
+CONTACT_KEYS = ("email", "phone", "chat", "escalation")
+
+
+def _contact_order(item: tuple[str, str]) -> int:
+    return CONTACT_KEYS.index(item[0]) if item[0] in CONTACT_KEYS else len(CONTACT_KEYS)
+
+
+SUPPORT_HANDOFF = (
+    "customer_context",
+    "symptoms",
+    "customer_impact",
+    "business_impact",
+    "steps_taken",
+    "suggested_next_step",
+)
+# What a level asks for when its workflow does not say (seed 001's note).
+DEFAULT_HANDOFF_FIELDS = SUPPORT_HANDOFF
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """SLA targets; None means "no such clock". Counted in `calendar` (a name;
+    None inherits: from the level's SLA, then the workflow's default calendar)."""
+
+    first_response: timedelta | None = None
+    resolution: timedelta | None = None
+    update_interval: timedelta | None = None
+    calendar: str | None = None
+
+    def merged_over(self, base: TargetSpec | None) -> TargetSpec:
+        """These targets, falling back field by field to `base`."""
+        if base is None:
+            return self
+        return TargetSpec(
+            first_response=self.first_response or base.first_response,
+            resolution=self.resolution or base.resolution,
+            update_interval=self.update_interval or base.update_interval,
+            calendar=self.calendar or base.calendar,
+        )
+
+    def for_clock(self, clock: str) -> timedelta | None:
+        return {
+            "first_response": self.first_response,
+            "resolution": self.resolution,
+            "update": self.update_interval,
+            "handoff_ack": self.first_response,
+        }[clock]
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    number: int
+    name: str
+    team: str = ""
+    description: str = ""
+    capabilities: tuple[str, ...] = ()
+    escalation_criteria: tuple[str, ...] = ()
+    handoff_fields: tuple[str, ...] = DEFAULT_HANDOFF_FIELDS
+    # email, phone, chat, escalation (seed 002 contacts directory)
+    contacts: tuple[tuple[str, str], ...] = ()
+    sla: TargetSpec | None = None  # the level's targets for every severity
+
+    def __post_init__(self) -> None:
+        # One order, whatever the source (YAML, or a jsonb column that sorts keys).
+        object.__setattr__(self, "contacts", tuple(sorted(self.contacts, key=_contact_order)))
+
+    @property
+    def label(self) -> str:
+        return f"L{self.number}"
+
+
+@dataclass(frozen=True)
+class ThresholdSpec:
+    percent: int  # of the clock's target: 50, 75, 100...
+    action: str
+    # An unacknowledged handoff is measured like a first response (seed 002: the
+    # receiving level's response target applies).
+    clocks: tuple[str, ...] = ("first_response", "resolution", "handoff_ack")
+
+    @property
+    def fraction(self) -> float:
+        return self.percent / 100
+
+
+DEFAULT_THRESHOLDS = (
+    ThresholdSpec(50, "warn_assignee"),
+    ThresholdSpec(75, "pre_escalation_notice"),
+    ThresholdSpec(100, "escalate"),
+)
+
+
+@dataclass(frozen=True)
+class OverrideSpec:
+    """Seed 001 severity_overrides: this severity goes straight to `route_to`."""
+
+    severity: str
+    route_to: int
+    notification: str = "email"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TriggerSettings:
+    """Knobs of the escalation engine's non-time triggers (seeds 000 and 003)."""
+
+    repeat_count: int = 3  # same root cause or account, this many...
+    repeat_window: timedelta = timedelta(days=30)  # ...within this window
+    burst_count: int = 3  # high-severity incidents in one component...
+    burst_window: timedelta = timedelta(hours=24)  # ...within this window
+    burst_severities: tuple[str, ...] = ("P0", "P1")
+    users_affected: int = 50  # "multiple users affected" above this
+    revenue_impact: int = 10_000  # executive trigger, dollars
+    csat_below: int = 3  # executive trigger
+    ping_pong_limit: int = 3  # bounces before manager review
+    # flag -> level number, or NEXT_LEVEL for "one level up"
+    impact_routes: tuple[tuple[str, int], ...] = (
+        ("production_outage", NEXT_LEVEL),
+        ("sla_violation", NEXT_LEVEL),
+        ("security", NEXT_LEVEL),
+        ("compliance", NEXT_LEVEL),
+        ("users_affected", NEXT_LEVEL),
+    )
+    # special scenarios (seed 000): who else hears about it, by role/group name
+    notify_groups: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("security", ("Engineering Manager", "Security", "Governance Liaison")),
+        ("compliance", ("Governance Liaison", "Engineering Manager")),
+        ("customer_facing", ("Engineering Manager", "Product", "Customer Success")),
+    )
+    executive_route: int = NEXT_LEVEL  # CSAT, manager request, revenue
+
+    def __post_init__(self) -> None:
+        # Maps compare equal whatever order they were written or stored in.
+        object.__setattr__(self, "impact_routes", tuple(sorted(self.impact_routes)))
+        object.__setattr__(self, "notify_groups", tuple(sorted(self.notify_groups)))
+
+    def route_for(self, flag: str) -> int | None:
+        return dict(self.impact_routes).get(flag)
+
+
+# Incident facts that can make a post-incident review required (reviews.required_when).
+REVIEW_FLAGS = (
+    "production_outage",
+    "security",
+    "compliance",
+    "customer_facing",
+    "war_room",
+    "vendor",
+)
+
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """When a post-incident review is required, and how reviews and action items
+    are chased (seed 004: PIRs within 48 hours of resolution; seed 001: L3 issues
+    get a post-escalation review)."""
+
+    required_severities: tuple[str, ...] = ("P0",)
+    # Escalated to this level or above at any time; None: level never requires one.
+    required_from_level: int | None = 3
+    required_when: tuple[str, ...] = ()  # REVIEW_FLAGS
+    due_after: timedelta = 48 * HOUR  # after resolution
+    remind_before: timedelta = 12 * HOUR  # the review's owner hears this long before due
+    action_item_remind_before: timedelta = 48 * HOUR  # the item's owner, before its due date
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "required_severities", tuple(sorted(self.required_severities)))
+        object.__setattr__(self, "required_when", tuple(sorted(self.required_when)))
+
+
+# Seed 004: a Sev 1 war room updates every 30-60 minutes.
+DEFAULT_WAR_ROOM_CADENCE = (
+    ("P0", timedelta(minutes=30)),
+    ("P1", HOUR),
+    ("P2", HOUR),
+    ("P3", HOUR),
+)
+
+
+@dataclass(frozen=True)
+class WarRoomSettings:
+    """The war room's status-update cadence by severity (seed 004)."""
+
+    update_every: tuple[tuple[str, timedelta], ...] = DEFAULT_WAR_ROOM_CADENCE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "update_every", tuple(sorted(self.update_every)))
+
+    def cadence(self, severity: str) -> timedelta:
+        """The severity's cadence; a severity the policy leaves out gets the slowest given."""
+        table = dict(self.update_every)
+        if severity in table:
+            return table[severity]
+        return max(table.values(), default=HOUR)
+
+
+@dataclass(frozen=True)
+class MatchSpec:
+    """Which new incidents a policy takes. Each non-empty list must match; a
+    policy with no conditions at all is only ever taken as the default."""
+
+    channels: tuple[str, ...] = ()
+    account_tiers: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    priority: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("channels", "account_tiers", "components"):
+            object.__setattr__(self, name, tuple(sorted(getattr(self, name))))
+
+    @property
+    def has_conditions(self) -> bool:
+        return bool(self.channels or self.account_tiers or self.components)
+
+    def matches(self, *, channel: str | None, account_tier: str | None, component: str | None):
+        return self.has_conditions and (
+            (not self.channels or channel in self.channels)
+            and (not self.account_tiers or account_tier in self.account_tiers)
+            and (not self.components or component in self.components)
+        )
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    levels: tuple[LevelSpec, ...]
+    description: str = ""
+    clock_start: str = "incident"
+    calendars: tuple[tuple[str, Any], ...] = ()  # (name, calendar spec dict), sorted by name
+    default_calendar: str = ROUND_THE_CLOCK  # for tier SLAs that do not name one
+    matrix: tuple[tuple[tuple[str, int], TargetSpec], ...] = ()  # ((severity, level), targets)
+    thresholds: tuple[ThresholdSpec, ...] = DEFAULT_THRESHOLDS
+    overrides: tuple[OverrideSpec, ...] = ()
+    pause_statuses: tuple[str, ...] = DEFAULT_PAUSE_STATUSES
+    triggers: TriggerSettings = field(default_factory=TriggerSettings)
+    match: MatchSpec = field(default_factory=MatchSpec)
+    reviews: ReviewSettings = field(default_factory=ReviewSettings)
+    war_room: WarRoomSettings = field(default_factory=WarRoomSettings)
+
+    def level(self, number: int) -> LevelSpec:
+        for level in self.levels:
+            if level.number == number:
+                return level
+        raise KeyError(f"no level {number}")
+
+    @property
+    def first_level(self) -> LevelSpec:
+        return min(self.levels, key=lambda level: level.number)
+
+    def next_level(self, number: int) -> LevelSpec | None:
+        higher = [level for level in self.levels if level.number > number]
+        return min(higher, key=lambda level: level.number) if higher else None
+
+    def calendar_spec(self, name: str) -> Any:
+        if name == ROUND_THE_CLOCK:
+            return dict(ROUND_THE_CLOCK_SPEC)
+        return dict(self.calendars)[name]
+
+    def targets(self, severity: str, level: int) -> TargetSpec:
+        """Matrix entry for (severity, level) over the level's own SLA."""
+        base = self.level(level).sla
+        specific = dict(self.matrix).get((severity, level))
+        merged = (base or TargetSpec()) if specific is None else specific.merged_over(base)
+        return TargetSpec(
+            first_response=merged.first_response,
+            resolution=merged.resolution,
+            update_interval=merged.update_interval,
+            calendar=merged.calendar or self.default_calendar,
+        )
+
+    def override_for(self, severity: str) -> OverrideSpec | None:
+        for override in self.overrides:
+            if override.severity == severity:
+                return override
+        return None

@@ -1,0 +1,187 @@
+"""Which non-time triggers an incident meets, and where they send it.
+Pure: no Django import; the engine gathers the facts and acts on the hits.
+
+Seeds: 001 severity_overrides; 000 impact-based, pattern-based and special
+scenarios (security, compliance, customer-facing); 003 executive triggers and
+repeats (3+ in 30 days). Counts, windows and routes come from the policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from escalations.rules.spec import NEXT_LEVEL, WorkflowSpec
+
+
+@dataclass(frozen=True)
+class TriggerFacts:
+    severity: str
+    level: int
+    is_production_outage: bool = False
+    is_security: bool = False
+    is_compliance: bool = False
+    is_customer_facing: bool = False
+    users_affected: int | None = None
+    revenue_impact: float | None = None
+    account_tier: str | None = None
+    root_cause_key: str = ""
+    # Counted by the engine over the policy's windows, this incident included.
+    same_root_cause: int = 0
+    same_account: int = 0
+    component_burst: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    trigger: str  # Trigger value: severity, impact, repeat, burst, executive
+    key: str  # once per incident and (trigger, key)
+    target: int | None  # level to move to; None: notify only (or nowhere higher)
+    reason: str
+    notify_groups: tuple[str, ...] = ()
+    limited_distribution: bool = False
+    notification: str = ""  # severity override's method (pagerduty, slack_oncall...)
+
+
+def resolve_route(policy: WorkflowSpec, route: int | None, level: int) -> int | None:
+    """A route (level number or NEXT_LEVEL) as a level strictly above `level`, or None."""
+    if route is None:
+        return None
+    if route == NEXT_LEVEL:
+        above = policy.next_level(level)
+        return above.number if above else None
+    return route if route > level else None
+
+
+def breach_target(policy: WorkflowSpec, level: int) -> int | None:
+    """Where a breached clock (100 %) escalates: the policy's SLA-violation route
+    when it leads higher; at or above the routed level, one rung up (None at the top)."""
+    routed = resolve_route(policy, policy.triggers.route_for("sla_violation"), level)
+    return routed if routed is not None else resolve_route(policy, NEXT_LEVEL, level)
+
+
+def evaluate(policy: WorkflowSpec, facts: TriggerFacts) -> list[Hit]:
+    """Every trigger the facts meet now (the engine skips those already fired)."""
+    settings = policy.triggers
+    groups = dict(settings.notify_groups)
+    hits: list[Hit] = []
+
+    def route(flag: str) -> int | None:
+        return resolve_route(policy, settings.route_for(flag), facts.level)
+
+    override = policy.override_for(facts.severity)
+    if override is not None:
+        hits.append(
+            Hit(
+                "severity",
+                facts.severity,
+                override.route_to if override.route_to > facts.level else None,
+                f"{facts.severity} goes straight to L{override.route_to}"
+                + (f" ({override.description})" if override.description else ""),
+                notification=override.notification,
+            )
+        )
+    if facts.is_production_outage and settings.route_for("production_outage") is not None:
+        hits.append(
+            Hit(
+                "impact",
+                "production_outage",
+                route("production_outage"),
+                "Production outage: immediate escalation",
+            )
+        )
+    if facts.is_security:
+        hits.append(
+            Hit(
+                "impact",
+                "security",
+                route("security"),
+                "Security incident: immediate escalation, limited distribution",
+                notify_groups=tuple(groups.get("security", ())),
+                limited_distribution=True,
+            )
+        )
+    if facts.is_compliance:
+        hits.append(
+            Hit(
+                "impact",
+                "compliance",
+                route("compliance"),
+                "Compliance violation: governance assesses the impact",
+                notify_groups=tuple(groups.get("compliance", ())),
+            )
+        )
+    if facts.is_customer_facing:
+        hits.append(
+            Hit(
+                "impact",
+                "customer_facing",
+                route("customer_facing"),
+                "Customer-facing incident: product and customer success informed",
+                notify_groups=tuple(groups.get("customer_facing", ())),
+            )
+        )
+    if facts.users_affected is not None and facts.users_affected > settings.users_affected:
+        hits.append(
+            Hit(
+                "impact",
+                "users_affected",
+                route("users_affected"),
+                f"{facts.users_affected} users affected (more than {settings.users_affected})",
+            )
+        )
+    window = f"{settings.repeat_window.days} days"
+    if facts.root_cause_key and facts.same_root_cause >= settings.repeat_count:
+        hits.append(
+            Hit(
+                "repeat",
+                f"root_cause:{facts.root_cause_key}",
+                resolve_route(policy, NEXT_LEVEL, facts.level),
+                f"Repeat incident: {facts.same_root_cause} with root cause "
+                f"'{facts.root_cause_key}' in {window}",
+            )
+        )
+    if facts.same_account >= settings.repeat_count:
+        hits.append(
+            Hit(
+                "repeat",
+                "account",
+                resolve_route(policy, NEXT_LEVEL, facts.level),
+                f"Repeated issues: {facts.same_account} incidents for this account in {window}",
+            )
+        )
+    if facts.severity in settings.burst_severities and (
+        facts.component_burst >= settings.burst_count
+    ):
+        hours = int(settings.burst_window.total_seconds() // 3600)
+        hits.append(
+            Hit(
+                "burst",
+                "component",
+                resolve_route(policy, NEXT_LEVEL, facts.level),
+                f"{facts.component_burst} high-severity incidents in this component "
+                f"within {hours}h",
+            )
+        )
+    if facts.revenue_impact is not None and facts.revenue_impact > settings.revenue_impact:
+        hits.append(
+            executive_hit(
+                policy,
+                facts.level,
+                "revenue",
+                f"Revenue impact ${facts.revenue_impact:,.0f} (over ${settings.revenue_impact:,})",
+            )
+        )
+    return hits
+
+
+def executive_hit(policy: WorkflowSpec, level: int, key: str, reason: str) -> Hit:
+    """Seed 003 executive escalation: low CSAT, enterprise asks for a manager, revenue."""
+    return Hit(
+        "executive", key, resolve_route(policy, policy.triggers.executive_route, level), reason
+    )
+
+
+def combined_target(hits: list[Hit]) -> int | None:
+    """Several triggers at once make one move, to the highest level any asks for."""
+    targets = [hit.target for hit in hits if hit.target is not None]
+    return max(targets) if targets else None

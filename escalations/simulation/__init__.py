@@ -1,0 +1,1 @@
+"""Replaying a policy over past incidents."""

@@ -1,0 +1,1 @@
+"""SLA bookkeeping on incidents: facts from the timeline, clocks, next check."""

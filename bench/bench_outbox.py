@@ -15,8 +15,6 @@ from datetime import timedelta
 
 from _bench import bulk_incidents, setup_database
 
-from escalations.policies import reach
-
 TARGET = 500
 
 
@@ -29,6 +27,7 @@ def main() -> int:
     from django.utils import timezone
 
     from escalations.notices import compose as notices
+    from escalations.policies import reach
     from escalations.rules.clocks import ClockReading
     from incidents.models import Channel, Incident
     from notifications.models import Notification, Status

@@ -14,13 +14,8 @@ from django.core.management import call_command
 
 from escalations.engine import services as engine
 from escalations.models import Policy, PolicyStatus
-from escalations.policies.services import (
-    level_reach,
-    policy_activate,
-    policy_create_from_spec,
-    policy_spec,
-    reach_problems,
-)
+from escalations.policies.reach import level_reach, reach_problems
+from escalations.policies.services import policy_activate, policy_create_from_spec, policy_spec
 from escalations.policies.workflow_yaml import dump_workflow, load_workflow_file
 from escalations.rules.handoff import CHECKLIST
 from incidents import services

@@ -15,7 +15,8 @@ from django.db.models import Q
 from escalations.analytics.metrics import period_for, severity_summary
 from escalations.analytics.queues import QUEUES, queue_counts
 from escalations.models import Escalation, Policy, PolicyStatus, PostIncidentReview, Trigger
-from escalations.policies.services import level_reach, policy_spec, reach_problems
+from escalations.policies.reach import level_reach, reach_problems
+from escalations.policies.services import policy_spec
 from incidents.models import Incident
 from portal.demo import load_demo
 

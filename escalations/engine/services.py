@@ -43,6 +43,7 @@ from escalations.rules.handoff import (
     missing_checklist,
     missing_fields,
 )
+from escalations.rules.moves import level_move
 from escalations.rules.spec import WorkflowSpec
 from escalations.rules.triggers import (
     Hit,
@@ -169,13 +170,12 @@ def _move(
 ) -> Escalation:
     """Move a locked incident to `to_level`: the record, the incident, the timeline, notices."""
     from_level = incident.current_level
-    up = to_level > from_level
     if sla_percent is None:
         urgent_clock = most_urgent(compute_clocks(incident_facts(incident), spec, now))
         if urgent_clock is not None:
             sla_percent, clock = urgent_clock.percent, clock or urgent_clock.clock
     if note is None:
-        required = spec.level(to_level).handoff_fields if up else ()
+        required = spec.level(to_level).handoff_fields if to_level > from_level else ()
         note = generated_note(required, handoff_context(incident, spec, to_level, now), reason)
     # The moves so far, oldest first, read once: the bounce check and the first arrival.
     history = list(
@@ -197,11 +197,21 @@ def _move(
         notify_groups=list(notify_groups),
         limited_distribution=limited or incident.is_security,
     )
-    if history and (history[-1][1] > history[-1][0]) != up:  # the previous move's direction
-        incident.bounces += 1
-    incident.level_moves += 1
+    move = level_move(
+        from_level=from_level,
+        to_level=to_level,
+        previous_move_up=(history[-1][1] > history[-1][0]) if history else None,
+        bounces=incident.bounces,
+        level_moves=incident.level_moves,
+        peak_level=incident.peak_level,
+        already_flagged=incident.flagged_for_review,
+        ping_pong_limit=spec.triggers.ping_pong_limit,
+    )
+    up = move.up
+    incident.bounces = move.bounces
+    incident.level_moves = move.level_moves
     incident.current_level = to_level
-    incident.peak_level = max(incident.peak_level, to_level)
+    incident.peak_level = move.peak_level
     incident.level_entered_at = now
     incident.level_clock_started_at = _first_arrival(incident, history, escalation)
     if up:
@@ -212,14 +222,10 @@ def _move(
     else:
         incident.handoff_at = None
         incident.handoff_acknowledged_at = None
-    flagged_now = False
-    if incident.bounces > spec.triggers.ping_pong_limit and not incident.flagged_for_review:
+    flagged_now = bool(move.flag_reason)
+    if flagged_now:
         incident.flagged_for_review = True
-        incident.review_reason = (
-            f"Bounced between levels {incident.bounces} times "
-            f"(limit {spec.triggers.ping_pong_limit})."
-        )
-        flagged_now = True
+        incident.review_reason = move.flag_reason
     incident_save(
         incident=incident,
         fields=[

@@ -1,3 +1,6 @@
-"""The Django admin for escalations."""
+"""The Django admin for escalations (Django imports this package; each module registers
+its admins): policies, calendars, follow-up and the incident admin's escalation parts in
+`site`, the outbox and inbound mail (notifications' models, shown as each role may see
+their incidents) in `notifications`."""
 
-from escalations.admin import site  # noqa: F401  (registers)
+from escalations.admin import notifications, site  # noqa: F401  (they register)

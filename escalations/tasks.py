@@ -4,6 +4,7 @@ from celery import shared_task
 
 from escalations.analytics.weekly_mail import weekly_reports_send
 from escalations.engine.services import sla_sweep
+from escalations.followup.reminders import reminder_sweep
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,6 @@ def run_sla_sweep() -> dict:
 def run_reminder_sweep() -> dict:
     """Reviews, action items, war-room updates and vendor cases whose reminder is due.
     Reads only the next_reminder_at indexes; safe to run twice or concurrently."""
-    from escalations.followup.reminders import reminder_sweep
 
     result = reminder_sweep()
     if len(result) > 1:  # more than the visit count: something was sent

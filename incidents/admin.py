@@ -11,6 +11,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from incidents import alerts, services
+from incidents.forms import StatusForm
 from incidents.models import (
     Account,
     AccountTier,
@@ -26,6 +27,7 @@ from incidents.models import (
 from incidents.permissions import Refusal
 from incidents.rules import Status
 from incidents.selectors import incidents_visible_to
+from incidents.views import ACTIONS, DONE_MESSAGES, attach_errors
 
 
 @admin.register(Account)
@@ -386,8 +388,6 @@ class IncidentAdmin(admin.ModelAdmin):
     def _web_action(self, request, queryset, action: str, name: str, title: str):
         """One of the incident page's forms (incidents.views.ACTIONS), on one incident,
         through the same service; errors are shown beside the fields."""
-        from incidents.forms import StatusForm
-        from incidents.views import ACTIONS, DONE_MESSAGES, attach_errors
 
         incident = self.pick_one(request, queryset)
         if incident is None:
@@ -415,7 +415,6 @@ class IncidentAdmin(admin.ModelAdmin):
     @admin.action(description=_("Assign to someone"), permissions=["change"])
     def assign(self, request, queryset):
         """Assign every picked incident to one person, each through the service."""
-        from incidents.views import ACTIONS
 
         form_class, call = ACTIONS["assign"]
         incidents = list(queryset.order_by("pk"))

@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from incidents.selectors import incidents_visible_to
+from portal.roles import ROLE_PERMISSIONS
+
 VIEW_INCIDENT = "incidents.view_incident"
 CHANGE_INCIDENT = "incidents.change_incident"
 
@@ -143,7 +146,6 @@ def permissions(action: str) -> list[str]:
 
 
 def _may_see(user, incident) -> bool:
-    from incidents.selectors import incidents_visible_to
 
     return incidents_visible_to(user).filter(pk=incident.pk).exists()
 
@@ -201,7 +203,6 @@ ROLE_COLUMNS = {
 def rule_table() -> str:
     """The role x action table as Markdown (README, issue 15), from the roles' own
     permission lists: "yes" where the role holds every permission the rule needs."""
-    from portal.roles import ROLE_PERMISSIONS
 
     header = ["action", "rule", *ROLE_COLUMNS.values()]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

@@ -12,20 +12,24 @@ from django.shortcuts import redirect, render
 
 from incidents import services
 from incidents.actions import action_view
+from incidents.customer_links import LinkError, read_token
 from incidents.filters import IncidentFilter
 from incidents.forms import (
     AssignForm,
     CommentForm,
+    CustomerRatingForm,
+    CustomerReplyForm,
     IncidentCreateForm,
     PublicUpdateForm,
     ReopenForm,
     SeverityForm,
     StatusForm,
 )
-from incidents.models import Incident
+from incidents.models import Incident, Visibility
 from incidents.panels import BoundForms, detail_panels
 from incidents.rules import REOPENABLE, Status, display_title
 from incidents.selectors import incident_for_user, incident_timeline, incidents_visible_to
+from portal.throttles import status_page_wait
 
 
 def attach_errors(form, error: ValidationError) -> None:
@@ -381,10 +385,6 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
 
     from django.utils import timezone as tz
 
-    from incidents.customer_links import LinkError, read_token
-    from incidents.forms import CustomerRatingForm, CustomerReplyForm
-    from incidents.models import Visibility
-
     try:
         link = read_token(token)
     except LinkError as error:
@@ -400,7 +400,6 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
 
     if request.method == "POST":
         # Each reply notifies the assignee: a link (and an address) may send only so many.
-        from portal.throttles import status_page_wait
 
         wait = status_page_wait(request, incident_id=incident.pk, email=link.email)
         if wait is not None:

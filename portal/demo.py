@@ -20,10 +20,21 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from escalations.engine import services as engine
+from escalations.engine.services import handoff_acknowledge, pending_handoff, sla_sweep
+from escalations.followup import reviews, vendors, war_room
+from escalations.followup.reminders import reminder_sweep
+from escalations.models import Policy, PolicyStatus, PostIncidentReview
+from escalations.policies.services import policy_create_from_spec, policy_spec
+from escalations.policies.workflow_yaml import load_workflow_file
+from escalations.rules.handoff import CHECKLIST
+from escalations.sla.services import incident_clocks
 from incidents import services as incident_services
 from incidents.models import Account, Category, Channel, Component, Incident
-from incidents.permissions import Refusal
+from incidents.permissions import Refusal, allowed
 from incidents.rules import Severity, Status
+from notifications.models import Notification, ReportSubscription
+from notifications.models import Status as NotificationStatus
 from portal import roles
 
 # name, tier, health, ARR, contact, email, time zone
@@ -228,9 +239,6 @@ DEFAULT_PRESET = "p0-p3-matrix"
 
 def ensure_policies() -> None:
     """The three shipped workflows, the P0-P3 matrix as the default policy."""
-    from escalations.models import Policy, PolicyStatus
-    from escalations.policies.services import policy_create_from_spec
-    from escalations.policies.workflow_yaml import load_workflow_file
 
     presets = Path(__file__).resolve().parent.parent / "escalations" / "workflows"
     for name in PRESETS:
@@ -388,8 +396,6 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
             seed=seed,
         )
     # The demo's past was never sent to anyone: keep its outbox rows as history only.
-    from notifications.models import Notification
-    from notifications.models import Status as NotificationStatus
 
     Notification.objects.filter(status=NotificationStatus.PENDING).update(
         status=NotificationStatus.SUPPRESSED, suppressed_reason="demo history, not sent"
@@ -401,10 +407,6 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
 def ensure_review_demo(people) -> None:
     """Weekly report subscribers, and a draft policy to try in the "what if" page."""
     from dataclasses import replace
-
-    from escalations.models import Policy, PolicyStatus
-    from escalations.policies.services import policy_create_from_spec, policy_spec
-    from notifications.models import ReportSubscription
 
     for username in ("manager", "director"):
         ReportSubscription.objects.get_or_create(user=people[username])
@@ -444,7 +446,6 @@ def _budget_minutes(incident: Incident, field: str, fallback: float) -> float:
 
 
 def _update_cadence_minutes(incident: Incident) -> float | None:
-    from escalations.sla.services import incident_clocks
 
     for reading in incident_clocks(incident, now=incident.opened_at):
         if reading.clock == "update" and reading.target:
@@ -517,8 +518,6 @@ def _play_history(incident: Incident, rng: random.Random, *, opened, now, assign
 
 def _catch_up(incident: Incident, until: datetime, rng: random.Random, people) -> datetime:
     """Run the SLA sweep at each moment it would have run, and let receivers answer."""
-    from escalations.engine.services import handoff_acknowledge, sla_sweep
-    from incidents.permissions import allowed
 
     last = incident.opened_at
     for _ in range(30):
@@ -575,9 +574,6 @@ DEMO_NOTE = {
 
 def _step(incident: Incident, step: str, at, rng, *, assignee, people, now):
     """One person's action at `at`; returns the latest time it used, if later."""
-    from escalations.engine import services as engine
-    from escalations.policies.services import policy_spec
-    from escalations.rules.handoff import CHECKLIST
 
     if step == "escalate" and incident.is_open and incident.policy_id:
         spec = policy_spec(incident.policy)
@@ -724,7 +720,6 @@ SEV1_ITEMS = [
 def _run_at(incident, steps, rng, people):
     """Play `steps` ((at, callable)) in order, running the SLA and reminder sweeps the
     way beat would have in between."""
-    from escalations.followup.reminders import reminder_sweep
 
     for at, step in sorted(steps, key=lambda item: item[0]):
         _catch_up(incident, at, rng, people)
@@ -737,10 +732,6 @@ def follow_up_showcase(*, people, accounts, components, now: datetime, seed: int
     """A Sev 1 that runs its whole life (war room, cadence reminders, vendor case,
     resolution, a published review with action items) and an open P1 with a live war
     room; then reviews in other states and overdue action items. Deterministic."""
-    from escalations.engine.services import handoff_acknowledge, pending_handoff
-    from escalations.followup import reviews, vendors, war_room
-    from escalations.followup.reminders import reminder_sweep
-    from escalations.models import PostIncidentReview
 
     rng = random.Random(seed * 7 + 1)
     runtime = Channel.objects.get(code="RUNTIME")
@@ -925,7 +916,6 @@ def follow_up_showcase(*, people, accounts, components, now: datetime, seed: int
 
 def _live_war_room(*, people, components, now, rng) -> None:
     """An open P1 with an active war room and a vendor that owes an update."""
-    from escalations.followup import vendors, war_room
 
     opened = now - timedelta(minutes=50)
     search = next(c for c in components if c.name == "Search")
@@ -978,8 +968,6 @@ def _reviews_in_other_states(*, people, exclude, now) -> None:
     """The oldest open review goes to review (its first action item is overdue by
     now), the next is half written; the rest stay as the drafts that opened when
     their incidents resolved."""
-    from escalations.followup import reviews
-    from escalations.models import PostIncidentReview
 
     def drafts():
         return list(
@@ -1041,8 +1029,6 @@ def _publish_the_rest_on_time(*, people, now) -> None:
     """The reviews nobody touched yet are written and published within their 48 hours,
     as a healthy team does, with their action items done; so the queues show the two
     late ones above rather than every review the demo ever required."""
-    from escalations.followup import reviews
-    from escalations.models import PostIncidentReview
 
     untouched = (
         PostIncidentReview.objects.filter(status="draft", customers_impacted__isnull=True)

@@ -15,6 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from escalations.engine import policy_moves
 from escalations.engine import services as engine
+from escalations.followup.people import check_due_date, check_person
+from escalations.followup.reviews import (
+    action_item_close,
+    action_item_update,
+    review_publish,
+    review_submit,
+    review_update,
+)
+from escalations.followup.vendors import vendor_case_close
+from escalations.followup.war_room import war_room_close
 from escalations.models import (
     OPEN_ITEM_STATUSES,
     OPEN_VENDOR_STATUSES,
@@ -44,20 +54,23 @@ from escalations.policies.settings_fields import (
     PolicySettingsFormMixin,
     settings_summary,
 )
+from escalations.policies.upload import WorkflowUploadForm
+from escalations.policies.workflow_yaml import dump_workflow
 from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.clocks import IncidentFacts, compute_clocks
 from escalations.sla.services import incident_clocks
 from escalations.web.forms import DeEscalateForm, EscalateForm
+from escalations.web.panels import action_item_metrics_for
 from incidents.admin import IncidentAdmin
 from incidents.models import SEVERITY_CHOICES, Incident
 from incidents.permissions import Refusal, admin_check
 from incidents.rules import Status as IncidentStatus
+from incidents.selectors import incidents_visible_to, visibility_q
 from incidents.views import attach_errors
 
 
 def _visible(request, queryset):
     """Rows of the incidents the user may see (security ones: limited distribution)."""
-    from incidents.selectors import incidents_visible_to
 
     return queryset.filter(incident__in=incidents_visible_to(request.user))
 
@@ -375,7 +388,6 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         return settings_summary(obj, "war_room_")
 
     def get_queryset(self, request):
-        from incidents.selectors import visibility_q
 
         # Counts follow the visibility rule too: a hidden incident is not counted.
         open_and_visible = ~Q(incidents__status__in=["resolved", "closed"]) & visibility_q(
@@ -490,7 +502,6 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         ]
 
     def export_yaml(self, request, pk):
-        from escalations.policies.workflow_yaml import dump_workflow
 
         policy = get_object_or_404(Policy, pk=pk)
         if not self.has_view_permission(request, policy):
@@ -505,7 +516,6 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         return response
 
     def changelist_view(self, request, extra_context=None):
-        from escalations.policies.upload import WorkflowUploadForm
 
         if self.has_change_permission(request):
             extra_context = {**(extra_context or {}), "upload_form": WorkflowUploadForm()}
@@ -515,8 +525,6 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         """Load a workflow YAML file as a new version (the form on the policy list)."""
         from django.core.exceptions import PermissionDenied
         from django.shortcuts import redirect
-
-        from escalations.policies.upload import WorkflowUploadForm
 
         if not self.has_change_permission(request):
             raise PermissionDenied("You may not load policies.")
@@ -867,7 +875,6 @@ class PostIncidentReviewForm(forms.ModelForm):
         ]
 
     def clean_owner(self):
-        from escalations.followup.people import check_person
 
         owner, errors = self.cleaned_data.get("owner"), {}
         check_person(owner, self.instance.incident, "owner", errors)
@@ -975,7 +982,6 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
         return reverse("escalations:pir", args=[obj.incident.reference])
 
     def save_model(self, request, obj, form, change):
-        from escalations.followup.reviews import review_update
 
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         review_update(review=obj, actor=request.user, changes=changes)
@@ -985,7 +991,6 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Submit for review"), permissions=["submit"])
     def submit(self, request, queryset):
-        from escalations.followup.reviews import review_submit
 
         _run_each(
             self,
@@ -997,7 +1002,6 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish"), permissions=["publish"])
     def publish(self, request, queryset):
-        from escalations.followup.reviews import review_publish
 
         _run_each(
             self,
@@ -1016,7 +1020,6 @@ class ActionItemForm(forms.ModelForm):
         fields = ["owner", "due_date"]
 
     def clean(self):
-        from escalations.followup.people import check_due_date, check_person
 
         data = super().clean()
         errors: dict[str, str] = {}
@@ -1109,7 +1112,6 @@ class ActionItemAdmin(admin.ModelAdmin):
         return obj.incident.reference
 
     def save_model(self, request, obj, form, change):
-        from escalations.followup.reviews import action_item_update
 
         action_item_update(
             item=obj,
@@ -1122,8 +1124,6 @@ class ActionItemAdmin(admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
-            from escalations.web.panels import action_item_metrics_for
-
             response.context_data["metrics"] = action_item_metrics_for(changelist.queryset)
         return response
 
@@ -1132,7 +1132,6 @@ class ActionItemAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark in progress"), permissions=["update_item"])
     def mark_in_progress(self, request, queryset):
-        from escalations.followup.reviews import action_item_update
 
         _run_each(
             self,
@@ -1144,7 +1143,6 @@ class ActionItemAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Close as done"), permissions=["close_item"])
     def mark_done(self, request, queryset):
-        from escalations.followup.reviews import action_item_close
 
         _run_each(
             self,
@@ -1198,7 +1196,6 @@ class WarRoomAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Stand down"), permissions=["stand_down"])
     def stand_down(self, request, queryset):
-        from escalations.followup.war_room import war_room_close
 
         _run_each(
             self,
@@ -1248,7 +1245,6 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Close the case"), permissions=["close_case"])
     def close_cases(self, request, queryset):
-        from escalations.followup.vendors import vendor_case_close
 
         _run_each(
             self,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, Q
 from django.urls import reverse
 
+from escalations.analytics import queues
 from escalations.analytics.metrics import (
     CSAT_TARGET,
     SLA_TARGET,
@@ -25,9 +26,11 @@ from escalations.analytics.metrics import (
     period_for,
     severity_summary,
 )
-from escalations.models import Escalation, Trigger
+from escalations.models import ActionItem, Escalation, Trigger
 from escalations.rules.durations import humanize
+from incidents.models import Incident
 from incidents.rules import Severity
+from incidents.selectors import visibility_q
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 SEV = {s.value: s.sev for s in Severity}  # P0 -> "Sev 1"
@@ -195,8 +198,6 @@ def open_action_items(user, *, at: datetime, site_url: str = "") -> dict:
     closed by then, whatever happened to them since. Two queries: the counts, and the
     first ACTION_ITEMS_LISTED rows with their owners and incidents.
     """
-    from escalations.models import ActionItem
-    from incidents.selectors import visibility_q
 
     open_then = ActionItem.objects.filter(
         Q(closed_at__isnull=True) | Q(closed_at__gte=at),
@@ -228,7 +229,6 @@ def open_action_items(user, *, at: datetime, site_url: str = "") -> dict:
 
 
 def queues_snapshot(user, *, now: datetime, site_url: str = "") -> list[dict]:
-    from escalations.analytics import queues
 
     visible = queues.queues_for(user)
     counts = queues.queue_counts(visible, user, now=now, filters={})
@@ -245,7 +245,6 @@ def queues_snapshot(user, *, now: datetime, site_url: str = "") -> list[dict]:
 
 def _escalations_made(user, previous_start, start, end) -> dict:
     """Moves up made this week and last week, by the incident's severity: one query."""
-    from incidents.selectors import visibility_q
 
     this_week = Q(at__gte=start, at__lt=end)
     last_week = Q(at__gte=previous_start, at__lt=start)
@@ -263,8 +262,6 @@ def _escalations_made(user, previous_start, start, end) -> dict:
 
 def _component_trends(user, previous_start, start, end, limit: int = 5) -> list[dict]:
     """Components whose incident count changed most against last week."""
-    from incidents.models import Incident
-    from incidents.selectors import visibility_q
 
     rows = (
         Incident.objects.filter(

@@ -32,6 +32,7 @@ from escalations.rules.followup import (
     reminder_to_send,
 )
 from escalations.rules.spec import LevelSpec, ReviewSettings, WarRoomSettings, WorkflowSpec
+from escalations.sla.services import incident_facts
 from incidents.models import Incident
 from notifications.services import notifications_enqueue_many
 
@@ -73,7 +74,6 @@ def item_points(item: ActionItem, reviews: ReviewSettings) -> list[Reminder]:
 def war_room_update_due(war_room: WarRoom, incident: Incident, now: datetime):
     """When the next status update is due: the status-update clock with the war
     room's cadence, started no earlier than the activation. None while paused."""
-    from escalations.sla.services import incident_facts
 
     if not war_room.is_active or not incident.is_open:
         return None

@@ -26,6 +26,7 @@ from django.utils import timezone
 from escalations.followup import reminders
 from escalations.followup.people import check_due_date, check_person
 from escalations.followup.review_export import FILE_KINDS, ItemLine, ReviewDoc, download
+from escalations.followup.war_room import active_war_room, war_room_close
 from escalations.models import (
     ActionItem,
     ActionItemStatus,
@@ -43,9 +44,10 @@ from escalations.rules.followup import (
     review_required_reasons,
     timeline_text,
 )
+from escalations.sla.services import incident_facts
 from incidents.models import EventKind, Incident
 from incidents.permissions import require
-from incidents.selectors import incidents_visible_to
+from incidents.selectors import incidents_visible_to, visibility_q
 from incidents.services import incident_event_append, incident_lock
 from notifications.services import notifications_enqueue_many
 from portal.clock import resolve_now
@@ -212,7 +214,6 @@ def incident_resolved_follow_up(
     Stands the war room down, then opens the review the policy requires (due
     `due_after` from now) or moves the due time of an unpublished one.
     """
-    from escalations.followup.war_room import active_war_room, war_room_close
 
     active = active_war_room(incident)
     if active is not None:
@@ -671,8 +672,6 @@ def review_doc(review: PostIncidentReview, *, reader, now: datetime | None = Non
     """Everything the exports and the page show to `reader`, as plain values.
 
     Similar incidents `reader` may not see (security ones) are left out."""
-    from escalations.sla.services import incident_facts
-    from incidents.selectors import visibility_q
 
     now = resolve_now(now)
     incident = review.incident

@@ -19,7 +19,7 @@ from escalations.notices import compose as notices
 from incidents.models import EventKind, Incident
 from incidents.permissions import require
 from incidents.rules import Status, TransitionError, check_transition
-from incidents.services import incident_event_append, incident_lock
+from incidents.services import incident_change_status, incident_event_append, incident_lock
 from portal.clock import resolve_now
 
 
@@ -102,8 +102,6 @@ def vendor_case_open(
     )
     reminders.vendor_schedule(case, now)
     if wait_on_vendor:
-        from incidents.services import incident_change_status
-
         incident_change_status(
             incident=incident,
             status=Status.WAITING_ON_VENDOR.value,

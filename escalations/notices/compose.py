@@ -20,7 +20,10 @@ from django.utils import timezone
 from escalations.policies.reach import (
     Recipient,
 )
+from escalations.policies.services import policy_spec
 from escalations.rules.durations import humanize
+from escalations.sla.services import incident_clocks
+from incidents.customer_links import status_url
 from incidents.rules import Severity, Status, display_title
 from notifications.models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
 from notifications.rendering import render_subject
@@ -213,7 +216,6 @@ def build(
 
 def sample_context(kind: str, incident) -> dict:
     """Plausible values for previewing a kind's templates against a real incident."""
-    from escalations.sla.services import incident_clocks
 
     clocks = incident_clocks(incident)
     account = incident.account if incident.account_id else None
@@ -362,7 +364,6 @@ def _thread_headers(incident) -> dict:
 
 
 def _customer_context(incident, recipient: Recipient) -> dict:
-    from incidents.customer_links import status_url
 
     return {
         "customer": {
@@ -406,7 +407,6 @@ def customer_acknowledgement(
     recipient = customer_recipient(incident)
     if recipient is None:
         return []
-    from escalations.policies.services import policy_spec
 
     level = None
     if incident.policy_id is not None:

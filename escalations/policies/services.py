@@ -28,6 +28,7 @@ from escalations.models import (
     Threshold,
 )
 from escalations.policies.reach import reach_problems
+from escalations.policies.workflow_yaml import load_workflow_text
 from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.spec import (
     NEXT_LEVEL,
@@ -563,7 +564,6 @@ def policy_load_workflow(
     Raises WorkflowError (one `file:line: path: problem` per problem) or
     ValidationError (messages prefixed with the file name); nothing is stored then.
     """
-    from escalations.policies.workflow_yaml import load_workflow_text
 
     spec = load_workflow_text(text, filename=filename)
     try:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from escalations.models import Policy
 from escalations.policies import services as policies
+from escalations.policies.workflow_yaml import WorkflowError
 
 MAX_BYTES = 1024 * 1024  # a workflow is a few kilobytes; anything near this is a mistake
 
@@ -50,7 +51,6 @@ class WorkflowUploadForm(forms.Form):
 
     def load(self, *, actor) -> Policy:
         """Store the file as a new version; ValidationError lists every problem."""
-        from escalations.policies.workflow_yaml import WorkflowError
 
         try:
             return policies.policy_load_workflow(

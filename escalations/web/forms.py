@@ -13,6 +13,7 @@ from escalations.rules.followup import parse_timeline, text_items, timeline_line
 from escalations.rules.handoff import CHECKLIST, field_label
 from escalations.rules.spec import WorkflowSpec
 from incidents.forms import active_users
+from incidents.models import Incident
 
 
 class IdsChoiceField(forms.ModelMultipleChoiceField):
@@ -307,7 +308,6 @@ class SimilarForm(forms.Form):
 
     def __init__(self, *args, suggestions, **kwargs):
         super().__init__(*args, **kwargs)
-        from incidents.models import Incident
 
         self.fields["incidents"].queryset = Incident.objects.filter(
             pk__in=[incident.pk for incident in suggestions]

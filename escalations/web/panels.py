@@ -5,10 +5,39 @@ from __future__ import annotations
 from django.utils import timezone
 
 from escalations.engine.services import allowed_categories, handoff_context, pending_handoff
+from escalations.followup.reminders import war_room_settings
+from escalations.followup.reviews import review_doc, similar_suggestions
+from escalations.followup.war_room import active_war_room, current_holders, supported_reasons
+from escalations.models import PostIncidentReview, WarRoomRole
 from escalations.policies.services import policy_spec
+from escalations.rules.durations import humanize
+from escalations.rules.followup import (
+    WAR_ROOM_REASONS,
+    ItemFacts,
+    action_item_metrics,
+    spoken_duration,
+)
 from escalations.rules.handoff import field_label
-from escalations.web.forms import DecisionForm, DeEscalateForm, EscalateForm, ManagerRequestForm
-from incidents.models import Incident
+from escalations.web.forms import (
+    ActionItemCloseForm,
+    ActionItemForm,
+    ActionItemUpdateForm,
+    DecisionForm,
+    DeEscalateForm,
+    EscalateForm,
+    ManagerRequestForm,
+    ReturnForm,
+    ReviewForm,
+    SimilarForm,
+    VendorCaseForm,
+    VendorUpdateForm,
+    WarRoomActivateForm,
+    WarRoomAssignForm,
+    WarRoomCadenceForm,
+    WarRoomCloseForm,
+    WarRoomDecisionForm,
+)
+from incidents.models import EventKind, Incident
 from incidents.panels import BoundForms
 from incidents.permissions import allowed
 from incidents.selectors import visibility_q
@@ -77,20 +106,6 @@ def escalation_panel(incident: Incident, user, bound: BoundForms | None = None) 
 def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -> dict:
     """The incident page's war-room, vendor-case and review panels, with the forms
     the user may use (bound ones carry their errors back)."""
-    from escalations.followup.reminders import war_room_settings
-    from escalations.followup.war_room import active_war_room, current_holders, supported_reasons
-    from escalations.models import PostIncidentReview, WarRoomRole
-    from escalations.rules.followup import WAR_ROOM_REASONS
-    from escalations.web.forms import (
-        VendorCaseForm,
-        VendorUpdateForm,
-        WarRoomActivateForm,
-        WarRoomAssignForm,
-        WarRoomCadenceForm,
-        WarRoomCloseForm,
-        WarRoomDecisionForm,
-    )
-    from incidents.models import EventKind
 
     bound = bound or {}
     now = timezone.now()
@@ -174,16 +189,6 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
 
 def review_page(review, user, bound: dict | None = None, *, form_errors=None) -> dict:
     """The review page: the document, its action items, suggestions and forms."""
-    from escalations.followup.reviews import review_doc, similar_suggestions
-    from escalations.rules.followup import spoken_duration
-    from escalations.web.forms import (
-        ActionItemCloseForm,
-        ActionItemForm,
-        ActionItemUpdateForm,
-        ReturnForm,
-        ReviewForm,
-        SimilarForm,
-    )
 
     bound = bound or {}
     now = timezone.now()
@@ -245,8 +250,6 @@ def review_page(review, user, bound: dict | None = None, *, form_errors=None) ->
 
 def action_item_metrics_for(queryset, now=None) -> dict:
     """Closure within target and time to permanent fix over `queryset` (seed 004)."""
-    from escalations.rules.durations import humanize
-    from escalations.rules.followup import ItemFacts, action_item_metrics
 
     now = now or timezone.now()
     rows = queryset.values_list(

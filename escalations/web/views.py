@@ -15,13 +15,23 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from escalations.analytics import queues
 from escalations.analytics.exports import incident_escalation_json, tracking_markdown
+from escalations.analytics.filters import (
+    MetricsFilterForm,
+    ReviewFilterForm,
+    SimulationForm,
+    day_bounds,
+)
+from escalations.analytics.metrics import BY_SLUG, metric_table, metrics_period, metrics_tables
+from escalations.analytics.reports import last_complete_week, parse_week, week_label, weekly_report
 from escalations.engine import services as engine
 from escalations.followup import reviews, vendors, war_room
 from escalations.followup.review_export import download
 from escalations.followup.reviews import review_file
 from escalations.models import ActionItem, PostIncidentReview, VendorCase
 from escalations.policies.services import policy_spec
+from escalations.simulation.runs import run_simulation
 from escalations.web.forms import (
     ActionItemCloseForm,
     ActionItemForm,
@@ -237,8 +247,6 @@ QUEUE_PAGE_SIZE = 50
 @login_required
 @permission_required("escalations.view_review_queues", raise_exception=True)
 def review_queues(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    from escalations.analytics import queues
-    from escalations.analytics.filters import ReviewFilterForm
 
     visible = queues.queues_for(request.user)
     if slug is None:
@@ -307,8 +315,6 @@ def _without(query, *names):
 
 
 def _metrics_period(request: HttpRequest):
-    from escalations.analytics.filters import MetricsFilterForm
-    from escalations.analytics.metrics import metrics_period
 
     form = MetricsFilterForm(request.GET or None)
     period, days = metrics_period(request.user, form, timezone.now())
@@ -319,8 +325,6 @@ def _metrics_period(request: HttpRequest):
 @permission_required("escalations.view_metrics", raise_exception=True)
 def metrics_page(request: HttpRequest) -> HttpResponse:
     from django.utils.safestring import mark_safe
-
-    from escalations.analytics.metrics import metrics_tables
 
     form, period, (first, last) = _metrics_period(request)
     tables = metrics_tables(period)
@@ -349,8 +353,6 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
 def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
     import csv
 
-    from escalations.analytics.metrics import BY_SLUG, metric_table
-
     if slug not in BY_SLUG:
         raise Http404("No such table.")
     _form, period, (first, last) = _metrics_period(request)
@@ -367,8 +369,6 @@ def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _report_for(request: HttpRequest, week: str | None):
     from django.conf import settings
-
-    from escalations.analytics.reports import last_complete_week, parse_week, weekly_report
 
     tz = timezone.get_current_timezone()
     now = timezone.now()
@@ -396,7 +396,6 @@ def _report_for(request: HttpRequest, week: str | None):
 @login_required
 @permission_required("escalations.view_metrics", raise_exception=True)
 def weekly_report_page(request: HttpRequest, week: str | None = None) -> HttpResponse:
-    from escalations.analytics.reports import parse_week, week_label
 
     if week is None and request.GET.get("week"):
         try:
@@ -454,8 +453,6 @@ def weekly_report_download(request: HttpRequest, week: str, fmt: str) -> HttpRes
 @permission_required("escalations.simulate_policy", raise_exception=True)
 def simulation_page(request: HttpRequest) -> HttpResponse:
     """Read-only, so a GET form: the result can be bookmarked and shared."""
-    from escalations.analytics.filters import SimulationForm, day_bounds
-    from escalations.simulation.runs import run_simulation
 
     form = SimulationForm(request.GET or None, initial={"same_name": True})
     result = None

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from escalations.models import Policy, PolicyStatus
 from escalations.policies.services import policy_spec
+from escalations.policies.workflow_yaml import dump_workflow
 
 
 class Command(BaseCommand):
@@ -17,7 +18,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, name, policy_version, **options):
-        from escalations.policies.workflow_yaml import dump_workflow
 
         versions = Policy.objects.filter(name=name)
         if policy_version is not None:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from escalations.models import Policy, PolicyStatus
 from escalations.policies import reach
 from escalations.policies import services as policies
+from escalations.policies.workflow_yaml import WorkflowError, load_workflow_file
 
 PRESETS = Path(__file__).resolve().parents[2] / "workflows"
 
@@ -44,7 +45,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, name, default, draft, **options):
-        from escalations.policies.workflow_yaml import WorkflowError, load_workflow_file
 
         if file is None:
             if not (

@@ -79,6 +79,7 @@ def world(manager, agent, same_connection):
     services.incident_comment(incident=incident, actor=manager, body="First look")
     token_client(manager)  # creates the token
     from escalations.engine import services as engine
+    from escalations.rules.handoff import CHECKLIST
 
     engine.incident_escalate(
         incident=incident,
@@ -87,7 +88,7 @@ def world(manager, agent, same_connection):
         reason="Needs specialists",
         category="expertise",
         note={"context": "Auth"},
-        checklist=list(__import__("escalations.rules.handoff").handoff.CHECKLIST),
+        checklist=list(CHECKLIST),
     )
     # The incident's review and an action item, for /api/reviews/{reference}/ and
     # /api/action-items/{id}/ (the reference above is the review's address too).

@@ -30,6 +30,25 @@ from incidents.selectors import incidents_visible_to
 from incidents.views import ACTIONS, DONE_MESSAGES, attach_errors
 
 
+def run_each(
+    modeladmin, request, queryset, call, done: str, *, level=messages.WARNING, label=str
+) -> None:
+    """An admin action calling a service on each selected row: each refusal is a
+    message (the service's at `level`, the rule's as an error) naming the row by
+    `label`; the successes one message (`done` with {count})."""
+    count = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            count += 1
+        except ValidationError as error:
+            modeladmin.message_user(request, f"{label(obj)}: {' '.join(error.messages)}", level)
+        except Refusal as error:
+            modeladmin.message_user(request, f"{label(obj)}: {error}", messages.ERROR)
+    if count:
+        modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     list_display = ["name", "tier", "health_score", "arr", "primary_contact_email"]
@@ -314,19 +333,7 @@ class IncidentAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
     def _run(self, request, queryset, call, done: str) -> None:
-        ok = 0
-        for incident in queryset:
-            try:
-                call(incident)
-                ok += 1
-            except ValidationError as error:
-                self.message_user(
-                    request, f"{incident.reference}: {' '.join(error.messages)}", messages.WARNING
-                )
-            except Refusal as error:
-                self.message_user(request, f"{incident.reference}: {error}", messages.ERROR)
-        if ok:
-            self.message_user(request, done.format(count=ok), messages.SUCCESS)
+        run_each(self, request, queryset, call, done, label=lambda incident: incident.reference)
 
     @admin.action(description=_("Acknowledge"), permissions=["change"])
     def acknowledge(self, request, queryset):

@@ -61,7 +61,7 @@ from escalations.rules.clocks import IncidentFacts, compute_clocks
 from escalations.sla.services import incident_clocks
 from escalations.web.forms import DeEscalateForm, EscalateForm
 from escalations.web.panels import action_item_metrics_for
-from incidents.admin import IncidentAdmin
+from incidents.admin import IncidentAdmin, run_each
 from incidents.models import SEVERITY_CHOICES, Incident
 from incidents.permissions import Refusal, admin_check
 from incidents.rules import Status as IncidentStatus
@@ -73,23 +73,6 @@ def _visible(request, queryset):
     """Rows of the incidents the user may see (security ones: limited distribution)."""
 
     return queryset.filter(incident__in=incidents_visible_to(request.user))
-
-
-def _run_each(modeladmin, request, queryset, call, done: str, level=messages.WARNING) -> None:
-    """An admin action calling a service on each selected row: each refusal is a
-    message at `level` (the rule's refusals as errors), the successes one message
-    (`done` with {count})."""
-    count = 0
-    for obj in queryset:
-        try:
-            call(obj)
-            count += 1
-        except ValidationError as error:
-            modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", level)
-        except Refusal as error:
-            modeladmin.message_user(request, f"{obj}: {error}", messages.ERROR)
-    if count:
-        modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
 
 
 class CalendarForm(forms.ModelForm):
@@ -579,7 +562,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
 
     @admin.action(description=_("Activate (the previous version retires)"), permissions=["change"])
     def activate(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -590,7 +573,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
 
     @admin.action(description=_("Make the default policy"), permissions=["change"])
     def make_default(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset[:1],
@@ -601,7 +584,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
 
     @admin.action(description=_("Edit: create a new draft version"), permissions=["change"])
     def new_version(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -992,7 +975,7 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
     @admin.action(description=_("Submit for review"), permissions=["submit"])
     def submit(self, request, queryset):
 
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -1003,7 +986,7 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
     @admin.action(description=_("Publish"), permissions=["publish"])
     def publish(self, request, queryset):
 
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -1133,7 +1116,7 @@ class ActionItemAdmin(admin.ModelAdmin):
     @admin.action(description=_("Mark in progress"), permissions=["update_item"])
     def mark_in_progress(self, request, queryset):
 
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -1144,7 +1127,7 @@ class ActionItemAdmin(admin.ModelAdmin):
     @admin.action(description=_("Close as done"), permissions=["close_item"])
     def mark_done(self, request, queryset):
 
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -1197,7 +1180,7 @@ class WarRoomAdmin(_ReadOnly, admin.ModelAdmin):
     @admin.action(description=_("Stand down"), permissions=["stand_down"])
     def stand_down(self, request, queryset):
 
-        _run_each(
+        run_each(
             self,
             request,
             queryset.filter(closed_at__isnull=True),
@@ -1246,7 +1229,7 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
     @admin.action(description=_("Close the case"), permissions=["close_case"])
     def close_cases(self, request, queryset):
 
-        _run_each(
+        run_each(
             self,
             request,
             queryset.filter(status__in=OPEN_VENDOR_STATUSES),

@@ -44,6 +44,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.utils.html import strip_tags
 
+from notifications.rendering import slack_escape
+
 __all__ = [
     "CHANNELS",
     "PAGERDUTY_SEVERITIES",
@@ -460,7 +462,7 @@ class SlackTransport(Transport):
         fallback = "\n".join(part for part in (message.subject, message.text) if part)
         blocks = payload.get("blocks")
         if not blocks:
-            heading = f"*{_slack_escape(message.subject)}*" if message.subject else ""
+            heading = f"*{slack_escape(message.subject)}*" if message.subject else ""
             section = "\n".join(part for part in (heading, message.text) if part)
             if not section:
                 raise PermanentError(
@@ -733,10 +735,6 @@ def _mask_url(url: str) -> str:
 def _default_source() -> str:
     site = getattr(settings, "SITE_URL", "") or ""
     return urlsplit(site).hostname or "escalation-portal"
-
-
-def _slack_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -897,7 +897,7 @@ class StatusEvent(NamedTuple):
     pk: int
 
 
-def _sweep_batch(ids: list[int], now: datetime) -> Counter:
+def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool = True) -> Counter:
     out = {
         "firings": [],
         "events": [],
@@ -956,12 +956,18 @@ def _sweep_batch(ids: list[int], now: datetime) -> Counter:
 
 
 def sla_sweep(
-    *, now: datetime | None = None, batch_size: int | None = None, only: list[int] | None = None
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    only: list[int] | None = None,
+    set_based: bool = True,
 ) -> dict:
     """Claim incidents whose next_check_at has come and apply what is due.
 
     `only` limits the sweep to some incidents (demo data plays histories one
-    incident at a time).
+    incident at a time). `set_based=False` makes each escalation through `_move`,
+    one incident at a time, as manual escalations do: the reference the
+    differential test compares the set-based path with.
 
     Reads only the partial index on next_check_at, so its cost follows what is
     due, not what is open. Rows are claimed with FOR UPDATE SKIP LOCKED:
@@ -983,7 +989,7 @@ def sla_sweep(
             )
             if not ids:
                 break
-            totals.update(_sweep_batch(ids, now))
+            totals.update(_sweep_batch(ids, now, set_based=set_based))
             totals["batches"] += 1
         if len(ids) < batch_size:
             break

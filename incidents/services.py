@@ -139,6 +139,42 @@ def incidents_store_next_checks(*, incidents: list[Incident]) -> None:
         )
 
 
+def incidents_save_many(*, incidents: list[Incident], fields: Iterable[str]) -> None:
+    """incident_save for a claimed batch (the sweep's escalations): `fields` of every
+    incident, changed under the batch's row locks, in one statement; updated_at moves
+    with them."""
+    if not incidents:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Save incident changes inside the transaction that locked the rows.")
+    stamp = timezone.now()
+    for incident in incidents:
+        incident.updated_at = stamp
+    names = [*dict.fromkeys(fields), "updated_at"]
+    if connection.vendor != "postgresql":
+        Incident.objects.bulk_update(incidents, names, batch_size=500)
+        return
+    columns = [Incident._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    arrays = ", ".join(
+        f"%s::{field.rel_db_type(connection) if field.is_relation else field.db_type(connection)}[]"
+        for field in columns
+    )
+    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
+    names_sql = ", ".join(quote(f.column) for f in columns)
+    # Plain values: psycopg adapts these columns' types (ints, booleans, text, aware
+    # datetimes) itself, much faster than get_db_prep_save.
+    params = [[i.pk for i in incidents]] + [
+        [getattr(i, field.attname) for i in incidents] for field in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Incident._meta.db_table)} AS i SET {sets} "
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {names_sql}) WHERE i.id = v.id",
+            params,
+        )
+
+
 def incident_event_append(
     *,
     incident: Incident,

@@ -11,15 +11,15 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from datetime import datetime
-from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from escalations.engine import moves
+from escalations.engine.storm import Crossing, escalate_crossings
 from escalations.models import (
     ENGINEER_CATEGORIES,
     MANAGEMENT_CATEGORIES,
@@ -33,17 +33,15 @@ from escalations.models import (
 from escalations.notices import compose as notices
 from escalations.policies import reach
 from escalations.policies.services import policy_spec
-from escalations.rules.clocks import ClockReading, compute_clocks, due_thresholds, next_check_at
+from escalations.rules.clocks import compute_clocks, due_thresholds, next_check_at
 from escalations.rules.durations import humanize
 from escalations.rules.handoff import (
     CHECKLIST,
     HandoffContext,
-    field_label,
     generated_note,
     missing_checklist,
     missing_fields,
 )
-from escalations.rules.moves import level_move
 from escalations.rules.spec import WorkflowSpec
 from escalations.rules.triggers import (
     Hit,
@@ -56,7 +54,6 @@ from escalations.rules.triggers import (
 from escalations.sla.services import STATUS_EVENTS, incident_facts, sla_refresh
 from incidents.models import EventKind, Incident, IncidentEvent, Visibility
 from incidents.permissions import allowed, require
-from incidents.rules import Severity
 from incidents.services import (
     incident_event_append,
     incident_events_append_many,
@@ -77,74 +74,18 @@ def _spec(incident: Incident) -> WorkflowSpec:
     return policy_spec(incident.policy)
 
 
-def _level_label(spec: WorkflowSpec, number: int) -> str:
-    try:
-        return f"L{number} · {spec.level(number).name}"
-    except KeyError:
-        return f"L{number}"
-
-
-def most_urgent(readings: list[ClockReading]) -> ClockReading | None:
-    live = [r for r in readings if r.met_at is None]
-    return max(live, key=lambda r: r.percent) if live else None
-
-
 def handoff_context(
     incident: Incident, spec: WorkflowSpec, to_level: int, now: datetime
 ) -> HandoffContext:
     """Everything the sender would otherwise retype: facts, SLA position, steps logged."""
     readings = compute_clocks(incident_facts(incident), spec, now)
-    resolution = next((r for r in readings if r.clock == "resolution"), None)
-    elapsed = ""
-    if resolution is not None:
-        elapsed = (
-            f"{humanize(resolution.elapsed)} ({resolution.percent:.0f}% of the "
-            f"resolution SLA of {humanize(resolution.target)})"
-        )
-    account = {}
-    if incident.account_id:
-        a = incident.account
-        account = {
-            "account": a.name,
-            "tier": a.get_tier_display(),
-            "health score": "" if a.health_score is None else str(a.health_score),
-            "ARR": "" if a.arr is None else f"${a.arr:,.0f}",
-            "primary contact": a.primary_contact_email,
-        }
-    impact = []
-    for flag, words in (
-        ("is_production_outage", "production outage"),
-        ("is_security", "security incident"),
-        ("is_compliance", "compliance impact"),
-        ("is_customer_facing", "customer-facing"),
-    ):
-        if getattr(incident, flag):
-            impact.append(words)
-    if incident.users_affected:
-        impact.append(f"{incident.users_affected} users affected")
-    if incident.revenue_impact:
-        impact.append(f"estimated revenue impact ${incident.revenue_impact:,.0f}")
     steps = [
-        f"{timezone.localtime(e.at):%Y-%m-%d %H:%M} {e.body}"
-        for e in incident.events.filter(
-            kind__in=[EventKind.COMMENT, EventKind.PUBLIC_UPDATE]
-        ).order_by("-at", "-id")[:15]
+        moves.step_line(at, body)
+        for at, body in incident.events.filter(kind__in=moves.STEP_KINDS)
+        .order_by("-at", "-id")
+        .values_list("at", "body")[: moves.STEPS_SHOWN]
     ][::-1]
-    return HandoffContext(
-        reference=incident.reference,
-        title=incident.title,
-        severity=Severity(incident.severity).label,
-        channel=str(incident.channel),
-        status=incident.get_status_display(),
-        level_from=_level_label(spec, incident.current_level),
-        level_to=_level_label(spec, to_level),
-        description=incident.description,
-        elapsed=elapsed,
-        account=account,
-        impact=impact,
-        steps=steps,
-        root_cause=incident.root_cause,
-    )
+    return moves.handoff_context(incident, spec, to_level, readings, steps)
 
 
 # --- moves -------------------------------------------------------------------------------------
@@ -169,105 +110,40 @@ def _move(
     override_method: str = "",
 ) -> Escalation:
     """Move a locked incident to `to_level`: the record, the incident, the timeline, notices."""
-    from_level = incident.current_level
     if sla_percent is None:
-        urgent_clock = most_urgent(compute_clocks(incident_facts(incident), spec, now))
+        urgent_clock = moves.most_urgent(compute_clocks(incident_facts(incident), spec, now))
         if urgent_clock is not None:
             sla_percent, clock = urgent_clock.percent, clock or urgent_clock.clock
     if note is None:
-        required = spec.level(to_level).handoff_fields if to_level > from_level else ()
+        required = spec.level(to_level).handoff_fields if to_level > incident.current_level else ()
         note = generated_note(required, handoff_context(incident, spec, to_level, now), reason)
     # The moves so far, oldest first, read once: the bounce check and the first arrival.
     history = list(
         incident.escalations.order_by("at", "id").values_list("from_level", "to_level", "at")
     )
-    escalation = Escalation.objects.create(
-        incident=incident,
-        from_level=from_level,
+    escalation = moves.escalation_record(
+        incident,
         to_level=to_level,
         trigger=trigger,
-        category=category,
         reason=reason,
         note=note,
+        actor=actor,
+        now=now,
+        category=category,
         decision_sought=decision_sought,
-        actor=actor if getattr(actor, "pk", None) else None,
-        at=now,
         clock=clock,
-        sla_percent=None if sla_percent is None else Decimal(f"{sla_percent:.1f}"),
-        notify_groups=list(notify_groups),
-        limited_distribution=limited or incident.is_security,
+        sla_percent=sla_percent,
+        notify_groups=notify_groups,
+        limited=limited,
     )
-    move = level_move(
-        from_level=from_level,
-        to_level=to_level,
-        previous_move_up=(history[-1][1] > history[-1][0]) if history else None,
-        bounces=incident.bounces,
-        level_moves=incident.level_moves,
-        peak_level=incident.peak_level,
-        already_flagged=incident.flagged_for_review,
-        ping_pong_limit=spec.triggers.ping_pong_limit,
-    )
-    up = move.up
-    incident.bounces = move.bounces
-    incident.level_moves = move.level_moves
-    incident.current_level = to_level
-    incident.peak_level = move.peak_level
-    incident.level_entered_at = now
-    incident.level_clock_started_at = _first_arrival(incident, history, escalation)
-    if up:
-        # The receiving level owns it now (seed 001): whoever acknowledges takes it.
-        incident.assignee = None
-        incident.handoff_at = now
-        incident.handoff_acknowledged_at = None
-    else:
-        incident.handoff_at = None
-        incident.handoff_acknowledged_at = None
-    flagged_now = bool(move.flag_reason)
-    if flagged_now:
-        incident.flagged_for_review = True
-        incident.review_reason = move.flag_reason
-    incident_save(
-        incident=incident,
-        fields=[
-            "bounces",
-            "level_moves",
-            "current_level",
-            "peak_level",
-            "level_entered_at",
-            "level_clock_started_at",
-            "assignee",
-            "handoff_at",
-            "handoff_acknowledged_at",
-            "flagged_for_review",
-            "review_reason",
-        ],
-    )
-    incident_event_append(
-        incident=incident,
-        kind=EventKind.ESCALATED if up else EventKind.DE_ESCALATED,
-        actor=escalation.actor,
-        at=now,
-        body=reason,
-        data={
-            "from": _level_label(spec, from_level),
-            "to": _level_label(spec, to_level),
-            "trigger": trigger,
-            "category": category,
-            "escalation": escalation.pk,
-            "sla_percent": None if sla_percent is None else round(sla_percent, 1),
-        },
-    )
-    if flagged_now:
-        incident_event_append(
-            incident=incident,
-            kind=EventKind.FLAGGED,
-            at=now,
-            body=incident.review_reason,
-            data={"bounces": incident.bounces},
-        )
+    escalation.save()
+    flag_reason = moves.apply_move(incident, spec, escalation, history)
+    incident_save(incident=incident, fields=moves.MOVE_FIELDS)
+    incident_events_append_many(rows=moves.move_events(incident, spec, escalation, flag_reason))
     readings = sla_refresh(incident=incident, now=now)
-    rows = _move_notices(incident, spec, escalation, override_method, now)
-    if up:
+    audience = moves.Audience()
+    rows = moves.move_notices(incident, spec, escalation, override_method, now, audience)
+    if escalation.is_up:
         # Seed 001: tell the customer, with the new expected response time.
         rows += notices.customer_acknowledgement(
             incident=incident,
@@ -276,82 +152,10 @@ def _move(
             now=now,
             readings=readings,
         )
-    if flagged_now:
-        rows += notices.build(
-            kind="review_flag",
-            incident=incident,
-            recipients=reach.group_recipients(["Team Lead", "Engineering Manager"]),
-            context={"reason": incident.review_reason},
-            dedup_base=f"flag:{incident.pk}",
-            urgent=False,
-            now=now,
-        )
+    if flag_reason:
+        rows += moves.flag_notices(incident, now, audience)
     notifications_enqueue_many(rows)
     return escalation
-
-
-def _first_arrival(incident: Incident, history: list[tuple], escalation: Escalation) -> datetime:
-    """When the incident first reached the level `escalation` moves it to: a level's
-    own budget (clock_start: level) counts from there, so bouncing away and back
-    never buys a fresh clock (seed 001, "SLA clock games"). `history`: the earlier
-    moves as (from_level, to_level, at), ordered by (at, id)."""
-    level = escalation.to_level
-    # In (at, id) order: the stable sort keeps the new move after earlier ones at its time.
-    records = sorted(
-        [*history, (escalation.from_level, level, escalation.at)], key=lambda record: record[2]
-    )
-    if records[0][0] == level:
-        return incident.opened_at  # it started at this level
-    return next(at for _from, to, at in records if to == level)
-
-
-def _move_notices(incident, spec, escalation, override_method, now):
-    level = spec.level(escalation.to_level)
-    channels = notices.channels_for(incident.severity, override_method)
-    context = {
-        "escalation": {
-            "trigger_display": escalation.get_trigger_display(),
-            "sla_percent": None if escalation.sla_percent is None else str(escalation.sla_percent),
-            "clock": escalation.clock,
-            "reason": escalation.reason,
-            "decision_sought": escalation.decision_sought,
-            "resolution_summary": escalation.note.get("resolution_summary", ""),
-        },
-        "level": notices.level_snapshot(level),
-        "from_label": _level_label(spec, escalation.from_level),
-        "to_label": _level_label(spec, escalation.to_level),
-        "note_items": [
-            (field_label(k), str(v))
-            for k, v in escalation.note.items()
-            if k not in ("generated", "facts")
-        ],
-    }
-    kind = "escalation" if escalation.is_up else "de_escalation"
-    recipients = reach.level_recipients(level, channels=channels)
-    if escalation.notify_groups:
-        recipients += reach.group_recipients(escalation.notify_groups)
-    if escalation.limited_distribution:
-        # Only people allowed to see security incidents (and paging/chat, which
-        # carry no details) hear about it.
-        allowed = set(
-            reach.users_in_groups(
-                ["Security", "Engineering Manager", "Director", "Governance Liaison", "Executive"]
-            ).values_list("pk", flat=True)
-        )
-        recipients = [
-            r
-            for r in recipients
-            if r.channel != "email" or r.user_id in allowed or r.user_id is None
-        ]
-    return notices.build(
-        kind=kind,
-        incident=incident,
-        recipients=recipients,
-        context=context,
-        dedup_base=f"escalation:{escalation.pk}",
-        urgent=incident.severity in ("P0", "P1"),
-        now=now,
-    )
 
 
 def _check_open(incident: Incident) -> None:
@@ -777,7 +581,7 @@ def _threshold_notices(incident, spec, action, reading, percent, now):
     )
 
 
-def _sweep_incident(incident, events, fired, now, out) -> None:
+def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
     """Apply what is due on one claimed incident; bulk rows go to `out`."""
     spec = policy_spec(incident.policy)
     facts = incident_facts(incident, events)
@@ -841,9 +645,10 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
         f"{reading.label} clock reached {instant.percent}% "
         f"({humanize(reading.elapsed)} of {humanize(reading.target)})."
     )
-    # The firing row must exist before the move recomputes next_check_at.
-    append_dicts(ThresholdFiring, out["firings"])
-    out["firings"].clear()
+    if target is None or not set_based:
+        # The firing row must exist before sla_refresh recomputes next_check_at.
+        append_dicts(ThresholdFiring, out["firings"])
+        out["firings"].clear()
     if target is None:
         incident_event_append(
             incident=incident,
@@ -874,6 +679,21 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
         )
         sla_refresh(incident=incident, now=now)
         return
+    out["escalated"] += 1
+    if set_based:
+        out["crossings"].append(
+            Crossing(
+                incident=incident,
+                spec=spec,
+                readings=readings,
+                reading=reading,
+                to_level=target,
+                reason=reason,
+                status_events=events,
+                fired=fired,
+            )
+        )
+        return
     _move(
         incident,
         spec,
@@ -885,7 +705,6 @@ def _sweep_incident(incident, events, fired, now, out) -> None:
         clock=reading.clock,
         sla_percent=reading.percent,
     )
-    out["escalated"] += 1
 
 
 class StatusEvent(NamedTuple):
@@ -903,6 +722,7 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool = True) -> Co
         "events": [],
         "notifications": [],
         "next_checks": [],
+        "crossings": [],
         "fired": 0,
         "escalated": 0,
     }
@@ -939,9 +759,10 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool = True) -> Co
             incident.next_check_at = None
             out["next_checks"].append(incident)
             continue
-        _sweep_incident(incident, events[incident.pk], fired[incident.pk], now, out)
+        _sweep_incident(incident, events[incident.pk], fired[incident.pk], now, out, set_based)
     append_dicts(ThresholdFiring, out["firings"])
     incident_events_append_many(rows=out["events"])
+    escalate_crossings(out["crossings"], now)
     notifications_enqueue_many(out["notifications"])
     incidents_store_next_checks(incidents=out["next_checks"])
     counts.update(

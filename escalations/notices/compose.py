@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 
@@ -106,6 +107,16 @@ def _in_zone(value, zone: str):
     return value
 
 
+def _has_instant(value) -> bool:
+    if isinstance(value, datetime):
+        return True
+    if isinstance(value, dict):
+        return any(_has_instant(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_instant(item) for item in value)
+    return False
+
+
 def incident_snapshot(incident) -> dict:
     """What a message may say about an incident, frozen when it was decided."""
     return {
@@ -160,11 +171,13 @@ def build(
     }
     url = shared["incident"]["url"]
     # Instants passed as datetimes are written in each recipient's zone: one
-    # snapshot and one subject per zone, not per recipient.
+    # snapshot and one subject per zone, not per recipient; just one when the
+    # context holds no instant.
+    zoned = _has_instant(context)
     by_zone: dict[str, tuple[dict, str]] = {}
     rows = []
     for recipient in recipients:
-        zone = recipient.time_zone or "UTC"
+        zone = (recipient.time_zone or "UTC") if zoned else "UTC"
         if zone not in by_zone:
             snapshot = _in_zone(shared, zone)
             by_zone[zone] = (
@@ -349,17 +362,26 @@ def customer_time(value: datetime | None, zone: str) -> str:
     return f"{local:%A %-d %B %Y, %H:%M} {local.tzname()}"
 
 
-def _thread_headers(incident) -> dict:
-    """Later customer mail answers the first, so mail clients keep one thread."""
+def first_customer_message_ids(incident_ids) -> dict[int, str]:
+    """The Message-ID of each incident's first customer email, where there is one:
+    later customer mail answers it, so mail clients keep one thread."""
     first = (
         Notification.objects.filter(
-            incident=incident, kind__in=CUSTOMER_KINDS, channel=Channel.EMAIL
+            incident_id__in=list(incident_ids), kind__in=CUSTOMER_KINDS, channel=Channel.EMAIL
         )
         .exclude(message_id="")
-        .order_by("id")
-        .values_list("message_id", flat=True)
-        .first()
+        .values("incident_id")
+        .annotate(first=Min("id"))
+        .values("first")
     )
+    return dict(Notification.objects.filter(id__in=first).values_list("incident_id", "message_id"))
+
+
+def _thread_headers(incident, first: str | None = None) -> dict:
+    """Headers that put a customer email in the incident's thread. `first`: the
+    thread's first Message-ID if already looked up ("" for none)."""
+    if first is None:
+        first = first_customer_message_ids([incident.pk]).get(incident.pk, "")
     return {"In-Reply-To": first, "References": first} if first else {}
 
 
@@ -395,7 +417,13 @@ def _point_of_contact(incident, level) -> dict:
 
 
 def customer_acknowledgement(
-    *, incident, occasion: str, dedup_base: str, now: datetime, readings
+    *,
+    incident,
+    occasion: str,
+    dedup_base: str,
+    now: datetime,
+    readings,
+    first_message_id: str | None = None,
 ) -> list[Notification]:
     """Seed 003's "Escalation Acknowledged" email (and its twin when a customer's
     request is opened): what has been done, the point of contact, the update
@@ -403,7 +431,9 @@ def customer_acknowledgement(
     customer's time zone, with a signed link to their status page.
 
     `readings`: the incident's clocks at `now`, as escalations.sla.services.sla_refresh
-    returns them (the caller has just stored their summary)."""
+    returns them (the caller has just stored their summary). `first_message_id`: its
+    first customer email's Message-ID ("" for none) when the caller looked it up for
+    many incidents at once (first_customer_message_ids)."""
     recipient = customer_recipient(incident)
     if recipient is None:
         return []
@@ -455,7 +485,7 @@ def customer_acknowledgement(
         dedup_base=dedup_base,
         urgent=True,
         now=now,
-        headers=_thread_headers(incident),
+        headers=_thread_headers(incident, first_message_id),
     )
 
 

@@ -83,14 +83,16 @@ def incident_clocks(incident: Incident, now: datetime | None = None) -> list[Clo
     return compute_clocks(incident_facts(incident), policy_spec(incident.policy), now)
 
 
-def sla_refresh(*, incident: Incident, now: datetime) -> list[ClockReading]:
-    """Recompute and store next_check_at and the clock summary columns (queues,
-    metrics); call in the transaction that changed things. Returns the readings
-    (those of incident_clocks, with warning_at), so callers need not compute them again."""
+def clock_columns(
+    incident: Incident, now: datetime, *, fired: set, events: Iterable | None = None
+) -> tuple[list[ClockReading], dict]:
+    """The readings at `now` (with warning_at) and the columns to store: next_check_at
+    and the clock summary. `fired`: the incident's threshold firings as fired_keys()
+    gives them; `events`: its status events if already loaded (else one query)."""
     readings, next_check = [], None
     if incident.policy_id is not None:
         readings = compute_clocks(
-            incident_facts(incident),
+            incident_facts(incident, events),
             policy_spec(incident.policy),
             now,
             warning_percent=WARNING_PERCENT,
@@ -100,9 +102,20 @@ def sla_refresh(*, incident: Incident, now: datetime) -> list[ClockReading]:
                 readings,
                 level=incident.current_level,
                 level_entered_at=incident.level_entered_at or incident.opened_at,
-                fired=fired_keys(incident),
+                fired=fired,
             )
     # Without a policy no clock runs: every summary column is empty.
-    values = {"next_check_at": next_check, **stored_columns(readings, is_open=incident.is_open)}
+    return readings, {
+        "next_check_at": next_check,
+        **stored_columns(readings, is_open=incident.is_open),
+    }
+
+
+def sla_refresh(*, incident: Incident, now: datetime) -> list[ClockReading]:
+    """Recompute and store next_check_at and the clock summary columns (queues,
+    metrics); call in the transaction that changed things. Returns the readings
+    (those of incident_clocks, with warning_at), so callers need not compute them again."""
+    fired = fired_keys(incident) if incident.policy_id is not None and incident.is_open else set()
+    readings, values = clock_columns(incident, now, fired=fired)
     incident_store_clocks(incident=incident, values=values)
     return readings

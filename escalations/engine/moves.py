@@ -1,0 +1,346 @@
+"""One move between levels, in the parts both paths share: the per-incident move
+(`services._move`, for people, triggers and the reference sweep) and the set-based
+sweep (`storm`), which makes hundreds at once. Each part either builds rows or changes
+an incident in memory; the callers decide how the rows reach the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from escalations.models import Escalation, ReasonCategory, Trigger
+from escalations.notices import compose as notices
+from escalations.policies import reach
+from escalations.rules.clocks import ClockReading
+from escalations.rules.durations import humanize
+from escalations.rules.handoff import HandoffContext, field_label
+from escalations.rules.moves import level_move
+from escalations.rules.spec import WorkflowSpec
+from incidents.models import AccountTier, EventKind, Incident, Visibility
+from incidents.rules import Severity, Status
+
+# The incident columns a move changes.
+MOVE_FIELDS = (
+    "bounces",
+    "level_moves",
+    "current_level",
+    "peak_level",
+    "level_entered_at",
+    "level_clock_started_at",
+    "assignee",
+    "handoff_at",
+    "handoff_acknowledged_at",
+    "flagged_for_review",
+    "review_reason",
+)
+# Who may read a security incident's details by email (seed 000: limited distribution).
+SECURITY_READERS = (
+    "Security",
+    "Engineering Manager",
+    "Director",
+    "Governance Liaison",
+    "Executive",
+)
+# Who hears that an incident bounced too often.
+FLAG_READERS = ("Team Lead", "Engineering Manager")
+# The timeline entries the handoff note lists as steps taken, newest STEPS_SHOWN of them.
+STEP_KINDS = (EventKind.COMMENT, EventKind.PUBLIC_UPDATE)
+STEPS_SHOWN = 15
+
+
+def level_label(spec: WorkflowSpec, number: int) -> str:
+    try:
+        return f"L{number} · {spec.level(number).name}"
+    except KeyError:
+        return f"L{number}"
+
+
+def most_urgent(readings: list[ClockReading]) -> ClockReading | None:
+    live = [r for r in readings if r.met_at is None]
+    return max(live, key=lambda r: r.percent) if live else None
+
+
+def step_line(at: datetime, body: str) -> str:
+    return f"{timezone.localtime(at):%Y-%m-%d %H:%M} {body}"
+
+
+def handoff_context(
+    incident: Incident,
+    spec: WorkflowSpec,
+    to_level: int,
+    readings: list[ClockReading],
+    steps: Sequence[str],
+) -> HandoffContext:
+    """Everything the sender would otherwise retype: facts, SLA position, steps logged.
+    `readings`: the clocks before the move; `steps`: step_line()s, oldest first.
+
+    Labels come from the choices' enums: get_FOO_display() translates every choice to
+    find one, a cost a storm pays thousands of times."""
+    resolution = next((r for r in readings if r.clock == "resolution"), None)
+    elapsed = ""
+    if resolution is not None:
+        elapsed = (
+            f"{humanize(resolution.elapsed)} ({resolution.percent:.0f}% of the "
+            f"resolution SLA of {humanize(resolution.target)})"
+        )
+    account = {}
+    if incident.account_id:
+        a = incident.account
+        account = {
+            "account": a.name,
+            "tier": str(AccountTier(a.tier).label),
+            "health score": "" if a.health_score is None else str(a.health_score),
+            "ARR": "" if a.arr is None else f"${a.arr:,.0f}",
+            "primary contact": a.primary_contact_email,
+        }
+    impact = []
+    for flag, words in (
+        ("is_production_outage", "production outage"),
+        ("is_security", "security incident"),
+        ("is_compliance", "compliance impact"),
+        ("is_customer_facing", "customer-facing"),
+    ):
+        if getattr(incident, flag):
+            impact.append(words)
+    if incident.users_affected:
+        impact.append(f"{incident.users_affected} users affected")
+    if incident.revenue_impact:
+        impact.append(f"estimated revenue impact ${incident.revenue_impact:,.0f}")
+    return HandoffContext(
+        reference=incident.reference,
+        title=incident.title,
+        severity=Severity(incident.severity).label,
+        channel=str(incident.channel),
+        status=Status(incident.status).label,
+        level_from=level_label(spec, incident.current_level),
+        level_to=level_label(spec, to_level),
+        description=incident.description,
+        elapsed=elapsed,
+        account=account,
+        impact=impact,
+        steps=list(steps),
+        root_cause=incident.root_cause,
+    )
+
+
+def escalation_record(
+    incident: Incident,
+    *,
+    to_level: int,
+    trigger: str,
+    reason: str,
+    note: dict,
+    actor,
+    now: datetime,
+    category: str = ReasonCategory.AUTOMATIC,
+    decision_sought: str = "",
+    clock: str = "",
+    sla_percent: float | None = None,
+    notify_groups: tuple[str, ...] = (),
+    limited: bool = False,
+) -> Escalation:
+    """The unsaved record of a move from the incident's current level."""
+    return Escalation(
+        incident=incident,
+        from_level=incident.current_level,
+        to_level=to_level,
+        trigger=trigger,
+        category=category,
+        reason=reason,
+        note=note,
+        decision_sought=decision_sought,
+        actor=actor if getattr(actor, "pk", None) else None,
+        at=now,
+        clock=clock,
+        sla_percent=None if sla_percent is None else Decimal(f"{sla_percent:.1f}"),
+        notify_groups=list(notify_groups),
+        limited_distribution=limited or incident.is_security,
+    )
+
+
+def apply_move(
+    incident: Incident, spec: WorkflowSpec, escalation: Escalation, history: list[tuple]
+) -> str:
+    """Change the incident in memory as `escalation` moves it (store MOVE_FIELDS after).
+    `history`: the earlier moves as (from_level, to_level, at), ordered by (at, id).
+    Returns why the move flags the incident for review, or ""."""
+    now = escalation.at
+    move = level_move(
+        from_level=escalation.from_level,
+        to_level=escalation.to_level,
+        previous_move_up=(history[-1][1] > history[-1][0]) if history else None,
+        bounces=incident.bounces,
+        level_moves=incident.level_moves,
+        peak_level=incident.peak_level,
+        already_flagged=incident.flagged_for_review,
+        ping_pong_limit=spec.triggers.ping_pong_limit,
+    )
+    incident.bounces = move.bounces
+    incident.level_moves = move.level_moves
+    incident.current_level = escalation.to_level
+    incident.peak_level = move.peak_level
+    incident.level_entered_at = now
+    incident.level_clock_started_at = first_arrival(incident, history, escalation)
+    if move.up:
+        # The receiving level owns it now (seed 001): whoever acknowledges takes it.
+        incident.assignee = None
+        incident.handoff_at = now
+    else:
+        incident.handoff_at = None
+    incident.handoff_acknowledged_at = None
+    if move.flag_reason:
+        incident.flagged_for_review = True
+        incident.review_reason = move.flag_reason
+    return move.flag_reason
+
+
+def first_arrival(incident: Incident, history: list[tuple], escalation: Escalation) -> datetime:
+    """When the incident first reached the level `escalation` moves it to: a level's
+    own budget (clock_start: level) counts from there, so bouncing away and back
+    never buys a fresh clock (seed 001, "SLA clock games"). `history`: the earlier
+    moves as (from_level, to_level, at), ordered by (at, id)."""
+    level = escalation.to_level
+    # In (at, id) order: the stable sort keeps the new move after earlier ones at its time.
+    records = sorted(
+        [*history, (escalation.from_level, level, escalation.at)], key=lambda record: record[2]
+    )
+    if records[0][0] == level:
+        return incident.opened_at  # it started at this level
+    return next(at for _from, to, at in records if to == level)
+
+
+def move_events(
+    incident: Incident, spec: WorkflowSpec, escalation: Escalation, flag_reason: str
+) -> list[dict]:
+    """The timeline rows of a saved move (incident_events_append_many's form)."""
+    sla_percent = escalation.sla_percent
+    rows = [
+        {
+            "incident_id": incident.pk,
+            "kind": EventKind.ESCALATED if escalation.is_up else EventKind.DE_ESCALATED,
+            "actor_id": escalation.actor_id,
+            "at": escalation.at,
+            "body": escalation.reason,
+            "visibility": Visibility.INTERNAL,
+            "data": {
+                "from": level_label(spec, escalation.from_level),
+                "to": level_label(spec, escalation.to_level),
+                "trigger": escalation.trigger,
+                "category": escalation.category,
+                "escalation": escalation.pk,
+                "sla_percent": None if sla_percent is None else round(float(sla_percent), 1),
+            },
+        }
+    ]
+    if flag_reason:
+        rows.append(
+            {
+                "incident_id": incident.pk,
+                "kind": EventKind.FLAGGED,
+                "at": escalation.at,
+                "body": flag_reason,
+                "visibility": Visibility.INTERNAL,
+                "data": {"bounces": incident.bounces},
+            }
+        )
+    return rows
+
+
+class Audience:
+    """Who hears what, looked up once per (level, channels) or group list: a batch of
+    moves asks the directory a fixed number of times, not once per incident."""
+
+    def __init__(self) -> None:
+        self._levels: dict[tuple, list[reach.Recipient]] = {}
+        self._groups: dict[tuple, list[reach.Recipient]] = {}
+        self._security_readers: set[int] | None = None
+
+    def level(self, level_spec, channels: list[str]) -> list[reach.Recipient]:
+        key = (level_spec.name, level_spec.team, level_spec.contacts, tuple(channels))
+        if key not in self._levels:
+            self._levels[key] = reach.level_recipients(level_spec, channels=channels)
+        return list(self._levels[key])
+
+    def groups(self, names) -> list[reach.Recipient]:
+        key = tuple(names)
+        if key not in self._groups:
+            self._groups[key] = reach.group_recipients(key)
+        return list(self._groups[key])
+
+    def security_readers(self) -> set[int]:
+        if self._security_readers is None:
+            self._security_readers = set(
+                reach.users_in_groups(SECURITY_READERS).values_list("pk", flat=True)
+            )
+        return self._security_readers
+
+
+def move_notices(
+    incident: Incident,
+    spec: WorkflowSpec,
+    escalation: Escalation,
+    override_method: str,
+    now: datetime,
+    audience: Audience,
+) -> list:
+    """The receiving level's notices of a saved move (unsaved outbox rows)."""
+    level = spec.level(escalation.to_level)
+    channels = notices.channels_for(incident.severity, override_method)
+    sla_percent = escalation.sla_percent
+    context = {
+        "escalation": {
+            "trigger_display": str(Trigger(escalation.trigger).label),
+            "sla_percent": None if sla_percent is None else str(sla_percent),
+            "clock": escalation.clock,
+            "reason": escalation.reason,
+            "decision_sought": escalation.decision_sought,
+            "resolution_summary": escalation.note.get("resolution_summary", ""),
+        },
+        "level": notices.level_snapshot(level),
+        "from_label": level_label(spec, escalation.from_level),
+        "to_label": level_label(spec, escalation.to_level),
+        "note_items": [
+            (field_label(k), str(v))
+            for k, v in escalation.note.items()
+            if k not in ("generated", "facts")
+        ],
+    }
+    kind = "escalation" if escalation.is_up else "de_escalation"
+    recipients = audience.level(level, channels)
+    if escalation.notify_groups:
+        recipients += audience.groups(escalation.notify_groups)
+    if escalation.limited_distribution:
+        # Only people allowed to see security incidents (and paging/chat, which
+        # carry no details) hear about it.
+        readers = audience.security_readers()
+        recipients = [
+            r
+            for r in recipients
+            if r.channel != "email" or r.user_id in readers or r.user_id is None
+        ]
+    return notices.build(
+        kind=kind,
+        incident=incident,
+        recipients=recipients,
+        context=context,
+        dedup_base=f"escalation:{escalation.pk}",
+        urgent=incident.severity in ("P0", "P1"),
+        now=now,
+    )
+
+
+def flag_notices(incident: Incident, now: datetime, audience: Audience) -> list:
+    """Team leads and engineering managers hear that an incident bounced too often."""
+    return notices.build(
+        kind="review_flag",
+        incident=incident,
+        recipients=audience.groups(FLAG_READERS),
+        context={"reason": incident.review_reason},
+        dedup_base=f"flag:{incident.pk}",
+        urgent=False,
+        now=now,
+    )

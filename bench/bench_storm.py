@@ -522,6 +522,8 @@ def storm(world, args) -> list[str]:
         t0 = (timezone.now() + timedelta(seconds=args.lead)).replace(microsecond=0)
         place(world, first_id, last_id, t0, prefire=not args.all_thresholds)
         placed_at = timezone.now()
+        if placed_at >= t0:
+            failures.append(f"placing the incidents ended after T0: raise --lead ({args.lead:g})")
         check_placed(first_id, last_id, t0, prefire=not args.all_thresholds)
         print(
             f"2. Storm: {args.storm:,} incidents reach 100 % at T0 = {t0:%H:%M:%S} UTC "
@@ -649,7 +651,9 @@ def main() -> int:
         help="50 and 75 %% not fired before: three firings and an escalation each",
     )
     parser.add_argument("--workers", type=int, default=2, help="Celery worker concurrency")
-    parser.add_argument("--lead", type=float, default=3.0, help="seconds from placing to T0")
+    parser.add_argument(
+        "--lead", type=float, default=5.0, help="seconds from placing the incidents to T0"
+    )
     parser.add_argument(
         "--deadline", type=float, default=900.0, help="seconds after T0 to wait at most"
     )

@@ -8,9 +8,12 @@ is dropped and created again, never the database you work in.
 from __future__ import annotations
 
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -103,7 +106,11 @@ def bulk_incidents(
     assignee_id: int | None = None,
     extra=None,
 ) -> None:
-    """`count` incidents via COPY; opened_at/next_check_at are values or f(n)."""
+    """`count` incidents via COPY; opened_at/next_check_at are values or f(n).
+
+    `extra(n)` returns more column values for row n ({column: value}): it overrides
+    the defaults above and may name other columns of the table (the same every row).
+    """
     columns = [
         "reference",
         "title",
@@ -137,6 +144,11 @@ def bulk_incidents(
         return v(n) if callable(v) else v
 
     now = datetime.now().astimezone()
+
+    # Columns `extra` sets beyond the ones above (e.g. account_id, first_response_at):
+    # the keys of its first row, the same for every row.
+    if extra and count:
+        columns += [key for key in extra(start) if key not in columns]
 
     def rows():
         for n in range(start, start + count):
@@ -197,3 +209,47 @@ def analyse() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float = 0.2) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)  # polling a condition, with a deadline
+
+
+@contextmanager
+def running(commands: dict[str, list[str]], *, env: dict, log_dir: Path, stop_timeout=30.0):
+    """Start each command (name -> argv) in its own session in the project
+    directory, stdout and stderr to <log_dir>/<name>.log; yields {name: Popen}.
+    On the way out, however it is left: SIGTERM to each (a Celery worker then finishes
+    its tasks and stops its children itself), a wait, and SIGKILL to the process group
+    of whatever outlives `stop_timeout`."""
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        for name, argv in commands.items():
+            with open(log_dir / f"{name}.log", "wb") as log:
+                processes[name] = subprocess.Popen(
+                    argv,
+                    cwd=ROOT,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        yield processes
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes.values():
+            try:
+                process.wait(timeout=stop_timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

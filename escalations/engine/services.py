@@ -51,7 +51,7 @@ from escalations.rules.triggers import (
     evaluate,
     executive_hit,
 )
-from escalations.sla.services import STATUS_EVENTS, incident_facts, sla_refresh
+from escalations.sla.services import STATUS_EVENTS, clock_columns, incident_facts, sla_refresh
 from incidents.models import EventKind, Incident, IncidentEvent, Visibility
 from incidents.permissions import allowed, require
 from incidents.services import (
@@ -59,6 +59,7 @@ from incidents.services import (
     incident_events_append_many,
     incident_lock,
     incident_save,
+    incidents_store_clocks_many,
     incidents_store_next_checks,
 )
 from notifications.services import notifications_enqueue_many
@@ -547,13 +548,32 @@ def customer_requests_manager(
 # --- the sweep --------------------------------------------------------------------------------
 
 
-def _threshold_notices(incident, spec, action, reading, percent, now):
+def _top_level_event(incident, reading, instant, now) -> dict:
+    return {
+        "incident_id": incident.pk,
+        "kind": EventKind.SLA_THRESHOLD.value,
+        "at": now,
+        "visibility": Visibility.INTERNAL.value,
+        "body": f"{reading.label} clock reached {instant.percent}% "
+        f"({humanize(reading.elapsed)} of {humanize(reading.target)}). "
+        "Already at the top level: management is told.",
+        "data": {
+            "clock": reading.clock,
+            "percent": instant.percent,
+            "action": "escalate",
+            "level": incident.current_level,
+            "top_level": True,
+        },
+    }
+
+
+def _threshold_notices(incident, spec, action, reading, percent, now, audience):
     context = {"clock": notices.clock_snapshot(reading), "percent": percent}
     base = f"threshold:{incident.pk}:{reading.clock}:{incident.current_level}:{percent}"
     urgent = incident.severity in ("P0", "P1")
     if action == "warn_assignee":
-        recipients = reach.user_recipient(incident.assignee) or reach.level_recipients(
-            spec.level(incident.current_level), channels=["email"]
+        recipients = reach.user_recipient(incident.assignee) or audience.level(
+            spec.level(incident.current_level), ["email"]
         )
         return notices.build(
             kind="sla_warning",
@@ -573,7 +593,7 @@ def _threshold_notices(incident, spec, action, reading, percent, now):
     return notices.build(
         kind="pre_escalation",
         incident=incident,
-        recipients=reach.level_recipients(above, channels=["email"]),
+        recipients=audience.level(above, ["email"]),
         context=context,
         dedup_base=base,
         urgent=urgent,
@@ -592,6 +612,7 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
         readings, level=incident.current_level, level_entered_at=entered, fired=fired, now=now
     )
     escalate = None
+    top_level = False
     for clock, instant in due:
         reading = by_clock[clock]
         out["firings"].append(
@@ -606,9 +627,29 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
             }
         )
         fired.add((clock, incident.current_level, instant.percent))
+        out["fired"] += 1
         if instant.action == "escalate":
-            escalate = (reading, instant)
-            break  # the move changes the level; the rest belongs to the old one
+            target = breach_target(spec, incident.current_level)
+            if target is not None:
+                escalate = (reading, instant, target)
+                break  # the move changes the level; the rest belongs to the old one
+            # Already at the top: management is told, and the level's other due
+            # thresholds still fire now (the level does not change).
+            top_level = True
+            out["events"].append(_top_level_event(incident, reading, instant, now))
+            out["notifications"] += notices.build(
+                kind="top_level_breach",
+                incident=incident,
+                recipients=out["audience"].level(
+                    spec.level(incident.current_level),
+                    notices.channels_for(incident.severity),
+                ),
+                context={"clock": notices.clock_snapshot(reading), "percent": instant.percent},
+                dedup_base=f"top:{incident.pk}:{reading.clock}:{instant.percent}",
+                urgent=True,
+                now=now,
+            )
+            continue
         out["events"].append(
             {
                 "incident_id": incident.pk,
@@ -627,10 +668,16 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
             }
         )
         out["notifications"] += _threshold_notices(
-            incident, spec, instant.action, reading, instant.percent, now
+            incident, spec, instant.action, reading, instant.percent, now, out["audience"]
         )
-        out["fired"] += 1
     if escalate is None:
+        if top_level:
+            # A breach changes the clock summary (breached flags) as well as next_check_at.
+            _, columns = clock_columns(incident, now, fired=fired, events=events)
+            for name, value in columns.items():
+                setattr(incident, name, value)
+            out["clocks"].append(incident)
+            return
         value = next_check_at(
             readings, level=incident.current_level, level_entered_at=entered, fired=fired
         )
@@ -638,47 +685,15 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
             incident.next_check_at = value
             out["next_checks"].append(incident)
         return
-    reading, instant = escalate
-    out["fired"] += 1
-    target = breach_target(spec, incident.current_level)
+    reading, instant, target = escalate
     reason = (
         f"{reading.label} clock reached {instant.percent}% "
         f"({humanize(reading.elapsed)} of {humanize(reading.target)})."
     )
-    if target is None or not set_based:
+    if not set_based:
         # The firing row must exist before sla_refresh recomputes next_check_at.
         append_dicts(ThresholdFiring, out["firings"])
         out["firings"].clear()
-    if target is None:
-        incident_event_append(
-            incident=incident,
-            kind=EventKind.SLA_THRESHOLD,
-            at=now,
-            body=reason + " Already at the top level: management is told.",
-            data={
-                "clock": reading.clock,
-                "percent": instant.percent,
-                "action": "escalate",
-                "level": incident.current_level,
-                "top_level": True,
-            },
-        )
-        notifications_enqueue_many(
-            notices.build(
-                kind="top_level_breach",
-                incident=incident,
-                recipients=reach.level_recipients(
-                    spec.level(incident.current_level),
-                    channels=notices.channels_for(incident.severity),
-                ),
-                context={"clock": notices.clock_snapshot(reading), "percent": instant.percent},
-                dedup_base=f"top:{incident.pk}:{reading.clock}:{instant.percent}",
-                urgent=True,
-                now=now,
-            )
-        )
-        sla_refresh(incident=incident, now=now)
-        return
     out["escalated"] += 1
     if set_based:
         out["crossings"].append(
@@ -722,7 +737,9 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool = True) -> Co
         "events": [],
         "notifications": [],
         "next_checks": [],
+        "clocks": [],
         "crossings": [],
+        "audience": moves.Audience(),
         "fired": 0,
         "escalated": 0,
     }
@@ -765,6 +782,7 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool = True) -> Co
     escalate_crossings(out["crossings"], now)
     notifications_enqueue_many(out["notifications"])
     incidents_store_next_checks(incidents=out["next_checks"])
+    incidents_store_clocks_many(incidents=out["clocks"])
     counts.update(
         {
             "incidents": len(incidents),

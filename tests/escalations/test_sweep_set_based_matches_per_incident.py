@@ -871,14 +871,6 @@ def test_a_second_sweep_at_the_same_instant_writes_nothing(roles, set_based):
     assert snapshot(since) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Issue 17 finding: after a top-level breach the sweep stops at the escalate "
-    "threshold (`break`), although the level does not change; the level's other due "
-    "thresholds stay due and fire on the next pass (within the same sla_sweep only when "
-    "its batch was full). Remove this mark once a sweep fires them at once.",
-)
 @pytest.mark.parametrize("set_based", [False, True])
 def test_a_top_level_breach_leaves_nothing_due_at_the_same_instant(roles, set_based):
     builder = Builder(make_world(), random.Random(SEED))

@@ -2,7 +2,8 @@
 
 For append-only rows (timeline events, threshold firings): constraints still
 apply (a duplicate firing fails the COPY and the transaction), defaults and
-auto_now_add fields are filled as save() would, primary keys are not set.
+auto_now_add fields are filled as save() would; primary keys are set only when asked
+(`with_ids`, one sequence query).
 """
 
 from __future__ import annotations
@@ -12,13 +13,25 @@ from django.db import IntegrityError, connection, transaction
 from psycopg.types.json import Jsonb
 
 
-def append_rows(model, objects: list) -> int:
+def append_rows(model, objects: list, *, with_ids: bool = False) -> int:
+    """COPY `objects` in. `with_ids`: take their primary keys from the table's sequence
+    first (one query) and set them on the objects, as bulk_create would, for rows that
+    other rows of the same transaction point at."""
     if not objects:
         return 0
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objects, batch_size=1000)
         return len(objects)
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
+    if with_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, model._meta.pk.column, len(objects)],
+            )
+            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     converters = [_converter(f) for f in fields]

@@ -32,6 +32,7 @@ from escalations.sla.services import clock_columns
 from incidents.models import Account, Channel, Incident, IncidentEvent
 from incidents.services import CLOCK_COLUMNS, incident_events_append_many, incidents_save_many
 from notifications.services import notifications_enqueue_many
+from portal.bulk import append_rows
 
 
 @dataclass
@@ -89,7 +90,7 @@ def escalate_crossings(crossings: list[Crossing], now: datetime) -> int:
         )
         for c in crossings
     ]
-    Escalation.objects.bulk_create(records)
+    append_rows(Escalation, records, with_ids=True)
 
     audience = moves.Audience()
     events, rows = [], []

@@ -548,15 +548,20 @@ def customer_requests_manager(
 # --- the sweep --------------------------------------------------------------------------------
 
 
+def _breach_reason(reading, instant) -> str:
+    return (
+        f"{reading.label} clock reached {instant.percent}% "
+        f"({humanize(reading.elapsed)} of {humanize(reading.target)})."
+    )
+
+
 def _top_level_event(incident, reading, instant, now) -> dict:
     return {
         "incident_id": incident.pk,
         "kind": EventKind.SLA_THRESHOLD.value,
         "at": now,
         "visibility": Visibility.INTERNAL.value,
-        "body": f"{reading.label} clock reached {instant.percent}% "
-        f"({humanize(reading.elapsed)} of {humanize(reading.target)}). "
-        "Already at the top level: management is told.",
+        "body": _breach_reason(reading, instant) + " Already at the top level: management is told.",
         "data": {
             "clock": reading.clock,
             "percent": instant.percent,
@@ -686,10 +691,7 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
             out["next_checks"].append(incident)
         return
     reading, instant, target = escalate
-    reason = (
-        f"{reading.label} clock reached {instant.percent}% "
-        f"({humanize(reading.elapsed)} of {humanize(reading.target)})."
-    )
+    reason = _breach_reason(reading, instant)
     if not set_based:
         # The firing row must exist before sla_refresh recomputes next_check_at.
         append_dicts(ThresholdFiring, out["firings"])

@@ -10,6 +10,7 @@ from escalations.models import Escalation, ThresholdFiring
 from escalations.policies.services import policy_create_from_spec
 from escalations.rules.spec import LevelSpec, TargetSpec
 from incidents.models import Channel, EventKind, Incident, IncidentEvent
+from notifications.models import Notification
 from tests.concurrency import run_together
 from tests.escalations.conftest import H, simple_spec
 
@@ -76,5 +77,7 @@ def test_concurrent_sweeps_fire_everything_exactly_once():
     assert set(Incident.objects.values_list("current_level", flat=True)) == {2}
     assert IncidentEvent.objects.filter(kind=EventKind.SLA_THRESHOLD).count() == 2 * COUNT
     assert IncidentEvent.objects.filter(kind=EventKind.ESCALATED).count() == COUNT
+    # L2's one contact hears of each escalation once (the set-based path's bulk outbox rows).
+    assert Notification.objects.filter(kind="escalation").count() == COUNT
     assert sla_sweep(now=now) == {}  # and nothing left for a fifth
     assert not Incident.objects.filter(next_check_at__lte=now + timedelta(seconds=1)).exists()

@@ -124,19 +124,7 @@ def incident_store_clocks(*, incident: Incident, values: dict[str, Any]) -> None
 def incidents_store_next_checks(*, incidents: list[Incident]) -> None:
     """Store next_check_at of a claimed batch (the SLA sweep): one statement for all
     of them (bulk_update's CASE is slow to build)."""
-    if not incidents:
-        return
-    if connection.vendor != "postgresql":
-        Incident.objects.bulk_update(incidents, ["next_check_at"], batch_size=500)
-        return
-    table = Incident._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS i SET next_check_at = v.next_check_at "
-            f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, next_check_at) "
-            f"WHERE i.id = v.id",
-            [[i.pk for i in incidents], [i.next_check_at for i in incidents]],
-        )
+    _update_rows(incidents, ["next_check_at"])
 
 
 def incidents_save_many(*, incidents: list[Incident], fields: Iterable[str]) -> None:
@@ -160,6 +148,8 @@ def incidents_store_clocks_many(*, incidents: list[Incident]) -> None:
 
 
 def _update_rows(incidents: list[Incident], names: list[str]) -> None:
+    """Store `names` of many incidents as the instances hold them: one
+    UPDATE ... FROM unnest(...) on PostgreSQL."""
     if not incidents:
         return
     if connection.vendor != "postgresql":

@@ -84,11 +84,12 @@ def incident_clocks(incident: Incident, now: datetime | None = None) -> list[Clo
 
 
 def clock_columns(
-    incident: Incident, now: datetime, *, fired: set, events: Iterable | None = None
+    incident: Incident, now: datetime, *, fired: set | None = None, events: Iterable | None = None
 ) -> tuple[list[ClockReading], dict]:
     """The readings at `now` (with warning_at) and the columns to store: next_check_at
-    and the clock summary. `fired`: the incident's threshold firings as fired_keys()
-    gives them; `events`: its status events if already loaded (else one query)."""
+    and the clock summary. `fired` (the incident's threshold firings as fired_keys()
+    gives them) and `events` (its status events): pass them if already loaded, else
+    they are read when needed."""
     readings, next_check = [], None
     if incident.policy_id is not None:
         readings = compute_clocks(
@@ -102,7 +103,7 @@ def clock_columns(
                 readings,
                 level=incident.current_level,
                 level_entered_at=incident.level_entered_at or incident.opened_at,
-                fired=fired,
+                fired=fired_keys(incident) if fired is None else fired,
             )
     # Without a policy no clock runs: every summary column is empty.
     return readings, {
@@ -115,7 +116,6 @@ def sla_refresh(*, incident: Incident, now: datetime) -> list[ClockReading]:
     """Recompute and store next_check_at and the clock summary columns (queues,
     metrics); call in the transaction that changed things. Returns the readings
     (those of incident_clocks, with warning_at), so callers need not compute them again."""
-    fired = fired_keys(incident) if incident.policy_id is not None and incident.is_open else set()
-    readings, values = clock_columns(incident, now, fired=fired)
+    readings, values = clock_columns(incident, now)
     incident_store_clocks(incident=incident, values=values)
     return readings

@@ -6,10 +6,13 @@ an incident in memory; the callers decide how the rows reach the database.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from escalations.models import Escalation, ReasonCategory, Trigger
@@ -20,7 +23,7 @@ from escalations.rules.durations import humanize
 from escalations.rules.handoff import HandoffContext, field_label
 from escalations.rules.moves import level_move
 from escalations.rules.spec import WorkflowSpec
-from incidents.models import AccountTier, EventKind, Incident, Visibility
+from incidents.models import AccountTier, EventKind, Incident, IncidentEvent, Visibility
 from incidents.rules import Severity, Status
 
 # The incident columns a move changes.
@@ -66,6 +69,37 @@ def most_urgent(readings: list[ClockReading]) -> ClockReading | None:
 
 def step_line(at: datetime, body: str) -> str:
     return f"{timezone.localtime(at):%Y-%m-%d %H:%M} {body}"
+
+
+def move_history(ids: list[int]) -> dict[int, list[tuple]]:
+    """Each incident's moves so far as (from_level, to_level, at), oldest first: the
+    bounce check and the first arrival read them. One query for all of `ids`."""
+    history = defaultdict(list)
+    for incident_id, *move in (
+        Escalation.objects.filter(incident_id__in=ids)
+        .order_by("at", "id")
+        .values_list("incident_id", "from_level", "to_level", "at")
+    ):
+        history[incident_id].append(tuple(move))
+    return history
+
+
+def recent_steps(ids: list[int]) -> dict[int, list[str]]:
+    """Each incident's newest STEPS_SHOWN comments and public updates, oldest first,
+    as the handoff note lists them (step_line). One query for all of `ids`."""
+    newest_first = Window(
+        RowNumber(), partition_by=[F("incident_id")], order_by=[F("at").desc(), F("id").desc()]
+    )
+    rows = (
+        IncidentEvent.objects.filter(incident_id__in=ids, kind__in=STEP_KINDS)
+        .annotate(rank=newest_first)
+        .filter(rank__lte=STEPS_SHOWN)
+        .values_list("incident_id", "at", "id", "body")
+    )
+    steps = defaultdict(list)
+    for incident_id, at, _id, body in sorted(rows, key=lambda row: (row[0], row[1], row[2])):
+        steps[incident_id].append(step_line(at, body))
+    return steps
 
 
 def handoff_context(

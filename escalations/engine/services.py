@@ -80,12 +80,7 @@ def handoff_context(
 ) -> HandoffContext:
     """Everything the sender would otherwise retype: facts, SLA position, steps logged."""
     readings = compute_clocks(incident_facts(incident), spec, now)
-    steps = [
-        moves.step_line(at, body)
-        for at, body in incident.events.filter(kind__in=moves.STEP_KINDS)
-        .order_by("-at", "-id")
-        .values_list("at", "body")[: moves.STEPS_SHOWN]
-    ][::-1]
+    steps = moves.recent_steps([incident.pk]).get(incident.pk, [])
     return moves.handoff_context(incident, spec, to_level, readings, steps)
 
 
@@ -119,9 +114,7 @@ def _move(
         required = spec.level(to_level).handoff_fields if to_level > incident.current_level else ()
         note = generated_note(required, handoff_context(incident, spec, to_level, now), reason)
     # The moves so far, oldest first, read once: the bounce check and the first arrival.
-    history = list(
-        incident.escalations.order_by("at", "id").values_list("from_level", "to_level", "at")
-    )
+    history = moves.move_history([incident.pk]).get(incident.pk, [])
     escalation = moves.escalation_record(
         incident,
         to_level=to_level,

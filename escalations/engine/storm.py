@@ -15,12 +15,8 @@ rows are written with one bulk statement each, in the sweep's transaction.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 
 from escalations.engine import moves
 from escalations.models import Escalation, Trigger
@@ -29,7 +25,7 @@ from escalations.rules.clocks import ClockReading
 from escalations.rules.handoff import generated_note
 from escalations.rules.spec import WorkflowSpec
 from escalations.sla.services import clock_columns
-from incidents.models import Account, Channel, Incident, IncidentEvent
+from incidents.models import Account, Channel, Incident
 from incidents.services import CLOCK_COLUMNS, incident_events_append_many, incidents_save_many
 from notifications.services import notifications_enqueue_many
 from portal.bulk import append_rows
@@ -58,16 +54,10 @@ def escalate_crossings(crossings: list[Crossing], now: datetime) -> int:
     ids = [incident.pk for incident in incidents]
     _attach(incidents, "account", Account)
     _attach(incidents, "channel", Channel)
-    history = defaultdict(list)
-    for incident_id, *move in (
-        Escalation.objects.filter(incident_id__in=ids)
-        .order_by("at", "id")
-        .values_list("incident_id", "from_level", "to_level", "at")
-    ):
-        history[incident_id].append(tuple(move))
-    steps = _recent_steps(ids)
+    history = moves.move_history(ids)
+    steps = moves.recent_steps(ids)
     threads = notices.first_customer_message_ids(
-        [i.pk for i in incidents if i.account_id and not i.is_security]
+        [i.pk for i in incidents if notices.customer_recipient(i) is not None]
     )
 
     records = [
@@ -96,7 +86,7 @@ def escalate_crossings(crossings: list[Crossing], now: datetime) -> int:
     events, rows = [], []
     for crossing, escalation in zip(crossings, records, strict=True):
         incident, spec = crossing.incident, crossing.spec
-        flag_reason = moves.apply_move(incident, spec, escalation, history[incident.pk])
+        flag_reason = moves.apply_move(incident, spec, escalation, history.get(incident.pk, []))
         readings, columns = clock_columns(
             incident, now, fired=crossing.fired, events=crossing.status_events
         )
@@ -128,21 +118,3 @@ def _attach(incidents: list[Incident], name: str, model) -> None:
         key = getattr(incident, attname)
         if key is not None:
             setattr(incident, name, found[key])
-
-
-def _recent_steps(ids: list[int]) -> dict[int, list[str]]:
-    """Each incident's newest STEPS_SHOWN comments and public updates, oldest first,
-    as the handoff note lists them: one query for the batch."""
-    newest_first = Window(
-        RowNumber(), partition_by=[F("incident_id")], order_by=[F("at").desc(), F("id").desc()]
-    )
-    rows = (
-        IncidentEvent.objects.filter(incident_id__in=ids, kind__in=moves.STEP_KINDS)
-        .annotate(rank=newest_first)
-        .filter(rank__lte=moves.STEPS_SHOWN)
-        .values_list("incident_id", "at", "id", "body")
-    )
-    steps = defaultdict(list)
-    for incident_id, at, _id, body in sorted(rows, key=lambda row: (row[0], row[1], row[2])):
-        steps[incident_id].append(moves.step_line(at, body))
-    return steps

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 
 from escalations.engine import moves
 from escalations.engine.storm import Crossing, escalate_crossings
@@ -24,7 +24,6 @@ from escalations.models import (
     ENGINEER_CATEGORIES,
     MANAGEMENT_CATEGORIES,
     Escalation,
-    Policy,
     ReasonCategory,
     ThresholdFiring,
     Trigger,
@@ -740,22 +739,8 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool = True) -> Co
     }
     counts = Counter()
     incidents = list(Incident.objects.filter(pk__in=ids))
-    # Few policies and assignees serve many incidents: load each once, not per row.
-    policies = {
-        p.pk: p
-        for p in Policy.objects.filter(pk__in={i.policy_id for i in incidents if i.policy_id})
-    }
-    people = {
-        u.pk: u
-        for u in get_user_model().objects.filter(
-            pk__in={i.assignee_id for i in incidents if i.assignee_id}
-        )
-    }
-    for incident in incidents:
-        if incident.policy_id:
-            incident.policy = policies[incident.policy_id]
-        if incident.assignee_id:
-            incident.assignee = people[incident.assignee_id]
+    # Few policies and assignees serve many incidents: one query each, not one per row.
+    prefetch_related_objects(incidents, "policy", "assignee")
     events = defaultdict(list)
     for incident_id, *fields in IncidentEvent.objects.filter(
         incident_id__in=ids, kind__in=list(STATUS_EVENTS)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import prefetch_related_objects
+
 from escalations.engine import moves
 from escalations.models import Escalation, Trigger
 from escalations.notices import compose as notices
@@ -25,7 +27,7 @@ from escalations.rules.clocks import ClockReading
 from escalations.rules.handoff import generated_note
 from escalations.rules.spec import WorkflowSpec
 from escalations.sla.services import clock_columns
-from incidents.models import Account, Channel, Incident
+from incidents.models import Incident
 from incidents.services import CLOCK_COLUMNS, incident_events_append_many, incidents_save_many
 from notifications.services import notifications_enqueue_many
 from portal.bulk import append_rows
@@ -52,8 +54,7 @@ def escalate_crossings(crossings: list[Crossing], now: datetime) -> int:
         return 0
     incidents = [c.incident for c in crossings]
     ids = [incident.pk for incident in incidents]
-    _attach(incidents, "account", Account)
-    _attach(incidents, "channel", Channel)
+    prefetch_related_objects(incidents, "account", "channel")
     history = moves.move_history(ids)
     steps = moves.recent_steps(ids)
     threads = notices.first_customer_message_ids(
@@ -108,13 +109,3 @@ def escalate_crossings(crossings: list[Crossing], now: datetime) -> int:
     incidents_save_many(incidents=incidents, fields=[*moves.MOVE_FIELDS, *sorted(CLOCK_COLUMNS)])
     incident_events_append_many(rows=events)
     return notifications_enqueue_many(rows)
-
-
-def _attach(incidents: list[Incident], name: str, model) -> None:
-    """Set each incident's `name` relation from one query for all of them."""
-    attname = f"{name}_id"
-    found = model.objects.in_bulk({getattr(i, attname) for i in incidents} - {None})
-    for incident in incidents:
-        key = getattr(incident, attname)
-        if key is not None:
-            setattr(incident, name, found[key])

@@ -211,15 +211,15 @@ def analyse() -> None:
         cursor.execute("ANALYZE")
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float = 0.2) -> bool:
-    """Poll `condition` until it holds (True) or `timeout` seconds pass (False)."""
+def wait_until(condition: Callable[[], bool], *, timeout: float, step: float = 0.1) -> bool:
+    """Poll `condition` every `step` seconds until it holds (True) or `timeout`
+    seconds pass (False)."""
     deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= deadline:
+    while not condition():
+        if time.monotonic() > deadline:
             return False
-        time.sleep(interval)  # polling a condition, with a deadline
+        time.sleep(step)  # polling a condition, with a deadline
+    return True
 
 
 @contextmanager

@@ -47,7 +47,7 @@ import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from _bench import ROOT
+from _bench import ROOT, wait_until
 
 SETTLE_DEADLINE = 120.0  # seconds a scenario may take to settle before it counts as lost
 TIMEOUT = 2  # NOTIFICATION_TIMEOUT for the workers: ESP timeouts cost seconds, not minutes
@@ -57,15 +57,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_until(condition, *, timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)  # polling a condition, with a deadline
-    return True
 
 
 # --- the fake ESP ----------------------------------------------------------------------------

@@ -517,7 +517,7 @@ def storm(world, args) -> list[str]:
                 logged("scheduler", "scheduler started") and logged("worker", " ready.")
             )
 
-        if not wait_until(ready, timeout=120) or exited:
+        if not wait_until(ready, timeout=120, step=0.2) or exited:
             raise SystemExit(f"FAILED: processes not ready ({exited or 'timeout'}); {log_dir}")
         t0 = (timezone.now() + timedelta(seconds=args.lead)).replace(microsecond=0)
         place(world, first_id, last_id, t0, prefire=not args.all_thresholds)

@@ -123,6 +123,32 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient}: {self.subject or self.kind}"
 
+    @classmethod
+    def unsaved(cls, *, incident=None, **values) -> "Notification":
+        """A new, unsaved row, built the way Django builds rows read from the
+        database (positional values, no keyword matching): a storm's sweep composes
+        thousands, and keyword construction was a tenth of its time. `values` are by
+        attname (`recipient_user_id`); the rest take their defaults."""
+        if cls._positional is None:
+            cls._positional = [
+                (field.attname, field.get_default) for field in cls._meta.concrete_fields
+            ]
+        if incident is not None:
+            values["incident_id"] = incident.pk
+        row = cls(
+            *[
+                values.pop(name) if name in values else default()
+                for name, default in cls._positional
+            ]
+        )
+        if values:
+            raise TypeError(f"Notification.unsaved: unknown fields {sorted(values)}")
+        if incident is not None:
+            cls.incident.field.set_cached_value(row, incident)
+        return row
+
+    _positional: list | None = None
+
 
 def default_hours() -> dict:
     return {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}

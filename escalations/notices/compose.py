@@ -206,7 +206,7 @@ def build(
             }
         dedup = f"{dedup_base}:{recipient.channel}:{recipient.address.lower()}"
         rows.append(
-            Notification(
+            Notification.unsaved(
                 incident=incident,
                 kind=kind,
                 channel=recipient.channel,

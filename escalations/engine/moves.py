@@ -290,14 +290,30 @@ class Audience:
 
     def __init__(self) -> None:
         self._levels: dict[tuple, list[reach.Recipient]] = {}
+        self._teams: dict[str, tuple[list, list]] = {}
         self._groups: dict[tuple, list[reach.Recipient]] = {}
         self._security_readers: set[int] | None = None
 
     def level(self, level_spec, channels: list[str]) -> list[reach.Recipient]:
         key = (level_spec.name, level_spec.team, level_spec.contacts, tuple(channels))
         if key not in self._levels:
-            self._levels[key] = reach.level_recipients(level_spec, channels=channels)
+            members, directory = self._team(level_spec.team)
+            self._levels[key] = reach.level_recipients(
+                level_spec, channels=channels, members=members, directory=directory
+            )
         return list(self._levels[key])
+
+    def _team(self, team: str) -> tuple[list | None, list | None]:
+        """A team's members and directory contacts, read once for every channel set
+        and every policy whose levels name the team."""
+        if not team:
+            return None, None
+        if team not in self._teams:
+            self._teams[team] = (
+                list(reach.users_in_groups([team])),
+                list(reach.directory_contacts(team)),
+            )
+        return self._teams[team]
 
     def groups(self, names) -> list[reach.Recipient]:
         key = tuple(names)

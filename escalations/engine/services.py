@@ -725,7 +725,9 @@ class StatusEvent(NamedTuple):
     pk: int
 
 
-def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool = True) -> Counter:
+def _sweep_batch(
+    ids: list[int], now: datetime, *, set_based: bool = True, audience: moves.Audience | None = None
+) -> Counter:
     out = {
         "firings": [],
         "events": [],
@@ -733,7 +735,7 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool = True) -> Co
         "next_checks": [],
         "clocks": [],
         "crossings": [],
-        "audience": moves.Audience(),
+        "audience": audience or moves.Audience(),
         "fired": 0,
         "escalated": 0,
     }
@@ -759,7 +761,7 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool = True) -> Co
         _sweep_incident(incident, events[incident.pk], fired[incident.pk], now, out, set_based)
     append_dicts(ThresholdFiring, out["firings"])
     incident_events_append_many(rows=out["events"])
-    escalate_crossings(out["crossings"], now)
+    escalate_crossings(out["crossings"], now, out["audience"])
     notifications_enqueue_many(out["notifications"])
     incidents_store_next_checks(incidents=out["next_checks"])
     incidents_store_clocks_many(incidents=out["clocks"])
@@ -796,6 +798,8 @@ def sla_sweep(
     now = resolve_now(now)
     batch_size = batch_size or settings.SLA_SWEEP_BATCH
     totals = Counter()
+    # Who hears what is read once per sweep (a sweep is one instant), not per batch.
+    audience = moves.Audience()
     for _ in range(settings.SLA_SWEEP_MAX_BATCHES):
         with transaction.atomic():
             due = Incident.objects.filter(next_check_at__lte=now)
@@ -808,7 +812,7 @@ def sla_sweep(
             )
             if not ids:
                 break
-            totals.update(_sweep_batch(ids, now, set_based=set_based))
+            totals.update(_sweep_batch(ids, now, set_based=set_based, audience=audience))
             totals["batches"] += 1
         if len(ids) < batch_size:
             break

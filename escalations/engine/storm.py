@@ -47,9 +47,12 @@ class Crossing:
     fired: set  # its threshold firings, this sweep's included
 
 
-def escalate_crossings(crossings: list[Crossing], now: datetime) -> int:
+def escalate_crossings(
+    crossings: list[Crossing], now: datetime, audience: moves.Audience | None = None
+) -> int:
     """Escalate every crossing one level up its policy's route, in the sweep's
-    transaction (the incidents are locked by its claim). Returns the outbox rows offered."""
+    transaction (the incidents are locked by its claim). Returns the outbox rows offered.
+    `audience`: the sweep's, so each team is read once per sweep."""
     if not crossings:
         return 0
     incidents = [c.incident for c in crossings]
@@ -83,7 +86,7 @@ def escalate_crossings(crossings: list[Crossing], now: datetime) -> int:
     ]
     append_rows(Escalation, records, with_ids=True)
 
-    audience = moves.Audience()
+    audience = audience or moves.Audience()
     events, rows = [], []
     for crossing, escalation in zip(crossings, records, strict=True):
         incident, spec = crossing.incident, crossing.spec

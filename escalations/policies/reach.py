@@ -78,15 +78,21 @@ def users_in_groups(names: Iterable[str]):
     )
 
 
-def level_recipients(level_spec, *, channels: list[str]) -> list[Recipient]:
-    """A level's contacts (policy snapshot) and its team's members, on the given channels."""
+def level_recipients(
+    level_spec, *, channels: list[str], members=None, directory=None
+) -> list[Recipient]:
+    """A level's contacts (policy snapshot) and its team's members, on the given channels.
+    `members` and `directory`: the team's users and directory contacts when the caller
+    has read them already (a sweep reads each team once)."""
     recipients: list[Recipient] = []
     contacts = dict(level_spec.contacts)
     if "email" in channels:
         if contacts.get("email"):
             recipients.append(Recipient("email", contacts["email"], name=level_spec.name))
         if level_spec.team:
-            for user in users_in_groups([level_spec.team]):
+            if members is None:
+                members = users_in_groups([level_spec.team])
+            for user in members:
                 recipients.append(person(user))
     if "slack" in channels and settings.SLACK_WEBHOOK_URL:
         recipients.append(
@@ -99,7 +105,9 @@ def level_recipients(level_spec, *, channels: list[str]) -> list[Recipient]:
     if "webhook" in channels and settings.NOTIFICATION_WEBHOOK_URL:
         recipients.append(Recipient("webhook", settings.NOTIFICATION_WEBHOOK_URL))
     if level_spec.team:
-        for contact in directory_contacts(level_spec.team):
+        if directory is None:
+            directory = directory_contacts(level_spec.team)
+        for contact in directory:
             recipients += contact_recipients(contact, channels)
     return unique_recipients(recipients)
 

@@ -316,8 +316,24 @@ class BusinessCalendar:
         """
         s = _epoch(start, "start")
         remaining = _duration_seconds(duration)
+        return self._add(s, remaining, _normalise_pauses(pauses, s))
+
+    def add_many(
+        self,
+        start: datetime,
+        durations: Iterable[timedelta],
+        pauses: Iterable[PauseLike] = (),
+    ) -> list[datetime | None]:
+        """``[add(start, d, pauses) for d in durations]``, with the pauses checked and
+        merged once: a clock's deadline and its threshold instants share them."""
+        s = _epoch(start, "start")
+        seconds = [_duration_seconds(duration) for duration in durations]
+        normalised = _normalise_pauses(pauses, s)
+        return [self._add(s, remaining, normalised) for remaining in seconds]
+
+    def _add(self, s: int, remaining: int, pauses: list[tuple[int, int | None]]):
         lo = s
-        for p, q in _normalise_pauses(pauses, s):
+        for p, q in pauses:
             available = self._open_between(lo, p)
             if remaining <= available:
                 return _from_epoch(self._advance(lo, remaining))

@@ -180,12 +180,12 @@ def _reading(
     if stop is not None:
         # A met clock is finished: pauses after it stopped move nothing.
         exclusions = [(a, b) for a, b in exclusions if a < stop]
-    due = calendar.add(start, target, exclusions)
-    warning_at = (
-        None
-        if warning_percent is None
-        else calendar.add(start, target * (warning_percent / 100), exclusions)
+    due, *warning = calendar.add_many(
+        start,
+        [target] if warning_percent is None else [target, target * (warning_percent / 100)],
+        exclusions,
     )
+    warning_at = warning[0] if warning else None
     moved_by = {}
     if due is not None:
         window = [(a, min(b or due, due)) for a, b in exclusions if a < due]
@@ -203,14 +203,16 @@ def _reading(
     if stop is None and due is not None and due <= arrival:
         threshold_start = arrival
         threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
+    applying = [t for t in thresholds if clock in t.clocks]
     instants = tuple(
-        ThresholdInstant(
-            t.percent,
-            t.action,
-            calendar.add(threshold_start, target * t.fraction, threshold_exclusions),
+        ThresholdInstant(t.percent, t.action, at)
+        for t, at in zip(
+            applying,
+            calendar.add_many(
+                threshold_start, [target * t.fraction for t in applying], threshold_exclusions
+            ),
+            strict=True,
         )
-        for t in thresholds
-        if clock in t.clocks
     )
     if stop is not None:
         elapsed = calendar.elapsed(start, max(stop, start), exclusions)

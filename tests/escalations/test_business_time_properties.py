@@ -174,6 +174,17 @@ def test_elapsed_of_add_is_the_duration(scenario: tuple[Any, ...], data: st.Data
 
 @SETTINGS
 @given(scenarios(), st.data())
+def test_add_many_is_add_for_each_duration(scenario: tuple[Any, ...], data: st.DataObject) -> None:
+    """A clock's deadline and threshold instants come from one add_many call."""
+    calendar, start, pauses = scenario
+    wanted = data.draw(st.lists(durations(calendar), max_size=5))
+    assert calendar.add_many(start, wanted, pauses) == [
+        calendar.add(start, duration, pauses) for duration in wanted
+    ]
+
+
+@SETTINGS
+@given(scenarios(), st.data())
 def test_add_is_monotonic_in_duration(scenario: tuple[Any, ...], data: st.DataObject) -> None:
     calendar, start, pauses = scenario
     d1 = data.draw(durations(calendar))

@@ -6,10 +6,13 @@ only trigger, and it waited in a dead Redis). Celery still carries deliveries: a
 sweep queues its notifications in the outbox and kicks a worker after commit, and a
 broker that is down costs nothing here (the outbox drain sends them later).
 
-Each job runs every `interval` seconds (SLA_SWEEP_INTERVAL, REMINDER_SWEEP_INTERVAL);
-a job that raises is logged and tried again next tick, with a fresh database
-connection. Sweeps are safe to run twice or concurrently, so two schedulers (or a
-scheduler and an old beat entry) never fire anything twice.
+Each job runs every `interval` seconds (SLA_SWEEP_INTERVAL, REMINDER_SWEEP_INTERVAL),
+and the SLA sweep also at the next instant an incident is due (its smallest
+next_check_at, read after each sweep), so an escalation is recorded when its clock
+crosses, not up to a tick later. A job that raises is logged and tried again next
+tick, with a fresh database connection. Sweeps are safe to run twice or
+concurrently, so two schedulers (or a scheduler and an old beat entry) never fire
+anything twice.
 """
 
 from __future__ import annotations
@@ -27,21 +30,36 @@ from django.db import close_old_connections, connections
 log = logging.getLogger(__name__)
 
 
+# The shortest wait between two runs of a job that says work is due already (another
+# process holds those rows, or the sweep stopped at its batch limit): no busy loop.
+MIN_GAP = 0.1
+
+
 @dataclass
 class Job:
     name: str
     interval: float
     run: Callable[[], object]
+    # Seconds until the job's next known deadline (None: none known). The job then
+    # runs at that instant, not up to `interval` later: the interval still bounds
+    # how late work the job could not know about (an incident opened since) is seen.
+    next_due: Callable[[], float | None] | None = None
     next_at: float = 0.0
     failures: int = 0
 
 
 def default_jobs() -> list[Job]:
+    from escalations.engine.services import seconds_to_next_check
     from escalations.tasks import run_reminder_sweep, run_sla_sweep
 
     # Called in this process, not sent to a worker: the broker is not involved.
     return [
-        Job("SLA sweep", settings.SLA_SWEEP_INTERVAL, run_sla_sweep),
+        Job(
+            "SLA sweep",
+            settings.SLA_SWEEP_INTERVAL,
+            run_sla_sweep,
+            next_due=seconds_to_next_check,
+        ),
         Job("Follow-up reminders", settings.REMINDER_SWEEP_INTERVAL, run_reminder_sweep),
     ]
 
@@ -61,11 +79,23 @@ class Scheduler:
                 continue
             # the next run counts from this one's start: a slow sweep never piles up runs
             job.next_at = now + job.interval
-            self._run(job)
+            if self._run(job) and job.next_due is not None:
+                self._wake_for_deadline(job)
             ran.append(job.name)
         return ran
 
-    def _run(self, job: Job) -> None:
+    def _wake_for_deadline(self, job: Job) -> None:
+        try:
+            wait = job.next_due()
+        except Exception:
+            log.exception("%s: could not read its next deadline; waiting its interval", job.name)
+            for connection in connections.all(initialized_only=True):
+                connection.close()
+            return
+        if wait is not None:
+            job.next_at = min(job.next_at, self.clock() + max(wait, MIN_GAP))
+
+    def _run(self, job: Job) -> bool:
         close_old_connections()
         try:
             job.run()
@@ -75,10 +105,11 @@ class Scheduler:
             # whatever state the connection is in, the next tick starts afresh
             for connection in connections.all(initialized_only=True):
                 connection.close()
-        else:
-            if job.failures:
-                log.warning("%s works again after %s failures", job.name, job.failures)
-            job.failures = 0
+            return False
+        if job.failures:
+            log.warning("%s works again after %s failures", job.name, job.failures)
+        job.failures = 0
+        return True
 
     def seconds_to_next(self) -> float:
         return max(0.0, min(job.next_at for job in self.jobs) - self.clock())

@@ -776,6 +776,21 @@ def _sweep_batch(
     return counts
 
 
+def seconds_to_next_check(*, now: datetime | None = None) -> float | None:
+    """Seconds until the next incident is due for a sweep (0 if one is due already),
+    None if none is. One read of the partial index on next_check_at: the scheduler
+    asks after each sweep, to wake when the next clock crosses."""
+    first = (
+        Incident.objects.filter(next_check_at__isnull=False)
+        .order_by("next_check_at")
+        .values_list("next_check_at", flat=True)
+        .first()
+    )
+    if first is None:
+        return None
+    return max(0.0, (first - resolve_now(now)).total_seconds())
+
+
 def sla_sweep(
     *,
     now: datetime | None = None,

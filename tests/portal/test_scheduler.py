@@ -169,3 +169,44 @@ def test_manage_py_scheduler_escalates_within_a_tick_while_the_broker_is_dead(tm
         if scheduler.poll() is None:
             scheduler.kill()
             scheduler.wait()
+
+
+@pytest.mark.django_db(transaction=True)  # the failing read closes the connection
+def test_a_job_with_a_known_deadline_runs_at_it_not_a_whole_interval_later(caplog):
+    now = [0.0]
+    deadlines = [2.5, None, RuntimeError("database went away"), 0.0]
+    runs = []
+
+    def next_due():
+        deadline = deadlines.pop(0)
+        if isinstance(deadline, Exception):
+            raise deadline
+        return deadline
+
+    job = Job("Sweep", 10.0, lambda: runs.append(now[0]), next_due=next_due)
+    scheduler = Scheduler([job], clock=lambda: now[0])
+    assert scheduler.run_due() == ["Sweep"]
+    assert scheduler.seconds_to_next() == pytest.approx(2.5)  # the deadline, not 10 s
+    now[0] = 2.5
+    assert scheduler.run_due() == ["Sweep"]
+    assert scheduler.seconds_to_next() == pytest.approx(10.0)  # nothing known: the interval
+    now[0] = 12.5
+    assert scheduler.run_due() == ["Sweep"]
+    assert "could not read its next deadline" in caplog.text
+    assert scheduler.seconds_to_next() == pytest.approx(10.0)
+    now[0] = 22.5
+    assert scheduler.run_due() == ["Sweep"]
+    # Due already (rows another sweep holds): again soon, but not in a busy loop.
+    assert scheduler.seconds_to_next() == pytest.approx(0.1)
+    assert runs == [0.0, 2.5, 12.5, 22.5]
+
+
+@pytest.mark.django_db(transaction=True)  # the scheduler checks its connection as in production
+def test_the_scheduler_wakes_for_the_next_incident_due(settings):
+    settings.SLA_SWEEP_INTERVAL = 300
+    settings.REMINDER_SWEEP_INTERVAL = 300
+    incident_due_at(timezone.now() + timedelta(seconds=60))
+    scheduler = Scheduler()
+    assert scheduler.run_due() == ["SLA sweep", "Follow-up reminders"]
+    # The sweep read the incident's next check: it runs then, not after 300 s.
+    assert 50 < scheduler.seconds_to_next() <= 60

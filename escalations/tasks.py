@@ -1,6 +1,8 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.db import connection
 
 from escalations.analytics.weekly_mail import weekly_reports_send
 from escalations.engine.services import sla_sweep
@@ -10,12 +12,32 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
-def run_sla_sweep() -> dict:
-    """Beat runs this every few seconds; safe to run twice or concurrently."""
-    result = sla_sweep()
+def run_sla_sweep(helping: bool = False) -> dict:
+    """The scheduler runs this every few seconds, and at the next incident's deadline;
+    safe to run twice or concurrently. `helping`: a worker sweeping beside the
+    scheduler in a storm (it asks for no further help)."""
+    result = sla_sweep(on_backlog=None if helping else call_sweep_helpers)
     if result.get("fired"):
-        log.info("SLA sweep: %s", result)
+        log.info("SLA sweep%s: %s", " (helping)" if helping else "", result)
     return result
+
+
+def call_sweep_helpers() -> None:
+    """More is due than one batch (a storm): ask SLA_SWEEP_HELPERS workers to sweep
+    too, so every core escalates; row locks that skip locked rows split the batches.
+
+    PostgreSQL only: SQLite takes one writer at a time, so a helper would only wait.
+    The help is a speed-up, not a duty: a broker that is down fails the request at
+    once (no retries), and the scheduler sweeps on alone. An unused request expires.
+    """
+    if connection.vendor != "postgresql":
+        return
+    for _ in range(settings.SLA_SWEEP_HELPERS):
+        try:
+            run_sla_sweep.apply_async(kwargs={"helping": True}, expires=60, retry=False)
+        except Exception as error:  # the broker is down or refuses: sweep on alone
+            log.warning("SLA sweep: no helpers asked for (%s)", error)
+            return
 
 
 @shared_task(ignore_result=True)

@@ -363,6 +363,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django's LOGGING applies in workers 
 SLA_SWEEP_INTERVAL = env.float("SLA_SWEEP_INTERVAL", 5.0, validate=Range(min=1, max=3600))
 SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", 500, validate=Range(min=1, max=10000))
 SLA_SWEEP_MAX_BATCHES = env.int("SLA_SWEEP_MAX_BATCHES", 200, validate=Range(min=1))
+# Workers asked to sweep beside the scheduler when more is due than one batch (a
+# storm), on PostgreSQL; 0: the scheduler always sweeps alone.
+SLA_SWEEP_HELPERS = env.int("SLA_SWEEP_HELPERS", 2, validate=Range(min=0, max=64))
 OUTBOX_DRAIN_INTERVAL = env.float("OUTBOX_DRAIN_INTERVAL", 10.0, validate=Range(min=1))
 # Reviews, action items, war-room status updates and vendor cases whose reminder is due.
 REMINDER_SWEEP_INTERVAL = env.float(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
@@ -797,6 +798,7 @@ def sla_sweep(
     batch_size: int | None = None,
     only: list[int] | None = None,
     set_based: bool = True,
+    on_backlog: Callable[[], None] | None = None,
 ) -> dict:
     """Claim incidents whose next_check_at has come and apply what is due.
 
@@ -804,6 +806,10 @@ def sla_sweep(
     incident at a time). `set_based=False` makes each escalation through `_move`,
     one incident at a time, as manual escalations do: the reference the
     differential test compares the set-based path with.
+
+    `on_backlog` is called once, after the first batch has committed, when that
+    batch was full: more is due than one batch (a storm), and other processes
+    may sweep beside this one.
 
     Reads only the partial index on next_check_at, so its cost follows what is
     due, not what is open. Rows are claimed with FOR UPDATE SKIP LOCKED:
@@ -831,4 +837,6 @@ def sla_sweep(
             totals["batches"] += 1
         if len(ids) < batch_size:
             break
+        if on_backlog is not None and totals["batches"] == 1:
+            on_backlog()
     return dict(totals)

@@ -18,7 +18,7 @@ COUNT = 2000
 SWEEPS = 4
 
 
-def due_incidents(now):
+def due_incidents(now, count: int = COUNT):
     """Bulk-made test data: opened 9h ago on an 8h resolution target, never swept."""
     spec = simple_spec(
         levels=(
@@ -50,7 +50,7 @@ def due_incidents(now):
                 level_entered_at=opened,
                 next_check_at=opened + 4 * H,
             )
-            for n in range(COUNT)
+            for n in range(count)
         ],
         batch_size=1000,
     )

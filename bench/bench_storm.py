@@ -492,6 +492,8 @@ def storm(world, args) -> list[str]:
         "LOG_LEVEL": "INFO",  # the worker says when it is ready, the sweeps what they did
         "EMAIL_PROVIDER": "locmem",  # deliveries stay in the worker's memory
     }
+    helpers = settings.SLA_SWEEP_HELPERS if args.helpers is None else args.helpers
+    env["SLA_SWEEP_HELPERS"] = str(helpers)
     python = sys.executable
     commands = {
         "scheduler": [python, str(ROOT / "manage.py"), "scheduler"],
@@ -528,39 +530,54 @@ def storm(world, args) -> list[str]:
         print(
             f"2. Storm: {args.storm:,} incidents reach 100 % at T0 = {t0:%H:%M:%S} UTC "
             f"(placed {(t0 - placed_at).total_seconds():.1f} s before); scheduler every "
-            f"{settings.SLA_SWEEP_INTERVAL:g} s, worker concurrency {args.workers}; "
+            f"{settings.SLA_SWEEP_INTERVAL:g} s (and when the next incident is due), worker "
+            f"concurrency {args.workers}, {helpers} sweep helpers; "
             f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
         t0_wall = t0.timestamp()
-        last_escalation = last_notice = 0
+        last_escalation = 0
+        # The scheduler and its helpers take ids from the sequence and commit side by
+        # side, so a lower id can become visible after a higher one: each look goes
+        # back a margin of several concurrent batches (and a full read ends a run that
+        # stops early). Notices are looked for only for escalations still without.
+        margin = 2 * (1 + helpers) * settings.SLA_SWEEP_BATCH
+        waiting: dict[int, int] = {}  # escalation without notices yet -> its incident
+
+        def look(escalations_after: int) -> float:
+            at = time.time() - t0_wall  # the snapshot below is at least this recent
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id, incident_id FROM escalations_escalation WHERE id > %s",
+                    [escalations_after],
+                )
+                for pk, incident_id in cursor.fetchall():
+                    visible.setdefault(incident_id, at)
+                    if pk not in escalation_of:
+                        escalation_of[pk] = waiting[pk] = incident_id
+                if waiting:
+                    cursor.execute(
+                        "SELECT DISTINCT split_part(dedup_key, ':', 2)::bigint "
+                        "FROM notifications_notification "
+                        "WHERE incident_id = ANY(%s) AND dedup_key LIKE %s",
+                        [list(set(waiting.values())), ESCALATION_NOTICES],
+                    )
+                    for (escalation_id,) in cursor.fetchall():
+                        if waiting.pop(escalation_id, None) is not None:
+                            noticed[escalation_id] = at
+            return at
+
         deadline = time.monotonic() + args.lead + args.deadline
         tick = time.monotonic()
         progress = time.monotonic() + 30
         while True:
-            at = time.time() - t0_wall  # the snapshot below is at least this recent
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT id, incident_id FROM escalations_escalation WHERE id > %s ORDER BY id",
-                    [last_escalation],
-                )
-                for pk, incident_id in cursor.fetchall():
-                    visible.setdefault(incident_id, at)
-                    escalation_of[pk] = incident_id
-                    last_escalation = pk
-                cursor.execute(
-                    "SELECT id, split_part(dedup_key, ':', 2)::bigint "
-                    "FROM notifications_notification WHERE id > %s AND dedup_key LIKE %s "
-                    "ORDER BY id",
-                    [last_notice, ESCALATION_NOTICES],
-                )
-                for pk, escalation_id in cursor.fetchall():
-                    noticed.setdefault(escalation_id, at)
-                    last_notice = pk
-            if len(visible) >= args.storm and noticed.keys() >= escalation_of.keys():
+            at = look(max(0, last_escalation - margin))
+            last_escalation = max(escalation_of, default=0)
+            if len(visible) >= args.storm and not waiting:
                 break
             exited = ", ".join(n for n, p in processes.items() if p.poll() is not None)
             if exited or time.monotonic() > deadline:
+                look(0)  # anything a margin missed counts as seen now
                 break
             if time.monotonic() > progress:
                 progress += 30
@@ -651,6 +668,12 @@ def main() -> int:
         help="50 and 75 %% not fired before: three firings and an escalation each",
     )
     parser.add_argument("--workers", type=int, default=2, help="Celery worker concurrency")
+    parser.add_argument(
+        "--helpers",
+        type=int,
+        default=None,
+        help="SLA_SWEEP_HELPERS for the storm (workers sweeping beside the scheduler)",
+    )
     parser.add_argument(
         "--lead", type=float, default=5.0, help="seconds from placing the incidents to T0"
     )

@@ -7,8 +7,11 @@
    in the mix below, escalated by one timed `sla_sweep(now=now)`: at least 2,000
    escalations per second. It runs at a quarter of that size first, then at the full
    size, and prints the SQL statements of each claimed batch (SLA_SWEEP_BATCH
-   incidents) for both, to show whether they stay constant. --per-incident passes
-   `set_based=False` (the per-incident reference path) to this part.
+   incidents) for both, to show whether they stay constant. Then (1c) the full size
+   again with --sweepers processes sweeping side by side (default 1 +
+   SLA_SWEEP_HELPERS: the scheduler and the workers it asks for help in a storm).
+   --per-incident passes `set_based=False` (the per-incident reference path) to
+   this part.
 2. Storm with the real processes: --storm incidents (10,000) whose resolution clocks
    all reach 100 % at one instant T0, a few seconds after `manage.py scheduler` (the
    sweep timer, every SLA_SWEEP_INTERVAL seconds) and a `celery worker` (delivering
@@ -431,7 +434,34 @@ def fmt_kinds(kinds: Counter) -> str:
     return ", ".join(f"{kind} {count:,}" for kind, count in kinds.most_common())
 
 
-def escalating(world, count: int, start: int, args, number: str) -> float:
+def side_by_side(sweepers: int, now, set_based: bool) -> None:
+    """`sweepers` forked processes run one sla_sweep(now) each, at the same time, as the
+    scheduler and its helpers do in a storm; returns when all have finished."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from escalations.engine.services import sla_sweep
+
+    def sweep() -> None:
+        try:
+            sla_sweep(now=now, set_based=set_based)
+        finally:
+            connections.close_all()
+
+    connections.close_all()  # each process opens its own connection
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=sweep) for _ in range(sweepers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    failed = [p.exitcode for p in processes if p.exitcode]
+    if failed:
+        raise SystemExit(f"FAILED: a sweeping process exited with {failed}")
+
+
+def escalating(world, count: int, start: int, args, number: str, sweepers: int = 1) -> float:
     """Part 1 at one size: returns escalations per second; prints the figures."""
     from django.db import connection
     from django.utils import timezone
@@ -448,21 +478,31 @@ def escalating(world, count: int, start: int, args, number: str) -> float:
     counter = QueryCounter()
     with connection.execute_wrapper(counter):
         started = time.perf_counter()
-        result = sla_sweep(now=now, set_based=not args.per_incident)
+        if sweepers == 1:
+            result = sla_sweep(now=now, set_based=not args.per_incident)
+        else:
+            side_by_side(sweepers, now, set_based=not args.per_incident)
         elapsed = time.perf_counter() - started
     after = table_counts()
     delta = {key: after[key] - before[key] for key in after}
-    batches = counter.per_batch[: result.get("batches", 0)]
     rate = delta["escalations"] / elapsed
     path = f"sla_sweep(set_based={not args.per_incident})"
+    if sweepers == 1:
+        batches = counter.per_batch[: result.get("batches", 0)]
+        statements = (
+            f"     batches of up to {args.batch}: {len(batches)}; SQL statements per batch: "
+            f"{', '.join(f'{n:,}' for n in batches)} ({sum(batches) / max(1, count):.1f} per "
+            f"incident; COPYs not counted); "
+        )
+    else:
+        path += f" in {sweepers} processes side by side, as the scheduler and its helpers"
+        statements = "     "
     print(
         f"{number} {count:,} incidents past 100 % ({path}): {delta['escalations']:,} "
         f"escalations in {elapsed:.2f} s = {rate:,.0f} escalations/s\n"
         f"     {delta['firings']:,} threshold firings, {delta['events']:,} timeline events, "
         f"{delta['outbox']:,} outbox rows ({fmt_kinds(outbox_by_kind(first_id, last_id))})\n"
-        f"     batches of up to {args.batch}: {len(batches)}; SQL statements per batch: "
-        f"{', '.join(f'{n:,}' for n in batches)} ({sum(batches) / max(1, count):.1f} per "
-        f"incident; COPYs not counted); load average {os.getloadavg()[0]:.1f}",
+        f"{statements}load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     if delta["escalations"] != count:
@@ -669,6 +709,12 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="Celery worker concurrency")
     parser.add_argument(
+        "--sweepers",
+        type=int,
+        default=None,
+        help="processes sweeping side by side in part 1c (default 1 + SLA_SWEEP_HELPERS)",
+    )
+    parser.add_argument(
         "--helpers",
         type=int,
         default=None,
@@ -703,6 +749,10 @@ def main() -> int:
         small = max(1, args.escalating // 4)
         escalating(world, small, 0, args, "1a.")
         rate = escalating(world, args.escalating, small, args, "1b.")
+        sweepers = 1 + settings.SLA_SWEEP_HELPERS if args.sweepers is None else args.sweepers
+        if sweepers > 1:
+            start = small + args.escalating
+            rate = max(rate, escalating(world, args.escalating, start, args, "1c.", sweepers))
         if rate < TARGET_ESCALATIONS_PER_SECOND:
             failures.append(f"{rate:,.0f} escalations/s < {TARGET_ESCALATIONS_PER_SECOND:,}")
     if args.storm and not args.skip_storm:

@@ -72,6 +72,12 @@ def _dumps(value) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME)
 
 
+_EMPTY = {
+    dict: Jsonb({}, dumps=lambda _: b"{}"),
+    list: Jsonb([], dumps=lambda _: b"[]"),
+}
+
+
 def _json_once():
     """A JSON converter for one COPY that serialises each object once: a notice's
     recipients in one zone share one snapshot dict."""
@@ -80,6 +86,8 @@ def _json_once():
     def convert(value):
         if value is None:
             return None
+        if not value and type(value) in _EMPTY:  # most rows' payload: {}
+            return _EMPTY[type(value)]
         kept = seen.get(id(value))
         if kept is None or kept[0] is not value:
             data = _dumps(value)

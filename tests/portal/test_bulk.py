@@ -47,3 +47,37 @@ def test_duplicates_are_skipped_and_the_rest_kept(agent):
     append_rows_ignoring_duplicates(Notification, [row("one"), row("two")])
     assert sorted(Notification.objects.values_list("dedup_key", flat=True)) == ["one", "two"]
     assert Notification.objects.get(dedup_key="two").payload == {"k": "two"}
+
+
+def test_json_columns_are_stored_as_save_stores_them():
+    """Shared snapshots are serialised once per COPY, empty ones from a constant:
+    every row still reads back its own value, as save() would have stored it."""
+    shared = {"title": "Zahlung schlägt fehl \u2013 \"quoted\"\ttab\\slash", "n": [1, 2.5, None]}
+
+    def row(key, **json):
+        return Notification(
+            kind="test",
+            channel="email",
+            recipient="a@example.com",
+            dedup_key=key,
+            next_attempt_at=timezone.now(),
+            **json,
+        )
+
+    rows = [
+        row("a", context=shared, payload={}, headers={}),
+        row("b", context=shared, payload={"list": []}, headers={"Message-ID": "<b@x>"}),
+        row("c", context={}, payload={1: "int key"}, headers={}),
+    ]
+    append_rows_ignoring_duplicates(Notification, rows)
+    stored = {
+        key: (context, payload, headers)
+        for key, context, payload, headers in Notification.objects.values_list(
+            "dedup_key", "context", "payload", "headers"
+        )
+    }
+    assert stored == {
+        "a": (shared, {}, {}),
+        "b": (shared, {"list": []}, {"Message-ID": "<b@x>"}),
+        "c": ({}, {"1": "int key"}, {}),  # JSON keys are strings, as json.dumps makes them
+    }

@@ -13,6 +13,7 @@ from operator import attrgetter
 import orjson
 import psycopg.errors
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 
@@ -37,12 +38,15 @@ def append_rows(model, objects: list, *, with_ids: bool = False) -> int:
                 obj._state.adding = False
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    # Values are read straight off the objects (one attrgetter for the row); only
-    # fields that fill themselves on save (auto_now_add) go through pre_save, and
-    # only values psycopg cannot adapt itself (JSON) through a converter.
+    # Values are read straight off the objects (one attrgetter for the row); fields
+    # that fill themselves on save (auto_now_add) get the statement's instant, and
+    # only values psycopg cannot adapt itself (JSON) go through a converter.
     filled = [
-        f for f in fields if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
+        f.attname
+        for f in fields
+        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
     ]
+    now = timezone.now()  # one instant for the statement, as save() would set each
     values_of = attrgetter(*(f.attname for f in fields))
     converting = [
         (i, convert)
@@ -53,8 +57,8 @@ def append_rows(model, objects: list, *, with_ids: bool = False) -> int:
         raw = cursor.cursor
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objects:
-                for field in filled:
-                    field.pre_save(obj, add=True)
+                for name in filled:
+                    setattr(obj, name, now)
                 row = list(values_of(obj))
                 for i, convert in converting:
                     row[i] = convert(row[i])
@@ -156,8 +160,6 @@ def append_dicts(model, rows: list[dict]) -> int:
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**row) for row in rows], batch_size=1000)
         return len(rows)
-    from django.utils import timezone
-
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)

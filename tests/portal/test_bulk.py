@@ -52,7 +52,7 @@ def test_duplicates_are_skipped_and_the_rest_kept(agent):
 def test_json_columns_are_stored_as_save_stores_them():
     """Shared snapshots are serialised once per COPY, empty ones from a constant:
     every row still reads back its own value, as save() would have stored it."""
-    shared = {"title": "Zahlung schlägt fehl \u2013 \"quoted\"\ttab\\slash", "n": [1, 2.5, None]}
+    shared = {"title": 'Zahlung schlägt fehl \u2013 "quoted"\ttab\\slash', "n": [1, 2.5, None]}
 
     def row(key, **json):
         return Notification(

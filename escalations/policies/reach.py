@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,11 +32,19 @@ class Recipient:
         """When a message of this severity may go: now, or their next opening."""
         if self.hours in (None, "", "24/7") or severity in self.always_for:
             return now
-        try:
-            calendar = calendar_for({"timezone": self.time_zone, "hours": self.hours})
-        except (ValueError, TypeError):
+        calendar = self._availability
+        if calendar is None:
             return now  # a broken availability never holds a message back
         return max(now, calendar.next_opening(now))
+
+    @cached_property
+    def _availability(self):
+        """Their weekly hours as a calendar, built once per recipient (a sweep asks
+        for each of a level's recipients once per incident)."""
+        try:
+            return calendar_for({"timezone": self.time_zone, "hours": self.hours})
+        except (ValueError, TypeError):
+            return None
 
 
 def person(user) -> Recipient:

@@ -276,7 +276,15 @@ class Rotation:
             raise ValueError(
                 f'recurrence: expected "daily", "weekly" or an RRULE, got {self.recurrence!r}'
             )
-        object.__setattr__(self, "recurrence", self.recurrence.strip())
+        recurrence = self.recurrence.strip()
+        if recurrence.lower() in _KINDS:
+            recurrence = recurrence.lower()
+        elif "=" not in recurrence:
+            raise ValueError(
+                f'recurrence: "{recurrence}" is not "daily", "weekly" or an RRULE '
+                '(e.g. "FREQ=WEEKLY;BYDAY=MO,TH")'
+            )
+        object.__setattr__(self, "recurrence", recurrence)
         if not isinstance(self.start, date) or isinstance(self.start, datetime):
             raise ValueError(f"start: expected a date, got {type(self.start).__name__}")
         if not 1900 <= self.start.year <= 2199:
@@ -286,11 +294,6 @@ class Rotation:
             raise ValueError(f"interval: expected a whole number, got {self.interval!r}")
         if not 1 <= self.interval <= _MAX_INTERVAL:
             raise ValueError(f"interval: must be 1 to {_MAX_INTERVAL}, got {self.interval}")
-        if not self.is_rrule and self.recurrence not in _KINDS:
-            raise ValueError(
-                f'recurrence: "{self.recurrence}" is not "daily", "weekly" or an RRULE '
-                '(e.g. "FREQ=WEEKLY;BYDAY=MO,TH")'
-            )
         if self.is_rrule:
             if self.interval != 1:
                 raise ValueError("interval: not used with an RRULE; put INTERVAL= in the rule")
@@ -990,16 +993,25 @@ def _check_rrule(text: str, dtstart: datetime) -> None:
         raise ValueError(f'recurrence: "{text}" is not a valid RRULE ({exc})') from None
     if not isinstance(rule, rrule):
         raise ValueError(f'recurrence: "{text}" is not a single RRULE')
-    within_a_year = rule.replace(until=dtstart + timedelta(days=366))
-    count = 0
-    for _ in within_a_year:
-        count += 1
+    # dateutil looks for the next occurrence up to the year 9999 however long it takes, so an
+    # impossible rule ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30") would cost seconds. The Gregorian
+    # calendar repeats every 400 years: check a copy moved forward by whole cycles to just
+    # before 9999, which has the same handoffs and at most about 400 years left to search.
+    shifted = dtstart.replace(year=dtstart.year + (9994 - dtstart.year) // 400 * 400)
+    one_year = shifted + timedelta(days=366)
+    five_years = shifted + timedelta(days=5 * 366)
+    found = False
+    for count, moment in enumerate(rule.replace(dtstart=shifted), start=1):
+        if moment >= five_years:
+            break
+        found = True
+        if moment >= one_year:
+            break
         if count > _MAX_HANDOFFS_A_YEAR:
             raise ValueError(
                 f'recurrence: "{text}" hands off more than {_MAX_HANDOFFS_A_YEAR} times a year'
             )
-    within_five_years = rule.replace(until=dtstart + timedelta(days=5 * 366))
-    if count == 0 and next(iter(within_five_years), None) is None:
+    if not found:
         raise ValueError(f'recurrence: "{text}" has no handoff in the five years after start')
 
 
@@ -1054,7 +1066,7 @@ def _parse_layer(path: str, value: object) -> Rotation:
             f'{path}.recurrence: expected "daily", "weekly" or an RRULE string, '
             f"got {type(recurrence).__name__}"
         )
-    if "interval" in value and recurrence.strip() not in _KINDS:
+    if "interval" in value and recurrence.strip().lower() not in _KINDS:
         raise ValueError(f"{path}.interval: not used with an RRULE; put INTERVAL= in the rule")
     interval = value.get("interval", 1)
     start = _parse_date(f"{path}.start", value["start"])

@@ -490,7 +490,8 @@ def gaps(schedule: Schedule, start: datetime, end: datetime) -> list[Gap]:
 def paging_order(schedule: Schedule, at: datetime) -> tuple[str, ...]:
     """Whom to page at ``at``, each person once: the person on call first (an override's
     included), then the people of the highest layer with someone on call at ``at``, in
-    rotation order starting from that layer's current holder. Empty when nobody is on call."""
+    rotation order starting from that layer's current holder. Empty exactly when ``on_call``
+    is ``None`` (so also under an override with nobody)."""
     return schedule._state.paging_order(_epoch(at, "at"))
 
 
@@ -894,10 +895,10 @@ class _State:
         return person, source, None, lo, hi
 
     def paging_order(self, t: int) -> tuple[str, ...]:
-        order: list[str] = []
         person = self.piece(t)[0]
-        if person is not None:
-            order.append(person)
+        if person is None:
+            return ()  # nobody, also under an override with nobody (leave without cover)
+        order = [person]
         w = self.clock.wall(t)
         for index in range(len(self.layers) - 1, -1, -1):
             who = self.layers[index].at(w)[0]

@@ -144,7 +144,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
@@ -193,6 +193,9 @@ _KINDS = ("daily", "weekly")
 _MAX_INTERVAL = 1000
 _MAX_HANDOFFS_A_YEAR = 3000
 _RULE_CHUNK = 64
+_FIXED_STEPS = {"HOURLY": 3600, "DAILY": _DAY, "WEEKLY": _WEEK}
+_ALWAYS_AWARE = (type(UTC), ZoneInfo)
+_PROBE_STEP = 3 * _DAY
 
 _TIME_RE = re.compile(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*")
 _DAY_TIME_RE = re.compile(r"\s*([A-Za-z]+)\s+(\d{1,2}:\d{2}(?::\d{2})?)\s*")
@@ -344,8 +347,7 @@ class Override:
         object.__setattr__(self, "end", end)
 
 
-@dataclass(frozen=True, slots=True)
-class OnCall:
+class OnCall(NamedTuple):
     """Who is on call at an instant, from which source, and for which stretch.
 
     ``layer`` is the index in ``Schedule.layers`` (0 = bottom) or ``None``; ``override`` the
@@ -362,8 +364,7 @@ class OnCall:
     override: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Shift:
+class Shift(NamedTuple):
     """A final shift: ``person`` on call in ``[start, end)`` (UTC)."""
 
     person: str
@@ -371,8 +372,7 @@ class Shift:
     end: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Gap:
+class Gap(NamedTuple):
     """Nobody on call in ``[start, end)`` (UTC)."""
 
     start: datetime
@@ -461,7 +461,9 @@ def on_call(schedule: Schedule, at: datetime) -> OnCall | None:
     person, layer, override, lo, hi = schedule._state.piece(_epoch(at, "at"))
     if person is None:
         return None
-    return OnCall(person, _from_epoch(lo), _from_epoch(hi), layer, override)
+    return OnCall(
+        person, datetime.fromtimestamp(lo, UTC), datetime.fromtimestamp(hi, UTC), layer, override
+    )
 
 
 def final_shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
@@ -519,8 +521,9 @@ class _ZoneClock:
     boundary, with the fold=0 / first-instant-after-the-gap conventions built in.
 
     The table covers whole UTC years and grows on demand. It is found by probing the zone's
-    offset once a (UTC) day and bisecting each change to the second: tzdata has no two offset
-    changes within four days of each other between 1900 and 2200.
+    offset every three days and bisecting each change to the second, which finds every change
+    because no two offset changes in tzdata between 1900 and 2200 are less than four days
+    apart (the closest: Africa/Freetown, 1939).
     """
 
     __slots__ = ("_lock", "_off_lo", "_table", "_transitions", "zone")
@@ -605,7 +608,7 @@ class _ZoneClock:
         previous = self._offset(a)
         p = a
         while p < b:
-            q = min(p + _DAY, b)
+            q = min(p + _PROBE_STEP, b)
             if self._offset(q) == previous:
                 p = q
                 continue
@@ -718,17 +721,7 @@ class _Layer:
     windows: _Windows | None
 
     def at(self, w: int) -> tuple[int, int, int]:
-        k, a, b = self.turn(w)
-        if k < 0:
-            return -1, _NEG, self.first_on
-        windows = self.windows
-        if windows is None:
-            return self.holder(k), a, b
-        inside, lo, hi = windows.find(w)
-        if inside:
-            return self.holder(k), (a if a > lo else lo), (b if b < hi else hi)
-        # Before the first window after the first handoff there was never anyone.
-        return -1, (lo if lo > self.first_on else _NEG), hi
+        raise NotImplementedError
 
     def _first_on(self, first: int) -> int:
         if self.windows is None:
@@ -736,28 +729,20 @@ class _Layer:
         inside, _, following = self.windows.find(first)
         return first if inside else following
 
-    def turn(self, w: int) -> tuple[int, int, int]:
-        """``(k, start, end)`` of the turn holding wall time ``w``; ``k = -1`` before the first."""
-        raise NotImplementedError
-
-    def holder(self, k: int) -> int:
-        """Index in ``people`` of turn ``k``'s person."""
-        raise NotImplementedError
-
 
 class _Periodic(_Layer):
-    """Daily or weekly turns, counted arithmetically. With windows, which turns cover one
-    repeats every ``cycle`` turns (the turn length and the week's common multiple)."""
+    """Turns of a fixed wall-clock length (daily, weekly, or an RRULE that is a fixed step),
+    counted arithmetically. With windows, which turns cover one repeats every ``cycle``
+    turns (the turn length and the week's least common multiple)."""
 
     __slots__ = ("cycle", "per_cycle", "period", "prefix", "w0")
 
-    def __init__(self, rotation: Rotation) -> None:
-        days = rotation.interval * (7 if rotation.recurrence == "weekly" else 1)
+    def __init__(self, rotation: Rotation, period: int) -> None:
         self.count = len(rotation.people)
-        self.period = days * _DAY
+        self.period = period
         self.w0 = _wall_of(rotation.first_handoff_wall())
         self.windows = _Windows.of(rotation.restrictions)
-        self.cycle = 7 // math.gcd(days, 7)
+        self.cycle = _WEEK // math.gcd(period, _WEEK)
         self.prefix = [0]
         if self.windows is not None:
             for j in range(self.cycle):
@@ -766,18 +751,24 @@ class _Periodic(_Layer):
         self.per_cycle = self.prefix[-1]
         self.first_on = self._first_on(self.w0)
 
-    def turn(self, w: int) -> tuple[int, int, int]:
-        if w < self.w0:
-            return -1, _NEG, self.w0
-        k = (w - self.w0) // self.period
-        a = self.w0 + k * self.period
-        return k, a, a + self.period
-
-    def holder(self, k: int) -> int:
-        if self.windows is None:
-            return k % self.count
+    def at(self, w: int) -> tuple[int, int, int]:
+        w0 = self.w0
+        if w < w0:
+            return -1, _NEG, self.first_on
+        period = self.period
+        k = (w - w0) // period
+        a = w0 + k * period
+        b = a + period
+        windows = self.windows
+        if windows is None:
+            return k % self.count, a, b
+        inside, lo, hi = windows.find(w)
+        if not inside:
+            # Before the first window after the first handoff there was never anyone.
+            return -1, (lo if lo > self.first_on else _NEG), hi
         q, r = divmod(k, self.cycle)
-        return (q * self.per_cycle + self.prefix[r]) % self.count
+        who = (q * self.per_cycle + self.prefix[r]) % self.count
+        return who, (a if a > lo else lo), (b if b < hi else hi)
 
 
 class _Rule(_Layer):
@@ -815,42 +806,43 @@ class _Rule(_Layer):
                         active.append(0)
                     handoffs.append(wall)
 
-    def turn(self, w: int) -> tuple[int, int, int]:
+    def at(self, w: int) -> tuple[int, int, int]:
         handoffs = self.handoffs
         if not self.exhausted and (not handoffs or handoffs[-1] <= w):
             self._extend(w)
         k = bisect_right(handoffs, w) - 1
         if k < 0:
-            return -1, _NEG, (handoffs[0] if handoffs else _POS)
-        return k, handoffs[k], (handoffs[k + 1] if k + 1 < len(handoffs) else _POS)
-
-    def holder(self, k: int) -> int:
-        if self.windows is None:
-            return k % self.count
-        return self.active_before[k] % self.count
+            return -1, _NEG, self.first_on
+        a = handoffs[k]
+        b = handoffs[k + 1] if k + 1 < len(handoffs) else _POS
+        windows = self.windows
+        if windows is None:
+            return k % self.count, a, b
+        inside, lo, hi = windows.find(w)
+        if not inside:
+            return -1, (lo if lo > self.first_on else _NEG), hi
+        who = self.active_before[k] % self.count
+        return who, (a if a > lo else lo), (b if b < hi else hi)
 
 
 class _State:
     """A schedule's lookup machinery (the schedule's private cache)."""
 
-    __slots__ = (
-        "clock",
-        "layers",
-        "ov_ends",
-        "ov_starts",
-        "ov_winner",
-        "people",
-        "persons",
-    )
+    __slots__ = ("clock", "layers", "ov_ends", "ov_starts", "ov_winner", "persons", "top_down")
 
     def __init__(
         self, zone: ZoneInfo, layers: tuple[Rotation, ...], overrides: tuple[Override, ...]
     ) -> None:
         self.clock = _clock(zone.key, zone)
         self.layers: list[_Layer] = [
-            _Rule(rotation) if rotation.is_rrule else _Periodic(rotation) for rotation in layers
+            _Periodic(rotation, period) if (period := _period_of(rotation)) else _Rule(rotation)
+            for rotation in layers
         ]
-        self.people = [rotation.people for rotation in layers]
+        # (index, lookup, people) from the highest layer down: the order lookups ask in.
+        self.top_down = [
+            (index, self.layers[index].at, layers[index].people)
+            for index in range(len(layers) - 1, -1, -1)
+        ]
         self.persons = [item.person for item in overrides]
         self.ov_starts, self.ov_ends, self.ov_winner = _flatten(overrides)
 
@@ -875,14 +867,14 @@ class _State:
         wlo, whi = _NEG, _POS
         person: str | None = None
         source: int | None = None
-        for index in range(len(self.layers) - 1, -1, -1):
-            who, a, b = self.layers[index].at(w)
+        for index, at, people in self.top_down:
+            who, a, b = at(w)
             if a > wlo:
                 wlo = a
             if b < whi:
                 whi = b
             if who >= 0:
-                person, source = self.people[index][who], index
+                person, source = people[who], index
                 break
         if wlo != _NEG:
             wlo = clock.instant(wlo)
@@ -900,10 +892,9 @@ class _State:
             return ()  # nobody, also under an override with nobody (leave without cover)
         order = [person]
         w = self.clock.wall(t)
-        for index in range(len(self.layers) - 1, -1, -1):
-            who = self.layers[index].at(w)[0]
+        for _, at, people in self.top_down:
+            who = at(w)[0]
             if who >= 0:
-                people = self.people[index]
                 for name in people[who:] + people[:who]:
                     if name not in order:
                         order.append(name)
@@ -963,6 +954,21 @@ def _merged(state: _State, s: int, e: int) -> list[tuple[str | None, int, int]]:
 # ---------------------------------------------------------------------- RRULE
 
 
+def _period_of(rotation: Rotation) -> int | None:
+    """Wall-clock seconds between handoffs when they are a fixed step, else ``None``."""
+    if not rotation.is_rrule:
+        return rotation.interval * (_WEEK if rotation.recurrence == "weekly" else _DAY)
+    return _fixed_step(_rrule_parts(rotation.recurrence))
+
+
+def _fixed_step(parts: dict[str, str]) -> int | None:
+    """An RRULE with nothing but FREQ=HOURLY/DAILY/WEEKLY and INTERVAL steps from DTSTART by
+    a fixed wall-clock length (dateutil takes the missing BY* parts from DTSTART)."""
+    if parts.keys() <= {"FREQ", "INTERVAL", "WKST"} and parts["FREQ"] in _FIXED_STEPS:
+        return int(parts.get("INTERVAL", "1")) * _FIXED_STEPS[parts["FREQ"]]
+    return None
+
+
 def _rrule_parts(text: str) -> dict[str, str]:
     body = text[6:] if text.upper().startswith("RRULE:") else text
     if "\n" in body or "\r" in body:
@@ -994,6 +1000,13 @@ def _check_rrule(text: str, dtstart: datetime) -> None:
         raise ValueError(f'recurrence: "{text}" is not a valid RRULE ({exc})') from None
     if not isinstance(rule, rrule):
         raise ValueError(f'recurrence: "{text}" is not a single RRULE')
+    step = _fixed_step(parts)
+    if step is not None:
+        if 366 * _DAY // step > _MAX_HANDOFFS_A_YEAR:
+            raise ValueError(
+                f'recurrence: "{text}" hands off more than {_MAX_HANDOFFS_A_YEAR} times a year'
+            )
+        return
     # dateutil looks for the next occurrence up to the year 9999 however long it takes, so an
     # impossible rule ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30") would cost seconds. The Gregorian
     # calendar repeats every 400 years: check a copy moved forward by whole cycles to just
@@ -1296,7 +1309,9 @@ def _epoch(value: object, what: str) -> int:
     """Whole UTC epoch seconds, floored; within the supported years."""
     if not isinstance(value, datetime):
         raise TypeError(f"{what}: expected an aware datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    tz = value.tzinfo
+    # These tzinfo classes always give an offset; others may answer None (naive).
+    if tz is None or (type(tz) not in _ALWAYS_AWARE and value.utcoffset() is None):
         raise ValueError(
             f"{what}: naive datetime {value.isoformat()} (give it a time zone, e.g. UTC)"
         )

@@ -52,9 +52,13 @@ CHANGES = {
 PEOPLE = ["ann", "ben", "cat", "dan", "eve", "fay"]
 RRULES = [
     "FREQ=WEEKLY;BYDAY=MO,TH",
-    "FREQ=DAILY;INTERVAL=2",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SA",
     "FREQ=WEEKLY;BYDAY=FR",
+    # Fixed steps, which the module counts arithmetically; the oracle still asks dateutil.
+    "FREQ=DAILY;INTERVAL=2",
     "FREQ=HOURLY;INTERVAL=12",
+    "FREQ=HOURLY;INTERVAL=5",
+    "FREQ=WEEKLY;INTERVAL=2",
     "FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=2,14",
     "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=30",  # inside the gap, or twice, on change days
 ]

@@ -54,6 +54,7 @@ RRULES = [
     "FREQ=WEEKLY;BYDAY=MO,TH",
     "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SA",
     "FREQ=WEEKLY;BYDAY=FR",
+    "FREQ=DAILY;BYHOUR=8,20",  # short turns: restricted ones skip often
     # Fixed steps, which the module counts arithmetically; the oracle still asks dateutil.
     "FREQ=DAILY;INTERVAL=2",
     "FREQ=HOURLY;INTERVAL=12",
@@ -245,6 +246,44 @@ def test_on_call_matches_the_oracle(scenario: tuple[Schedule, datetime], data: A
         person, layer, override = oracle.at(t)
         expected = (None, None, None) if person is None else (person, layer, override)
         assert key(on_call(schedule, t)) == expected, t
+
+
+# Turns shorter than a day, where windows leave many turns uncovered.
+SHORT_TURNS = [
+    "daily",
+    "FREQ=DAILY;BYHOUR=8,20",
+    "FREQ=HOURLY;INTERVAL=12",
+    "FREQ=HOURLY;INTERVAL=5",
+    "FREQ=WEEKLY;BYDAY=MO,TU,TH",
+]
+
+
+@settings(SETTINGS, max_examples=100)
+@given(st.sampled_from(sorted(CHANGES)), st.data())
+def test_restricted_rotations_skip_turns_like_the_oracle(zone_key: str, data: Any) -> None:
+    # One restricted rotation of distinct people with short turns, looked at inside its
+    # windows, where the count of skipped turns decides who it is.
+    zone = ZoneInfo(zone_key)
+    focus = data.draw(st.sampled_from(CHANGES[zone_key]))
+    around = focus.astimezone(zone).date()
+    rotation = Rotation(
+        tuple(data.draw(st.lists(st.sampled_from(PEOPLE), min_size=2, max_size=5, unique=True))),
+        data.draw(st.sampled_from(SHORT_TURNS)),
+        around - timedelta(days=data.draw(st.integers(0, 40))),
+        data.draw(handoffs),
+        1,
+        tuple(data.draw(st.lists(restrictions(), min_size=1, max_size=2))),
+    )
+    schedule = Schedule(zone_key, (rotation,))
+    span = Oracle(schedule, focus).layers[0].windows_near(around - timedelta(days=4), around)
+    # Windows last up to three days: look far enough ahead for the last one to close.
+    oracle = Oracle(schedule, focus + timedelta(days=5)).layers[0]
+    for opens, closes in data.draw(st.lists(st.sampled_from(span), min_size=1, max_size=8)):
+        begins, ends = first_instant(zone, opens), first_instant(zone, closes)
+        if begins == ends:
+            continue  # a window inside a gap
+        t = begins + (ends - begins) * data.draw(st.floats(0, 0.999))
+        assert key(on_call(schedule, t))[0] == oracle.person(t), t
 
 
 @SETTINGS

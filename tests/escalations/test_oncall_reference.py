@@ -401,6 +401,57 @@ def test_rrule_start_that_does_not_match_waits_for_the_first_occurrence() -> Non
     )
 
 
+def test_rrule_turns_that_cover_no_window_are_skipped() -> None:
+    # Monday and Thursday handoffs at 09:00 from 2 March, on call only Saturdays 10:00-14:00:
+    # every Monday-to-Thursday turn covers no Saturday and is skipped, so x and y take the
+    # Thursday-to-Monday turns in turn (counted over all turns, y would get every one).
+    s = schedule(
+        "Europe/Berlin",
+        layer(
+            ["x", "y"],
+            "FREQ=WEEKLY;BYDAY=MO,TH",
+            "2026-03-02",
+            "09:00",
+            restrictions=[{"days": ["sat"], "from": "10:00", "to": "14:00"}],
+        ),
+    )
+    assert final_shifts(s, utc(2026, 3, 2), utc(2026, 4, 5)) == [
+        Shift("x", utc(2026, 3, 7, 9), utc(2026, 3, 7, 13)),  # 10:00-14:00 CET
+        Shift("y", utc(2026, 3, 14, 9), utc(2026, 3, 14, 13)),
+        Shift("x", utc(2026, 3, 21, 9), utc(2026, 3, 21, 13)),
+        Shift("y", utc(2026, 3, 28, 9), utc(2026, 3, 28, 13)),
+        Shift("x", utc(2026, 4, 4, 8), utc(2026, 4, 4, 12)),  # 10:00-14:00 CEST
+    ]
+
+
+def test_twelve_hour_shifts_restricted_to_office_hours() -> None:
+    # 12-hour turns at 08:00 and 20:00 from Monday 23 March, on call weekdays 09:00-17:00:
+    # night and weekend turns are skipped, so a and b alternate over the weekday day turns:
+    # Mon 23 a, Tue b, Wed a, Thu b, Fri a, Mon 30 b, Tue 31 a (the pattern repeats every
+    # 14 turns, a week).
+    s = schedule(
+        "Europe/Berlin",
+        layer(
+            ["a", "b"],
+            "FREQ=HOURLY;INTERVAL=12",
+            "2026-03-23",
+            "08:00",
+            restrictions=[{"days": WEEKDAYS, "from": "09:00", "to": "17:00"}],
+        ),
+    )
+    shifts = final_shifts(s, utc(2026, 3, 23), utc(2026, 4, 1))
+    assert [(shift.person, shift.start.date().day) for shift in shifts] == [
+        ("a", 23),
+        ("b", 24),
+        ("a", 25),
+        ("b", 26),
+        ("a", 27),
+        ("b", 30),
+        ("a", 31),
+    ]
+    assert shifts[-2] == Shift("b", utc(2026, 3, 30, 7), utc(2026, 3, 30, 15))  # CEST
+
+
 @pytest.mark.parametrize(
     "at",
     [datetime(2026, 3, 29, 3, 0), "2026-03-29T03:00:00"],

@@ -124,12 +124,15 @@ Performance
 
 Everything runs on integer seconds. Each zone's UTC offsets are read once into a table of
 transitions (built lazily by year, shared by all schedules in the zone), so placing an instant
-on the wall clock and back is a binary search. Daily and weekly turns are counted
-arithmetically from local wall-clock seconds; with restrictions, the pattern of skipped turns
-repeats every week (at most seven turns) and is counted in closed form. RRULE handoffs are
-expanded once per schedule object, lazily, as far as lookups reach, and found by binary
-search. Overrides are flattened once per schedule into non-overlapping pieces. A lookup costs
-a few microseconds and never enumerates turns from the start.
+on the wall clock and back is a binary search. Handoffs that repeat a fixed pattern are
+counted arithmetically in local wall-clock seconds: daily and weekly rotations, and RRULEs
+made of FREQ=HOURLY/DAILY/WEEKLY with only INTERVAL, WKST, plain BYDAY and BYHOUR/BYMINUTE/
+BYSECOND (``FREQ=WEEKLY;BYDAY=MO,TH``, 12-hour shifts). With restrictions, which turns are
+skipped repeats with the pattern and the week, and is counted in closed form. Other RRULEs
+(monthly, BYSETPOS, ...) are expanded by dateutil once per schedule object, lazily, as far
+as lookups reach, and found by binary search. Overrides are flattened once per schedule into
+non-overlapping pieces. A lookup costs a few microseconds and never enumerates turns from
+the start. Keep schedule objects (and so their caches) for as long as they do not change.
 """
 
 from __future__ import annotations
@@ -193,7 +196,7 @@ _KINDS = ("daily", "weekly")
 _MAX_INTERVAL = 1000
 _MAX_HANDOFFS_A_YEAR = 3000
 _RULE_CHUNK = 64
-_FIXED_STEPS = {"HOURLY": 3600, "DAILY": _DAY, "WEEKLY": _WEEK}
+_WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _ALWAYS_AWARE = (type(UTC), ZoneInfo)
 _PROBE_STEP = 3 * _DAY
 
@@ -730,44 +733,79 @@ class _Layer:
         return first if inside else following
 
 
-class _Periodic(_Layer):
-    """Turns of a fixed wall-clock length (daily, weekly, or an RRULE that is a fixed step),
-    counted arithmetically. With windows, which turns cover one repeats every ``cycle``
-    turns (the turn length and the week's least common multiple)."""
+class _Pattern(_Layer):
+    """Handoffs that repeat a fixed pattern: at ``base + m * block + offsets[j]`` for every
+    block ``m >= 0``, skipping the first ``skip`` slots (before DTSTART). Daily and weekly
+    rotations are one offset in a block of N days or weeks; RRULEs such as
+    ``FREQ=WEEKLY;BYDAY=MO,TH`` are several. Counted arithmetically: a slot's index is
+    ``m * len(offsets) + j``. With windows, which slots cover one repeats every ``cycle``
+    slots (the blocks in the block length's and the week's least common multiple)."""
 
-    __slots__ = ("cycle", "per_cycle", "period", "prefix", "w0")
+    __slots__ = (
+        "active_skip",
+        "base",
+        "block",
+        "cycle",
+        "first",
+        "offsets",
+        "per_cycle",
+        "prefix",
+        "single",
+        "skip",
+    )
 
-    def __init__(self, rotation: Rotation, period: int) -> None:
+    def __init__(self, rotation: Rotation, base: int, block: int, offsets: list[int]) -> None:
         self.count = len(rotation.people)
-        self.period = period
-        self.w0 = _wall_of(rotation.first_handoff_wall())
+        self.base, self.block, self.offsets = base, block, offsets
+        self.single = len(offsets) == 1
+        w0 = _wall_of(rotation.first_handoff_wall())
+        self.skip = sum(1 for offset in offsets if base + offset < w0)
+        self.first = self._slot(self.skip)
         self.windows = _Windows.of(rotation.restrictions)
-        self.cycle = _WEEK // math.gcd(period, _WEEK)
+        self.cycle = _WEEK // math.gcd(block, _WEEK) * len(offsets)
         self.prefix = [0]
         if self.windows is not None:
-            for j in range(self.cycle):
-                a = self.w0 + j * self.period
-                self.prefix.append(self.prefix[-1] + self.windows.overlaps(a, a + self.period))
+            for g in range(self.cycle):
+                covered = self.windows.overlaps(self._slot(g), self._slot(g + 1))
+                self.prefix.append(self.prefix[-1] + covered)
         self.per_cycle = self.prefix[-1]
-        self.first_on = self._first_on(self.w0)
+        self.active_skip = self._active_before(self.skip) if self.windows is not None else 0
+        self.first_on = self._first_on(self.first)
+
+    def _slot(self, g: int) -> int:
+        m, j = divmod(g, len(self.offsets))
+        return self.base + m * self.block + self.offsets[j]
+
+    def _active_before(self, g: int) -> int:
+        """Slots before slot ``g`` that cover a window (from slot 0)."""
+        q, r = divmod(g, self.cycle)
+        return q * self.per_cycle + self.prefix[r]
 
     def at(self, w: int) -> tuple[int, int, int]:
-        w0 = self.w0
-        if w < w0:
+        if w < self.first:
             return -1, _NEG, self.first_on
-        period = self.period
-        k = (w - w0) // period
-        a = w0 + k * period
-        b = a + period
+        block, offsets = self.block, self.offsets
+        m, rest = divmod(w - self.base, block)
+        start = self.base + m * block
+        if self.single:  # daily, weekly, every N hours: one slot a block
+            g, a, b = m, start + offsets[0], start + block + offsets[0]
+            if a > w:  # w lies before this block's slot (an offset past midnight)
+                g, a, b = m - 1, a - block, a
+        else:
+            j = bisect_right(offsets, rest) - 1
+            if j < 0:
+                m, j, start = m - 1, len(offsets) - 1, start - block
+            g = m * len(offsets) + j
+            a = start + offsets[j]
+            b = start + offsets[j + 1] if j + 1 < len(offsets) else start + block + offsets[0]
         windows = self.windows
         if windows is None:
-            return k % self.count, a, b
+            return (g - self.skip) % self.count, a, b
         inside, lo, hi = windows.find(w)
         if not inside:
             # Before the first window after the first handoff there was never anyone.
             return -1, (lo if lo > self.first_on else _NEG), hi
-        q, r = divmod(k, self.cycle)
-        who = (q * self.per_cycle + self.prefix[r]) % self.count
+        who = (self._active_before(g) - self.active_skip) % self.count
         return who, (a if a > lo else lo), (b if b < hi else hi)
 
 
@@ -835,7 +873,7 @@ class _State:
     ) -> None:
         self.clock = _clock(zone.key, zone)
         self.layers: list[_Layer] = [
-            _Periodic(rotation, period) if (period := _period_of(rotation)) else _Rule(rotation)
+            _Pattern(rotation, *pattern) if (pattern := _pattern_of(rotation)) else _Rule(rotation)
             for rotation in layers
         ]
         # (index, lookup, people) from the highest layer down: the order lookups ask in.
@@ -862,8 +900,16 @@ class _State:
                 lo = end
             if j + 1 < len(starts):
                 hi = starts[j + 1]
+        # The zone clock's wall() and instant(), inlined: this is the hot path.
         clock = self.clock
-        w = clock.wall(t)
+        table = clock._table
+        if not table[0] <= t < table[1]:
+            table = clock._cover(t, t)
+        _, _, segments, offsets, floors, wall_ends = table
+        i = bisect_right(segments, t) - 1
+        w = t + offsets[i]
+        if w < floors[i]:
+            w = floors[i]
         wlo, whi = _NEG, _POS
         person: str | None = None
         source: int | None = None
@@ -876,12 +922,25 @@ class _State:
             if who >= 0:
                 person, source = people[who], index
                 break
+        last = len(segments)
         if wlo != _NEG:
-            wlo = clock.instant(wlo)
+            i = bisect_right(wall_ends, wlo)
+            if 0 < i < last:
+                wlo -= offsets[i]
+                if wlo < segments[i]:
+                    wlo = segments[i]  # in the gap before transition i
+            else:
+                wlo = clock.instant(wlo)
             if wlo > lo:
                 lo = wlo
         if whi != _POS:
-            whi = clock.instant(whi)
+            i = bisect_right(wall_ends, whi)
+            if 0 < i < last:
+                whi -= offsets[i]
+                if whi < segments[i]:
+                    whi = segments[i]
+            else:
+                whi = clock.instant(whi)
             if whi < hi:
                 hi = whi
         return person, source, None, lo, hi
@@ -954,19 +1013,64 @@ def _merged(state: _State, s: int, e: int) -> list[tuple[str | None, int, int]]:
 # ---------------------------------------------------------------------- RRULE
 
 
-def _period_of(rotation: Rotation) -> int | None:
-    """Wall-clock seconds between handoffs when they are a fixed step, else ``None``."""
+def _pattern_of(rotation: Rotation) -> tuple[int, int, list[int]] | None:
+    """``(base, block, offsets)`` (wall seconds) when the handoffs repeat a fixed pattern."""
+    first = rotation.first_handoff_wall()
     if not rotation.is_rrule:
-        return rotation.interval * (_WEEK if rotation.recurrence == "weekly" else _DAY)
-    return _fixed_step(_rrule_parts(rotation.recurrence))
+        block = _WEEK if rotation.recurrence == "weekly" else _DAY
+        return _wall_of(first), rotation.interval * block, [0]
+    return _rrule_pattern(_rrule_parts(rotation.recurrence), first)
 
 
-def _fixed_step(parts: dict[str, str]) -> int | None:
-    """An RRULE with nothing but FREQ=HOURLY/DAILY/WEEKLY and INTERVAL steps from DTSTART by
-    a fixed wall-clock length (dateutil takes the missing BY* parts from DTSTART)."""
-    if parts.keys() <= {"FREQ", "INTERVAL", "WKST"} and parts["FREQ"] in _FIXED_STEPS:
-        return int(parts.get("INTERVAL", "1")) * _FIXED_STEPS[parts["FREQ"]]
-    return None
+def _rrule_pattern(parts: dict[str, str], dtstart: datetime) -> tuple[int, int, list[int]] | None:
+    """The pattern of an RRULE that dateutil expands into a fixed one, else ``None``.
+
+    HOURLY with only INTERVAL steps from DTSTART. DAILY and WEEKLY with only INTERVAL,
+    WKST, BYHOUR/BYMINUTE/BYSECOND and plain BYDAY repeat in blocks: WEEKLY every INTERVAL
+    weeks (weeks start on WKST, the first holding DTSTART), each BYDAY at each time; DAILY
+    every INTERVAL days from DTSTART's date, kept on BYDAY days, so the pattern repeats
+    every lcm(INTERVAL, 7) days. Missing parts come from DTSTART, as dateutil takes them.
+    """
+    freq = parts["FREQ"]
+    interval = int(parts.get("INTERVAL", "1"))
+    if freq == "HOURLY":
+        if parts.keys() <= {"FREQ", "INTERVAL", "WKST"}:
+            return _wall_of(dtstart), interval * 3600, [0]
+        return None
+    allowed = {"FREQ", "INTERVAL", "WKST", "BYDAY", "BYHOUR", "BYMINUTE", "BYSECOND"}
+    if freq not in ("DAILY", "WEEKLY") or not parts.keys() <= allowed:
+        return None
+    codes = parts.get("BYDAY", _WEEKDAY_CODES[dtstart.weekday()]).split(",")
+    if not set(codes) <= set(_WEEKDAY_CODES):
+        return None  # "1MO", "-1FR": positions within a month or year
+    weekdays = {_WEEKDAY_CODES.index(code) for code in codes}
+    times = sorted(
+        h * 3600 + m * 60 + s
+        for h in _numbers(parts.get("BYHOUR"), dtstart.hour)
+        for m in _numbers(parts.get("BYMINUTE"), dtstart.minute)
+        for s in _numbers(parts.get("BYSECOND"), dtstart.second)
+    )
+    midnight = datetime.combine(dtstart.date(), time())
+    if freq == "DAILY":
+        if "BYDAY" not in parts:
+            return _wall_of(midnight), interval * _DAY, times
+        days = interval * 7 // math.gcd(interval, 7)
+        steps = [
+            step * interval * _DAY
+            for step in range(days // interval)
+            if (dtstart.weekday() + step * interval) % 7 in weekdays
+        ]
+        if not steps:
+            return None  # never on one of those days; dateutil finds no handoff either
+        return _wall_of(midnight), days * _DAY, sorted(s + t for s in steps for t in times)
+    wkst = _WEEKDAY_CODES.index(parts.get("WKST", "MO"))
+    week_start = midnight - timedelta(days=(dtstart.weekday() - wkst) % 7)
+    offsets = sorted(((day - wkst) % 7) * _DAY + t for day in weekdays for t in times)
+    return _wall_of(week_start), interval * _WEEK, offsets
+
+
+def _numbers(text: str | None, default: int) -> set[int]:
+    return {default} if text is None else {int(part) for part in text.split(",")}
 
 
 def _rrule_parts(text: str) -> dict[str, str]:
@@ -1000,9 +1104,10 @@ def _check_rrule(text: str, dtstart: datetime) -> None:
         raise ValueError(f'recurrence: "{text}" is not a valid RRULE ({exc})') from None
     if not isinstance(rule, rrule):
         raise ValueError(f'recurrence: "{text}" is not a single RRULE')
-    step = _fixed_step(parts)
-    if step is not None:
-        if 366 * _DAY // step > _MAX_HANDOFFS_A_YEAR:
+    pattern = _rrule_pattern(parts, dtstart)
+    if pattern is not None:
+        _, block, offsets = pattern
+        if 366 * _DAY // block * len(offsets) > _MAX_HANDOFFS_A_YEAR:
             raise ValueError(
                 f'recurrence: "{text}" hands off more than {_MAX_HANDOFFS_A_YEAR} times a year'
             )

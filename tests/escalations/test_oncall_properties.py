@@ -51,17 +51,25 @@ CHANGES = {
 }
 PEOPLE = ["ann", "ben", "cat", "dan", "eve", "fay"]
 RRULES = [
+    # Fixed patterns, which the module counts arithmetically; the oracle still asks dateutil.
     "FREQ=WEEKLY;BYDAY=MO,TH",
-    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SA",
     "FREQ=WEEKLY;BYDAY=FR",
-    "FREQ=DAILY;BYHOUR=8,20",  # short turns: restricted ones skip often
-    # Fixed steps, which the module counts arithmetically; the oracle still asks dateutil.
-    "FREQ=DAILY;INTERVAL=2",
-    "FREQ=HOURLY;INTERVAL=12",
-    "FREQ=HOURLY;INTERVAL=5",
-    "FREQ=WEEKLY;INTERVAL=2",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SA",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,WE;WKST=SU",
     "FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=2,14",
     "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=30",  # inside the gap, or twice, on change days
+    "FREQ=WEEKLY;INTERVAL=2",
+    "FREQ=DAILY;INTERVAL=2",
+    "FREQ=DAILY;BYHOUR=8,20",
+    "FREQ=DAILY;BYHOUR=1",
+    "FREQ=HOURLY;INTERVAL=12",
+    "FREQ=HOURLY;INTERVAL=5",
+    "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR",
+    "FREQ=DAILY;INTERVAL=3;BYDAY=MO,WE,SA;BYHOUR=7",
+    # Expanded by dateutil, cached.
+    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR",  # the same handoffs as DAILY;BYDAY=MO,...,FR
+    "FREQ=MONTHLY;BYDAY=1MO,3MO",
+    "FREQ=WEEKLY;BYDAY=MO,FR;BYSETPOS=-1",
 ]
 RANGE = timedelta(days=5)
 
@@ -251,6 +259,8 @@ def test_on_call_matches_the_oracle(scenario: tuple[Schedule, datetime], data: A
 # Turns shorter than a day, where windows leave many turns uncovered.
 SHORT_TURNS = [
     "daily",
+    "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR",
+    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR",  # dateutil's
     "FREQ=DAILY;BYHOUR=8,20",
     "FREQ=HOURLY;INTERVAL=12",
     "FREQ=HOURLY;INTERVAL=5",

@@ -424,6 +424,34 @@ def test_rrule_turns_that_cover_no_window_are_skipped() -> None:
     ]
 
 
+# The same handoffs written two ways: counted as a weekly pattern, and (MONTHLY) expanded by
+# dateutil and cached.
+@pytest.mark.parametrize(
+    "rule", ["FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR"]
+)
+def test_weekday_handoffs_on_call_only_on_saturdays(rule: str) -> None:
+    # Handoffs Monday to Friday at 09:00 from Monday 2 March, on call Saturdays
+    # 10:00-14:00: only the Friday-to-Monday turns cover a window, so x, y, z take the
+    # Saturdays in turn (counting every turn would give y, x, z, y).
+    s = schedule(
+        "Europe/Berlin",
+        layer(
+            ["x", "y", "z"],
+            rule,
+            "2026-03-02",
+            "09:00",
+            restrictions=[{"days": ["sat"], "from": "10:00", "to": "14:00"}],
+        ),
+    )
+    assert final_shifts(s, utc(2026, 3, 2), utc(2026, 4, 5)) == [
+        Shift("x", utc(2026, 3, 7, 9), utc(2026, 3, 7, 13)),
+        Shift("y", utc(2026, 3, 14, 9), utc(2026, 3, 14, 13)),
+        Shift("z", utc(2026, 3, 21, 9), utc(2026, 3, 21, 13)),
+        Shift("x", utc(2026, 3, 28, 9), utc(2026, 3, 28, 13)),
+        Shift("y", utc(2026, 4, 4, 8), utc(2026, 4, 4, 12)),
+    ]
+
+
 def test_twelve_hour_shifts_restricted_to_office_hours() -> None:
     # 12-hour turns at 08:00 and 20:00 from Monday 23 March, on call weekdays 09:00-17:00:
     # night and weekend turns are skipped, so a and b alternate over the weekday day turns:

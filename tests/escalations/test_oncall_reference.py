@@ -424,6 +424,82 @@ def test_rrule_turns_that_cover_no_window_are_skipped() -> None:
     ]
 
 
+def test_rrule_every_third_day_on_mondays_and_thursdays() -> None:
+    # Every third day from Monday 2 March, kept on Mondays and Thursdays: 2 Mar (Mon),
+    # 5 (Thu), then 8 Sun, 11 Wed, 14 Sat, 17 Tue, 20 Fri are dropped, 23 (Mon), 26 (Thu),
+    # then nothing until 13 April (Mon) and 16 (Thu): the pattern repeats every 21 days.
+    s = schedule(
+        "Europe/Berlin",
+        layer(["p", "q"], "FREQ=DAILY;INTERVAL=3;BYDAY=MO,TH", "2026-03-02", "09:00"),
+    )
+    assert final_shifts(s, utc(2026, 3, 2), utc(2026, 4, 20)) == [
+        Shift("p", utc(2026, 3, 2, 8), utc(2026, 3, 5, 8)),
+        Shift("q", utc(2026, 3, 5, 8), utc(2026, 3, 23, 8)),
+        Shift("p", utc(2026, 3, 23, 8), utc(2026, 3, 26, 8)),
+        Shift("q", utc(2026, 3, 26, 8), utc(2026, 4, 13, 7)),  # 09:00 CEST
+        Shift("p", utc(2026, 4, 13, 7), utc(2026, 4, 16, 7)),
+        Shift("q", utc(2026, 4, 16, 7), utc(2026, 4, 20)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("wkst", "days"),
+    [
+        # Weeks from Sunday: Wed 4 Mar's week is 1-7 March (Sunday the 1st is before the
+        # start), then the weeks of 15 and 29 March: Sun 15, Wed 18, Sun 29, Wed 1 Apr.
+        ("SU", [4, 15, 18, 29, 32]),
+        # Weeks from Monday: 2-8 March holds Wed 4 and Sun 8, then the weeks of 16 and 30
+        # March: Wed 18, Sun 22, Wed 1 Apr, Sun 5 Apr.
+        ("MO", [4, 8, 18, 22, 32, 36]),
+    ],
+)
+def test_rrule_fortnightly_weeks_start_on_wkst(wkst: str, days: list[int]) -> None:
+    s = schedule(
+        "UTC",
+        layer(["a", "b"], f"FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,WE;WKST={wkst}", "2026-03-04", "09:00"),
+    )
+    shifts = final_shifts(s, utc(2026, 3, 1), utc(2026, 4, 7))
+    march = [(shift.start - utc(2026, 2, 28)).days for shift in shifts]
+    assert march == days
+    assert [shift.person for shift in shifts] == ["a", "b"] * (len(days) // 2) + ["a"] * (
+        len(days) % 2
+    )
+    assert all(shift.start.hour == 9 for shift in shifts)
+
+
+def test_rrule_byhour_before_the_start_time_begins_the_next_day() -> None:
+    # DTSTART Monday 2 March 09:00 with BYHOUR=7: 07:00 that Monday is before DTSTART, so
+    # the first handoff is Tuesday 07:00 CET (06:00Z), then daily.
+    s = schedule("Europe/Berlin", layer(["a", "b"], "FREQ=DAILY;BYHOUR=7", "2026-03-02", "09:00"))
+    assert on_call(s, utc(2026, 3, 3, 5, 59, 59)) is None
+    tuesday = OnCall("a", utc(2026, 3, 3, 6), utc(2026, 3, 4, 6), layer=0)
+    assert on_call(s, utc(2026, 3, 3, 6)) == tuesday
+    assert on_call(s, berlin(2026, 3, 4, 3, 0)) == tuesday  # before Wednesday's 07:00
+    assert who(s, berlin(2026, 3, 30, 7, 0)) == "b"  # 28 days later: turn 28
+
+
+def test_restricted_rule_starting_between_its_handoff_days() -> None:
+    # Mondays and Thursdays at 09:00, first on Thursday 5 March (the start, Wednesday 4, is
+    # between them), on call Tuesdays and Saturdays 10:00-12:00, so every turn covers a
+    # window: Thu 5 x (Sat 7), Mon 9 y (Tue 10), Thu 12 x (Sat 14), Mon 16 y (Tue 17).
+    s = schedule(
+        "Europe/Berlin",
+        layer(
+            ["x", "y"],
+            "FREQ=WEEKLY;BYDAY=MO,TH",
+            "2026-03-04",
+            "09:00",
+            restrictions=[{"days": ["tue", "sat"], "from": "10:00", "to": "12:00"}],
+        ),
+    )
+    assert [(s.person, s.start) for s in final_shifts(s, utc(2026, 3, 1), utc(2026, 3, 18))] == [
+        ("x", utc(2026, 3, 7, 9)),
+        ("y", utc(2026, 3, 10, 9)),
+        ("x", utc(2026, 3, 14, 9)),
+        ("y", utc(2026, 3, 17, 9)),
+    ]
+
+
 # The same handoffs written two ways: counted as a weekly pattern, and (MONTHLY) expanded by
 # dateutil and cached.
 @pytest.mark.parametrize(

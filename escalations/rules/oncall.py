@@ -21,7 +21,7 @@ Data shapes
     dateutil, DTSTART itself is a handoff only when it matches the rule (RFC 5545 would count
     it anyway); the first occurrence on or after it is the first handoff. COUNT, UNTIL and
     DTSTART are refused (a rotation runs until it is changed), as are rules handing off more
-    than 3,000 times a year.
+    than 3,000 times a year or not at all in the five years after the start.
 
 * ``Restriction`` (PagerDuty's model): a window that opens on each of ``days`` at ``start``
   local time and stays open ``length`` of wall-clock time (``length`` up to a day when several

@@ -807,9 +807,10 @@ def sla_sweep(
     one incident at a time, as manual escalations do: the reference the
     differential test compares the set-based path with.
 
-    `on_backlog` is called once, after the first batch has committed, when that
-    batch was full: more is due than one batch (a storm), and other processes
-    may sweep beside this one.
+    `on_backlog` is called once, as soon as the first claim comes back full: more
+    may be due than one batch (a storm), and other processes can sweep beside this
+    one from the start (a hint only: it changes nothing, so it need not wait for
+    the commit).
 
     Reads only the partial index on next_check_at, so its cost follows what is
     due, not what is open. Rows are claimed with FOR UPDATE SKIP LOCKED:
@@ -833,10 +834,10 @@ def sla_sweep(
             )
             if not ids:
                 break
+            if on_backlog is not None and not totals["batches"] and len(ids) == batch_size:
+                on_backlog()  # now: helpers skip these locked rows and claim the next ones
             totals.update(_sweep_batch(ids, now, set_based=set_based, audience=audience))
             totals["batches"] += 1
         if len(ids) < batch_size:
             break
-        if on_backlog is not None and totals["batches"] == 1:
-            on_backlog()
     return dict(totals)

@@ -1,5 +1,5 @@
-"""A storm's sweep asks workers for help: once, after a full first batch, on PostgreSQL,
-never failing for a broker that is down."""
+"""A storm's sweep asks workers for help: once, when its first claim comes back full, on
+PostgreSQL, never failing for a broker that is down."""
 
 import time
 
@@ -25,8 +25,9 @@ def test_a_full_first_batch_calls_for_help_once(due, calls):
         now=now, batch_size=4, on_backlog=lambda: asked.append(Escalation.objects.count())
     )
     assert result["escalated"] == due
-    # Once, after the first batch had committed its four escalations.
-    assert asked == [4] * calls
+    # Once, as soon as the first claim came back full: before it escalated anything,
+    # so helpers start sweeping with it.
+    assert asked == [0] * calls
 
 
 @pytest.fixture

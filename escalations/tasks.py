@@ -1,11 +1,12 @@
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import connection
 
 from escalations.analytics.weekly_mail import weekly_reports_send
-from escalations.engine.services import sla_sweep
+from escalations.engine.services import sla_sweep, sweep_warm_up
 from escalations.followup.reminders import reminder_sweep
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,16 @@ def run_sla_sweep(helping: bool = False) -> dict:
     if result.get("fired"):
         log.info("SLA sweep%s: %s", " (helping)" if helping else "", result)
     return result
+
+
+@worker_process_init.connect
+def warm_up_for_sweeps(sender=None, **kwargs) -> None:
+    """A worker may be asked to sweep beside the scheduler in a storm: load what a
+    first sweep needs when the process starts, not while incidents wait."""
+    try:
+        sweep_warm_up()
+    except Exception:  # a head start only: never keep a worker from starting
+        log.exception("warming up for sweeps failed")
 
 
 def call_sweep_helpers() -> None:

@@ -44,12 +44,14 @@ class Job:
     # runs at that instant, not up to `interval` later: the interval still bounds
     # how late work the job could not know about (an incident opened since) is seen.
     next_due: Callable[[], float | None] | None = None
+    # Loads what the job's first real run needs, once, when the scheduler starts.
+    warm_up: Callable[[], None] | None = None
     next_at: float = 0.0
     failures: int = 0
 
 
 def default_jobs() -> list[Job]:
-    from escalations.engine.services import seconds_to_next_check
+    from escalations.engine.services import seconds_to_next_check, sweep_warm_up
     from escalations.tasks import run_reminder_sweep, run_sla_sweep
 
     # Called in this process, not sent to a worker: the broker is not involved.
@@ -59,6 +61,7 @@ def default_jobs() -> list[Job]:
             settings.SLA_SWEEP_INTERVAL,
             run_sla_sweep,
             next_due=seconds_to_next_check,
+            warm_up=sweep_warm_up,
         ),
         Job("Follow-up reminders", settings.REMINDER_SWEEP_INTERVAL, run_reminder_sweep),
     ]
@@ -118,6 +121,12 @@ class Scheduler:
         if install_signal_handlers:
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
+        for job in self.jobs:
+            if job.warm_up is not None:
+                try:
+                    job.warm_up()
+                except Exception:  # only a head start: the job itself still runs
+                    log.exception("%s: warming up failed", job.name)
         log.warning(
             "scheduler started: %s",
             ", ".join(f"{job.name} every {job.interval:g}s" for job in self.jobs),

@@ -62,6 +62,7 @@ from incidents.services import (
     incidents_store_clocks_many,
     incidents_store_next_checks,
 )
+from notifications import rendering
 from notifications.services import notifications_enqueue_many
 from portal.bulk import append_dicts
 from portal.clock import resolve_now
@@ -775,6 +776,24 @@ def _sweep_batch(
         }
     )
     return counts
+
+
+SWEEP_NOTICE_KINDS = (
+    "escalation",
+    "customer_ack",
+    "sla_warning",
+    "pre_escalation",
+    "top_level_breach",
+)
+
+
+def sweep_warm_up() -> None:
+    """Load now what a process's first storm batch would otherwise load while
+    incidents wait (about half a second): the URL map every notice links into, and
+    the subject templates of the notices a sweep writes."""
+    notices.incident_url(Incident(reference="warm-up"))
+    for kind in SWEEP_NOTICE_KINDS:
+        rendering.template(f"notifications/{kind}/subject.txt")
 
 
 def seconds_to_next_check(*, now: datetime | None = None) -> float | None:

@@ -210,3 +210,37 @@ def test_the_scheduler_wakes_for_the_next_incident_due(settings):
     assert scheduler.run_due() == ["SLA sweep", "Follow-up reminders"]
     # The sweep read the incident's next check: it runs then, not after 300 s.
     assert 50 < scheduler.seconds_to_next() <= 60
+
+
+def test_jobs_warm_up_once_when_the_scheduler_starts(caplog):
+    warmed = []
+
+    def broken():
+        raise RuntimeError("template missing")
+
+    scheduler = Scheduler(
+        [
+            Job("Sweep", 5.0, lambda: None, warm_up=lambda: warmed.append("sweep")),
+            Job("Other", 5.0, lambda: None, warm_up=broken),
+        ]
+    )
+    scheduler.stop()  # run() warms up, then finds itself stopped
+    scheduler.run(install_signal_handlers=False)
+    assert warmed == ["sweep"]
+    assert "Other: warming up failed" in caplog.text  # logged, the scheduler still ran
+
+
+def test_the_sla_sweep_job_warms_up_its_templates_and_wakes_at_deadlines():
+    from escalations.engine.services import (
+        SWEEP_NOTICE_KINDS,
+        seconds_to_next_check,
+        sweep_warm_up,
+    )
+    from notifications.rendering import template
+    from portal.scheduler import default_jobs
+
+    job = {job.name: job for job in default_jobs()}["SLA sweep"]
+    assert (job.warm_up, job.next_due) == (sweep_warm_up, seconds_to_next_check)
+    template.cache_clear()
+    sweep_warm_up()
+    assert template.cache_info().currsize == len(SWEEP_NOTICE_KINDS)

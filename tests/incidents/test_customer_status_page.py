@@ -194,3 +194,20 @@ def test_security_incidents_show_no_title(client, policy, account, manager):
     assert response.status_code == 200
     assert b"Leaked API keys" not in response.content
     assert secret.reference.encode() in response.content
+
+
+def test_the_link_in_a_customer_email_opens_that_customers_page(client, incident, settings):
+    """status_url builds the path once per process and puts each token in: the link a
+    customer gets opens their incident's page."""
+    from incidents.customer_links import read_token, status_url
+
+    settings.SITE_URL = "https://portal.example"
+    url = status_url(incident_id=incident.pk, email="Jane@Acme.example")
+    assert url.startswith("https://portal.example/")
+    path = url.removeprefix("https://portal.example")
+    token = path.removeprefix("/status/").removesuffix("/")
+    assert path == reverse("customer-status", args=[token])
+    assert read_token(token).incident_id == incident.pk
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Invoices export times out" in response.content.decode()

@@ -1,7 +1,7 @@
 import logging
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import worker_init
 from django.conf import settings
 from django.db import connection
 
@@ -23,10 +23,12 @@ def run_sla_sweep(helping: bool = False) -> dict:
     return result
 
 
-@worker_process_init.connect
+@worker_init.connect
 def warm_up_for_sweeps(sender=None, **kwargs) -> None:
     """A worker may be asked to sweep beside the scheduler in a storm: load what a
-    first sweep needs when the process starts, not while incidents wait."""
+    first sweep needs when it starts, not while incidents wait. In the main process,
+    before the pool forks (its children inherit it), and not in worker_process_init,
+    whose handlers a busy machine could push past the pool's 4 s start-up limit."""
     try:
         sweep_warm_up()
     except Exception:  # a head start only: never keep a worker from starting

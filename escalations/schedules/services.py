@@ -89,7 +89,7 @@ def check_spec(spec: Any) -> dict[str, Any]:
     return stored
 
 
-def _check_name(name: str, *, exclude: int | None = None) -> str:
+def check_name(name: str, *, exclude: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "A schedule needs a name."})
@@ -109,7 +109,7 @@ def schedule_create(
 ) -> OnCallSchedule:
     require(actor, "schedule.create")
     errors: dict[str, Any] = {}
-    for field, check in (("name", lambda: _check_name(name)), ("spec", lambda: check_spec(spec))):
+    for field, check in (("name", lambda: check_name(name)), ("spec", lambda: check_spec(spec))):
         try:
             errors[field] = ("ok", check())
         except ValidationError as error:
@@ -132,7 +132,7 @@ def schedule_update(
     require(actor, "schedule.update")
     checks: dict[str, Any] = {}
     for field, value, check in (
-        ("name", name, lambda: _check_name(name, exclude=schedule.pk)),
+        ("name", name, lambda: check_name(name, exclude=schedule.pk)),
         ("spec", spec, lambda: check_spec(spec)),
     ):
         if value is None:
@@ -169,6 +169,20 @@ def _touch(schedule: OnCallSchedule) -> None:
     schedule.updated_at = now
 
 
+def check_override(*, person, start: datetime | None, end: datetime | None) -> None:
+    """What `override_add` refuses, field by field (the admin's form asks it too)."""
+    errors: dict[str, str] = {}
+    for field, value in (("start", start), ("end", end)):
+        if value is None or timezone.is_naive(value):
+            errors[field] = "Give an instant with its time zone."
+    if not errors and end <= start:
+        errors["end"] = "The end must be after the start."
+    if person is not None and not person.is_active:
+        errors["person"] = f"{person.get_username()} is not an active user."
+    if errors:
+        raise ValidationError(errors)
+
+
 def override_add(
     *,
     actor,
@@ -180,16 +194,7 @@ def override_add(
 ) -> OnCallOverride:
     """`person` (None: nobody) on call in [start, end) on `schedule`."""
     require(actor, "schedule.add_override")
-    errors: dict[str, str] = {}
-    for field, value in (("start", start), ("end", end)):
-        if value is None or timezone.is_naive(value):
-            errors[field] = "Give an instant with its time zone."
-    if not errors and end <= start:
-        errors["end"] = "The end must be after the start."
-    if person is not None and not person.is_active:
-        errors["person"] = f"{person.get_username()} is not an active user."
-    if errors:
-        raise ValidationError(errors)
+    check_override(person=person, start=start, end=end)
     with transaction.atomic():
         row = OnCallOverride.objects.create(
             schedule=schedule,

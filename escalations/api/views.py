@@ -5,7 +5,7 @@ metrics page as JSON (escalations.analytics.metrics). Same services and permissi
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -590,6 +590,9 @@ def parse_instant(text: str) -> datetime:
         raise exceptions.ValidationError(
             {"at": [f"{text!r} has no offset: add one (e.g. +02:00 or Z), URL-encoded."]}
         )
+    if not 1900 <= value.astimezone(UTC).year < 2200:
+        # The on-call core counts instants from 1900 up to 2200.
+        raise exceptions.ValidationError({"at": [f"{text!r} is outside the years 1900-2199."]})
     return value
 
 

@@ -101,6 +101,7 @@ def test_at_defaults_to_now(agent):
         ("2026-01-07T12:00:00", "has no offset"),
         ("yesterday", "is not an ISO 8601 instant"),
         ("2026-13-07T12:00:00Z", "is not an ISO 8601 instant"),
+        ("2300-01-01T00:00:00Z", "outside the years 1900-2199"),
     ],
 )
 def test_a_naive_or_malformed_at_is_a_400_that_says_why(agent, at, says):

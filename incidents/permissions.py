@@ -121,6 +121,19 @@ RULES: dict[str, Rule] = {
     # escalations.policies.calendars (the calendar library)
     "calendar.add": Rule("add a business calendar", ("escalations.add_calendar",), False),
     "calendar.change": Rule("change a business calendar", ("escalations.change_calendar",), False),
+    # escalations.schedules.services (reading who is on call needs only a sign-in)
+    "schedule.create": Rule(
+        "create an on-call schedule", ("escalations.add_oncallschedule",), False
+    ),
+    "schedule.update": Rule(
+        "change an on-call schedule", ("escalations.change_oncallschedule",), False
+    ),
+    "schedule.add_override": Rule(
+        "add an on-call override", ("escalations.add_oncalloverride",), False
+    ),
+    "schedule.remove_override": Rule(
+        "remove an on-call override", ("escalations.delete_oncalloverride",), False
+    ),
     # notifications
     "notification.retry": Rule(
         "send a notification again", ("notifications.change_notification",), False

@@ -24,10 +24,11 @@ from escalations.engine import services as engine
 from escalations.engine.services import handoff_acknowledge, pending_handoff, sla_sweep
 from escalations.followup import reviews, vendors, war_room
 from escalations.followup.reminders import reminder_sweep
-from escalations.models import Policy, PolicyStatus, PostIncidentReview
+from escalations.models import OnCallSchedule, Policy, PolicyStatus, PostIncidentReview
 from escalations.policies.services import policy_create_from_spec, policy_spec
 from escalations.policies.workflow_yaml import load_workflow_file
 from escalations.rules.handoff import CHECKLIST
+from escalations.schedules import services as schedules
 from escalations.sla.services import incident_clocks
 from incidents import services as incident_services
 from incidents.models import Account, Category, Channel, Component, Incident
@@ -306,6 +307,99 @@ def ensure_people() -> dict[str, object]:
     return people
 
 
+FOLLOW_THE_SUN = "Support follow-the-sun"
+PRIMARY_SECONDARY = "Engineering primary/secondary"
+# Both rotations count from a Monday long past, so who is on call this week follows the week.
+_ROTA_START = "2026-01-05"
+
+
+def ensure_schedules(*, people, teams, now: datetime) -> None:
+    """Two on-call schedules (issue 18), made once: the front line's weekly follow-the-sun
+    rotation, Europe by day and the Americas by (London's) night, and engineering's
+    primary/secondary pair, where an override with nobody leaves a gap in 3 days' time."""
+    if not OnCallSchedule.objects.filter(name=FOLLOW_THE_SUN).exists():
+        schedules.schedule_create(
+            actor=None,
+            name=FOLLOW_THE_SUN,
+            team=teams["support-generalists"],
+            description="Europe covers 07:00-19:00 London, the Americas 19:00-07:00 "
+            "(14:00-02:00 in New York). Weekly handoffs on Monday at 07:00.",
+            spec={
+                "timezone": "Europe/London",
+                "layers": [
+                    {
+                        "name": "Europe (day)",
+                        "people": ["priya", "lucas", "emma"],
+                        "recurrence": "weekly",
+                        "start": _ROTA_START,
+                        "handoff": "07:00",
+                        "restrictions": [{"days": list(_DAYS), "from": "07:00", "to": "19:00"}],
+                    },
+                    {
+                        "name": "Americas (night)",
+                        "people": ["agent", "noah"],
+                        "recurrence": "weekly",
+                        "start": _ROTA_START,
+                        "handoff": "07:00",
+                        "restrictions": [{"days": list(_DAYS), "from": "19:00", "to": "07:00"}],
+                    },
+                ],
+            },
+        )
+    if OnCallSchedule.objects.filter(name=PRIMARY_SECONDARY).exists():
+        return
+    schedule = schedules.schedule_create(
+        actor=None,
+        name=PRIMARY_SECONDARY,
+        team=teams["engineering-oncall"],
+        description="Primary: a weekly rotation round the clock. Secondary: the leads, "
+        "daily, in the layer below (they show through wherever the primary has nobody; "
+        "paging them when the primary does not answer comes with the escalation slice).",
+        spec={
+            "timezone": "Europe/Berlin",
+            "layers": [
+                {
+                    "name": "secondary",
+                    "people": ["lead", "kenji"],
+                    "recurrence": "daily",
+                    "start": _ROTA_START,
+                    "handoff": "09:00",
+                },
+                {
+                    "name": "primary",
+                    "people": ["lucas", "noah", "emma"],
+                    "recurrence": "weekly",
+                    "start": _ROTA_START,
+                    "handoff": "10:00",
+                },
+            ],
+        },
+    )
+    # Nobody at all for four hours: the coverage gap the demo shows.
+    start = (now + timedelta(days=3)).replace(hour=1, minute=0, second=0, microsecond=0)
+    schedules.override_add(
+        actor=None,
+        schedule=schedule,
+        person=None,
+        start=start,
+        end=start + timedelta(hours=4),
+        reason="Data-centre move: on-call phones off, no cover arranged yet",
+    )
+    # A swap someone made: lucas covers an evening for whoever has the primary week.
+    evening = (now + timedelta(days=1)).replace(hour=17, minute=0, second=0, microsecond=0)
+    schedules.override_add(
+        actor=None,
+        schedule=schedule,
+        person=people["lucas"],
+        start=evening,
+        end=evening + timedelta(hours=5),
+        reason="Swap: covering a parents' evening",
+    )
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def _at(base: datetime, minutes: float) -> datetime:
     return base + timedelta(minutes=minutes)
 
@@ -401,6 +495,7 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
         status=NotificationStatus.SUPPRESSED, suppressed_reason="demo history, not sent"
     )
     ensure_review_demo(people)
+    ensure_schedules(people=people, teams=teams, now=now)
     return DemoSummary(len(accounts), len(components), len(people), count)
 
 

@@ -115,6 +115,12 @@ _MANAGE_INTEGRATIONS = [
     *(f"incidents.{action}_integration" for action in ("view", "add", "change")),
     "incidents.view_alertdedup",
 ]
+# On-call schedules (issue 18): team leads and managers keep them; anyone signed in reads
+# who is on call (the API asks for no permission to read).
+_MANAGE_ONCALL = [
+    *(f"escalations.{action}_oncallschedule" for action in ("view", "add", "change")),
+    *(f"escalations.{action}_oncalloverride" for action in ("view", "add", "delete")),
+]
 # Review queues, metrics, weekly reports and policy simulation (all read-only):
 # team leads, managers and up. Security sees the queues for its own tab.
 _REVIEW = [
@@ -139,6 +145,7 @@ _MANAGERS = [
     *_READ_POLICIES,
     *_MANAGE_POLICIES,
     *_MANAGE_FOLLOW_UP,
+    *_MANAGE_ONCALL,
     VIEW_SECURITY,
 ]
 
@@ -150,6 +157,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_LEAD_ESCALATIONS,
         *_REVIEW,
         *_MANAGE_FOLLOW_UP,
+        *_MANAGE_ONCALL,
     ],
     ENGINEERING_MANAGER: _MANAGERS,
     DIRECTOR: _MANAGERS,

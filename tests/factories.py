@@ -63,3 +63,32 @@ def make_incident(*, actor=None, **overrides):
         "channel": Channel.objects.get_or_create(code="RUNTIME", defaults={"name": "Runtime"})[0],
     }
     return services.incident_create(actor=actor, **{**defaults, **overrides})
+
+
+def oncall_spec(people=("ana", "ben"), *, timezone="Europe/Berlin", **layer) -> dict:
+    """One weekly layer handing over on Mondays 09:00 local from 2026-01-05."""
+    return {
+        "timezone": timezone,
+        "layers": [
+            {
+                "name": "primary",
+                "people": list(people),
+                "recurrence": "weekly",
+                "start": "2026-01-05",
+                "handoff": "09:00",
+                **layer,
+            }
+        ],
+    }
+
+
+def make_schedule(*, name="Platform on-call", spec=None, team=None, actor=None):
+    """A schedule made through the service (the system as actor unless one is given);
+    the spec's people are created as active users."""
+    from escalations.schedules.services import schedule_create
+
+    spec = spec or oncall_spec()
+    for layer in spec["layers"]:
+        for person in layer["people"]:
+            UserFactory(username=person)
+    return schedule_create(actor=actor, name=name, spec=spec, team=team)

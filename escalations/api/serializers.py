@@ -6,6 +6,7 @@ change state."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +21,7 @@ from escalations.models import (
     ActionItemStatus,
     Escalation,
     Level,
+    OnCallSchedule,
     Policy,
     PostIncidentReview,
     PreventionConfidence,
@@ -545,3 +547,75 @@ class MetricsSerializer(serializers.Serializer):
     as_of = serializers.DateTimeField()
     figures = MetricFigureSerializer(many=True)
     tables = MetricTableSerializer(many=True)
+
+
+# --- on-call schedules ------------------------------------------------------------------------
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    """A schedule; `spec` is the pure core's {timezone, layers} (escalations.rules.oncall).
+    Writes are checked by escalations.schedules.services (errors name the spec path)."""
+
+    team = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Group.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The group (team) whose on-call this is.",
+    )
+    spec = serializers.JSONField(
+        help_text='{"timezone": "Europe/Berlin", "layers": [{"people": [...], '
+        '"recurrence": "weekly", "start": "2026-01-05", "handoff": "09:00"}]}'
+    )
+    time_zone = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = OnCallSchedule
+        fields = [
+            "id",
+            "name",
+            "team",
+            "description",
+            "time_zone",
+            "spec",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # The service checks the name (case-insensitively), with the other problems at once.
+        extra_kwargs = {"name": {"validators": []}}
+
+
+class OnCallPersonSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField(help_text="Full name; the username when the user has none.")
+
+
+class OnCallShiftSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class OnCallSerializer(serializers.Serializer):
+    """Who is on call at `at`: `person` null means nobody (a coverage gap)."""
+
+    at = serializers.DateTimeField()
+    person = OnCallPersonSerializer(allow_null=True)
+    source = serializers.ChoiceField(
+        choices=["layer", "override"],
+        allow_null=True,
+        help_text="Where the person comes from; null when nobody is on call.",
+    )
+    layer = serializers.DictField(
+        allow_null=True, help_text="{index, name} of the layer (0 = bottom), or null."
+    )
+    override = serializers.IntegerField(
+        allow_null=True, help_text="Id of the override row, or null."
+    )
+    shift = OnCallShiftSerializer(
+        allow_null=True,
+        help_text="The stretch around `at` during which this source keeps this person on call.",
+    )
+    paging_order = OnCallPersonSerializer(
+        many=True, help_text="Whom to page, in order, if the person paged does not answer."
+    )

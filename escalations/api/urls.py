@@ -12,6 +12,7 @@ router.register("policies", views.PolicyViewSet, basename="api-policy")
 # Reviews are addressed by their incident's reference: /api/reviews/<reference>/.
 router.register("reviews", views.ReviewViewSet, basename="api-review")
 router.register("action-items", views.ActionItemViewSet, basename="api-action-item")
+router.register("schedules", views.ScheduleViewSet, basename="api-schedule")
 router.register("metrics", views.MetricsViewSet, basename="api-metrics")
 
 urlpatterns = router.urls

@@ -4,10 +4,14 @@ metrics page as JSON (escalations.analytics.metrics). Same services and permissi
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, renderers, status, viewsets
@@ -25,12 +29,15 @@ from escalations.followup.reviews import review_file
 from escalations.models import (
     ActionItem,
     Escalation,
+    OnCallSchedule,
     Policy,
     PostIncidentReview,
     SimilarIncident,
 )
 from escalations.policies.services import policy_spec
 from escalations.rules.handoff import CHECKLIST, field_label
+from escalations.schedules import services as schedules
+from escalations.schedules.selectors import OnCallNow, who_is_on_call
 from incidents.api.serializers import SEVERITIES
 from incidents.models import AccountTier, Incident
 from incidents.permissions import permissions
@@ -561,3 +568,116 @@ class MetricsViewSet(viewsets.ViewSet):
                 ],
             }
             return Response(s.MetricsSerializer(data).data)
+
+
+# --- on-call schedules ----------------------------------------------------------------------
+
+# A "+01:00" offset typed unencoded in a query string arrives as " 01:00".
+_UNENCODED_OFFSET_RE = re.compile(r" (\d{2}(?::?\d{2})?)$")
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant with its offset, or a 400 that says what is wrong."""
+    try:
+        value = parse_datetime(_UNENCODED_OFFSET_RE.sub(r"+\1", text.strip()))
+    except ValueError:
+        value = None
+    if value is None:
+        raise exceptions.ValidationError(
+            {"at": [f"{text!r} is not an ISO 8601 instant, e.g. 2026-03-29T03:00:00+02:00."]}
+        )
+    if timezone.is_naive(value):
+        raise exceptions.ValidationError(
+            {"at": [f"{text!r} has no offset: add one (e.g. +02:00 or Z), URL-encoded."]}
+        )
+    if not 1900 <= value.astimezone(UTC).year < 2200:
+        # The on-call core counts instants from 1900 up to 2200.
+        raise exceptions.ValidationError({"at": [f"{text!r} is outside the years 1900-2199."]})
+    return value
+
+
+def _person(now: OnCallNow, username: str) -> dict[str, str]:
+    return {"username": username, "name": now.name(username)}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="On-call schedules (anyone signed in)"),
+    retrieve=extend_schema(summary="One on-call schedule"),
+    create=extend_schema(summary="Create a schedule from a spec (team leads, managers)"),
+    update=extend_schema(summary="Replace a schedule (team leads, managers)"),
+    partial_update=extend_schema(summary="Change a schedule (team leads, managers)"),
+)
+class ScheduleViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """On-call schedules; who is on call at an instant. Changes go through
+    escalations.schedules.services, which ask the same rules."""
+
+    serializer_class = s.ScheduleSerializer
+    permission_classes = [ActionPermissions]
+    queryset = OnCallSchedule.objects.select_related("team").order_by("name")
+    required_permissions = {
+        "list": [],
+        "retrieve": [],
+        "on_call": [],
+        "create": permissions("schedule.create"),
+        "update": permissions("schedule.update"),
+        "partial_update": permissions("schedule.update"),
+    }
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = schedules.schedule_create(
+            actor=self.request.user,
+            name=data["name"],
+            spec=data["spec"],
+            team=data.get("team"),
+            description=data.get("description", ""),
+        )
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        changes = {key: data[key] for key in ("name", "spec", "description") if key in data}
+        if "team" in data:
+            changes["team"] = data["team"]
+        serializer.instance = schedules.schedule_update(
+            actor=self.request.user, schedule=serializer.instance, **changes
+        )
+
+    @extend_schema(
+        summary="Who is on call at an instant",
+        parameters=[
+            OpenApiParameter(
+                "at",
+                OpenApiTypes.DATETIME,
+                description="ISO 8601 instant with its offset (URL-encode the +); "
+                "default: now. A naive or malformed value is a 400.",
+            )
+        ],
+        responses={200: s.OnCallSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="on-call")
+    def on_call(self, request, pk=None):
+        schedule = self.get_object()
+        raw = request.query_params.get("at")
+        at = parse_instant(raw) if raw not in (None, "") else timezone.now()
+        now = who_is_on_call(schedule, at)
+        current = now.current
+        body = {
+            "at": at,
+            "person": _person(now, current.person) if current else None,
+            "source": now.source or None,
+            "layer": (
+                {"index": current.layer, "name": now.layer_name}
+                if current and current.layer is not None
+                else None
+            ),
+            "override": now.override_id,
+            "shift": {"start": current.start, "end": current.end} if current else None,
+            "paging_order": [_person(now, username) for username in now.paging_order],
+        }
+        return Response(s.OnCallSerializer(body).data)

@@ -28,6 +28,7 @@ from escalations.models.reviews import (
     ReviewStatus,
     SimilarIncident,
 )
+from escalations.models.schedules import OnCallOverride, OnCallSchedule
 from escalations.models.vendors import (
     OPEN_VENDOR_STATUSES,
     VendorCase,
@@ -54,6 +55,8 @@ __all__ = [
     "Calendar",
     "Escalation",
     "Level",
+    "OnCallOverride",
+    "OnCallSchedule",
     "Policy",
     "PolicyStatus",
     "PostIncidentReview",

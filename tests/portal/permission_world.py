@@ -28,7 +28,7 @@ from incidents.models import Channel, Incident, Integration
 from notifications.models import InboundMessage, Notification
 from portal.roles import ALL_ROLES, ROLE_PERMISSIONS
 from tests.escalations.conftest import simple_spec
-from tests.factories import AccountFactory, make_incident
+from tests.factories import AccountFactory, make_incident, oncall_spec
 
 COMPLETE = {
     "customers_impacted": 3,
@@ -468,3 +468,31 @@ class World:
         item = self.item(self.review(complete=False))
         done = lambda: ActionItem.objects.get(pk=item.pk).status == "done"  # noqa: E731
         return Target(item, done), "post", f"{item.pk}/close/", {"status": "done"}
+
+    # --- on-call schedules -----------------------------------------------------------------
+
+    def _schedule(self):
+        from tests.factories import make_schedule
+
+        return make_schedule(spec=oncall_spec((self.owner.username,)))
+
+    def api_schedule_create(self, user):
+        from escalations.models import OnCallSchedule
+
+        body = {"name": "New rota", "spec": oncall_spec((self.owner.username,))}
+        done = lambda: OnCallSchedule.objects.filter(name="New rota").exists()  # noqa: E731
+        return Target(None, done), "post", "", body
+
+    def _schedule_renamed(self, method):
+        from escalations.models import OnCallSchedule
+
+        schedule = self._schedule()
+        body = {"name": "Renamed", "spec": oncall_spec((self.owner.username,))}
+        done = lambda: OnCallSchedule.objects.get(pk=schedule.pk).name == "Renamed"  # noqa: E731
+        return Target(schedule, done), method, f"{schedule.pk}/", body
+
+    def api_schedule_update(self, user):
+        return self._schedule_renamed("put")
+
+    def api_schedule_partial_update(self, user):
+        return self._schedule_renamed("patch")

@@ -106,8 +106,12 @@ def world(manager, agent, same_connection):
         owner=manager,
         due_date=timezone.localdate() + timedelta(days=7),
     )
+    from tests.factories import make_schedule
+
+    schedule = make_schedule(actor=manager)
     return {
         "token": manager.auth_token.key,
+        "schedule": schedule.pk,
         "reference": incident.reference,
         "id": Escalation.objects.get().pk,
         "policy": policy.pk,
@@ -130,7 +134,11 @@ def test_api_conforms_to_its_schema(case, world):
     if use_real and "reference" in parameters:
         parameters["reference"] = world["reference"]
     if use_real and "id" in parameters:
-        ids = {"/policies/": world["policy"], "/action-items/": world["action_item"]}
+        ids = {
+            "/policies/": world["policy"],
+            "/action-items/": world["action_item"],
+            "/schedules/": world["schedule"],
+        }
         parameters["id"] = next((v for k, v in ids.items() if k in case.path), world["id"])
     response = case.call(headers={"Authorization": f"Token {world['token']}"})
     case.validate_response(response, checks=CHECKS)

@@ -118,8 +118,16 @@ API_ACTIONS = {
         "action_item.update",
     ),
     "action_item_close": ("action-items", "ActionItemViewSet", "close", "action_item.close"),
+    "schedule_create": ("schedules", "ScheduleViewSet", "create", "schedule.create"),
+    "schedule_update": ("schedules", "ScheduleViewSet", "update", "schedule.update"),
+    "schedule_partial_update": (
+        "schedules",
+        "ScheduleViewSet",
+        "partial_update",
+        "schedule.update",
+    ),
 }
-READS = {"list", "retrieve", "timeline", "escalation_options", "markdown", "yaml"}
+READS = {"list", "retrieve", "timeline", "escalation_options", "markdown", "yaml", "on_call"}
 
 
 @pytest.fixture

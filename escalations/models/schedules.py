@@ -1,0 +1,92 @@
+"""On-call schedules: layers stored as the pure core's spec, overrides as rows.
+
+The layers are edited together (one spec, validated by `Schedule.from_spec`); overrides are
+edited often and by different people, so each is a row with who made it and why.
+`escalations.schedules.selectors.schedule_core` builds the pure `Schedule` from both.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OnCallSchedule(models.Model):
+    """Who is on call for a team, over time (issue 18)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    team = models.ForeignKey(
+        "auth.Group",
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="oncall_schedules",
+        help_text=_("The group whose on-call this is (the name a policy level's team uses)."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    # {"timezone": ..., "layers": [...]} as `escalations.rules.oncall` reads it; no overrides.
+    spec = models.JSONField(_("layers"), default=dict)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("on-call schedule")
+        verbose_name_plural = _("on-call schedules")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def time_zone(self) -> str:
+        return str(self.spec.get("timezone", ""))
+
+
+class OnCallOverride(models.Model):
+    """`person` is on call in [start, end) whatever the layers say; no person: nobody is
+    (leave without cover), which the coverage check reports as a gap."""
+
+    schedule = models.ForeignKey(
+        OnCallSchedule,
+        verbose_name=_("schedule"),
+        on_delete=models.CASCADE,
+        related_name="override_rows",
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="oncall_overrides",
+        help_text=_("Leave empty for nobody on call (leave without cover)."),
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        # Oldest first: in the pure core the later override wins where they overlap.
+        ordering = ("created_at", "id")
+        verbose_name = _("on-call override")
+        verbose_name_plural = _("on-call overrides")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")),
+                name="oncall_override_end_after_start",
+            )
+        ]
+        indexes = [models.Index(fields=["schedule", "end"], name="oncall_override_sched_end")]
+
+    def __str__(self) -> str:
+        who = self.person.get_username() if self.person_id else _("nobody")
+        return f"{self.schedule}: {who} {self.start:%Y-%m-%d %H:%M} - {self.end:%Y-%m-%d %H:%M}"

@@ -1,0 +1,92 @@
+"""Reads of on-call schedules: the pure core's `Schedule` for a stored one, who is on call."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+
+from escalations.models import OnCallOverride, OnCallSchedule
+from escalations.rules.oncall import OnCall, Schedule, gaps, on_call, paging_order
+
+COVERAGE_DAYS = 14
+
+# schedule id -> (updated_at, Schedule, override row ids in the core's order). The services
+# touch `updated_at` whenever the spec or an override changes, so it is the version; keeping
+# the object keeps the pure core's own caches (zone tables, RRULE expansions, flattened
+# overrides) warm between requests.
+_built: dict[int, tuple[datetime, Schedule, tuple[int, ...]]] = {}
+_lock = threading.Lock()
+
+
+def schedule_core(schedule: OnCallSchedule) -> Schedule:
+    """The pure schedule: the stored layers plus every override row, oldest first (so the
+    latest created wins where they overlap, as in the core)."""
+    return _build(schedule)[1]
+
+
+def _build(schedule: OnCallSchedule) -> tuple[datetime, Schedule, tuple[int, ...]]:
+    with _lock:
+        cached = _built.get(schedule.pk)
+    if cached is not None and cached[0] == schedule.updated_at:
+        return cached
+    rows = list(
+        OnCallOverride.objects.filter(schedule=schedule)
+        .select_related("person")
+        .order_by("created_at", "id")
+    )
+    overrides = [
+        {
+            "person": row.person.get_username() if row.person_id else None,
+            "start": row.start,
+            "end": row.end,
+        }
+        for row in rows
+    ]
+    core = Schedule.from_spec({**schedule.spec, "overrides": overrides})
+    built = (schedule.updated_at, core, tuple(row.pk for row in rows))
+    with _lock:
+        _built[schedule.pk] = built
+    return built
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    """Who is on call at `at`, for the API and the admin."""
+
+    at: datetime
+    current: OnCall | None
+    source: str  # "layer", "override" or "" (nobody)
+    layer_name: str
+    override_id: int | None
+    paging_order: tuple[str, ...]
+    names: dict[str, str]  # username -> full name, for the person and the paging order
+
+    def name(self, username: str) -> str:
+        return self.names.get(username) or username
+
+
+def who_is_on_call(schedule: OnCallSchedule, at: datetime) -> OnCallNow:
+    _, core, override_ids = _build(schedule)
+    current = on_call(core, at)
+    source, layer_name, override_id = "", "", None
+    if current is not None:
+        if current.override is not None:
+            source, override_id = "override", override_ids[current.override]
+        else:
+            source = "layer"
+            layer_name = core.layers[current.layer].name or f"layer {current.layer + 1}"
+    order = paging_order(core, at)
+    wanted = set(order) | ({current.person} if current else set())
+    names = {
+        user.get_username(): user.get_full_name()
+        for user in get_user_model().objects.filter(username__in=wanted)
+    }
+    return OnCallNow(at, current, source, layer_name, override_id, order, names)
+
+
+def coverage_gaps(schedule: OnCallSchedule, *, now: datetime, days: int = COVERAGE_DAYS):
+    """The stretches with nobody on call in the next `days` days."""
+    return gaps(schedule_core(schedule), now, now + timedelta(days=days))

@@ -12,6 +12,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from django.conf import settings
@@ -791,7 +792,7 @@ def sweep_warm_up() -> None:
     """Load now what a process's first storm batch would otherwise load while
     incidents wait (about half a second): the URL map every notice links into, and
     the subject templates of the notices a sweep writes."""
-    notices.incident_url(Incident(reference="warm-up"))
+    notices.incident_url(SimpleNamespace(reference="warm-up"))
     for kind in SWEEP_NOTICE_KINDS:
         rendering.template(f"notifications/{kind}/subject.txt")
 

@@ -35,22 +35,24 @@ def warm_up_for_sweeps(sender=None, **kwargs) -> None:
         log.exception("warming up for sweeps failed")
 
 
-def call_sweep_helpers() -> None:
+def call_sweep_helpers() -> int:
     """More is due than one batch (a storm): ask SLA_SWEEP_HELPERS workers to sweep
     too, so every core escalates; row locks that skip locked rows split the batches.
 
     PostgreSQL only: SQLite takes one writer at a time, so a helper would only wait.
     The help is a speed-up, not a duty: a broker that is down fails the request at
     once (no retries), and the scheduler sweeps on alone. An unused request expires.
+    Returns how many helpers were asked for.
     """
     if connection.vendor != "postgresql":
-        return
-    for _ in range(settings.SLA_SWEEP_HELPERS):
+        return 0
+    for asked in range(settings.SLA_SWEEP_HELPERS):
         try:
             run_sla_sweep.apply_async(kwargs={"helping": True}, expires=60, retry=False)
         except Exception as error:  # the broker is down or refuses: sweep on alone
-            log.warning("SLA sweep: no helpers asked for (%s)", error)
-            return
+            log.warning("SLA sweep: no more helpers asked for (%s)", error)
+            return asked
+    return settings.SLA_SWEEP_HELPERS
 
 
 @shared_task(ignore_result=True)

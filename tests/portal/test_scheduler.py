@@ -70,11 +70,15 @@ def incident_due_at(due: object) -> Incident:
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(monkeypatch):
     from portal.celery import app
 
+    dead = dead_broker_url()
+    # Celery takes CELERY_BROKER_URL from the environment over its configuration: without
+    # this, CI's live Redis would stand in for the dead broker.
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
     saved = (app.conf.broker_url, app.conf.broker_transport_options)
-    app.conf.broker_url = dead_broker_url()
+    app.conf.broker_url = dead
     app.conf.broker_transport_options = {}
     app._after_fork()  # drop pooled connections to the previous broker
     yield

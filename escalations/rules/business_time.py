@@ -84,7 +84,9 @@ __all__ = [
 DAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_INDEX: dict[str, int] = {
+# Day keys and full English names (lower case) to weekday numbers; on-call specs read days
+# the same way.
+DAY_INDEX: dict[str, int] = {
     **{key: i for i, key in enumerate(DAY_KEYS)},
     **{name: i for i, name in enumerate(_FULL_DAY_NAMES)},
 }
@@ -221,7 +223,7 @@ class BusinessCalendar:
     _cache: _Cache = field(init=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_zone", _load_zone(self.timezone))
+        object.__setattr__(self, "_zone", load_zone(self.timezone))
         _check_week(self.week)
         # Normalise to nested tuples so the calendar stays hashable whatever was passed.
         week = tuple(tuple((int(a), int(b)) for a, b in ranges) for ranges in self.week)
@@ -574,7 +576,7 @@ class BusinessCalendar:
 # ---------------------------------------------------------------------- spec parsing
 
 
-def _load_zone(key: object) -> ZoneInfo:
+def load_zone(key: object) -> ZoneInfo:
     if not isinstance(key, str) or not key.strip():
         raise ValueError(
             f'timezone: expected an IANA zone name such as "Europe/Berlin", got {key!r}'
@@ -586,7 +588,7 @@ def _load_zone(key: object) -> ZoneInfo:
 
 
 def _parse_timezone(value: object) -> str:
-    _load_zone(value)
+    load_zone(value)
     assert isinstance(value, str)
     return value
 
@@ -603,7 +605,7 @@ def _parse_hours(value: object) -> Week:
     for raw_key, ranges in value.items():
         if not isinstance(raw_key, str):
             raise ValueError(f'hours: day keys must be strings such as "mon", got {raw_key!r}')
-        index = _DAY_INDEX.get(raw_key.strip().lower())
+        index = DAY_INDEX.get(raw_key.strip().lower())
         if index is None:
             raise ValueError(f'hours: unknown day "{raw_key}" (use {", ".join(DAY_KEYS)})')
         if names[index] is not None:

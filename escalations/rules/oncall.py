@@ -148,9 +148,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
+
+# Day names and zones are read as the SLA calendars read them.
+from escalations.rules.business_time import DAY_INDEX, DAY_KEYS, load_zone
 
 __all__ = [
     "DAY_KEYS",
@@ -168,14 +171,6 @@ __all__ = [
     "paging_order",
 ]
 
-#: Canonical day keys, in ``datetime.weekday()`` order (Monday is 0).
-DAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_INDEX: dict[str, int] = {
-    **{key: i for i, key in enumerate(DAY_KEYS)},
-    **{name: i for i, name in enumerate(_FULL_DAY_NAMES)},
-}
 
 _DAY = 86_400
 _WEEK = 7 * _DAY
@@ -397,7 +392,7 @@ class Schedule:
     _state: _State = field(init=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        zone = _load_zone(self.timezone)
+        zone = load_zone(self.timezone)
         for name, kind in (("layers", Rotation), ("overrides", Override)):
             value = getattr(self, name)
             if isinstance(value, str) or not isinstance(value, tuple | list):
@@ -422,7 +417,7 @@ class Schedule:
         """
         _check_keys("spec", spec, _SPEC_KEYS, required=("timezone", "layers"))
         timezone = spec["timezone"]
-        _load_zone(timezone)
+        load_zone(timezone)
         layers = tuple(
             _parse_layer(f"layers[{i}]", item)
             for i, item in enumerate(_as_list("layers", spec["layers"]))
@@ -1244,7 +1239,7 @@ def _parse_days(path: str, value: object) -> tuple[int, ...]:
         raise ValueError(f"{path}: at least one day is needed")
     days: list[int] = []
     for i, item in enumerate(items):
-        index = _DAY_INDEX.get(item.strip().lower()) if isinstance(item, str) else None
+        index = DAY_INDEX.get(item.strip().lower()) if isinstance(item, str) else None
         if index is None:
             raise ValueError(f"{path}[{i}]: unknown day {item!r} (use {', '.join(DAY_KEYS)})")
         if index in days:
@@ -1257,7 +1252,7 @@ def _parse_day_time(path: str, value: object) -> tuple[int, int]:
     if not isinstance(value, str):
         raise ValueError(f'{path}: expected "DAY HH:MM" such as "fri 18:00", got {value!r}')
     match = _DAY_TIME_RE.fullmatch(value)
-    index = _DAY_INDEX.get(match[1].lower()) if match else None
+    index = DAY_INDEX.get(match[1].lower()) if match else None
     if match is None or index is None:
         raise ValueError(f'{path}: "{value}" is not a day and time such as "fri 18:00"')
     return index, _parse_clock(path, match[2], allow_24=False)
@@ -1352,17 +1347,6 @@ def _restriction_spec(item: Restriction) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- small helpers
-
-
-def _load_zone(key: object) -> ZoneInfo:
-    if not isinstance(key, str) or not key.strip():
-        raise ValueError(
-            f'timezone: expected an IANA zone name such as "Europe/Berlin", got {key!r}'
-        )
-    try:
-        return ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f'timezone: unknown time zone "{key}"') from None
 
 
 def _check_person(value: object, path: str) -> None:

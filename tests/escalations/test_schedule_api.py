@@ -49,15 +49,15 @@ def test_on_call_names_the_person_the_source_the_shift_and_the_paging_order(agen
     assert [p["username"] for p in body["paging_order"]] == ["ana", "ben"]
 
 
-def test_an_override_is_named_as_the_source(agent):
+def on_call_with_override(agent, person):
+    """Who the API says is on call inside an override of `person` (None: nobody)."""
     from datetime import UTC, datetime
 
     schedule = make_schedule()
-    cover = UserFactory(username="cover")
     row = override_add(
         actor=None,
         schedule=schedule,
-        person=cover,
+        person=person,
         start=datetime(2026, 1, 7, 10, tzinfo=UTC),
         end=datetime(2026, 1, 7, 14, tzinfo=UTC),
     )
@@ -66,26 +66,17 @@ def test_an_override_is_named_as_the_source(agent):
         .get(f"/api/schedules/{schedule.pk}/on-call/", {"at": "2026-01-07T11:00:00Z"})
         .json()
     )
+    return row, body
+
+
+def test_an_override_is_named_as_the_source(agent):
+    row, body = on_call_with_override(agent, UserFactory(username="cover"))
     assert body["person"]["username"] == "cover"
     assert (body["source"], body["override"], body["layer"]) == ("override", row.pk, None)
 
 
 def test_nobody_on_call_is_a_null_person(agent):
-    from datetime import UTC, datetime
-
-    schedule = make_schedule()
-    override_add(
-        actor=None,
-        schedule=schedule,
-        person=None,
-        start=datetime(2026, 1, 7, 10, tzinfo=UTC),
-        end=datetime(2026, 1, 7, 14, tzinfo=UTC),
-    )
-    body = (
-        token_client(agent)
-        .get(f"/api/schedules/{schedule.pk}/on-call/", {"at": "2026-01-07T11:00:00Z"})
-        .json()
-    )
+    _, body = on_call_with_override(agent, None)
     assert (body["person"], body["source"], body["shift"]) == (None, None, None)
 
 

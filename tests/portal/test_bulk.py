@@ -32,16 +32,20 @@ def test_append_dicts_fills_defaults_and_json(agent):
     assert event.actor is None
 
 
+def outbox_row(key: str, **json) -> Notification:
+    return Notification(
+        kind="test",
+        channel="email",
+        recipient="a@example.com",
+        dedup_key=key,
+        next_attempt_at=timezone.now(),
+        **json,
+    )
+
+
 def test_duplicates_are_skipped_and_the_rest_kept(agent):
     def row(key):
-        return Notification(
-            kind="test",
-            channel="email",
-            recipient="a@example.com",
-            dedup_key=key,
-            next_attempt_at=timezone.now(),
-            payload={"k": key},
-        )
+        return outbox_row(key, payload={"k": key})
 
     append_rows_ignoring_duplicates(Notification, [row("one")])
     append_rows_ignoring_duplicates(Notification, [row("one"), row("two")])
@@ -54,16 +58,7 @@ def test_json_columns_are_stored_as_save_stores_them():
     every row still reads back its own value, as save() would have stored it."""
     shared = {"title": 'Zahlung schlägt fehl \u2013 "quoted"\ttab\\slash', "n": [1, 2.5, None]}
 
-    def row(key, **json):
-        return Notification(
-            kind="test",
-            channel="email",
-            recipient="a@example.com",
-            dedup_key=key,
-            next_attempt_at=timezone.now(),
-            **json,
-        )
-
+    row = outbox_row
     rows = [
         row("a", context=shared, payload={}, headers={}),
         row("b", context=shared, payload={"list": []}, headers={"Message-ID": "<b@x>"}),

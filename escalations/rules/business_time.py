@@ -269,7 +269,7 @@ class BusinessCalendar:
             hours = _ROUND_THE_CLOCK
         else:
             hours = {
-                DAY_KEYS[i]: [f"{_fmt_time(a)}-{_fmt_time(b)}" for a, b in ranges]
+                DAY_KEYS[i]: [f"{fmt_time(a)}-{fmt_time(b)}" for a, b in ranges]
                 for i, ranges in enumerate(self.week)
                 if ranges
             }
@@ -721,7 +721,8 @@ def _check_week(week: object) -> None:
         raise ValueError("week: no opening hours on any day")
 
 
-def _fmt_time(seconds: int) -> str:
+def fmt_time(seconds: int) -> str:
+    """Seconds since midnight as HH:MM, or HH:MM:SS when the seconds are not zero."""
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}" if secs else f"{hours:02d}:{minutes:02d}"

@@ -153,7 +153,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrule, rrulestr
 
 # Day names and zones are read as the SLA calendars read them.
-from escalations.rules.business_time import DAY_INDEX, DAY_KEYS, load_zone
+from escalations.rules.business_time import DAY_INDEX, DAY_KEYS, fmt_time, load_zone
 
 __all__ = [
     "DAY_KEYS",
@@ -1323,7 +1323,7 @@ def _layer_spec(layer: Rotation) -> dict[str, Any]:
     if not layer.is_rrule:
         spec["interval"] = layer.interval
     spec["start"] = layer.start.isoformat()
-    spec["handoff"] = _fmt_clock(_seconds_of(layer.handoff))
+    spec["handoff"] = fmt_time(_seconds_of(layer.handoff))
     spec["restrictions"] = [_restriction_spec(item) for item in layer.restrictions]
     return spec
 
@@ -1336,13 +1336,13 @@ def _restriction_spec(item: Restriction) -> dict[str, Any]:
         to = end if end <= _DAY else end - _DAY
         return {
             "days": [DAY_KEYS[day] for day in item.days],
-            "from": _fmt_clock(start),
-            "to": _fmt_clock(to),
+            "from": fmt_time(start),
+            "to": fmt_time(to),
         }
     (day,) = item.days
     return {
-        "from": f"{DAY_KEYS[day]} {_fmt_clock(start)}",
-        "to": f"{DAY_KEYS[(day + end // _DAY) % 7]} {_fmt_clock(end % _DAY)}",
+        "from": f"{DAY_KEYS[day]} {fmt_time(start)}",
+        "to": f"{DAY_KEYS[(day + end // _DAY) % 7]} {fmt_time(end % _DAY)}",
     }
 
 
@@ -1386,12 +1386,6 @@ def _seconds_of(value: time) -> int:
 
 def _time_of(seconds: int) -> time:
     return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
-
-
-def _fmt_clock(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}" if secs else f"{hours:02d}:{minutes:02d}"
 
 
 def _epoch(value: object, what: str) -> int:

@@ -3,7 +3,7 @@ overrides. Each asks its permission rule (incidents.permissions) first."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -108,16 +108,8 @@ def schedule_create(
     description: str = "",
 ) -> OnCallSchedule:
     require(actor, "schedule.create")
-    errors: dict[str, Any] = {}
-    for field, check in (("name", lambda: check_name(name)), ("spec", lambda: check_spec(spec))):
-        try:
-            errors[field] = ("ok", check())
-        except ValidationError as error:
-            errors[field] = ("error", error)
-    _raise_collected(errors)
-    return OnCallSchedule.objects.create(
-        name=errors["name"][1], spec=errors["spec"][1], team=team, description=description
-    )
+    checked = _checked({"name": lambda: check_name(name), "spec": lambda: check_spec(spec)})
+    return OnCallSchedule.objects.create(**checked, team=team, description=description)
 
 
 def schedule_update(
@@ -130,21 +122,15 @@ def schedule_update(
     description: str | None = None,
 ) -> OnCallSchedule:
     require(actor, "schedule.update")
-    checks: dict[str, Any] = {}
-    for field, value, check in (
-        ("name", name, lambda: check_name(name, exclude=schedule.pk)),
-        ("spec", spec, lambda: check_spec(spec)),
-    ):
-        if value is None:
-            continue
-        try:
-            checks[field] = ("ok", check())
-        except ValidationError as error:
-            checks[field] = ("error", error)
-    _raise_collected(checks)
+    checks = {}
+    if name is not None:
+        checks["name"] = lambda: check_name(name, exclude=schedule.pk)
+    if spec is not None:
+        checks["spec"] = lambda: check_spec(spec)
+    checked = _checked(checks)
     with transaction.atomic():
         schedule = OnCallSchedule.objects.select_for_update().get(pk=schedule.pk)
-        for field, (_, value) in checks.items():
+        for field, value in checked.items():
             setattr(schedule, field, value)
         if team is not _UNSET:
             schedule.team = team
@@ -154,11 +140,18 @@ def schedule_update(
     return schedule
 
 
-def _raise_collected(checks: dict[str, Any]) -> None:
-    """All field errors at once, so a form shows every problem in one round."""
-    failed = {f: e for f, (state, e) in checks.items() if state == "error"}
-    if failed:
-        raise ValidationError({f: e.error_dict[f] for f, e in failed.items()})
+def _checked(checks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Each field's checked value, or every field's errors at once, so a form shows every
+    problem in one round."""
+    values, errors = {}, {}
+    for field, check in checks.items():
+        try:
+            values[field] = check()
+        except ValidationError as error:
+            errors[field] = error.error_dict[field]
+    if errors:
+        raise ValidationError(errors)
+    return values
 
 
 def _touch(schedule: OnCallSchedule) -> None:

@@ -729,7 +729,7 @@ class StatusEvent(NamedTuple):
 
 
 def _sweep_batch(
-    ids: list[int], now: datetime, *, set_based: bool = True, audience: moves.Audience | None = None
+    ids: list[int], now: datetime, *, set_based: bool, audience: moves.Audience
 ) -> Counter:
     out = {
         "firings": [],
@@ -738,7 +738,7 @@ def _sweep_batch(
         "next_checks": [],
         "clocks": [],
         "crossings": [],
-        "audience": audience or moves.Audience(),
+        "audience": audience,
         "fired": 0,
         "escalated": 0,
     }

@@ -47,9 +47,7 @@ class Crossing:
     fired: set  # its threshold firings, this sweep's included
 
 
-def escalate_crossings(
-    crossings: list[Crossing], now: datetime, audience: moves.Audience | None = None
-) -> int:
+def escalate_crossings(crossings: list[Crossing], now: datetime, audience: moves.Audience) -> int:
     """Escalate every crossing one level up its policy's route, in the sweep's
     transaction (the incidents are locked by its claim). Returns the outbox rows offered.
     `audience`: the sweep's, so each team is read once per sweep."""
@@ -86,7 +84,6 @@ def escalate_crossings(
     ]
     append_rows(Escalation, records, with_ids=True)
 
-    audience = audience or moves.Audience()
     events, rows = [], []
     for crossing, escalation in zip(crossings, records, strict=True):
         incident, spec = crossing.incident, crossing.spec

@@ -67,6 +67,11 @@ def default_jobs() -> list[Job]:
     ]
 
 
+def _close_connections() -> None:
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+
+
 class Scheduler:
     def __init__(self, jobs: list[Job] | None = None, *, clock=time.monotonic):
         self.jobs = default_jobs() if jobs is None else jobs
@@ -92,8 +97,7 @@ class Scheduler:
             wait = job.next_due()
         except Exception:
             log.exception("%s: could not read its next deadline; waiting its interval", job.name)
-            for connection in connections.all(initialized_only=True):
-                connection.close()
+            _close_connections()
             return
         if wait is not None:
             job.next_at = min(job.next_at, self.clock() + max(wait, MIN_GAP))
@@ -106,8 +110,7 @@ class Scheduler:
             job.failures += 1
             log.exception("%s failed (%s in a row); trying again next tick", job.name, job.failures)
             # whatever state the connection is in, the next tick starts afresh
-            for connection in connections.all(initialized_only=True):
-                connection.close()
+            _close_connections()
             return False
         if job.failures:
             log.warning("%s works again after %s failures", job.name, job.failures)
@@ -134,8 +137,7 @@ class Scheduler:
         while not self.stopping.is_set():
             self.run_due()
             self.stopping.wait(self.seconds_to_next())
-        for connection in connections.all(initialized_only=True):
-            connection.close()
+        _close_connections()
         log.warning("scheduler stopped")
 
     def _on_signal(self, signum, frame) -> None:

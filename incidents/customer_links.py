@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+
+from portal.links import site_link
 
 SALT = "incidents.customer-status"
 
@@ -55,10 +55,4 @@ def read_token(token: str) -> CustomerLink:
 
 def status_url(*, incident_id: int, email: str) -> str:
     token = make_token(incident_id=incident_id, email=email)
-    return settings.SITE_URL + _status_path().replace("TOKEN", token)
-
-
-@lru_cache(maxsize=1)
-def _status_path() -> str:
-    # reverse() once per process: a storm's sweep links every customer it tells.
-    return reverse("customer-status", args=["TOKEN"])
+    return site_link("customer-status", token)

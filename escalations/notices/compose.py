@@ -15,7 +15,6 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import Min
-from django.urls import reverse
 from django.utils import timezone
 
 from escalations.policies.reach import (
@@ -29,6 +28,7 @@ from incidents.rules import Severity, Status, display_title
 from notifications.models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
 from notifications.rendering import render_subject
 from notifications.services import with_message_id
+from portal.links import site_link
 
 METHODS_BY_SEVERITY = {
     "P0": ("pagerduty", "slack", "email"),
@@ -66,14 +66,7 @@ def subject_line(incident, *, urgent_words: bool = True) -> str:
 
 
 def incident_url(incident) -> str:
-    # reverse() once per process: it is the costliest step of a sweep notice.
-    global _DETAIL_URL
-    if _DETAIL_URL is None:
-        _DETAIL_URL = reverse("incidents:detail", args=["REFERENCE"])
-    return settings.SITE_URL + _DETAIL_URL.replace("REFERENCE", incident.reference)
-
-
-_DETAIL_URL: str | None = None
+    return site_link("incidents:detail", incident.reference)
 
 
 def when(value, zone=UTC) -> str:

@@ -779,21 +779,12 @@ def _sweep_batch(
     return counts
 
 
-SWEEP_NOTICE_KINDS = (
-    "escalation",
-    "customer_ack",
-    "sla_warning",
-    "pre_escalation",
-    "top_level_breach",
-)
-
-
 def sweep_warm_up() -> None:
     """Load now what a process's first storm batch would otherwise load while
     incidents wait (about half a second): the URL map every notice links into, and
-    the subject templates of the notices a sweep writes."""
+    the subject templates of the incident messages."""
     notices.incident_url(SimpleNamespace(reference="warm-up"))
-    for kind in SWEEP_NOTICE_KINDS:
+    for kind in rendering.template_kinds():
         rendering.template(f"notifications/{kind}/subject.txt")
 
 

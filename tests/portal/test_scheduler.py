@@ -235,16 +235,12 @@ def test_jobs_warm_up_once_when_the_scheduler_starts(caplog):
 
 
 def test_the_sla_sweep_job_warms_up_its_templates_and_wakes_at_deadlines():
-    from escalations.engine.services import (
-        SWEEP_NOTICE_KINDS,
-        seconds_to_next_check,
-        sweep_warm_up,
-    )
-    from notifications.rendering import template
+    from escalations.engine.services import seconds_to_next_check, sweep_warm_up
+    from notifications.rendering import template, template_kinds
     from portal.scheduler import default_jobs
 
     job = {job.name: job for job in default_jobs()}["SLA sweep"]
     assert (job.warm_up, job.next_due) == (sweep_warm_up, seconds_to_next_check)
     template.cache_clear()
     sweep_warm_up()
-    assert template.cache_info().currsize == len(SWEEP_NOTICE_KINDS)
+    assert template.cache_info().currsize == len(template_kinds())

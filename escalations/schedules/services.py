@@ -39,14 +39,32 @@ def parse_spec_text(text: str) -> Any:
     return data
 
 
+# A spec nests five levels at most (layers, a layer, its restrictions, one, its days);
+# PyYAML composes recursively, so a deeper document would exhaust Python's stack.
+MAX_SPEC_DEPTH = 20
+
+
 class _NoAliasLoader(yaml.SafeLoader):
+    depth = 0
+
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
                 None, None, "aliases are not allowed here", event.start_mark
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_SPEC_DEPTH:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"nested more than {MAX_SPEC_DEPTH} levels deep",
+                self.peek_event().start_mark,
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def spec_text(spec: Mapping[str, Any]) -> str:

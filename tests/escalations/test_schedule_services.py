@@ -156,3 +156,30 @@ def test_each_action_asks_its_rule(people, role):
                 call()
     assert OnCallSchedule.objects.filter(name="New").exists() == may
     assert OnCallOverride.objects.filter(pk=override.pk).exists() != may
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("layers: &a [1]\nmore: *a\n", "aliases are not allowed"),
+        ("[" * 20_000 + "]" * 20_000, "nested more than 20 levels deep"),
+        ("x" * (services.MAX_SPEC_BYTES + 1), "longer than"),
+        ("timezone: UTC\nlayers: [\n", "line 3"),
+    ],
+    ids=["alias", "deep", "long", "broken"],
+)
+def test_hostile_or_broken_spec_text_is_a_field_error(text, message):
+    with pytest.raises(ValidationError) as caught:
+        services.parse_spec_text(text)
+    assert message in " ".join(caught.value.message_dict["spec"])
+
+
+def test_spec_text_may_be_json_or_yaml():
+    assert services.parse_spec_text('{"timezone": "UTC", "layers": []}') == {
+        "timezone": "UTC",
+        "layers": [],
+    }
+    assert services.parse_spec_text("timezone: UTC\nlayers: []\n") == {
+        "timezone": "UTC",
+        "layers": [],
+    }

@@ -435,6 +435,7 @@ class EventKind(models.TextChoices):
     SLA_THRESHOLD = "sla_threshold", _("SLA threshold reached")
     TRIGGER = "trigger", _("Escalation trigger")
     FLAGGED = "flagged", _("Flagged for review")
+    PAGED = "paged", _("Paged")
     # Follow-up work (escalations.followup.reviews, war_room, vendors)
     WAR_ROOM_ACTIVATED = "war_room_activated", _("War room activated")
     WAR_ROOM_CHANGED = "war_room_changed", _("War room changed")

@@ -218,6 +218,7 @@ class LevelInline(DraftOnlyInline, admin.StackedInline):
     model = Level
     fields = [
         ("number", "name", "team"),
+        ("schedule", "page_after"),
         "description",
         ("first_response", "resolution", "update_interval", "calendar"),
         "handoff_fields",

@@ -156,6 +156,8 @@ class LevelSerializer(serializers.ModelSerializer):
             "escalation_criteria",
             "handoff_fields",
             "contacts",
+            "schedule",
+            "page_after",
             "first_response",
             "resolution",
             "update_interval",

@@ -166,6 +166,21 @@ class Level(models.Model):
     resolution = models.DurationField(_("resolution"), null=True, blank=True)
     update_interval = models.DurationField(_("status update every"), null=True, blank=True)
     calendar = models.CharField(_("calendar"), max_length=80, blank=True)
+    schedule = models.CharField(
+        _("on-call schedule"),
+        max_length=120,
+        blank=True,
+        help_text=_(
+            "An on-call schedule's name: notices go to whoever is on call, and an "
+            "unacknowledged handoff pages the next person, then the escalation contact."
+        ),
+    )
+    page_after = models.DurationField(
+        _("page the next person after"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the level's acknowledgement (first response) target."),
+    )
 
     class Meta:
         ordering = ["policy", "number"]

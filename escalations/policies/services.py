@@ -21,6 +21,7 @@ from django.utils import timezone
 from escalations.models import (
     Calendar,
     Level,
+    OnCallSchedule,
     Policy,
     PolicyStatus,
     SeverityOverride,
@@ -193,6 +194,8 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
             handoff_fields=tuple(row.handoff_fields),
             contacts=tuple(sorted(row.contacts.items())),
             sla=_target(row),
+            schedule=row.schedule,
+            page_after=row.page_after,
         )
         for row in policy.levels.order_by("number")
     )
@@ -259,6 +262,14 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
     for (severity, level), _target_spec in spec.matrix:
         if level not in numbers:
             problems.append(f"The {severity} targets name L{level}, which does not exist.")
+    named = {level.schedule for level in spec.levels if level.schedule}
+    known = set(OnCallSchedule.objects.filter(name__in=named).values_list("name", flat=True))
+    for level in spec.levels:
+        if level.schedule and level.schedule not in known:
+            problems.append(
+                f"{level.label} {level.name} pages the on-call schedule {level.schedule!r}, "
+                "which does not exist."
+            )
     return problems
 
 
@@ -287,6 +298,8 @@ def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
                 escalation_criteria=list(level.escalation_criteria),
                 handoff_fields=list(level.handoff_fields),
                 contacts=dict(level.contacts),
+                schedule=level.schedule,
+                page_after=level.page_after,
                 **durations(level.sla),
             )
             for level in spec.levels

@@ -114,6 +114,8 @@ TIER_KEYS = (
     "escalation_criteria",
     "handoff_fields",
     "contacts",
+    "schedule",
+    "page_after",
 )
 TARGET_KEYS = ("first_response", "resolution_target", "resolution", "update_every", "calendar")
 THRESHOLD_KEYS = ("at", "action", "clocks")
@@ -893,6 +895,8 @@ class _Reader:
                 lambda n, p: self.choice_list(n, p, tuple(HANDOFF_FIELDS), "handoff field"),
             ),
             "contacts": ("contacts", self.contacts),
+            "schedule": ("schedule", lambda n, p: self.text(n, p, blank=False)),
+            "page_after": ("page_after", self.duration),
         }
         for key, (attribute, read) in readers.items():
             if key in f:
@@ -1300,6 +1304,10 @@ def _level(level: LevelSpec) -> dict[str, Any]:
     out["handoff_fields"] = _list(level.handoff_fields)
     if level.contacts:
         out["contacts"] = dict(level.contacts)
+    if level.schedule:
+        out["schedule"] = level.schedule
+    if level.page_after is not None:
+        out["page_after"] = format_duration(level.page_after)
     return out
 
 

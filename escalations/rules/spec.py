@@ -130,6 +130,11 @@ class LevelSpec:
     # email, phone, chat, escalation (seed 002 contacts directory)
     contacts: tuple[tuple[str, str], ...] = ()
     sla: TargetSpec | None = None  # the level's targets for every severity
+    # An on-call schedule's name: the level's notices go to whoever is on call (and the
+    # team channel), and an unacknowledged handoff pages the next person, then the
+    # level's escalation contact, every `page_after` (None: the acknowledgement target).
+    schedule: str = ""
+    page_after: timedelta | None = None
 
     def __post_init__(self) -> None:
         # One order, whatever the source (YAML, or a jsonb column that sorts keys).

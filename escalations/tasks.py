@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 
 from escalations.analytics.weekly_mail import weekly_reports_send
+from escalations.engine.paging import page_sweep
 from escalations.engine.services import sla_sweep, sweep_warm_up
 from escalations.followup.reminders import reminder_sweep
 
@@ -53,6 +54,17 @@ def call_sweep_helpers() -> int:
             log.warning("SLA sweep: no more helpers asked for (%s)", error)
             return asked
     return settings.SLA_SWEEP_HELPERS
+
+
+@shared_task(ignore_result=True)
+def run_page_sweep() -> int:
+    """Handoffs to on-call levels still unacknowledged: page the next person, then the
+    escalation contact. The scheduler runs it every few seconds and when the next page
+    is due; safe to run twice or concurrently."""
+    paged = page_sweep()
+    if paged:
+        log.info("Page sweep: %s page(s)", paged)
+    return paged
 
 
 @shared_task(ignore_result=True)

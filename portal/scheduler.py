@@ -1,4 +1,5 @@
-"""The sweep timer: runs the SLA sweep and the reminder sweep against the database.
+"""The sweep timer: runs the SLA sweep, the on-call page sweep and the reminder sweep
+against the database.
 
 The database decides what is due; this loop only asks it, on a clock of its own, so
 a broker outage never delays an escalation (Celery beat's message used to be the
@@ -51,8 +52,9 @@ class Job:
 
 
 def default_jobs() -> list[Job]:
+    from escalations.engine.paging import seconds_to_next_page
     from escalations.engine.services import seconds_to_next_check, sweep_warm_up
-    from escalations.tasks import run_reminder_sweep, run_sla_sweep
+    from escalations.tasks import run_page_sweep, run_reminder_sweep, run_sla_sweep
 
     # Called in this process, not sent to a worker: the broker is not involved.
     return [
@@ -62,6 +64,12 @@ def default_jobs() -> list[Job]:
             run_sla_sweep,
             next_due=seconds_to_next_check,
             warm_up=sweep_warm_up,
+        ),
+        Job(
+            "On-call pages",
+            settings.SLA_SWEEP_INTERVAL,
+            run_page_sweep,
+            next_due=seconds_to_next_page,
         ),
         Job("Follow-up reminders", settings.REMINDER_SWEEP_INTERVAL, run_reminder_sweep),
     ]

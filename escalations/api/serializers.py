@@ -22,6 +22,7 @@ from escalations.models import (
     Escalation,
     Level,
     OnCallSchedule,
+    Page,
     Policy,
     PostIncidentReview,
     PreventionConfidence,
@@ -37,8 +38,21 @@ from incidents.selectors import incidents_visible_to, visibility_q
 LEVEL_NUMBER = {"min_value": 0, "max_value": 32767}
 
 
+class PageSerializer(serializers.ModelSerializer):
+    """One page of a handoff to an on-call level: a person, or an address (the escalation
+    contact), or neither (nobody on call: the whole team heard)."""
+
+    person = UsernameField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Page
+        fields = ["step", "schedule", "person", "address", "due_at", "paged_at", "next_due_at"]
+        read_only_fields = fields
+
+
 class EscalationSerializer(serializers.ModelSerializer):
     incident = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    pages = PageSerializer(many=True, read_only=True)
     actor = UsernameField(read_only=True, allow_null=True)
     acknowledged_by = UsernameField(read_only=True, allow_null=True)
     decision_by = UsernameField(read_only=True, allow_null=True)
@@ -70,6 +84,7 @@ class EscalationSerializer(serializers.ModelSerializer):
             "decision_at",
             "de_escalated_at",
             "resolution_summary",
+            "pages",
         ]
         read_only_fields = fields
 

@@ -92,7 +92,7 @@ def test_the_sweep_records_a_due_escalation_with_the_broker_down(broker_down):
     scheduler = Scheduler()
 
     started = time.monotonic()
-    assert scheduler.run_due() == ["SLA sweep", "Follow-up reminders"]
+    assert scheduler.run_due() == ["SLA sweep", "On-call pages", "Follow-up reminders"]
     assert time.monotonic() - started < 15  # the dead broker costs a failed publish, no more
 
     assert Escalation.objects.filter(incident=incident, to_level=2).count() == 1
@@ -211,7 +211,7 @@ def test_the_scheduler_wakes_for_the_next_incident_due(settings):
     settings.REMINDER_SWEEP_INTERVAL = 300
     incident_due_at(timezone.now() + timedelta(seconds=60))
     scheduler = Scheduler()
-    assert scheduler.run_due() == ["SLA sweep", "Follow-up reminders"]
+    assert scheduler.run_due() == ["SLA sweep", "On-call pages", "Follow-up reminders"]
     # The sweep read the incident's next check: it runs then, not after 300 s.
     assert 50 < scheduler.seconds_to_next() <= 60
 

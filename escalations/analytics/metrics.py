@@ -921,7 +921,7 @@ def oncall_fairness(period: Period, summary: dict) -> Table:
     return Table(
         "oncall-fairness",
         "On-call fairness",
-        ["Month", "Person", "Hours on call", "Nights (22-07)", "Weekends", "Schedules"],
+        ["Month", "Person", "Hours", "Nights", "Weekends", "Schedules"],
         [
             [
                 row.month,

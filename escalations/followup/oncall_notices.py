@@ -29,6 +29,7 @@ worker after commit.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,8 @@ from notifications.models import DeliverySettings, Notification
 from notifications.rendering import render_subject
 from notifications.services import notifications_enqueue_many, with_message_id
 from portal.roles import TEAM_LEAD
+
+log = logging.getLogger(__name__)
 
 REACH_SEVERITIES = ("P0", "P1")
 GAP_NOTICE_DAYS = 7
@@ -195,8 +198,9 @@ def _email_row(*, kind, recipient, context, dedup_key, urgent, not_before, now) 
     )
 
 
-def gap_notices(schedule: OnCallSchedule, gap: DueGap, routes: list[str], now: datetime):
-    recipients = [reach.person(user) for user in team_leads(schedule)]
+def gap_notices(
+    schedule: OnCallSchedule, gap: DueGap, routes: list[str], recipients: list, now: datetime
+) -> list[Notification]:
     quiet_hours = DeliverySettings.current().respect_working_hours
     rows = []
     for recipient in recipients:
@@ -240,10 +244,23 @@ def coverage_gap_sweep(*, now: datetime | None = None) -> dict:
     counts: Counter = Counter()
     for reached in reachable_schedules():
         counts["schedules"] += 1
+        due = gaps_to_announce(reached.schedule, now=now)
+        if not due:
+            continue
+        counts["gaps"] += len(due)
+        recipients = [reach.person(user) for user in team_leads(reached.schedule)]
+        if not recipients:
+            counts["nobody_to_tell"] += len(due)
+            log.warning(
+                "On-call schedule %r has %s coverage gap(s) and no Team Lead with an email "
+                "address to tell",
+                reached.schedule.name,
+                len(due),
+            )
+            continue
         rows = []
-        for gap in gaps_to_announce(reached.schedule, now=now):
-            counts["gaps"] += 1
-            rows += gap_notices(reached.schedule, gap, reached.routes, now)
+        for gap in due:
+            rows += gap_notices(reached.schedule, gap, reached.routes, recipients, now)
         if rows:
             with transaction.atomic():
                 counts["offered"] += notifications_enqueue_many(rows)

@@ -165,6 +165,13 @@ def test_every_team_lead_hears_when_the_team_has_none(gap_setup):
     assert sorted(gap_mail().values_list("recipient", flat=True)) == ["elsewhere@example.com"]
 
 
+def test_a_gap_with_no_team_lead_anywhere_is_logged(gap_setup, caplog):
+    Group.objects.get(name="Team Lead").user_set.clear()
+    assert coverage_gap_sweep(now=NOW)["nobody_to_tell"] == 1
+    assert not gap_mail().exists()
+    assert "no Team Lead with an email address to tell" in caplog.text
+
+
 def test_an_unreached_schedule_is_not_mailed(gap_setup):
     schedule, _lead = gap_setup
     schedule.team = Group.objects.create(name="someone-else")

@@ -228,7 +228,8 @@ def gap_notices(
                 recipient=recipient,
                 context=context,
                 dedup_key=gap_dedup_key(schedule.pk, gap.start, gap.end),
-                urgent=False,
+                # Sent once and never again: it must not fall to a daily cap or a fold.
+                urgent=True,
                 # A week ahead can wait for the lead's working hours.
                 not_before=recipient.not_before("P3", now) if quiet_hours else now,
                 now=now,

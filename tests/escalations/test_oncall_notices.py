@@ -120,6 +120,7 @@ def test_a_gap_is_mailed_to_the_teams_lead_once_however_often_the_sweep_runs(gap
     (row,) = gap_mail()
     assert (row.recipient, row.recipient_user_id) == ("lead@example.com", lead.pk)
     assert row.channel == "email" and row.incident_id is None
+    assert row.urgent  # never capped or folded away: it is sent once only
     assert row.dedup_key.startswith(f"oncall_gap:{schedule.pk}:20260120T100000Z:20260120T140000Z")
     # In the lead's zone; the name is text, never markup.
     assert row.subject == (
@@ -163,6 +164,16 @@ def test_every_team_lead_hears_when_the_team_has_none(gap_setup):
     lead.groups.remove(Group.objects.get(name="Team Lead"))
     coverage_gap_sweep(now=NOW)
     assert sorted(gap_mail().values_list("recipient", flat=True)) == ["elsewhere@example.com"]
+
+
+def test_a_gap_mail_waits_for_the_leads_working_hours(gap_setup):
+    _schedule, lead = gap_setup
+    lead.working_hours = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+    lead.save(update_fields=["working_hours"])
+    saturday = datetime(2026, 1, 17, 12, tzinfo=UTC)  # 13:00 in Berlin, the lead's zone
+    coverage_gap_sweep(now=saturday)
+    (row,) = gap_mail()
+    assert row.next_attempt_at == datetime(2026, 1, 19, 8, tzinfo=UTC)  # Monday 09:00 CET
 
 
 def test_a_gap_with_no_team_lead_anywhere_is_logged(gap_setup, caplog):

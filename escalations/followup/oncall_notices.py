@@ -16,7 +16,7 @@ the team has none (or the schedule has no team), every Team Lead hears: a gap no
 about is the one thing this must not allow. Once per gap: the dedup key is (schedule, gap
 start, gap end), so a rerun, or two sweeps at once, queue one email; a gap that changes
 (an override shortens it) is a new gap and is mailed again. The gap's real start and end
-are looked up beyond the 14 days, so a long gap keeps one key as the days pass.
+are looked up beyond now and the 14 days, so a long gap keeps one key as the days pass.
 
 **Shift notices.** Every `ONCALL_SHIFT_SWEEP_INTERVAL`, each final shift of every schedule
 that starts within the last hour (at least twice the interval: a short outage of the
@@ -58,9 +58,10 @@ log = logging.getLogger(__name__)
 
 REACH_SEVERITIES = ("P0", "P1")
 GAP_NOTICE_DAYS = 7
-# How far before and after the 14 days a gap's real ends are looked for.
-GAP_LOOK_BACK = timedelta(days=35)
-GAP_LOOK_AHEAD = timedelta(days=90)
+# How far before now and after the 14 days a gap's real ends are looked for first
+# (doubled until found).
+GAP_LOOK_BACK = timedelta(days=7)
+GAP_LOOK_AHEAD = timedelta(days=30)
 SHIFT_NOTICE_LEAD = timedelta(minutes=5)
 SHIFT_LOOK_BACK = timedelta(hours=1)
 # How far a shift's end is looked for (a longer one reads "until further notice").
@@ -151,24 +152,59 @@ def team_leads(schedule: OnCallSchedule):
 
 @dataclass(frozen=True)
 class DueGap:
-    start: datetime | None  # None: began before anything looked at (no one for weeks)
-    end: datetime | None  # None: no one scheduled as far as anything looks
+    start: datetime | None  # None: nobody on call since the earliest instant supported
+    end: datetime | None  # None: nobody on call up to the latest instant supported
+
+
+# The instants the pure core supports (it refuses 2200-01-01 itself).
+_FLOOR = datetime(1900, 1, 1, tzinfo=UTC)
+_CEILING = datetime(2199, 12, 31, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+
+def _gap_start(core, at: datetime) -> datetime | None:
+    """The real start of the gap that holds `at`: looked for further and further back, so a
+    gap keeps one key however long it has lasted."""
+    span = GAP_LOOK_BACK
+    while True:
+        low = max(at - span, _FLOOR)
+        start = gaps(core, low, at + _SECOND)[-1].start
+        if start > low:
+            return start
+        if low == _FLOOR:
+            return None
+        span *= 2
+
+
+def _gap_end(core, at: datetime) -> datetime | None:
+    """The real end of the gap that holds the second before `at`, looked for further and
+    further ahead."""
+    span = GAP_LOOK_AHEAD
+    while True:
+        high = min(at + span, _CEILING)
+        end = gaps(core, at - _SECOND, high)[0].end
+        if end < high:
+            return end
+        if high == _CEILING:
+            return None
+        span *= 2
 
 
 def gaps_to_announce(schedule: OnCallSchedule, *, now: datetime) -> list[DueGap]:
-    """The coverage gaps in the next 14 days that start within the next 7, with their real
-    start and end."""
+    """The coverage gaps in the next 14 days that start within the next 7 (or are under
+    way), each with its real start and end, wherever they lie."""
     core = schedule_core(schedule)
-    low, high = now - GAP_LOOK_BACK, now + timedelta(days=COVERAGE_DAYS) + GAP_LOOK_AHEAD
+    now = now.replace(microsecond=0)
     soon, horizon = now + timedelta(days=GAP_NOTICE_DAYS), now + timedelta(days=COVERAGE_DAYS)
     due = []
-    for gap in gaps(core, low, high):
-        if gap.end <= now or gap.start >= soon or gap.start >= horizon:
+    for gap in gaps(core, now, horizon):
+        if gap.start >= soon:
             continue
         due.append(
             DueGap(
-                start=gap.start if gap.start > low else None,
-                end=gap.end if gap.end < high else None,
+                # Cut at now or at the horizon: the gap may run on beyond either.
+                start=gap.start if gap.start > now else _gap_start(core, now),
+                end=gap.end if gap.end < horizon else _gap_end(core, horizon),
             )
         )
     return due

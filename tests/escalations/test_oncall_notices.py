@@ -166,6 +166,34 @@ def test_every_team_lead_hears_when_the_team_has_none(gap_setup):
     assert sorted(gap_mail().values_list("recipient", flat=True)) == ["elsewhere@example.com"]
 
 
+def test_a_long_gap_keeps_one_key_as_the_weeks_pass(gap_setup):
+    schedule, _lead = gap_setup
+    start = NOW - timedelta(days=1)
+    services.override_add(
+        actor=None, schedule=schedule, person=None, start=start, end=start + timedelta(days=200)
+    )
+    for days in (0, 3, 40, 150):
+        coverage_gap_sweep(now=NOW + timedelta(days=days, minutes=17))
+    keys = sorted(gap_mail().values_list("dedup_key", flat=True))
+    assert keys == [
+        f"oncall_gap:{schedule.pk}:20260113T120000Z:20260801T120000Z:email:lead@example.com"
+    ]
+
+
+def test_a_schedule_that_starts_later_has_a_gap_open_at_its_start(roles):
+    team = Group.objects.create(name="platform")
+    UserFactory(username="lead", role="Team Lead").groups.add(team)
+    schedule = make_schedule(name="New rota", team=team, spec=oncall_spec(start="2026-01-19"))
+    policy("standard", level(1, team="platform"))
+    coverage_gap_sweep(now=NOW)
+    coverage_gap_sweep(now=NOW + 24 * H)
+    (row,) = gap_mail()
+    # Nobody ever before Monday 19 Jan 09:00 Berlin.
+    assert row.dedup_key.startswith(f"oncall_gap:{schedule.pk}:open:20260119T080000Z:")
+    assert row.subject.endswith("nobody on call now")
+    assert "until 2026-01-19 08:00 UTC" in render_bodies(row)["body_text"]
+
+
 def test_a_gap_mail_waits_for_the_leads_working_hours(gap_setup):
     _schedule, lead = gap_setup
     lead.working_hours = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}

@@ -6,7 +6,9 @@ Each table is one aggregate query (conditional counts, averages, GROUP BY,
 date truncation), so the page costs a fixed number of queries over the
 indexed opening time, whatever the number of incidents.
 
-Figures cover incidents opened in the period (the visible ones, filtered).
+Figures cover incidents opened in the period (the visible ones, filtered). On-call fairness
+is the one table not about incidents: hours on call from the schedules' final shifts,
+computed by the pure core (`escalations.rules.oncall_hours`) with one query for the schedules.
 """
 
 from __future__ import annotations

@@ -21,13 +21,13 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from icalendar import Calendar, Event
+from django.urls import reverse
+from icalendar import Calendar, Event, vText
 
 from escalations.models import OnCallSchedule
 from escalations.rules.oncall import final_shifts
 from escalations.schedules.selectors import schedule_core
 from escalations.schedules.shifts import full_names, person_shifts
-from portal.links import site_link
 
 PERSON_SALT = "escalations.schedules.feed.person"
 SCHEDULE_SALT = "escalations.schedules.feed.schedule"
@@ -115,9 +115,11 @@ def _calendar(name: str, description: str) -> Calendar:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("name", name)  # RFC 7986
-    calendar.add("x-wr-calname", name)  # what most calendar apps read
-    calendar.add("x-wr-caldesc", description)
+    # icalendar types NAME (RFC 7986) and the X-WR- properties as unknown, which it writes
+    # as they are: say they are text, so a newline or comma in a name is escaped.
+    calendar.add("name", vText(name))
+    calendar.add("x-wr-calname", vText(name))  # what most calendar apps read
+    calendar.add("x-wr-caldesc", vText(description))
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", REFRESH)
     return calendar
@@ -138,7 +140,7 @@ def _event(*, uid, summary, description, start, end, url, stamp) -> Event:
 
 
 def _schedule_url(schedule: OnCallSchedule) -> str:
-    return site_link("schedule", str(schedule.pk))
+    return settings.SITE_URL + reverse("schedule", args=[schedule.pk])
 
 
 def person_feed(user, *, now: datetime) -> bytes:

@@ -160,8 +160,7 @@ def person_feed(user, *, now: datetime) -> bytes:
             _event(
                 uid=_uid("person", schedule, username, shift.start),
                 summary=f"On call: {schedule.name}",
-                description=f"{name} is on call for {schedule.name} "
-                f"({schedule.time_zone}).",
+                description=f"{name} is on call for {schedule.name} ({schedule.time_zone}).",
                 start=shift.start,
                 end=shift.end,
                 url=_schedule_url(schedule),
@@ -176,9 +175,7 @@ def schedule_feed(schedule: OnCallSchedule, *, now: datetime) -> bytes:
     window = FeedWindow.around(now)
     shifts = [
         shift
-        for shift in final_shifts(
-            schedule_core(schedule), window.start - _LOOK_BEHIND, window.end
-        )
+        for shift in final_shifts(schedule_core(schedule), window.start - _LOOK_BEHIND, window.end)
         if shift.end > window.start
     ]
     names = full_names(shift.person for shift in shifts)

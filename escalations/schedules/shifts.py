@@ -70,9 +70,7 @@ class ScheduleSummary:
         return self.schedule.time_zone
 
 
-def _stretches(
-    shifts: list[Shift], holes: list[Gap], names: dict[str, str]
-) -> tuple[Stretch, ...]:
+def _stretches(shifts: list[Shift], holes: list[Gap], names: dict[str, str]) -> tuple[Stretch, ...]:
     items = [Stretch(s.start, s.end, s.person, names.get(s.person, s.person)) for s in shifts]
     items += [Stretch(g.start, g.end) for g in holes]
     return tuple(sorted(items, key=lambda item: item.start))

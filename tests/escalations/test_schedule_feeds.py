@@ -5,6 +5,7 @@ tampered or foreign token is a 404."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 import time_machine
@@ -80,7 +81,7 @@ def test_the_schedule_feed_has_every_final_shift_named(client, world):
     ]
     # Shifts and the gap tile time: nothing in the gap, nothing overlapping.
     ordered = sorted((e["start"], e["end"]) for e in got)
-    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(ordered, ordered[1:]))
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in pairwise(ordered))
     assert not any(s < GAP[1] and e > GAP[0] for s, e in ordered)
 
 
@@ -102,7 +103,7 @@ def test_names_are_escaped_by_the_library_and_read_back_whole(client, world):
     emma.first_name, emma.last_name = "Emma, Jr.;", "O\\Schulz"
     emma.save()
     raw = fetch(client, "person_feed", feeds.person_feed_token(emma))
-    assert b"On call: Ops\\; \"night\"\\, shift\\\\team\\nsecond line <script>" in raw.content
+    assert b'On call: Ops\\; "night"\\, shift\\\\team\\nsecond line <script>' in raw.content
     assert {e["summary"] for e in events(raw)} == {f"On call: {tricky}"}
     assert b"X-WR-CALNAME:On call: Emma\\, Jr.\\; O\\\\Schulz\r\n" in raw.content
     token = feeds.schedule_feed_token(world.schedule, emma)

@@ -20,6 +20,11 @@ MY_SHIFTS_DAYS = 30
 MY_SHIFTS_LIMIT = 10
 
 
+def _hours(span: timedelta) -> float:
+    """Hours to a tenth, as people read them (a shift cut at "now" is 47, not 46.98)."""
+    return round(span / timedelta(hours=1), 1)
+
+
 def full_names(usernames: Iterable[str]) -> dict[str, str]:
     """username -> full name (the username where a person has none), in one query."""
     wanted = set(usernames)
@@ -45,7 +50,7 @@ class Stretch:
 
     @property
     def hours(self) -> float:
-        return (self.end - self.start) / timedelta(hours=1)
+        return _hours(self.end - self.start)
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ class PersonShift:
 
     @property
     def hours(self) -> float:
-        return (self.end - self.start) / timedelta(hours=1)
+        return _hours(self.end - self.start)
 
 
 def person_shifts(
@@ -157,7 +162,7 @@ def hours_on_call(shifts: Iterable[PersonShift]) -> float:
         if shift.end > start:
             total += shift.end - start
         reach = shift.end if reach is None else max(reach, shift.end)
-    return total / timedelta(hours=1)
+    return _hours(total)
 
 
 @dataclass(frozen=True)
@@ -185,9 +190,10 @@ def my_shifts(
     until = now + timedelta(days=days)
     ahead = person_shifts(username, start=now, end=until, schedules=schedules)
     past = person_shifts(username, start=month_start, end=now, schedules=schedules)
-    by_schedule: dict[int, float] = {}
+    by_schedule: dict[int, timedelta] = {}
     for shift in past:
-        by_schedule[shift.schedule.pk] = by_schedule.get(shift.schedule.pk, 0.0) + shift.hours
+        span = shift.end - shift.start
+        by_schedule[shift.schedule.pk] = by_schedule.get(shift.schedule.pk, timedelta(0)) + span
     return MyShifts(
         now=now,
         upcoming=tuple(ahead[:limit]),
@@ -196,7 +202,7 @@ def my_shifts(
         month_start=month_start,
         month_hours=hours_on_call(past),
         month_by_schedule=tuple(
-            (schedule, by_schedule[schedule.pk])
+            (schedule, _hours(by_schedule[schedule.pk]))
             for schedule in schedules
             if schedule.pk in by_schedule
         ),

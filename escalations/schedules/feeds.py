@@ -47,12 +47,14 @@ PRODID = "-//Escalation portal//On-call shifts//EN"
 # --- tokens ------------------------------------------------------------------------------------
 
 
+# No timestamp in the token: the same person (and schedule) always gets the same URL, so a
+# calendar subscribed yesterday and the link shown today are one feed.
 def person_feed_token(user) -> str:
-    return signing.dumps(user.pk, salt=PERSON_SALT)
+    return signing.Signer(salt=PERSON_SALT).sign_object(user.pk)
 
 
 def schedule_feed_token(schedule: OnCallSchedule, reader) -> str:
-    return signing.dumps([schedule.pk, reader.pk], salt=SCHEDULE_SALT)
+    return signing.Signer(salt=SCHEDULE_SALT).sign_object([schedule.pk, reader.pk])
 
 
 def _active_user(pk):
@@ -65,7 +67,7 @@ def person_for_token(token: str):
     """The active person a personal-feed token names, or None (bad, tampered, another
     feed's token, or a deactivated person)."""
     try:
-        pk = signing.loads(token, salt=PERSON_SALT)
+        pk = signing.Signer(salt=PERSON_SALT).unsign_object(token)
     except signing.BadSignature:
         return None
     return _active_user(pk)
@@ -74,7 +76,7 @@ def person_for_token(token: str):
 def schedule_for_token(token: str) -> OnCallSchedule | None:
     """The schedule a schedule-feed token names while the reader it was made for is active."""
     try:
-        payload = signing.loads(token, salt=SCHEDULE_SALT)
+        payload = signing.Signer(salt=SCHEDULE_SALT).unsign_object(token)
     except signing.BadSignature:
         return None
     if not (isinstance(payload, list) and len(payload) == 2):

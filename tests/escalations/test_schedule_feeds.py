@@ -124,6 +124,14 @@ def test_a_bad_or_tampered_token_is_a_404(client, world):
     assert fetch(client, "person_feed", forged).status_code == 404
 
 
+def test_the_same_person_always_gets_the_same_url(world):
+    lucas = world.people["lucas"]
+    assert feeds.person_feed_token(lucas) == feeds.person_feed_token(lucas)
+    assert feeds.person_feed_token(lucas) != feeds.person_feed_token(world.people["emma"])
+    once = feeds.schedule_feed_token(world.schedule, lucas)
+    assert once == feeds.schedule_feed_token(world.schedule, lucas)
+
+
 def test_a_token_for_one_kind_of_feed_opens_no_other(client, world):
     lucas = world.people["lucas"]
     schedule_token = feeds.schedule_feed_token(world.schedule, lucas)

@@ -172,7 +172,9 @@ def test_the_schedules_page_runs_a_fixed_number_of_queries(client, world):
 
 
 def test_an_unknown_schedule_is_a_404(client, world):
-    assert get(client, world.people["lead"], "schedule", world.schedule.pk + 100).status_code == 404
+    lead = world.people["lead"]
+    assert get(client, lead, "schedule", world.schedule.pk + 100).status_code == 404
+    assert client.get("/schedules/99999999999999999999999/").status_code == 404
 
 
 def test_a_gap_now_shows_nobody_on_call_now(client, world):

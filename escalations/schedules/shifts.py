@@ -18,6 +18,8 @@ from escalations.schedules.selectors import COVERAGE_DAYS, schedule_core
 #: "My shifts" looks this far ahead and lists at most this many shifts.
 MY_SHIFTS_DAYS = 30
 MY_SHIFTS_LIMIT = 10
+#: A gap warning lists this many gaps and counts the rest.
+GAPS_LISTED = 5
 
 
 def _hours(span: timedelta) -> float:
@@ -73,6 +75,16 @@ class ScheduleSummary:
     @property
     def time_zone(self) -> str:
         return self.schedule.time_zone
+
+    @property
+    def gaps_listed(self) -> tuple[Stretch, ...]:
+        """The first gaps, for a warning that stays readable (a schedule covering business
+        hours only has a gap every night); the shifts list shows them all."""
+        return self.gaps[:GAPS_LISTED]
+
+    @property
+    def gaps_unlisted(self) -> int:
+        return max(0, len(self.gaps) - GAPS_LISTED)
 
 
 def _stretches(shifts: list[Shift], holes: list[Gap], names: dict[str, str]) -> tuple[Stretch, ...]:

@@ -31,10 +31,13 @@ def get(client, user, name, *args):
         return client.get(reverse(name, args=args))
 
 
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
 def text(response) -> str:
     assert response.status_code == 200
-    html = response.content.decode()
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return text_of(response.content.decode())
 
 
 def test_pages_need_a_sign_in(client, world):
@@ -185,3 +188,20 @@ def test_a_gap_now_shows_nobody_on_call_now(client, world):
         page = text(client.get(reverse("schedules")))
     assert "On call now Nobody" in page
     assert "to Emma Schulz" in page
+
+
+def test_a_schedule_with_a_gap_every_night_lists_five_and_counts_the_rest(client, world):
+    nights = oncall_spec(
+        ["emma"],
+        restrictions=[
+            {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
+        ],
+    )
+    make_schedule(name="Business hours", spec=nights)
+    html = get(client, world.people["lead"], "schedules").content.decode()
+    card = html.split("Business hours", 1)[1].split("</section>", 1)[0]
+    page = text_of(card)
+    # 14 days from Wednesday noon: 10 working days, so 10 gaps (nights and weekends merged).
+    assert "Nobody on call 10 times in the next 14 days" in page
+    assert card.count("<li>") == 5
+    assert "and 5 more (see the shifts)" in page

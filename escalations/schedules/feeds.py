@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.urls import reverse
-from icalendar import Calendar, Event, vText
+from icalendar import Calendar, Event, vDuration, vText
 
 from escalations.models import OnCallSchedule
 from escalations.rules.oncall import final_shifts
@@ -123,7 +123,7 @@ def _calendar(name: str, description: str) -> Calendar:
     calendar.add("x-wr-calname", vText(name))  # what most calendar apps read
     calendar.add("x-wr-caldesc", vText(description))
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", vDuration(REFRESH))
     return calendar
 
 

@@ -53,6 +53,10 @@ def test_the_personal_feed_has_the_persons_final_shifts_with_the_schedule_name(c
         (e["start"], e["end"]) for e in got
     ]
     assert {e["summary"] for e in got} == {"On call: Engineering primary/secondary"}
+    # Calendar apps are asked to fetch hourly, in RFC 5545 durations.
+    response = fetch(client, "person_feed", feeds.person_feed_token(lucas))
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in response.content
+    assert b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in response.content
     window_start = datetime(2026, 3, 4, tzinfo=UTC) - timedelta(days=30)
     window_end = datetime(2026, 3, 4, tzinfo=UTC) + timedelta(days=91)
     assert all(e["end"] > window_start and e["start"] < window_end for e in got)

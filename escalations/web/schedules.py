@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from escalations.models import OnCallSchedule
 from escalations.schedules import feeds
@@ -40,7 +40,7 @@ def _zone_context() -> dict[str, str]:
 
 
 @login_required
-@require_GET
+@require_safe
 def schedule_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     summaries = schedule_summaries(OnCallSchedule.objects.select_related("team"), now=now)
@@ -59,7 +59,7 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = get_object_or_404(OnCallSchedule.objects.select_related("team"), pk=pk)
     now = timezone.now()
@@ -90,7 +90,7 @@ def _month_start(now: datetime) -> datetime:
 
 
 @login_required
-@require_GET
+@require_safe
 def my_shifts_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     mine = my_shifts(request.user.get_username(), now=now, month_start=_month_start(now))
@@ -116,7 +116,7 @@ def _calendar_response(body: bytes, filename: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def person_feed(request: HttpRequest, token: str) -> HttpResponse:
     person = feeds.person_for_token(token)
     if person is None:
@@ -124,7 +124,7 @@ def person_feed(request: HttpRequest, token: str) -> HttpResponse:
     return _calendar_response(feeds.person_feed(person, now=timezone.now()), "my-shifts.ics")
 
 
-@require_GET
+@require_safe
 def schedule_feed(request: HttpRequest, token: str) -> HttpResponse:
     schedule = feeds.schedule_for_token(token)
     if schedule is None:

@@ -115,6 +115,13 @@ def test_names_are_escaped_by_the_library_and_read_back_whole(client, world):
     assert "Emma, Jr.; O\\Schulz on call" in names
 
 
+def test_calendar_apps_may_ask_with_head_but_not_post(client, world):
+    token = feeds.person_feed_token(world.people["lucas"])
+    url = reverse("person_feed", args=[token])
+    assert client.head(url).status_code == 200
+    assert client.post(url).status_code == 405
+
+
 def test_a_bad_or_tampered_token_is_a_404(client, world):
     lucas = world.people["lucas"]
     good = feeds.person_feed_token(lucas)

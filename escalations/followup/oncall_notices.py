@@ -211,9 +211,9 @@ def gaps_to_announce(schedule: OnCallSchedule, *, now: datetime) -> list[DueGap]
 
 
 def _schedule_url(schedule: OnCallSchedule) -> str:
-    return settings.SITE_URL + reverse(
-        "admin:escalations_oncallschedule_change", args=[schedule.pk]
-    )
+    """The schedule's page: its shifts and gaps, with the links to fix them for those
+    whose rule allows."""
+    return settings.SITE_URL + reverse("schedule", args=[schedule.pk])
 
 
 def _email_row(*, kind, recipient, context, dedup_key, urgent, not_before, now) -> Notification:

@@ -131,6 +131,8 @@ def test_a_gap_is_mailed_to_the_teams_lead_once_however_often_the_sweep_runs(gap
     assert "standard v1 L1 (team platform)" in bodies["body_text"]
     assert "Platform &lt;b&gt;on-call&lt;/b&gt;" in bodies["body_html"]
     assert "<b>on-call</b>" not in bodies["body_html"]
+    # The link opens the schedule's page, where its shifts and gaps are and the fixes start.
+    assert f"/schedules/{schedule.pk}/\n" in bodies["body_text"]
 
 
 def test_no_mail_for_a_gap_more_than_a_week_ahead_until_it_is_a_week_ahead(gap_setup):

@@ -193,6 +193,7 @@ class TriggerSettings:
         ("production_outage", NEXT_LEVEL),
         ("sla_violation", NEXT_LEVEL),
         ("security", NEXT_LEVEL),
+        ("data_loss", NEXT_LEVEL),
         ("compliance", NEXT_LEVEL),
         ("users_affected", NEXT_LEVEL),
     )

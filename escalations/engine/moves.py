@@ -137,6 +137,7 @@ def handoff_context(
         ("is_production_outage", "production outage"),
         ("is_security", "security incident"),
         ("is_compliance", "compliance impact"),
+        ("is_data_loss", "data loss"),
         ("is_customer_facing", "customer-facing"),
     ):
         if getattr(incident, flag):

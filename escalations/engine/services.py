@@ -418,6 +418,7 @@ def _trigger_facts(incident: Incident, spec: WorkflowSpec) -> TriggerFacts:
         is_production_outage=incident.is_production_outage,
         is_security=incident.is_security,
         is_compliance=incident.is_compliance,
+        is_data_loss=incident.is_data_loss,
         is_customer_facing=incident.is_customer_facing,
         users_affected=incident.users_affected,
         revenue_impact=float(incident.revenue_impact) if incident.revenue_impact else None,

@@ -93,6 +93,15 @@ class Policy(models.Model):
         blank=True,
         help_text=_("When a review is required, when it is due, when reminders go out."),
     )
+    severities = models.JSONField(
+        _("severity definitions"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "What each severity means (definition, criteria, examples), shown where a "
+            "severity is chosen."
+        ),
+    )
     war_room = models.JSONField(
         _("war room settings"),
         default=dict,

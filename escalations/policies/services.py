@@ -38,6 +38,7 @@ from escalations.rules.spec import (
     MatchSpec,
     OverrideSpec,
     ReviewSettings,
+    SeverityDefinition,
     TargetSpec,
     ThresholdSpec,
     TriggerSettings,
@@ -154,6 +155,33 @@ def reviews_from_json(data: dict) -> ReviewSettings:
     return ReviewSettings(**values)
 
 
+def severities_to_json(severities) -> dict:
+    return {
+        severity: {
+            "definition": definition.definition,
+            "criteria": list(definition.criteria),
+            "examples": list(definition.examples),
+        }
+        for severity, definition in severities
+    }
+
+
+def severities_from_json(data: dict) -> tuple:
+    return tuple(
+        sorted(
+            (
+                severity,
+                SeverityDefinition(
+                    definition=item.get("definition", ""),
+                    criteria=tuple(item.get("criteria", ())),
+                    examples=tuple(item.get("examples", ())),
+                ),
+            )
+            for severity, item in (data or {}).items()
+        )
+    )
+
+
 def war_room_to_json(settings: WarRoomSettings) -> dict:
     return {"update_every": {k: int(v.total_seconds()) for k, v in settings.update_every}}
 
@@ -222,6 +250,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
         triggers=triggers_from_json(policy.triggers),
         reviews=reviews_from_json(policy.reviews),
         war_room=war_room_from_json(policy.war_room),
+        severities=severities_from_json(policy.severities),
         match=MatchSpec(
             channels=tuple(sorted(policy.match_channels.values_list("name", flat=True))),
             account_tiers=tuple(policy.match_account_tiers),
@@ -380,6 +409,7 @@ def policy_create_from_spec(
         triggers=triggers_to_json(spec.triggers),
         reviews=reviews_to_json(spec.reviews),
         war_room=war_room_to_json(spec.war_room),
+        severities=severities_to_json(spec.severities),
         match_account_tiers=list(spec.match.account_tiers),
         priority=spec.match.priority,
         source=source,
@@ -489,6 +519,7 @@ DRAFT_FIELDS = frozenset(
         "triggers",
         "reviews",
         "war_room",
+        "severities",
     }
 )
 # A draft's rows: its levels, SLA targets, thresholds and severity overrides.
@@ -603,6 +634,11 @@ def policy_set_default(*, policy: Policy, actor=None) -> Policy:
     Policy.objects.filter(pk=policy.pk).update(is_default=True)
     policy.refresh_from_db()
     return policy
+
+
+def default_policy() -> Policy | None:
+    """The active policy new incidents take when no other matches."""
+    return Policy.objects.filter(status=PolicyStatus.ACTIVE, is_default=True).first()
 
 
 def policy_for_new_incident(*, channel, account, component) -> Policy | None:

@@ -193,6 +193,7 @@ class TriggerSettings:
         ("production_outage", NEXT_LEVEL),
         ("sla_violation", NEXT_LEVEL),
         ("security", NEXT_LEVEL),
+        ("data_loss", NEXT_LEVEL),
         ("compliance", NEXT_LEVEL),
         ("users_affected", NEXT_LEVEL),
     )
@@ -298,6 +299,16 @@ class MatchSpec:
 
 
 @dataclass(frozen=True)
+class SeverityDefinition:
+    """What a severity means under a policy, shown where a severity is chosen: seed 002's
+    definition and examples, seed 004's criteria and example."""
+
+    definition: str = ""
+    criteria: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class WorkflowSpec:
     levels: tuple[LevelSpec, ...]
     description: str = ""
@@ -312,6 +323,8 @@ class WorkflowSpec:
     match: MatchSpec = field(default_factory=MatchSpec)
     reviews: ReviewSettings = field(default_factory=ReviewSettings)
     war_room: WarRoomSettings = field(default_factory=WarRoomSettings)
+    # (severity, definition), in severity order
+    severities: tuple[tuple[str, SeverityDefinition], ...] = ()
 
     def level(self, number: int) -> LevelSpec:
         for level in self.levels:

@@ -8,6 +8,7 @@ from django.db import connection
 from escalations.analytics.weekly_mail import weekly_reports_send
 from escalations.engine.services import sla_sweep, sweep_warm_up
 from escalations.followup.reminders import reminder_sweep
+from escalations.schedules.services import ical_schedules_refresh
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,16 @@ def call_sweep_helpers() -> int:
             log.warning("SLA sweep: no more helpers asked for (%s)", error)
             return asked
     return settings.SLA_SWEEP_HELPERS
+
+
+@shared_task(ignore_result=True)
+def refresh_ical_schedules() -> dict:
+    """Beat, every ICAL_REFRESH_INTERVAL: imported schedules read their feeds again. Safe
+    to run twice; a failing feed is logged, kept on its schedule and tried next time."""
+    result = ical_schedules_refresh()
+    if result["refreshed"] or result["failed"]:
+        log.info("iCal refresh: %s", result)
+    return result
 
 
 @shared_task(ignore_result=True)

@@ -371,6 +371,10 @@ OUTBOX_DRAIN_INTERVAL = env.float("OUTBOX_DRAIN_INTERVAL", 10.0, validate=Range(
 REMINDER_SWEEP_INTERVAL = env.float(
     "REMINDER_SWEEP_INTERVAL", 30.0, validate=Range(min=1, max=3600)
 )
+# Imported on-call schedules read their iCal feed again this often (Celery beat).
+ICAL_REFRESH_INTERVAL = env.float(
+    "ICAL_REFRESH_INTERVAL", 3600.0, validate=Range(min=60, max=7 * 86400)
+)
 # Every send (email included) gives up after NOTIFICATION_TIMEOUT seconds per
 # connect or read. A claimed message waits for its worker at most
 # NOTIFICATION_CLAIM_LEASE seconds (renewed as the worker goes), so a dead worker's

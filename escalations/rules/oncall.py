@@ -37,11 +37,11 @@ Data shapes
 
 * ``ShiftLayer``: a layer of explicit shifts (person, start, end: aware instants, half-open),
   e.g. an imported iCal feed's events. The person is on call in the shift; where shifts of
-  one layer overlap, the one listed last wins (as overrides); outside every shift the layer
-  has nobody and the layers below show through. Its ``people`` are the shifts' persons in
-  order of first appearance. In ``paging_order`` it offers the person on call, then the
-  people of its following shifts in the order they come on (then everyone else, in order
-  of first appearance). At most 20,000 shifts a layer.
+  one layer overlap, the one listed last wins (as overrides); outside every shift, and in a
+  shift of ``person=None`` (nobody), the layer has nobody and the layers below show through.
+  Its ``people`` are the shifts' persons in order of first appearance. In ``paging_order``
+  it offers the person on call, then the people of its following shifts in the order they
+  come on (then everyone else, in order of first appearance). At most 20,000 shifts a layer.
 
 * ``Schedule``: an IANA time zone, ``layers`` listed bottom first, and ``overrides``. A later
   layer is higher and wins wherever it has someone on call; where it has no one (before its
@@ -396,7 +396,9 @@ class Gap(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class ShiftLayer:
     """A layer of explicit shifts: ``Shift(person, start, end)``, aware instants, half-open,
-    stored in UTC floored to the second. Where shifts overlap the one listed last wins."""
+    stored in UTC floored to the second. Where shifts overlap the one listed last wins.
+    ``person=None`` is a shift of nobody (an imported event that names no known person): it
+    wins over the shifts listed before it, and the layers below show through it."""
 
     shifts: tuple[Shift, ...]
     name: str = ""
@@ -411,7 +413,8 @@ class ShiftLayer:
             if not isinstance(item, tuple) or len(item) != 3:
                 raise ValueError(f"shifts[{i}]: expected (person, start, end), got {item!r}")
             person, start, end = item
-            _check_person(person, f"shifts[{i}].person")
+            if person is not None:
+                _check_person(person, f"shifts[{i}].person")
             for key, moment in (("start", start), ("end", end)):
                 if not isinstance(moment, datetime):
                     raise ValueError(
@@ -431,7 +434,7 @@ class ShiftLayer:
     @property
     def people(self) -> tuple[str, ...]:
         """The shifts' persons, each once, in order of first appearance."""
-        return tuple(dict.fromkeys(shift.person for shift in self.shifts))
+        return tuple(dict.fromkeys(s.person for s in self.shifts if s.person is not None))
 
 
 @dataclass(frozen=True, eq=True, repr=False)
@@ -1052,7 +1055,7 @@ class _Shifts:
     def __init__(self, layer: ShiftLayer) -> None:
         self.people = layer.people
         index = {name: i for i, name in enumerate(self.people)}
-        self.persons = [index[shift.person] for shift in layer.shifts]
+        self.persons = [index.get(shift.person, -1) for shift in layer.shifts]
         # The same flattening as overrides: the later-listed shift wins where they overlap.
         self.starts, self.ends, self.winners = _flatten(layer.shifts)
 
@@ -1062,6 +1065,7 @@ class _Shifts:
         lo, hi = _MIN_T, _MAX_T
         if j >= 0:
             if t < self.ends[j]:
+                # A shift of nobody (-1) is a stretch without anyone, as between shifts.
                 return self.persons[self.winners[j]], starts[j], self.ends[j]
             lo = self.ends[j]
         if j + 1 < len(starts):
@@ -1073,8 +1077,9 @@ class _Shifts:
         seen: dict[str, None] = {}
         j = max(bisect_right(self.starts, t) - 1, 0)
         for k in range(j, len(self.starts)):
-            if self.ends[k] > t:
-                seen.setdefault(self.people[self.persons[self.winners[k]]])
+            who = self.persons[self.winners[k]]
+            if self.ends[k] > t and who >= 0:
+                seen.setdefault(self.people[who])
                 if len(seen) == len(self.people):
                     break
         return tuple(seen) + tuple(name for name in self.people if name not in seen)
@@ -1340,8 +1345,10 @@ def _parse_shift_layer(path: str, value: Mapping[str, Any]) -> ShiftLayer:
         where = f"{path}.shifts[{i}]"
         _check_keys(where, item, _SHIFT_KEYS, required=_SHIFT_KEYS)
         person = item["person"]
-        if not isinstance(person, str):
-            raise ValueError(f"{where}.person: expected a name, got {type(person).__name__}")
+        if person is not None and not isinstance(person, str):
+            raise ValueError(
+                f"{where}.person: expected a name or null (nobody), got {type(person).__name__}"
+            )
         start = _parse_instant(f"{where}.start", item["start"])
         end = _parse_instant(f"{where}.end", item["end"])
         shifts.append(Shift(person, start, end))

@@ -1,12 +1,14 @@
 """Layers of explicit shifts (escalations.rules.oncall.ShiftLayer, e.g. an imported iCal feed).
 
 Convention under test: a shift puts its person on call in [start, end); where shifts of one
-layer overlap, the one listed last wins; outside every shift the layer has nobody and the
-layers below show through; overrides stay on top. An oracle scans the shifts newest first.
+layer overlap, the one listed last wins; outside every shift, and in a shift of nobody
+(person None), the layer has nobody and the layers below show through; overrides stay on
+top. An oracle scans the shifts newest first.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -45,7 +47,7 @@ def shift_lists(draw, max_size=8):
         length = draw(st.integers(1, 36 * 60))
         shifts.append(
             Shift(
-                draw(st.sampled_from(PEOPLE)),
+                draw(st.sampled_from([*PEOPLE, None])),
                 BASE + timedelta(minutes=start),
                 BASE + timedelta(minutes=start + length),
             )
@@ -59,7 +61,7 @@ def oracle(shifts, overrides, below, t):
             return item.person
     for shift in reversed(shifts):
         if shift.start <= t < shift.end:
-            return shift.person
+            return below if shift.person is None else shift.person
     return below
 
 
@@ -108,7 +110,7 @@ def test_final_shifts_and_gaps_tile_the_range_and_agree_with_on_call(shifts, sta
         + [(g.start, g.end, None) for g in gaps(schedule, start, end)]
     )
     assert pieces[0][0] == start and pieces[-1][1] == end
-    for (_, a_end, _), (b_start, _, _) in zip(pieces, pieces[1:], strict=False):
+    for (_, a_end, _), (b_start, _, _) in itertools.pairwise(pieces):
         assert a_end == b_start
     for lo, hi, person in pieces:
         for probe in (lo, hi - timedelta(seconds=1), lo + (hi - lo) / 2):
@@ -170,7 +172,7 @@ def test_paging_order_is_the_person_on_call_then_the_next_shifts_in_turn():
                     {"person": "ann", "start": "2026-01-01T00:00:00", "end": "2026-01-02T00:00"}
                 ]
             },
-            "layers[0].shifts[0].start: \"2026-01-01T00:00:00\" has no UTC offset",
+            'layers[0].shifts[0].start: "2026-01-01T00:00:00" has no UTC offset',
         ),
         (
             {

@@ -1,0 +1,251 @@
+"""Reading an iCal feed (RFC 5545) as on-call shifts: the events of a window, expanded.
+
+No Django here: `parse_feed` turns the text into `FeedEvent`s (UTC instants, and the names
+the event offers for its person, in the order they are asked), `fetch_feed` reads a feed
+over http(s) with a size limit and a deadline. Which user a name means is the service's
+question (`escalations.schedules.services.schedule_import_ical`).
+
+Expansion is `recurring-ical-events`' (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides,
+VTIMEZONE and X-WR-TIMEZONE zones): every occurrence that overlaps the window, whole (not
+clipped). All-day events run from midnight to midnight, and floating times are read, in the
+calendar's zone (X-WR-TIMEZONE, else its only VTIMEZONE when that is an IANA name, else the
+zone the caller gives). Cancelled events are left out. Anything the parser cannot read is a
+`FeedError` with a sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# An on-call export for a team is a few kilobytes; a megabyte is a mistake or an attack.
+MAX_FEED_BYTES = 1024 * 1024
+# Occurrences in one window: a daily rotation over four months is about 120.
+MAX_OCCURRENCES = 5000
+# The longest one occurrence may last (a typo such as DTEND a year late fails loudly).
+MAX_EVENT_LENGTH = timedelta(days=62)
+FETCH_TIMEOUT = 10.0  # seconds to connect, and between two reads
+FETCH_DEADLINE = 30.0  # seconds for the whole download, however slowly it drips
+WINDOW_BEFORE = timedelta(days=30)
+WINDOW_AFTER = timedelta(days=90)
+USER_AGENT = "escalation-portal-ical-import/1"
+
+
+class FeedError(ValueError):
+    """The feed cannot be read; the message says why, for the person who gave it."""
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    uid: str
+    summary: str
+    start: datetime  # aware, UTC
+    end: datetime
+    # What may name the event's person, in the order asked: attendees' addresses, the
+    # organizer's, then the summary.
+    names: tuple[str, ...]
+
+    def label(self) -> str:
+        what = f'"{self.summary}"' if self.summary else (self.uid or "an event")
+        return f"{what} at {self.start:%Y-%m-%d %H:%M} UTC"
+
+
+@dataclass(frozen=True)
+class Feed:
+    timezone: str | None  # the calendar's own zone, when it names one
+    events: tuple[FeedEvent, ...]
+
+
+def window(now: datetime) -> tuple[datetime, datetime]:
+    """The window imported around `now`: from the start of its UTC day 30 days back to 90
+    days ahead, so importing the same feed twice on one day gives the same shifts."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - WINDOW_BEFORE, day + WINDOW_AFTER
+
+
+def parse_feed(
+    data: bytes | str, *, start: datetime, end: datetime, default_zone: str = "UTC"
+) -> Feed:
+    import icalendar
+    import recurring_ical_events
+
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if len(data) > MAX_FEED_BYTES:
+        raise FeedError(f"The calendar is larger than {MAX_FEED_BYTES // 1024} KiB.")
+    if not data.strip():
+        raise FeedError("The calendar is empty.")
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except Exception as error:  # icalendar raises ValueError, and others on junk
+        raise FeedError(f"This is not an iCalendar file ({_short(error)}).") from None
+    if getattr(calendar, "name", None) != "VCALENDAR":
+        raise FeedError("This is not an iCalendar file (it has no VCALENDAR).")
+    zone_name = _calendar_zone(calendar)
+    zone = ZoneInfo(zone_name or default_zone)
+    events: list[FeedEvent] = []
+    try:
+        query = recurring_ical_events.of(calendar)
+        for occurrence in query.after(start):
+            event = _event(occurrence, zone)
+            if event is None:
+                continue
+            if event.start >= end:
+                break
+            if len(events) >= MAX_OCCURRENCES:
+                raise FeedError(
+                    f"The calendar has more than {MAX_OCCURRENCES} events in the "
+                    f"{(end - start).days} days imported."
+                )
+            events.append(event)
+    except FeedError:
+        raise
+    except Exception as error:  # a bad RRULE, DTSTART, zone...: the library's words
+        raise FeedError(f"The calendar could not be read ({_short(error)}).") from None
+    return Feed(zone_name, tuple(events))
+
+
+def _calendar_zone(calendar) -> str | None:
+    names = [str(calendar.get("X-WR-TIMEZONE", "")).strip()]
+    zones = calendar.walk("VTIMEZONE")
+    if len(zones) == 1:
+        names.append(str(zones[0].get("TZID", "")).strip())
+    for name in names:
+        if (name and "/" in name) or name == "UTC":
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+            return name
+    return None
+
+
+def _event(occurrence, zone: ZoneInfo) -> FeedEvent | None:
+    if str(occurrence.get("STATUS", "")).upper() == "CANCELLED":
+        return None
+    uid = str(occurrence.get("UID", "")).strip()
+    summary = " ".join(str(occurrence.get("SUMMARY", "")).split())
+    start = _instant(occurrence.get("DTSTART"), zone)
+    end_prop = occurrence.get("DTEND")
+    if end_prop is not None:
+        end = _instant(end_prop, zone)
+    elif occurrence.get("DURATION") is not None:
+        end = start + occurrence["DURATION"].dt
+    elif isinstance(occurrence["DTSTART"].dt, datetime):
+        end = start  # a timed event without an end lasts no time (RFC 5545 3.6.1)
+    else:
+        end = _instant(occurrence["DTSTART"].dt + timedelta(days=1), zone)
+    if end <= start:
+        return None  # nobody is on call for no time
+    if end - start > MAX_EVENT_LENGTH:
+        raise FeedError(
+            f'The event "{summary or uid}" lasts {(end - start).days} days (more than '
+            f"{MAX_EVENT_LENGTH.days}); is its end right?"
+        )
+    names = [_address(value) for value in _many(occurrence.get("ATTENDEE"))]
+    names.append(_address(occurrence.get("ORGANIZER")))
+    names.append(summary)
+    return FeedEvent(uid, summary, start, end, tuple(name for name in names if name))
+
+
+def _instant(prop, zone: ZoneInfo) -> datetime:
+    value = getattr(prop, "dt", prop)
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            value = value.replace(tzinfo=zone)  # floating: the calendar's wall clock
+    elif isinstance(value, date):
+        value = datetime(value.year, value.month, value.day, tzinfo=zone)
+    else:
+        raise FeedError(f"An event has an unreadable time ({value!r}).")
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _many(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _address(value) -> str:
+    text = str(value or "").strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    return text.strip()
+
+
+def _short(error: Exception) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+# ---------------------------------------------------------------------- fetching
+
+
+def check_url(url: str) -> str:
+    """An http(s) URL with a host, or a `FeedError` (no file:, ftp:, data: or others)."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FeedError("Give an https:// (or http://) address of the calendar.")
+    if len(url) > 2000:
+        raise FeedError("The address is longer than 2,000 characters.")
+    return url
+
+
+def fetch_feed(
+    url: str,
+    *,
+    timeout: float = FETCH_TIMEOUT,
+    deadline: float = FETCH_DEADLINE,
+    max_bytes: int = MAX_FEED_BYTES,
+) -> bytes:
+    """The feed's bytes. Redirects are followed only to http(s) addresses (requests refuses
+    other schemes; at most five hops); a body over `max_bytes`, a status other than 2xx, a
+    connection or read taking over `timeout` seconds, or a download over `deadline` seconds
+    is a `FeedError` naming only the host (a feed URL may carry a secret token)."""
+    import requests
+
+    url = check_url(url)
+    host = urlsplit(url).hostname
+    session = requests.Session()
+    session.max_redirects = 5
+    started = clock.monotonic()
+    try:
+        with session.get(
+            url,
+            timeout=timeout,
+            stream=True,
+            allow_redirects=True,
+            headers={"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.1"},
+        ) as response:
+            for hop in [*response.history, response]:
+                check_url(hop.url)
+            if not 200 <= response.status_code < 300:
+                raise FeedError(f"{host} answered {response.status_code}.")
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise FeedError(f"The calendar at {host} is larger than {max_bytes // 1024} KiB.")
+            body = bytearray()
+            for chunk in response.iter_content(chunk_size=16 * 1024):
+                body += chunk
+                if len(body) > max_bytes:
+                    raise FeedError(
+                        f"The calendar at {host} is larger than {max_bytes // 1024} KiB."
+                    )
+                if clock.monotonic() - started > deadline:
+                    raise FeedError(f"{host} took more than {deadline:g} seconds to send it.")
+            return bytes(body)
+    except FeedError:
+        raise
+    except requests.Timeout:
+        raise FeedError(f"{host} did not answer within {timeout:g} seconds.") from None
+    except requests.TooManyRedirects:
+        raise FeedError(f"{host} redirected more than 5 times.") from None
+    except requests.RequestException as error:
+        # requests' messages carry the whole URL: name the kind of failure only.
+        raise FeedError(f"{host} could not be reached ({type(error).__name__}).") from None
+    finally:
+        session.close()

@@ -7,10 +7,12 @@ question (`escalations.schedules.services.schedule_import_ical`).
 
 Expansion is `recurring-ical-events`' (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides,
 VTIMEZONE and X-WR-TIMEZONE zones): every occurrence that overlaps the window, whole (not
-clipped). All-day events run from midnight to midnight, and floating times are read, in the
-calendar's zone (X-WR-TIMEZONE, else its only VTIMEZONE when that is an IANA name, else the
-zone the caller gives). Cancelled events are left out. Anything the parser cannot read is a
-`FeedError` with a sentence a person can act on.
+clipped), sorted by start. Rules repeating more often than hourly, hourly rules starting
+years back, more than MAX_OCCURRENCES occurrences or PARSE_DEADLINE seconds of work are
+refused: a feed is untrusted input. All-day events run from midnight to midnight, and
+floating times are read, in the calendar's zone (X-WR-TIMEZONE, else its only VTIMEZONE
+when that is an IANA name, else the zone the caller gives). Cancelled events are left out.
+Anything the parser cannot read is a `FeedError` with a sentence a person can act on.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ MAX_FEED_BYTES = 1024 * 1024
 MAX_OCCURRENCES = 5000
 # The longest one occurrence may last (a typo such as DTEND a year late fails loudly).
 MAX_EVENT_LENGTH = timedelta(days=62)
+# Expanding the rules of one feed: a hostile one (thousands of series from the year 1900)
+# is refused when it takes longer than this.
+PARSE_DEADLINE = 10.0
+HOURLY_HISTORY = timedelta(days=2 * 366)
 FETCH_TIMEOUT = 10.0  # seconds to connect, and between two reads
 FETCH_DEADLINE = 30.0  # seconds for the whole download, however slowly it drips
 WINDOW_BEFORE = timedelta(days=30)
@@ -87,25 +93,53 @@ def parse_feed(
     zone_name = _calendar_zone(calendar)
     zone = ZoneInfo(zone_name or default_zone)
     events: list[FeedEvent] = []
+    started = clock.monotonic()
     try:
-        query = recurring_ical_events.of(calendar)
-        for occurrence in query.after(start):
-            event = _event(occurrence, zone)
-            if event is None:
-                continue
-            if event.start >= end:
-                break
-            if len(events) >= MAX_OCCURRENCES:
-                raise FeedError(
-                    f"The calendar has more than {MAX_OCCURRENCES} events in the "
-                    f"{(end - start).days} days imported."
-                )
-            events.append(event)
+        for event in calendar.walk("VEVENT"):
+            _check_rules(event, start)
+        # Series by series, each lazily, so that the limits below stop a hostile feed early.
+        for series in recurring_ical_events.of(calendar).series:
+            for occurrence in series.between(start, end):
+                if clock.monotonic() - started > PARSE_DEADLINE:
+                    raise FeedError(
+                        f"The calendar took more than {PARSE_DEADLINE:g} seconds to expand."
+                    )
+                event = _event(occurrence.as_component(False), zone)
+                if event is None or not (event.start < end and event.end > start):
+                    continue
+                if len(events) >= MAX_OCCURRENCES:
+                    raise FeedError(
+                        f"The calendar has more than {MAX_OCCURRENCES} events in the "
+                        f"{(end - start).days} days imported."
+                    )
+                events.append(event)
     except FeedError:
         raise
     except Exception as error:  # a bad RRULE, DTSTART, zone...: the library's words
         raise FeedError(f"The calendar could not be read ({_short(error)}).") from None
+    events.sort(key=lambda e: (e.start, e.end, e.uid))
     return Feed(zone_name, tuple(events))
+
+
+def _check_rules(event, start: datetime) -> None:
+    """Rules an on-call feed never has and that would cost minutes to expand: handoffs
+    more often than hourly, and hourly ones from years before the window (expansion
+    counts every occurrence from the first)."""
+    rules = _many(event.get("RRULE"))
+    if not rules:
+        return
+    name = " ".join(str(event.get("SUMMARY", "")).split()) or str(event.get("UID", "an event"))
+    for rule in rules:
+        freq = [str(value).upper() for value in rule.get("FREQ", [])]
+        if {"SECONDLY", "MINUTELY"} & set(freq):
+            raise FeedError(f'The event "{name}" repeats more often than every hour.')
+        if "HOURLY" in freq:
+            first = _instant(event.get("DTSTART"), ZoneInfo("UTC"))
+            if first < start - HOURLY_HISTORY:
+                raise FeedError(
+                    f'The event "{name}" repeats hourly from {first:%Y-%m-%d}; give a start '
+                    f"within {HOURLY_HISTORY.days // 366} years of today."
+                )
 
 
 def _calendar_zone(calendar) -> str | None:

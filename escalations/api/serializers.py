@@ -578,10 +578,23 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "description",
             "time_zone",
             "spec",
+            "source",
+            "source_url",
+            "imported_at",
+            "import_problems",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        # An imported schedule's layers change only by importing again (the service refuses
+        # a new spec for it); where they come from is the import's to say.
+        read_only_fields = [
+            "source",
+            "source_url",
+            "imported_at",
+            "import_problems",
+            "created_at",
+            "updated_at",
+        ]
         # The service checks the name (case-insensitively), with the other problems at once.
         extra_kwargs = {"name": {"validators": []}}
 

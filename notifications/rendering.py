@@ -17,8 +17,9 @@ from django.template.loader import get_template
 
 from notifications.models import Channel, Notification
 
-# Messages about no single incident: previewed on their own pages, not in the admin preview.
-REPORT_KINDS = frozenset({"weekly_report"})
+# Messages about no single incident: previewed on their own pages, not in the admin preview
+# (the weekly report; on-call coverage gaps and shift starts, issue 18).
+REPORT_KINDS = frozenset({"weekly_report", "oncall_gap", "oncall_shift"})
 
 
 @lru_cache(maxsize=64)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from escalations.web import schedules as schedule_views
 from escalations.web import views as escalation_views
 from incidents.views import customer_status
 from notifications.webhooks import inbound_webhook
@@ -46,6 +47,16 @@ urlpatterns = [
         "reports/weekly/<str:week>.<str:fmt>",
         escalation_views.weekly_report_download,
         name="weekly_report_download",
+    ),
+    # On-call: schedules, my shifts, and the signed calendar feeds (no session needed).
+    path("schedules/", schedule_views.schedule_list, name="schedules"),
+    path("schedules/mine/", schedule_views.my_shifts_page, name="my_shifts"),
+    path("schedules/<int:pk>/", schedule_views.schedule_detail, name="schedule"),
+    path("schedules/feed/person/<str:token>.ics", schedule_views.person_feed, name="person_feed"),
+    path(
+        "schedules/feed/schedule/<str:token>.ics",
+        schedule_views.schedule_feed,
+        name="schedule_feed",
     ),
     path("admin/", admin.site.urls),
     # REST API: one router per app (<app>/api/urls.py), the schema and its docs.

@@ -30,6 +30,7 @@ from escalations.models import (
     ActionItem,
     Escalation,
     OnCallSchedule,
+    Page,
     Policy,
     PostIncidentReview,
     SimilarIncident,
@@ -81,9 +82,11 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     }
 
     def get_queryset(self):
-        return Escalation.objects.filter(
-            incident__in=incidents_visible_to(self.request.user)
-        ).select_related("incident", "actor", "acknowledged_by", "decision_by")
+        return (
+            Escalation.objects.filter(incident__in=incidents_visible_to(self.request.user))
+            .select_related("incident", "actor", "acknowledged_by", "decision_by")
+            .prefetch_related(Prefetch("pages", Page.objects.select_related("person")))
+        )
 
     @extend_schema(
         summary="Record the decision made (once)",

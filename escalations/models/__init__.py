@@ -28,7 +28,7 @@ from escalations.models.reviews import (
     ReviewStatus,
     SimilarIncident,
 )
-from escalations.models.schedules import OnCallOverride, OnCallSchedule
+from escalations.models.schedules import OnCallOverride, OnCallSchedule, Page
 from escalations.models.vendors import (
     OPEN_VENDOR_STATUSES,
     VendorCase,
@@ -57,6 +57,7 @@ __all__ = [
     "Level",
     "OnCallOverride",
     "OnCallSchedule",
+    "Page",
     "Policy",
     "PolicyStatus",
     "PostIncidentReview",

@@ -105,7 +105,10 @@ class IcalImportForm(forms.Form):
         max_length=2000,
         required=False,
         widget=forms.URLInput(attrs={"size": 80, "placeholder": "https://"}),
-        help_text=_("Read now, then again every few hours."),
+        help_text=_(
+            "Read now, then again every few hours. Importing again into a schedule that has "
+            "an address reads it again when neither is given."
+        ),
     )
 
     def clean_ics(self):
@@ -116,6 +119,9 @@ class IcalImportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        schedule = data.get("schedule")
+        if schedule is not None and not data.get("ics") and not data.get("url"):
+            data["url"] = schedule.source_url  # "Import again" from the stored address
         if bool(data.get("ics")) == bool(data.get("url")):
             raise ValidationError(_("Give either an .ics file or the address of a feed."))
         if not data.get("schedule") and not (data.get("name") or "").strip():

@@ -119,6 +119,24 @@ def test_final_shifts_and_gaps_tile_the_range_and_agree_with_on_call(shifts, sta
 
 
 @SETTINGS
+@given(shift_lists(), st.lists(instants, min_size=1, max_size=10))
+def test_paging_order_starts_with_the_person_on_call_and_is_empty_only_for_nobody(shifts, moments):
+    rotation = Rotation(("zed", "yan"), "daily", BASE.date(), datetime.min.time())
+    schedule = Schedule("Europe/Berlin", [rotation, ShiftLayer(tuple(shifts))])
+    for t in moments:
+        found = on_call(schedule, t)
+        order = paging_order(schedule, t)
+        assert bool(order) == (found is not None)
+        if found:
+            assert order[0] == found.person
+            assert len(set(order)) == len(order)
+            # the rotation below is a backup whenever it has someone
+            below = on_call(Schedule("Europe/Berlin", [rotation]), t)
+            if below:
+                assert below.person in order
+
+
+@SETTINGS
 @given(shift_lists(max_size=12))
 def test_the_spec_round_trips(shifts):
     schedule = Schedule("Europe/Berlin", [ShiftLayer(tuple(shifts), name="imported")])
@@ -141,6 +159,10 @@ def test_paging_order_is_the_person_on_call_then_the_next_shifts_in_turn():
     )
     schedule = Schedule("UTC", [layer])
     assert paging_order(schedule, h(1)) == ("ann", "cat", "ben", "dan")
+    # a rotation below: its holder is a backup, paged before the rest of the shifts' people
+    rotation = Rotation(("zed",), "daily", BASE.date(), datetime.min.time())
+    both = Schedule("UTC", [rotation, layer])
+    assert paging_order(both, h(1)) == ("ann", "zed", "cat", "ben", "dan")
     assert paging_order(schedule, h(9)) == ("cat", "ben", "ann", "dan")
     assert paging_order(schedule, h(30)) == ()
     assert layer.people == ("ann", "cat", "ben", "dan")

@@ -127,6 +127,18 @@ def test_a_feed_address_is_fetched(client, manager, people, httpserver):
     assert OnCallSchedule.objects.get().source_url == url
 
 
+def test_import_again_reads_the_stored_address(client, manager, people, httpserver):
+    httpserver.expect_request("/oncall.ics").respond_with_data(FEED)
+    client.force_login(manager)
+    client.post(IMPORT, {"name": "Feed", "url": httpserver.url_for("/oncall.ics")})
+    schedule = OnCallSchedule.objects.get()
+    OnCallSchedule.objects.filter(pk=schedule.pk).update(imported_at=None)
+    answer = client.post(IMPORT, {"schedule": schedule.pk}, follow=True)
+    assert "(no change since the last import)" in answer.content.decode()
+    assert OnCallSchedule.objects.get().imported_at is not None
+    assert len(httpserver.log) == 2
+
+
 def test_a_role_without_the_rule_gets_no_link_and_a_403(client, people, roles):
     gov = UserFactory(username="gov1", role="Governance Liaison", is_staff=True)
     client.force_login(gov)

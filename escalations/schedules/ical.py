@@ -17,10 +17,12 @@ Anything the parser cannot read is a `FeedError` with a sentence a person can ac
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time as clock
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # An on-call export for a team is a few kilobytes; a megabyte is a mistake or an attack.
@@ -38,6 +40,7 @@ FETCH_DEADLINE = 30.0  # seconds for the whole download, however slowly it drips
 WINDOW_BEFORE = timedelta(days=30)
 WINDOW_AFTER = timedelta(days=90)
 USER_AGENT = "escalation-portal-ical-import/1"
+MAX_REDIRECTS = 5
 
 
 class FeedError(ValueError):
@@ -218,6 +221,19 @@ def _short(error: Exception) -> str:
 # ---------------------------------------------------------------------- fetching
 
 
+def _check_public(hostname: str | None, port: int | None) -> None:
+    try:
+        answers = socket.getaddrinfo(hostname, port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise FeedError(f"{hostname} could not be found.") from None
+    for *_, address in answers:
+        ip = ipaddress.ip_address(address[0].split("%", 1)[0])
+        if not ip.is_global:
+            raise FeedError(
+                f"{hostname} is an address inside this network; give the feed's public address."
+            )
+
+
 def check_url(url: str) -> str:
     """An http(s) URL with a host, or a `FeedError` (no file:, ftp:, data: or others)."""
     url = (url or "").strip()
@@ -235,28 +251,40 @@ def fetch_feed(
     timeout: float = FETCH_TIMEOUT,
     deadline: float = FETCH_DEADLINE,
     max_bytes: int = MAX_FEED_BYTES,
+    allow_private: bool = False,
 ) -> bytes:
-    """The feed's bytes. Redirects are followed only to http(s) addresses (requests refuses
-    other schemes; at most five hops); a body over `max_bytes`, a status other than 2xx, a
-    connection or read taking over `timeout` seconds, or a download over `deadline` seconds
-    is a `FeedError` naming only the host (a feed URL may carry a secret token)."""
+    """The feed's bytes. Redirects are followed by hand, at most five, each to an http(s)
+    address; unless `allow_private`, every host must resolve to public addresses only (no
+    loopback, private, link-local or reserved ones: an import must not read the portal's own
+    network; a name that changes its answer between the check and the connection is not
+    caught). A body over `max_bytes`, a status other than 2xx, a connection or read taking
+    over `timeout` seconds, or a download over `deadline` seconds is a `FeedError` naming only
+    the host (a feed URL may carry a secret token)."""
     import requests
 
     url = check_url(url)
     host = urlsplit(url).hostname
     session = requests.Session()
-    session.max_redirects = 5
     started = clock.monotonic()
     try:
-        with session.get(
-            url,
-            timeout=timeout,
-            stream=True,
-            allow_redirects=True,
-            headers={"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.1"},
-        ) as response:
-            for hop in [*response.history, response]:
-                check_url(hop.url)
+        for _hop in range(MAX_REDIRECTS + 1):
+            if not allow_private:
+                _check_public(urlsplit(url).hostname, urlsplit(url).port)
+            response = session.get(
+                url,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+                headers={"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.1"},
+            )
+            if not response.is_redirect:
+                break
+            location = response.headers.get("Location", "")
+            response.close()
+            url = check_url(urljoin(url, location))
+        else:
+            raise FeedError(f"{host} redirected more than {MAX_REDIRECTS} times.")
+        with response:
             if not 200 <= response.status_code < 300:
                 raise FeedError(f"{host} answered {response.status_code}.")
             declared = response.headers.get("Content-Length", "")
@@ -276,8 +304,6 @@ def fetch_feed(
         raise
     except requests.Timeout:
         raise FeedError(f"{host} did not answer within {timeout:g} seconds.") from None
-    except requests.TooManyRedirects:
-        raise FeedError(f"{host} redirected more than 5 times.") from None
     except requests.RequestException as error:
         # requests' messages carry the whole URL: name the kind of failure only.
         raise FeedError(f"{host} could not be reached ({type(error).__name__}).") from None

@@ -290,7 +290,7 @@ def schedule_import_ical(
     if url:
         try:
             url = ical.check_url(url)
-            text = ical.fetch_feed(url)
+            text = ical.fetch_feed(url, allow_private=settings.ICAL_FEED_ALLOW_PRIVATE)
         except ical.FeedError as error:
             raise ValidationError({"url": str(error)}) from None
     field = "url" if url else "ics"

@@ -118,7 +118,8 @@ def test_bad_input_is_shown_beside_the_field(client, manager, people, data, fiel
     assert not OnCallSchedule.objects.exists()
 
 
-def test_a_feed_address_is_fetched(client, manager, people, httpserver):
+def test_a_feed_address_is_fetched(client, manager, people, httpserver, settings):
+    settings.ICAL_FEED_ALLOW_PRIVATE = True
     httpserver.expect_request("/oncall.ics").respond_with_data(FEED)
     client.force_login(manager)
     url = httpserver.url_for("/oncall.ics")
@@ -127,7 +128,8 @@ def test_a_feed_address_is_fetched(client, manager, people, httpserver):
     assert OnCallSchedule.objects.get().source_url == url
 
 
-def test_import_again_reads_the_stored_address(client, manager, people, httpserver):
+def test_import_again_reads_the_stored_address(client, manager, people, httpserver, settings):
+    settings.ICAL_FEED_ALLOW_PRIVATE = True
     httpserver.expect_request("/oncall.ics").respond_with_data(FEED)
     client.force_login(manager)
     client.post(IMPORT, {"name": "Feed", "url": httpserver.url_for("/oncall.ics")})

@@ -45,6 +45,12 @@ def people(roles):
     }
 
 
+@pytest.fixture
+def local_feeds(settings):
+    """The test server listens on 127.0.0.1, which imports refuse unless allowed."""
+    settings.ICAL_FEED_ALLOW_PRIVATE = True
+
+
 def _import(**kwargs):
     kwargs.setdefault("actor", None)
     kwargs.setdefault("now", NOW)
@@ -224,7 +230,7 @@ def test_only_http_addresses_are_fetched(people, url):
     assert "https://" in error.value.message_dict["url"][0]
 
 
-def test_a_feed_at_an_address_is_fetched_and_kept_for_refreshes(people, httpserver):
+def test_a_feed_at_an_address_is_fetched_and_kept_for_refreshes(people, httpserver, local_feeds):
     httpserver.expect_request("/team.ics").respond_with_data(FEED, content_type="text/calendar")
     url = httpserver.url_for("/team.ics")
     result = _import(url=url)
@@ -232,7 +238,7 @@ def test_a_feed_at_an_address_is_fetched_and_kept_for_refreshes(people, httpserv
     assert _who(result.schedule, utc(2026, 4, 8)) == "carl"
 
 
-def test_fetch_failures_name_the_host_only(people, httpserver):
+def test_fetch_failures_name_the_host_only(people, httpserver, local_feeds):
     httpserver.expect_request("/secret-token/feed.ics").respond_with_data("no", status=404)
     with pytest.raises(ValidationError) as error:
         _import(url=httpserver.url_for("/secret-token/feed.ics"))
@@ -240,19 +246,55 @@ def test_fetch_failures_name_the_host_only(people, httpserver):
     assert "404" in message and "secret-token" not in message
 
 
-def test_a_redirect_to_another_scheme_is_not_followed(people, httpserver):
+def test_a_redirect_to_another_scheme_is_not_followed(people, httpserver, local_feeds):
     httpserver.expect_request("/feed.ics").respond_with_response(
         Response(status=302, headers={"Location": "file:///etc/passwd"})
     )
     with pytest.raises(ValidationError) as error:
         _import(url=httpserver.url_for("/feed.ics"))
-    assert "could not be reached" in error.value.message_dict["url"][0]
+    assert "https://" in error.value.message_dict["url"][0]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/feed.ics",
+        "http://localhost/feed.ics",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/feed.ics",
+        "http://10.1.2.3/feed.ics",
+    ],
+)
+def test_addresses_inside_the_network_are_refused_by_default(people, url):
+    with pytest.raises(ValidationError) as error:
+        _import(url=url)
+    assert "inside this network" in error.value.message_dict["url"][0]
+
+
+def test_a_redirect_into_the_network_is_refused(httpserver, monkeypatch):
+    """Every hop is checked: the first host (the local test server) is taken as public
+    here, the one it redirects to is checked for real."""
+    httpserver.expect_request("/feed.ics").respond_with_response(
+        Response(status=302, headers={"Location": "http://10.1.2.3/internal.ics"})
+    )
+    real = ical._check_public
+    calls = []
+
+    def check(hostname, port):
+        calls.append(hostname)
+        if len(calls) > 1:
+            real(hostname, port)
+
+    monkeypatch.setattr(ical, "_check_public", check)
+    with pytest.raises(ical.FeedError, match="inside this network"):
+        ical.fetch_feed(httpserver.url_for("/feed.ics"))
+    assert calls == [httpserver.host, "10.1.2.3"]
 
 
 def test_a_huge_feed_is_cut_off(httpserver):
     httpserver.expect_request("/big.ics").respond_with_data(b"x" * 5000)
     with pytest.raises(ical.FeedError, match="larger than"):
-        ical.fetch_feed(httpserver.url_for("/big.ics"), max_bytes=1024)
+        ical.fetch_feed(httpserver.url_for("/big.ics"), max_bytes=1024, allow_private=True)
 
 
 def test_a_feed_that_does_not_answer_times_out(httpserver):
@@ -265,12 +307,14 @@ def test_a_feed_that_does_not_answer_times_out(httpserver):
     httpserver.expect_request("/slow.ics").respond_with_handler(stall)
     try:
         with pytest.raises(ical.FeedError, match="did not answer"):
-            ical.fetch_feed(httpserver.url_for("/slow.ics"), timeout=0.3)
+            ical.fetch_feed(httpserver.url_for("/slow.ics"), timeout=0.3, allow_private=True)
     finally:
         release.set()
 
 
-def test_the_refresh_reads_due_feeds_again_and_survives_failures(people, httpserver, settings):
+def test_the_refresh_reads_due_feeds_again_and_survives_failures(
+    people, httpserver, settings, local_feeds
+):
     settings.ICAL_REFRESH_INTERVAL = 3600
     httpserver.expect_request("/good.ics").respond_with_data(FEED)
     httpserver.expect_request("/bad.ics").respond_with_data("gone", status=500)

@@ -216,7 +216,7 @@ class OnCallScheduleAdmin(SavedByServices, admin.ModelAdmin):
             return _("nobody")
         zone = ZoneInfo(obj.time_zone or "UTC")
         return format_html(
-            "<ul>{}</ul>",
+            '<ul>{}</ul><div class="help">{}</div>',
             format_html_join(
                 "",
                 "<li>{} to {}: {}</li>",
@@ -229,6 +229,7 @@ class OnCallScheduleAdmin(SavedByServices, admin.ModelAdmin):
                     for s in shifts
                 ),
             ),
+            _("Times in %(zone)s.") % {"zone": zone.key},
         )
 
     def get_urls(self):

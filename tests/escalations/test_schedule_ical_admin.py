@@ -57,6 +57,7 @@ def test_a_manager_imports_a_file_and_sees_the_problems(client, manager, people)
     # read-only layers: no text to edit, the feed and "Import again" instead
     assert 'name="spec_text"' not in page
     assert "an uploaded file (not refreshed)" in page
+    assert "Times in Europe/Berlin." in page
     assert f"import-ical/?schedule={schedule.pk}" in page
 
 

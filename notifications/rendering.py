@@ -17,8 +17,9 @@ from django.template.loader import get_template
 
 from notifications.models import Channel, Notification
 
-# Messages about no single incident: previewed on their own pages, not in the admin preview.
-REPORT_KINDS = frozenset({"weekly_report"})
+# Messages about no single incident: previewed on their own pages, not in the admin preview
+# (oncall_cover: a cover request, its answer, a shift taken; escalations.schedules.notices).
+REPORT_KINDS = frozenset({"weekly_report", "oncall_cover"})
 
 
 @lru_cache(maxsize=64)

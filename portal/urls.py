@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from escalations.web import oncall
 from escalations.web import views as escalation_views
 from incidents.views import customer_status
 from notifications.webhooks import inbound_webhook
@@ -47,6 +48,15 @@ urlpatterns = [
         escalation_views.weekly_report_download,
         name="weekly_report_download",
     ),
+    # People's own on-call changes (issue 18): cover requests and taking the shift now.
+    path("schedules/requests/", oncall.oncall_requests, name="oncall_requests"),
+    path("schedules/requests/new/", oncall.cover_request_new, name="oncall_request_new"),
+    path(
+        "schedules/requests/<int:pk>/<slug:action>/",
+        oncall.cover_actions,
+        name="oncall_request_action",
+    ),
+    path("schedules/<int:pk>/take/", oncall.shift_take, name="oncall_take"),
     path("admin/", admin.site.urls),
     # REST API: one router per app (<app>/api/urls.py), the schema and its docs.
     path("api/", include("incidents.api.urls")),

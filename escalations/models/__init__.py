@@ -28,7 +28,12 @@ from escalations.models.reviews import (
     ReviewStatus,
     SimilarIncident,
 )
-from escalations.models.schedules import OnCallOverride, OnCallSchedule
+from escalations.models.schedules import (
+    CoverRequestStatus,
+    OnCallOverride,
+    OnCallOverrideRequest,
+    OnCallSchedule,
+)
 from escalations.models.vendors import (
     OPEN_VENDOR_STATUSES,
     VendorCase,
@@ -53,9 +58,11 @@ __all__ = [
     "ActionItem",
     "ActionItemStatus",
     "Calendar",
+    "CoverRequestStatus",
     "Escalation",
     "Level",
     "OnCallOverride",
+    "OnCallOverrideRequest",
     "OnCallSchedule",
     "Policy",
     "PolicyStatus",

@@ -122,7 +122,7 @@ def who_is_on_call(schedule: OnCallSchedule, at: datetime) -> OnCallNow:
 
 def coverage_gaps(schedule: OnCallSchedule, *, now: datetime, days: int = COVERAGE_DAYS):
     """The stretches with nobody on call in the next `days` days."""
-    return gaps(schedule_core(schedule), now, now + timedelta(days=days))
+    return gaps(schedule_core(schedule, since=now), now, now + timedelta(days=days))
 
 
 def schedules_of(user):

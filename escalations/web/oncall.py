@@ -38,6 +38,8 @@ class CoverRequestForm(forms.Form):
         self.fields["schedule"].queryset = OnCallSchedule.objects.filter(
             pk__in=[s.pk for s in schedules]
         )
+        if len(schedules) == 1:
+            self.fields["schedule"].initial = schedules[0].pk
         usernames = {p for s in schedules for p in s.rotation_people}
         teams = {s.team_id for s in schedules if s.team_id}
         people = get_user_model().objects.filter(is_active=True).exclude(pk=user.pk)

@@ -213,3 +213,25 @@ def test_a_manager_still_makes_an_override_for_anyone(schedule, ben, manager):
     row = services.override_add(actor=manager, schedule=schedule, person=ben, start=T0, end=T1)
     assert row.created_by == manager
     assert on_call(schedule) == "ben"
+
+
+def test_the_emails_are_delivered_in_each_readers_zone(schedule, ana, ben):
+    from django.core import mail
+
+    from notifications.services import deliver_due
+
+    ben.time_zone = "America/New_York"
+    ben.save()
+    request = ask(schedule, ana, ben)
+    services.cover_accept(actor=ben, request=request, now=NOW)
+    deliver_due()
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    to_ben = by_recipient["ben@example.com"]
+    # 10:00 UTC is 05:00 in New York in January; ana reads UTC.
+    assert "2026-01-07 05:00 EST" in to_ben.subject
+    assert "From: 2026-01-07 05:00 EST" in to_ben.body
+    assert "/schedules/requests/" in to_ben.body
+    to_ana = by_recipient["ana@example.com"]
+    assert to_ana.subject.startswith("[ON-CALL]") and "covers your" in to_ana.subject
+    assert "Until: 2026-01-07 14:00 UTC" in to_ana.body
+    assert Notification.objects.filter(kind="oncall_cover", status="sent").count() == 2

@@ -82,15 +82,15 @@ def test_asking_for_cover_from_the_page(client, schedule, ana, ben):
 
 
 def test_a_bad_request_comes_back_with_its_errors(client, schedule, ana, ben):
-    client.force_login(ana)
-    start = timezone.now() + timedelta(days=3)  # ben's or nobody's, not ana's override
+    client.force_login(ben)  # ana is on call for the next hours, not ben
+    start = timezone.now() + timedelta(hours=1)
     answer = client.post(
         "/schedules/requests/new/",
         {
             "schedule": schedule.pk,
-            "to_person": ben.pk,
-            "start": local(start + timedelta(days=8)),
-            "end": local(start + timedelta(days=8, hours=1)),
+            "to_person": ana.pk,
+            "start": local(start),
+            "end": local(start + timedelta(hours=1)),
         },
     )
     assert answer.status_code == 400

@@ -357,8 +357,6 @@ def cover_accept(
         _still_open(locked, verb="accepted")
         if locked.end <= now:
             raise ValidationError("That interval is over; it cannot be accepted.")
-        if not actor.is_active:
-            raise ValidationError(f"{actor.get_username()} is not an active user.")
         schedule = locked.schedule
         locked.override = OnCallOverride.objects.create(
             schedule=schedule,
@@ -413,7 +411,7 @@ def shift_take(
     hours: float | None = None,
     now: datetime | None = None,
 ) -> OnCallOverride:
-    """ "Take this shift now": `actor` is on call from now for `hours`, or until the current
+    """Take this shift now: `actor` is on call from now for `hours`, or until the current
     shift ends (an override with reason "taken"); whoever was on call is told."""
     require(actor, "schedule.take_shift", obj=schedule)
     now = timezone.now() if now is None else now

@@ -660,6 +660,11 @@ class CoverRequestSerializer(serializers.ModelSerializer):
     override = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="The override made when it was accepted."
     )
+    swap_override = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="For a swap, the override in return made when it was accepted.",
+    )
 
     class Meta:
         model = OnCallOverrideRequest
@@ -671,8 +676,11 @@ class CoverRequestSerializer(serializers.ModelSerializer):
             "start",
             "end",
             "reason",
+            "swap_start",
+            "swap_end",
             "status",
             "override",
+            "swap_override",
             "created_at",
             "answered_at",
         ]
@@ -684,6 +692,15 @@ class CoverRequestCreateSerializer(serializers.Serializer):
     start = serializers.DateTimeField(help_text="ISO 8601 instant with its offset.")
     end = serializers.DateTimeField(help_text="ISO 8601 instant with its offset, after start.")
     reason = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    swap_start = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A swap: the start of the interval of `to_person`'s shifts you cover in return.",
+    )
+    swap_end = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="A swap: its end."
+    )
 
 
 class ShiftTakeSerializer(serializers.Serializer):

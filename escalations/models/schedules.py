@@ -113,9 +113,10 @@ class CoverRequestStatus(models.TextChoices):
 
 
 class OnCallOverrideRequest(models.Model):
-    """A person on a schedule asks another to cover [start, end) of their shift. Accepting
-    it makes the override (`override`), in the same transaction; declining or cancelling
-    ends it. Kept afterwards: who asked whom, and what came of it."""
+    """A person on a schedule asks another to cover [start, end) of their shift, and for a
+    swap offers to cover [swap_start, swap_end) of the other's in return. Accepting it makes
+    the override (`override`, and `swap_override` for a swap) in the same transaction;
+    declining or cancelling ends it. Kept afterwards: who asked whom, what came of it."""
 
     schedule = models.ForeignKey(
         OnCallSchedule,
@@ -138,6 +139,8 @@ class OnCallOverrideRequest(models.Model):
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    swap_start = models.DateTimeField(_("in return from"), null=True, blank=True)
+    swap_end = models.DateTimeField(_("in return until"), null=True, blank=True)
     status = models.CharField(
         _("status"),
         max_length=10,
@@ -151,6 +154,14 @@ class OnCallOverrideRequest(models.Model):
         null=True,
         blank=True,
         related_name="request",
+    )
+    swap_override = models.OneToOneField(
+        OnCallOverride,
+        verbose_name=_("override in return"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="swap_request",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
@@ -168,6 +179,11 @@ class OnCallOverrideRequest(models.Model):
                 condition=~models.Q(from_person=models.F("to_person")),
                 name="oncall_request_two_people",
             ),
+            models.CheckConstraint(
+                condition=models.Q(swap_start__isnull=True, swap_end__isnull=True)
+                | models.Q(swap_end__gt=models.F("swap_start")),
+                name="oncall_request_swap_interval",
+            ),
         ]
         indexes = [
             models.Index(fields=["to_person", "status"], name="oncall_request_to_status"),
@@ -179,3 +195,7 @@ class OnCallOverrideRequest(models.Model):
             f"{self.schedule}: {self.from_person} asks {self.to_person} "
             f"{self.start:%Y-%m-%d %H:%M} - {self.end:%Y-%m-%d %H:%M} ({self.status})"
         )
+
+    @property
+    def is_swap(self) -> bool:
+        return self.swap_start is not None

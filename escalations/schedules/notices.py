@@ -48,6 +48,7 @@ def tell(
     start: datetime,
     end: datetime,
     reason: str = "",
+    swap: tuple[datetime, datetime] | None = None,
     now: datetime | None = None,
 ) -> int:
     """Queue one email to `recipient` (a user) about `event`; `key` makes deciding twice
@@ -65,6 +66,8 @@ def tell(
         "start": _when(start, zone),
         "end": _when(end, zone),
         "reason": reason,
+        # A swap: the person asking covers this interval of the other's in return.
+        "swap": {"start": _when(swap[0], zone), "end": _when(swap[1], zone)} if swap else None,
         "url": requests_url(),
         "subject_line": "",
     }

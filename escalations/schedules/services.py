@@ -259,7 +259,9 @@ def _person_on_call_throughout(schedule: OnCallSchedule, person, start, end) -> 
     )
 
 
-def check_cover_request(*, schedule, from_person, to_person, start, end, now) -> None:
+def check_cover_request(
+    *, schedule, from_person, to_person, start, end, now, swap_start=None, swap_end=None
+) -> None:
     """What `cover_request` refuses, field by field (the web form asks it too)."""
     errors: dict[str, str] = {}
     for field, value in (("start", start), ("end", end)):
@@ -280,6 +282,21 @@ def check_cover_request(*, schedule, from_person, to_person, start, end, now) ->
         errors["to_person"] = (
             f"{to_person.get_username()} is not an active member of {schedule.name}."
         )
+    if (swap_start is None) != (swap_end is None):
+        errors["swap_end" if swap_end is None else "swap_start"] = (
+            "A swap needs both ends of the interval you cover in return."
+        )
+    elif swap_start is not None and "to_person" not in errors:
+        if timezone.is_naive(swap_start) or timezone.is_naive(swap_end):
+            errors["swap_start"] = "Give instants with their time zone."
+        elif swap_end <= swap_start:
+            errors["swap_end"] = "The end must be after the start."
+        elif swap_end <= now:
+            errors["swap_end"] = "That interval is over."
+        elif not _person_on_call_throughout(schedule, to_person, max(swap_start, now), swap_end):
+            errors["swap_start"] = (
+                f"{to_person.get_username()} is not on call for all of that interval."
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -292,13 +309,23 @@ def cover_request(
     start: datetime,
     end: datetime,
     reason: str = "",
+    swap_start: datetime | None = None,
+    swap_end: datetime | None = None,
     now: datetime | None = None,
 ) -> OnCallOverrideRequest:
-    """`actor`, on call in [start, end), asks `to_person` to cover it; they are told."""
+    """`actor`, on call in [start, end), asks `to_person` to cover it; for a swap, offers
+    to cover [swap_start, swap_end) of `to_person`'s shifts in return. They are told."""
     require(actor, "schedule.request_cover", obj=schedule)
     now = timezone.now() if now is None else now
     check_cover_request(
-        schedule=schedule, from_person=actor, to_person=to_person, start=start, end=end, now=now
+        schedule=schedule,
+        from_person=actor,
+        to_person=to_person,
+        start=start,
+        end=end,
+        now=now,
+        swap_start=swap_start,
+        swap_end=swap_end,
     )
     with transaction.atomic():
         request = OnCallOverrideRequest.objects.create(
@@ -308,6 +335,8 @@ def cover_request(
             start=start,
             end=end,
             reason=reason.strip()[:200],
+            swap_start=swap_start,
+            swap_end=swap_end,
         )
         _tell_about(request, "requested", actor=actor, recipient=to_person, now=now)
     return request
@@ -323,6 +352,7 @@ def _tell_about(request, event, *, actor, recipient, now) -> None:
         start=request.start,
         end=request.end,
         reason=request.reason,
+        swap=(request.swap_start, request.swap_end) if request.is_swap else None,
         now=now,
     )
 
@@ -346,7 +376,8 @@ def cover_accept(
     *, actor, request: OnCallOverrideRequest, now: datetime | None = None
 ) -> OnCallOverrideRequest:
     """The person asked accepts: they are on call in the interval (an override they made),
-    in the same transaction; the person who asked is told. Accepting again is harmless
+    and for a swap the person who asked is on call in the interval offered in return (a
+    second one), in the same transaction; the person who asked is told. Accepting again is harmless
     (the same request back, still one override)."""
     require(actor, "schedule.accept_cover", obj=request)
     now = timezone.now() if now is None else now
@@ -367,9 +398,18 @@ def cover_accept(
             + (f": {locked.reason}" if locked.reason else ""),
             created_by=actor,
         )
+        if locked.is_swap:
+            locked.swap_override = OnCallOverride.objects.create(
+                schedule=schedule,
+                person=locked.from_person,
+                start=locked.swap_start,
+                end=locked.swap_end,
+                reason=f"swap with {actor.get_username()}",
+                created_by=actor,
+            )
         locked.status = CoverRequestStatus.ACCEPTED
         locked.answered_at = now
-        locked.save(update_fields=["override", "status", "answered_at"])
+        locked.save(update_fields=["override", "swap_override", "status", "answered_at"])
         _touch(schedule)
         _tell_about(locked, "accepted", actor=actor, recipient=locked.from_person, now=now)
     return locked

@@ -32,6 +32,13 @@ class CoverRequestForm(forms.Form):
     start = forms.DateTimeField(label="From", widget=LOCAL_INPUT)
     end = forms.DateTimeField(label="Until", widget=LOCAL_INPUT)
     reason = forms.CharField(label="Reason", max_length=200, required=False)
+    swap_start = forms.DateTimeField(
+        label="In return, I cover from",
+        widget=LOCAL_INPUT,
+        required=False,
+        help_text="Optional: a swap, part of their shift you take instead.",
+    )
+    swap_end = forms.DateTimeField(label="In return, until", widget=LOCAL_INPUT, required=False)
 
     def __init__(self, *args, user, schedules, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,6 +120,8 @@ def cover_request_new(request: HttpRequest) -> HttpResponse:
                 start=data["start"],
                 end=data["end"],
                 reason=data["reason"],
+                swap_start=data["swap_start"],
+                swap_end=data["swap_end"],
             )
         except ValidationError as error:
             attach_errors(form, error)

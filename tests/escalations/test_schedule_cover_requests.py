@@ -235,3 +235,35 @@ def test_the_emails_are_delivered_in_each_readers_zone(schedule, ana, ben):
     assert to_ana.subject.startswith("[ON-CALL]") and "covers your" in to_ana.subject
     assert "Until: 2026-01-07 14:00 UTC" in to_ana.body
     assert Notification.objects.filter(kind="oncall_cover", status="sent").count() == 2
+
+
+# --- swaps: cover in return ---------------------------------------------------------------
+
+BEN_WEEK = datetime(2026, 1, 13, 10, tzinfo=UTC)
+
+
+def test_a_swap_accepted_makes_both_overrides_at_once(schedule, ana, ben):
+    back = (BEN_WEEK, BEN_WEEK + timedelta(hours=4))
+    request = ask(schedule, ana, ben, swap_start=back[0], swap_end=back[1])
+    [asked] = mails("requested")
+    assert "asks you to swap" in asked.subject
+    assert asked.context["swap"]["start"] == "2026-01-13 10:00 UTC"
+    accepted = services.cover_accept(actor=ben, request=request, now=NOW)
+    assert accepted.swap_override.person == ana and accepted.swap_override.created_by == ben
+    assert (accepted.swap_override.start, accepted.swap_override.end) == back
+    assert on_call(schedule) == "ben"
+    assert on_call(schedule, BEN_WEEK + timedelta(hours=1)) == "ana"
+    assert on_call(schedule, BEN_WEEK + timedelta(hours=5)) == "ben"
+    assert OnCallOverride.objects.count() == 2
+
+
+def test_a_swap_must_offer_part_of_the_other_persons_shift(schedule, ana, ben):
+    with pytest.raises(ValidationError) as caught:
+        ask(schedule, ana, ben, swap_start=T0 + timedelta(days=1), swap_end=T1 + timedelta(days=1))
+    assert caught.value.message_dict["swap_start"] == [
+        "ben is not on call for all of that interval."
+    ]
+    with pytest.raises(ValidationError) as caught:
+        ask(schedule, ana, ben, swap_start=BEN_WEEK)
+    assert "swap_end" in caught.value.message_dict
+    assert not OnCallOverrideRequest.objects.exists()

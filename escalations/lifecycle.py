@@ -16,10 +16,10 @@ from escalations.followup.reviews import incident_reopened_follow_up, incident_r
 from escalations.followup.war_room import war_room_refresh
 from escalations.notices import compose as notices
 from escalations.policies import reach
-from escalations.policies.services import policy_for_new_incident, policy_spec
+from escalations.policies.services import default_policy, policy_for_new_incident, policy_spec
 from escalations.rules.clocks import ClockReading
 from escalations.sla.services import sla_refresh
-from incidents.lifecycle import StartingPolicy
+from incidents.lifecycle import SeverityMeaning, StartingPolicy
 from incidents.models import Account, Channel, Component, Incident, IncidentEvent
 from incidents.rules import Severity
 from notifications.services import notifications_enqueue_many
@@ -133,3 +133,18 @@ class EscalationsLifecycle:
                 reason=f"The customer rated the resolution {rating}/5 (below {limit})",
                 now=now,
             )
+
+    def severity_meanings(self, *, incident: Incident | None = None) -> list[SeverityMeaning]:
+        policy = incident.policy if incident is not None else default_policy()
+        if policy is None:
+            return []
+        return [
+            SeverityMeaning(
+                severity,
+                Severity(severity).label,
+                meaning.definition,
+                meaning.criteria,
+                meaning.examples,
+            )
+            for severity, meaning in policy_spec(policy).severities
+        ]

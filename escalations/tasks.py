@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import connection
 
 from escalations.analytics.weekly_mail import weekly_reports_send
+from escalations.engine.paging import page_sweep
 from escalations.engine.services import sla_sweep, sweep_warm_up
+from escalations.followup.oncall_notices import coverage_gap_sweep, shift_start_sweep
 from escalations.followup.reminders import reminder_sweep
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,17 @@ def call_sweep_helpers() -> int:
 
 
 @shared_task(ignore_result=True)
+def run_page_sweep() -> int:
+    """Handoffs to on-call levels still unacknowledged: page the next person, then the
+    escalation contact. The scheduler runs it every few seconds and when the next page
+    is due; safe to run twice or concurrently."""
+    paged = page_sweep()
+    if paged:
+        log.info("Page sweep: %s page(s)", paged)
+    return paged
+
+
+@shared_task(ignore_result=True)
 def run_reminder_sweep() -> dict:
     """Reviews, action items, war-room updates and vendor cases whose reminder is due.
     Reads only the next_reminder_at indexes; safe to run twice or concurrently."""
@@ -63,6 +76,25 @@ def run_reminder_sweep() -> dict:
     result = reminder_sweep()
     if len(result) > 1:  # more than the visit count: something was sent
         log.info("Reminder sweep: %s", result)
+    return result
+
+
+@shared_task(ignore_result=True)
+def run_coverage_gap_sweep() -> dict:
+    """Coverage gaps of the schedules a P0/P1 route reaches, mailed to the team lead once
+    per gap a week before; safe to run twice or concurrently (dedup keys)."""
+    result = coverage_gap_sweep()
+    if result.get("gaps"):
+        log.info("On-call coverage sweep: %s", result)
+    return result
+
+
+@shared_task(ignore_result=True)
+def run_shift_start_sweep() -> dict:
+    """Shifts starting now, announced to their person once; safe to run twice."""
+    result = shift_start_sweep()
+    if result.get("shifts"):
+        log.info("On-call shift sweep: %s", result)
     return result
 
 

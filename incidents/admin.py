@@ -178,6 +178,7 @@ class IncidentAdmin(admin.ModelAdmin):
         "is_production_outage",
         "is_security",
         "is_compliance",
+        "is_data_loss",
         "is_customer_facing",
     ]
     list_select_related = ["assignee"]
@@ -221,6 +222,7 @@ class IncidentAdmin(admin.ModelAdmin):
                     "is_production_outage",
                     "is_security",
                     "is_compliance",
+                    "is_data_loss",
                     "is_customer_facing",
                     "users_affected",
                     "revenue_impact",

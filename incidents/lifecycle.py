@@ -25,6 +25,16 @@ if TYPE_CHECKING:
     from incidents.models import Account, Channel, Component, Incident, IncidentEvent
 
 
+class SeverityMeaning(NamedTuple):
+    """What one severity means under a policy, shown where a severity is chosen."""
+
+    severity: str  # P0..P3
+    label: str  # "P0 · Critical · Sev 1"
+    definition: str
+    criteria: tuple[str, ...]
+    examples: tuple[str, ...]
+
+
 class StartingPolicy(NamedTuple):
     """Where a new incident starts: its policy (None for none) and level number."""
 
@@ -88,6 +98,12 @@ class IncidentLifecycle(Protocol):
         """The customer rated the resolution 1-5 (`incident.csat_rating` is saved)."""
         ...
 
+    def severity_meanings(self, *, incident: Incident | None = None) -> list[SeverityMeaning]:
+        """A read, not a step: what the severities mean under `incident`'s policy (None:
+        the default policy, which a new incident takes unless another matches), for the
+        forms where a severity is chosen. Empty when the policy defines none."""
+        ...
+
 
 class NoLifecycle:
     """The default with nothing registered: no policy, start at level 1, keep no
@@ -116,6 +132,9 @@ class NoLifecycle:
 
     def rated(self, *, incident, event, rating, now) -> None:
         return None
+
+    def severity_meanings(self, *, incident=None) -> list[SeverityMeaning]:
+        return []
 
 
 _registered: IncidentLifecycle = NoLifecycle()

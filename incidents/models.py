@@ -180,6 +180,13 @@ class Incident(models.Model):
         help_text=_("Limited distribution: only Security, managers and assignees see it."),
     )
     is_compliance = models.BooleanField(_("compliance"), default=False)
+    # Seed 001: "production outages, security incidents, and data loss go directly to Tier 3".
+    is_data_loss = models.BooleanField(
+        _("data loss"),
+        default=False,
+        db_default=False,  # bulk loads that predate the flag (COPY column lists) get False
+        help_text=_("Customer or production data lost or corrupted."),
+    )
     is_customer_facing = models.BooleanField(_("customer-facing"), default=False)
     users_affected = models.PositiveIntegerField(_("users affected"), null=True, blank=True)
     revenue_impact = models.DecimalField(
@@ -435,6 +442,7 @@ class EventKind(models.TextChoices):
     SLA_THRESHOLD = "sla_threshold", _("SLA threshold reached")
     TRIGGER = "trigger", _("Escalation trigger")
     FLAGGED = "flagged", _("Flagged for review")
+    PAGED = "paged", _("Paged")
     # Follow-up work (escalations.followup.reviews, war_room, vendors)
     WAR_ROOM_ACTIVATED = "war_room_activated", _("War room activated")
     WAR_ROOM_CHANGED = "war_room_changed", _("War room changed")

@@ -25,6 +25,7 @@ from incidents.forms import (
     SeverityForm,
     StatusForm,
 )
+from incidents.lifecycle import registered as lifecycle
 from incidents.models import Incident, Visibility
 from incidents.panels import BoundForms, detail_panels
 from incidents.rules import REOPENABLE, Status, display_title
@@ -83,7 +84,8 @@ def incident_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _opened_message(incident, chosen=data.get("assignee")))
             return redirect("incidents:detail", reference=incident.reference)
     status = 400 if request.method == "POST" else 200
-    return render(request, "incidents/incident_form.html", {"form": form}, status=status)
+    context = {"form": form, "severity_meanings": lifecycle().severity_meanings()}
+    return render(request, "incidents/incident_form.html", context, status=status)
 
 
 def _opened_message(incident: Incident, *, chosen) -> str:
@@ -220,6 +222,9 @@ def render_detail(
         "can_reopen": incident.status_enum in REOPENABLE,
         "failed_action": next(iter(bound), None),
         **_action_forms(incident, bound),
+        "severity_meanings": lifecycle().severity_meanings(incident=incident)
+        if incident.is_open
+        else [],
     }
     for key, name in PAGE_FORMS.items():
         if name in context:

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from escalations.engine import paging
 from escalations.engine import services as engine
 from escalations.engine.services import handoff_acknowledge, pending_handoff, sla_sweep
 from escalations.followup import reviews, vendors, war_room
@@ -245,8 +246,11 @@ def ensure_policies() -> None:
     for name in PRESETS:
         if Policy.objects.filter(name=name, status=PolicyStatus.ACTIVE).exists():
             continue
+        spec = demo_spec(load_workflow_file(presets / f"{name}.yaml"))
+        if name == DEFAULT_PRESET:
+            spec = with_engineering_on_call(spec)
         policy_create_from_spec(
-            spec=demo_spec(load_workflow_file(presets / f"{name}.yaml")),
+            spec=spec,
             name=name,
             make_default=name == DEFAULT_PRESET,
             source=f"preset {name}",
@@ -274,6 +278,22 @@ def demo_spec(spec):
     triggers = replace(spec.triggers, repeat_count=DEMO_REPEAT_COUNT)
     overrides = tuple(o for o in spec.overrides if o.severity == "P0")
     return replace(spec, calendars=calendars, triggers=triggers, overrides=overrides)
+
+
+# The default policy's level that engineering's on-call answers for (seed 004's Sev 1
+# "Engineering on-call engaged"): its notices go to whoever is on call.
+ON_CALL_LEVEL = 3
+
+
+def with_engineering_on_call(spec):
+    """The preset with its expert level paging the engineering on-call schedule."""
+    from dataclasses import replace
+
+    levels = tuple(
+        replace(level, schedule=PRIMARY_SECONDARY) if level.number == ON_CALL_LEVEL else level
+        for level in spec.levels
+    )
+    return replace(spec, levels=levels)
 
 
 @dataclass
@@ -353,8 +373,9 @@ def ensure_schedules(*, people, teams, now: datetime) -> None:
         name=PRIMARY_SECONDARY,
         team=teams["engineering-oncall"],
         description="Primary: a weekly rotation round the clock. Secondary: the leads, "
-        "daily, in the layer below (they show through wherever the primary has nobody; "
-        "paging them when the primary does not answer comes with the escalation slice).",
+        "daily, in the layer below: they show through wherever the primary has nobody, "
+        "and are paged next when the primary does not acknowledge. The default policy's "
+        "L3 pages this schedule.",
         spec={
             "timezone": "Europe/Berlin",
             "layers": [
@@ -432,6 +453,8 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
         )
         components.append((component, titles))
     people = ensure_people()
+    # Before the policies: the default one pages a schedule, which must exist.
+    ensure_schedules(people=people, teams=teams, now=now)
     ensure_policies()
     workers = [people[u] for u in ("agent", "priya", "lucas", "noah", "emma", "lead", "kenji")]
     channels = {c.code: c for c in Channel.objects.all()}
@@ -494,8 +517,9 @@ def load_demo(*, seed: int = 2026, count: int = 200, now: datetime | None = None
     Notification.objects.filter(status=NotificationStatus.PENDING).update(
         status=NotificationStatus.SUPPRESSED, suppressed_reason="demo history, not sent"
     )
+    # Nor is anyone paged now for the demo's past handoffs.
+    paging.ladders_end(before=now)
     ensure_review_demo(people)
-    ensure_schedules(people=people, teams=teams, now=now)
     return DemoSummary(len(accounts), len(components), len(people), count)
 
 

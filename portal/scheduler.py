@@ -1,4 +1,5 @@
-"""The sweep timer: runs the SLA sweep and the reminder sweep against the database.
+"""The sweep timer: runs the SLA sweep, the on-call page sweep and the reminder sweep
+against the database.
 
 The database decides what is due; this loop only asks it, on a clock of its own, so
 a broker outage never delays an escalation (Celery beat's message used to be the
@@ -6,7 +7,8 @@ only trigger, and it waited in a dead Redis). Celery still carries deliveries: a
 sweep queues its notifications in the outbox and kicks a worker after commit, and a
 broker that is down costs nothing here (the outbox drain sends them later).
 
-Each job runs every `interval` seconds (SLA_SWEEP_INTERVAL, REMINDER_SWEEP_INTERVAL),
+Each job runs every `interval` seconds (SLA_SWEEP_INTERVAL, REMINDER_SWEEP_INTERVAL,
+ONCALL_SHIFT_SWEEP_INTERVAL, ONCALL_COVERAGE_SWEEP_INTERVAL),
 and the SLA sweep also at the next instant an incident is due (its smallest
 next_check_at, read after each sweep), so an escalation is recorded when its clock
 crosses, not up to a tick later. A job that raises is logged and tried again next
@@ -51,8 +53,15 @@ class Job:
 
 
 def default_jobs() -> list[Job]:
+    from escalations.engine.paging import seconds_to_next_page
     from escalations.engine.services import seconds_to_next_check, sweep_warm_up
-    from escalations.tasks import run_reminder_sweep, run_sla_sweep
+    from escalations.tasks import (
+        run_coverage_gap_sweep,
+        run_page_sweep,
+        run_reminder_sweep,
+        run_shift_start_sweep,
+        run_sla_sweep,
+    )
 
     # Called in this process, not sent to a worker: the broker is not involved.
     return [
@@ -63,7 +72,19 @@ def default_jobs() -> list[Job]:
             next_due=seconds_to_next_check,
             warm_up=sweep_warm_up,
         ),
+        Job(
+            "On-call pages",
+            settings.SLA_SWEEP_INTERVAL,
+            run_page_sweep,
+            next_due=seconds_to_next_page,
+        ),
         Job("Follow-up reminders", settings.REMINDER_SWEEP_INTERVAL, run_reminder_sweep),
+        Job("On-call shift starts", settings.ONCALL_SHIFT_SWEEP_INTERVAL, run_shift_start_sweep),
+        Job(
+            "On-call coverage gaps",
+            settings.ONCALL_COVERAGE_SWEEP_INTERVAL,
+            run_coverage_gap_sweep,
+        ),
     ]
 
 

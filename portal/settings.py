@@ -371,6 +371,15 @@ OUTBOX_DRAIN_INTERVAL = env.float("OUTBOX_DRAIN_INTERVAL", 10.0, validate=Range(
 REMINDER_SWEEP_INTERVAL = env.float(
     "REMINDER_SWEEP_INTERVAL", 30.0, validate=Range(min=1, max=3600)
 )
+# On-call schedules (issue 18): how often coverage gaps of the schedules a P0/P1 route can
+# reach are checked (each gap starting within a week is mailed to the team lead once), and
+# how often shifts that are starting are looked for (each person hears once per shift).
+ONCALL_COVERAGE_SWEEP_INTERVAL = env.float(
+    "ONCALL_COVERAGE_SWEEP_INTERVAL", 3600.0, validate=Range(min=1, max=86400)
+)
+ONCALL_SHIFT_SWEEP_INTERVAL = env.float(
+    "ONCALL_SHIFT_SWEEP_INTERVAL", 60.0, validate=Range(min=1, max=3600)
+)
 # Every send (email included) gives up after NOTIFICATION_TIMEOUT seconds per
 # connect or read. A claimed message waits for its worker at most
 # NOTIFICATION_CLAIM_LEASE seconds (renewed as the worker goes), so a dead worker's

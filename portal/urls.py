@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from escalations.web import oncall
+from escalations.web import schedules as schedule_views
 from escalations.web import views as escalation_views
 from incidents.views import customer_status
 from notifications.webhooks import inbound_webhook
@@ -57,6 +58,16 @@ urlpatterns = [
         name="oncall_request_action",
     ),
     path("schedules/<int:pk>/take/", oncall.shift_take, name="oncall_take"),
+    # On-call: schedules, my shifts, and the signed calendar feeds (no session needed).
+    path("schedules/", schedule_views.schedule_list, name="schedules"),
+    path("schedules/mine/", schedule_views.my_shifts_page, name="my_shifts"),
+    path("schedules/<int:pk>/", schedule_views.schedule_detail, name="schedule"),
+    path("schedules/feed/person/<str:token>.ics", schedule_views.person_feed, name="person_feed"),
+    path(
+        "schedules/feed/schedule/<str:token>.ics",
+        schedule_views.schedule_feed,
+        name="schedule_feed",
+    ),
     path("admin/", admin.site.urls),
     # REST API: one router per app (<app>/api/urls.py), the schema and its docs.
     path("api/", include("incidents.api.urls")),

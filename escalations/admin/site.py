@@ -32,6 +32,7 @@ from escalations.models import (
     Calendar,
     Escalation,
     Level,
+    Page,
     Policy,
     PolicyStatus,
     PostIncidentReview,
@@ -218,6 +219,7 @@ class LevelInline(DraftOnlyInline, admin.StackedInline):
     model = Level
     fields = [
         ("number", "name", "team"),
+        ("schedule", "page_after"),
         "description",
         ("first_response", "resolution", "update_interval", "calendar"),
         "handoff_fields",
@@ -678,9 +680,23 @@ class DecisionActionForm(forms.Form):
     decision = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
 
 
+class PageInline(_ReadOnly, admin.TabularInline):
+    """Who a handoff to an on-call level paged, step by step (engine.paging)."""
+
+    model = Page
+    fields = ["step", "person", "address", "schedule", "due_at", "paged_at", "next_due_at"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("escalations.view_escalation")
+
+
 @admin.register(Escalation)
 class EscalationAdmin(_ReadOnly, admin.ModelAdmin):
     """Append-only records; acknowledgement and decisions go through actions."""
+
+    inlines = [PageInline]
 
     list_display = [
         "incident",

@@ -6,7 +6,9 @@ Each table is one aggregate query (conditional counts, averages, GROUP BY,
 date truncation), so the page costs a fixed number of queries over the
 indexed opening time, whatever the number of incidents.
 
-Figures cover incidents opened in the period (the visible ones, filtered).
+Figures cover incidents opened in the period (the visible ones, filtered). On-call fairness
+is the one table not about incidents: hours on call from the schedules' final shifts,
+computed by the pure core (`escalations.rules.oncall_hours`) with one query for the schedules.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from escalations.models import (
     Trigger,
 )
 from escalations.rules.durations import humanize
+from escalations.schedules.selectors import oncall_hours_by_month
 from incidents.models import Incident
 from incidents.rules import Severity
 from incidents.selectors import visibility_q
@@ -901,6 +904,50 @@ def action_item_closure(period: Period, summary: dict) -> Table:
     )
 
 
+# --- on-call fairness (issue 18) -----------------------------------------------------------------
+
+
+def _hours(value: timedelta) -> float:
+    """Hours to a tenth: a number for the API, "336.0" on the page and in the CSV."""
+    return round(value.total_seconds() / 3600, 1)
+
+
+def oncall_fairness(period: Period, summary: dict) -> Table:
+    """Hours on call per person and month in the period, nights and weekends apart, from
+    every schedule's final shifts (the incident filters do not apply to schedules)."""
+    rows = oncall_hours_by_month(start=period.start, end=period.end, month_zone=period.start.tzinfo)
+    by_person: dict[str, float] = {}
+    for row in rows:
+        by_person[row.name] = by_person.get(row.name, 0.0) + row.hours.total.total_seconds()
+    ranked = sorted(by_person.items(), key=lambda item: (-item[1], item[0]))
+    return Table(
+        "oncall-fairness",
+        "On-call fairness",
+        ["Month", "Person", "Hours", "Nights", "Weekends", "Schedules"],
+        [
+            [
+                row.month,
+                row.name,
+                _hours(row.hours.total),
+                _hours(row.hours.nights),
+                _hours(row.hours.weekends),
+                ", ".join(row.schedules),
+            ]
+            for row in rows
+        ],
+        numeric={2, 3, 4},
+        chart=charts.hbar_chart(
+            [(name, round(seconds / 3600, 1)) for name, seconds in ranked[:12]],
+            title="Hours on call in the period",
+            unit=" h",
+        ),
+        note="From every schedule's final shifts in the period, the planned days ahead "
+        "included; months in your time zone. Nights (22:00 to 07:00) and weekends (Saturday "
+        "and Sunday) are counted in each schedule's zone and are part of the hours; a "
+        "weekend night counts in both. The incident filters do not apply here.",
+    )
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 
@@ -927,6 +974,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("pir-completion", "PIR completion within 48 h", pir_completion),
     Metric("action-item-closure", "Action-item closure", action_item_closure),
     Metric("csat", "Customer satisfaction", csat),
+    Metric("oncall-fairness", "On-call fairness", oncall_fairness),
 )
 BY_SLUG = {metric.slug: metric for metric in METRICS}
 

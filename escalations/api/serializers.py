@@ -24,6 +24,7 @@ from escalations.models import (
     OnCallOverride,
     OnCallOverrideRequest,
     OnCallSchedule,
+    Page,
     Policy,
     PostIncidentReview,
     PreventionConfidence,
@@ -39,8 +40,21 @@ from incidents.selectors import incidents_visible_to, visibility_q
 LEVEL_NUMBER = {"min_value": 0, "max_value": 32767}
 
 
+class PageSerializer(serializers.ModelSerializer):
+    """One page of a handoff to an on-call level: a person, or an address (the escalation
+    contact), or neither (nobody on call: the whole team heard)."""
+
+    person = UsernameField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Page
+        fields = ["step", "schedule", "person", "address", "due_at", "paged_at", "next_due_at"]
+        read_only_fields = fields
+
+
 class EscalationSerializer(serializers.ModelSerializer):
     incident = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    pages = PageSerializer(many=True, read_only=True)
     actor = UsernameField(read_only=True, allow_null=True)
     acknowledged_by = UsernameField(read_only=True, allow_null=True)
     decision_by = UsernameField(read_only=True, allow_null=True)
@@ -72,6 +86,7 @@ class EscalationSerializer(serializers.ModelSerializer):
             "decision_at",
             "de_escalated_at",
             "resolution_summary",
+            "pages",
         ]
         read_only_fields = fields
 
@@ -158,6 +173,8 @@ class LevelSerializer(serializers.ModelSerializer):
             "escalation_criteria",
             "handoff_fields",
             "contacts",
+            "schedule",
+            "page_after",
             "first_response",
             "resolution",
             "update_interval",

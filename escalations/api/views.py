@@ -34,6 +34,7 @@ from escalations.models import (
     OnCallOverride,
     OnCallOverrideRequest,
     OnCallSchedule,
+    Page,
     Policy,
     PostIncidentReview,
     SimilarIncident,
@@ -85,9 +86,11 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     }
 
     def get_queryset(self):
-        return Escalation.objects.filter(
-            incident__in=incidents_visible_to(self.request.user)
-        ).select_related("incident", "actor", "acknowledged_by", "decision_by")
+        return (
+            Escalation.objects.filter(incident__in=incidents_visible_to(self.request.user))
+            .select_related("incident", "actor", "acknowledged_by", "decision_by")
+            .prefetch_related(Prefetch("pages", Page.objects.select_related("person")))
+        )
 
     @extend_schema(
         summary="Record the decision made (once)",

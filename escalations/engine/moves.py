@@ -15,7 +15,8 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from escalations.models import Escalation, ReasonCategory, Trigger
+from escalations.engine import paging
+from escalations.models import Escalation, Page, ReasonCategory, Trigger
 from escalations.notices import compose as notices
 from escalations.policies import reach
 from escalations.rules.clocks import ClockReading
@@ -136,6 +137,7 @@ def handoff_context(
         ("is_production_outage", "production outage"),
         ("is_security", "security incident"),
         ("is_compliance", "compliance impact"),
+        ("is_data_loss", "data loss"),
         ("is_customer_facing", "customer-facing"),
     ):
         if getattr(incident, flag):
@@ -248,9 +250,14 @@ def first_arrival(incident: Incident, history: list[tuple], escalation: Escalati
 
 
 def move_events(
-    incident: Incident, spec: WorkflowSpec, escalation: Escalation, flag_reason: str
+    incident: Incident,
+    spec: WorkflowSpec,
+    escalation: Escalation,
+    flag_reason: str,
+    page: Page | None = None,
 ) -> list[dict]:
-    """The timeline rows of a saved move (incident_events_append_many's form)."""
+    """The timeline rows of a saved move (incident_events_append_many's form), with
+    its first page when the level it moves to names an on-call schedule."""
     sla_percent = escalation.sla_percent
     rows = [
         {
@@ -281,7 +288,30 @@ def move_events(
                 "data": {"bounces": incident.bounces},
             }
         )
+    if page is not None:
+        rows.append(
+            paging.page_event(incident, page, escalation, level_label(spec, escalation.to_level))
+        )
     return rows
+
+
+def first_page(
+    incident: Incident, spec: WorkflowSpec, escalation: Escalation, now: datetime, audience
+) -> Page | None:
+    """The unsaved first page of a saved move up into a level with an on-call schedule:
+    whoever is on call now (None in the row: nobody, so the whole team hears)."""
+    if not escalation.is_up:
+        return None
+    level = spec.level(escalation.to_level)
+    if not level.schedule:
+        return None
+    return paging.first_page(
+        escalation,
+        level,
+        audience.rota.on_call(level.schedule, now),
+        paging.page_after(spec, incident.severity, level),
+        now,
+    )
 
 
 class Audience:
@@ -293,6 +323,7 @@ class Audience:
         self._teams: dict[str, tuple[list, list]] = {}
         self._groups: dict[tuple, list[reach.Recipient]] = {}
         self._security_readers: set[int] | None = None
+        self.rota = paging.Rota()
 
     def level(self, level_spec, channels: list[str]) -> list[reach.Recipient]:
         key = (level_spec.name, level_spec.team, level_spec.contacts, tuple(channels))
@@ -302,6 +333,13 @@ class Audience:
                 level_spec, channels=channels, members=members, directory=directory
             )
         return list(self._levels[key])
+
+    def on_call(self, level_spec, user, channels: list[str]) -> list[reach.Recipient]:
+        """A scheduled level's notices: the person on call and the team channel."""
+        _members, directory = self._team(level_spec.team)
+        return reach.on_call_recipients(
+            level_spec, user, channels=channels, directory=directory or ()
+        )
 
     def _team(self, team: str) -> tuple[list | None, list | None]:
         """A team's members and directory contacts, read once for every channel set
@@ -336,8 +374,10 @@ def move_notices(
     override_method: str,
     now: datetime,
     audience: Audience,
+    page: Page | None = None,
 ) -> list:
-    """The receiving level's notices of a saved move (unsaved outbox rows)."""
+    """The receiving level's notices of a saved move (unsaved outbox rows). With a first
+    `page` that found someone on call, they go to that person and the team channel."""
     level = spec.level(escalation.to_level)
     channels = notices.channels_for(incident.severity, override_method)
     sla_percent = escalation.sla_percent
@@ -360,7 +400,10 @@ def move_notices(
         ],
     }
     kind = "escalation" if escalation.is_up else "de_escalation"
-    recipients = audience.level(level, channels)
+    if page is not None and page.person is not None:
+        recipients = audience.on_call(level, page.person, channels)
+    else:
+        recipients = audience.level(level, channels)
     if escalation.notify_groups:
         recipients += audience.groups(escalation.notify_groups)
     if escalation.limited_distribution:

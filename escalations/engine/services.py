@@ -26,6 +26,7 @@ from escalations.models import (
     ENGINEER_CATEGORIES,
     MANAGEMENT_CATEGORIES,
     Escalation,
+    Page,
     ReasonCategory,
     ThresholdFiring,
     Trigger,
@@ -133,12 +134,17 @@ def _move(
         limited=limited,
     )
     escalation.save()
+    audience = moves.Audience()
+    page = moves.first_page(incident, spec, escalation, now, audience)
+    if page is not None:
+        page.save()
     flag_reason = moves.apply_move(incident, spec, escalation, history)
     incident_save(incident=incident, fields=moves.MOVE_FIELDS)
-    incident_events_append_many(rows=moves.move_events(incident, spec, escalation, flag_reason))
+    incident_events_append_many(
+        rows=moves.move_events(incident, spec, escalation, flag_reason, page)
+    )
     readings = sla_refresh(incident=incident, now=now)
-    audience = moves.Audience()
-    rows = moves.move_notices(incident, spec, escalation, override_method, now, audience)
+    rows = moves.move_notices(incident, spec, escalation, override_method, now, audience, page)
     if escalation.is_up:
         # Seed 001: tell the customer, with the new expected response time.
         rows += notices.customer_acknowledgement(
@@ -283,6 +289,8 @@ def handoff_acknowledge(*, incident: Incident, actor, now: datetime | None = Non
     )
     if not updated:
         raise ValidationError("Someone acknowledged this handoff already.")
+    # Whoever acknowledged, nobody else is paged for this handoff.
+    Page.objects.filter(escalation=escalation, next_due_at__isnull=False).update(next_due_at=None)
     incident.handoff_acknowledged_at = now
     if incident.assignee_id is None:
         incident.assignee = actor
@@ -410,6 +418,7 @@ def _trigger_facts(incident: Incident, spec: WorkflowSpec) -> TriggerFacts:
         is_production_outage=incident.is_production_outage,
         is_security=incident.is_security,
         is_compliance=incident.is_compliance,
+        is_data_loss=incident.is_data_loss,
         is_customer_facing=incident.is_customer_facing,
         users_affected=incident.users_affected,
         revenue_impact=float(incident.revenue_impact) if incident.revenue_impact else None,

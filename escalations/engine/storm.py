@@ -21,7 +21,7 @@ from datetime import datetime
 from django.db.models import prefetch_related_objects
 
 from escalations.engine import moves
-from escalations.models import Escalation, Trigger
+from escalations.models import Escalation, Page, Trigger
 from escalations.notices import compose as notices
 from escalations.rules.clocks import ClockReading
 from escalations.rules.handoff import generated_note
@@ -84,17 +84,20 @@ def escalate_crossings(crossings: list[Crossing], now: datetime, audience: moves
     ]
     append_rows(Escalation, records, with_ids=True)
 
-    events, rows = [], []
+    events, rows, pages = [], [], []
     for crossing, escalation in zip(crossings, records, strict=True):
         incident, spec = crossing.incident, crossing.spec
+        page = moves.first_page(incident, spec, escalation, now, audience)
+        if page is not None:
+            pages.append(page)
         flag_reason = moves.apply_move(incident, spec, escalation, history.get(incident.pk, []))
         readings, columns = clock_columns(
             incident, now, fired=crossing.fired, events=crossing.status_events
         )
         for name, value in columns.items():
             setattr(incident, name, value)
-        events += moves.move_events(incident, spec, escalation, flag_reason)
-        rows += moves.move_notices(incident, spec, escalation, "", now, audience)
+        events += moves.move_events(incident, spec, escalation, flag_reason, page)
+        rows += moves.move_notices(incident, spec, escalation, "", now, audience, page)
         # Seed 001: tell the customer, with the new expected response time.
         rows += notices.customer_acknowledgement(
             incident=incident,
@@ -106,6 +109,7 @@ def escalate_crossings(crossings: list[Crossing], now: datetime, audience: moves
         )
         if flag_reason:
             rows += moves.flag_notices(incident, now, audience)
+    append_rows(Page, pages)
     incidents_save_many(incidents=incidents, fields=[*moves.MOVE_FIELDS, *sorted(CLOCK_COLUMNS)])
     incident_events_append_many(rows=events)
     return notifications_enqueue_many(rows)

@@ -33,6 +33,7 @@ from escalations.models.schedules import (
     OnCallOverride,
     OnCallOverrideRequest,
     OnCallSchedule,
+    Page,
 )
 from escalations.models.vendors import (
     OPEN_VENDOR_STATUSES,
@@ -64,6 +65,7 @@ __all__ = [
     "OnCallOverride",
     "OnCallOverrideRequest",
     "OnCallSchedule",
+    "Page",
     "Policy",
     "PolicyStatus",
     "PostIncidentReview",

@@ -93,6 +93,15 @@ class Policy(models.Model):
         blank=True,
         help_text=_("When a review is required, when it is due, when reminders go out."),
     )
+    severities = models.JSONField(
+        _("severity definitions"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "What each severity means (definition, criteria, examples), shown where a "
+            "severity is chosen."
+        ),
+    )
     war_room = models.JSONField(
         _("war room settings"),
         default=dict,
@@ -166,6 +175,21 @@ class Level(models.Model):
     resolution = models.DurationField(_("resolution"), null=True, blank=True)
     update_interval = models.DurationField(_("status update every"), null=True, blank=True)
     calendar = models.CharField(_("calendar"), max_length=80, blank=True)
+    schedule = models.CharField(
+        _("on-call schedule"),
+        max_length=120,
+        blank=True,
+        help_text=_(
+            "An on-call schedule's name: notices go to whoever is on call, and an "
+            "unacknowledged handoff pages the next person, then the escalation contact."
+        ),
+    )
+    page_after = models.DurationField(
+        _("page the next person after"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the level's acknowledgement (first response) target."),
+    )
 
     class Meta:
         ordering = ["policy", "number"]

@@ -199,3 +199,54 @@ class OnCallOverrideRequest(models.Model):
     @property
     def is_swap(self) -> bool:
         return self.swap_start is not None
+
+
+class Page(models.Model):
+    """One page of a handoff to a level with an on-call schedule (issue 18): step 0 is the
+    person on call when the incident arrived; while nobody acknowledges, every
+    `page_after` the next person in the schedule's paging order is paged, and last the
+    level's escalation contact. The unique step makes concurrent sweeps page once."""
+
+    escalation = models.ForeignKey(
+        "escalations.Escalation",
+        verbose_name=_("escalation"),
+        on_delete=models.PROTECT,
+        related_name="pages",
+    )
+    step = models.PositiveSmallIntegerField(_("step"))
+    schedule = models.CharField(_("schedule"), max_length=120)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Who was paged when no person was: the level's escalation contact, or "" for the
+    # team (nobody on call).
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    paged_at = models.DateTimeField(_("paged"))
+    # When the next step is due while the handoff waits; None: the ladder has ended
+    # (acknowledged, moved on, or nobody left to page).
+    next_due_at = models.DateTimeField(_("next page due"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("escalation", "step")
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "step"], name="page_once_per_step")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_due_at"],
+                name="page_next_due_idx",
+                condition=models.Q(next_due_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        who = self.person.get_username() if self.person_id else (self.address or _("the team"))
+        return f"{self.schedule} step {self.step}: {who}"

@@ -303,6 +303,14 @@ def sample_context(kind: str, incident) -> dict:
         "cadence_minutes": 30,
         "late_minutes": 12,
         "note": "",
+        # On-call pages (engine.paging).
+        "page": {
+            "schedule": "Engineering primary/secondary",
+            "step": 1,
+            "who": "Ben Okafor",
+            "level": "L2 · Engineering on-call",
+            "waiting_since": when(timezone.now()),
+        },
     }
 
 

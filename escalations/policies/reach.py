@@ -121,6 +121,33 @@ def level_recipients(
     return unique_recipients(recipients)
 
 
+def on_call_recipients(level_spec, user, *, channels: list[str], directory=()) -> list[Recipient]:
+    """A level with an on-call schedule: the person on call (their email, and their own
+    directory entry's pager and chat) and the team channel (the chat webhook and the
+    team's shared directory entries' chat), not every member of the team. `directory`:
+    the team's directory contacts."""
+    recipients: list[Recipient] = []
+    if "email" in channels and user.email:
+        recipients.append(person(user))
+    contacts = dict(level_spec.contacts)
+    if "slack" in channels and settings.SLACK_WEBHOOK_URL:
+        recipients.append(
+            Recipient("slack", settings.SLACK_WEBHOOK_URL, name=contacts.get("chat", ""))
+        )
+    if "pagerduty" in channels and settings.PAGERDUTY_ROUTING_KEY:
+        recipients.append(
+            Recipient("pagerduty", settings.PAGERDUTY_ROUTING_KEY, name=level_spec.name)
+        )
+    if "webhook" in channels and settings.NOTIFICATION_WEBHOOK_URL:
+        recipients.append(Recipient("webhook", settings.NOTIFICATION_WEBHOOK_URL))
+    for contact in directory:
+        if contact.user_id == user.pk:
+            recipients += contact_recipients(contact, channels)
+        elif contact.user_id is None and "slack" in channels:
+            recipients += contact_recipients(contact, ["slack"])
+    return unique_recipients(recipients)
+
+
 def directory_contacts(team: str):
     return Contact.objects.filter(team__name=team, is_active=True)
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from escalations.models import (
     Calendar,
     Level,
+    OnCallSchedule,
     Policy,
     PolicyStatus,
     SeverityOverride,
@@ -37,6 +38,7 @@ from escalations.rules.spec import (
     MatchSpec,
     OverrideSpec,
     ReviewSettings,
+    SeverityDefinition,
     TargetSpec,
     ThresholdSpec,
     TriggerSettings,
@@ -153,6 +155,33 @@ def reviews_from_json(data: dict) -> ReviewSettings:
     return ReviewSettings(**values)
 
 
+def severities_to_json(severities) -> dict:
+    return {
+        severity: {
+            "definition": definition.definition,
+            "criteria": list(definition.criteria),
+            "examples": list(definition.examples),
+        }
+        for severity, definition in severities
+    }
+
+
+def severities_from_json(data: dict) -> tuple:
+    return tuple(
+        sorted(
+            (
+                severity,
+                SeverityDefinition(
+                    definition=item.get("definition", ""),
+                    criteria=tuple(item.get("criteria", ())),
+                    examples=tuple(item.get("examples", ())),
+                ),
+            )
+            for severity, item in (data or {}).items()
+        )
+    )
+
+
 def war_room_to_json(settings: WarRoomSettings) -> dict:
     return {"update_every": {k: int(v.total_seconds()) for k, v in settings.update_every}}
 
@@ -193,6 +222,8 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
             handoff_fields=tuple(row.handoff_fields),
             contacts=tuple(sorted(row.contacts.items())),
             sla=_target(row),
+            schedule=row.schedule,
+            page_after=row.page_after,
         )
         for row in policy.levels.order_by("number")
     )
@@ -219,6 +250,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
         triggers=triggers_from_json(policy.triggers),
         reviews=reviews_from_json(policy.reviews),
         war_room=war_room_from_json(policy.war_room),
+        severities=severities_from_json(policy.severities),
         match=MatchSpec(
             channels=tuple(sorted(policy.match_channels.values_list("name", flat=True))),
             account_tiers=tuple(policy.match_account_tiers),
@@ -259,6 +291,14 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
     for (severity, level), _target_spec in spec.matrix:
         if level not in numbers:
             problems.append(f"The {severity} targets name L{level}, which does not exist.")
+    named = {level.schedule for level in spec.levels if level.schedule}
+    known = set(OnCallSchedule.objects.filter(name__in=named).values_list("name", flat=True))
+    for level in spec.levels:
+        if level.schedule and level.schedule not in known:
+            problems.append(
+                f"{level.label} {level.name} pages the on-call schedule {level.schedule!r}, "
+                "which does not exist."
+            )
     return problems
 
 
@@ -287,6 +327,8 @@ def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
                 escalation_criteria=list(level.escalation_criteria),
                 handoff_fields=list(level.handoff_fields),
                 contacts=dict(level.contacts),
+                schedule=level.schedule,
+                page_after=level.page_after,
                 **durations(level.sla),
             )
             for level in spec.levels
@@ -367,6 +409,7 @@ def policy_create_from_spec(
         triggers=triggers_to_json(spec.triggers),
         reviews=reviews_to_json(spec.reviews),
         war_room=war_room_to_json(spec.war_room),
+        severities=severities_to_json(spec.severities),
         match_account_tiers=list(spec.match.account_tiers),
         priority=spec.match.priority,
         source=source,
@@ -476,6 +519,7 @@ DRAFT_FIELDS = frozenset(
         "triggers",
         "reviews",
         "war_room",
+        "severities",
     }
 )
 # A draft's rows: its levels, SLA targets, thresholds and severity overrides.
@@ -590,6 +634,11 @@ def policy_set_default(*, policy: Policy, actor=None) -> Policy:
     Policy.objects.filter(pk=policy.pk).update(is_default=True)
     policy.refresh_from_db()
     return policy
+
+
+def default_policy() -> Policy | None:
+    """The active policy new incidents take when no other matches."""
+    return Policy.objects.filter(status=PolicyStatus.ACTIVE, is_default=True).first()
 
 
 def policy_for_new_incident(*, channel, account, component) -> Policy | None:

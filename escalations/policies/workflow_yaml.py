@@ -61,6 +61,7 @@ from escalations.rules.spec import (
     MatchSpec,
     OverrideSpec,
     ReviewSettings,
+    SeverityDefinition,
     TargetSpec,
     ThresholdSpec,
     TriggerSettings,
@@ -103,6 +104,7 @@ ESCALATION_KEYS = (
     "match",
     "reviews",
     "war_room",
+    "severities",
 )
 TIER_KEYS = (
     "level",
@@ -114,6 +116,8 @@ TIER_KEYS = (
     "escalation_criteria",
     "handoff_fields",
     "contacts",
+    "schedule",
+    "page_after",
 )
 TARGET_KEYS = ("first_response", "resolution_target", "resolution", "update_every", "calendar")
 THRESHOLD_KEYS = ("at", "action", "clocks")
@@ -141,6 +145,7 @@ REVIEW_KEYS = (
 )
 ACTION_ITEM_KEYS = ("remind_before",)
 WAR_ROOM_KEYS = ("update_every",)
+SEVERITY_KEYS = ("definition", "criteria", "examples")
 NEVER_WORD = "never"
 MATCH_KEYS = ("channels", "account_tiers", "components", "priority")
 CALENDAR_KEYS = ("timezone", "hours", "holidays")  # business_time's spec format
@@ -718,6 +723,8 @@ class _Reader:
             values["reviews"] = self.reviews(*got)
         if (got := at("war_room")) is not None:
             values["war_room"] = self.war_room(*got)
+        if (got := at("severities")) is not None:
+            values["severities"] = self.severities(*got)
         if any(value is _INVALID for value in values.values()):
             return None
         return WorkflowSpec(**values)
@@ -893,6 +900,8 @@ class _Reader:
                 lambda n, p: self.choice_list(n, p, tuple(HANDOFF_FIELDS), "handoff field"),
             ),
             "contacts": ("contacts", self.contacts),
+            "schedule": ("schedule", lambda n, p: self.text(n, p, blank=False)),
+            "page_after": ("page_after", self.duration),
         }
         for key, (attribute, read) in readers.items():
             if key in f:
@@ -1187,6 +1196,39 @@ class _Reader:
             return _INVALID
         return WarRoomSettings(update_every=tuple(table.items()))
 
+    def severities(self, node: Node, path: str) -> Any:
+        """`P1: {definition: ..., criteria: [...], examples: [...]}` per severity."""
+        items = self.pairs(node, path)
+        if items is None:
+            return _INVALID
+        table: dict[str, SeverityDefinition] = {}
+        ok = True
+        for _key, key_node, value_node in items:
+            item_path = _join(path, str(key_node.value))
+            severity = self.severity(key_node, item_path)
+            f = self.fields(value_node, item_path, SEVERITY_KEYS)
+            if severity is _INVALID or f is None:
+                ok = False
+                continue
+            values: dict[str, Any] = {}
+            if "definition" in f:
+                values["definition"] = self.text(f["definition"][1], _join(item_path, "definition"))
+            for key in ("criteria", "examples"):
+                if key in f:
+                    values[key] = self.text_list(f[key][1], _join(item_path, key))
+            if any(value is _INVALID for value in values.values()):
+                ok = False
+            elif severity in table:
+                self.add(key_node, item_path, f"severity {severity} is given twice")
+                ok = False
+            else:
+                table[severity] = SeverityDefinition(
+                    **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+                )
+        if not ok:
+            return _INVALID
+        return tuple(sorted(table.items()))
+
     def match(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, MATCH_KEYS)
         if f is None:
@@ -1300,6 +1342,10 @@ def _level(level: LevelSpec) -> dict[str, Any]:
     out["handoff_fields"] = _list(level.handoff_fields)
     if level.contacts:
         out["contacts"] = dict(level.contacts)
+    if level.schedule:
+        out["schedule"] = level.schedule
+    if level.page_after is not None:
+        out["page_after"] = format_duration(level.page_after)
     return out
 
 
@@ -1344,6 +1390,17 @@ def _war_room(war_room: WarRoomSettings) -> dict[str, Any]:
     }
 
 
+def _severity(definition: SeverityDefinition) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if definition.definition:
+        out["definition"] = definition.definition
+    if definition.criteria:
+        out["criteria"] = list(definition.criteria)
+    if definition.examples:
+        out["examples"] = list(definition.examples)
+    return out
+
+
 def dump_workflow(spec: WorkflowSpec) -> str:
     """The canonical YAML for a spec: same spec, same text; loads back to an equal spec."""
     out: dict[str, Any] = {}
@@ -1383,6 +1440,10 @@ def dump_workflow(spec: WorkflowSpec) -> str:
     }
     out["reviews"] = _reviews(spec.reviews)
     out["war_room"] = _war_room(spec.war_room)
+    if spec.severities:
+        out["severities"] = {
+            severity: _severity(definition) for severity, definition in spec.severities
+        }
     return yaml.dump(
         {"escalation": out},
         Dumper=_Dumper,

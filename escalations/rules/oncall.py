@@ -489,9 +489,10 @@ def gaps(schedule: Schedule, start: datetime, end: datetime) -> list[Gap]:
 
 def paging_order(schedule: Schedule, at: datetime) -> tuple[str, ...]:
     """Whom to page at ``at``, each person once: the person on call first (an override's
-    included), then the people of the highest layer with someone on call at ``at``, in
-    rotation order starting from that layer's current holder. Empty exactly when ``on_call``
-    is ``None`` (so also under an override with nobody)."""
+    included), then each layer's holder at ``at``, top layer first (the backups: a
+    secondary layer's person), then the rest of the highest layer with someone on call, in
+    rotation order from its holder. Empty exactly when ``on_call`` is ``None`` (so also
+    under an override with nobody)."""
     return schedule._state.paging_order(_epoch(at, "at"))
 
 
@@ -946,13 +947,18 @@ class _State:
             return ()  # nobody, also under an override with nobody (leave without cover)
         order = [person]
         w = self.clock.wall(t)
+        top: list[str] = []
         for _, at, people in self.top_down:
             who = at(w)[0]
             if who >= 0:
-                for name in people[who:] + people[:who]:
-                    if name not in order:
-                        order.append(name)
-                break
+                # Every layer's holder is a backup, paged before the rest of the rota.
+                if people[who] not in order:
+                    order.append(people[who])
+                if not top:
+                    top = people[who:] + people[:who]
+        for name in top:
+            if name not in order:
+                order.append(name)
         return tuple(order)
 
 

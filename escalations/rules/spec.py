@@ -130,6 +130,11 @@ class LevelSpec:
     # email, phone, chat, escalation (seed 002 contacts directory)
     contacts: tuple[tuple[str, str], ...] = ()
     sla: TargetSpec | None = None  # the level's targets for every severity
+    # An on-call schedule's name: the level's notices go to whoever is on call (and the
+    # team channel), and an unacknowledged handoff pages the next person, then the
+    # level's escalation contact, every `page_after` (None: the acknowledgement target).
+    schedule: str = ""
+    page_after: timedelta | None = None
 
     def __post_init__(self) -> None:
         # One order, whatever the source (YAML, or a jsonb column that sorts keys).
@@ -188,6 +193,7 @@ class TriggerSettings:
         ("production_outage", NEXT_LEVEL),
         ("sla_violation", NEXT_LEVEL),
         ("security", NEXT_LEVEL),
+        ("data_loss", NEXT_LEVEL),
         ("compliance", NEXT_LEVEL),
         ("users_affected", NEXT_LEVEL),
     )
@@ -293,6 +299,16 @@ class MatchSpec:
 
 
 @dataclass(frozen=True)
+class SeverityDefinition:
+    """What a severity means under a policy, shown where a severity is chosen: seed 002's
+    definition and examples, seed 004's criteria and example."""
+
+    definition: str = ""
+    criteria: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class WorkflowSpec:
     levels: tuple[LevelSpec, ...]
     description: str = ""
@@ -307,6 +323,8 @@ class WorkflowSpec:
     match: MatchSpec = field(default_factory=MatchSpec)
     reviews: ReviewSettings = field(default_factory=ReviewSettings)
     war_room: WarRoomSettings = field(default_factory=WarRoomSettings)
+    # (severity, definition), in severity order
+    severities: tuple[tuple[str, SeverityDefinition], ...] = ()
 
     def level(self, number: int) -> LevelSpec:
         for level in self.levels:

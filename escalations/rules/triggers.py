@@ -20,6 +20,7 @@ class TriggerFacts:
     is_production_outage: bool = False
     is_security: bool = False
     is_compliance: bool = False
+    is_data_loss: bool = False
     is_customer_facing: bool = False
     users_affected: int | None = None
     revenue_impact: float | None = None
@@ -99,6 +100,12 @@ def evaluate(policy: WorkflowSpec, facts: TriggerFacts) -> list[Hit]:
                 notify_groups=tuple(groups.get("security", ())),
                 limited_distribution=True,
             )
+        )
+    if facts.is_data_loss and settings.route_for("data_loss") is not None:
+        # Seed 001: "production outages, security incidents, and data loss go directly
+        # to Tier 3 regardless of the normal flow".
+        hits.append(
+            Hit("impact", "data_loss", route("data_loss"), "Data loss: immediate escalation")
         )
     if facts.is_compliance:
         hits.append(

@@ -1,4 +1,5 @@
-"""Reads of on-call schedules: the pure core's `Schedule` for a stored one, who is on call."""
+"""Reads of on-call schedules: the pure core's `Schedule` for a stored one, who is on call,
+the coverage gaps, and hours on call per person and month (fairness)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from escalations.models import (
     OnCallOverrideRequest,
     OnCallSchedule,
 )
-from escalations.rules.oncall import OnCall, Schedule, gaps, on_call, paging_order
+from escalations.rules.oncall import (
+    OnCall,
+    Schedule,
+    final_shifts,
+    gaps,
+    on_call,
+    paging_order,
+)
+from escalations.rules.oncall_hours import OnCallHours, hours_by_month
 
 COVERAGE_DAYS = 14
 # Overrides that ended longer ago than this are archived: the rows stay (history, who made
@@ -149,3 +158,50 @@ def cover_requests_for(user, *, answered_days: int = 14, now: datetime | None = 
         .select_related("schedule", "from_person", "to_person", "override")
         .order_by("-created_at", "-id")
     )
+
+
+@dataclass(frozen=True)
+class PersonMonthHours:
+    """One person's time on call in one month, over every schedule (fairness metrics)."""
+
+    username: str
+    name: str
+    month: str  # "YYYY-MM"
+    hours: OnCallHours
+    schedules: tuple[str, ...]
+
+
+def oncall_hours_by_month(
+    *, start: datetime, end: datetime, month_zone, schedules=None
+) -> list[PersonMonthHours]:
+    """Hours on call per person and month in [start, end), from each schedule's final
+    shifts (`escalations.rules.oncall_hours`: nights and weekends in the schedule's zone,
+    months in `month_zone`), summed over the schedules a person is on. By month, then the
+    most hours first."""
+    if schedules is None:
+        schedules = OnCallSchedule.objects.order_by("name")
+    totals: dict[tuple[str, str], OnCallHours] = {}
+    names_of: dict[tuple[str, str], set[str]] = {}
+    for schedule in schedules:
+        core = schedule_core(schedule, since=start)
+        shifts = final_shifts(core, start, end)
+        for key, hours in hours_by_month(shifts, zone=core.timezone, month_zone=month_zone).items():
+            totals[key] = totals.get(key, OnCallHours()) + hours
+            names_of.setdefault(key, set()).add(schedule.name)
+    people = {username for username, _month in totals}
+    full_names = {
+        user.get_username(): user.get_full_name()
+        for user in get_user_model().objects.filter(username__in=people)
+    }
+    rows = [
+        PersonMonthHours(
+            username=username,
+            name=full_names.get(username) or username,
+            month=month,
+            hours=hours,
+            schedules=tuple(sorted(names_of[(username, month)])),
+        )
+        for (username, month), hours in totals.items()
+    ]
+    rows.sort(key=lambda row: (row.month, -row.hours.total, row.name))
+    return rows

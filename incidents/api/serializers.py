@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError
 from django.urls import reverse
+from django.utils.functional import lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents.lifecycle import registered as lifecycle
 from incidents.models import (
     Account,
     Category,
@@ -22,6 +25,24 @@ from incidents.rules import Severity, Status
 
 MAX_INT = 2**31 - 1  # PositiveIntegerField's ceiling on every database
 SEVERITIES = [(s.value, s.label) for s in Severity]
+
+
+def _severity_help() -> str:
+    """What each severity means under the default policy, for the API schema (read when
+    the schema is generated, so it follows the policy in force)."""
+    lines = ["P0 is the most severe; Critical/High/Medium/Low and Sev 1-4 name the same four."]
+    try:
+        meanings = lifecycle().severity_meanings()
+    except DatabaseError:  # a schema generated without a database
+        meanings = []
+    for meaning in meanings:
+        text = meaning.definition or "; ".join(meaning.criteria)
+        examples = f" For example: {'; '.join(meaning.examples)}." if meaning.examples else ""
+        lines.append(f"{meaning.label}: {text}{examples}")
+    return "\n\n".join(lines)
+
+
+SEVERITY_HELP = lazy(_severity_help, str)()
 
 
 def active_users():
@@ -69,6 +90,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "is_production_outage",
             "is_security",
             "is_compliance",
+            "is_data_loss",
             "is_customer_facing",
             "users_affected",
             "revenue_impact",
@@ -106,7 +128,7 @@ class IncidentCreateSerializer(serializers.Serializer):
     """What the web's "new incident" form asks, plus `opened_at` for imports."""
 
     title = serializers.CharField(max_length=200)
-    severity = serializers.ChoiceField(choices=SEVERITIES)
+    severity = serializers.ChoiceField(choices=SEVERITIES, help_text=SEVERITY_HELP)
     channel = SlugLookupField(
         slug_field="code", queryset=Channel.objects.all(), help_text="Channel code, e.g. RUNTIME."
     )
@@ -123,6 +145,7 @@ class IncidentCreateSerializer(serializers.Serializer):
     is_production_outage = serializers.BooleanField(required=False, default=False)
     is_security = serializers.BooleanField(required=False, default=False)
     is_compliance = serializers.BooleanField(required=False, default=False)
+    is_data_loss = serializers.BooleanField(required=False, default=False)
     is_customer_facing = serializers.BooleanField(required=False, default=False)
     users_affected = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_INT
@@ -160,6 +183,7 @@ class IncidentUpdateSerializer(serializers.Serializer):
     is_production_outage = serializers.BooleanField(required=False)
     is_security = serializers.BooleanField(required=False)
     is_compliance = serializers.BooleanField(required=False)
+    is_data_loss = serializers.BooleanField(required=False)
     is_customer_facing = serializers.BooleanField(required=False)
     users_affected = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_INT
@@ -218,7 +242,7 @@ class AssignSerializer(serializers.Serializer):
 
 
 class SeveritySerializer(serializers.Serializer):
-    severity = serializers.ChoiceField(choices=SEVERITIES)
+    severity = serializers.ChoiceField(choices=SEVERITIES, help_text=SEVERITY_HELP)
     reason = serializers.CharField()
 
 

@@ -43,7 +43,7 @@ def test_one_person_asks_for_cover_another_accepts_and_who_is_on_call_changes(pa
     )
 
     sign_in(page, "e2e-ana")
-    page.get_by_role("link", name="On-call requests").click()
+    page.get_by_role("link", name="Cover requests").click()
     page.wait_for_url("**/schedules/requests/")
     assert "Ana Alves (you)" in on_call_cell(page, schedule).inner_text()
     form = page.locator("#ask-cover form")

@@ -26,3 +26,14 @@ def make_policy(db):
         return policy_create_from_spec(spec=spec, name=name)
 
     return make
+
+
+@pytest.fixture
+def support_preset(roles):
+    """The shipped support-3-tier workflow (seed 001) as the default policy."""
+    from django.core.management import call_command
+
+    from incidents.models import Channel
+
+    Channel.objects.get_or_create(code="CUSTOMER", defaults={"name": "Customer"})
+    call_command("load_workflow", "support-3-tier", "--default", verbosity=0)

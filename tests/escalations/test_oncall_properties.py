@@ -447,6 +447,11 @@ def test_each_turn_lasts_the_wall_clock_recurrence(
             assert ends - begins == period - (offset_after - offset_before)
 
 
+def layers_alone(schedule: Schedule) -> list[Schedule]:
+    """Each layer of `schedule` as a schedule of its own, without overrides."""
+    return [Schedule(schedule.timezone, (layer,)) for layer in schedule.layers]
+
+
 @SETTINGS
 @given(scenarios(), st.data())
 def test_paging_order_starts_with_the_person_on_call_and_cycles(
@@ -464,6 +469,13 @@ def test_paging_order_starts_with_the_person_on_call_and_cycles(
         assert order[0] == found.person
         everyone = {p for rotation in schedule.layers for p in rotation.people}
         assert set(order[1:]) <= everyone
+        # Every layer's holder (the backups) comes before the rest of the rota.
+        holders = {
+            holder.person
+            for holder in (on_call(alone, t) for alone in layers_alone(schedule))
+            if holder is not None
+        }
+        assert holders <= set(order[: 1 + len(holders)])
         # Not acknowledging, one after another: everyone in the order once, then round again.
         seen = [order[0]]
         for _ in range(len(order)):

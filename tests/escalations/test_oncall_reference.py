@@ -221,11 +221,13 @@ def test_primary_in_business_hours_secondary_otherwise_across_spring_forward() -
     )
 
 
-def test_paging_order_follows_the_layer_that_has_someone() -> None:
+def test_paging_order_pages_the_backup_then_the_layer_that_has_someone() -> None:
     s = primary_secondary()
     friday = berlin(2026, 3, 27, 10, 0)
-    assert paging_order(s, friday) == ("quinn", "ray", "pia")
-    assert next_on_call(s, friday, "quinn") == "ray"
+    # quinn is on call; tia holds the secondary layer; then the rest of quinn's rota.
+    assert paging_order(s, friday) == ("quinn", "tia", "ray", "pia")
+    assert next_on_call(s, friday, "quinn") == "tia"
+    assert next_on_call(s, friday, "tia") == "ray"
     assert next_on_call(s, friday, "pia") == "quinn"  # wraps round
     assert next_on_call(s, friday, "sam") == "quinn"  # not in the order: the first
     saturday = berlin(2026, 3, 28, 12, 0)

@@ -56,7 +56,7 @@ def test_asking_for_cover_from_the_page(client, schedule, ana, ben):
     page = client.get("/schedules/requests/")
     assert page.status_code == 200
     body = page.content.decode()
-    assert "On-call requests" in body and "Ask someone to cover" in body
+    assert "Cover requests" in body and "Ask someone to cover" in body
     assert 'href="/schedules/requests/"' in body  # in the navigation
     start = timezone.now() + timedelta(hours=1)
     answer = client.post(

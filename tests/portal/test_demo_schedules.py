@@ -52,3 +52,14 @@ def test_the_primary_secondary_pair_has_a_gap_in_the_next_14_days(demo):
     assert gaps[0].end - gaps[0].start == timedelta(hours=4)
     assert NOW < gaps[0].start < NOW + timedelta(days=14)
     assert who_is_on_call(schedule, gaps[0].start).current is None
+
+
+def test_the_default_policy_pages_engineering_on_call_at_its_expert_level(demo):
+    from escalations.models import Policy, PolicyStatus
+    from escalations.policies.services import policy_spec
+    from portal.demo import DEFAULT_PRESET, ON_CALL_LEVEL, ensure_policies
+
+    ensure_policies()
+    spec = policy_spec(Policy.objects.get(name=DEFAULT_PRESET, status=PolicyStatus.ACTIVE))
+    assert [level.number for level in spec.levels if level.schedule] == [ON_CALL_LEVEL]
+    assert spec.level(ON_CALL_LEVEL).schedule == PRIMARY_SECONDARY

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from escalations.followup import reviews, vendors, war_room
 from incidents.customer_links import status_url
 from tests.escalations.review_scenario import build_world
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_schedule, oncall_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -173,6 +173,8 @@ def crawled(client, roles):
         review=review, actor=manager, title="Add monitoring", owner=manager, due_date=date.today()
     )
     reviews.review_confirm_similar(review=review, actor=manager, incidents=[world.soon])
+    # An on-call schedule the manager is on: its page, and both calendar feeds linked there.
+    make_schedule(name="Fuzz on-call", spec=oncall_spec([manager.username]))
     client.login(username=manager.username, password=PASSWORD)
 
     start = [

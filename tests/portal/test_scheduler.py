@@ -25,6 +25,13 @@ from portal.scheduler import Job, Scheduler
 from tests.escalations.conftest import H, simple_spec
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+ALL_JOBS = [
+    "SLA sweep",
+    "On-call pages",
+    "Follow-up reminders",
+    "On-call shift starts",
+    "On-call coverage gaps",
+]
 
 
 def dead_broker_url() -> str:
@@ -92,7 +99,7 @@ def test_the_sweep_records_a_due_escalation_with_the_broker_down(broker_down):
     scheduler = Scheduler()
 
     started = time.monotonic()
-    assert scheduler.run_due() == ["SLA sweep", "Follow-up reminders"]
+    assert scheduler.run_due() == ALL_JOBS
     assert time.monotonic() - started < 15  # the dead broker costs a failed publish, no more
 
     assert Escalation.objects.filter(incident=incident, to_level=2).count() == 1
@@ -209,9 +216,10 @@ def test_a_job_with_a_known_deadline_runs_at_it_not_a_whole_interval_later(caplo
 def test_the_scheduler_wakes_for_the_next_incident_due(settings):
     settings.SLA_SWEEP_INTERVAL = 300
     settings.REMINDER_SWEEP_INTERVAL = 300
+    settings.ONCALL_SHIFT_SWEEP_INTERVAL = 300
     incident_due_at(timezone.now() + timedelta(seconds=60))
     scheduler = Scheduler()
-    assert scheduler.run_due() == ["SLA sweep", "Follow-up reminders"]
+    assert scheduler.run_due() == ALL_JOBS
     # The sweep read the incident's next check: it runs then, not after 300 s.
     assert 50 < scheduler.seconds_to_next() <= 60
 

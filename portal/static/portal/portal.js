@@ -54,7 +54,32 @@
     });
   }
 
+  // <button data-copy="ID" hidden>: copies the value of the field ID (a calendar feed
+  // URL); shown only where the script runs. <input data-select-all>: a click selects it all.
+  function copyButtons() {
+    document.querySelectorAll("input[data-select-all]").forEach(function (input) {
+      input.addEventListener("focus", function () { input.select(); });
+    });
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      if (!field) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        function done() { button.textContent = "Copied"; }
+        field.select();
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(field.value).then(done, function () {
+            if (document.execCommand("copy")) done();
+          });
+        } else if (document.execCommand("copy")) {
+          done();
+        }
+      });
+    });
+  }
+
   function start() {
+    copyButtons();
     autosubmit();
     focusErrorSummary();
     noteFieldsFollowLevel();

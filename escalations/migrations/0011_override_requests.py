@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalations', '0008_oncall_schedules'),
+        ('escalations', '0010_policy_severities'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -145,3 +145,13 @@ def test_taking_the_shift_now_from_the_page(client, schedule, ana, ben, roles):
     client.force_login(outsider)
     assert client.post(f"/schedules/{schedule.pk}/take/", {}).status_code == 403
     assert "no on-call schedule" in client.get("/schedules/requests/").content.decode()
+
+
+def test_the_schedule_page_offers_members_cover_and_the_shift(client, schedule, ana, ben, roles):
+    client.force_login(ben)
+    page = client.get(f"/schedules/{schedule.pk}/").content.decode()
+    assert "Ask for cover or a swap" in page and f"/schedules/{schedule.pk}/take/" in page
+    client.post(f"/schedules/{schedule.pk}/take/")
+    assert OnCallOverride.objects.filter(person=ben, reason="taken").exists()
+    client.force_login(UserFactory(username="olga", role="Support Agent"))
+    assert "Take the shift now" not in client.get(f"/schedules/{schedule.pk}/").content.decode()

@@ -32,7 +32,7 @@ def unschedule(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalations', '0010_policy_severities'),
+        ('escalations', '0011_override_requests'),
         ('django_celery_beat', '0019_alter_periodictasks_options'),
     ]
 

@@ -136,6 +136,11 @@ RULES: dict[str, Rule] = {
     "schedule.update": Rule(
         "change an on-call schedule", ("escalations.change_oncallschedule",), False
     ),
+    "schedule.import_ical": Rule(
+        "import an on-call schedule from iCal",
+        ("escalations.add_oncallschedule", "escalations.change_oncallschedule"),
+        False,
+    ),
     "schedule.add_override": Rule(
         "add an on-call override", ("escalations.add_oncalloverride",), False
     ),

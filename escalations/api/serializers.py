@@ -5,6 +5,8 @@ change state."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -587,6 +589,10 @@ class ScheduleSerializer(serializers.ModelSerializer):
         '"recurrence": "weekly", "start": "2026-01-05", "handoff": "09:00"}]}'
     )
     time_zone = serializers.CharField(read_only=True)
+    source_host = serializers.SerializerMethodField(
+        help_text="The host of an imported schedule's feed (the address itself may carry a "
+        "secret token: the admin shows it to those who keep schedules)."
+    )
 
     class Meta:
         model = OnCallSchedule
@@ -597,12 +603,27 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "description",
             "time_zone",
             "spec",
+            "source",
+            "source_host",
+            "imported_at",
+            "import_problems",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        # An imported schedule's layers change only by importing again (the service refuses
+        # a new spec for it); where they come from is the import's to say.
+        read_only_fields = [
+            "source",
+            "imported_at",
+            "import_problems",
+            "created_at",
+            "updated_at",
+        ]
         # The service checks the name (case-insensitively), with the other problems at once.
         extra_kwargs = {"name": {"validators": []}}
+
+    def get_source_host(self, schedule) -> str:
+        return (urlsplit(schedule.source_url).hostname or "") if schedule.source_url else ""
 
 
 class OnCallPersonSerializer(serializers.Serializer):

@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OnCallSchedule(models.Model):
-    """Who is on call for a team, over time (issue 18)."""
+    """Who is on call for a team, over time (issue 18).
+
+    An imported schedule (`source` "ical") holds one layer of explicit shifts read from an
+    iCal feed: its layers are replaced by each import and edited nowhere else; overrides may
+    still be added on top."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("layers edited here")
+        ICAL = "ical", _("imported from iCal")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     team = models.ForeignKey(
@@ -26,6 +34,20 @@ class OnCallSchedule(models.Model):
     description = models.TextField(_("description"), blank=True)
     # {"timezone": ..., "layers": [...]} as `escalations.rules.oncall` reads it; no overrides.
     spec = models.JSONField(_("layers"), default=dict)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
+    )
+    source_url = models.URLField(
+        _("feed address"),
+        max_length=2000,
+        blank=True,
+        help_text=_("An imported schedule's iCal feed, read again every few hours."),
+    )
+    imported_at = models.DateTimeField(_("last imported"), null=True, blank=True)
+    # Events of the last import that named no known person (shown in the admin).
+    import_problems = models.JSONField(_("problems of the last import"), default=list, blank=True)
+    # Why the last refresh from the feed failed; empty once one works again.
+    import_error = models.TextField(_("last refresh error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -42,9 +64,18 @@ class OnCallSchedule(models.Model):
         return str(self.spec.get("timezone", ""))
 
     @property
+    def is_imported(self) -> bool:
+        return self.source == self.Source.ICAL
+
+    @property
     def rotation_people(self) -> set[str]:
         """Usernames in any of its layers."""
-        return {p for layer in self.spec.get("layers", ()) for p in layer.get("people", ())}
+        people = set()
+        for layer in self.spec.get("layers", ()):
+            people.update(layer.get("people", ()))
+            # an imported layer of explicit shifts; a shift of nobody has person None
+            people.update(s["person"] for s in layer.get("shifts", ()) if s.get("person"))
+        return people
 
     def has_member(self, user) -> bool:
         """In its team or in one of its rotations: who may ask for cover or take a shift."""

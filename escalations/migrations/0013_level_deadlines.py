@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalations', '0010_policy_severities'),
+        ('escalations', '0012_ical_import'),
     ]
 
     operations = [

@@ -51,7 +51,7 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
             "summaries": summaries,
             "now": now,
             "days": COVERAGE_DAYS,
-            "with_gaps": sum(1 for summary in summaries if summary.gaps),
+            "with_gaps": [summary for summary in summaries if summary.gaps],
             **_manager_links(request.user),
             **_zone_context(),
         },

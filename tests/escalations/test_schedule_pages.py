@@ -205,3 +205,17 @@ def test_a_schedule_with_a_gap_every_night_lists_five_and_counts_the_rest(client
     assert "Nobody on call 10 times in the next 14 days" in page
     assert card.count("<li>") == 5
     assert "and 5 more (see the shifts)" in page
+
+
+def test_the_gap_banner_lists_only_the_schedules_with_gaps(client, world):
+    """A schedule without gaps, listed after the one with a gap, adds nothing to the
+    banner (it once left a dangling "; " after the last name)."""
+    make_schedule(name="Zulu round the clock", spec=oncall_spec(["zoe"]))
+    page = text(get(client, world.people["lead"], "schedules"))
+    banner = page[page.index("1 schedule with nobody on call") :]
+    assert banner.startswith(
+        "1 schedule with nobody on call at some time in the next 14 days: "
+        "Engineering primary/secondary (1 gap) "
+    )
+    assert "Zulu round the clock (" not in banner
+    assert "(1 gap);" not in page

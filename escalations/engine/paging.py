@@ -147,11 +147,7 @@ def page_notices(incident, level: LevelSpec, page: Page, audience_directory, lev
         recipients = []
         if "@" in page.address:
             recipients.append(reach.Recipient("email", page.address, name=level.name))
-        recipients += [
-            r
-            for r in reach.level_recipients(level, channels=channels, members=(), directory=())
-            if r.channel != "email"
-        ]
+        recipients += reach.team_channels(level, channels)
     return notices.build(
         kind="page",
         incident=incident,

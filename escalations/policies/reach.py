@@ -87,6 +87,20 @@ def users_in_groups(names: Iterable[str]):
     )
 
 
+def team_channels(level_spec, channels: list[str]) -> list[Recipient]:
+    """The level's shared channels, not people: its chat (the Slack webhook), the pager
+    service and the outgoing webhook, those of `channels` that are configured."""
+    found = []
+    if "slack" in channels and settings.SLACK_WEBHOOK_URL:
+        chat = dict(level_spec.contacts).get("chat", "")
+        found.append(Recipient("slack", settings.SLACK_WEBHOOK_URL, name=chat))
+    if "pagerduty" in channels and settings.PAGERDUTY_ROUTING_KEY:
+        found.append(Recipient("pagerduty", settings.PAGERDUTY_ROUTING_KEY, name=level_spec.name))
+    if "webhook" in channels and settings.NOTIFICATION_WEBHOOK_URL:
+        found.append(Recipient("webhook", settings.NOTIFICATION_WEBHOOK_URL))
+    return found
+
+
 def level_recipients(
     level_spec, *, channels: list[str], members=None, directory=None
 ) -> list[Recipient]:
@@ -103,16 +117,7 @@ def level_recipients(
                 members = users_in_groups([level_spec.team])
             for user in members:
                 recipients.append(person(user))
-    if "slack" in channels and settings.SLACK_WEBHOOK_URL:
-        recipients.append(
-            Recipient("slack", settings.SLACK_WEBHOOK_URL, name=contacts.get("chat", ""))
-        )
-    if "pagerduty" in channels and settings.PAGERDUTY_ROUTING_KEY:
-        recipients.append(
-            Recipient("pagerduty", settings.PAGERDUTY_ROUTING_KEY, name=level_spec.name)
-        )
-    if "webhook" in channels and settings.NOTIFICATION_WEBHOOK_URL:
-        recipients.append(Recipient("webhook", settings.NOTIFICATION_WEBHOOK_URL))
+    recipients += team_channels(level_spec, channels)
     if level_spec.team:
         if directory is None:
             directory = directory_contacts(level_spec.team)
@@ -129,17 +134,7 @@ def on_call_recipients(level_spec, user, *, channels: list[str], directory=()) -
     recipients: list[Recipient] = []
     if "email" in channels and user.email:
         recipients.append(person(user))
-    contacts = dict(level_spec.contacts)
-    if "slack" in channels and settings.SLACK_WEBHOOK_URL:
-        recipients.append(
-            Recipient("slack", settings.SLACK_WEBHOOK_URL, name=contacts.get("chat", ""))
-        )
-    if "pagerduty" in channels and settings.PAGERDUTY_ROUTING_KEY:
-        recipients.append(
-            Recipient("pagerduty", settings.PAGERDUTY_ROUTING_KEY, name=level_spec.name)
-        )
-    if "webhook" in channels and settings.NOTIFICATION_WEBHOOK_URL:
-        recipients.append(Recipient("webhook", settings.NOTIFICATION_WEBHOOK_URL))
+    recipients += team_channels(level_spec, channels)
     for contact in directory:
         if contact.user_id == user.pk:
             recipients += contact_recipients(contact, channels)

@@ -308,3 +308,25 @@ def test_the_api_lists_each_escalations_pages(night_desk, django_assert_max_num_
     with django_assert_max_num_queries(12) as counted:
         api.get("/api/escalations/")
     assert len([q for q in counted.captured_queries if "escalations_page" in q["sql"]]) == 1
+
+
+def test_the_team_channel_hears_every_page_and_the_team_only_through_it(night_desk, settings):
+    settings.SLACK_WEBHOOK_URL = "https://hooks.slack.example/T/oncall"
+    policy()
+    incident = escalate_at_three()
+    page_sweep(now=SUNDAY_0300 + 15 * M)
+    by_kind = {
+        kind: sorted(
+            Notification.objects.filter(incident=incident, kind=kind).values_list(
+                "channel", "recipient"
+            )
+        )
+        for kind in ("escalation", "page")
+    }
+    assert by_kind == {
+        "escalation": [
+            ("email", "ana@example.com"),
+            ("slack", "https://hooks.slack.example/T/oncall"),
+        ],
+        "page": [("email", "ben@example.com"), ("slack", "https://hooks.slack.example/T/oncall")],
+    }

@@ -1171,6 +1171,32 @@ class _Reader:
             return _INVALID
         return ReviewSettings(**values)
 
+    def by_severity(
+        self, node: Node, path: str, read: Callable[[Node, str, str], Any]
+    ) -> dict[str, Any] | Any:
+        """A mapping keyed by severity (any name Severity.parse takes), each value read by
+        `read(value node, its path, severity)`; a severity given twice is a problem."""
+        items = self.pairs(node, path)
+        if items is None:
+            return _INVALID
+        table: dict[str, Any] = {}
+        ok = True
+        for _key, key_node, value_node in items:
+            item_path = _join(path, str(key_node.value))
+            severity = self.severity(key_node, item_path)
+            if severity is _INVALID:
+                ok = False
+                continue
+            value = read(value_node, item_path, severity)
+            if value is _INVALID:
+                ok = False
+            elif severity in table:
+                self.add(key_node, item_path, f"severity {severity} is given twice")
+                ok = False
+            else:
+                table[severity] = value
+        return table if ok else _INVALID
+
     def war_room(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, WAR_ROOM_KEYS)
         if f is None:
@@ -1178,23 +1204,10 @@ class _Reader:
         if "update_every" not in f:
             return WarRoomSettings()
         every_path = _join(path, "update_every")
-        items = self.pairs(f["update_every"][1], every_path)
-        if items is None:
-            return _INVALID
-        table: dict[str, Any] = {}
-        ok = True
-        for _key, key_node, value_node in items:
-            item_path = _join(every_path, key_node.value)
-            severity = self.severity(key_node, item_path)
-            cadence = self.duration(value_node, item_path)
-            if severity is _INVALID or cadence is _INVALID:
-                ok = False
-            elif severity in table:
-                self.add(key_node, item_path, f"severity {severity} is given twice")
-                ok = False
-            else:
-                table[severity] = cadence
-        if not ok:
+        table = self.by_severity(
+            f["update_every"][1], every_path, lambda n, p, _severity: self.duration(n, p)
+        )
+        if table is _INVALID:
             return _INVALID
         if not table:
             self.add(f["update_every"][1], every_path, "give at least one severity's cadence")
@@ -1203,18 +1216,11 @@ class _Reader:
 
     def severities(self, node: Node, path: str) -> Any:
         """`P1: {definition: ..., criteria: [...], examples: [...]}` per severity."""
-        items = self.pairs(node, path)
-        if items is None:
-            return _INVALID
-        table: dict[str, SeverityDefinition] = {}
-        ok = True
-        for _key, key_node, value_node in items:
-            item_path = _join(path, str(key_node.value))
-            severity = self.severity(key_node, item_path)
+
+        def read(value_node: Node, item_path: str, _severity: str) -> Any:
             f = self.fields(value_node, item_path, SEVERITY_KEYS)
-            if severity is _INVALID or f is None:
-                ok = False
-                continue
+            if f is None:
+                return _INVALID
             values: dict[str, Any] = {}
             if "definition" in f:
                 values["definition"] = self.text(f["definition"][1], _join(item_path, "definition"))
@@ -1222,32 +1228,21 @@ class _Reader:
                 if key in f:
                     values[key] = self.text_list(f[key][1], _join(item_path, key))
             if any(value is _INVALID for value in values.values()):
-                ok = False
-            elif severity in table:
-                self.add(key_node, item_path, f"severity {severity} is given twice")
-                ok = False
-            else:
-                table[severity] = SeverityDefinition(
-                    **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-                )
-        if not ok:
-            return _INVALID
-        return tuple(sorted(table.items()))
+                return _INVALID
+            return SeverityDefinition(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+            )
+
+        table = self.by_severity(node, path, read)
+        return _INVALID if table is _INVALID else tuple(sorted(table.items()))
 
     def deadlines(self, node: Node, path: str) -> Any:
         """`P1: {level: 3, within: 1h}`: at level 3 within an hour of the opening."""
-        items = self.pairs(node, path)
-        if items is None:
-            return _INVALID
-        table: dict[str, LevelDeadline] = {}
-        ok = True
-        for _key, key_node, value_node in items:
-            item_path = _join(path, str(key_node.value))
-            severity = self.severity(key_node, item_path)
+
+        def read(value_node: Node, item_path: str, severity: str) -> Any:
             f = self.fields(value_node, item_path, DEADLINE_KEYS, required=("level", "within"))
-            if severity is _INVALID or f is None or "level" not in f or "within" not in f:
-                ok = False
-                continue
+            if f is None or "level" not in f or "within" not in f:
+                return _INVALID
             values: dict[str, Any] = {
                 "level": self.level_number(f["level"][1], _join(item_path, "level")),
                 "within": self.duration(f["within"][1], _join(item_path, "within")),
@@ -1257,15 +1252,11 @@ class _Reader:
                     f["calendar"][1], _join(item_path, "calendar")
                 )
             if any(value is _INVALID for value in values.values()):
-                ok = False
-            elif severity in table:
-                self.add(key_node, item_path, f"severity {severity} is given twice")
-                ok = False
-            else:
-                table[severity] = LevelDeadline(severity=severity, **values)
-        if not ok:
-            return _INVALID
-        return tuple(table[severity] for severity in sorted(table))
+                return _INVALID
+            return LevelDeadline(severity=severity, **values)
+
+        table = self.by_severity(node, path, read)
+        return _INVALID if table is _INVALID else tuple(table[s] for s in sorted(table))
 
     def match(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, MATCH_KEYS)

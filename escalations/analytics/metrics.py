@@ -18,16 +18,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import (
+    Aggregate,
     Avg,
     Count,
+    DateTimeField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from escalations.analytics import charts
@@ -41,6 +46,7 @@ from escalations.models import (
     PostIncidentReview,
     ReasonCategory,
     ReviewStatus,
+    SlaTarget,
     Trigger,
 )
 from escalations.rules.durations import humanize
@@ -200,6 +206,7 @@ def as_timedelta(value) -> timedelta | None:
 
 FR_BREACHED = Q(first_response_breached=True)
 RES_BREACHED = Q(resolution_breached=True)
+ESCALATED = Q(level_moves__gt=0)
 
 
 def _measures(now: datetime) -> dict:
@@ -228,6 +235,9 @@ def _measures(now: datetime) -> dict:
         ),
         "csat_rated": Count("id", filter=Q(csat_rating__isnull=False)),
         "csat_satisfied": Count("id", filter=Q(csat_rating__gte=4)),
+        # Seed 004 "customer_satisfaction: CSAT for escalations": escalated incidents only.
+        "csat_esc_rated": Count("id", filter=ESCALATED & Q(csat_rating__isnull=False)),
+        "csat_esc_satisfied": Count("id", filter=ESCALATED & Q(csat_rating__gte=4)),
     }
 
 
@@ -394,35 +404,530 @@ def response_times(period: Period, summary: dict) -> Table:
 
 
 def csat(period: Period, summary: dict) -> Table:
-    rows, values = [], []
+    """Seed 004: "customer_satisfaction: CSAT for escalations" and ">85% CSAT on
+    escalations": the escalated incidents' ratings beside those of all incidents."""
+    rows, values, escalated_values = [], [], []
     for slice_, data in summary.items():
         share = pct(data["csat_satisfied"], data["csat_rated"])
+        escalated = pct(data["csat_esc_satisfied"], data["csat_esc_rated"])
         rows.append(
             [
                 _slice_label(slice_),
                 data["csat_rated"],
                 data["csat_satisfied"],
                 Cell(pct_text(share), at_least(share, CSAT_TARGET, "> 85 %")),
+                data["csat_esc_rated"],
+                data["csat_esc_satisfied"],
+                Cell(pct_text(escalated), at_least(escalated, CSAT_TARGET, "> 85 %")),
             ]
         )
         if slice_ != "all":
             values.append(share)
-    overall = pct(summary["all"]["csat_satisfied"], summary["all"]["csat_rated"])
+            escalated_values.append(escalated)
+    all_ = summary["all"]
+    overall = pct(all_["csat_satisfied"], all_["csat_rated"])
+    on_escalations = pct(all_["csat_esc_satisfied"], all_["csat_esc_rated"])
     return Table(
         "csat",
         "Customer satisfaction",
-        ["Severity", "Rated", "Satisfied (4-5)", "CSAT"],
+        [
+            "Severity",
+            "Rated",
+            "Satisfied (4-5)",
+            "CSAT",
+            "Escalated: rated",
+            "satisfied",
+            "CSAT on escalations",
+        ],
         rows,
-        numeric={1, 2, 3},
-        figures=[("CSAT", pct_text(overall), at_least(overall, CSAT_TARGET, "target > 85 %"))],
+        numeric={1, 2, 3, 4, 5, 6},
+        figures=[
+            ("CSAT", pct_text(overall), at_least(overall, CSAT_TARGET, "target > 85 %")),
+            (
+                "CSAT on escalations",
+                pct_text(on_escalations),
+                at_least(on_escalations, CSAT_TARGET, "target > 85 %"),
+            ),
+        ],
         chart=charts.bar_chart(
             SEVERITIES,
-            [("CSAT", values)],
+            [("All incidents", values), ("Escalated", escalated_values)],
             title="CSAT by severity",
             unit=" %",
             target=CSAT_TARGET,
             target_label="target 85 %",
         ),
+        note="Escalated: incidents moved between levels at least once.",
+    )
+
+
+# --- escalation-based figures (issue 19: seeds 000, 001 and 004) -------------------------------
+
+MOVES_UP = Q(to_level__gt=F("from_level"))
+HANDOFF_TARGET = 95.0  # % of handoffs acknowledged in the receiving level's target, above
+
+
+class Median(Aggregate):
+    """The median of a duration: PostgreSQL's percentile_cont. SQLite has none: there the
+    figure is None (shown as "—"), the mean still given."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
+    output_field = DurationField()
+    allow_distinct = False
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+
+def _month_label(month: datetime, period: Period) -> str:
+    label = f"{month:%Y-%m}"
+    if month < period.start.astimezone(month.tzinfo) or _month_end(month) > period.end:
+        label += " (part)"
+    return label
+
+
+def _change_text(now, before) -> str:
+    change = pct(now - before, before) if before else None
+    return "—" if change is None else f"{change:+.1f} %"
+
+
+def escalation_volume(period: Period, summary: dict) -> Table:
+    """Seed 004 "volume: total_escalations: Monthly count, by_severity, trend: MoM
+    change": escalation records moving up (not incidents), by the month they were made."""
+    data = list(
+        period.escalations.filter(MOVES_UP)
+        .annotate(month=TruncMonth("at"))
+        .values("month")
+        .annotate(
+            total=Count("id"),
+            **{s: Count("id", filter=Q(incident__severity=s)) for s in SEVERITIES},
+        )
+        .order_by("month")
+    )
+    rows, previous = [], None
+    for row in data:
+        rows.append(
+            [
+                _month_label(row["month"], period),
+                *[row[s] for s in SEVERITIES],
+                row["total"],
+                _change_text(row["total"], previous),
+            ]
+        )
+        previous = row["total"]
+    return Table(
+        "escalation-volume",
+        "Escalation volume month over month",
+        ["Month", *SEVERITIES, "Escalations", "Month over month"],
+        rows,
+        numeric={1, 2, 3, 4, 5, 6},
+        figures=[("Escalations", str(sum(row["total"] for row in data)), None)],
+        chart=charts.bar_chart(
+            [f"{row['month']:%b %Y}" for row in data],
+            [(s, [row[s] for row in data]) for s in SEVERITIES],
+            title="Escalations per month by severity",
+            stacked=True,
+            colours=[charts.SEVERITY_COLOURS[s] for s in SEVERITIES],
+        ),
+        note="Each move up counts (an incident escalated twice counts twice), in the month "
+        "it was made, in your time zone; the first and last months may be partial.",
+    )
+
+
+def _ack_target():
+    """The handoff_ack clock's target: the first-response target of the incident's policy
+    version for (its severity, the level escalated to), else that level's own."""
+    matrix = SlaTarget.objects.filter(
+        policy=OuterRef("incident__policy"),
+        severity=OuterRef("incident__severity"),
+        level=OuterRef("to_level"),
+    ).values("first_response")[:1]
+    level = Level.objects.filter(
+        policy=OuterRef("incident__policy"), number=OuterRef("to_level")
+    ).values("first_response")[:1]
+    return Coalesce(
+        Subquery(matrix, output_field=DurationField()),
+        Subquery(level, output_field=DurationField()),
+    )
+
+
+def handoff_compliance(period: Period, summary: dict) -> Table:
+    """Seed 004 success metric ">95% of escalations meet response SLA": the share of moves
+    up acknowledged by the receiving level within its acknowledgement target (the
+    handoff_ack clock's target). One query: the target from the policy version in a
+    correlated subquery, counts grouped by the level escalated to."""
+    deadline = ExpressionWrapper(F("at") + F("ack_target"), output_field=DateTimeField())
+    acknowledged = Q(acknowledged_at__isnull=False)
+    data = {
+        row["to_level"]: row
+        for row in period.escalations.filter(MOVES_UP)
+        .annotate(ack_target=_ack_target())
+        .annotate(deadline=deadline)
+        .values("to_level")
+        .annotate(
+            handoffs=Count("id"),
+            met=Count("id", filter=acknowledged & Q(acknowledged_at__lte=F("deadline"))),
+            late=Count("id", filter=acknowledged & Q(acknowledged_at__gt=F("deadline"))),
+            overdue=Count("id", filter=Q(acknowledged_at__isnull=True, deadline__lte=period.now)),
+            untargeted=Count("id", filter=Q(ack_target__isnull=True)),
+        )
+        .order_by("to_level")
+    }
+    names = ("handoffs", "met", "late", "overdue", "untargeted")
+    totals = {name: sum(row[name] for row in data.values()) for name in names}
+
+    def line(label, row):
+        judged = row["met"] + row["late"] + row["overdue"]
+        share = pct(row["met"], judged)
+        waiting = row["handoffs"] - judged - row["untargeted"]
+        return [
+            label,
+            row["handoffs"],
+            row["met"],
+            row["late"],
+            row["overdue"],
+            waiting,
+            Cell(pct_text(share), at_least(share, HANDOFF_TARGET, "> 95 %")),
+        ]
+
+    rows = [line("All", totals)] + [line(f"L{n}", row) for n, row in data.items()]
+    overall = pct(totals["met"], totals["met"] + totals["late"] + totals["overdue"])
+    return Table(
+        "handoff-compliance",
+        "Handoff acknowledgement compliance",
+        [
+            "Escalated to",
+            "Handoffs",
+            "Acknowledged in target",
+            "late",
+            "Unacknowledged, overdue",
+            "Still in time",
+            "Compliance",
+        ],
+        rows,
+        numeric={1, 2, 3, 4, 5, 6},
+        figures=[
+            (
+                "Handoffs acknowledged in target",
+                pct_text(overall),
+                at_least(overall, HANDOFF_TARGET, "target > 95 %"),
+            )
+        ],
+        chart=charts.bar_chart(
+            [f"L{n}" for n in data],
+            [
+                (
+                    "Compliance",
+                    [pct(r["met"], r["met"] + r["late"] + r["overdue"]) for r in data.values()],
+                )
+            ],
+            title="Handoffs acknowledged in target, by level escalated to",
+            unit=" %",
+            target=HANDOFF_TARGET,
+            target_label="target 95 %",
+        ),
+        note="Target: the receiving level's first-response target for the incident's "
+        "severity in its policy version (the handoff acknowledgement clock), counted here "
+        "in wall-clock time, so business hours and pauses are not deducted. Handoffs with "
+        "no such target are not judged; those still in time wait.",
+    )
+
+
+def time_to_escalate(period: Period, summary: dict) -> Table:
+    """Seed 001 "Escalation metrics tracked (rate, time-to-escalate, resolution time)":
+    from the opening to the incident's first move up. Moves made at the opening (a
+    severity or trigger route) are routing, not a decision to escalate: counted apart.
+    One query: the first move up in a correlated subquery, grouped by severity."""
+    first_up = (
+        Escalation.objects.filter(MOVES_UP, incident=OuterRef("pk"))
+        .exclude(trigger=Trigger.DE_ESCALATION)
+        .order_by("at", "id")
+        .values("at")[:1]
+    )
+    later = Q(first_up__gt=F("opened_at"))
+    took = elapsed_between("first_up", "opened_at")
+    grouped = {
+        row.pop("severity"): row
+        for row in period.incidents.filter(ESCALATED)
+        .annotate(first_up=Subquery(first_up, output_field=DateTimeField()))
+        .filter(first_up__isnull=False)
+        .values("severity")
+        .annotate(
+            escalated=Count("id"),
+            routed=Count("id", filter=~later),
+            mean=Avg(took, filter=later),
+            median=Median(took, filter=later),
+        )
+        .order_by()
+    }
+    rows, values = [], []
+    for severity in SEVERITIES:
+        row = grouped.get(severity, {})
+        mean, median = as_timedelta(row.get("mean")), as_timedelta(row.get("median"))
+        rows.append(
+            [
+                SEVERITY_WORDS[severity],
+                row.get("escalated", 0),
+                row.get("routed", 0),
+                duration_text(median),
+                duration_text(mean),
+            ]
+        )
+        values.append(None if mean is None else mean.total_seconds() / 3600)
+    escalated = sum(r.get("escalated", 0) for r in grouped.values())
+    decided = escalated - sum(r.get("routed", 0) for r in grouped.values())
+    # The overall mean from the per-severity means, weighted by their counts.
+    total_seconds = sum(
+        as_timedelta(r["mean"]).total_seconds() * (r["escalated"] - r["routed"])
+        for r in grouped.values()
+        if r.get("mean") is not None
+    )
+    overall = timedelta(seconds=total_seconds / decided) if decided else None
+    return Table(
+        "time-to-escalate",
+        "Time to escalate",
+        ["Severity", "Escalated incidents", "Routed up at the opening", "Median", "Mean"],
+        rows,
+        numeric={1, 2, 3, 4},
+        figures=[("Time to escalate (mean)", duration_text(overall), None)],
+        chart=charts.bar_chart(
+            SEVERITIES,
+            [("Mean hours", values)],
+            title="Mean hours from opening to first escalation",
+            unit=" h",
+        ),
+        note="Wall-clock time from the opening to the first move up; incidents routed up "
+        "at the opening (by severity or a trigger) are counted apart and left out of the "
+        "median and mean.",
+    )
+
+
+def _was_at(number: int) -> Exists:
+    """The incident was at level `number` at some time: it left it or arrived at it."""
+    return Exists(
+        Escalation.objects.filter(
+            Q(from_level=number) | Q(to_level=number), incident=OuterRef("pk")
+        )
+    )
+
+
+def _escalated_from(number: int) -> Exists:
+    return Exists(
+        Escalation.objects.filter(
+            incident=OuterRef("pk"), from_level=number, to_level__gt=number
+        ).exclude(trigger=Trigger.DE_ESCALATION)
+    )
+
+
+def escalation_rate_by_tier(period: Period, summary: dict) -> Table:
+    """Seed 001 "track escalation rates by tier ... High escalation rates from L1 signal a
+    training or tooling gap": of the incidents that were at a level, the share moved up
+    from it. One query: conditional counts with an EXISTS per level."""
+    counts = period.incidents.aggregate(
+        **{
+            f"at_{n}": Count("id", filter=Q(current_level=n) | Q(_was_at(n))) for n in period.levels
+        },
+        **{f"up_{n}": Count("id", filter=Q(_escalated_from(n))) for n in period.levels},
+    )
+    rows, chart_rows = [], []
+    for number in period.levels:
+        handled, up = counts[f"at_{number}"] or 0, counts[f"up_{number}"] or 0
+        if not handled:
+            continue
+        rate = pct(up, handled)
+        target = at_most(rate, ESCALATION_RATE_TARGET, "< 10 %") if number == 1 else None
+        rows.append([f"L{number}", handled, up, Cell(pct_text(rate), target)])
+        chart_rows.append((f"L{number}", rate))
+    return Table(
+        "escalation-rate-by-tier",
+        "Escalation rate by tier",
+        ["Tier (level)", "Incidents at this level", "Escalated from it", "Rate"],
+        rows,
+        numeric={1, 2, 3},
+        chart=charts.bar_chart(
+            [label for label, _rate in chart_rows],
+            [("Escalated from the level", [rate for _label, rate in chart_rows])],
+            title="Escalation rate by tier",
+            unit=" %",
+        ),
+        note="Incidents at this level: opened there, now there, or moved to or from it. "
+        "The < 10 % target (seed 000) is judged at L1.",
+    )
+
+
+def escalation_rate_by_agent(period: Period, summary: dict) -> Table:
+    """Seed 001 "track escalation rates by ... agent": per agent who took the incident in
+    (its creator: the assignee changes when a receiving level acknowledges), the share of
+    their incidents escalated. One query, the 50 agents with the most incidents."""
+    data = list(
+        period.incidents.values(
+            "created_by__username", "created_by__first_name", "created_by__last_name"
+        )
+        .annotate(total=Count("id"), escalated=Count("id", filter=ESCALATED))
+        .order_by("-total", "created_by__username")[:50]
+    )
+
+    def name(row):
+        if not row["created_by__username"]:
+            return "No agent (alert or customer)"
+        full = f"{row['created_by__first_name']} {row['created_by__last_name']}".strip()
+        return full or row["created_by__username"]
+
+    rows = []
+    for r in data:
+        rate = pct(r["escalated"], r["total"])
+        rows.append(
+            [
+                name(r),
+                r["total"],
+                r["escalated"],
+                Cell(pct_text(rate), at_most(rate, ESCALATION_RATE_TARGET, "< 10 %")),
+            ]
+        )
+    return Table(
+        "escalation-rate-by-agent",
+        "Escalation rate by agent",
+        ["Agent (opened the incident)", "Incidents", "Escalated", "Rate"],
+        rows,
+        numeric={1, 2, 3},
+        chart=charts.hbar_chart(
+            [(name(r), round(pct(r["escalated"], r["total"]) or 0, 1)) for r in data[:12]],
+            title="Escalation rate by agent",
+            unit=" %",
+        ),
+        note="The 50 agents who opened the most incidents; incidents opened by an alert or "
+        "a customer's email have no agent. Escalation rate by category: see root-cause "
+        "categories.",
+    )
+
+
+def escalation_effectiveness(period: Period, summary: dict) -> Table:
+    """Seed 000 "Effectiveness of escalations (did they help?)": a move up helped when
+    the incident was then resolved with no further move up (going higher, or bouncing
+    back down and up again, means it did not); with the incident still open and no
+    further move up it is undecided. One query, grouped by the level escalated to."""
+    further = Exists(
+        Escalation.objects.filter(MOVES_UP, incident=OuterRef("incident"))
+        .exclude(trigger=Trigger.DE_ESCALATION)
+        .filter(Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), id__gt=OuterRef("id")))
+    )
+    data = list(
+        period.escalations.filter(MOVES_UP)
+        .annotate(further=further)
+        .values("to_level")
+        .annotate(
+            total=Count("id"),
+            helped=Count("id", filter=Q(further=False, incident__resolved_at__isnull=False)),
+            not_enough=Count("id", filter=Q(further=True)),
+        )
+        .order_by("to_level")
+    )
+    totals = {name: sum(r[name] for r in data) for name in ("total", "helped", "not_enough")}
+
+    def line(label, row):
+        share = pct(row["helped"], row["helped"] + row["not_enough"])
+        open_ = row["total"] - row["helped"] - row["not_enough"]
+        return [label, row["total"], row["helped"], row["not_enough"], open_, pct_text(share)]
+
+    overall = pct(totals["helped"], totals["helped"] + totals["not_enough"])
+    return Table(
+        "escalation-effectiveness",
+        "Effectiveness of escalations",
+        [
+            "Escalated to",
+            "Escalations",
+            "Resolved without a further move up",
+            "Moved up again",
+            "Still open",
+            "Effective",
+        ],
+        [line("All", totals)] + [line(f"L{r['to_level']}", r) for r in data],
+        numeric={1, 2, 3, 4, 5},
+        figures=[("Effective escalations", pct_text(overall), None)],
+        chart=charts.bar_chart(
+            [f"L{r['to_level']}" for r in data],
+            [
+                (
+                    "Effective",
+                    [pct(r["helped"], r["helped"] + r["not_enough"]) for r in data],
+                )
+            ],
+            title="Escalations that helped, by level escalated to",
+            unit=" %",
+        ),
+        note="Did it help? (seed 000): resolved without moving up again, a de-escalation "
+        "once the fix is in included (seed 001); moved up again (higher, or back after a "
+        "de-escalation) means the level escalated to could not resolve it. Open incidents "
+        "with no further move are not judged yet.",
+    )
+
+
+def mttr_trend(period: Period, summary: dict) -> Table:
+    """Seed 004 "Resolution Time: Trending down by severity" and "mean_time_to_resolve:
+    By severity": MTTR per month of opening and severity. One query."""
+    took = elapsed_between("resolved_at", "opened_at")
+    data = list(
+        period.incidents.filter(resolved_at__isnull=False)
+        .annotate(month=TruncMonth("opened_at"))
+        .values("month")
+        .annotate(
+            resolved=Count("id"),
+            mttr=Avg(took),
+            **{s: Avg(took, filter=Q(severity=s)) for s in SEVERITIES},
+        )
+        .order_by("month")
+    )
+    rows, previous = [], None
+    for row in data:
+        mttr = as_timedelta(row["mttr"])
+        change = (
+            None
+            if previous is None or mttr is None
+            else pct(mttr.total_seconds() - previous.total_seconds(), previous.total_seconds())
+        )
+        rows.append(
+            [
+                _month_label(row["month"], period),
+                *[duration_text(as_timedelta(row[s])) for s in SEVERITIES],
+                row["resolved"],
+                duration_text(mttr),
+                "—" if change is None else f"{change:+.1f} %",
+            ]
+        )
+        previous = mttr
+    figures = []
+    if len(data) >= 2:
+        last, before = as_timedelta(data[-1]["mttr"]), as_timedelta(data[-2]["mttr"])
+        figures.append(
+            (
+                "MTTR against the month before",
+                f"{duration_text(last)} (before: {duration_text(before)})",
+                Target("trending down", last < before),
+            )
+        )
+
+    def hours(value):
+        value = as_timedelta(value)
+        return None if value is None else value.total_seconds() / 3600
+
+    return Table(
+        "mttr-trend",
+        "MTTR trend",
+        ["Month", *SEVERITIES, "Resolved", "MTTR", "Month over month"],
+        rows,
+        numeric={1, 2, 3, 4, 5, 6, 7},
+        figures=figures,
+        chart=charts.bar_chart(
+            [f"{row['month']:%b %Y}" for row in data],
+            [(s, [hours(row[s]) for row in data]) for s in SEVERITIES],
+            title="MTTR per month by severity",
+            unit=" h",
+            colours=[charts.SEVERITY_COLOURS[s] for s in SEVERITIES],
+        ),
+        note="Resolved incidents by the month they were opened (your time zone), wall-clock "
+        "time from the opening; a fall month over month is the trend the seed asks for.",
     )
 
 
@@ -965,6 +1470,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("sla-compliance", "SLA compliance", sla_compliance),
     Metric("response-times", "MTTA and MTTR", response_times),
     Metric("volume", "Volume by severity", volume),
+    Metric("escalation-volume", "Escalation volume month over month", escalation_volume),
+    Metric("handoff-compliance", "Handoff acknowledgement compliance", handoff_compliance),
+    Metric("time-to-escalate", "Time to escalate", time_to_escalate),
+    Metric("escalation-rate-by-tier", "Escalation rate by tier", escalation_rate_by_tier),
+    Metric("escalation-rate-by-agent", "Escalation rate by agent", escalation_rate_by_agent),
+    Metric("escalation-effectiveness", "Effectiveness of escalations", escalation_effectiveness),
+    Metric("mttr-trend", "MTTR trend", mttr_trend),
     Metric("escalations-by-level", "Escalations by level", escalations_by_level),
     Metric("escalations-by-agent", "Escalations by agent", escalations_by_agent),
     Metric("escalation-reasons", "Escalation reasons", escalation_reasons),

@@ -1178,12 +1178,24 @@ def recent_reasons(period: Period, summary: dict, *, limit: int | None = 25) -> 
     )
 
 
+# Seed 004 "root_causes: product_bugs, performance_issues, configuration_errors,
+# user_error, feature_gaps": the categories (migration incidents 0003 and 0016) always listed.
+SEED_ROOT_CAUSES = ("Bug", "Performance", "Configuration", "User error", "Feature gap")
+
+
 def root_causes(period: Period, summary: dict) -> Table:
+    """Seed 004's root-cause shares and seed 001's escalation rate by category."""
     data = list(
         period.incidents.values("category__name")
-        .annotate(total=Count("id"), escalated=Count("id", filter=Q(level_moves__gt=0)))
+        .annotate(total=Count("id"), escalated=Count("id", filter=ESCALATED))
         .order_by("-total", "category__name")
     )
+    seen = {r["category__name"] for r in data}
+    data += [
+        {"category__name": name, "total": 0, "escalated": 0}
+        for name in SEED_ROOT_CAUSES
+        if name not in seen
+    ]
     all_total = summary["all"]["total"]
     return Table(
         "root-causes",
@@ -1204,11 +1216,12 @@ def root_causes(period: Period, summary: dict) -> Table:
         ],
         numeric={1, 2, 3, 4},
         chart=charts.hbar_chart(
-            [(r["category__name"] or "Uncategorised", r["total"]) for r in data[:12]],
+            [(r["category__name"] or "Uncategorised", r["total"]) for r in data[:12] if r["total"]],
             title="Incidents by category",
             colour=charts.PALETTE[2],
         ),
-        note="Escalation rate by category (seed 001).",
+        note="Escalation rate by category (seed 001). The five root causes seed 004 tracks "
+        "(bug, performance, configuration, user error, feature gap) are always listed.",
     )
 
 

@@ -27,7 +27,7 @@ from escalations.models import Escalation
 from escalations.policies.services import policy_create_from_spec
 from escalations.rules.durations import humanize
 from escalations.rules.spec import TargetSpec
-from incidents.models import Incident
+from incidents.models import Category, Incident
 from tests.escalations.conftest import simple_spec
 from tests.factories import UserFactory, make_incident
 
@@ -190,3 +190,16 @@ def test_seed_004_resolution_time_trending_down_by_severity(tables):
     ]
     value, target = figure(trend, "MTTR against the month before")
     assert value == "2h 00m (before: 17h 40m)" and target.met is True
+
+
+def test_seed_004_root_causes_user_error_and_feature_gaps_exist_and_are_listed(tables):
+    # Migration incidents 0016 completes seed 004's five root causes, keeping the others.
+    names = set(Category.objects.values_list("name", flat=True))
+    assert set(metrics.SEED_ROOT_CAUSES) <= names
+    assert {"Integration", "Security"} <= names
+    assert Category.objects.get(name="User error").description.endswith("(seed 004: user_error).")
+    # Every incident here is uncategorised; the seed's five are listed with nothing in them.
+    causes = {r[0]: [str(cell) for cell in r[1:]] for r in tables["root-causes"].rows}
+    assert causes["Uncategorised"][:2] == ["6", "100.0 %"]
+    for name in metrics.SEED_ROOT_CAUSES:
+        assert causes[name] == ["0", "0.0 %", "0", "—"]

@@ -553,34 +553,50 @@ def _ack_target():
     )
 
 
+HANDOFF_COUNTS = ("handoffs", "met", "late", "overdue", "untargeted")
+
+
+def handoff_counts(escalations: QuerySet, *, now: datetime, by_level: bool = True):
+    """Moves up among `escalations` against the receiving level's acknowledgement target
+    (the handoff_ack clock's): met, late, overdue (unacknowledged past it), untargeted
+    (no target: not judged); the rest are still in time. One query: {to_level: counts},
+    or the counts over all when not `by_level`."""
+    deadline = ExpressionWrapper(F("at") + F("ack_target"), output_field=DateTimeField())
+    acknowledged = Q(acknowledged_at__isnull=False)
+    measures = {
+        "handoffs": Count("id"),
+        "met": Count("id", filter=acknowledged & Q(acknowledged_at__lte=F("deadline"))),
+        "late": Count("id", filter=acknowledged & Q(acknowledged_at__gt=F("deadline"))),
+        "overdue": Count("id", filter=Q(acknowledged_at__isnull=True, deadline__lte=now)),
+        "untargeted": Count("id", filter=Q(ack_target__isnull=True)),
+    }
+    moves = (
+        escalations.filter(MOVES_UP).annotate(ack_target=_ack_target()).annotate(deadline=deadline)
+    )
+    if not by_level:
+        return {name: value or 0 for name, value in moves.aggregate(**measures).items()}
+    return {
+        row.pop("to_level"): row
+        for row in moves.values("to_level").annotate(**measures).order_by("to_level")
+    }
+
+
+def handoff_share(counts: dict) -> float | None:
+    """Met of those judged (met, late, overdue)."""
+    return pct(counts["met"], counts["met"] + counts["late"] + counts["overdue"])
+
+
 def handoff_compliance(period: Period, summary: dict) -> Table:
     """Seed 004 success metric ">95% of escalations meet response SLA": the share of moves
     up acknowledged by the receiving level within its acknowledgement target (the
     handoff_ack clock's target). One query: the target from the policy version in a
     correlated subquery, counts grouped by the level escalated to."""
-    deadline = ExpressionWrapper(F("at") + F("ack_target"), output_field=DateTimeField())
-    acknowledged = Q(acknowledged_at__isnull=False)
-    data = {
-        row["to_level"]: row
-        for row in period.escalations.filter(MOVES_UP)
-        .annotate(ack_target=_ack_target())
-        .annotate(deadline=deadline)
-        .values("to_level")
-        .annotate(
-            handoffs=Count("id"),
-            met=Count("id", filter=acknowledged & Q(acknowledged_at__lte=F("deadline"))),
-            late=Count("id", filter=acknowledged & Q(acknowledged_at__gt=F("deadline"))),
-            overdue=Count("id", filter=Q(acknowledged_at__isnull=True, deadline__lte=period.now)),
-            untargeted=Count("id", filter=Q(ack_target__isnull=True)),
-        )
-        .order_by("to_level")
-    }
-    names = ("handoffs", "met", "late", "overdue", "untargeted")
-    totals = {name: sum(row[name] for row in data.values()) for name in names}
+    data = handoff_counts(period.escalations, now=period.now)
+    totals = {name: sum(row[name] for row in data.values()) for name in HANDOFF_COUNTS}
 
     def line(label, row):
         judged = row["met"] + row["late"] + row["overdue"]
-        share = pct(row["met"], judged)
+        share = handoff_share(row)
         waiting = row["handoffs"] - judged - row["untargeted"]
         return [
             label,
@@ -593,7 +609,7 @@ def handoff_compliance(period: Period, summary: dict) -> Table:
         ]
 
     rows = [line("All", totals)] + [line(f"L{n}", row) for n, row in data.items()]
-    overall = pct(totals["met"], totals["met"] + totals["late"] + totals["overdue"])
+    overall = handoff_share(totals)
     return Table(
         "handoff-compliance",
         "Handoff acknowledgement compliance",
@@ -620,7 +636,7 @@ def handoff_compliance(period: Period, summary: dict) -> Table:
             [
                 (
                     "Compliance",
-                    [pct(r["met"], r["met"] + r["late"] + r["overdue"]) for r in data.values()],
+                    [handoff_share(r) for r in data.values()],
                 )
             ],
             title="Handoffs acknowledged in target, by level escalated to",

@@ -16,10 +16,13 @@ engine leaves them. The period is 1 February to 11 March (NOW).
     G  P2 ana  opened Jan 31 10:00  (outside the period) up Feb 1 10:00: not counted
 """
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from escalations.analytics import metrics
 from escalations.analytics.filters import day_bounds
@@ -28,6 +31,7 @@ from escalations.policies.services import policy_create_from_spec
 from escalations.rules.durations import humanize
 from escalations.rules.spec import TargetSpec
 from incidents.models import Category, Incident
+from tests.api_client import token_client
 from tests.escalations.conftest import simple_spec
 from tests.factories import UserFactory, make_incident
 
@@ -68,7 +72,8 @@ def _move(incident, at, *, up=True, acknowledged=None, trigger=None):
 
 
 @pytest.fixture
-def tables(roles):
+def manager(roles):
+    """Builds the rows above; returns the manager who reads them."""
     with time_machine.travel(NOW, tick=False):
         policy_create_from_spec(
             spec=simple_spec(
@@ -98,9 +103,14 @@ def tables(roles):
         _incident(ben, "P2", t(2, 15, 10), resolved=t(2, 15, 11), csat=5)
         g = _incident(ana, "P2", t(1, 31, 10), level=2, moves=1)
         _move(g, t(2, 1, 10))
-        start, end = day_bounds(date(2026, 2, 1), date(2026, 3, 11), UTC)
-        period = metrics.period_for(manager, start=start, end=end, now=NOW, filters={})
-        return {table.slug: table for table in metrics.metrics_tables(period)}
+    return manager
+
+
+@pytest.fixture
+def tables(manager):
+    start, end = day_bounds(date(2026, 2, 1), date(2026, 3, 11), UTC)
+    period = metrics.period_for(manager, start=start, end=end, now=NOW, filters={})
+    return {table.slug: table for table in metrics.metrics_tables(period)}
 
 
 def rows(table):
@@ -203,3 +213,48 @@ def test_seed_004_root_causes_user_error_and_feature_gaps_exist_and_are_listed(t
     assert causes["Uncategorised"][:2] == ["6", "100.0 %"]
     for name in metrics.SEED_ROOT_CAUSES:
         assert causes[name] == ["0", "0.0 %", "0", "—"]
+
+
+PERIOD = {"start": "2026-02-01", "end": "2026-03-11"}
+NEW_TABLES = (
+    "escalation-volume",
+    "handoff-compliance",
+    "time-to-escalate",
+    "escalation-rate-by-tier",
+    "escalation-rate-by-agent",
+    "escalation-effectiveness",
+    "mttr-trend",
+)
+
+
+def test_the_new_tables_download_as_csv_and_come_with_the_api(client, manager):
+    client.force_login(manager)
+    with time_machine.travel(NOW, tick=False):
+        downloads = {
+            slug: list(
+                csv.reader(
+                    io.StringIO(
+                        client.get(reverse("metrics_csv", args=[slug]), PERIOD).content.decode()
+                    )
+                )
+            )
+            for slug in NEW_TABLES
+        }
+        body = token_client(manager).get("/api/metrics/", PERIOD).json()
+    assert downloads["handoff-compliance"][1] == ["All", "5", "1", "2", "1", "1", "25.0 %"]
+    assert downloads["escalation-rate-by-agent"][1:] == [
+        ["Ana Lima", "3", "3", "100.0 %"],
+        ["Ben Okafor", "3", "1", "33.3 %"],
+    ]
+    assert downloads["escalation-effectiveness"][0][-1] == "Effective"
+    assert all(len(rows) > 1 for rows in downloads.values())
+    tables = {table["slug"]: table for table in body["tables"]}
+    assert set(NEW_TABLES) <= set(tables)
+    figures = {f["label"]: f for f in body["figures"]}
+    assert figures["Handoffs acknowledged in target"]["value"] == "25.0 %"
+    assert figures["Handoffs acknowledged in target"]["target"] == {
+        "label": "target > 95 %",
+        "met": False,
+    }
+    assert figures["CSAT on escalations"]["value"] == "50.0 %"
+    assert figures["Effective escalations"]["value"] == "66.7 %"

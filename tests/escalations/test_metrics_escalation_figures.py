@@ -157,9 +157,10 @@ def test_seed_001_time_to_escalate_from_the_opening_to_the_first_move_up(tables)
 
 
 def test_seed_001_escalation_rates_by_tier_are_rates_not_counts(tables):
-    # Six incidents were at L1, four moved up from it; the four at L2 went no higher.
+    # Five incidents were at L1 (C was routed to L2 at its opening, so never was), three
+    # moved up from it (A, B, E); the four at L2 went no higher.
     tier = tables["escalation-rate-by-tier"]
-    assert rows(tier) == [["L1", "6", "4", "66.7 %"], ["L2", "4", "0", "0.0 %"]]
+    assert rows(tier) == [["L1", "5", "3", "60.0 %"], ["L2", "4", "0", "0.0 %"]]
     assert tier.rows[0][3].target.met is False  # < 10 % (seed 000), judged at L1
     assert tier.rows[1][3].target is None
 

@@ -26,11 +26,12 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -46,7 +47,6 @@ from escalations.models import (
     PostIncidentReview,
     ReasonCategory,
     ReviewStatus,
-    SlaTarget,
     Trigger,
 )
 from escalations.rules.durations import humanize
@@ -538,20 +538,28 @@ def escalation_volume(period: Period, summary: dict) -> Table:
     )
 
 
-def _ack_target():
-    """The handoff_ack clock's target: the first-response target of the incident's policy
-    version for (its severity, the level escalated to), else that level's own."""
-    matrix = SlaTarget.objects.filter(
-        policy=OuterRef("incident__policy"),
-        severity=OuterRef("incident__severity"),
-        level=OuterRef("to_level"),
-    ).values("first_response")[:1]
-    level = Level.objects.filter(
-        policy=OuterRef("incident__policy"), number=OuterRef("to_level")
-    ).values("first_response")[:1]
-    return Coalesce(
-        Subquery(matrix, output_field=DurationField()),
-        Subquery(level, output_field=DurationField()),
+def _with_ack_target(escalations: QuerySet) -> QuerySet:
+    """Annotates `ack_target`, the handoff_ack clock's target: the first-response target of
+    the incident's policy version for (its severity, the level escalated to), else that
+    level's own. Joined (not a subquery per reference): the counts refer to it often."""
+    return escalations.annotate(
+        matrix_target=FilteredRelation(
+            "incident__policy__targets",
+            condition=Q(
+                incident__policy__targets__severity=F("incident__severity"),
+                incident__policy__targets__level=F("to_level"),
+            ),
+        ),
+        level_target=FilteredRelation(
+            "incident__policy__levels",
+            condition=Q(incident__policy__levels__number=F("to_level")),
+        ),
+    ).annotate(
+        ack_target=Coalesce(
+            F("matrix_target__first_response"),
+            F("level_target__first_response"),
+            output_field=DurationField(),
+        )
     )
 
 
@@ -572,9 +580,7 @@ def handoff_counts(escalations: QuerySet, *, now: datetime, by_level: bool = Tru
         "overdue": Count("id", filter=Q(acknowledged_at__isnull=True, deadline__lte=now)),
         "untargeted": Count("id", filter=Q(ack_target__isnull=True)),
     }
-    moves = (
-        escalations.filter(MOVES_UP).annotate(ack_target=_ack_target()).annotate(deadline=deadline)
-    )
+    moves = _with_ack_target(escalations.filter(MOVES_UP)).annotate(deadline=deadline)
     if not by_level:
         return {name: value or 0 for name, value in moves.aggregate(**measures).items()}
     return {
@@ -657,28 +663,36 @@ def time_to_escalate(period: Period, summary: dict) -> Table:
     """Seed 001 "Escalation metrics tracked (rate, time-to-escalate, resolution time)":
     from the opening to the incident's first move up. Moves made at the opening (a
     severity or trigger route) are routing, not a decision to escalate: counted apart.
-    One query: the first move up in a correlated subquery, grouped by severity."""
-    first_up = (
-        Escalation.objects.filter(MOVES_UP, incident=OuterRef("pk"))
-        .exclude(trigger=Trigger.DE_ESCALATION)
-        .order_by("at", "id")
-        .values("at")[:1]
-    )
-    later = Q(first_up__gt=F("opened_at"))
-    took = elapsed_between("first_up", "opened_at")
-    grouped = {
-        row.pop("severity"): row
-        for row in period.incidents.filter(ESCALATED)
-        .annotate(first_up=Subquery(first_up, output_field=DateTimeField()))
-        .filter(first_up__isnull=False)
-        .values("severity")
+    One query: each incident's first move up (grouped by incident in a subquery), then
+    conditional aggregates per severity."""
+    later = Q(first_up__gt=F("opened"))
+    took = elapsed_between("first_up", "opened")
+    firsts = (
+        period.escalations.filter(MOVES_UP)
+        .values("incident")
         .annotate(
-            escalated=Count("id"),
-            routed=Count("id", filter=~later),
-            mean=Avg(took, filter=later),
-            median=Median(took, filter=later),
+            first_up=Min("at"),
+            opened=Max("incident__opened_at"),
+            incident_severity=Max("incident__severity"),
         )
         .order_by()
+    )
+    counts = firsts.aggregate(
+        mean_all=Avg(took, filter=later),
+        **{
+            f"{name}_{s}": measure
+            for s in SEVERITIES
+            for name, measure in (
+                ("escalated", Count("incident", filter=Q(incident_severity=s))),
+                ("routed", Count("incident", filter=Q(incident_severity=s) & ~later)),
+                ("mean", Avg(took, filter=Q(incident_severity=s) & later)),
+                ("median", Median(took, filter=Q(incident_severity=s) & later)),
+            )
+        },
+    )
+    grouped = {
+        s: {name: counts[f"{name}_{s}"] for name in ("escalated", "routed", "mean", "median")}
+        for s in SEVERITIES
     }
     rows, values = [], []
     for severity in SEVERITIES:
@@ -694,15 +708,7 @@ def time_to_escalate(period: Period, summary: dict) -> Table:
             ]
         )
         values.append(None if mean is None else mean.total_seconds() / 3600)
-    escalated = sum(r.get("escalated", 0) for r in grouped.values())
-    decided = escalated - sum(r.get("routed", 0) for r in grouped.values())
-    # The overall mean from the per-severity means, weighted by their counts.
-    total_seconds = sum(
-        as_timedelta(r["mean"]).total_seconds() * (r["escalated"] - r["routed"])
-        for r in grouped.values()
-        if r.get("mean") is not None
-    )
-    overall = timedelta(seconds=total_seconds / decided) if decided else None
+    overall = as_timedelta(counts["mean_all"])
     return Table(
         "time-to-escalate",
         "Time to escalate",

@@ -101,6 +101,8 @@ class Period:
     escalations: QuerySet  # moves up of those incidents
     both: QuerySet  # the same, opened in this period or the one of equal length before
     levels: tuple[int, ...] = ()  # level numbers the policies have
+    records: QuerySet | None = None  # every move of those incidents, de-escalations too
+    shared: dict = field(default_factory=dict, repr=False)  # queries two tables read
 
 
 def period_for(
@@ -113,19 +115,20 @@ def period_for(
     chosen = incident_filter_q(filters)
     incidents = Incident.objects.filter(visible, chosen)
     length = end - start
-    escalations = Escalation.objects.filter(
+    records = Escalation.objects.filter(
         visibility_q(user, "incident__"),
         incident_filter_q(filters, "incident__"),
         incident__opened_at__gte=start,
         incident__opened_at__lt=end,
         at__gte=start,  # never earlier than the opening: lets the index on `at` help
-    ).exclude(trigger=Trigger.DE_ESCALATION)
+    )
     return Period(
+        records=records,
         start=start,
         end=end,
         now=now,
         incidents=incidents.filter(opened_at__gte=start, opened_at__lt=end),
-        escalations=escalations,
+        escalations=records.exclude(trigger=Trigger.DE_ESCALATION),
         both=incidents.filter(opened_at__gte=start - length, opened_at__lt=end),
         levels=tuple(levels),
     )
@@ -733,16 +736,14 @@ def escalation_rate_by_tier(period: Period, summary: dict) -> Table:
     training or tooling gap": of the incidents that were at a level, the share moved up
     from it. An incident that never moved was only at its level (counted in the summary);
     one that moved was at each level a move reached or left, a move at the opening (routing
-    by severity or a trigger) leaving nothing. One query over the moved incidents'
-    escalation records: distinct incidents per level."""
+    by severity or a trigger) leaving nothing. One query over the period's escalation
+    records (de-escalations too): distinct incidents per level."""
     levels = period.levels
     # A move at the opening is routing (by severity or a trigger): the incident was
     # never at the level it left.
     left = Q(at__gt=F("incident__opened_at"))
     up = MOVES_UP & left & ~Q(trigger=Trigger.DE_ESCALATION)
-    counts = Escalation.objects.filter(
-        incident__in=period.incidents.filter(ESCALATED).values("pk")
-    ).aggregate(
+    counts = period.records.aggregate(
         **{
             f"at_{n}": Count(
                 "incident", distinct=True, filter=Q(to_level=n) | (left & Q(from_level=n))
@@ -890,19 +891,8 @@ def escalation_effectiveness(period: Period, summary: dict) -> Table:
 
 def mttr_trend(period: Period, summary: dict) -> Table:
     """Seed 004 "Resolution Time: Trending down by severity" and "mean_time_to_resolve:
-    By severity": MTTR per month of opening and severity. One query."""
-    took = elapsed_between("resolved_at", "opened_at")
-    data = list(
-        period.incidents.filter(resolved_at__isnull=False)
-        .annotate(month=TruncMonth("opened_at"))
-        .values("month")
-        .annotate(
-            resolved=Count("id"),
-            mttr=Avg(took),
-            **{s: Avg(took, filter=Q(severity=s)) for s in SEVERITIES},
-        )
-        .order_by("month")
-    )
+    By severity": MTTR per month of opening and severity, from the volume table's query."""
+    data = [row for row in months(period) if row["resolved"]]
     rows, previous = [], None
     for row in data:
         mttr = as_timedelta(row["mttr"])
@@ -914,7 +904,7 @@ def mttr_trend(period: Period, summary: dict) -> Table:
         rows.append(
             [
                 _month_label(row["month"], period),
-                *[duration_text(as_timedelta(row[s])) for s in SEVERITIES],
+                *[duration_text(as_timedelta(row[f"mttr_{s}"])) for s in SEVERITIES],
                 row["resolved"],
                 duration_text(mttr),
                 "—" if change is None else f"{change:+.1f} %",
@@ -945,7 +935,7 @@ def mttr_trend(period: Period, summary: dict) -> Table:
         figures=figures,
         chart=charts.bar_chart(
             [f"{row['month']:%b %Y}" for row in data],
-            [(s, [hours(row[s]) for row in data]) for s in SEVERITIES],
+            [(s, [hours(row[f"mttr_{s}"]) for row in data]) for s in SEVERITIES],
             title="MTTR per month by severity",
             unit=" h",
             colours=[charts.SEVERITY_COLOURS[s] for s in SEVERITIES],
@@ -1052,13 +1042,29 @@ def decision_times(period: Period, summary: dict) -> Table:
 MONTH_SEVERITIES = {s: Count("id", filter=Q(severity=s)) for s in SEVERITIES}
 
 
+def months(period: Period) -> list[dict]:
+    """Incidents per month of opening: counts and MTTR, overall and by severity. One
+    query, read by the volume and MTTR-trend tables (made once per period)."""
+    if "months" not in period.shared:
+        took = elapsed_between("resolved_at", "opened_at")
+        resolved = Q(resolved_at__isnull=False)
+        period.shared["months"] = list(
+            period.incidents.annotate(month=TruncMonth("opened_at"))
+            .values("month")
+            .annotate(
+                total=Count("id"),
+                **MONTH_SEVERITIES,
+                resolved=Count("id", filter=resolved),
+                mttr=Avg(took, filter=resolved),
+                **{f"mttr_{s}": Avg(took, filter=resolved & Q(severity=s)) for s in SEVERITIES},
+            )
+            .order_by("month")
+        )
+    return period.shared["months"]
+
+
 def volume(period: Period, summary: dict) -> Table:
-    data = list(
-        period.incidents.annotate(month=TruncMonth("opened_at"))
-        .values("month")
-        .annotate(total=Count("id"), **MONTH_SEVERITIES)
-        .order_by("month")
-    )
+    data = months(period)
     rows, previous = [], None
     for row in data:
         change = pct(row["total"] - previous, previous) if previous else None

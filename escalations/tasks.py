@@ -10,6 +10,7 @@ from escalations.engine.paging import page_sweep
 from escalations.engine.services import sla_sweep, sweep_warm_up
 from escalations.followup.oncall_notices import coverage_gap_sweep, shift_start_sweep
 from escalations.followup.reminders import reminder_sweep
+from escalations.schedules.services import ical_schedules_refresh
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,16 @@ def call_sweep_helpers() -> int:
             log.warning("SLA sweep: no more helpers asked for (%s)", error)
             return asked
     return settings.SLA_SWEEP_HELPERS
+
+
+@shared_task(ignore_result=True)
+def refresh_ical_schedules() -> dict:
+    """Beat, every ICAL_REFRESH_INTERVAL: imported schedules read their feeds again. Safe
+    to run twice; a failing feed is logged, kept on its schedule and tried next time."""
+    result = ical_schedules_refresh()
+    if result["refreshed"] or result["failed"]:
+        log.info("iCal refresh: %s", result)
+    return result
 
 
 @shared_task(ignore_result=True)

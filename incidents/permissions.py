@@ -22,7 +22,9 @@ test (tests/portal/test_permission_rules.py) walks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -60,6 +62,12 @@ class Rule:
     permissions: tuple[str, ...]
     # The actor must also be able to see the incident the action concerns.
     on_incident: bool = True
+    # Actions on a person's own things (their cover requests, their schedule): who the
+    # actor must be for the object the service passes as `obj`, and those words, for the
+    # refusal and the rule table. Asked only with an object: a route's early check, made
+    # before the object is looked up, asks the permissions alone.
+    relation: Callable[[Any, Any], bool] | None = None
+    who: str = ""
 
 
 def _change(label: str, *extra: str) -> Rule:
@@ -128,11 +136,53 @@ RULES: dict[str, Rule] = {
     "schedule.update": Rule(
         "change an on-call schedule", ("escalations.change_oncallschedule",), False
     ),
+    "schedule.import_ical": Rule(
+        "import an on-call schedule from iCal",
+        ("escalations.add_oncallschedule", "escalations.change_oncallschedule"),
+        False,
+    ),
     "schedule.add_override": Rule(
         "add an on-call override", ("escalations.add_oncalloverride",), False
     ),
     "schedule.remove_override": Rule(
         "remove an on-call override", ("escalations.delete_oncalloverride",), False
+    ),
+    # escalations.schedules.services: people's own cover requests and shifts. Anyone signed
+    # in holds the (no) permissions; the relation to the schedule or request decides.
+    "schedule.request_cover": Rule(
+        "ask someone to cover an on-call shift",
+        (),
+        False,
+        relation=lambda actor, schedule: schedule.has_member(actor),
+        who="schedule member",
+    ),
+    "schedule.accept_cover": Rule(
+        "accept a cover request",
+        (),
+        False,
+        relation=lambda actor, request: request.to_person_id == actor.pk,
+        who="person asked",
+    ),
+    "schedule.decline_cover": Rule(
+        "decline a cover request",
+        (),
+        False,
+        relation=lambda actor, request: request.to_person_id == actor.pk,
+        who="person asked",
+    ),
+    "schedule.cancel_cover": Rule(
+        "cancel a cover request",
+        (),
+        False,
+        relation=lambda actor, request: request.from_person_id == actor.pk,
+        who="person asking",
+    ),
+    "schedule.take_shift": Rule(
+        "take the on-call shift now",
+        (),
+        False,
+        relation=lambda actor, schedule: schedule.has_member(actor),
+        who="schedule member",
     ),
     # notifications
     "notification.retry": Rule(
@@ -163,20 +213,21 @@ def _may_see(user, incident) -> bool:
     return incidents_visible_to(user).filter(pk=incident.pk).exists()
 
 
-def allowed(user, action: str, incident=None) -> bool:
-    """Whether `user` may do `action` (on `incident`), without raising."""
+def allowed(user, action: str, incident=None, obj=None) -> bool:
+    """Whether `user` may do `action` (on `incident`, on `obj`), without raising."""
     try:
-        require(user, action, incident=incident)
+        require(user, action, incident=incident, obj=obj)
     except Refusal:
         return False
     return True
 
 
-def require(actor, action: str, *, incident=None) -> None:
+def require(actor, action: str, *, incident=None, obj=None) -> None:
     """Refuse unless `actor` may do `action`; None (the system) always may.
 
     A role that may not do the action at all hears 403 before anything about the
-    incident is looked up; then an incident it may not see is a 404.
+    incident is looked up; then an incident it may not see is a 404. A rule with a
+    relation refuses (403) an actor who is not who it names for `obj`.
     """
     rule = RULES[action]  # a KeyError here is a typo in a service: fail loudly
     if actor is None:
@@ -187,6 +238,8 @@ def require(actor, action: str, *, incident=None) -> None:
         raise ActionNotAllowed(action)
     if rule.on_incident and incident is not None and not _may_see(actor, incident):
         raise NotVisible(action)
+    if rule.relation is not None and obj is not None and not rule.relation(actor, obj):
+        raise ActionNotAllowed(action, f"Only the {rule.who} may {rule.label}.")
 
 
 def admin_check(action: str):
@@ -215,13 +268,14 @@ ROLE_COLUMNS = {
 
 def rule_table() -> str:
     """The role x action table as Markdown (README, issue 15), from the roles' own
-    permission lists: "yes" where the role holds every permission the rule needs."""
+    permission lists: "yes" where the role holds every permission the rule needs (for a
+    rule with a relation, who the actor must be, e.g. "person asked")."""
 
     header = ["action", "rule", *ROLE_COLUMNS.values()]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, rule in RULES.items():
         cells = [
-            "yes" if set(rule.permissions) <= set(ROLE_PERMISSIONS[role]) else "-"
+            (rule.who or "yes") if set(rule.permissions) <= set(ROLE_PERMISSIONS[role]) else "-"
             for role in ROLE_COLUMNS
         ]
         lines.append(f"| {rule.label} | `{name}` | " + " | ".join(cells) + " |")

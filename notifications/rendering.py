@@ -18,8 +18,9 @@ from django.template.loader import get_template
 from notifications.models import Channel, Notification
 
 # Messages about no single incident: previewed on their own pages, not in the admin preview
-# (the weekly report; on-call coverage gaps and shift starts, issue 18).
-REPORT_KINDS = frozenset({"weekly_report", "oncall_gap", "oncall_shift"})
+# (the weekly report; on-call coverage gaps and shift starts, issue 18; cover requests,
+# their answers and taken shifts: escalations.schedules.notices).
+REPORT_KINDS = frozenset({"weekly_report", "oncall_gap", "oncall_shift", "oncall_cover"})
 
 
 @lru_cache(maxsize=64)

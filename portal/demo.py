@@ -267,8 +267,10 @@ DEMO_REPEAT_COUNT = 12
 def demo_spec(spec):
     """A preset as the demo organisation runs it: business hours in the team's zone
     (a preset's "business" calendar is a template in UTC), a repeat threshold that
-    fits nine busy accounts, and only a P0 routed straight up at opening (seed 001
-    also sends every P1 to L3 and P2 to L2: a quarter of the demo before it starts)."""
+    fits nine busy accounts, only a P0 routed straight up at opening (seed 001
+    also sends every P1 to L3 and P2 to L2: a quarter of the demo before it starts),
+    and only the P1 level deadline (seed 002's "P2: Level 2 within 2 hours" would send
+    most of the demo's P2s, which take a working day, to L2)."""
     from dataclasses import replace
 
     calendars = tuple(
@@ -277,7 +279,10 @@ def demo_spec(spec):
     )
     triggers = replace(spec.triggers, repeat_count=DEMO_REPEAT_COUNT)
     overrides = tuple(o for o in spec.overrides if o.severity == "P0")
-    return replace(spec, calendars=calendars, triggers=triggers, overrides=overrides)
+    deadlines = tuple(d for d in spec.deadlines if d.severity in ("P0", "P1"))
+    return replace(
+        spec, calendars=calendars, triggers=triggers, overrides=overrides, deadlines=deadlines
+    )
 
 
 # The default policy's level that engineering's on-call answers for (seed 004's Sev 1

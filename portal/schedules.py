@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 # (portal/scheduler.py) and reads SLA_SWEEP_INTERVAL and REMINDER_SWEEP_INTERVAL.
 INTERVAL_SETTINGS = {
     "Outbox drain": "OUTBOX_DRAIN_INTERVAL",
+    "iCal schedule refresh": "ICAL_REFRESH_INTERVAL",
 }
 
 

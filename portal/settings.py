@@ -371,6 +371,13 @@ OUTBOX_DRAIN_INTERVAL = env.float("OUTBOX_DRAIN_INTERVAL", 10.0, validate=Range(
 REMINDER_SWEEP_INTERVAL = env.float(
     "REMINDER_SWEEP_INTERVAL", 30.0, validate=Range(min=1, max=3600)
 )
+# Imported on-call schedules read their iCal feed again this often (Celery beat).
+ICAL_REFRESH_INTERVAL = env.float(
+    "ICAL_REFRESH_INTERVAL", 3600.0, validate=Range(min=60, max=7 * 86400)
+)
+# Whether an iCal feed may be read from a loopback, private or link-local address (a feed
+# served inside the company's network); off, an import cannot probe the portal's network.
+ICAL_FEED_ALLOW_PRIVATE = env.bool("ICAL_FEED_ALLOW_PRIVATE", False)
 # On-call schedules (issue 18): how often coverage gaps of the schedules a P0/P1 route can
 # reach are checked (each gap starting within a week is mailed to the team lead once), and
 # how often shifts that are starting are looked for (each person hears once per shift).

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from escalations.web import oncall
 from escalations.web import schedules as schedule_views
 from escalations.web import views as escalation_views
 from incidents.views import customer_status
@@ -48,6 +49,15 @@ urlpatterns = [
         escalation_views.weekly_report_download,
         name="weekly_report_download",
     ),
+    # People's own on-call changes (issue 18): cover requests and taking the shift now.
+    path("schedules/requests/", oncall.oncall_requests, name="oncall_requests"),
+    path("schedules/requests/new/", oncall.cover_request_new, name="oncall_request_new"),
+    path(
+        "schedules/requests/<int:pk>/<slug:action>/",
+        oncall.cover_actions,
+        name="oncall_request_action",
+    ),
+    path("schedules/<int:pk>/take/", oncall.shift_take, name="oncall_take"),
     # On-call: schedules, my shifts, and the signed calendar feeds (no session needed).
     path("schedules/", schedule_views.schedule_list, name="schedules"),
     path("schedules/mine/", schedule_views.my_shifts_page, name="my_shifts"),

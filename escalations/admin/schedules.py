@@ -1,19 +1,29 @@
-"""On-call schedules in the admin: layers edited as YAML or JSON text, overrides added and
-removed one by one. Every save goes through escalations.schedules.services, and the admin
-offers add, change and delete only where the service's rule would allow them."""
+"""On-call schedules in the admin: layers edited as YAML or JSON text, or imported from an
+iCal feed ("Import iCal": a file or an address; an imported schedule's layers are then
+read-only here), overrides added and removed one by one. Every save goes through
+escalations.schedules.services, and the admin offers add, change, import and delete only
+where the service's rule would allow them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from escalations.admin.site import SavedByServices
 from escalations.models import OnCallOverride, OnCallSchedule
-from escalations.schedules import services
+from escalations.schedules import ical, services
 from escalations.schedules.selectors import COVERAGE_DAYS, coverage_gaps, who_is_on_call
 from incidents.permissions import admin_check
 
@@ -47,7 +57,9 @@ class ScheduleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if self.instance.pk and self.instance.is_imported:
+            del self.fields["spec_text"]  # read-only: only an import changes the layers
+        elif self.instance.pk:
             self.fields["spec_text"].initial = services.spec_text(self.instance.spec)
 
     def validate_unique(self):
@@ -72,17 +84,203 @@ class ScheduleForm(forms.ModelForm):
         return data
 
 
+class IcalImportForm(forms.Form):
+    """Import an iCal feed into a new schedule (a name) or again into an imported one."""
+
+    schedule = forms.ModelChoiceField(
+        label=_("Import again into"),
+        queryset=OnCallSchedule.objects.filter(source=OnCallSchedule.Source.ICAL),
+        required=False,
+        help_text=_("An imported schedule; its shifts are replaced. Leave empty for a new one."),
+    )
+    name = forms.CharField(label=_("New schedule's name"), max_length=120, required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Group.objects.all(), required=False)
+    ics = forms.FileField(
+        label=_("iCal file (.ics)"),
+        required=False,
+        help_text=_("Exported from Grafana OnCall, PagerDuty or any calendar."),
+    )
+    url = forms.CharField(
+        label=_("or the feed's address"),
+        max_length=2000,
+        required=False,
+        widget=forms.URLInput(attrs={"size": 80, "placeholder": "https://"}),
+        help_text=_(
+            "Read now, then again every few hours. Importing again into a schedule that has "
+            "an address reads it again when neither is given."
+        ),
+    )
+
+    def clean_ics(self):
+        upload = self.cleaned_data.get("ics")
+        if upload and upload.size > ical.MAX_FEED_BYTES:
+            raise ValidationError(f"The file is larger than {ical.MAX_FEED_BYTES // 1024} KiB.")
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        schedule = data.get("schedule")
+        if schedule is not None and not data.get("ics") and not data.get("url"):
+            data["url"] = schedule.source_url  # "Import again" from the stored address
+        if bool(data.get("ics")) == bool(data.get("url")):
+            raise ValidationError(_("Give either an .ics file or the address of a feed."))
+        if not data.get("schedule") and not (data.get("name") or "").strip():
+            self.add_error("name", _("Name the new schedule, or choose one to import again."))
+        return data
+
+    def import_feed(self, *, actor) -> services.ImportResult:
+        data = self.cleaned_data
+        upload = data.get("ics")
+        text = upload.read(ical.MAX_FEED_BYTES + 1) if upload else None
+        return services.schedule_import_ical(
+            actor=actor,
+            schedule=data.get("schedule"),
+            name=data.get("name") or "",
+            team=data.get("team"),
+            text=text,
+            url=(data.get("url") or "").strip(),
+        )
+
+
+# A service's field -> the import form's field that shows its error.
+_IMPORT_ERROR_FIELDS = {"ics": "ics", "url": "url", "name": "name", "schedule": "schedule"}
+
+
 @admin.register(OnCallSchedule)
 class OnCallScheduleAdmin(SavedByServices, admin.ModelAdmin):
     form = ScheduleForm
-    list_display = ["name", "team", "time_zone", "on_call_now", "gaps_ahead", "updated_at"]
+    change_list_template = "admin/escalations/oncallschedule_change_list.html"
+    list_display = [
+        "name",
+        "team",
+        "time_zone",
+        "source",
+        "on_call_now",
+        "gaps_ahead",
+        "updated_at",
+    ]
+    list_filter = ["source"]
     list_select_related = ["team"]
     search_fields = ["name", "description"]
     fields = ["name", "team", "description", "spec_text", "on_call_now", "gaps_ahead"]
     readonly_fields = ["on_call_now", "gaps_ahead"]
+    imported_fields = [
+        "name",
+        "team",
+        "description",
+        "feed",
+        "imported_at",
+        "problems",
+        "import_error",
+        "shifts_ahead",
+        "on_call_now",
+        "gaps_ahead",
+    ]
 
     has_add_permission = admin_check("schedule.create")
     has_change_permission = admin_check("schedule.update")
+    has_import_permission = admin_check("schedule.import_ical")
+
+    def get_fields(self, request, obj=None):
+        return self.imported_fields if obj is not None and obj.is_imported else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_imported:
+            extra = ["feed", "imported_at", "problems", "import_error", "shifts_ahead"]
+            return [*self.readonly_fields, *extra]
+        return self.readonly_fields
+
+    @admin.display(description=_("imported from"))
+    def feed(self, obj):
+        url = reverse("admin:escalations_oncallschedule_import_ical") + f"?schedule={obj.pk}"
+        where = obj.source_url or _("an uploaded file (not refreshed)")
+        return format_html('{} &nbsp; <a href="{}">{}</a>', where, url, _("Import again"))
+
+    @admin.display(description=_("problems of the last import"))
+    def problems(self, obj):
+        if not obj.import_problems:
+            return _("none")
+        return format_html(
+            '<ul class="import-problems">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((text,) for text in obj.import_problems)),
+        )
+
+    @admin.display(description=_("shifts, next 7 days"))
+    def shifts_ahead(self, obj):
+        from escalations.rules.oncall import final_shifts
+        from escalations.schedules.selectors import schedule_core
+
+        now = timezone.now().replace(microsecond=0)
+        shifts = final_shifts(schedule_core(obj), now, now + timedelta(days=7))
+        if not shifts:
+            return _("nobody")
+        zone = ZoneInfo(obj.time_zone or "UTC")
+        return format_html(
+            '<ul>{}</ul><div class="help">{}</div>',
+            format_html_join(
+                "",
+                "<li>{} to {}: {}</li>",
+                (
+                    (
+                        f"{s.start.astimezone(zone):%a %d %b %H:%M}",
+                        f"{s.end.astimezone(zone):%a %d %b %H:%M}",
+                        s.person,
+                    )
+                    for s in shifts
+                ),
+            ),
+            _("Times in %(zone)s.") % {"zone": zone.key},
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "import-ical/",
+                self.admin_site.admin_view(self.import_ical),
+                name="escalations_oncallschedule_import_ical",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_import": self.has_import_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def import_ical(self, request):
+        """The "Import iCal" page: a file or an address, into a new or an imported schedule."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied("You may not import schedules.")
+        if request.method == "POST":
+            form = IcalImportForm(request.POST, request.FILES)
+        else:
+            form = IcalImportForm(initial={"schedule": request.GET.get("schedule")})
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = form.import_feed(actor=request.user)
+            except ValidationError as error:
+                for field, problems in error.message_dict.items():
+                    form.add_error(_IMPORT_ERROR_FIELDS.get(field), problems)
+            else:
+                schedule = result.schedule
+                self.message_user(
+                    request,
+                    f"Imported {result.shifts} shifts into {schedule.name}"
+                    + ("." if result.changed else " (no change since the last import)."),
+                    messages.SUCCESS,
+                )
+                for problem in result.problems:
+                    self.message_user(request, problem, messages.WARNING)
+                return redirect("admin:escalations_oncallschedule_change", schedule.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Import an iCal feed as a schedule"),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/escalations/oncallschedule_import.html", context)
 
     def has_delete_permission(self, request, obj=None):
         return False  # no service deletes a schedule yet (levels will name them)
@@ -109,7 +307,7 @@ class OnCallScheduleAdmin(SavedByServices, admin.ModelAdmin):
         data = form.cleaned_data
         fields = {
             "name": data["name"],
-            "spec": data["spec_text"],
+            "spec": data.get("spec_text"),  # absent for an imported schedule: unchanged
             "team": data.get("team"),
             "description": data.get("description", ""),
         }

@@ -5,6 +5,8 @@ change state."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -21,6 +23,8 @@ from escalations.models import (
     ActionItemStatus,
     Escalation,
     Level,
+    OnCallOverride,
+    OnCallOverrideRequest,
     OnCallSchedule,
     Page,
     Policy,
@@ -585,6 +589,10 @@ class ScheduleSerializer(serializers.ModelSerializer):
         '"recurrence": "weekly", "start": "2026-01-05", "handoff": "09:00"}]}'
     )
     time_zone = serializers.CharField(read_only=True)
+    source_host = serializers.SerializerMethodField(
+        help_text="The host of an imported schedule's feed (the address itself may carry a "
+        "secret token: the admin shows it to those who keep schedules)."
+    )
 
     class Meta:
         model = OnCallSchedule
@@ -595,12 +603,27 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "description",
             "time_zone",
             "spec",
+            "source",
+            "source_host",
+            "imported_at",
+            "import_problems",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        # An imported schedule's layers change only by importing again (the service refuses
+        # a new spec for it); where they come from is the import's to say.
+        read_only_fields = [
+            "source",
+            "imported_at",
+            "import_problems",
+            "created_at",
+            "updated_at",
+        ]
         # The service checks the name (case-insensitively), with the other problems at once.
         extra_kwargs = {"name": {"validators": []}}
+
+    def get_source_host(self, schedule) -> str:
+        return (urlsplit(schedule.source_url).hostname or "") if schedule.source_url else ""
 
 
 class OnCallPersonSerializer(serializers.Serializer):
@@ -635,4 +658,94 @@ class OnCallSerializer(serializers.Serializer):
     )
     paging_order = OnCallPersonSerializer(
         many=True, help_text="Whom to page, in order, if the person paged does not answer."
+    )
+
+
+# --- overrides and cover requests -----------------------------------------------------------
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    """`person` on call in [start, end) whatever the layers say; null: nobody (a gap)."""
+
+    person = UsernameField(read_only=True, allow_null=True)
+    created_by = UsernameField(read_only=True, allow_null=True)
+    request = serializers.SerializerMethodField(
+        help_text="Id of the cover request it was accepted from, or null."
+    )
+
+    class Meta:
+        model = OnCallOverride
+        fields = ["id", "person", "start", "end", "reason", "created_by", "created_at", "request"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_request(self, obj) -> int | None:
+        request = getattr(obj, "request", None)
+        return request.pk if request is not None else None
+
+
+class OverrideCreateSerializer(serializers.Serializer):
+    person = UsernameField(allow_null=True, help_text="Username; null for nobody on call.")
+    start = serializers.DateTimeField(help_text="ISO 8601 instant with its offset.")
+    end = serializers.DateTimeField(help_text="ISO 8601 instant with its offset, after start.")
+    reason = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+
+
+class CoverRequestSerializer(serializers.ModelSerializer):
+    schedule = serializers.PrimaryKeyRelatedField(read_only=True)
+    from_person = UsernameField(read_only=True, help_text="Who asks (on call in the interval).")
+    to_person = UsernameField(read_only=True, help_text="Who is asked to cover.")
+    override = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The override made when it was accepted."
+    )
+    swap_override = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="For a swap, the override in return made when it was accepted.",
+    )
+
+    class Meta:
+        model = OnCallOverrideRequest
+        fields = [
+            "id",
+            "schedule",
+            "from_person",
+            "to_person",
+            "start",
+            "end",
+            "reason",
+            "swap_start",
+            "swap_end",
+            "status",
+            "override",
+            "swap_override",
+            "created_at",
+            "answered_at",
+        ]
+        read_only_fields = fields
+
+
+class CoverRequestCreateSerializer(serializers.Serializer):
+    to_person = UsernameField(help_text="Username of a member of the schedule.")
+    start = serializers.DateTimeField(help_text="ISO 8601 instant with its offset.")
+    end = serializers.DateTimeField(help_text="ISO 8601 instant with its offset, after start.")
+    reason = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    swap_start = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A swap: the start of the interval of `to_person`'s shifts you cover in return.",
+    )
+    swap_end = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="A swap: its end."
+    )
+
+
+class ShiftTakeSerializer(serializers.Serializer):
+    hours = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.01,
+        max_value=168,
+        help_text="How long; omitted or null: until the current shift ends.",
     )

@@ -13,6 +13,15 @@ router.register("policies", views.PolicyViewSet, basename="api-policy")
 router.register("reviews", views.ReviewViewSet, basename="api-review")
 router.register("action-items", views.ActionItemViewSet, basename="api-action-item")
 router.register("schedules", views.ScheduleViewSet, basename="api-schedule")
+# A schedule's overrides and cover requests: /api/schedules/<id>/overrides/ and friends.
+router.register(
+    r"schedules/(?P<schedule_pk>[0-9]+)/overrides", views.OverrideViewSet, basename="api-override"
+)
+router.register(
+    r"schedules/(?P<schedule_pk>[0-9]+)/override-requests",
+    views.CoverRequestViewSet,
+    basename="api-cover-request",
+)
 router.register("metrics", views.MetricsViewSet, basename="api-metrics")
 
 urlpatterns = router.urls

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -28,7 +29,10 @@ from escalations.followup import reviews
 from escalations.followup.reviews import review_file
 from escalations.models import (
     ActionItem,
+    CoverRequestStatus,
     Escalation,
+    OnCallOverride,
+    OnCallOverrideRequest,
     OnCallSchedule,
     Page,
     Policy,
@@ -38,7 +42,7 @@ from escalations.models import (
 from escalations.policies.services import policy_spec
 from escalations.rules.handoff import CHECKLIST, field_label
 from escalations.schedules import services as schedules
-from escalations.schedules.selectors import OnCallNow, who_is_on_call
+from escalations.schedules.selectors import OnCallNow, archive_horizon, who_is_on_call
 from incidents.api.serializers import SEVERITIES
 from incidents.models import AccountTier, Incident
 from incidents.permissions import permissions
@@ -627,6 +631,7 @@ class ScheduleViewSet(
         "list": [],
         "retrieve": [],
         "on_call": [],
+        "take": permissions("schedule.take_shift"),
         "create": permissions("schedule.create"),
         "update": permissions("schedule.update"),
         "partial_update": permissions("schedule.update"),
@@ -684,3 +689,209 @@ class ScheduleViewSet(
             "paging_order": [_person(now, username) for username in now.paging_order],
         }
         return Response(s.OnCallSerializer(body).data)
+
+    @extend_schema(
+        summary="Take the shift now: you are on call from now, for some hours or until the "
+        "current shift ends (members of the schedule's team or rotations)",
+        request=s.ShiftTakeSerializer,
+        responses={201: s.OverrideSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        schedule = self.get_object()
+        body = s.ShiftTakeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = schedules.shift_take(
+            actor=request.user, schedule=schedule, hours=body.validated_data.get("hours")
+        )
+        return Response(s.OverrideSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+# --- overrides and cover requests (nested under a schedule) ------------------------------------
+
+SCHEDULE_ID = OpenApiParameter(
+    "schedule_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The schedule's id."
+)
+
+
+class _InSchedule:
+    """A viewset nested under /api/schedules/{schedule_pk}/."""
+
+    def schedule(self) -> OnCallSchedule:
+        if not hasattr(self, "_schedule"):
+            self._schedule = get_object_or_404(OnCallSchedule, pk=self.kwargs["schedule_pk"])
+        return self._schedule
+
+
+class OverrideCursor(CursorPagination):
+    ordering = ("-start", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A schedule's overrides (anyone signed in), latest start first",
+        parameters=[
+            SCHEDULE_ID,
+            OpenApiParameter(
+                "archived",
+                OpenApiTypes.BOOL,
+                description="Also those that ended before the archive horizon (90 days ago); "
+                "the built schedule leaves those out.",
+            ),
+        ],
+    ),
+    destroy=extend_schema(
+        summary="Remove an override (team leads, managers)", parameters=[SCHEDULE_ID]
+    ),
+)
+class OverrideViewSet(
+    _InSchedule,
+    mixins.ListModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Overrides of one schedule: a manager's, for anyone, or made by an accepted cover
+    request or a taken shift. Added and removed through escalations.schedules.services."""
+
+    serializer_class = s.OverrideSerializer
+    permission_classes = [ActionPermissions]
+    pagination_class = OverrideCursor
+    required_permissions = {
+        "list": [],
+        "create": permissions("schedule.add_override"),
+        "destroy": permissions("schedule.remove_override"),
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema, without a schedule
+            return OnCallOverride.objects.none()
+        rows = OnCallOverride.objects.filter(schedule=self.schedule()).select_related(
+            "person", "created_by", "request", "schedule"
+        )
+        archived = self.request.query_params.get("archived", "")
+        if self.action == "list" and archived.lower() not in ("1", "true", "yes", "on"):
+            rows = rows.filter(end__gt=archive_horizon())
+        return rows
+
+    @extend_schema(
+        summary="Put someone (or nobody) on call for an interval (team leads, managers)",
+        parameters=[SCHEDULE_ID],
+        request=s.OverrideCreateSerializer,
+        responses={201: s.OverrideSerializer},
+    )
+    def create(self, request, schedule_pk=None):
+        body = s.OverrideCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = schedules.override_add(
+            actor=request.user, schedule=self.schedule(), **body.validated_data
+        )
+        return Response(s.OverrideSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        schedules.override_remove(actor=self.request.user, override=instance)
+
+
+class CoverRequestCursor(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A schedule's cover requests (anyone signed in), newest first",
+        parameters=[
+            SCHEDULE_ID,
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                enum=CoverRequestStatus.values,
+                description="Only requests in this state.",
+            ),
+        ],
+    ),
+    retrieve=extend_schema(summary="One cover request", parameters=[SCHEDULE_ID]),
+)
+class CoverRequestViewSet(
+    _InSchedule,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A person on call asks another member of the schedule to cover part of their shift;
+    the person asked accepts (an override, at once) or declines; the asker may cancel.
+    Each is escalations.schedules.services with its own rule; the other person is told."""
+
+    serializer_class = s.CoverRequestSerializer
+    permission_classes = [ActionPermissions]
+    pagination_class = CoverRequestCursor
+    required_permissions = {
+        "list": [],
+        "retrieve": [],
+        "create": permissions("schedule.request_cover"),
+        "accept": permissions("schedule.accept_cover"),
+        "decline": permissions("schedule.decline_cover"),
+        "cancel": permissions("schedule.cancel_cover"),
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema, without a schedule
+            return OnCallOverrideRequest.objects.none()
+        rows = OnCallOverrideRequest.objects.filter(schedule=self.schedule()).select_related(
+            "schedule", "from_person", "to_person"
+        )
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in CoverRequestStatus.values:
+                raise exceptions.ValidationError(
+                    {"status": [f"One of {', '.join(CoverRequestStatus.values)}."]}
+                )
+            rows = rows.filter(status=wanted)
+        return rows
+
+    @extend_schema(
+        summary="Ask a member of the schedule to cover part of your shift (they are told)",
+        parameters=[SCHEDULE_ID],
+        request=s.CoverRequestCreateSerializer,
+        responses={201: s.CoverRequestSerializer},
+    )
+    def create(self, request, schedule_pk=None):
+        body = s.CoverRequestCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = schedules.cover_request(
+            actor=request.user, schedule=self.schedule(), **body.validated_data
+        )
+        return Response(s.CoverRequestSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    def _answer(self, call):
+        row = call(actor=self.request.user, request=self.get_object())
+        return Response(s.CoverRequestSerializer(row).data)
+
+    @extend_schema(
+        summary="Accept a request made to you: you are on call for its interval "
+        "(accepting again changes nothing)",
+        parameters=[SCHEDULE_ID],
+        request=None,
+        responses={200: s.CoverRequestSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, schedule_pk=None, pk=None):
+        return self._answer(schedules.cover_accept)
+
+    @extend_schema(
+        summary="Decline a request made to you",
+        parameters=[SCHEDULE_ID],
+        request=None,
+        responses={200: s.CoverRequestSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, schedule_pk=None, pk=None):
+        return self._answer(schedules.cover_decline)
+
+    @extend_schema(
+        summary="Cancel a request you made that is not answered yet",
+        parameters=[SCHEDULE_ID],
+        request=None,
+        responses={200: s.CoverRequestSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, schedule_pk=None, pk=None):
+        return self._answer(schedules.cover_cancel)

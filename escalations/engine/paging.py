@@ -79,12 +79,12 @@ class Rota:
         schedule = self.schedule(name)
         if schedule is None:
             return None
-        current = on_call(schedule_core(schedule), at)
+        current = on_call(schedule_core(schedule, since=at), at)
         return self.person(current.person) if current else None
 
     def paging_order(self, name: str, at: datetime) -> tuple[str, ...]:
         schedule = self.schedule(name)
-        return paging_order(schedule_core(schedule), at) if schedule is not None else ()
+        return paging_order(schedule_core(schedule, since=at), at) if schedule is not None else ()
 
 
 def person_label(user) -> str:

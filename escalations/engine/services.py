@@ -48,8 +48,8 @@ from escalations.rules.spec import WorkflowSpec
 from escalations.rules.triggers import (
     Hit,
     TriggerFacts,
-    breach_target,
     combined_target,
+    crossing_target,
     evaluate,
     executive_hit,
 )
@@ -553,6 +553,11 @@ def customer_requests_manager(
 
 
 def _breach_reason(reading, instant) -> str:
+    if reading.to_level is not None:
+        return (
+            f"Level deadline: to be at L{reading.to_level} within {humanize(reading.target)} "
+            f"of the opening ({humanize(reading.elapsed)} passed)."
+        )
     return (
         f"{reading.label} clock reached {instant.percent}% "
         f"({humanize(reading.elapsed)} of {humanize(reading.target)})."
@@ -593,8 +598,9 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
             urgent=urgent,
             now=now,
         )
-    # Warn the level the breach will go to (the policy's route), not merely the next.
-    target = breach_target(spec, incident.current_level)
+    # Warn the level the breach will go to (the policy's route, or a level deadline's
+    # level), not merely the next.
+    target = crossing_target(spec, incident.current_level, reading)
     if target is None:
         return []
     above = spec.level(target)
@@ -638,7 +644,7 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
         fired.add((clock, incident.current_level, instant.percent))
         out["fired"] += 1
         if instant.action == "escalate":
-            target = breach_target(spec, incident.current_level)
+            target = crossing_target(spec, incident.current_level, reading)
             if target is not None:
                 escalate = (reading, instant, target)
                 break  # the move changes the level; the rest belongs to the old one

@@ -193,7 +193,7 @@ def _gap_end(core, at: datetime) -> datetime | None:
 def gaps_to_announce(schedule: OnCallSchedule, *, now: datetime) -> list[DueGap]:
     """The coverage gaps in the next 14 days that start within the next 7 (or are under
     way), each with its real start and end, wherever they lie."""
-    core = schedule_core(schedule)
+    core = schedule_core(schedule, since=now)
     now = now.replace(microsecond=0)
     soon, horizon = now + timedelta(days=GAP_NOTICE_DAYS), now + timedelta(days=COVERAGE_DAYS)
     due = []
@@ -322,7 +322,7 @@ def shift_start_sweep(*, now: datetime | None = None, interval: float | None = N
     counts: Counter = Counter()
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     for schedule in OnCallSchedule.objects.select_related("team").order_by("name"):
-        core = schedule_core(schedule)
+        core = schedule_core(schedule, since=low)
         limit = high + SHIFT_HORIZON
         # A shift starting exactly at `low` may have begun before it: only later ones start here.
         starting = [shift for shift in final_shifts(core, low, limit) if low < shift.start <= high]

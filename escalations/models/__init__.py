@@ -28,7 +28,13 @@ from escalations.models.reviews import (
     ReviewStatus,
     SimilarIncident,
 )
-from escalations.models.schedules import OnCallOverride, OnCallSchedule, Page
+from escalations.models.schedules import (
+    CoverRequestStatus,
+    OnCallOverride,
+    OnCallOverrideRequest,
+    OnCallSchedule,
+    Page,
+)
 from escalations.models.vendors import (
     OPEN_VENDOR_STATUSES,
     VendorCase,
@@ -53,9 +59,11 @@ __all__ = [
     "ActionItem",
     "ActionItemStatus",
     "Calendar",
+    "CoverRequestStatus",
     "Escalation",
     "Level",
     "OnCallOverride",
+    "OnCallOverrideRequest",
     "OnCallSchedule",
     "Page",
     "Policy",

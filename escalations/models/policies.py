@@ -14,6 +14,7 @@ CLOCK_CHOICES = [
     ("resolution", _("Resolution")),
     ("update", _("Status update")),
     ("handoff_ack", _("Handoff acknowledgement")),
+    ("level_deadline", _("Level deadline")),
 ]
 
 
@@ -92,6 +93,15 @@ class Policy(models.Model):
         default=dict,
         blank=True,
         help_text=_("When a review is required, when it is due, when reminders go out."),
+    )
+    deadlines = models.JSONField(
+        _("level deadlines"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Per severity, the level an incident must be at within a time of its opening "
+            "(seed 002: P1 at Level 3 within 1 hour), going straight there when due."
+        ),
     )
     severities = models.JSONField(
         _("severity definitions"),

@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OnCallSchedule(models.Model):
-    """Who is on call for a team, over time (issue 18)."""
+    """Who is on call for a team, over time (issue 18).
+
+    An imported schedule (`source` "ical") holds one layer of explicit shifts read from an
+    iCal feed: its layers are replaced by each import and edited nowhere else; overrides may
+    still be added on top."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("layers edited here")
+        ICAL = "ical", _("imported from iCal")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     team = models.ForeignKey(
@@ -26,6 +34,20 @@ class OnCallSchedule(models.Model):
     description = models.TextField(_("description"), blank=True)
     # {"timezone": ..., "layers": [...]} as `escalations.rules.oncall` reads it; no overrides.
     spec = models.JSONField(_("layers"), default=dict)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
+    )
+    source_url = models.URLField(
+        _("feed address"),
+        max_length=2000,
+        blank=True,
+        help_text=_("An imported schedule's iCal feed, read again every few hours."),
+    )
+    imported_at = models.DateTimeField(_("last imported"), null=True, blank=True)
+    # Events of the last import that named no known person (shown in the admin).
+    import_problems = models.JSONField(_("problems of the last import"), default=list, blank=True)
+    # Why the last refresh from the feed failed; empty once one works again.
+    import_error = models.TextField(_("last refresh error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -40,6 +62,28 @@ class OnCallSchedule(models.Model):
     @property
     def time_zone(self) -> str:
         return str(self.spec.get("timezone", ""))
+
+    @property
+    def is_imported(self) -> bool:
+        return self.source == self.Source.ICAL
+
+    @property
+    def rotation_people(self) -> set[str]:
+        """Usernames in any of its layers."""
+        people = set()
+        for layer in self.spec.get("layers", ()):
+            people.update(layer.get("people", ()))
+            # an imported layer of explicit shifts; a shift of nobody has person None
+            people.update(s["person"] for s in layer.get("shifts", ()) if s.get("person"))
+        return people
+
+    def has_member(self, user) -> bool:
+        """In its team or in one of its rotations: who may ask for cover or take a shift."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return False
+        if user.get_username() in self.rotation_people:
+            return True
+        return self.team_id is not None and user.groups.filter(pk=self.team_id).exists()
 
 
 class OnCallOverride(models.Model):
@@ -90,6 +134,102 @@ class OnCallOverride(models.Model):
     def __str__(self) -> str:
         who = self.person.get_username() if self.person_id else _("nobody")
         return f"{self.schedule}: {who} {self.start:%Y-%m-%d %H:%M} - {self.end:%Y-%m-%d %H:%M}"
+
+
+class CoverRequestStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class OnCallOverrideRequest(models.Model):
+    """A person on a schedule asks another to cover [start, end) of their shift, and for a
+    swap offers to cover [swap_start, swap_end) of the other's in return. Accepting it makes
+    the override (`override`, and `swap_override` for a swap) in the same transaction;
+    declining or cancelling ends it. Kept afterwards: who asked whom, what came of it."""
+
+    schedule = models.ForeignKey(
+        OnCallSchedule,
+        verbose_name=_("schedule"),
+        on_delete=models.CASCADE,
+        related_name="override_requests",
+    )
+    from_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.PROTECT,
+        related_name="oncall_requests_made",
+    )
+    to_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked to cover"),
+        on_delete=models.PROTECT,
+        related_name="oncall_requests_received",
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    swap_start = models.DateTimeField(_("in return from"), null=True, blank=True)
+    swap_end = models.DateTimeField(_("in return until"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=CoverRequestStatus.choices,
+        default=CoverRequestStatus.REQUESTED,
+    )
+    override = models.OneToOneField(
+        OnCallOverride,
+        verbose_name=_("override"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="request",
+    )
+    swap_override = models.OneToOneField(
+        OnCallOverride,
+        verbose_name=_("override in return"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="swap_request",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("on-call cover request")
+        verbose_name_plural = _("on-call cover requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")),
+                name="oncall_request_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_person=models.F("to_person")),
+                name="oncall_request_two_people",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(swap_start__isnull=True, swap_end__isnull=True)
+                | models.Q(swap_end__gt=models.F("swap_start")),
+                name="oncall_request_swap_interval",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_person", "status"], name="oncall_request_to_status"),
+            models.Index(fields=["from_person", "status"], name="oncall_request_from_status"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.schedule}: {self.from_person} asks {self.to_person} "
+            f"{self.start:%Y-%m-%d %H:%M} - {self.end:%Y-%m-%d %H:%M} ({self.status})"
+        )
+
+    @property
+    def is_swap(self) -> bool:
+        return self.swap_start is not None
 
 
 class Page(models.Model):

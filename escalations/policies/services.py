@@ -34,6 +34,7 @@ from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.spec import (
     NEXT_LEVEL,
     ROUND_THE_CLOCK,
+    LevelDeadline,
     LevelSpec,
     MatchSpec,
     OverrideSpec,
@@ -182,6 +183,29 @@ def severities_from_json(data: dict) -> tuple:
     )
 
 
+def deadlines_to_json(deadlines) -> dict:
+    return {
+        d.severity: {
+            "level": d.level,
+            "within": int(d.within.total_seconds()),
+            "calendar": d.calendar or "",
+        }
+        for d in deadlines
+    }
+
+
+def deadlines_from_json(data: dict) -> tuple:
+    return tuple(
+        LevelDeadline(
+            severity=severity,
+            level=item["level"],
+            within=timedelta(seconds=item["within"]),
+            calendar=item.get("calendar") or None,
+        )
+        for severity, item in sorted((data or {}).items())
+    )
+
+
 def war_room_to_json(settings: WarRoomSettings) -> dict:
     return {"update_every": {k: int(v.total_seconds()) for k, v in settings.update_every}}
 
@@ -251,6 +275,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
         reviews=reviews_from_json(policy.reviews),
         war_room=war_room_from_json(policy.war_room),
         severities=severities_from_json(policy.severities),
+        deadlines=deadlines_from_json(policy.deadlines),
         match=MatchSpec(
             channels=tuple(sorted(policy.match_channels.values_list("name", flat=True))),
             account_tiers=tuple(policy.match_account_tiers),
@@ -281,6 +306,7 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
     used = [spec.default_calendar]
     used += [level.sla.calendar for level in spec.levels if level.sla and level.sla.calendar]
     used += [target.calendar for _key, target in spec.matrix if target.calendar]
+    used += [deadline.calendar for deadline in spec.deadlines if deadline.calendar]
     problems += [f"Calendar {name!r} is used but not defined." for name in set(used) - names]
     for override in spec.overrides:
         if override.route_to not in numbers:
@@ -291,6 +317,12 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
     for (severity, level), _target_spec in spec.matrix:
         if level not in numbers:
             problems.append(f"The {severity} targets name L{level}, which does not exist.")
+    for deadline in spec.deadlines:
+        if deadline.level not in numbers:
+            problems.append(
+                f"{deadline.severity} must be at L{deadline.level} by its deadline, "
+                "which the policy does not have."
+            )
     named = {level.schedule for level in spec.levels if level.schedule}
     known = set(OnCallSchedule.objects.filter(name__in=named).values_list("name", flat=True))
     for level in spec.levels:
@@ -410,6 +442,7 @@ def policy_create_from_spec(
         reviews=reviews_to_json(spec.reviews),
         war_room=war_room_to_json(spec.war_room),
         severities=severities_to_json(spec.severities),
+        deadlines=deadlines_to_json(spec.deadlines),
         match_account_tiers=list(spec.match.account_tiers),
         priority=spec.match.priority,
         source=source,
@@ -520,6 +553,7 @@ DRAFT_FIELDS = frozenset(
         "reviews",
         "war_room",
         "severities",
+        "deadlines",
     }
 )
 # A draft's rows: its levels, SLA targets, thresholds and severity overrides.

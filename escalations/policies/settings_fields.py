@@ -116,6 +116,9 @@ class PolicySettingsFormMixin(forms.Form):
     trigger_route_compliance = forms.TypedChoiceField(
         label="Compliance escalates to", coerce=int, empty_value=NO_ROUTE, required=False
     )
+    trigger_route_data_loss = forms.TypedChoiceField(
+        label="Data loss escalates to", coerce=int, empty_value=NO_ROUTE, required=False
+    )
     trigger_route_production_outage = forms.TypedChoiceField(
         label="Production outage escalates to", coerce=int, empty_value=NO_ROUTE, required=False
     )

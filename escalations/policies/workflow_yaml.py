@@ -57,6 +57,7 @@ from escalations.rules.spec import (
     NOTIFICATION_METHODS,
     REVIEW_FLAGS,
     ROUND_THE_CLOCK,
+    LevelDeadline,
     LevelSpec,
     MatchSpec,
     OverrideSpec,
@@ -105,6 +106,7 @@ ESCALATION_KEYS = (
     "reviews",
     "war_room",
     "severities",
+    "deadlines",
 )
 TIER_KEYS = (
     "level",
@@ -146,6 +148,7 @@ REVIEW_KEYS = (
 ACTION_ITEM_KEYS = ("remind_before",)
 WAR_ROOM_KEYS = ("update_every",)
 SEVERITY_KEYS = ("definition", "criteria", "examples")
+DEADLINE_KEYS = ("level", "within", "calendar")
 NEVER_WORD = "never"
 MATCH_KEYS = ("channels", "account_tiers", "components", "priority")
 CALENDAR_KEYS = ("timezone", "hours", "holidays")  # business_time's spec format
@@ -725,6 +728,8 @@ class _Reader:
             values["war_room"] = self.war_room(*got)
         if (got := at("severities")) is not None:
             values["severities"] = self.severities(*got)
+        if (got := at("deadlines")) is not None:
+            values["deadlines"] = self.deadlines(*got)
         if any(value is _INVALID for value in values.values()):
             return None
         return WorkflowSpec(**values)
@@ -1229,6 +1234,39 @@ class _Reader:
             return _INVALID
         return tuple(sorted(table.items()))
 
+    def deadlines(self, node: Node, path: str) -> Any:
+        """`P1: {level: 3, within: 1h}`: at level 3 within an hour of the opening."""
+        items = self.pairs(node, path)
+        if items is None:
+            return _INVALID
+        table: dict[str, LevelDeadline] = {}
+        ok = True
+        for _key, key_node, value_node in items:
+            item_path = _join(path, str(key_node.value))
+            severity = self.severity(key_node, item_path)
+            f = self.fields(value_node, item_path, DEADLINE_KEYS, required=("level", "within"))
+            if severity is _INVALID or f is None or "level" not in f or "within" not in f:
+                ok = False
+                continue
+            values: dict[str, Any] = {
+                "level": self.level_number(f["level"][1], _join(item_path, "level")),
+                "within": self.duration(f["within"][1], _join(item_path, "within")),
+            }
+            if "calendar" in f:
+                values["calendar"] = self.calendar_ref(
+                    f["calendar"][1], _join(item_path, "calendar")
+                )
+            if any(value is _INVALID for value in values.values()):
+                ok = False
+            elif severity in table:
+                self.add(key_node, item_path, f"severity {severity} is given twice")
+                ok = False
+            else:
+                table[severity] = LevelDeadline(severity=severity, **values)
+        if not ok:
+            return _INVALID
+        return tuple(table[severity] for severity in sorted(table))
+
     def match(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, MATCH_KEYS)
         if f is None:
@@ -1440,6 +1478,14 @@ def dump_workflow(spec: WorkflowSpec) -> str:
     }
     out["reviews"] = _reviews(spec.reviews)
     out["war_room"] = _war_room(spec.war_room)
+    if spec.deadlines:
+        out["deadlines"] = {
+            d.severity: _FlowMap(
+                {"level": d.level, "within": format_duration(d.within)}
+                | ({"calendar": d.calendar} if d.calendar else {})
+            )
+            for d in spec.deadlines
+        }
     if spec.severities:
         out["severities"] = {
             severity: _severity(definition) for severity, definition in spec.severities

@@ -11,6 +11,12 @@ The rules, in one place:
 * update is the status-update cadence: it restarts at each public update.
 * handoff_ack counts from an escalation until the receiving level acknowledges
   it, against that level's first-response target.
+* level_deadline (a severity's LevelDeadline, seed 002's "Level 3 within 1 hour")
+  counts from the opening, in the deadline's calendar, while the incident is open and
+  has never been at that level; its own thresholds warn at 50 %, pre-notify at 75 %
+  and escalate straight to the level at 100 %. Its 100 % is never skipped for having
+  come before the incident reached its current level: a deadline missed on the way
+  is still a move up to where the incident should be.
 * Time in a pause status (policy: waiting on customer/vendor by default) does
   not count on any clock. Targets are those of the incident's severity and
   current level, counted in the target's calendar.
@@ -33,14 +39,21 @@ from functools import lru_cache
 
 from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.durations import humanize
-from escalations.rules.spec import ROUND_THE_CLOCK, ThresholdSpec, WorkflowSpec
+from escalations.rules.spec import DEADLINE_CLOCK, ROUND_THE_CLOCK, ThresholdSpec, WorkflowSpec
 
 CLOCK_LABELS = {
     "first_response": "First response",
     "resolution": "Resolution",
     "update": "Status update",
     "handoff_ack": "Handoff acknowledgement",
+    DEADLINE_CLOCK: "Level deadline",
 }
+# A level deadline's own ladder, whatever thresholds the policy sets for its targets.
+DEADLINE_THRESHOLDS = (
+    ThresholdSpec(50, "warn_assignee", (DEADLINE_CLOCK,)),
+    ThresholdSpec(75, "pre_escalation_notice", (DEADLINE_CLOCK,)),
+    ThresholdSpec(100, "escalate", (DEADLINE_CLOCK,)),
+)
 RESOLVED_STATUSES = ("resolved", "closed")
 
 
@@ -72,6 +85,9 @@ class IncidentFacts:
     # When the incident first reached its current level (clock_start "level");
     # None: level_entered_at.
     level_clock_started_at: datetime | None = None
+    # The highest level it has been at (a level deadline is met once it got there);
+    # None: its current level.
+    peak_level: int | None = None
 
     @property
     def status(self) -> str:
@@ -105,9 +121,13 @@ class ClockReading:
     # When the clock reaches the review queues' warning share (compute_clocks'
     # warning_percent); None when not asked for or not reachable while paused.
     warning_at: datetime | None = None
+    # A level deadline's level: where the incident must be by `due_at`.
+    to_level: int | None = None
 
     @property
     def label(self) -> str:
+        if self.to_level is not None:
+            return f"{CLOCK_LABELS[self.clock]} (L{self.to_level})"
         return CLOCK_LABELS[self.clock]
 
     @property
@@ -176,6 +196,7 @@ def _reading(
     thresholds: Sequence[ThresholdSpec],
     arrival: datetime,
     warning_percent: int | None = None,
+    to_level: int | None = None,
 ) -> ClockReading:
     if stop is not None:
         # A met clock is finished: pauses after it stopped move nothing.
@@ -200,7 +221,7 @@ def _reading(
     # otherwise the ladder would stop climbing after one move. (Compliance still
     # counts from `start`: the reading stays breached.)
     threshold_start, threshold_exclusions = start, exclusions
-    if stop is None and due is not None and due <= arrival:
+    if stop is None and due is not None and due <= arrival and clock != DEADLINE_CLOCK:
         threshold_start = arrival
         threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
     applying = [t for t in thresholds if clock in t.clocks]
@@ -249,6 +270,7 @@ def _reading(
         moved_by=moved_by,
         thresholds=instants,
         warning_at=warning_at,
+        to_level=to_level,
     )
 
 
@@ -334,6 +356,26 @@ def compute_clocks(
                 **common,
             )
         )
+    deadline = policy.deadline_for(facts.severity)
+    peak = facts.level if facts.peak_level is None else max(facts.peak_level, facts.level)
+    if deadline is not None and facts.is_open and peak < deadline.level:
+        deadline_calendar = deadline.calendar or policy.default_calendar
+        readings.append(
+            _reading(
+                **{
+                    **common,
+                    "calendar_name": deadline_calendar,
+                    "calendar": calendar_for(policy.calendar_spec(deadline_calendar)),
+                    "thresholds": DEADLINE_THRESHOLDS,
+                },
+                clock=DEADLINE_CLOCK,
+                target=deadline.within,
+                start=facts.opened_at,
+                exclusions=pauses,
+                stop=None,
+                to_level=deadline.level,
+            )
+        )
     return readings
 
 
@@ -386,7 +428,11 @@ def pending_thresholds(
         if reading.met_at is not None:
             continue
         for instant in reading.thresholds:
-            if instant.at is None or instant.at <= level_entered_at:
+            if instant.at is None:
+                continue
+            if instant.at <= level_entered_at and not (
+                reading.clock == DEADLINE_CLOCK and instant.action == "escalate"
+            ):
                 continue  # already reached when the incident arrived here
             if (reading.clock, level, instant.percent) in fired:
                 continue

@@ -35,6 +35,14 @@ Data shapes
   rotation with weekday windows skips its weekend turns: A, B, C hand over Mon A, Tue B,
   Wed C, Thu A, Fri B, Mon C...
 
+* ``ShiftLayer``: a layer of explicit shifts (person, start, end: aware instants, half-open),
+  e.g. an imported iCal feed's events. The person is on call in the shift; where shifts of
+  one layer overlap, the one listed last wins (as overrides); outside every shift, and in a
+  shift of ``person=None`` (nobody), the layer has nobody and the layers below show through.
+  Its ``people`` are the shifts' persons in order of first appearance. In ``paging_order``
+  it offers the person on call, then the people of its following shifts in the order they
+  come on (then everyone else, in order of first appearance). At most 20,000 shifts a layer.
+
 * ``Schedule``: an IANA time zone, ``layers`` listed bottom first, and ``overrides``. A later
   layer is higher and wins wherever it has someone on call; where it has no one (before its
   first handoff, outside its windows) the layers below show through. ``Override`` (person,
@@ -106,6 +114,9 @@ loaders produce them)::
                 ],
             },
         ],
+        # or a layer of explicit shifts (an iCal import); later-listed shifts win:
+        #   {"name": "imported", "shifts": [{"person": "sam",
+        #    "start": "2026-01-05T08:00:00+00:00", "end": "2026-01-12T08:00:00+00:00"}]}
         "overrides": [                           # oldest first; later ones win
             {"person": "dave", "start": "2026-03-28T23:00:00+00:00",
              "end": "2026-03-29T05:00:00+00:00"},
@@ -164,6 +175,7 @@ __all__ = [
     "Rotation",
     "Schedule",
     "Shift",
+    "ShiftLayer",
     "final_shifts",
     "gaps",
     "next_on_call",
@@ -204,6 +216,10 @@ _SPEC_KEYS = ("timezone", "layers", "overrides")
 _LAYER_KEYS = ("name", "people", "recurrence", "interval", "start", "handoff", "restrictions")
 _RESTRICTION_KEYS = ("days", "from", "to")
 _OVERRIDE_KEYS = ("person", "start", "end")
+_SHIFT_LAYER_KEYS = ("name", "shifts")
+_SHIFT_KEYS = ("person", "start", "end")
+#: An imported feed over four months has a few hundred; far more is a mistake or an attack.
+MAX_SHIFTS = 20_000
 
 
 # ---------------------------------------------------------------------- data shapes
@@ -377,6 +393,50 @@ class Gap(NamedTuple):
     end: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ShiftLayer:
+    """A layer of explicit shifts: ``Shift(person, start, end)``, aware instants, half-open,
+    stored in UTC floored to the second. Where shifts overlap the one listed last wins.
+    ``person=None`` is a shift of nobody (an imported event that names no known person): it
+    wins over the shifts listed before it, and the layers below show through it."""
+
+    shifts: tuple[Shift, ...]
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.shifts, str) or not isinstance(self.shifts, tuple | list):
+            raise ValueError(f"shifts: expected a list, got {type(self.shifts).__name__}")
+        if len(self.shifts) > MAX_SHIFTS:
+            raise ValueError(f"shifts: {len(self.shifts)} shifts; at most {MAX_SHIFTS}")
+        shifts = []
+        for i, item in enumerate(self.shifts):
+            if not isinstance(item, tuple) or len(item) != 3:
+                raise ValueError(f"shifts[{i}]: expected (person, start, end), got {item!r}")
+            person, start, end = item
+            if person is not None:
+                _check_person(person, f"shifts[{i}].person")
+            for key, moment in (("start", start), ("end", end)):
+                if not isinstance(moment, datetime):
+                    raise ValueError(
+                        f"shifts[{i}].{key}: expected an aware datetime, got {moment!r}"
+                    )
+            lo = _epoch(start, f"shifts[{i}].start")
+            hi = _epoch(end, f"shifts[{i}].end")
+            if hi <= lo:
+                raise ValueError(
+                    f"shifts[{i}].end: {end.isoformat()} is not after start {start.isoformat()}"
+                )
+            shifts.append(Shift(person, _from_epoch(lo), _from_epoch(hi)))
+        object.__setattr__(self, "shifts", tuple(shifts))
+        if not isinstance(self.name, str):
+            raise ValueError(f"name: expected a string, got {type(self.name).__name__}")
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """The shifts' persons, each once, in order of first appearance."""
+        return tuple(dict.fromkeys(s.person for s in self.shifts if s.person is not None))
+
+
 @dataclass(frozen=True, eq=True, repr=False)
 class Schedule:
     """A zone, layers (bottom first) and overrides (oldest first); immutable and hashable.
@@ -387,21 +447,23 @@ class Schedule:
     """
 
     timezone: str
-    layers: tuple[Rotation, ...] = ()
+    layers: tuple[Rotation | ShiftLayer, ...] = ()
     overrides: tuple[Override, ...] = ()
     _state: _State = field(init=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         zone = load_zone(self.timezone)
-        for name, kind in (("layers", Rotation), ("overrides", Override)):
+        kinds = (("layers", (Rotation, ShiftLayer)), ("overrides", (Override,)))
+        for name, kind in kinds:
             value = getattr(self, name)
             if isinstance(value, str) or not isinstance(value, tuple | list):
                 raise ValueError(f"{name}: expected a list, got {type(value).__name__}")
             value = tuple(value)
             for i, item in enumerate(value):
                 if not isinstance(item, kind):
+                    expected = " or ".join(k.__name__ for k in kind)
                     raise ValueError(
-                        f"{name}[{i}]: expected a {kind.__name__}, got {type(item).__name__}"
+                        f"{name}[{i}]: expected a {expected}, got {type(item).__name__}"
                     )
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_state", _State(zone, self.layers, self.overrides))
@@ -419,7 +481,9 @@ class Schedule:
         timezone = spec["timezone"]
         load_zone(timezone)
         layers = tuple(
-            _parse_layer(f"layers[{i}]", item)
+            _parse_shift_layer(f"layers[{i}]", item)
+            if isinstance(item, Mapping) and "shifts" in item
+            else _parse_layer(f"layers[{i}]", item)
             for i, item in enumerate(_as_list("layers", spec["layers"]))
         )
         overrides = tuple(
@@ -865,16 +929,29 @@ class _State:
     __slots__ = ("clock", "layers", "ov_ends", "ov_starts", "ov_winner", "persons", "top_down")
 
     def __init__(
-        self, zone: ZoneInfo, layers: tuple[Rotation, ...], overrides: tuple[Override, ...]
+        self,
+        zone: ZoneInfo,
+        layers: tuple[Rotation | ShiftLayer, ...],
+        overrides: tuple[Override, ...],
     ) -> None:
         self.clock = _clock(zone.key, zone)
-        self.layers: list[_Layer] = [
-            _Pattern(rotation, *pattern) if (pattern := _pattern_of(rotation)) else _Rule(rotation)
-            for rotation in layers
+        self.layers: list[_Layer | _Shifts] = [
+            _Shifts(layer)
+            if isinstance(layer, ShiftLayer)
+            else _Pattern(layer, *pattern)
+            if (pattern := _pattern_of(layer))
+            else _Rule(layer)
+            for layer in layers
         ]
-        # (index, lookup, people) from the highest layer down: the order lookups ask in.
+        # (index, lookup, people, on the wall clock?) from the highest layer down: the order
+        # lookups ask in. Rotations answer in wall seconds, explicit shifts in epoch seconds.
         self.top_down = [
-            (index, self.layers[index].at, layers[index].people)
+            (
+                index,
+                self.layers[index].at,
+                layers[index].people,
+                not isinstance(layers[index], ShiftLayer),
+            )
             for index in range(len(layers) - 1, -1, -1)
         ]
         self.persons = [item.person for item in overrides]
@@ -909,12 +986,19 @@ class _State:
         wlo, whi = _NEG, _POS
         person: str | None = None
         source: int | None = None
-        for index, at, people in self.top_down:
-            who, a, b = at(w)
-            if a > wlo:
-                wlo = a
-            if b < whi:
-                whi = b
+        for index, at, people, on_wall in self.top_down:
+            if on_wall:
+                who, a, b = at(w)
+                if a > wlo:
+                    wlo = a
+                if b < whi:
+                    whi = b
+            else:
+                who, a, b = at(t)
+                if a > lo:
+                    lo = a
+                if b < hi:
+                    hi = b
             if who >= 0:
                 person, source = people[who], index
                 break
@@ -947,22 +1031,68 @@ class _State:
             return ()  # nobody, also under an override with nobody (leave without cover)
         order = [person]
         w = self.clock.wall(t)
-        top: list[str] = []
-        for _, at, people in self.top_down:
-            who = at(w)[0]
+        top: tuple[str, ...] | list[str] = []
+        for index, at, people, on_wall in self.top_down:
+            who = at(w if on_wall else t)[0]
             if who >= 0:
                 # Every layer's holder is a backup, paged before the rest of the rota.
                 if people[who] not in order:
                     order.append(people[who])
                 if not top:
-                    top = people[who:] + people[:who]
+                    layer = self.layers[index]
+                    top = (
+                        layer.order_from(t)
+                        if isinstance(layer, _Shifts)
+                        else people[who:] + people[:who]
+                    )
         for name in top:
             if name not in order:
                 order.append(name)
         return tuple(order)
 
 
-def _flatten(overrides: tuple[Override, ...]) -> tuple[list[int], list[int], list[int]]:
+class _Shifts:
+    """A layer of explicit shifts on the real clock: ``at(t)`` answers ``(person index, lo,
+    hi)`` in epoch seconds, as ``_Layer.at`` does on the wall clock (``-1``: nobody)."""
+
+    __slots__ = ("ends", "people", "persons", "starts", "winners")
+
+    def __init__(self, layer: ShiftLayer) -> None:
+        self.people = layer.people
+        index = {name: i for i, name in enumerate(self.people)}
+        self.persons = [index.get(shift.person, -1) for shift in layer.shifts]
+        # The same flattening as overrides: the later-listed shift wins where they overlap.
+        self.starts, self.ends, self.winners = _flatten(layer.shifts)
+
+    def at(self, t: int) -> tuple[int, int, int]:
+        starts = self.starts
+        j = bisect_right(starts, t) - 1
+        lo, hi = _MIN_T, _MAX_T
+        if j >= 0:
+            if t < self.ends[j]:
+                # A shift of nobody (-1) is a stretch without anyone, as between shifts.
+                return self.persons[self.winners[j]], starts[j], self.ends[j]
+            lo = self.ends[j]
+        if j + 1 < len(starts):
+            hi = starts[j + 1]
+        return -1, lo, hi
+
+    def order_from(self, t: int) -> tuple[str, ...]:
+        """The people in the order they are on call from ``t`` on, then the rest."""
+        seen: dict[str, None] = {}
+        j = max(bisect_right(self.starts, t) - 1, 0)
+        for k in range(j, len(self.starts)):
+            who = self.persons[self.winners[k]]
+            if self.ends[k] > t and who >= 0:
+                seen.setdefault(self.people[who])
+                if len(seen) == len(self.people):
+                    break
+        return tuple(seen) + tuple(name for name in self.people if name not in seen)
+
+
+def _flatten(
+    overrides: tuple[Override, ...] | tuple[Shift, ...],
+) -> tuple[list[int], list[int], list[int]]:
     """Non-overlapping pieces ``(starts, ends, winner index)``: on each, the override listed
     last among those covering it; touching pieces of one override are joined."""
     spans = [(_epoch(o.start, "start"), _epoch(o.end, "end"), i) for i, o in enumerate(overrides)]
@@ -1207,6 +1337,30 @@ def _parse_layer(path: str, value: object) -> Rotation:
         )
 
 
+def _parse_shift_layer(path: str, value: Mapping[str, Any]) -> ShiftLayer:
+    _check_keys(path, value, _SHIFT_LAYER_KEYS, required=("shifts",))
+    name = value.get("name", "")
+    if not isinstance(name, str):
+        raise ValueError(f"{path}.name: expected a string, got {type(name).__name__}")
+    items = _as_list(f"{path}.shifts", value["shifts"])
+    if len(items) > MAX_SHIFTS:
+        raise ValueError(f"{path}.shifts: {len(items)} shifts; at most {MAX_SHIFTS}")
+    shifts = []
+    for i, item in enumerate(items):
+        where = f"{path}.shifts[{i}]"
+        _check_keys(where, item, _SHIFT_KEYS, required=_SHIFT_KEYS)
+        person = item["person"]
+        if person is not None and not isinstance(person, str):
+            raise ValueError(
+                f"{where}.person: expected a name or null (nobody), got {type(person).__name__}"
+            )
+        start = _parse_instant(f"{where}.start", item["start"])
+        end = _parse_instant(f"{where}.end", item["end"])
+        shifts.append(Shift(person, start, end))
+    with _prefixed(path):
+        return ShiftLayer(shifts=tuple(shifts), name=name)
+
+
 def _parse_restriction(path: str, value: object) -> Restriction:
     if isinstance(value, Mapping) and "days" in value:
         _check_keys(path, value, _RESTRICTION_KEYS, required=("days", "from", "to"))
@@ -1320,7 +1474,15 @@ def _parse_instant(path: str, value: object) -> datetime:
     return parsed
 
 
-def _layer_spec(layer: Rotation) -> dict[str, Any]:
+def _layer_spec(layer: Rotation | ShiftLayer) -> dict[str, Any]:
+    if isinstance(layer, ShiftLayer):
+        return {
+            "name": layer.name,
+            "shifts": [
+                {"person": person, "start": start.isoformat(), "end": end.isoformat()}
+                for person, start, end in layer.shifts
+            ],
+        }
     spec: dict[str, Any] = {
         "name": layer.name,
         "people": list(layer.people),

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from escalations.rules.clocks import IncidentFacts, breach_flag, compute_clocks, due_thresholds
 from escalations.rules.spec import WorkflowSpec
-from escalations.rules.triggers import TriggerFacts, breach_target, combined_target, evaluate
+from escalations.rules.triggers import TriggerFacts, combined_target, crossing_target, evaluate
 
 # Escalation triggers replayed as they happened (people, or other incidents).
 REPLAYED_TRIGGERS = ("manual", "management", "repeat", "burst", "executive")
@@ -109,6 +109,7 @@ class _State:
             last_public_update_at=self.last_public_update_at,
             handoff=self.handoff,
             level_clock_started_at=self.arrivals.get(self.level),
+            peak_level=max(self.arrivals, default=self.level),
         )
 
     @property
@@ -197,6 +198,7 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
         if not due:
             return
         clock, instant = due[0]
+        reading = next(r for r in readings if r.clock == clock)
         state.fired.add((clock, state.level, instant.percent))
         if instant.action == "warn_assignee":
             out.notices.append(
@@ -204,13 +206,13 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
             )
         elif instant.action == "pre_escalation_notice":
             # The engine warns the level the breach will go to (its route).
-            target = breach_target(spec, state.level)
+            target = crossing_target(spec, state.level, reading)
             if target is not None:
                 out.notices.append(
                     Notice("pre_escalation", instant.at, state.severity, level=target)
                 )
         elif instant.action == "escalate":
-            target = breach_target(spec, state.level)
+            target = crossing_target(spec, state.level, reading)
             if target is None:
                 out.notices.append(
                     Notice("top_level_breach", instant.at, state.severity, level=state.level)

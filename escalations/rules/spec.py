@@ -18,6 +18,8 @@ SEVERITIES = ("P0", "P1", "P2", "P3")
 # Clocks an incident carries. handoff_ack: the receiving level must acknowledge
 # an escalation within its own first-response target (escalation engine).
 CLOCKS = ("first_response", "resolution", "update", "handoff_ack")
+# A severity's level deadline (LevelDeadline) is a clock too, with thresholds of its own.
+DEADLINE_CLOCK = "level_deadline"
 
 ACTIONS = ("warn_assignee", "pre_escalation_notice", "escalate")
 
@@ -299,6 +301,18 @@ class MatchSpec:
 
 
 @dataclass(frozen=True)
+class LevelDeadline:
+    """Seed 002's "P1: Escalation: Level 3 within 1 hour": an incident of this severity
+    must be at `level` (or above) within `within` of its opening, counted in `calendar`
+    (None: the policy's default calendar); when due it goes straight there."""
+
+    severity: str
+    level: int
+    within: timedelta
+    calendar: str | None = None
+
+
+@dataclass(frozen=True)
 class SeverityDefinition:
     """What a severity means under a policy, shown where a severity is chosen: seed 002's
     definition and examples, seed 004's criteria and example."""
@@ -325,6 +339,8 @@ class WorkflowSpec:
     war_room: WarRoomSettings = field(default_factory=WarRoomSettings)
     # (severity, definition), in severity order
     severities: tuple[tuple[str, SeverityDefinition], ...] = ()
+    # at most one per severity, in severity order
+    deadlines: tuple[LevelDeadline, ...] = ()
 
     def level(self, number: int) -> LevelSpec:
         for level in self.levels:
@@ -356,6 +372,9 @@ class WorkflowSpec:
             update_interval=merged.update_interval,
             calendar=merged.calendar or self.default_calendar,
         )
+
+    def deadline_for(self, severity: str) -> LevelDeadline | None:
+        return next((d for d in self.deadlines if d.severity == severity), None)
 
     def override_for(self, severity: str) -> OverrideSpec | None:
         for override in self.overrides:

@@ -60,6 +60,15 @@ def breach_target(policy: WorkflowSpec, level: int) -> int | None:
     return routed if routed is not None else resolve_route(policy, NEXT_LEVEL, level)
 
 
+def crossing_target(policy: WorkflowSpec, level: int, reading) -> int | None:
+    """Where a clock's escalating threshold sends an incident at `level`: a level
+    deadline straight to its level (seed 002: "Level 3 within 1 hour"), any other clock
+    by the breach route. `reading`: a ClockReading."""
+    if reading.to_level is not None:
+        return reading.to_level if reading.to_level > level else None
+    return breach_target(policy, level)
+
+
 def evaluate(policy: WorkflowSpec, facts: TriggerFacts) -> list[Hit]:
     """Every trigger the facts meet now (the engine skips those already fired)."""
     settings = policy.triggers

@@ -177,7 +177,11 @@ def schedule_feed(schedule: OnCallSchedule, *, now: datetime) -> bytes:
     window = FeedWindow.around(now)
     shifts = [
         shift
-        for shift in final_shifts(schedule_core(schedule), window.start - _LOOK_BEHIND, window.end)
+        for shift in final_shifts(
+            schedule_core(schedule, since=window.start - _LOOK_BEHIND),
+            window.start - _LOOK_BEHIND,
+            window.end,
+        )
         if shift.end > window.start
     ]
     names = full_names(shift.person for shift in shifts)

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
 
-from escalations.models import OnCallOverride, OnCallSchedule
+from escalations.models import (
+    CoverRequestStatus,
+    OnCallOverride,
+    OnCallOverrideRequest,
+    OnCallSchedule,
+)
 from escalations.rules.oncall import (
     OnCall,
     Schedule,
@@ -21,28 +28,57 @@ from escalations.rules.oncall import (
 from escalations.rules.oncall_hours import OnCallHours, hours_by_month
 
 COVERAGE_DAYS = 14
+# Overrides that ended longer ago than this are archived: the rows stay (history, who made
+# them), but the built schedule leaves them out, so it does not grow forever. A question
+# about an instant before the horizon builds a schedule with the older ones (uncached).
+ARCHIVE_AFTER = timedelta(days=90)
 
-# schedule id -> (updated_at, Schedule, override row ids in the core's order). The services
-# touch `updated_at` whenever the spec or an override changes, so it is the version; keeping
-# the object keeps the pure core's own caches (zone tables, RRULE expansions, flattened
-# overrides) warm between requests.
-_built: dict[int, tuple[datetime, Schedule, tuple[int, ...]]] = {}
+# schedule id -> ((updated_at, horizon), Schedule, override row ids in the core's order).
+# The services touch `updated_at` whenever the spec or an override changes, so it is the
+# version; the horizon moves once a day (midnight UTC), and a new horizon is a new build.
+# Keeping the object keeps the pure core's own caches (zone tables, RRULE expansions,
+# flattened overrides) warm between requests.
+_built: dict[int, tuple[tuple[datetime, datetime], Schedule, tuple[int, ...]]] = {}
 _lock = threading.Lock()
 
 
-def schedule_core(schedule: OnCallSchedule) -> Schedule:
-    """The pure schedule: the stored layers plus every override row, oldest first (so the
-    latest created wins where they overlap, as in the core)."""
-    return _build(schedule)[1]
+def archive_horizon(now: datetime | None = None) -> datetime:
+    """Overrides ending at or before this instant are archived: 90 days before today's
+    midnight UTC (a day's steps, so the cached build lasts a day)."""
+    now = timezone.now() if now is None else now
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - ARCHIVE_AFTER
 
 
-def _build(schedule: OnCallSchedule) -> tuple[datetime, Schedule, tuple[int, ...]]:
+def schedule_core(schedule: OnCallSchedule, *, since: datetime | None = None) -> Schedule:
+    """The pure schedule: the stored layers plus the override rows not archived, oldest
+    first (so the latest created wins where they overlap, as in the core). `since`: the
+    earliest instant the caller will ask about, when that may be before the horizon."""
+    return _build(schedule, since=since)[1]
+
+
+def _build(
+    schedule: OnCallSchedule, *, since: datetime | None = None
+) -> tuple[tuple[datetime, datetime], Schedule, tuple[int, ...]]:
+    horizon = archive_horizon()
+    if since is not None and since <= horizon:
+        return _build_from(schedule, since - timedelta(days=1))  # rare: not cached
+    key = (schedule.updated_at, horizon)
     with _lock:
         cached = _built.get(schedule.pk)
-    if cached is not None and cached[0] == schedule.updated_at:
+    if cached is not None and cached[0] == key:
         return cached
+    built = _build_from(schedule, horizon)
+    with _lock:
+        _built[schedule.pk] = built
+    return built
+
+
+def _build_from(
+    schedule: OnCallSchedule, horizon: datetime
+) -> tuple[tuple[datetime, datetime], Schedule, tuple[int, ...]]:
     rows = list(
-        OnCallOverride.objects.filter(schedule=schedule)
+        OnCallOverride.objects.filter(schedule=schedule, end__gt=horizon)
         .select_related("person")
         .order_by("created_at", "id")
     )
@@ -55,10 +91,7 @@ def _build(schedule: OnCallSchedule) -> tuple[datetime, Schedule, tuple[int, ...
         for row in rows
     ]
     core = Schedule.from_spec({**schedule.spec, "overrides": overrides})
-    built = (schedule.updated_at, core, tuple(row.pk for row in rows))
-    with _lock:
-        _built[schedule.pk] = built
-    return built
+    return (schedule.updated_at, horizon), core, tuple(row.pk for row in rows)
 
 
 @dataclass(frozen=True)
@@ -78,7 +111,7 @@ class OnCallNow:
 
 
 def who_is_on_call(schedule: OnCallSchedule, at: datetime) -> OnCallNow:
-    _, core, override_ids = _build(schedule)
+    _, core, override_ids = _build(schedule, since=at)
     current = on_call(core, at)
     source, layer_name, override_id = "", "", None
     if current is not None:
@@ -98,7 +131,33 @@ def who_is_on_call(schedule: OnCallSchedule, at: datetime) -> OnCallNow:
 
 def coverage_gaps(schedule: OnCallSchedule, *, now: datetime, days: int = COVERAGE_DAYS):
     """The stretches with nobody on call in the next `days` days."""
-    return gaps(schedule_core(schedule), now, now + timedelta(days=days))
+    return gaps(schedule_core(schedule, since=now), now, now + timedelta(days=days))
+
+
+def schedules_of(user):
+    """The schedules `user` is a member of (their team's, or naming them in a rotation)."""
+    username = user.get_username()
+    teams = set(user.groups.values_list("pk", flat=True))
+    return [
+        schedule
+        for schedule in OnCallSchedule.objects.select_related("team").order_by("name")
+        if username in schedule.rotation_people or schedule.team_id in teams
+    ]
+
+
+def cover_requests_for(user, *, answered_days: int = 14, now: datetime | None = None):
+    """Cover requests to and from `user`: every open one, and those answered in the last
+    `answered_days` days; newest first."""
+    now = timezone.now() if now is None else now
+    recent = Q(status=CoverRequestStatus.REQUESTED) | Q(
+        answered_at__gte=now - timedelta(days=answered_days)
+    )
+    return (
+        OnCallOverrideRequest.objects.filter(Q(to_person=user) | Q(from_person=user))
+        .filter(recent)
+        .select_related("schedule", "from_person", "to_person", "override")
+        .order_by("-created_at", "-id")
+    )
 
 
 @dataclass(frozen=True)
@@ -124,7 +183,7 @@ def oncall_hours_by_month(
     totals: dict[tuple[str, str], OnCallHours] = {}
     names_of: dict[tuple[str, str], set[str]] = {}
     for schedule in schedules:
-        core = schedule_core(schedule)
+        core = schedule_core(schedule, since=start)
         shifts = final_shifts(core, start, end)
         for key, hours in hours_by_month(shifts, zone=core.timezone, month_zone=month_zone).items():
             totals[key] = totals.get(key, OnCallHours()) + hours

@@ -101,7 +101,7 @@ def schedule_summaries(
     until = now + timedelta(days=days)
     computed = []
     for schedule in schedules:
-        core = schedule_core(schedule)
+        core = schedule_core(schedule, since=now)
         computed.append((schedule, final_shifts(core, now, until), gaps(core, now, until)))
     names = full_names(s.person for _, shifts, _ in computed for s in shifts)
     summaries = []
@@ -158,7 +158,7 @@ def person_shifts(
     found = [
         PersonShift(schedule, shift.start, shift.end)
         for schedule in schedules
-        for shift in final_shifts(schedule_core(schedule), start, end)
+        for shift in final_shifts(schedule_core(schedule, since=start), start, end)
         if shift.person == username
     ]
     return sorted(found, key=lambda s: (s.start, s.schedule.name))

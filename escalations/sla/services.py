@@ -59,6 +59,7 @@ def incident_facts(incident: Incident, events: Iterable[IncidentEvent] | None = 
         first_response_at=incident.first_response_at,
         last_public_update_at=incident.last_public_update_at,
         handoff=handoff_facts(incident),
+        peak_level=incident.peak_level,
     )
 
 

@@ -78,6 +78,8 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
             + f"?schedule__id__exact={schedule.pk}",
             **_manager_links(request.user),
             **_zone_context(),
+            # Members ask for cover and take the shift (escalations.web.oncall).
+            "is_member": schedule.has_member(request.user),
         },
     )
 

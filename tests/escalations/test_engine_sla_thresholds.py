@@ -183,7 +183,17 @@ def test_the_unique_constraint_refuses_a_second_firing(policy, agent, t0):
 
 @pytest.fixture
 def seed_002_matrix(roles):
-    call_command("load_workflow", "p0-p3-matrix", "--default", stdout=StringIO())
+    """The shipped P0-P3 preset without its level deadlines: these tests follow the
+    resolution and handoff ladders alone (test_level_deadlines replays the deadlines,
+    which move a P1 to L3 within the hour)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from escalations.policies.workflow_yaml import load_workflow_file
+
+    preset = Path(__file__).resolve().parents[2] / "escalations/workflows/p0-p3-matrix.yaml"
+    spec = replace(load_workflow_file(preset), deadlines=())
+    policy_create_from_spec(spec=spec, name="p0-p3-matrix", make_default=True)
 
 
 def test_an_acknowledged_p1_keeps_climbing_one_level_per_target(seed_002_matrix, agent, t0):

@@ -481,7 +481,10 @@ def test_constructors_normalise_lists_to_tuples() -> None:
             lambda: Override("a", datetime(2026, 1, 5), datetime(2026, 1, 6, tzinfo=UTC)),
             "start: naive datetime 2026-01-05T00:00:00",
         ),
-        (lambda: Schedule("UTC", [MINIMAL_LAYER]), "layers[0]: expected a Rotation, got dict"),  # type: ignore[list-item]
+        (
+            lambda: Schedule("UTC", [MINIMAL_LAYER]),  # type: ignore[list-item]
+            "layers[0]: expected a Rotation or ShiftLayer, got dict",
+        ),
         (lambda: Schedule("UTC", overrides="none"), "overrides: expected a list, got str"),  # type: ignore[arg-type]
         (lambda: Schedule("Nowhere/Land"), 'timezone: unknown time zone "Nowhere/Land"'),
     ],

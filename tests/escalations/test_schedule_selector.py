@@ -1,16 +1,24 @@
 """schedule_core builds the pure schedule from the stored layers and the override rows,
 oldest first (so the latest wins where they overlap), and a change is seen at once although
-built schedules are kept between reads."""
+built schedules are kept between reads. Overrides that ended over 90 days ago are archived:
+left out of the built schedule unless a question is about an instant that old."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
+from escalations.models import OnCallOverride
 from escalations.rules.oncall import Override, Schedule, on_call
 from escalations.schedules import services
-from escalations.schedules.selectors import coverage_gaps, schedule_core, who_is_on_call
+from escalations.schedules.selectors import (
+    ARCHIVE_AFTER,
+    coverage_gaps,
+    schedule_core,
+    who_is_on_call,
+)
 from tests.factories import UserFactory, make_schedule, oncall_spec
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +28,13 @@ T = datetime(2026, 1, 7, 12, tzinfo=UTC)  # ana's week (the first from 2026-01-0
 
 def at(hour: int) -> datetime:
     return T.replace(hour=hour)
+
+
+@pytest.fixture(autouse=True)
+def in_that_week():
+    """The clock in the week the tests speak of (it ticks: each change is a new version)."""
+    with time_machine.travel(datetime(2026, 1, 6, 9, tzinfo=UTC), tick=True) as traveller:
+        yield traveller
 
 
 def test_the_core_is_the_stored_layers_and_the_overrides_oldest_first(roles):
@@ -74,3 +89,21 @@ def test_coverage_gaps_are_the_stretches_with_nobody(roles):
     schedule = make_schedule()
     services.override_add(actor=None, schedule=schedule, person=None, start=at(20), end=at(22))
     assert [(g.start, g.end) for g in coverage_gaps(schedule, now=at(0))] == [(at(20), at(22))]
+
+
+def test_overrides_over_90_days_old_are_archived_and_the_cache_follows_the_horizon(
+    roles, in_that_week
+):
+    schedule = make_schedule()
+    cy = UserFactory(username="cy")
+    services.override_add(actor=None, schedule=schedule, person=cy, start=at(10), end=at(16))
+    assert len(schedule_core(schedule).overrides) == 1
+    # 90 days after its end, and a day for the horizon's daily step: archived. Nothing
+    # changed the schedule, yet the kept build is not reused: the horizon is in its key.
+    in_that_week.move_to(at(16) + ARCHIVE_AFTER + timedelta(days=1, hours=1))
+    assert schedule_core(schedule).overrides == ()
+    assert OnCallOverride.objects.filter(person=cy).exists()  # kept for history
+    assert on_call(schedule_core(schedule), at(11)).person == "ana"
+    # A question about that old instant still sees it.
+    assert who_is_on_call(schedule, at(11)).current.person == "cy"
+    assert on_call(schedule_core(schedule, since=at(11)), at(11)).person == "cy"

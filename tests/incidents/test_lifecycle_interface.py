@@ -66,6 +66,9 @@ class Recorder:
     def rated(self, *, incident, event, rating, now) -> None:
         self._record("rated", incident=incident, event=event, rating=rating, now=now)
 
+    def severity_meanings(self, *, incident=None) -> list:
+        return []  # a read, not a step: nothing to record
+
 
 @pytest.fixture
 def swap_lifecycle():

@@ -496,3 +496,101 @@ class World:
 
     def api_schedule_partial_update(self, user):
         return self._schedule_renamed("patch")
+
+    # --- overrides, cover requests, taking the shift (rules with a relation: the world
+    # puts `user` where the relation holds, so every role holding the permissions may act)
+
+    def _schedule_with(self, user, name: str, *, on_call):
+        """A schedule with the owner and `user` in its rotation, `on_call` on call now."""
+        from escalations.schedules.services import override_add, schedule_create
+
+        spec = oncall_spec((self.owner.username, user.username), timezone="UTC")
+        schedule = schedule_create(actor=None, name=name, spec=spec)
+        now = timezone.now()
+        override_add(
+            actor=None,
+            schedule=schedule,
+            person=on_call,
+            start=now - timedelta(hours=1),
+            end=now + timedelta(hours=3),
+        )
+        return schedule
+
+    def _cover_request(self, schedule, *, asker, asked):
+        from escalations.schedules.services import cover_request
+
+        start = timezone.now() + timedelta(minutes=5)
+        return cover_request(
+            actor=asker,
+            schedule=schedule,
+            to_person=asked,
+            start=start,
+            end=start + timedelta(hours=1),
+        )
+
+    def _cover_answered(self, schedule, request, action, status):
+        from escalations.models import OnCallOverrideRequest
+
+        def done():
+            return OnCallOverrideRequest.objects.get(pk=request.pk).status == status
+
+        path = f"{schedule.pk}/override-requests/{request.pk}/{action}/"
+        return Target(request, done), "post", path, {}
+
+    def api_schedule_take(self, user):
+        from escalations.models import OnCallOverride
+
+        schedule = self._schedule_with(user, "Take", on_call=self.owner)
+        done = lambda: OnCallOverride.objects.filter(reason="taken", person=user).exists()  # noqa: E731
+        return Target(schedule, done), "post", f"{schedule.pk}/take/", {"hours": 1}
+
+    def api_override_create(self, user):
+        from escalations.models import OnCallOverride
+
+        schedule = self._schedule()
+        body = {
+            "person": self.other.username,
+            "start": "2026-01-07T10:00:00Z",
+            "end": "2026-01-07T14:00:00Z",
+        }
+        done = lambda: OnCallOverride.objects.filter(person=self.other).exists()  # noqa: E731
+        return Target(schedule, done), "post", f"{schedule.pk}/overrides/", body
+
+    def api_override_destroy(self, user):
+        from escalations.models import OnCallOverride
+        from escalations.schedules.services import override_add
+
+        schedule = self._schedule()
+        row = override_add(
+            actor=None,
+            schedule=schedule,
+            person=self.other,
+            start=timezone.now(),
+            end=timezone.now() + timedelta(hours=1),
+        )
+        done = lambda: not OnCallOverride.objects.filter(pk=row.pk).exists()  # noqa: E731
+        return Target(row, done), "delete", f"{schedule.pk}/overrides/{row.pk}/", {}
+
+    def api_cover_request(self, user):
+        from escalations.models import OnCallOverrideRequest
+
+        schedule = self._schedule_with(user, "Ask", on_call=user)
+        start = timezone.now() + timedelta(minutes=5)
+        body = {"to_person": self.owner.username, "start": start, "end": start + timedelta(hours=1)}
+        done = lambda: OnCallOverrideRequest.objects.filter(from_person=user).exists()  # noqa: E731
+        return Target(schedule, done), "post", f"{schedule.pk}/override-requests/", body
+
+    def api_cover_accept(self, user):
+        schedule = self._schedule_with(user, "Accept", on_call=self.owner)
+        request = self._cover_request(schedule, asker=self.owner, asked=user)
+        return self._cover_answered(schedule, request, "accept", "accepted")
+
+    def api_cover_decline(self, user):
+        schedule = self._schedule_with(user, "Decline", on_call=self.owner)
+        request = self._cover_request(schedule, asker=self.owner, asked=user)
+        return self._cover_answered(schedule, request, "decline", "declined")
+
+    def api_cover_cancel(self, user):
+        schedule = self._schedule_with(user, "Cancel", on_call=user)
+        request = self._cover_request(schedule, asker=user, asked=self.owner)
+        return self._cover_answered(schedule, request, "cancel", "cancelled")

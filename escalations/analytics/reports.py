@@ -84,12 +84,15 @@ def _change(now: int, before: int) -> str:
 
 def trend_action(kind: str, now: int, before: int, *, owner: str = "") -> str:
     """The "Action:" line under a trend line: what a manager does about the figure.
-    kind: "incidents", "escalations" or "component" (`owner`: its owning team)."""
+    kind: "incidents", "escalations" or "component" (`owner`: its owning team). Rising
+    escalations: seed 001's "review escalation reasons monthly; coach agents on issues
+    they should be resolving at their tier"; a rising component: seed 004's "Action:
+    Engaging engineering for investigation"."""
     if now > before:
         return {
             "incidents": "Action: Look for a common cause in the new incidents with the team leads",
             "escalations": "Action: Review this week's escalation reasons with the team "
-            "leads; coach on issues the tier should resolve (seed 001)",
+            "leads; coach on issues the tier should resolve",
             "component": f"Action: Engaging {owner or 'engineering'} for investigation",
         }[kind]
     if now < before:

@@ -1,6 +1,7 @@
 """A manager reads the escalation-based metrics of issue 19 on the metrics page (handoff
 acknowledgement, time to escalate, rates by tier and agent, effectiveness, escalation
-volume, MTTR trend), names shown as text; at desk and phone widths."""
+volume, MTTR trend), names shown as text, and the weekly report's "Action:" lines; at desk
+and phone widths."""
 
 from datetime import timedelta
 
@@ -33,7 +34,8 @@ def test_manager_sees_the_escalation_figures(page, width, roles):
     agent = UserFactory(
         username="ana", first_name="Ana", last_name="<i>Bold</i>", role="Support Agent"
     )
-    opened = timezone.now() - 3 * 24 * H
+    # A week ago: in the last complete week, the weekly report's default.
+    opened = timezone.now() - 7 * 24 * H
     # Escalated after 2 h, acknowledged by L2 in 30 min (its target: 2 h), resolved.
     helped = make_incident(actor=agent, severity="P2", opened_at=opened, now=opened)
     Escalation.objects.create(
@@ -106,3 +108,20 @@ def test_manager_sees_the_escalation_figures(page, width, roles):
         assert_fits_width(page)
     page.locator("#handoff-compliance").screenshot(path=f"/tmp/m19-handoff-{width}.png")
     agents.screenshot(path=f"/tmp/m19-agents-{width}.png")
+
+    # The weekly report: each trend line followed by its action, set apart beneath it.
+    page.goto(f"{page.base_url}/reports/weekly/")
+    trends = page.locator("ul.trends")
+    trends.scroll_into_view_if_needed()
+    lines = [text.strip() for text in trends.locator("li").all_text_contents()]
+    assert lines[:2] == [
+        "Incidents: 2 this week vs 0 last week",
+        "→ Action: Look for a common cause in the new incidents with the team leads",
+    ]
+    assert trends.locator("li.trend-action").count() == len(lines) // 2
+    report = page.locator(".weekly-report").inner_text().lower()  # headers in capitals
+    assert "handoffs acknowledged in target\t100.0 % (1 of 1)" in report
+    assert "all escalations were acknowledged within their target" in report
+    if width == "phone":
+        assert_fits_width(page)
+    trends.screenshot(path=f"/tmp/m19-trends-{width}.png")

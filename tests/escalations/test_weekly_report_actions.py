@@ -44,7 +44,7 @@ def test_seed_004_a_rising_component_is_followed_by_engaging_its_team():
         "Action: None",
         "Escalations: 3 this week vs 1 last week",
         "Action: Review this week's escalation reasons with the team leads; coach on "
-        "issues the tier should resolve (seed 001)",
+        "issues the tier should resolve",
         "API issues increasing (3 this week vs 1 last week)",
         "Action: Engaging Platform for investigation",
         "Billing issues decreasing (1 this week vs 2 last week)",

@@ -528,7 +528,7 @@ def escalation_volume(period: Period, summary: dict) -> Table:
         ["Month", *SEVERITIES, "Escalations", "Month over month"],
         rows,
         numeric={1, 2, 3, 4, 5, 6},
-        figures=[("Escalations", str(sum(row["total"] for row in data)), None)],
+        figures=[("Escalations made", str(sum(row["total"] for row in data)), None)],
         chart=charts.bar_chart(
             [f"{row['month']:%b %Y}" for row in data],
             [(s, [row[s] for row in data]) for s in SEVERITIES],

@@ -106,6 +106,7 @@ def test_manager_sees_the_escalation_figures(page, width, roles):
     assert "CSAT on escalations" in figures.inner_text()
     if width == "phone":
         assert_fits_width(page)
+    figures.screenshot(path=f"/tmp/m19-figures-{width}.png")
     page.locator("#handoff-compliance").screenshot(path=f"/tmp/m19-handoff-{width}.png")
     agents.screenshot(path=f"/tmp/m19-agents-{width}.png")
 

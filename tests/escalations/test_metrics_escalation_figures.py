@@ -128,7 +128,7 @@ def test_seed_004_volume_total_escalations_monthly_count_by_severity_and_mom(tab
         ["2026-02", "0", "1", "2", "0", "3", "—"],
         ["2026-03 (part)", "0", "1", "1", "0", "2", "-33.3 %"],
     ]
-    assert figure(tables["escalation-volume"], "Escalations")[0] == "5"
+    assert figure(tables["escalation-volume"], "Escalations made")[0] == "5"
 
 
 def test_seed_004_more_than_95_percent_of_escalations_meet_response_sla(tables):

@@ -56,9 +56,12 @@ def load(args, now) -> None:
     from django.db import connection
 
     from incidents.models import Account, Category, Channel, Component
-    from portal.demo import COMPONENTS, ensure_policies
+    from portal.demo import COMPONENTS, TEAMS, ensure_people, ensure_policies, ensure_schedules
     from portal.models import User
 
+    # The presets' levels page the demo's schedules, which must exist first.
+    teams = {name: Group.objects.get_or_create(name=name)[0] for name in TEAMS}
+    ensure_schedules(people=ensure_people(), teams=teams, now=now)
     ensure_policies()
     from escalations.models import Policy
 
@@ -223,13 +226,14 @@ def load(args, now) -> None:
             INSERT INTO notifications_notification (incident_id, kind, channel, recipient,
                 subject, body_text, body_html, payload, context, headers, message_id,
                 dedup_key, urgent, status, attempts, next_attempt_at, last_error,
-                provider_message_id, suppressed_reason, created_at, recipient_user_id)
+                provider_message_id, suppressed_reason, created_at, recipient_user_id,
+                claim_token)
             SELECT i.id, 'sla_warning', 'email', 'agent' || (i.id % 60) || '@example.com',
                    'SLA warning', '', '', '{}'::jsonb, '{}'::jsonb, '{}'::jsonb, '',
                    'bench:' || i.id,
                    false, CASE WHEN i.id % 50 = 0 THEN 'failed' ELSE 'sent' END, 1,
                    i.opened_at, CASE WHEN i.id % 50 = 0 THEN '550 mailbox unavailable'
-                   ELSE '' END, '', '', i.opened_at, NULL
+                   ELSE '' END, '', '', i.opened_at, NULL, ''
             FROM incidents_incident i WHERE i.id % 10 = 0
             """
         )

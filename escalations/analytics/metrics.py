@@ -18,16 +18,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import (
+    Aggregate,
     Avg,
     Count,
+    DateTimeField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Max,
+    Min,
+    OuterRef,
     Q,
     QuerySet,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from escalations.analytics import charts
@@ -95,6 +101,8 @@ class Period:
     escalations: QuerySet  # moves up of those incidents
     both: QuerySet  # the same, opened in this period or the one of equal length before
     levels: tuple[int, ...] = ()  # level numbers the policies have
+    records: QuerySet | None = None  # every move of those incidents, de-escalations too
+    shared: dict = field(default_factory=dict, repr=False)  # queries two tables read
 
 
 def period_for(
@@ -107,19 +115,20 @@ def period_for(
     chosen = incident_filter_q(filters)
     incidents = Incident.objects.filter(visible, chosen)
     length = end - start
-    escalations = Escalation.objects.filter(
+    records = Escalation.objects.filter(
         visibility_q(user, "incident__"),
         incident_filter_q(filters, "incident__"),
         incident__opened_at__gte=start,
         incident__opened_at__lt=end,
         at__gte=start,  # never earlier than the opening: lets the index on `at` help
-    ).exclude(trigger=Trigger.DE_ESCALATION)
+    )
     return Period(
+        records=records,
         start=start,
         end=end,
         now=now,
         incidents=incidents.filter(opened_at__gte=start, opened_at__lt=end),
-        escalations=escalations,
+        escalations=records.exclude(trigger=Trigger.DE_ESCALATION),
         both=incidents.filter(opened_at__gte=start - length, opened_at__lt=end),
         levels=tuple(levels),
     )
@@ -200,6 +209,7 @@ def as_timedelta(value) -> timedelta | None:
 
 FR_BREACHED = Q(first_response_breached=True)
 RES_BREACHED = Q(resolution_breached=True)
+ESCALATED = Q(level_moves__gt=0)
 
 
 def _measures(now: datetime) -> dict:
@@ -228,6 +238,9 @@ def _measures(now: datetime) -> dict:
         ),
         "csat_rated": Count("id", filter=Q(csat_rating__isnull=False)),
         "csat_satisfied": Count("id", filter=Q(csat_rating__gte=4)),
+        # Seed 004 "customer_satisfaction: CSAT for escalations": escalated incidents only.
+        "csat_esc_rated": Count("id", filter=ESCALATED & Q(csat_rating__isnull=False)),
+        "csat_esc_satisfied": Count("id", filter=ESCALATED & Q(csat_rating__gte=4)),
     }
 
 
@@ -254,6 +267,8 @@ def severity_summary(period: Period) -> dict[str, dict]:
             f"peak_resolved_{n}": Count("id", filter=Q(peak_level=n, resolved_at__isnull=False))
             for n in levels
         },
+        # Never moved, so only ever at this level (escalation rate by tier).
+        **{f"stayed_{n}": Count("id", filter=Q(level_moves=0, current_level=n)) for n in levels},
     )
     summary = {"all": _clean(totals)}
     empty = _clean(dict.fromkeys(measures))
@@ -394,35 +409,539 @@ def response_times(period: Period, summary: dict) -> Table:
 
 
 def csat(period: Period, summary: dict) -> Table:
-    rows, values = [], []
+    """Seed 004: "customer_satisfaction: CSAT for escalations" and ">85% CSAT on
+    escalations": the escalated incidents' ratings beside those of all incidents."""
+    rows, values, escalated_values = [], [], []
     for slice_, data in summary.items():
         share = pct(data["csat_satisfied"], data["csat_rated"])
+        escalated = pct(data["csat_esc_satisfied"], data["csat_esc_rated"])
         rows.append(
             [
                 _slice_label(slice_),
                 data["csat_rated"],
                 data["csat_satisfied"],
                 Cell(pct_text(share), at_least(share, CSAT_TARGET, "> 85 %")),
+                data["csat_esc_rated"],
+                data["csat_esc_satisfied"],
+                Cell(pct_text(escalated), at_least(escalated, CSAT_TARGET, "> 85 %")),
             ]
         )
         if slice_ != "all":
             values.append(share)
-    overall = pct(summary["all"]["csat_satisfied"], summary["all"]["csat_rated"])
+            escalated_values.append(escalated)
+    all_ = summary["all"]
+    overall = pct(all_["csat_satisfied"], all_["csat_rated"])
+    on_escalations = pct(all_["csat_esc_satisfied"], all_["csat_esc_rated"])
     return Table(
         "csat",
         "Customer satisfaction",
-        ["Severity", "Rated", "Satisfied (4-5)", "CSAT"],
+        [
+            "Severity",
+            "Rated",
+            "Satisfied (4-5)",
+            "CSAT",
+            "Escalated: rated",
+            "satisfied",
+            "CSAT on escalations",
+        ],
         rows,
-        numeric={1, 2, 3},
-        figures=[("CSAT", pct_text(overall), at_least(overall, CSAT_TARGET, "target > 85 %"))],
+        numeric={1, 2, 3, 4, 5, 6},
+        figures=[
+            ("CSAT", pct_text(overall), at_least(overall, CSAT_TARGET, "target > 85 %")),
+            (
+                "CSAT on escalations",
+                pct_text(on_escalations),
+                at_least(on_escalations, CSAT_TARGET, "target > 85 %"),
+            ),
+        ],
         chart=charts.bar_chart(
             SEVERITIES,
-            [("CSAT", values)],
+            [("All incidents", values), ("Escalated", escalated_values)],
             title="CSAT by severity",
             unit=" %",
             target=CSAT_TARGET,
             target_label="target 85 %",
         ),
+        note="Escalated: incidents moved between levels at least once.",
+    )
+
+
+# --- escalation-based figures (issue 19: seeds 000, 001 and 004) -------------------------------
+
+MOVES_UP = Q(to_level__gt=F("from_level"))
+HANDOFF_TARGET = 95.0  # % of handoffs acknowledged in the receiving level's target, above
+
+
+class Median(Aggregate):
+    """The median of a duration: PostgreSQL's percentile_cont. SQLite has none: there the
+    figure is None (shown as "—"), the mean still given."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
+    output_field = DurationField()
+    allow_distinct = False
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+
+def _month_label(month: datetime, period: Period) -> str:
+    label = f"{month:%Y-%m}"
+    if month < period.start.astimezone(month.tzinfo) or _month_end(month) > period.end:
+        label += " (part)"
+    return label
+
+
+def _change_text(now, before) -> str:
+    change = pct(now - before, before) if before else None
+    return "—" if change is None else f"{change:+.1f} %"
+
+
+def escalation_volume(period: Period, summary: dict) -> Table:
+    """Seed 004 "volume: total_escalations: Monthly count, by_severity, trend: MoM
+    change": escalation records moving up (not incidents), by the month they were made."""
+    data = list(
+        period.escalations.filter(MOVES_UP)
+        .annotate(month=TruncMonth("at"))
+        .values("month")
+        .annotate(
+            total=Count("id"),
+            **{s: Count("id", filter=Q(incident__severity=s)) for s in SEVERITIES},
+        )
+        .order_by("month")
+    )
+    rows, previous = [], None
+    for row in data:
+        rows.append(
+            [
+                _month_label(row["month"], period),
+                *[row[s] for s in SEVERITIES],
+                row["total"],
+                _change_text(row["total"], previous),
+            ]
+        )
+        previous = row["total"]
+    return Table(
+        "escalation-volume",
+        "Escalation volume month over month",
+        ["Month", *SEVERITIES, "Escalations", "Month over month"],
+        rows,
+        numeric={1, 2, 3, 4, 5, 6},
+        figures=[("Escalations made", str(sum(row["total"] for row in data)), None)],
+        chart=charts.bar_chart(
+            [f"{row['month']:%b %Y}" for row in data],
+            [(s, [row[s] for row in data]) for s in SEVERITIES],
+            title="Escalations per month by severity",
+            stacked=True,
+            colours=[charts.SEVERITY_COLOURS[s] for s in SEVERITIES],
+        ),
+        note="Each move up counts (an incident escalated twice counts twice), in the month "
+        "it was made, in your time zone; the first and last months may be partial.",
+    )
+
+
+def _with_ack_target(escalations: QuerySet) -> QuerySet:
+    """Annotates `ack_target`, the handoff_ack clock's target: the first-response target of
+    the incident's policy version for (its severity, the level escalated to), else that
+    level's own. Joined (not a subquery per reference): the counts refer to it often."""
+    return escalations.annotate(
+        matrix_target=FilteredRelation(
+            "incident__policy__targets",
+            condition=Q(
+                incident__policy__targets__severity=F("incident__severity"),
+                incident__policy__targets__level=F("to_level"),
+            ),
+        ),
+        level_target=FilteredRelation(
+            "incident__policy__levels",
+            condition=Q(incident__policy__levels__number=F("to_level")),
+        ),
+    ).annotate(
+        ack_target=Coalesce(
+            F("matrix_target__first_response"),
+            F("level_target__first_response"),
+            output_field=DurationField(),
+        )
+    )
+
+
+HANDOFF_COUNTS = ("handoffs", "met", "late", "overdue", "untargeted")
+
+
+def handoff_counts(escalations: QuerySet, *, now: datetime, by_level: bool = True):
+    """Moves up among `escalations` against the receiving level's acknowledgement target
+    (the handoff_ack clock's): met, late, overdue (unacknowledged past it), untargeted
+    (no target: not judged); the rest are still in time. One query: {to_level: counts},
+    or the counts over all when not `by_level`."""
+    deadline = ExpressionWrapper(F("at") + F("ack_target"), output_field=DateTimeField())
+    acknowledged = Q(acknowledged_at__isnull=False)
+    measures = {
+        "handoffs": Count("id"),
+        "met": Count("id", filter=acknowledged & Q(acknowledged_at__lte=F("deadline"))),
+        "late": Count("id", filter=acknowledged & Q(acknowledged_at__gt=F("deadline"))),
+        "overdue": Count("id", filter=Q(acknowledged_at__isnull=True, deadline__lte=now)),
+        "untargeted": Count("id", filter=Q(ack_target__isnull=True)),
+    }
+    moves = _with_ack_target(escalations.filter(MOVES_UP)).annotate(deadline=deadline)
+    if not by_level:
+        return {name: value or 0 for name, value in moves.aggregate(**measures).items()}
+    return {
+        row.pop("to_level"): row
+        for row in moves.values("to_level").annotate(**measures).order_by("to_level")
+    }
+
+
+def handoff_share(counts: dict) -> float | None:
+    """Met of those judged (met, late, overdue)."""
+    return pct(counts["met"], counts["met"] + counts["late"] + counts["overdue"])
+
+
+def handoff_compliance(period: Period, summary: dict) -> Table:
+    """Seed 004 success metric ">95% of escalations meet response SLA": the share of moves
+    up acknowledged by the receiving level within its acknowledgement target (the
+    handoff_ack clock's target). One query: the target from the policy version in a
+    correlated subquery, counts grouped by the level escalated to."""
+    data = handoff_counts(period.escalations, now=period.now)
+    totals = {name: sum(row[name] for row in data.values()) for name in HANDOFF_COUNTS}
+
+    def line(label, row):
+        judged = row["met"] + row["late"] + row["overdue"]
+        share = handoff_share(row)
+        waiting = row["handoffs"] - judged - row["untargeted"]
+        return [
+            label,
+            row["handoffs"],
+            row["met"],
+            row["late"],
+            row["overdue"],
+            waiting,
+            Cell(pct_text(share), at_least(share, HANDOFF_TARGET, "> 95 %")),
+        ]
+
+    rows = [line("All", totals)] + [line(f"L{n}", row) for n, row in data.items()]
+    overall = handoff_share(totals)
+    return Table(
+        "handoff-compliance",
+        "Handoff acknowledgement compliance",
+        [
+            "Escalated to",
+            "Handoffs",
+            "Acknowledged in target",
+            "late",
+            "Unacknowledged, overdue",
+            "Still in time",
+            "Compliance",
+        ],
+        rows,
+        numeric={1, 2, 3, 4, 5, 6},
+        figures=[
+            (
+                "Handoffs acknowledged in target",
+                pct_text(overall),
+                at_least(overall, HANDOFF_TARGET, "target > 95 %"),
+            )
+        ],
+        chart=charts.bar_chart(
+            [f"L{n}" for n in data],
+            [
+                (
+                    "Compliance",
+                    [handoff_share(r) for r in data.values()],
+                )
+            ],
+            title="Handoffs acknowledged in target, by level escalated to",
+            unit=" %",
+            target=HANDOFF_TARGET,
+            target_label="target 95 %",
+        ),
+        note="Target: the receiving level's first-response target for the incident's "
+        "severity in its policy version (the handoff acknowledgement clock), counted here "
+        "in wall-clock time, so business hours and pauses are not deducted. Handoffs with "
+        "no such target are not judged; those still in time wait.",
+    )
+
+
+def time_to_escalate(period: Period, summary: dict) -> Table:
+    """Seed 001 "Escalation metrics tracked (rate, time-to-escalate, resolution time)":
+    from the opening to the incident's first move up. Moves made at the opening (a
+    severity or trigger route) are routing, not a decision to escalate: counted apart.
+    One query: each incident's first move up (grouped by incident in a subquery), then
+    conditional aggregates per severity."""
+    later = Q(first_up__gt=F("opened"))
+    took = elapsed_between("first_up", "opened")
+    firsts = (
+        period.escalations.filter(MOVES_UP)
+        .values("incident")
+        .annotate(
+            first_up=Min("at"),
+            opened=Max("incident__opened_at"),
+            incident_severity=Max("incident__severity"),
+        )
+        .order_by()
+    )
+    counts = firsts.aggregate(
+        mean_all=Avg(took, filter=later),
+        **{
+            f"{name}_{s}": measure
+            for s in SEVERITIES
+            for name, measure in (
+                ("escalated", Count("incident", filter=Q(incident_severity=s))),
+                ("routed", Count("incident", filter=Q(incident_severity=s) & ~later)),
+                ("mean", Avg(took, filter=Q(incident_severity=s) & later)),
+                ("median", Median(took, filter=Q(incident_severity=s) & later)),
+            )
+        },
+    )
+    grouped = {
+        s: {name: counts[f"{name}_{s}"] for name in ("escalated", "routed", "mean", "median")}
+        for s in SEVERITIES
+    }
+    rows, values = [], []
+    for severity in SEVERITIES:
+        row = grouped.get(severity, {})
+        mean, median = as_timedelta(row.get("mean")), as_timedelta(row.get("median"))
+        rows.append(
+            [
+                SEVERITY_WORDS[severity],
+                row.get("escalated", 0),
+                row.get("routed", 0),
+                duration_text(median),
+                duration_text(mean),
+            ]
+        )
+        values.append(None if mean is None else mean.total_seconds() / 3600)
+    overall = as_timedelta(counts["mean_all"])
+    return Table(
+        "time-to-escalate",
+        "Time to escalate",
+        ["Severity", "Escalated incidents", "Routed up at the opening", "Median", "Mean"],
+        rows,
+        numeric={1, 2, 3, 4},
+        figures=[("Time to escalate (mean)", duration_text(overall), None)],
+        chart=charts.bar_chart(
+            SEVERITIES,
+            [("Mean hours", values)],
+            title="Mean hours from opening to first escalation",
+            unit=" h",
+        ),
+        note="Wall-clock time from the opening to the first move up; incidents routed up "
+        "at the opening (by severity or a trigger) are counted apart and left out of the "
+        "median and mean.",
+    )
+
+
+def escalation_rate_by_tier(period: Period, summary: dict) -> Table:
+    """Seed 001 "track escalation rates by tier ... High escalation rates from L1 signal a
+    training or tooling gap": of the incidents that were at a level, the share moved up
+    from it. An incident that never moved was only at its level (counted in the summary);
+    one that moved was at each level a move reached or left, a move at the opening (routing
+    by severity or a trigger) leaving nothing. One query over the period's escalation
+    records (de-escalations too): distinct incidents per level."""
+    levels = period.levels
+    # A move at the opening is routing (by severity or a trigger): the incident was
+    # never at the level it left.
+    left = Q(at__gt=F("incident__opened_at"))
+    up = MOVES_UP & left & ~Q(trigger=Trigger.DE_ESCALATION)
+    counts = period.records.aggregate(
+        **{
+            f"at_{n}": Count(
+                "incident", distinct=True, filter=Q(to_level=n) | (left & Q(from_level=n))
+            )
+            for n in levels
+        },
+        **{
+            f"up_{n}": Count("incident", distinct=True, filter=up & Q(from_level=n)) for n in levels
+        },
+    )
+    rows, chart_rows = [], []
+    for number in levels:
+        handled = (counts[f"at_{number}"] or 0) + summary["all"].get(f"stayed_{number}", 0)
+        moved_up = counts[f"up_{number}"] or 0
+        if not handled:
+            continue
+        rate = pct(moved_up, handled)
+        target = at_most(rate, ESCALATION_RATE_TARGET, "< 10 %") if number == 1 else None
+        rows.append([f"L{number}", handled, moved_up, Cell(pct_text(rate), target)])
+        chart_rows.append((f"L{number}", rate))
+    return Table(
+        "escalation-rate-by-tier",
+        "Escalation rate by tier",
+        ["Tier (level)", "Incidents at this level", "Escalated from it", "Rate"],
+        rows,
+        numeric={1, 2, 3},
+        chart=charts.bar_chart(
+            [label for label, _rate in chart_rows],
+            [("Escalated from the level", [rate for _label, rate in chart_rows])],
+            title="Escalation rate by tier",
+            unit=" %",
+        ),
+        note="Incidents at this level: opened there and never moved, or moved to or from it; "
+        "an incident routed up at its opening (by severity or a trigger) was never at the "
+        "level it left. The < 10 % target (seed 000) is judged at L1.",
+    )
+
+
+def escalation_rate_by_agent(period: Period, summary: dict) -> Table:
+    """Seed 001 "track escalation rates by ... agent": per agent who took the incident in
+    (its creator: the assignee changes when a receiving level acknowledges), the share of
+    their incidents escalated. One query, the 50 agents with the most incidents."""
+    data = list(
+        period.incidents.values(
+            "created_by__username", "created_by__first_name", "created_by__last_name"
+        )
+        .annotate(total=Count("id"), escalated=Count("id", filter=ESCALATED))
+        .order_by("-total", "created_by__username")[:50]
+    )
+
+    def name(row):
+        if not row["created_by__username"]:
+            return "No agent (alert or customer)"
+        full = f"{row['created_by__first_name']} {row['created_by__last_name']}".strip()
+        return full or row["created_by__username"]
+
+    rows = []
+    for r in data:
+        rate = pct(r["escalated"], r["total"])
+        rows.append(
+            [
+                name(r),
+                r["total"],
+                r["escalated"],
+                Cell(pct_text(rate), at_most(rate, ESCALATION_RATE_TARGET, "< 10 %")),
+            ]
+        )
+    return Table(
+        "escalation-rate-by-agent",
+        "Escalation rate by agent",
+        ["Agent (opened the incident)", "Incidents", "Escalated", "Rate"],
+        rows,
+        numeric={1, 2, 3},
+        chart=charts.hbar_chart(
+            [(name(r), round(pct(r["escalated"], r["total"]) or 0, 1)) for r in data[:12]],
+            title="Escalation rate by agent",
+            unit=" %",
+        ),
+        note="The 50 agents who opened the most incidents; incidents opened by an alert or "
+        "a customer's email have no agent. Escalation rate by category: see root-cause "
+        "categories.",
+    )
+
+
+def escalation_effectiveness(period: Period, summary: dict) -> Table:
+    """Seed 000 "Effectiveness of escalations (did they help?)": a move up helped when
+    the incident was then resolved with no further move up (going higher, or bouncing
+    back down and up again, means it did not); with the incident still open and no
+    further move up it is undecided. One query, grouped by the level escalated to."""
+    further = Exists(
+        Escalation.objects.filter(MOVES_UP, incident=OuterRef("incident"))
+        .exclude(trigger=Trigger.DE_ESCALATION)
+        .filter(Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), id__gt=OuterRef("id")))
+    )
+    data = list(
+        period.escalations.filter(MOVES_UP)
+        .annotate(further=further)
+        .values("to_level")
+        .annotate(
+            total=Count("id"),
+            helped=Count("id", filter=Q(further=False, incident__resolved_at__isnull=False)),
+            not_enough=Count("id", filter=Q(further=True)),
+        )
+        .order_by("to_level")
+    )
+    totals = {name: sum(r[name] for r in data) for name in ("total", "helped", "not_enough")}
+
+    def line(label, row):
+        share = pct(row["helped"], row["helped"] + row["not_enough"])
+        open_ = row["total"] - row["helped"] - row["not_enough"]
+        return [label, row["total"], row["helped"], row["not_enough"], open_, pct_text(share)]
+
+    overall = pct(totals["helped"], totals["helped"] + totals["not_enough"])
+    return Table(
+        "escalation-effectiveness",
+        "Effectiveness of escalations",
+        [
+            "Escalated to",
+            "Escalations",
+            "Resolved without a further move up",
+            "Moved up again",
+            "Still open",
+            "Effective",
+        ],
+        [line("All", totals)] + [line(f"L{r['to_level']}", r) for r in data],
+        numeric={1, 2, 3, 4, 5},
+        figures=[("Effective escalations", pct_text(overall), None)],
+        chart=charts.bar_chart(
+            [f"L{r['to_level']}" for r in data],
+            [
+                (
+                    "Effective",
+                    [pct(r["helped"], r["helped"] + r["not_enough"]) for r in data],
+                )
+            ],
+            title="Escalations that helped, by level escalated to",
+            unit=" %",
+        ),
+        note="Did it help? (seed 000): resolved without moving up again, a de-escalation "
+        "once the fix is in included (seed 001); moved up again (higher, or back after a "
+        "de-escalation) means the level escalated to could not resolve it. Open incidents "
+        "with no further move are not judged yet.",
+    )
+
+
+def mttr_trend(period: Period, summary: dict) -> Table:
+    """Seed 004 "Resolution Time: Trending down by severity" and "mean_time_to_resolve:
+    By severity": MTTR per month of opening and severity, from the volume table's query."""
+    data = [row for row in months(period) if row["resolved"]]
+    rows, previous = [], None
+    for row in data:
+        mttr = as_timedelta(row["mttr"])
+        change = (
+            None
+            if previous is None or mttr is None
+            else pct(mttr.total_seconds() - previous.total_seconds(), previous.total_seconds())
+        )
+        rows.append(
+            [
+                _month_label(row["month"], period),
+                *[duration_text(as_timedelta(row[f"mttr_{s}"])) for s in SEVERITIES],
+                row["resolved"],
+                duration_text(mttr),
+                "—" if change is None else f"{change:+.1f} %",
+            ]
+        )
+        previous = mttr
+    figures = []
+    if len(data) >= 2:
+        last, before = as_timedelta(data[-1]["mttr"]), as_timedelta(data[-2]["mttr"])
+        figures.append(
+            (
+                "MTTR against the month before",
+                f"{duration_text(last)} (before: {duration_text(before)})",
+                Target("trending down", last < before),
+            )
+        )
+
+    def hours(value):
+        value = as_timedelta(value)
+        return None if value is None else value.total_seconds() / 3600
+
+    return Table(
+        "mttr-trend",
+        "MTTR trend",
+        ["Month", *SEVERITIES, "Resolved", "MTTR", "Month over month"],
+        rows,
+        numeric={1, 2, 3, 4, 5, 6, 7},
+        figures=figures,
+        chart=charts.bar_chart(
+            [f"{row['month']:%b %Y}" for row in data],
+            [(s, [hours(row[f"mttr_{s}"]) for row in data]) for s in SEVERITIES],
+            title="MTTR per month by severity",
+            unit=" h",
+            colours=[charts.SEVERITY_COLOURS[s] for s in SEVERITIES],
+        ),
+        note="Resolved incidents by the month they were opened (your time zone), wall-clock "
+        "time from the opening; a fall month over month is the trend the seed asks for.",
     )
 
 
@@ -523,13 +1042,29 @@ def decision_times(period: Period, summary: dict) -> Table:
 MONTH_SEVERITIES = {s: Count("id", filter=Q(severity=s)) for s in SEVERITIES}
 
 
+def months(period: Period) -> list[dict]:
+    """Incidents per month of opening: counts and MTTR, overall and by severity. One
+    query, read by the volume and MTTR-trend tables (made once per period)."""
+    if "months" not in period.shared:
+        took = elapsed_between("resolved_at", "opened_at")
+        resolved = Q(resolved_at__isnull=False)
+        period.shared["months"] = list(
+            period.incidents.annotate(month=TruncMonth("opened_at"))
+            .values("month")
+            .annotate(
+                total=Count("id"),
+                **MONTH_SEVERITIES,
+                resolved=Count("id", filter=resolved),
+                mttr=Avg(took, filter=resolved),
+                **{f"mttr_{s}": Avg(took, filter=resolved & Q(severity=s)) for s in SEVERITIES},
+            )
+            .order_by("month")
+        )
+    return period.shared["months"]
+
+
 def volume(period: Period, summary: dict) -> Table:
-    data = list(
-        period.incidents.annotate(month=TruncMonth("opened_at"))
-        .values("month")
-        .annotate(total=Count("id"), **MONTH_SEVERITIES)
-        .order_by("month")
-    )
+    data = months(period)
     rows, previous = [], None
     for row in data:
         change = pct(row["total"] - previous, previous) if previous else None
@@ -673,12 +1208,24 @@ def recent_reasons(period: Period, summary: dict, *, limit: int | None = 25) -> 
     )
 
 
+# Seed 004 "root_causes: product_bugs, performance_issues, configuration_errors,
+# user_error, feature_gaps": the categories (migration incidents 0003 and 0016) always listed.
+SEED_ROOT_CAUSES = ("Bug", "Performance", "Configuration", "User error", "Feature gap")
+
+
 def root_causes(period: Period, summary: dict) -> Table:
+    """Seed 004's root-cause shares and seed 001's escalation rate by category."""
     data = list(
         period.incidents.values("category__name")
-        .annotate(total=Count("id"), escalated=Count("id", filter=Q(level_moves__gt=0)))
+        .annotate(total=Count("id"), escalated=Count("id", filter=ESCALATED))
         .order_by("-total", "category__name")
     )
+    seen = {r["category__name"] for r in data}
+    data += [
+        {"category__name": name, "total": 0, "escalated": 0}
+        for name in SEED_ROOT_CAUSES
+        if name not in seen
+    ]
     all_total = summary["all"]["total"]
     return Table(
         "root-causes",
@@ -699,11 +1246,12 @@ def root_causes(period: Period, summary: dict) -> Table:
         ],
         numeric={1, 2, 3, 4},
         chart=charts.hbar_chart(
-            [(r["category__name"] or "Uncategorised", r["total"]) for r in data[:12]],
+            [(r["category__name"] or "Uncategorised", r["total"]) for r in data[:12] if r["total"]],
             title="Incidents by category",
             colour=charts.PALETTE[2],
         ),
-        note="Escalation rate by category (seed 001).",
+        note="Escalation rate by category (seed 001). The five root causes seed 004 tracks "
+        "(bug, performance, configuration, user error, feature gap) are always listed.",
     )
 
 
@@ -965,6 +1513,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("sla-compliance", "SLA compliance", sla_compliance),
     Metric("response-times", "MTTA and MTTR", response_times),
     Metric("volume", "Volume by severity", volume),
+    Metric("escalation-volume", "Escalation volume month over month", escalation_volume),
+    Metric("handoff-compliance", "Handoff acknowledgement compliance", handoff_compliance),
+    Metric("time-to-escalate", "Time to escalate", time_to_escalate),
+    Metric("escalation-rate-by-tier", "Escalation rate by tier", escalation_rate_by_tier),
+    Metric("escalation-rate-by-agent", "Escalation rate by agent", escalation_rate_by_agent),
+    Metric("escalation-effectiveness", "Effectiveness of escalations", escalation_effectiveness),
+    Metric("mttr-trend", "MTTR trend", mttr_trend),
     Metric("escalations-by-level", "Escalations by level", escalations_by_level),
     Metric("escalations-by-agent", "Escalations by agent", escalations_by_agent),
     Metric("escalation-reasons", "Escalation reasons", escalation_reasons),

@@ -19,9 +19,12 @@ from django.urls import reverse
 from escalations.analytics import queues
 from escalations.analytics.metrics import (
     CSAT_TARGET,
+    HANDOFF_TARGET,
     SLA_TARGET,
     as_timedelta,
     elapsed_between,
+    handoff_counts,
+    handoff_share,
     pct,
     period_for,
     severity_summary,
@@ -76,6 +79,62 @@ def _change(now: int, before: int) -> str:
     return f"{now} this week vs {before} last week"
 
 
+# --- trends and their actions (seed 004's weekly report: each trend, then "Action: ...") ------
+
+
+def trend_action(kind: str, now: int, before: int, *, owner: str = "") -> str:
+    """The "Action:" line under a trend line: what a manager does about the figure.
+    kind: "incidents", "escalations" or "component" (`owner`: its owning team). Rising
+    escalations: seed 001's "review escalation reasons monthly; coach agents on issues
+    they should be resolving at their tier"; a rising component: seed 004's "Action:
+    Engaging engineering for investigation"."""
+    if now > before:
+        return {
+            "incidents": "Action: Look for a common cause in the new incidents with the team leads",
+            "escalations": "Action: Review this week's escalation reasons with the team "
+            "leads; coach on issues the tier should resolve",
+            "component": f"Action: Engaging {owner or 'engineering'} for investigation",
+        }[kind]
+    if now < before:
+        return {
+            "incidents": "Action: None; keep the current measures",
+            "escalations": "Action: None; keep the current measures",
+            "component": "Action: None; confirm the fix holds next week",
+        }[kind]
+    return "Action: None"
+
+
+def trend_lines(
+    incidents: tuple[int, int],
+    escalations: tuple[int, int],
+    components: list[dict],
+    handoff_percent: float | None,
+) -> list[str]:
+    """Seed 004's `trends`: each trend line followed by its "Action:" line."""
+    lines = [
+        f"Incidents: {_change(*incidents)}",
+        trend_action("incidents", *incidents),
+        f"Escalations: {_change(*escalations)}",
+        trend_action("escalations", *escalations),
+    ]
+    for row in components:
+        direction = "increasing" if row["now"] > row["before"] else "decreasing"
+        lines += [
+            f"{row['component__name']} issues {direction} "
+            f"({row['now']} this week vs {row['before']} last week)",
+            trend_action(
+                "component", row["now"], row["before"], owner=row["component__owning_team__name"]
+            ),
+        ]
+    if handoff_percent is not None and handoff_percent <= HANDOFF_TARGET:
+        lines += [
+            f"Handoffs acknowledged in target: {handoff_percent:.0f}% "
+            f"(target > {HANDOFF_TARGET:.0f}%)",
+            "Action: Check the receiving levels' on-call schedules and paging",
+        ]
+    return lines
+
+
 def weekly_report(
     *, user, monday: date, tz, now: datetime, site_url: str = "", with_queues: bool = False
 ) -> dict:
@@ -95,6 +154,14 @@ def weekly_report(
     made = _escalations_made(user, previous_start, start, end)
     escalations = {s: made[f"now_{s}"] for s in SEV}
     escalations_before = sum(made[f"before_{s}"] for s in SEV)
+    # Seed 004 "All escalations met SLA response times": this week's handoffs against
+    # the receiving level's acknowledgement target (one query).
+    handoffs = handoff_counts(
+        Escalation.objects.filter(visibility_q(user, "incident__"), at__gte=start, at__lt=end),
+        now=now,
+        by_level=False,
+    )
+    handoff_percent = handoff_share(handoffs)
 
     sev1 = list(
         this.incidents.filter(severity="P0")
@@ -132,19 +199,28 @@ def weekly_report(
         highlights.append("All incidents met their first-response SLA")
     elif fr is not None:
         highlights.append(f"{fr:.0f}% of incidents met their first-response SLA")
+    judged = handoffs["met"] + handoffs["late"] + handoffs["overdue"]
+    if judged and handoffs["met"] == judged:
+        highlights.append("All escalations were acknowledged within their target")
+    elif judged:
+        highlights.append(
+            f"{handoff_percent:.0f}% of escalations were acknowledged within their target"
+        )
     if csat is not None:
         highlights.append(f"{csat:.0f}% customer satisfaction on {all_['csat_rated']} rating(s)")
-
-    trends = [
-        f"Incidents: {_change(all_['total'], summary_before['all']['total'])}",
-        f"Escalations: {_change(sum(escalations.values()), escalations_before)}",
-    ]
-    for row in _component_trends(user, previous_start, start, end):
-        direction = "increasing" if row["now"] > row["before"] else "decreasing"
-        trends.append(
-            f"{row['component__name']} issues {direction} "
-            f"({row['now']} this week vs {row['before']} last week)"
+    csat_escalated = _rate(all_["csat_esc_satisfied"], all_["csat_esc_rated"])
+    if csat_escalated is not None:
+        highlights.append(
+            f"{csat_escalated:.0f}% customer satisfaction on escalation handling "
+            f"({all_['csat_esc_rated']} rating(s))"
         )
+
+    trends = trend_lines(
+        (all_["total"], summary_before["all"]["total"]),
+        (sum(escalations.values()), escalations_before),
+        _component_trends(user, previous_start, start, end),
+        None if handoff_percent is None else round(handoff_percent, 1),
+    )
     report = {
         "week": week_label(monday),
         "period": {
@@ -179,6 +255,21 @@ def weekly_report(
             "percent": csat,
             "target_percent": CSAT_TARGET,
             "met_target": None if csat is None else csat > CSAT_TARGET,
+            "escalations": {
+                "rated": all_["csat_esc_rated"],
+                "satisfied": all_["csat_esc_satisfied"],
+                "percent": csat_escalated,
+                "met_target": None if csat_escalated is None else csat_escalated > CSAT_TARGET,
+            },
+        },
+        "handoff_acknowledgement": {
+            "handoffs": handoffs["handoffs"],
+            "met": handoffs["met"],
+            "late": handoffs["late"],
+            "overdue": handoffs["overdue"],
+            "percent": None if handoff_percent is None else round(handoff_percent, 1),
+            "target_percent": HANDOFF_TARGET,
+            "met_target": None if handoff_percent is None else handoff_percent > HANDOFF_TARGET,
         },
         "trends": trends,
         "action_items": open_action_items(user, at=min(end, now), site_url=site_url),
@@ -270,7 +361,7 @@ def _component_trends(user, previous_start, start, end, limit: int = 5) -> list[
             opened_at__lt=end,
             component__isnull=False,
         )
-        .values("component__name")
+        .values("component__name", "component__owning_team__name")
         .annotate(
             now=Count("id", filter=Q(opened_at__gte=start)),
             before=Count("id", filter=Q(opened_at__lt=start)),

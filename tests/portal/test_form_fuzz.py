@@ -11,21 +11,24 @@ integer parts of the URLs. Nothing may answer 5xx (issue 15, finding 7)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from escalations.followup import reviews, vendors, war_room
+from escalations.schedules import services as schedules
 from incidents.customer_links import status_url
 from tests.escalations.review_scenario import build_world
-from tests.factories import PASSWORD, make_schedule, oncall_spec
+from tests.factories import PASSWORD, UserFactory, make_schedule, oncall_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -173,8 +176,16 @@ def crawled(client, roles):
         review=review, actor=manager, title="Add monitoring", owner=manager, due_date=date.today()
     )
     reviews.review_confirm_similar(review=review, actor=manager, incidents=[world.soon])
-    # An on-call schedule the manager is on: its page, and both calendar feeds linked there.
-    make_schedule(name="Fuzz on-call", spec=oncall_spec([manager.username]))
+    # An on-call schedule the manager is on: its page, and both calendar feeds linked there;
+    # and a cover request the manager made, with its buttons on the requests page.
+    team = Group.objects.create(name="fuzz-oncall")
+    peer = UserFactory(username="fuzz-peer")
+    peer.groups.add(team)
+    schedule = make_schedule(name="Fuzz on-call", spec=oncall_spec([manager.username]), team=team)
+    soon = timezone.now() + timedelta(hours=1)
+    schedules.cover_request(
+        actor=manager, schedule=schedule, to_person=peer, start=soon, end=soon + timedelta(hours=1)
+    )
     client.login(username=manager.username, password=PASSWORD)
 
     start = [

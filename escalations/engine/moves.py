@@ -41,14 +41,6 @@ MOVE_FIELDS = (
     "flagged_for_review",
     "review_reason",
 )
-# Who may read a security incident's details by email (seed 000: limited distribution).
-SECURITY_READERS = (
-    "Security",
-    "Engineering Manager",
-    "Director",
-    "Governance Liaison",
-    "Executive",
-)
 # Who hears that an incident bounced too often.
 FLAG_READERS = ("Team Lead", "Engineering Manager")
 # The timeline entries the handoff note lists as steps taken, newest STEPS_SHOWN of them.
@@ -361,9 +353,7 @@ class Audience:
 
     def security_readers(self) -> set[int]:
         if self._security_readers is None:
-            self._security_readers = set(
-                reach.users_in_groups(SECURITY_READERS).values_list("pk", flat=True)
-            )
+            self._security_readers = reach.security_reader_ids()
         return self._security_readers
 
 
@@ -407,14 +397,7 @@ def move_notices(
     if escalation.notify_groups:
         recipients += audience.groups(escalation.notify_groups)
     if escalation.limited_distribution:
-        # Only people allowed to see security incidents (and paging/chat, which
-        # carry no details) hear about it.
-        readers = audience.security_readers()
-        recipients = [
-            r
-            for r in recipients
-            if r.channel != "email" or r.user_id in readers or r.user_id is None
-        ]
+        recipients = reach.limited_to_readers(recipients, audience.security_readers())
     return notices.build(
         kind=kind,
         incident=incident,

@@ -135,9 +135,12 @@ def first_page(escalation: Escalation, level: LevelSpec, person, after, now) -> 
     )
 
 
-def page_notices(incident, level: LevelSpec, page: Page, audience_directory, level_label: str):
+def page_notices(
+    incident, level: LevelSpec, page: Page, audience_directory, level_label: str, readers=None
+):
     """The outbox rows of a later step: the person (or the escalation contact's email)
-    and the team channel."""
+    and the team channel. `readers`: for a limited-distribution escalation (security),
+    the only people an email may go to."""
     channels = notices.channels_for(incident.severity)
     if page.person is not None:
         recipients = reach.on_call_recipients(
@@ -148,6 +151,8 @@ def page_notices(incident, level: LevelSpec, page: Page, audience_directory, lev
         if "@" in page.address:
             recipients.append(reach.Recipient("email", page.address, name=level.name))
         recipients += reach.team_channels(level, channels)
+    if readers is not None:
+        recipients = reach.limited_to_readers(recipients, readers)
     return notices.build(
         kind="page",
         incident=incident,
@@ -224,6 +229,7 @@ def _sweep_batch(now: datetime, batch: int) -> tuple[int, bool]:
 
     rota = Rota()
     directories: dict[str, list] = {}
+    readers: set[int] | None = None
     new_pages, events, rows = [], [], []
     for page in due:
         escalation = page.escalation
@@ -267,7 +273,16 @@ def _sweep_batch(now: datetime, batch: int) -> tuple[int, bool]:
             directories[level.team] = (
                 list(reach.directory_contacts(level.team)) if level.team else []
             )
-        rows += page_notices(incident, level, step, directories[level.team], label)
+        if escalation.limited_distribution and readers is None:
+            readers = reach.security_reader_ids()
+        rows += page_notices(
+            incident,
+            level,
+            step,
+            directories[level.team],
+            label,
+            readers if escalation.limited_distribution else None,
+        )
     Page.objects.bulk_update(due, ["next_due_at"])
     Page.objects.bulk_create(new_pages)
     incident_events_append_many(rows=events)

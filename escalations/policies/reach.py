@@ -78,6 +78,28 @@ def contact_recipients(contact, channels: list[str]) -> list[Recipient]:
     return found
 
 
+# Who may read a security incident's details by email (seed 000: limited distribution).
+SECURITY_READERS = (
+    "Security",
+    "Engineering Manager",
+    "Director",
+    "Governance Liaison",
+    "Executive",
+)
+
+
+def security_reader_ids() -> set[int]:
+    return set(users_in_groups(SECURITY_READERS).values_list("pk", flat=True))
+
+
+def limited_to_readers(recipients: list[Recipient], readers: set[int]) -> list[Recipient]:
+    """A security incident's notices: emails only to `readers` (and to addresses that are
+    no person's); chat and paging carry no details and all go."""
+    return [
+        r for r in recipients if r.channel != "email" or r.user_id in readers or r.user_id is None
+    ]
+
+
 def users_in_groups(names: Iterable[str]):
     return (
         get_user_model()

@@ -330,3 +330,25 @@ def test_the_team_channel_hears_every_page_and_the_team_only_through_it(night_de
         ],
         "page": [("email", "ben@example.com"), ("slack", "https://hooks.slack.example/T/oncall")],
     }
+
+
+def test_a_security_incident_pages_by_email_only_those_cleared_to_read_it(night_desk, settings):
+    """Seed 000's limited distribution holds for pages as for the escalation notice: a
+    person gets no email unless cleared for security incidents; the team channel (no
+    details) still hears. A security incident goes up at its opening (an impact
+    trigger), when Saturday's person, cat, is on call."""
+    from django.contrib.auth.models import Group
+
+    settings.SLACK_WEBHOOK_URL = "https://hooks.slack.example/T/oncall"
+    user("ben").groups.add(Group.objects.get(name="Security"))
+    policy()
+    incident = make_incident(severity="P1", opened_at=OPENED, now=OPENED, is_security=True)
+    incident.refresh_from_db()
+    assert incident.current_level == 2
+    for minutes in (15, 30):
+        page_sweep(now=OPENED + minutes * M)
+    assert paged(incident) == ["cat", "ana", "ben"]
+    # cat, on call but not cleared, gets no email; ben hears as one of Security.
+    assert emails("escalation") == {"ben@example.com"}
+    assert emails("page") == {"ben@example.com"}  # nor is ana
+    assert Notification.objects.filter(kind="page", channel="slack").count() == 2

@@ -37,7 +37,7 @@ def _severity_help() -> str:
     try:
         meanings = lifecycle().severity_meanings()
     except Exception:  # no database to read (a schema built offline): the schema still renders
-        log.warning("The API schema leaves out the severity meanings: no policy to read them from")
+        log.info("The API schema leaves out the severity meanings: no policy to read them from")
         meanings = []
     for meaning in meanings:
         text = meaning.definition or "; ".join(meaning.criteria)

@@ -82,6 +82,29 @@ def oncall_spec(people=("ana", "ben"), *, timezone="Europe/Berlin", **layer) -> 
     }
 
 
+def schedule_held_by(holder, *, people, name="Platform on-call", hours=6):
+    """A UTC weekly rotation of `people` where `holder` is on call from an hour ago for
+    `hours` whatever the week (an override): cover requests and takes are about the near
+    future, as they are in use. Refreshes the people (make_schedule reset passwords)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from escalations.schedules.services import override_add
+
+    schedule = make_schedule(name=name, spec=oncall_spec(people, timezone="UTC"))
+    holder.refresh_from_db()
+    now = timezone.now()
+    override_add(
+        actor=None,
+        schedule=schedule,
+        person=holder,
+        start=now - timedelta(hours=1),
+        end=now + timedelta(hours=hours),
+    )
+    return schedule
+
+
 def make_schedule(*, name="Platform on-call", spec=None, team=None, actor=None):
     """A schedule made through the service (the system as actor unless one is given);
     the spec's people are created as active users."""

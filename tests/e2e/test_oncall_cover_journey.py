@@ -9,11 +9,10 @@ import pytest
 from django.utils import timezone
 
 from escalations.models import OnCallOverrideRequest
-from escalations.schedules import services
 from escalations.schedules.selectors import who_is_on_call
 from tests.e2e.browser import assert_fits_width, screenshot
 from tests.e2e.conftest import sign_in
-from tests.factories import UserFactory, make_schedule, oncall_spec
+from tests.factories import UserFactory, schedule_held_by
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,18 +28,11 @@ def on_call_cell(page, schedule):
 def test_one_person_asks_for_cover_another_accepts_and_who_is_on_call_changes(page, width, roles):
     ana = UserFactory(username="e2e-ana", first_name="Ana", last_name="Alves", role="Support Agent")
     ben = UserFactory(username="e2e-ben", first_name="Ben", last_name="Brown", role="Support Agent")
-    schedule = make_schedule(
-        name="Payments on-call", spec=oncall_spec(("e2e-ana", "e2e-ben"), timezone="UTC")
-    )
     # A known holder whatever the week: Ana is on call from an hour ago for a day.
-    now = timezone.now()
-    services.override_add(
-        actor=None,
-        schedule=schedule,
-        person=ana,
-        start=now - timedelta(hours=1),
-        end=now + timedelta(days=1),
+    schedule = schedule_held_by(
+        ana, people=("e2e-ana", "e2e-ben"), name="Payments on-call", hours=24
     )
+    now = timezone.now()
 
     sign_in(page, "e2e-ana")
     page.get_by_role("link", name="Cover requests").click()

@@ -13,7 +13,7 @@ from escalations.models import CoverRequestStatus, OnCallOverride, OnCallOverrid
 from escalations.schedules import services
 from notifications.models import Notification
 from notifications.rendering import render_bodies
-from tests.factories import UserFactory, make_schedule, oncall_spec
+from tests.factories import UserFactory, schedule_held_by
 
 pytestmark = pytest.mark.django_db
 
@@ -32,18 +32,8 @@ def ben(roles):
 
 @pytest.fixture
 def schedule(ana, ben):
-    """Ana on call for the next hours whatever the day (an override on a weekly rotation)."""
-    schedule = make_schedule(spec=oncall_spec(("ana", "ben"), timezone="UTC"))
-    for person in (ana, ben):  # make_schedule set their passwords again: fresh session hashes
-        person.refresh_from_db()
-    now = timezone.now()
-    services.override_add(
-        actor=None,
-        schedule=schedule,
-        person=ana,
-        start=now - timedelta(hours=1),
-        end=now + timedelta(hours=6),
-    )
+    schedule = schedule_held_by(ana, people=("ana", "ben"))
+    ben.refresh_from_db()  # make_schedule set his password again: a fresh session hash
     return schedule
 
 

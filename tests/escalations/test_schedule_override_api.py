@@ -12,7 +12,7 @@ from django.utils import timezone
 from escalations.models import CoverRequestStatus, OnCallOverride, OnCallOverrideRequest
 from escalations.schedules import services
 from tests.api_client import results, token_client
-from tests.factories import UserFactory, make_schedule, oncall_spec
+from tests.factories import UserFactory, make_schedule, oncall_spec, schedule_held_by
 
 pytestmark = pytest.mark.django_db
 
@@ -34,18 +34,7 @@ def lead(roles):
 
 @pytest.fixture
 def schedule(ana, ben):
-    """Ana on call for the next hours whatever the day (an override on a weekly rotation),
-    so requests are about the near future, as they are in use."""
-    schedule = make_schedule(spec=oncall_spec(("ana", "ben"), timezone="UTC"))
-    now = timezone.now()
-    services.override_add(
-        actor=None,
-        schedule=schedule,
-        person=ana,
-        start=now - timedelta(hours=1),
-        end=now + timedelta(hours=6),
-    )
-    return schedule
+    return schedule_held_by(ana, people=("ana", "ben"))
 
 
 def who_now(schedule, user) -> str | None:

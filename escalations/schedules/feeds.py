@@ -154,7 +154,7 @@ def person_feed(user, *, now: datetime) -> bytes:
         for shift in person_shifts(username, start=window.start - _LOOK_BEHIND, end=window.end)
         if shift.end > window.start
     ]
-    name = user.get_full_name() or username
+    name = str(user)
     calendar = _calendar(f"On call: {name}", "Your on-call shifts (final, after overrides).")
     for shift in shifts:
         schedule = shift.schedule

@@ -61,7 +61,7 @@ def tell(
     zone = _zone(getattr(recipient, "time_zone", "UTC"))
     context = {
         "event": event,
-        "actor": actor.get_full_name() or actor.get_username(),
+        "actor": str(actor),
         "schedule": schedule.name,
         "start": _when(start, zone),
         "end": _when(end, zone),

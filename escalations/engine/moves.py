@@ -16,6 +16,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from escalations.engine import paging
+from escalations.engine.audience import Audience
 from escalations.models import Escalation, Page, ReasonCategory, Trigger
 from escalations.notices import compose as notices
 from escalations.policies import reach
@@ -50,7 +51,7 @@ STEPS_SHOWN = 15
 
 def level_label(spec: WorkflowSpec, number: int) -> str:
     try:
-        return f"L{number} · {spec.level(number).name}"
+        return spec.level(number).title
     except KeyError:
         return f"L{number}"
 
@@ -304,57 +305,6 @@ def first_page(
         paging.page_after(spec, incident.severity, level),
         now,
     )
-
-
-class Audience:
-    """Who hears what, looked up once per (level, channels) or group list: a batch of
-    moves asks the directory a fixed number of times, not once per incident."""
-
-    def __init__(self) -> None:
-        self._levels: dict[tuple, list[reach.Recipient]] = {}
-        self._teams: dict[str, tuple[list, list]] = {}
-        self._groups: dict[tuple, list[reach.Recipient]] = {}
-        self._security_readers: set[int] | None = None
-        self.rota = paging.Rota()
-
-    def level(self, level_spec, channels: list[str]) -> list[reach.Recipient]:
-        key = (level_spec.name, level_spec.team, level_spec.contacts, tuple(channels))
-        if key not in self._levels:
-            members, directory = self._team(level_spec.team)
-            self._levels[key] = reach.level_recipients(
-                level_spec, channels=channels, members=members, directory=directory
-            )
-        return list(self._levels[key])
-
-    def on_call(self, level_spec, user, channels: list[str]) -> list[reach.Recipient]:
-        """A scheduled level's notices: the person on call and the team channel."""
-        _members, directory = self._team(level_spec.team)
-        return reach.on_call_recipients(
-            level_spec, user, channels=channels, directory=directory or ()
-        )
-
-    def _team(self, team: str) -> tuple[list | None, list | None]:
-        """A team's members and directory contacts, read once for every channel set
-        and every policy whose levels name the team."""
-        if not team:
-            return None, None
-        if team not in self._teams:
-            self._teams[team] = (
-                list(reach.users_in_groups([team])),
-                list(reach.directory_contacts(team)),
-            )
-        return self._teams[team]
-
-    def groups(self, names) -> list[reach.Recipient]:
-        key = tuple(names)
-        if key not in self._groups:
-            self._groups[key] = reach.group_recipients(key)
-        return list(self._groups[key])
-
-    def security_readers(self) -> set[int]:
-        if self._security_readers is None:
-            self._security_readers = reach.security_reader_ids()
-        return self._security_readers
 
 
 def move_notices(

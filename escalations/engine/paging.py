@@ -22,17 +22,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 
-from escalations.models import Escalation, OnCallSchedule, Page
+from escalations.engine.audience import Audience
+from escalations.models import Escalation, Page
 from escalations.notices import compose as notices
 from escalations.policies import reach
 from escalations.policies.services import policy_spec
-from escalations.rules.oncall import on_call, paging_order
 from escalations.rules.spec import LevelSpec, WorkflowSpec
-from escalations.schedules.selectors import schedule_core
 from incidents.models import EventKind, Visibility
 from incidents.services import incident_events_append_many
 from notifications.services import notifications_enqueue_many
@@ -51,50 +49,10 @@ def escalation_contact(level: LevelSpec) -> str:
     return dict(level.contacts).get("escalation", "")
 
 
-class Rota:
-    """The schedules a sweep pages through, each read once by name, and the people it
-    pages, each read once by username."""
-
-    def __init__(self) -> None:
-        self._schedules: dict[str, OnCallSchedule | None] = {}
-        self._people: dict[str, object] = {}
-
-    def schedule(self, name: str) -> OnCallSchedule | None:
-        if name not in self._schedules:
-            self._schedules[name] = OnCallSchedule.objects.filter(name=name).first()
-        return self._schedules[name]
-
-    def person(self, username: str | None):
-        if not username:
-            return None
-        if username not in self._people:
-            self._people[username] = (
-                get_user_model().objects.filter(username=username, is_active=True).first()
-            )
-        return self._people[username]
-
-    def on_call(self, name: str, at: datetime):
-        """The active user on call for schedule `name` at `at`, or None (no such schedule,
-        nobody on call, or a person the portal does not know)."""
-        schedule = self.schedule(name)
-        if schedule is None:
-            return None
-        current = on_call(schedule_core(schedule, since=at), at)
-        return self.person(current.person) if current else None
-
-    def paging_order(self, name: str, at: datetime) -> tuple[str, ...]:
-        schedule = self.schedule(name)
-        return paging_order(schedule_core(schedule, since=at), at) if schedule is not None else ()
-
-
-def person_label(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def page_event(incident, page: Page, escalation: Escalation, level_label: str) -> dict:
     """The timeline entry of one page."""
     if page.person is not None:
-        who = person_label(page.person)
+        who = str(page.person)
         role = "on call" if page.step == 0 else "next on call"
         body = f"Paged {who} ({role} for {page.schedule}) for the {level_label} handoff."
     elif page.address:
@@ -136,23 +94,21 @@ def first_page(escalation: Escalation, level: LevelSpec, person, after, now) -> 
 
 
 def page_notices(
-    incident, level: LevelSpec, page: Page, audience_directory, level_label: str, readers=None
+    incident, escalation: Escalation, level: LevelSpec, page: Page, audience: Audience
 ):
     """The outbox rows of a later step: the person (or the escalation contact's email)
-    and the team channel. `readers`: for a limited-distribution escalation (security),
-    the only people an email may go to."""
+    and the team channel; a limited-distribution (security) escalation's emails only to
+    the people cleared to read it."""
     channels = notices.channels_for(incident.severity)
     if page.person is not None:
-        recipients = reach.on_call_recipients(
-            level, page.person, channels=channels, directory=audience_directory
-        )
+        recipients = audience.on_call(level, page.person, channels)
     else:
         recipients = []
         if "@" in page.address:
             recipients.append(reach.Recipient("email", page.address, name=level.name))
         recipients += reach.team_channels(level, channels)
-    if readers is not None:
-        recipients = reach.limited_to_readers(recipients, readers)
+    if escalation.limited_distribution:
+        recipients = reach.limited_to_readers(recipients, audience.security_readers())
     return notices.build(
         kind="page",
         incident=incident,
@@ -161,8 +117,8 @@ def page_notices(
             "page": {
                 "schedule": page.schedule,
                 "step": page.step,
-                "who": person_label(page.person) if page.person is not None else page.address,
-                "level": level_label,
+                "who": str(page.person) if page.person is not None else page.address,
+                "level": level.title,
                 "waiting_since": page.escalation.at,
             }
         },
@@ -227,9 +183,7 @@ def _sweep_batch(now: datetime, batch: int) -> tuple[int, bool]:
     ).values_list("escalation_id", "person__username", "address"):
         ladders[escalation_id].append(username or address)
 
-    rota = Rota()
-    directories: dict[str, list] = {}
-    readers: set[int] | None = None
+    audience = Audience()
     new_pages, events, rows = [], [], []
     for page in due:
         escalation = page.escalation
@@ -242,12 +196,13 @@ def _sweep_batch(now: datetime, batch: int) -> tuple[int, bool]:
             level = spec.level(escalation.to_level)
         except KeyError:  # its policy changed since, to one without that level
             continue
-        label = f"L{level.number} · {level.name}"
+        label = level.title
         paged = ladders[escalation.pk]
         person, address = None, ""
-        for username in _after(rota.paging_order(page.schedule, step_due), _last_person(page)):
-            if username not in paged and rota.person(username) is not None:
-                person = rota.person(username)
+        last = page.person.get_username() if page.person is not None else None
+        for username in audience.rota.paging_order_after(page.schedule, step_due, last):
+            if username not in paged and audience.rota.person(username) is not None:
+                person = audience.rota.person(username)
                 break
         if person is None:
             address = escalation_contact(level)
@@ -269,20 +224,7 @@ def _sweep_batch(now: datetime, batch: int) -> tuple[int, bool]:
         paged.append(person.get_username() if person is not None else address)
         new_pages.append(step)
         events.append(page_event(incident, step, escalation, label))
-        if level.team not in directories:
-            directories[level.team] = (
-                list(reach.directory_contacts(level.team)) if level.team else []
-            )
-        if escalation.limited_distribution and readers is None:
-            readers = reach.security_reader_ids()
-        rows += page_notices(
-            incident,
-            level,
-            step,
-            directories[level.team],
-            label,
-            readers if escalation.limited_distribution else None,
-        )
+        rows += page_notices(incident, escalation, level, step, audience)
     Page.objects.bulk_update(due, ["next_due_at"])
     Page.objects.bulk_create(new_pages)
     incident_events_append_many(rows=events)
@@ -305,18 +247,6 @@ def _still_waiting(escalation: Escalation, incident, moves: list, step_due: date
         return False
     later = [at for at, pk in moves if (at, pk) > (escalation.at, escalation.pk)]
     return not later or min(later) >= step_due
-
-
-def _last_person(page: Page) -> str | None:
-    return page.person.get_username() if page.person is not None else None
-
-
-def _after(order: tuple[str, ...], last: str | None) -> tuple[str, ...]:
-    """The paging order starting after `last` (wrapping round), or all of it."""
-    if last in order:
-        i = order.index(last)
-        return order[i + 1 :] + order[:i]
-    return order
 
 
 def _ladder_end_event(incident, escalation, page, label, now) -> dict:

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 
 from escalations.engine import moves
+from escalations.engine.audience import Audience
 from escalations.engine.storm import Crossing, escalate_crossings
 from escalations.models import (
     ENGINEER_CATEGORIES,
@@ -134,7 +135,7 @@ def _move(
         limited=limited,
     )
     escalation.save()
-    audience = moves.Audience()
+    audience = Audience()
     page = moves.first_page(incident, spec, escalation, now, audience)
     if page is not None:
         page.save()
@@ -743,9 +744,7 @@ class StatusEvent(NamedTuple):
     pk: int
 
 
-def _sweep_batch(
-    ids: list[int], now: datetime, *, set_based: bool, audience: moves.Audience
-) -> Counter:
+def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool, audience: Audience) -> Counter:
     out = {
         "firings": [],
         "events": [],
@@ -847,7 +846,7 @@ def sla_sweep(
     batch_size = batch_size or settings.SLA_SWEEP_BATCH
     totals = Counter()
     # Who hears what is read once per sweep (a sweep is one instant), not per batch.
-    audience = moves.Audience()
+    audience = Audience()
     for _ in range(settings.SLA_SWEEP_MAX_BATCHES):
         with transaction.atomic():
             due = Incident.objects.filter(next_check_at__lte=now)

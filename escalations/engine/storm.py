@@ -21,6 +21,7 @@ from datetime import datetime
 from django.db.models import prefetch_related_objects
 
 from escalations.engine import moves
+from escalations.engine.audience import Audience
 from escalations.models import Escalation, Page, Trigger
 from escalations.notices import compose as notices
 from escalations.rules.clocks import ClockReading
@@ -47,7 +48,7 @@ class Crossing:
     fired: set  # its threshold firings, this sweep's included
 
 
-def escalate_crossings(crossings: list[Crossing], now: datetime, audience: moves.Audience) -> int:
+def escalate_crossings(crossings: list[Crossing], now: datetime, audience: Audience) -> int:
     """Escalate every crossing one level up its policy's route, in the sweep's
     transaction (the incidents are locked by its claim). Returns the outbox rows offered.
     `audience`: the sweep's, so each team is read once per sweep."""

@@ -560,15 +560,21 @@ def paging_order(schedule: Schedule, at: datetime) -> tuple[str, ...]:
     return schedule._state.paging_order(_epoch(at, "at"))
 
 
-def next_on_call(schedule: Schedule, at: datetime, after: str) -> str | None:
-    """The person to page at ``at`` when ``after`` did not acknowledge: the one following
-    ``after`` in ``paging_order`` (wrapping round), never ``after`` itself. When ``after`` is
-    not in the order (e.g. was paged before a handoff), the first of the order. ``None`` when
-    there is nobody else: page the level's escalation contact instead."""
+def paging_order_after(schedule: Schedule, at: datetime, after: str | None) -> tuple[str, ...]:
+    """``paging_order`` at ``at`` from the person following ``after`` (wrapping round), never
+    ``after`` itself; all of it when ``after`` is not in it (e.g. was paged before a handoff)."""
     order = schedule._state.paging_order(_epoch(at, "at"))
     if after in order:
         i = order.index(after)
-        order = order[i + 1 :] + order[:i]
+        return order[i + 1 :] + order[:i]
+    return order
+
+
+def next_on_call(schedule: Schedule, at: datetime, after: str) -> str | None:
+    """The person to page at ``at`` when ``after`` did not acknowledge: the first of
+    ``paging_order_after``. ``None`` when there is nobody else: page the level's escalation
+    contact instead."""
+    order = paging_order_after(schedule, at, after)
     return order[0] if order else None
 
 

@@ -146,6 +146,10 @@ class LevelSpec:
     def label(self) -> str:
         return f"L{self.number}"
 
+    @property
+    def title(self) -> str:
+        return f"L{self.number} · {self.name}"
+
 
 @dataclass(frozen=True)
 class ThresholdSpec:

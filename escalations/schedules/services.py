@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Value
-from django.db.models.functions import Concat, Lower
+from django.db.models.functions import Concat, Lower, Trim
 from django.utils import timezone
 
 from escalations.models import (
@@ -377,13 +377,14 @@ def _people_named(events) -> dict[str, str]:
         .annotate(
             lower_email=Lower("email"),
             lower_username=Lower(get_user_model().USERNAME_FIELD),
-            lower_name=Lower(Concat("first_name", Value(" "), "last_name")),
+            # Trimmed as get_full_name() is: a first name alone is "zoe", not "zoe ".
+            lower_name=Lower(Trim(Concat("first_name", Value(" "), "last_name"))),
         )
         .filter(Q(lower_email__in=wanted) | Q(lower_username__in=wanted) | Q(lower_name__in=wanted))
     )
     found: dict[str, set[str]] = {}
     for user in users:
-        for key in (user.lower_email, user.lower_username, user.lower_name.strip()):
+        for key in (user.lower_email, user.lower_username, user.lower_name):
             if key in wanted:
                 found.setdefault(key, set()).add(user.get_username())
     return {key: next(iter(names)) for key, names in found.items() if len(names) == 1}

@@ -166,6 +166,18 @@ def test_a_name_two_users_share_names_nobody(people):
     assert any("Ben Okafor" in problem for problem in result.problems)
 
 
+def test_a_person_with_a_first_name_only_is_found_by_it(people):
+    UserFactory(username="zz", first_name="Zoe", last_name="")
+    feed = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:zoe@test\r\nDTSTAMP:20260301T000000Z\r\nDTSTART:20260325T080000Z\r\n"
+        "DTEND:20260325T200000Z\r\nSUMMARY:Zoe\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = _import(text=feed)
+    assert result.problems == []
+    assert _who(result.schedule, utc(2026, 3, 25, 12)) == "zz"
+
+
 def test_agents_may_not_import(people, agent):
     with pytest.raises(ActionNotAllowed):
         _import(actor=agent)

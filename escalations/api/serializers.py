@@ -680,7 +680,8 @@ class OverrideSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_request(self, obj) -> int | None:
-        request = getattr(obj, "request", None)
+        # The override the person asked made, or the one the asker gave in return (a swap).
+        request = getattr(obj, "request", None) or getattr(obj, "swap_request", None)
         return request.pk if request is not None else None
 
 

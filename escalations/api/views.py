@@ -766,7 +766,7 @@ class OverrideViewSet(
         if getattr(self, "swagger_fake_view", False):  # the schema, without a schedule
             return OnCallOverride.objects.none()
         rows = OnCallOverride.objects.filter(schedule=self.schedule()).select_related(
-            "person", "created_by", "request", "schedule"
+            "person", "created_by", "request", "swap_request", "schedule"
         )
         archived = self.request.query_params.get("archived", "")
         if self.action == "list" and archived.lower() not in ("1", "true", "yes", "on"):

@@ -255,6 +255,11 @@ def test_a_swap_accepted_makes_both_overrides_at_once(schedule, ana, ben):
     assert on_call(schedule, BEN_WEEK + timedelta(hours=1)) == "ana"
     assert on_call(schedule, BEN_WEEK + timedelta(hours=5)) == "ben"
     assert OnCallOverride.objects.count() == 2
+    # The API names the request both overrides came from, the one given in return too.
+    from escalations.api.serializers import OverrideSerializer
+
+    rows = OverrideSerializer(OnCallOverride.objects.order_by("start"), many=True).data
+    assert [row["request"] for row in rows] == [request.pk, request.pk]
 
 
 def test_a_swap_must_offer_part_of_the_other_persons_shift(schedule, ana, ben):

@@ -382,9 +382,6 @@ def response_times(period: Period, summary: dict) -> Table:
         for slice_, data in summary.items()
     ]
 
-    def hours(value):
-        return None if value is None else value.total_seconds() / 3600
-
     return Table(
         "response-times",
         "Mean time to acknowledge and to resolve",
@@ -398,8 +395,8 @@ def response_times(period: Period, summary: dict) -> Table:
         chart=charts.bar_chart(
             SEVERITIES,
             [
-                ("MTTA", [hours(summary[s]["mtta"]) for s in SEVERITIES]),
-                ("MTTR", [hours(summary[s]["mttr"]) for s in SEVERITIES]),
+                ("MTTA", [_chart_hours(summary[s]["mtta"]) for s in SEVERITIES]),
+                ("MTTR", [_chart_hours(summary[s]["mttr"]) for s in SEVERITIES]),
             ],
             title="Mean hours to acknowledge and to resolve",
             unit=" h",
@@ -486,6 +483,11 @@ class Median(Aggregate):
         return "NULL", []
 
 
+def _chart_hours(value: timedelta | None) -> float | None:
+    """A duration as a chart's hours (None: no bar)."""
+    return None if value is None else value.total_seconds() / 3600
+
+
 def _month_label(month: datetime, period: Period) -> str:
     label = f"{month:%Y-%m}"
     if month < period.start.astimezone(month.tzinfo) or _month_end(month) > period.end:
@@ -496,6 +498,32 @@ def _month_label(month: datetime, period: Period) -> str:
 def _change_text(now, before) -> str:
     change = pct(now - before, before) if before else None
     return "—" if change is None else f"{change:+.1f} %"
+
+
+def _monthly_rows(data: list[dict], period: Period) -> list[list]:
+    """Month, its count per severity, its total and the change from the month before."""
+    rows, previous = [], None
+    for row in data:
+        rows.append(
+            [
+                _month_label(row["month"], period),
+                *[row[s] for s in SEVERITIES],
+                row["total"],
+                _change_text(row["total"], previous),
+            ]
+        )
+        previous = row["total"]
+    return rows
+
+
+def _monthly_chart(data: list[dict], title: str) -> str:
+    return charts.bar_chart(
+        [f"{row['month']:%b %Y}" for row in data],
+        [(s, [row[s] for row in data]) for s in SEVERITIES],
+        title=title,
+        stacked=True,
+        colours=[charts.SEVERITY_COLOURS[s] for s in SEVERITIES],
+    )
 
 
 def escalation_volume(period: Period, summary: dict) -> Table:
@@ -511,31 +539,14 @@ def escalation_volume(period: Period, summary: dict) -> Table:
         )
         .order_by("month")
     )
-    rows, previous = [], None
-    for row in data:
-        rows.append(
-            [
-                _month_label(row["month"], period),
-                *[row[s] for s in SEVERITIES],
-                row["total"],
-                _change_text(row["total"], previous),
-            ]
-        )
-        previous = row["total"]
     return Table(
         "escalation-volume",
         "Escalation volume month over month",
         ["Month", *SEVERITIES, "Escalations", "Month over month"],
-        rows,
+        _monthly_rows(data, period),
         numeric={1, 2, 3, 4, 5, 6},
         figures=[("Escalations made", str(sum(row["total"] for row in data)), None)],
-        chart=charts.bar_chart(
-            [f"{row['month']:%b %Y}" for row in data],
-            [(s, [row[s] for row in data]) for s in SEVERITIES],
-            title="Escalations per month by severity",
-            stacked=True,
-            colours=[charts.SEVERITY_COLOURS[s] for s in SEVERITIES],
-        ),
+        chart=_monthly_chart(data, "Escalations per month by severity"),
         note="Each move up counts (an incident escalated twice counts twice), in the month "
         "it was made, in your time zone; the first and last months may be partial.",
     )
@@ -710,7 +721,7 @@ def time_to_escalate(period: Period, summary: dict) -> Table:
                 duration_text(mean),
             ]
         )
-        values.append(None if mean is None else mean.total_seconds() / 3600)
+        values.append(_chart_hours(mean))
     overall = as_timedelta(counts["mean_all"])
     return Table(
         "time-to-escalate",
@@ -896,18 +907,15 @@ def mttr_trend(period: Period, summary: dict) -> Table:
     rows, previous = [], None
     for row in data:
         mttr = as_timedelta(row["mttr"])
-        change = (
-            None
-            if previous is None or mttr is None
-            else pct(mttr.total_seconds() - previous.total_seconds(), previous.total_seconds())
-        )
         rows.append(
             [
                 _month_label(row["month"], period),
                 *[duration_text(as_timedelta(row[f"mttr_{s}"])) for s in SEVERITIES],
                 row["resolved"],
                 duration_text(mttr),
-                "—" if change is None else f"{change:+.1f} %",
+                "—"
+                if previous is None or mttr is None
+                else _change_text(mttr.total_seconds(), previous.total_seconds()),
             ]
         )
         previous = mttr
@@ -922,10 +930,6 @@ def mttr_trend(period: Period, summary: dict) -> Table:
             )
         )
 
-    def hours(value):
-        value = as_timedelta(value)
-        return None if value is None else value.total_seconds() / 3600
-
     return Table(
         "mttr-trend",
         "MTTR trend",
@@ -935,7 +939,10 @@ def mttr_trend(period: Period, summary: dict) -> Table:
         figures=figures,
         chart=charts.bar_chart(
             [f"{row['month']:%b %Y}" for row in data],
-            [(s, [hours(row[f"mttr_{s}"]) for row in data]) for s in SEVERITIES],
+            [
+                (s, [_chart_hours(as_timedelta(row[f"mttr_{s}"])) for row in data])
+                for s in SEVERITIES
+            ],
             title="MTTR per month by severity",
             unit=" h",
             colours=[charts.SEVERITY_COLOURS[s] for s in SEVERITIES],
@@ -1065,35 +1072,13 @@ def months(period: Period) -> list[dict]:
 
 def volume(period: Period, summary: dict) -> Table:
     data = months(period)
-    rows, previous = [], None
-    for row in data:
-        change = pct(row["total"] - previous, previous) if previous else None
-        month = row["month"]
-        label = f"{month:%Y-%m}"
-        if month < period.start.astimezone(month.tzinfo) or _month_end(month) > period.end:
-            label += " (part)"
-        rows.append(
-            [
-                label,
-                *[row[s] for s in SEVERITIES],
-                row["total"],
-                "—" if change is None else f"{change:+.1f} %",
-            ]
-        )
-        previous = row["total"]
     return Table(
         "volume",
         "Volume by severity",
         ["Month", *SEVERITIES, "Total", "Month over month"],
-        rows,
+        _monthly_rows(data, period),
         numeric={1, 2, 3, 4, 5, 6},
-        chart=charts.bar_chart(
-            [f"{row['month']:%b %Y}" for row in data],
-            [(s, [row[s] for row in data]) for s in SEVERITIES],
-            title="Incidents per month by severity",
-            stacked=True,
-            colours=[charts.SEVERITY_COLOURS[s] for s in SEVERITIES],
-        ),
+        chart=_monthly_chart(data, "Incidents per month by severity"),
         note="Months are counted in your time zone; the first and last may be partial.",
     )
 
@@ -1464,10 +1449,12 @@ def oncall_fairness(period: Period, summary: dict) -> Table:
     """Hours on call per person and month in the period, nights and weekends apart, from
     every schedule's final shifts (the incident filters do not apply to schedules)."""
     rows = oncall_hours_by_month(start=period.start, end=period.end, month_zone=period.start.tzinfo)
-    by_person: dict[str, float] = {}
+    # By username: two people may share a name; the bars are labelled with it.
+    by_person: dict[str, tuple[str, timedelta]] = {}
     for row in rows:
-        by_person[row.name] = by_person.get(row.name, 0.0) + row.hours.total.total_seconds()
-    ranked = sorted(by_person.items(), key=lambda item: (-item[1], item[0]))
+        _name, total = by_person.get(row.username, (row.name, timedelta()))
+        by_person[row.username] = (row.name, total + row.hours.total)
+    ranked = sorted(by_person.values(), key=lambda item: (-item[1], item[0]))
     return Table(
         "oncall-fairness",
         "On-call fairness",
@@ -1485,7 +1472,7 @@ def oncall_fairness(period: Period, summary: dict) -> Table:
         ],
         numeric={2, 3, 4},
         chart=charts.hbar_chart(
-            [(name, round(seconds / 3600, 1)) for name, seconds in ranked[:12]],
+            [(name, _hours(total)) for name, total in ranked[:12]],
             title="Hours on call in the period",
             unit=" h",
         ),

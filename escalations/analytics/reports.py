@@ -162,6 +162,7 @@ def weekly_report(
         by_level=False,
     )
     handoff_percent = handoff_share(handoffs)
+    handoff_shown = None if handoff_percent is None else round(handoff_percent, 1)
 
     sev1 = list(
         this.incidents.filter(severity="P0")
@@ -219,7 +220,7 @@ def weekly_report(
         (all_["total"], summary_before["all"]["total"]),
         (sum(escalations.values()), escalations_before),
         _component_trends(user, previous_start, start, end),
-        None if handoff_percent is None else round(handoff_percent, 1),
+        handoff_shown,
     )
     report = {
         "week": week_label(monday),
@@ -267,7 +268,7 @@ def weekly_report(
             "met": handoffs["met"],
             "late": handoffs["late"],
             "overdue": handoffs["overdue"],
-            "percent": None if handoff_percent is None else round(handoff_percent, 1),
+            "percent": handoff_shown,
             "target_percent": HANDOFF_TARGET,
             "met_target": None if handoff_percent is None else handoff_percent > HANDOFF_TARGET,
         },

@@ -26,8 +26,8 @@ from icalendar import Calendar, Event, vDuration, vText
 
 from escalations.models import OnCallSchedule
 from escalations.rules.oncall import final_shifts
-from escalations.schedules.selectors import schedule_core
-from escalations.schedules.shifts import full_names, person_shifts
+from escalations.schedules.selectors import full_names, schedule_core
+from escalations.schedules.shifts import person_shifts
 
 PERSON_SALT = "escalations.schedules.feed.person"
 SCHEDULE_SALT = "escalations.schedules.feed.schedule"

@@ -4,6 +4,7 @@ the coverage gaps, and hours on call per person and month (fairness)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -110,6 +111,16 @@ class OnCallNow:
         return self.names.get(username) or username
 
 
+def full_names(usernames: Iterable[str]) -> dict[str, str]:
+    """username -> full name (the username where a person has none), in one query."""
+    wanted = set(usernames)
+    names = {
+        user.get_username(): user.get_full_name()
+        for user in get_user_model().objects.filter(username__in=wanted)
+    }
+    return {username: names.get(username) or username for username in wanted}
+
+
 def who_is_on_call(schedule: OnCallSchedule, at: datetime) -> OnCallNow:
     _, core, override_ids = _build(schedule, since=at)
     current = on_call(core, at)
@@ -122,10 +133,7 @@ def who_is_on_call(schedule: OnCallSchedule, at: datetime) -> OnCallNow:
             layer_name = core.layers[current.layer].name or f"layer {current.layer + 1}"
     order = paging_order(core, at)
     wanted = set(order) | ({current.person} if current else set())
-    names = {
-        user.get_username(): user.get_full_name()
-        for user in get_user_model().objects.filter(username__in=wanted)
-    }
+    names = full_names(wanted)
     return OnCallNow(at, current, source, layer_name, override_id, order, names)
 
 
@@ -188,15 +196,11 @@ def oncall_hours_by_month(
         for key, hours in hours_by_month(shifts, zone=core.timezone, month_zone=month_zone).items():
             totals[key] = totals.get(key, OnCallHours()) + hours
             names_of.setdefault(key, set()).add(schedule.name)
-    people = {username for username, _month in totals}
-    full_names = {
-        user.get_username(): user.get_full_name()
-        for user in get_user_model().objects.filter(username__in=people)
-    }
+    names = full_names(username for username, _month in totals)
     rows = [
         PersonMonthHours(
             username=username,
-            name=full_names.get(username) or username,
+            name=names[username],
             month=month,
             hours=hours,
             schedules=tuple(sorted(names_of[(username, month)])),

@@ -9,11 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
-
 from escalations.models import OnCallSchedule
 from escalations.rules.oncall import Gap, Shift, final_shifts, gaps
-from escalations.schedules.selectors import COVERAGE_DAYS, schedule_core
+from escalations.schedules.selectors import COVERAGE_DAYS, full_names, schedule_core
 
 #: "My shifts" looks this far ahead and lists at most this many shifts.
 MY_SHIFTS_DAYS = 30
@@ -25,16 +23,6 @@ GAPS_LISTED = 5
 def _hours(span: timedelta) -> float:
     """Hours to a tenth, as people read them (a shift cut at "now" is 47, not 46.98)."""
     return round(span / timedelta(hours=1), 1)
-
-
-def full_names(usernames: Iterable[str]) -> dict[str, str]:
-    """username -> full name (the username where a person has none), in one query."""
-    wanted = set(usernames)
-    names = {
-        user.get_username(): user.get_full_name()
-        for user in get_user_model().objects.filter(username__in=wanted)
-    }
-    return {username: names.get(username) or username for username in wanted}
 
 
 @dataclass(frozen=True)

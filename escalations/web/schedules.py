@@ -20,7 +20,12 @@ from django.views.decorators.http import require_safe
 from escalations.models import OnCallSchedule
 from escalations.schedules import feeds
 from escalations.schedules.selectors import COVERAGE_DAYS
-from escalations.schedules.shifts import MY_SHIFTS_DAYS, my_shifts, schedule_summaries
+from escalations.schedules.shifts import (
+    MY_SHIFTS_DAYS,
+    my_shifts,
+    schedule_summaries,
+    schedule_summary,
+)
 from incidents.permissions import allowed
 from portal.links import site_link
 
@@ -63,7 +68,7 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
 def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = get_object_or_404(OnCallSchedule.objects.select_related("team"), pk=pk)
     now = timezone.now()
-    (summary,) = schedule_summaries([schedule], now=now)
+    summary = schedule_summary(schedule, now=now)
     token = feeds.schedule_feed_token(schedule, request.user)
     return render(
         request,

@@ -26,6 +26,7 @@ from escalations.models import OnCallOverride, OnCallSchedule
 from escalations.schedules import ical, services
 from escalations.schedules.selectors import COVERAGE_DAYS, coverage_gaps, who_is_on_call
 from incidents.permissions import admin_check
+from incidents.views import attach_errors
 
 SPEC_HELP = _(
     "YAML or JSON: the schedule's time zone and its layers, bottom first (a later layer wins "
@@ -140,10 +141,6 @@ class IcalImportForm(forms.Form):
             text=text,
             url=(data.get("url") or "").strip(),
         )
-
-
-# A service's field -> the import form's field that shows its error.
-_IMPORT_ERROR_FIELDS = {"ics": "ics", "url": "url", "name": "name", "schedule": "schedule"}
 
 
 @admin.register(OnCallSchedule)
@@ -261,8 +258,7 @@ class OnCallScheduleAdmin(SavedByServices, admin.ModelAdmin):
             try:
                 result = form.import_feed(actor=request.user)
             except ValidationError as error:
-                for field, problems in error.message_dict.items():
-                    form.add_error(_IMPORT_ERROR_FIELDS.get(field), problems)
+                attach_errors(form, error)
             else:
                 schedule = result.schedule
                 self.message_user(

@@ -154,6 +154,9 @@ class Table:
     headers: list[str]
     rows: list[list]
     numeric: set[int] = field(default_factory=set)  # column indexes shown right-aligned
+    # Column indexes never broken inside a cell: a month such as "2026-09" would break at
+    # its hyphen on a phone. Numeric columns never break either.
+    unbroken: set[int] = field(default_factory=set)
     figures: list[tuple[str, str, Target | None]] = field(default_factory=list)
     chart: str = ""
     note: str = ""
@@ -545,6 +548,7 @@ def escalation_volume(period: Period, summary: dict) -> Table:
         ["Month", *SEVERITIES, "Escalations", "Month over month"],
         _monthly_rows(data, period),
         numeric={1, 2, 3, 4, 5, 6},
+        unbroken={0},
         figures=[("Escalations made", str(sum(row["total"] for row in data)), None)],
         chart=_monthly_chart(data, "Escalations per month by severity"),
         note="Each move up counts (an incident escalated twice counts twice), in the month "
@@ -936,6 +940,7 @@ def mttr_trend(period: Period, summary: dict) -> Table:
         ["Month", *SEVERITIES, "Resolved", "MTTR", "Month over month"],
         rows,
         numeric={1, 2, 3, 4, 5, 6, 7},
+        unbroken={0},
         figures=figures,
         chart=charts.bar_chart(
             [f"{row['month']:%b %Y}" for row in data],
@@ -1078,6 +1083,7 @@ def volume(period: Period, summary: dict) -> Table:
         ["Month", *SEVERITIES, "Total", "Month over month"],
         _monthly_rows(data, period),
         numeric={1, 2, 3, 4, 5, 6},
+        unbroken={0},
         chart=_monthly_chart(data, "Incidents per month by severity"),
         note="Months are counted in your time zone; the first and last may be partial.",
     )
@@ -1471,6 +1477,7 @@ def oncall_fairness(period: Period, summary: dict) -> Table:
             for row in rows
         ],
         numeric={2, 3, 4},
+        unbroken={0},
         chart=charts.hbar_chart(
             [(name, _hours(total)) for name, total in ranked[:12]],
             title="Hours on call in the period",

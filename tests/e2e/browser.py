@@ -76,6 +76,14 @@ def assert_fits_width(page) -> None:
     assert overflow <= 1, f"{page.url} scrolls sideways by {overflow}px at this width"
 
 
+def line_count(locator) -> int:
+    """How many lines the element's text is laid out on, as a reader sees it wrapped."""
+    return locator.evaluate(
+        "element => { const range = document.createRange(); range.selectNodeContents(element);"
+        " return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size; }"
+    )
+
+
 def open_action(page, key: str) -> None:
     """Open an action's disclosure on the incident page, as a person clicks it."""
     if page.locator(f"#do-{key}[open]").count() == 0:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from escalations.models import Escalation
 from escalations.policies.services import policy_create_from_spec
 from incidents.models import Incident
-from tests.e2e.browser import assert_fits_width
+from tests.e2e.browser import assert_fits_width, line_count
 from tests.e2e.conftest import sign_in
 from tests.escalations.conftest import simple_spec
 from tests.factories import UserFactory, make_incident
@@ -100,6 +100,9 @@ def test_manager_sees_the_escalation_figures(page, width, roles):
     for slug in ("escalation-volume", "mttr-trend"):
         section = page.locator(f"#{slug}")
         assert len(rows_of(section)) == 1 and section.locator("svg").count() == 1
+        # A month ("2026-09") and the CSV link are never broken over two lines, on a phone too.
+        assert line_count(section.locator("tbody td").first) == 1, slug
+        assert line_count(section.get_by_role("link", name="CSV")) == 1, slug
     # The key figures above the tables carry the new targets, green when met.
     figures = page.locator(".figures")
     assert "Handoffs acknowledged in target" in figures.inner_text()

@@ -449,6 +449,17 @@ TAKE_LONGEST = timedelta(days=7)
 TAKEN = "taken"
 
 
+def _lock_schedule(schedule: OnCallSchedule) -> None:
+    """Serialise people's own changes to one schedule (two people taking the shift at once,
+    an acceptance beside a take): each then decides on the schedule as the other left it."""
+    schedule.updated_at = (
+        OnCallSchedule.objects.select_for_update()
+        .filter(pk=schedule.pk)
+        .values_list("updated_at", flat=True)
+        .get()
+    )
+
+
 def _person_on_call_throughout(schedule: OnCallSchedule, person, start, end) -> bool:
     """Whether the final shifts give `person` all of [start, end) (whole seconds, as the
     core counts)."""
@@ -594,6 +605,24 @@ def cover_accept(
         if locked.end <= now:
             raise ValidationError("That interval is over; it cannot be accepted.")
         schedule = locked.schedule
+        _lock_schedule(schedule)
+        # The schedule may have changed since the request (someone took the shift, a
+        # manager's override): the cover must still replace the person who asked, and a
+        # swap still take the interval from the person accepting.
+        if not _person_on_call_throughout(
+            schedule, locked.from_person, max(locked.start, now), locked.end
+        ):
+            raise ValidationError(
+                f"{locked.from_person.get_username()} is no longer on call for all of that "
+                "interval; it cannot be accepted."
+            )
+        if locked.is_swap and not _person_on_call_throughout(
+            schedule, actor, max(locked.swap_start, now), locked.swap_end
+        ):
+            raise ValidationError(
+                "You are no longer on call for all of the interval offered in return; "
+                "it cannot be accepted."
+            )
         locked.override = OnCallOverride.objects.create(
             schedule=schedule,
             person=actor,
@@ -660,23 +689,25 @@ def shift_take(
     shift ends (an override with reason "taken"); whoever was on call is told."""
     require(actor, "schedule.take_shift", obj=schedule)
     now = timezone.now() if now is None else now
-    current = on_call(schedule_core(schedule, since=now), now)
-    if current is not None and current.person == actor.get_username():
-        raise ValidationError("You are on call on this schedule already.")
-    if hours is not None:
-        if not 0 < hours <= TAKE_LONGEST.total_seconds() / 3600:
-            raise ValidationError({"hours": "Give a number of hours from 0 to 168."})
-        end = now + timedelta(hours=hours)
-    elif current is not None:
-        end = min(current.end, now + TAKE_LONGEST)
-    else:
-        # Nobody on call: cover the gap, to its end.
-        gap = gaps(schedule_core(schedule, since=now), now, now + TAKE_LONGEST)
-        end = gap[0].end if gap and gap[0].start <= now else now + TAKE_LONGEST
-    end = end.replace(microsecond=0)
-    if end <= now:
-        raise ValidationError({"hours": "The current shift is ending: give a number of hours."})
+    if hours is not None and not 0 < hours <= TAKE_LONGEST.total_seconds() / 3600:
+        raise ValidationError({"hours": "Give a number of hours from 0 to 168."})
     with transaction.atomic():
+        # Two people taking at once: the second takes it from the first, who is told.
+        _lock_schedule(schedule)
+        current = on_call(schedule_core(schedule, since=now), now)
+        if current is not None and current.person == actor.get_username():
+            raise ValidationError("You are on call on this schedule already.")
+        if hours is not None:
+            end = now + timedelta(hours=hours)
+        elif current is not None:
+            end = min(current.end, now + TAKE_LONGEST)
+        else:
+            # Nobody on call: cover the gap, to its end.
+            gap = gaps(schedule_core(schedule, since=now), now, now + TAKE_LONGEST)
+            end = gap[0].end if gap and gap[0].start <= now else now + TAKE_LONGEST
+        end = end.replace(microsecond=0)
+        if end <= now:
+            raise ValidationError({"hours": "The current shift is ending: give a number of hours."})
         row = OnCallOverride.objects.create(
             schedule=schedule,
             person=actor,

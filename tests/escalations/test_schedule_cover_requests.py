@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,7 +19,8 @@ from escalations.schedules import services
 from escalations.schedules.selectors import cover_requests_for, who_is_on_call
 from incidents.permissions import ActionNotAllowed
 from notifications.models import Notification
-from tests.factories import UserFactory, make_schedule
+from tests.concurrency import run_together
+from tests.factories import UserFactory, make_schedule, oncall_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -272,3 +274,61 @@ def test_a_swap_must_offer_part_of_the_other_persons_shift(schedule, ana, ben):
         ask(schedule, ana, ben, swap_start=BEN_WEEK)
     assert "swap_end" in caught.value.message_dict
     assert not OnCallOverrideRequest.objects.exists()
+
+
+def with_carl():
+    """ana, ben and carl take weeks in turn; carl is a member too."""
+    schedule = make_schedule(spec=oncall_spec(("ana", "ben", "carl")))
+    return schedule, get_user_model().objects.get(username="carl")
+
+
+def test_a_request_cannot_be_accepted_once_the_asker_is_no_longer_on_call(ana, ben):
+    """Carl took ana's shift after she asked ben: ben accepting would cover carl, not her."""
+    schedule, carl = with_carl()
+    request = ask(schedule, ana, ben)
+    services.shift_take(actor=carl, schedule=schedule, now=NOW)
+    with pytest.raises(ValidationError, match="ana is no longer on call"):
+        services.cover_accept(actor=ben, request=request, now=NOW)
+    assert OnCallOverrideRequest.objects.get().status == CoverRequestStatus.REQUESTED
+    assert on_call(schedule) == "carl"
+    assert mails("accepted") == []
+
+
+def test_a_swap_cannot_be_accepted_once_the_interval_offered_is_no_longer_the_accepters(ana, ben):
+    """Ben's week is offered back to him in a swap; a manager then gave that week to carl."""
+    schedule, carl = with_carl()
+    swap = (datetime(2026, 1, 13, 10, tzinfo=UTC), datetime(2026, 1, 13, 14, tzinfo=UTC))
+    request = ask(schedule, ana, ben, swap_start=swap[0], swap_end=swap[1])
+    services.override_add(
+        actor=UserFactory(username="mia", role="Engineering Manager", is_staff=True),
+        schedule=schedule,
+        person=carl,
+        start=swap[0],
+        end=swap[1],
+    )
+    with pytest.raises(ValidationError, match="interval offered in return"):
+        services.cover_accept(actor=ben, request=request, now=NOW)
+    assert OnCallOverride.objects.count() == 1  # the manager's, nothing from the swap
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_taking_at_once_are_served_one_after_the_other(ana, ben, roles):
+    """Both see ana on call; the second to commit takes the shift from the first, who is
+    told, rather than both telling ana and one override silently hiding the other."""
+    schedule, carl = with_carl()
+    takers = iter([ben, carl])
+
+    def take():
+        return services.shift_take(actor=next(takers), schedule=schedule, now=INSIDE)
+
+    rows = run_together(take, threads=2)
+    assert len(rows) == 2
+    first, second = sorted(rows, key=lambda row: row.pk)
+    told = [(mail.recipient, mail.context["actor"]) for mail in mails("taken")]
+    assert sorted(told) == sorted(
+        [
+            ("ana@example.com", str(first.person)),
+            (f"{first.person.get_username()}@example.com", str(second.person)),
+        ]
+    )
+    assert on_call(schedule, INSIDE + timedelta(hours=1)) == second.person.get_username()

@@ -518,6 +518,12 @@ class Schedule:
 # ---------------------------------------------------------------------- public functions
 
 
+def utc_day_start(instant: datetime) -> datetime:
+    """Midnight UTC of `instant`'s day: windows and horizons that move a day at a time
+    (the feeds, the import, the archive), so a day's answers are the same."""
+    return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def on_call(schedule: Schedule, at: datetime) -> OnCall | None:
     """Who is on call at ``at`` (aware), or ``None`` when nobody is."""
     person, layer, override, lo, hi = schedule._state.piece(_epoch(at, "at"))

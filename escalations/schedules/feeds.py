@@ -25,7 +25,7 @@ from django.urls import reverse
 from icalendar import Calendar, Event, vDuration, vText
 
 from escalations.models import OnCallSchedule
-from escalations.rules.oncall import final_shifts
+from escalations.rules.oncall import final_shifts, utc_day_start
 from escalations.schedules.selectors import full_names, schedule_core
 from escalations.schedules.shifts import person_shifts
 
@@ -100,7 +100,7 @@ class FeedWindow:
     @classmethod
     def around(cls, now: datetime) -> FeedWindow:
         # Whole UTC days, so the window (and the file) changes once a day, not every fetch.
-        today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = utc_day_start(now)
         return cls(today - timedelta(days=DAYS_BACK), today + timedelta(days=DAYS_AHEAD + 1))
 
 

@@ -25,6 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from escalations.rules.oncall import utc_day_start
+
 # An on-call export for a team is a few kilobytes; a megabyte is a mistake or an attack.
 MAX_FEED_BYTES = 1024 * 1024
 # Occurrences in one window: a daily rotation over four months is about 120.
@@ -71,7 +73,7 @@ class Feed:
 def window(now: datetime) -> tuple[datetime, datetime]:
     """The window imported around `now`: from the start of its UTC day 30 days back to 90
     days ahead, so importing the same feed twice on one day gives the same shifts."""
-    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = utc_day_start(now)
     return day - WINDOW_BEFORE, day + WINDOW_AFTER
 
 

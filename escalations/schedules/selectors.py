@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -25,6 +25,7 @@ from escalations.rules.oncall import (
     gaps,
     on_call,
     paging_order,
+    utc_day_start,
 )
 from escalations.rules.oncall_hours import OnCallHours, hours_by_month
 
@@ -47,8 +48,7 @@ def archive_horizon(now: datetime | None = None) -> datetime:
     """Overrides ending at or before this instant are archived: 90 days before today's
     midnight UTC (a day's steps, so the cached build lasts a day)."""
     now = timezone.now() if now is None else now
-    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return day - ARCHIVE_AFTER
+    return utc_day_start(now) - ARCHIVE_AFTER
 
 
 def schedule_core(schedule: OnCallSchedule, *, since: datetime | None = None) -> Schedule:

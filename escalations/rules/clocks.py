@@ -67,41 +67,24 @@ def calendar_for(spec: Mapping) -> BusinessCalendar:
     return _calendar_from_json(json.dumps(spec, sort_keys=True, default=str))
 
 
-# Calendar arithmetic of recent readings, by its arguments. The calendar methods are
-# pure, so a hit is the same answer: a sweep reads an escalating incident's clocks
-# before the move and again after it, and most clocks keep their start, target and
-# pauses across a move (only the new level's threshold start and its handoff clock
-# are new). Keys hold the calendar's id (hashing a calendar hashes its week); the
-# entry holds the calendar itself, so that id cannot be reused while the entry lives.
-# Cleared when full: a batch of 500 incidents leaves a few thousand entries.
-_MEMO: dict[tuple, tuple[object, object]] = {}
-_MEMO_SIZE = 20_000
-
-
-def _memo(owner, compute, key: tuple):
-    """compute() for `key` of `owner` (a calendar or a policy), remembered."""
-    key = (id(owner), *key)
-    kept = _MEMO.get(key)
-    if kept is not None and kept[0] is owner:
-        return kept[1]
-    value = compute()
-    if len(_MEMO) >= _MEMO_SIZE:
-        _MEMO.clear()
-    _MEMO[key] = (owner, value)
-    return value
+# A policy's calendars by name: compute_clocks asks for one or two a reading, and
+# calendar_for's key is a JSON dump of the spec. Keyed by the spec's id (hashing a
+# WorkflowSpec hashes all of it); the entry holds the spec, so the id cannot be
+# reused while the entry lives. Cleared when full.
+_POLICY_CALENDARS: dict[tuple[int, str], tuple[WorkflowSpec, BusinessCalendar]] = {}
 
 
 def _policy_calendar(policy: WorkflowSpec, name: str) -> BusinessCalendar:
-    """calendar_for(policy.calendar_spec(name)), without the JSON key per reading."""
-    return _memo(policy, lambda: calendar_for(policy.calendar_spec(name)), ("calendar", name))
-
-
-def _add(calendar: BusinessCalendar, start: datetime, durations: tuple, pauses: tuple) -> tuple:
-    return _memo(
-        calendar,
-        lambda: tuple(calendar.add_many(start, durations, pauses)),
-        ("add", start, durations, pauses),
-    )
+    """calendar_for(policy.calendar_spec(name)), remembered per policy spec."""
+    key = (id(policy), name)
+    kept = _POLICY_CALENDARS.get(key)
+    if kept is not None and kept[0] is policy:
+        return kept[1]
+    calendar = calendar_for(policy.calendar_spec(name))
+    if len(_POLICY_CALENDARS) >= 1024:
+        _POLICY_CALENDARS.clear()
+    _POLICY_CALENDARS[key] = (policy, calendar)
+    return calendar
 
 
 @dataclass(frozen=True)
@@ -238,21 +221,16 @@ def _reading(
     if stop is not None:
         # A met clock is finished: pauses after it stopped move nothing.
         exclusions = [(a, b) for a, b in exclusions if a < stop]
-    exclusions = tuple(exclusions)
-    # The deadline apart from the warning: a reading after a move asks for the
-    # warning too, and finds the deadline the reading before it computed (_memo).
-    (due,) = _add(calendar, start, (target,), exclusions)
-    warning_at = None
-    if warning_percent is not None:
-        (warning_at,) = _add(calendar, start, (target * (warning_percent / 100),), exclusions)
+    due, *warning = calendar.add_many(
+        start,
+        [target] if warning_percent is None else [target, target * (warning_percent / 100)],
+        exclusions,
+    )
+    warning_at = warning[0] if warning else None
     moved_by = {}
     if due is not None:
-        window = tuple((a, min(b or due, due)) for a, b in exclusions if a < due)
-        breakdown = _memo(
-            calendar,
-            lambda: calendar.explain(start, due, window),
-            ("explain", start, due, window),
-        )
+        window = [(a, min(b or due, due)) for a, b in exclusions if a < due]
+        breakdown = calendar.explain(start, due, window)
         moved_by = {
             "closed": breakdown.closed,
             "holiday": breakdown.holiday,
@@ -265,28 +243,20 @@ def _reading(
     threshold_start, threshold_exclusions = start, exclusions
     if stop is None and due is not None and due <= arrival and clock != DEADLINE_CLOCK:
         threshold_start = arrival
-        threshold_exclusions = tuple((a, b) for a, b in exclusions if b is None or b > arrival)
+        threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
     applying = [t for t in thresholds if clock in t.clocks]
     instants = tuple(
         ThresholdInstant(t.percent, t.action, at)
         for t, at in zip(
             applying,
-            _add(
-                calendar,
-                threshold_start,
-                tuple(target * t.fraction for t in applying),
-                threshold_exclusions,
+            calendar.add_many(
+                threshold_start, [target * t.fraction for t in applying], threshold_exclusions
             ),
             strict=True,
         )
     )
-    end = max(now if stop is None else stop, start)
-    elapsed = _memo(
-        calendar,
-        lambda: calendar.elapsed(start, end, exclusions),
-        ("elapsed", start, end, exclusions),
-    )
     if stop is not None:
+        elapsed = calendar.elapsed(start, max(stop, start), exclusions)
         late = elapsed > target
         return ClockReading(
             clock,
@@ -302,6 +272,7 @@ def _reading(
             thresholds=instants,
             warning_at=warning_at,
         )
+    elapsed = calendar.elapsed(start, max(now, start), exclusions)
     paused = any(a <= now and (b is None or b > now) for a, b in exclusions)
     if due is not None and due <= now:
         state, breached_at = "breached", due

@@ -134,23 +134,39 @@ class Notification(models.Model):
         if signals.pre_init.has_listeners(cls) or signals.post_init.has_listeners(cls):
             return cls(incident=incident, **values)
         if cls._defaults is None:
-            cls._defaults = [
-                (field.attname, field.get_default) for field in cls._meta.concrete_fields
-            ]
+            cls._defaults = _unsaved_defaults(cls)
+        constants, factories, names = cls._defaults
         if incident is not None:
             values["incident_id"] = incident.pk
+        if not names.issuperset(values):
+            raise TypeError(f"Notification.unsaved: unknown fields {sorted(set(values) - names)}")
         row = cls.__new__(cls)
         row._state = ModelState()
         fields = row.__dict__
-        for name, default in cls._defaults:
-            fields[name] = values.pop(name) if name in values else default()
-        if values:
-            raise TypeError(f"Notification.unsaved: unknown fields {sorted(values)}")
+        fields.update(constants)
+        for name, default in factories:
+            if name not in values:
+                fields[name] = default()
+        fields.update(values)
         if incident is not None:
             cls.incident.field.set_cached_value(row, incident)
         return row
 
-    _defaults: list | None = None
+    _defaults: tuple | None = None
+
+
+def _unsaved_defaults(model) -> tuple[dict, list, frozenset]:
+    """For Model.unsaved: the fields' defaults that are one value (get_default()
+    returns the same one every time: no default, or a plain value), those made anew
+    for each row (a callable default, a database default), and every attname."""
+    constants, factories = {}, []
+    for field in model._meta.concrete_fields:
+        made = (field.has_default() and callable(field.default)) or field.has_db_default()
+        if made:
+            factories.append((field.attname, field.get_default))
+        else:
+            constants[field.attname] = field.get_default()
+    return constants, factories, frozenset(f.attname for f in model._meta.concrete_fields)
 
 
 def default_hours() -> dict:

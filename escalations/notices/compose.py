@@ -89,8 +89,15 @@ def _zone(name: str):
         return UTC
 
 
+# Most of a snapshot is text: these are answered before any isinstance check (a
+# storm walks a few dozen values per notice, thousands of notices a second).
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def _in_zone(value, zone: str):
     """A context with its instants (datetimes, at any depth) written in `zone`."""
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, datetime):
         return when(value, zone)
     if isinstance(value, dict):
@@ -101,6 +108,8 @@ def _in_zone(value, zone: str):
 
 
 def _has_instant(value) -> bool:
+    if type(value) in _LEAVES:
+        return False
     if isinstance(value, datetime):
         return True
     if isinstance(value, dict):

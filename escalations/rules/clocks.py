@@ -67,6 +67,26 @@ def calendar_for(spec: Mapping) -> BusinessCalendar:
     return _calendar_from_json(json.dumps(spec, sort_keys=True, default=str))
 
 
+# A policy's calendars by name: compute_clocks asks for one or two a reading, and
+# calendar_for's key is a JSON dump of the spec. Keyed by the spec's id (hashing a
+# WorkflowSpec hashes all of it); the entry holds the spec, so the id cannot be
+# reused while the entry lives. Cleared when full.
+_POLICY_CALENDARS: dict[tuple[int, str], tuple[WorkflowSpec, BusinessCalendar]] = {}
+
+
+def _policy_calendar(policy: WorkflowSpec, name: str) -> BusinessCalendar:
+    """calendar_for(policy.calendar_spec(name)), remembered per policy spec."""
+    key = (id(policy), name)
+    kept = _POLICY_CALENDARS.get(key)
+    if kept is not None and kept[0] is policy:
+        return kept[1]
+    calendar = calendar_for(policy.calendar_spec(name))
+    if len(_POLICY_CALENDARS) >= 1024:
+        _POLICY_CALENDARS.clear()
+    _POLICY_CALENDARS[key] = (policy, calendar)
+    return calendar
+
+
 @dataclass(frozen=True)
 class IncidentFacts:
     """What the clocks need to know about an incident, read from its timeline."""
@@ -288,7 +308,7 @@ def compute_clocks(
     """
     targets = policy.targets(facts.severity, facts.level)
     calendar_name = targets.calendar or ROUND_THE_CLOCK
-    calendar = calendar_for(policy.calendar_spec(calendar_name))
+    calendar = _policy_calendar(policy, calendar_name)
     pauses = _spans(facts.statuses, policy.pause_statuses)
     resolved = _spans(facts.statuses, RESOLVED_STATUSES)
     start = (
@@ -365,7 +385,7 @@ def compute_clocks(
                 **{
                     **common,
                     "calendar_name": deadline_calendar,
-                    "calendar": calendar_for(policy.calendar_spec(deadline_calendar)),
+                    "calendar": _policy_calendar(policy, deadline_calendar),
                     "thresholds": DEADLINE_THRESHOLDS,
                 },
                 clock=DEADLINE_CLOCK,
@@ -400,7 +420,7 @@ def update_clock(
         clock="update",
         target=target,
         calendar_name=calendar_name,
-        calendar=calendar_for(policy.calendar_spec(calendar_name)),
+        calendar=_policy_calendar(policy, calendar_name),
         start=start,
         exclusions=_spans(facts.statuses, policy.pause_statuses),
         stop=None,

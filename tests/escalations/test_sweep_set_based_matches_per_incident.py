@@ -758,6 +758,14 @@ def coverage(result: dict, snap: dict) -> dict:
         "review-flag notices": kinds["review_flag"],
         "assignee warnings": kinds["sla_warning"],
         "pre-escalation notices": kinds["pre_escalation"],
+        # seed 004 status-update cadences: the owner, then the level's lead
+        "missed-update warnings to owners": sum(
+            row["kind"] == "update_overdue" and not row["context"].get("to_lead") for row in notices
+        ),
+        "missed-update warnings to leads": sum(
+            row["kind"] == "update_overdue" and bool(row["context"].get("to_lead"))
+            for row in notices
+        ),
         "chat, paging and webhook notices": sum(row["channel"] != "email" for row in notices),
         "notices held for working hours": sum(row["next_attempt_at"] > NOW for row in notices),
     }

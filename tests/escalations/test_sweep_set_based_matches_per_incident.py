@@ -789,6 +789,7 @@ MINIMUM = {
     "review-flag notices": 5,
     "assignee warnings": 200,
     "pre-escalation notices": 150,
+    "missed-update warnings to owners": 12,
     "chat, paging and webhook notices": 40,
     "notices held for working hours": 50,
 }

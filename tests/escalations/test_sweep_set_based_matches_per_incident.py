@@ -124,6 +124,7 @@ def _policies():
             ),
             ThresholdSpec(75, "pre_escalation_notice"),
             ThresholdSpec(100, "escalate"),
+            ThresholdSpec(150, "warn_lead", ("update",)),  # seed 004: a missed update
         ),
         triggers=TriggerSettings(ping_pong_limit=3, **common),
     )
@@ -790,6 +791,7 @@ MINIMUM = {
     "assignee warnings": 200,
     "pre-escalation notices": 150,
     "missed-update warnings to owners": 12,
+    "missed-update warnings to leads": 2,
     "chat, paging and webhook notices": 40,
     "notices held for working hours": 50,
 }

@@ -23,6 +23,7 @@ class Audience:
         self._levels: dict[tuple, list[reach.Recipient]] = {}
         self._teams: dict[str, tuple[list, list]] = {}
         self._groups: dict[tuple, list[reach.Recipient]] = {}
+        self._leads: dict[str, list[reach.Recipient]] = {}
         self._security_readers: set[int] | None = None
         self.rota = Rota()
 
@@ -34,6 +35,14 @@ class Audience:
                 level_spec, channels=channels, members=members, directory=directory
             )
         return list(self._levels[key])
+
+    def leads(self, level_spec) -> list[reach.Recipient]:
+        """The level's lead: the Team Leads of its team (reach.team_leads), by email."""
+        if level_spec.team not in self._leads:
+            self._leads[level_spec.team] = [
+                reach.person(user) for user in reach.team_leads(level_spec.team)
+            ]
+        return list(self._leads[level_spec.team])
 
     def on_call(self, level_spec, user, channels: list[str]) -> list[reach.Recipient]:
         """A scheduled level's notices: the person on call and the team channel."""

@@ -36,7 +36,13 @@ from escalations.models import (
 from escalations.notices import compose as notices
 from escalations.policies import reach
 from escalations.policies.services import policy_spec
-from escalations.rules.clocks import compute_clocks, due_thresholds, next_check_at
+from escalations.rules.clocks import (
+    compute_clocks,
+    due_thresholds,
+    firing_key,
+    interval_start,
+    next_check_at,
+)
 from escalations.rules.durations import humanize
 from escalations.rules.handoff import (
     CHECKLIST,
@@ -585,13 +591,36 @@ def _top_level_event(incident, reading, instant, now) -> dict:
 def _threshold_notices(incident, spec, action, reading, percent, now, audience):
     context = {"clock": notices.clock_snapshot(reading), "percent": percent}
     base = f"threshold:{incident.pk}:{reading.clock}:{incident.current_level}:{percent}"
+    interval = interval_start(reading)
+    if interval is not None:
+        # Once per interval between status updates, as the firing.
+        base += f":{interval.timestamp():.0f}"
     urgent = incident.severity in ("P0", "P1")
-    if action == "warn_assignee":
-        recipients = reach.user_recipient(incident.assignee) or audience.level(
-            spec.level(incident.current_level), ["email"]
+    # A missed status update is a message of its own: a customer update is due (seed 004).
+    kind = "update_overdue" if reading.clock == "update" else "sla_warning"
+    if reading.clock == "update":
+        context.update(
+            since=reading.start, owner=str(incident.assignee) if incident.assignee else ""
         )
+    level = spec.level(incident.current_level)
+    if action == "warn_lead":
+        # The level's lead (its Team Leads), after the owner; with none, the level.
+        recipients = [
+            r for r in audience.leads(level) if r.user_id != incident.assignee_id
+        ] or audience.level(level, ["email"])
         return notices.build(
-            kind="sla_warning",
+            kind=kind,
+            incident=incident,
+            recipients=recipients,
+            context={**context, "to_lead": True},
+            dedup_base=base,
+            urgent=urgent,
+            now=now,
+        )
+    if action == "warn_assignee":
+        recipients = reach.user_recipient(incident.assignee) or audience.level(level, ["email"])
+        return notices.build(
+            kind=kind,
             incident=incident,
             recipients=recipients,
             context=context,
@@ -631,6 +660,7 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
     top_level = False
     for clock, instant in due:
         reading = by_clock[clock]
+        interval = interval_start(reading)
         out["firings"].append(
             {
                 "incident_id": incident.pk,
@@ -640,9 +670,10 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
                 "action": instant.action,
                 "due_at": instant.at,
                 "fired_at": now,
+                "interval_start": interval,
             }
         )
-        fired.add((clock, incident.current_level, instant.percent))
+        fired.add(firing_key(clock, incident.current_level, instant.percent, interval))
         out["fired"] += 1
         if instant.action == "escalate":
             target = crossing_target(spec, incident.current_level, reading)
@@ -766,10 +797,10 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool, audience: Au
     ).values_list("incident_id", "kind", "at", "data", "id"):
         events[incident_id].append(StatusEvent(*fields))
     fired = defaultdict(set)
-    for incident_id, clock, level, percent in ThresholdFiring.objects.filter(
-        incident_id__in=ids
-    ).values_list("incident_id", "clock", "level", "percent"):
-        fired[incident_id].add((clock, level, percent))
+    for incident_id, *key in ThresholdFiring.objects.filter(incident_id__in=ids).values_list(
+        "incident_id", "clock", "level", "percent", "interval_start"
+    ):
+        fired[incident_id].add(firing_key(*key))
     for incident in incidents:
         if incident.policy_id is None or not incident.is_open:
             incident.next_check_at = None

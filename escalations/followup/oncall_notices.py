@@ -52,7 +52,6 @@ from incidents.models import Incident
 from notifications.models import DeliverySettings, Notification
 from notifications.rendering import render_subject
 from notifications.services import notifications_enqueue_many, with_message_id
-from portal.roles import TEAM_LEAD
 
 log = logging.getLogger(__name__)
 
@@ -142,12 +141,7 @@ def gap_dedup_key(schedule_id: int, start: datetime | None, end: datetime | None
 
 def team_leads(schedule: OnCallSchedule):
     """The Team Leads of the schedule's team; all Team Leads when it has none."""
-    leads = reach.users_in_groups([TEAM_LEAD])
-    if schedule.team_id:
-        own = leads.filter(groups=schedule.team_id)
-        if own.exists():
-            return own
-    return leads
+    return reach.team_leads(schedule.team_id)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@ from escalations.models.policies import CLOCK_CHOICES
 
 
 class ThresholdFiring(models.Model):
-    """A threshold that fired: at most once per incident, clock, level and threshold.
+    """A threshold that fired: at most once per incident, clock, level and threshold,
+    and for the status-update clock, which restarts at each public update, once per
+    interval between updates (`interval_start`).
 
-    The unique constraint, not luck, is what makes concurrent sweeps safe.
+    The unique constraints, not luck, are what make concurrent sweeps safe.
     """
 
     incident = models.ForeignKey(
@@ -23,6 +25,8 @@ class ThresholdFiring(models.Model):
     action = models.CharField(_("action"), max_length=30)
     due_at = models.DateTimeField(_("crossed at"))
     fired_at = models.DateTimeField(_("fired at"))
+    # The status-update clock's interval: the public update (or the opening) it counts from.
+    interval_start = models.DateTimeField(_("interval started"), null=True, blank=True)
 
     class Meta:
         ordering = ["incident", "fired_at"]
@@ -30,8 +34,19 @@ class ThresholdFiring(models.Model):
         verbose_name_plural = _("threshold firings")
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "clock", "level", "percent"], name="firing_once"
-            )
+                fields=["incident", "clock", "level", "percent"],
+                condition=~Q(clock="update"),
+                name="firing_once",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "clock", "level", "percent", "interval_start"],
+                condition=Q(clock="update"),
+                name="update_firing_once_per_interval",
+            ),
+            models.CheckConstraint(
+                condition=~Q(clock="update") | Q(interval_start__isnull=False),
+                name="update_firing_names_its_interval",
+            ),
         ]
 
     def __str__(self) -> str:

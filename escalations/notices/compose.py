@@ -252,6 +252,10 @@ def sample_context(kind: str, incident) -> dict:
         if clock
         else {"label": "Resolution", "target": "8h", "due": "", "explanation": ""},
         "percent": 75,
+        # A missed status update (update_overdue).
+        "since": when(timezone.now()),
+        "owner": "Sam Rivera",
+        "to_lead": False,
         "reasons": ["Customer-facing incident: product and customer success informed"],
         "reason": "Bounced between levels 4 times (limit 3).",
         # customer messages

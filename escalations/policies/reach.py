@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from escalations.rules.clocks import calendar_for
 from escalations.rules.spec import LevelSpec, WorkflowSpec
 from notifications.models import Contact
+from portal.roles import TEAM_LEAD
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,19 @@ def users_in_groups(names: Iterable[str]):
         .exclude(email="")
         .distinct()
     )
+
+
+def team_leads(team: str | int | None = None):
+    """The Team Leads of a team (a role group, by name or id): those of its members in
+    the Team Lead group; every Team Lead when it has none (a team of agents has its
+    leads in another group; a warning nobody hears is worse than one every lead hears)."""
+    leads = users_in_groups([TEAM_LEAD])
+    if team:
+        by = {"groups__name": team} if isinstance(team, str) else {"groups": team}
+        own = leads.filter(**by)
+        if own.exists():
+            return own
+    return leads
 
 
 def team_channels(level_spec, channels: list[str]) -> list[Recipient]:

@@ -8,7 +8,11 @@ The rules, in one place:
 * resolution counts from the same start until the incident is resolved. It is
   never reset: reopening resumes the same clock (seed 001, "SLA clock games");
   the time an incident spent resolved or closed does not count.
-* update is the status-update cadence: it restarts at each public update.
+* update is the status-update cadence: it restarts at each public update. Its
+  thresholds fire once per interval between updates (their key carries the
+  interval's start, see firing_key); a policy whose thresholds name no update
+  clock gets UPDATE_THRESHOLDS: the owner hears when the update is due, the
+  level's lead when a second interval has passed without one (seed 004).
 * handoff_ack counts from an escalation until the receiving level acknowledges
   it, against that level's first-response target.
 * level_deadline (a severity's LevelDeadline, seed 002's "Level 3 within 1 hour")
@@ -55,6 +59,37 @@ DEADLINE_THRESHOLDS = (
     ThresholdSpec(100, "escalate", (DEADLINE_CLOCK,)),
 )
 RESOLVED_STATUSES = ("resolved", "closed")
+# A missed status update (seed 004: "Status updates: Every 30-60 minutes", "Every 4
+# hours", "Daily"): the owner when it is due, the level's lead when a second interval
+# has passed with none (a Sev 1's 30 minutes: the owner at 30, the lead at 60).
+UPDATE_THRESHOLDS = (
+    ThresholdSpec(100, "warn_assignee", ("update",)),
+    ThresholdSpec(200, "warn_lead", ("update",)),
+)
+# Clocks that restart: each interval is a new clock for its thresholds.
+RESTARTING_CLOCKS = ("update",)
+
+
+def update_thresholds(policy: WorkflowSpec) -> tuple[ThresholdSpec, ...]:
+    """The policy's thresholds, with UPDATE_THRESHOLDS when none names the update clock."""
+    if any("update" in t.clocks for t in policy.thresholds):
+        return policy.thresholds
+    return policy.thresholds + UPDATE_THRESHOLDS
+
+
+def interval_start(reading: ClockReading) -> datetime | None:
+    """Where a restarting clock's current interval began (None for the other clocks)."""
+    return reading.start if reading.clock in RESTARTING_CLOCKS else None
+
+
+def firing_key(
+    clock: str, level: int, percent: int, interval: datetime | None = None
+) -> tuple[str, int, int] | tuple[str, int, int, datetime | None]:
+    """A threshold's identity: once per incident, clock, level and percent, and for a
+    restarting clock once per interval too (ThresholdFiring's unique constraints)."""
+    if clock in RESTARTING_CLOCKS:
+        return (clock, level, percent, interval)
+    return (clock, level, percent)
 
 
 @lru_cache(maxsize=256)
@@ -425,7 +460,7 @@ def update_clock(
         exclusions=_spans(facts.statuses, policy.pause_statuses),
         stop=None,
         now=now,
-        thresholds=policy.thresholds,
+        thresholds=update_thresholds(policy),
         arrival=facts.level_entered_at,
         warning_percent=warning_percent,
     )
@@ -436,12 +471,12 @@ def pending_thresholds(
     *,
     level: int,
     level_entered_at: datetime,
-    fired: set[tuple[str, int, int]],
+    fired: set[tuple],
 ):
     """(clock, threshold instant) not yet fired at this level, soonest first.
 
-    `fired` holds (clock, level, percent) keys. Thresholds passed before the
-    incident reached this level are left out (see the module docstring).
+    `fired` holds firing_key()s. Thresholds passed before the incident reached
+    this level are left out (see the module docstring).
     """
     pending = []
     for reading in readings:
@@ -454,7 +489,7 @@ def pending_thresholds(
                 reading.clock == DEADLINE_CLOCK and instant.action == "escalate"
             ):
                 continue  # already reached when the incident arrived here
-            if (reading.clock, level, instant.percent) in fired:
+            if firing_key(reading.clock, level, instant.percent, interval_start(reading)) in fired:
                 continue
             pending.append((reading.clock, instant))
     pending.sort(key=lambda item: (item[1].at, item[1].percent))

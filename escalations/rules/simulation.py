@@ -22,7 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from escalations.rules.clocks import IncidentFacts, breach_flag, compute_clocks, due_thresholds
+from escalations.rules.clocks import (
+    IncidentFacts,
+    breach_flag,
+    compute_clocks,
+    due_thresholds,
+    firing_key,
+    interval_start,
+)
 from escalations.rules.spec import WorkflowSpec
 from escalations.rules.triggers import TriggerFacts, combined_target, crossing_target, evaluate
 
@@ -55,12 +62,15 @@ class IncidentHistory:
 class Notice:
     """Who would have been told what: recipients stay abstract here."""
 
-    kind: str  # sla_warning | pre_escalation | escalation | de_escalation | top_level_breach
+    # sla_warning | update_overdue | pre_escalation | escalation | de_escalation |
+    # top_level_breach
+    kind: str
     at: datetime
     severity: str
     level: int | None = None  # a level's contacts and team
     assignee: bool = False  # the incident's assignee (or the level when nobody)
     groups: tuple[str, ...] = ()
+    lead: bool = False  # the level's lead (its Team Leads)
 
 
 @dataclass(frozen=True)
@@ -199,10 +209,15 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
             return
         clock, instant = due[0]
         reading = next(r for r in readings if r.clock == clock)
-        state.fired.add((clock, state.level, instant.percent))
+        state.fired.add(firing_key(clock, state.level, instant.percent, interval_start(reading)))
+        kind = "update_overdue" if clock == "update" else "sla_warning"
         if instant.action == "warn_assignee":
             out.notices.append(
-                Notice("sla_warning", instant.at, state.severity, level=state.level, assignee=True)
+                Notice(kind, instant.at, state.severity, level=state.level, assignee=True)
+            )
+        elif instant.action == "warn_lead":
+            out.notices.append(
+                Notice(kind, instant.at, state.severity, level=state.level, lead=True)
             )
         elif instant.action == "pre_escalation_notice":
             # The engine warns the level the breach will go to (its route).

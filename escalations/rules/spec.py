@@ -21,7 +21,9 @@ CLOCKS = ("first_response", "resolution", "update", "handoff_ack")
 # A severity's level deadline (LevelDeadline) is a clock too, with thresholds of its own.
 DEADLINE_CLOCK = "level_deadline"
 
-ACTIONS = ("warn_assignee", "pre_escalation_notice", "escalate")
+# warn_lead: the Team Lead of the incident's current level (seed 004's missed status
+# updates go to the owner first, then to the level's lead).
+ACTIONS = ("warn_assignee", "pre_escalation_notice", "escalate", "warn_lead")
 
 # Where clocks count from: the incident's opening (seed 000's ladder, seed 002's
 # matrix) or the moment the current level took it (seed 001's tiers, each with

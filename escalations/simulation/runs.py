@@ -127,6 +127,17 @@ class _Recipients:
                 self.cache[key] = reach.level_recipients(level, channels=channels)
         return self.cache[key]
 
+    def leads(self, number: int):
+        key = ("leads", number)
+        if key not in self.cache:
+            try:
+                team = self.spec.level(number).team
+            except KeyError:
+                self.cache[key] = []
+            else:
+                self.cache[key] = [reach.person(user) for user in reach.team_leads(team)]
+        return self.cache[key]
+
     def groups(self, names: tuple[str, ...]):
         key = ("groups", names)
         if key not in self.cache:
@@ -138,6 +149,10 @@ class _Recipients:
             user = self.assignees.get(assignee_id)
             found = reach.user_recipient(user)
             return found or self.level(notice.level, notice.severity, email_only=True)
+        if notice.lead:
+            return self.leads(notice.level) or self.level(
+                notice.level, notice.severity, email_only=True
+            )
         found = []
         if notice.level is not None:
             email_only = notice.kind in ("pre_escalation",)

@@ -14,6 +14,7 @@ from escalations.rules.clocks import (
     ClockReading,
     IncidentFacts,
     compute_clocks,
+    firing_key,
     next_check_at,
     stored_columns,
 )
@@ -70,10 +71,14 @@ def handoff_facts(incident: Incident):
     return (incident.handoff_at, incident.handoff_acknowledged_at)
 
 
-def fired_keys(incident: Incident) -> set[tuple[str, int, int]]:
-    return set(
-        ThresholdFiring.objects.filter(incident=incident).values_list("clock", "level", "percent")
-    )
+def fired_keys(incident: Incident) -> set[tuple]:
+    """The incident's threshold firings as clocks.firing_key()s."""
+    return {
+        firing_key(*key)
+        for key in ThresholdFiring.objects.filter(incident=incident).values_list(
+            "clock", "level", "percent", "interval_start"
+        )
+    }
 
 
 def incident_clocks(incident: Incident, now: datetime | None = None) -> list[ClockReading]:

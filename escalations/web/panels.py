@@ -118,6 +118,11 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
         "can_work": can_work,
     }
     panel["war_room_reason_labels"] = [WAR_ROOM_REASONS[r] for r in panel["war_room_reasons"]]
+    # Seed 004 "Activate war room if Sev 1": the escalation manager's step, so a prompt with
+    # a one-click activation (the clicker commands; roles are added in the room).
+    panel["war_room_sev1_prompt"] = (
+        war_room is None and can_work and incident.is_open and "sev1" in panel["war_room_reasons"]
+    )
     if war_room is not None:
         holders = current_holders(war_room)
         boss = (holders.get(WarRoomRole.COMMANDER) or [None])[0]  # one at most

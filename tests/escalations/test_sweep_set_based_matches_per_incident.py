@@ -124,6 +124,7 @@ def _policies():
             ),
             ThresholdSpec(75, "pre_escalation_notice"),
             ThresholdSpec(100, "escalate"),
+            ThresholdSpec(150, "warn_lead", ("update",)),  # seed 004: a missed update
         ),
         triggers=TriggerSettings(ping_pong_limit=3, **common),
     )
@@ -758,6 +759,14 @@ def coverage(result: dict, snap: dict) -> dict:
         "review-flag notices": kinds["review_flag"],
         "assignee warnings": kinds["sla_warning"],
         "pre-escalation notices": kinds["pre_escalation"],
+        # seed 004 status-update cadences: the owner, then the level's lead
+        "missed-update warnings to owners": sum(
+            row["kind"] == "update_overdue" and not row["context"].get("to_lead") for row in notices
+        ),
+        "missed-update warnings to leads": sum(
+            row["kind"] == "update_overdue" and bool(row["context"].get("to_lead"))
+            for row in notices
+        ),
         "chat, paging and webhook notices": sum(row["channel"] != "email" for row in notices),
         "notices held for working hours": sum(row["next_attempt_at"] > NOW for row in notices),
     }
@@ -781,6 +790,8 @@ MINIMUM = {
     "review-flag notices": 5,
     "assignee warnings": 200,
     "pre-escalation notices": 150,
+    "missed-update warnings to owners": 12,
+    "missed-update warnings to leads": 2,
     "chat, paging and webhook notices": 40,
     "notices held for working hours": 50,
 }

@@ -57,6 +57,7 @@ SEED_001 = Path(__file__).parent / "data" / "seed001_escalation.yaml"
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
+SLA_CLOCKS = ("first_response", "resolution", "handoff_ack")
 
 
 def preset(name: str) -> WorkflowSpec:
@@ -190,10 +191,13 @@ def test_engineering_preset():
         (4, "Executive Team"),
     ]
     assert spec.clock_start == "incident"
-    assert [(t.percent, t.action) for t in spec.thresholds] == [
-        (50, "warn_assignee"),
-        (75, "pre_escalation_notice"),
-        (100, "escalate"),
+    assert [(t.percent, t.action, t.clocks) for t in spec.thresholds] == [
+        (50, "warn_assignee", SLA_CLOCKS),
+        (75, "pre_escalation_notice", SLA_CLOCKS),
+        (100, "escalate", SLA_CLOCKS),
+        # seed 004: a missed status update warns the owner, then the level's lead
+        (100, "warn_assignee", ("update",)),
+        (200, "warn_lead", ("update",)),
     ]
     assert spec.level(1).handoff_fields == (
         "investigation_summary",
@@ -227,7 +231,8 @@ def test_engineering_preset():
     critical = spec.targets("P0", 0)
     assert critical.resolution == 4 * H
     assert 30 * M <= critical.update_interval <= 60 * M
-    assert 30 * M <= spec.targets("P1", 2).update_interval <= 60 * M
+    # seed 004 Sev 2: "Status updates: Every 4 hours"
+    assert spec.targets("P1", 2).update_interval == 4 * H
     for severity in SEVERITIES:
         for level in spec.levels:
             targets = spec.targets(severity, level.number)

@@ -173,9 +173,13 @@ def incident_escalation_json(incident: Incident) -> dict:
     }
 
 
-def _tracking_type(records: list[Escalation], vendor_cases: list) -> str:
+def _tracking_type(incident: Incident, records: list[Escalation], vendor_cases: list) -> str:
     triggers = {r.trigger for r in records}
-    if Trigger.EXECUTIVE in triggers:
+    # A manager request up the management chain is executive without moving a tier.
+    if (
+        Trigger.EXECUTIVE in triggers
+        or incident.trigger_firings.filter(trigger=Trigger.EXECUTIVE).exists()
+    ):
         return "Executive"
     if vendor_cases:
         return "Vendor"
@@ -213,7 +217,7 @@ def tracking_markdown(incident: Incident) -> str:
         f"# Escalation Tracking: {subject}",
         "",
         f"**Incident**: {incident.reference} - {md(incident.title)}",
-        f"**Type**: {_tracking_type(records, vendor_cases)}",
+        f"**Type**: {_tracking_type(incident, records, vendor_cases)}",
         f"**Level**: {level}",
         f"**Status**: {state}",
         f"**Times**: {timezone.get_current_timezone_name()}",

@@ -6,6 +6,7 @@ L2 specialists (issue 19)."""
 import pytest
 from django.core.exceptions import ValidationError
 
+from escalations.analytics.exports import tracking_markdown
 from escalations.engine import services as engine
 from escalations.policies.services import policy_spec
 from escalations.rules.spec import TriggerSettings
@@ -55,3 +56,4 @@ def test_seed_003_enterprise_customer_requests_manager_goes_team_lead_manager_di
         incident.events.filter(kind="trigger").order_by("at", "id").values_list("body", flat=True)
     )
     assert [body.rsplit(": ", 1)[-1] for body in bodies] == [f"{rung})" for rung in CHAIN]
+    assert "**Type**: Executive" in tracking_markdown(incident)

@@ -33,7 +33,7 @@ def _check_expected(expected, after: datetime, errors: dict) -> None:
 
 def _check_cadence(every: timedelta | None, errors: dict) -> None:
     if every is not None and every < MIN_CADENCE:
-        errors["update_every"] = "Ask for updates at most every 5 minutes."
+        errors["update_every"] = "Ask for updates no more often than every 5 minutes."
 
 
 @transaction.atomic

@@ -406,6 +406,9 @@ if NOTIFICATION_SEND_LEASE < 3 * NOTIFICATION_TIMEOUT:
 # anymail's HTTP backends wait 30 s by default: bound them like every other send.
 ANYMAIL.setdefault("REQUESTS_TIMEOUT", NOTIFICATION_TIMEOUT)
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", "")
+# Seed 001's `slack_oncall` (P1) posts here, `slack_channel` to SLACK_WEBHOOK_URL;
+# empty: both go to SLACK_WEBHOOK_URL.
+SLACK_ONCALL_WEBHOOK_URL = env.str("SLACK_ONCALL_WEBHOOK_URL", "")
 PAGERDUTY_ROUTING_KEY = env.str("PAGERDUTY_ROUTING_KEY", "")
 PAGERDUTY_EVENTS_URL = env.str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
 NOTIFICATION_WEBHOOK_URL = env.str("NOTIFICATION_WEBHOOK_URL", "")

@@ -225,6 +225,7 @@ class LevelInline(DraftOnlyInline, admin.StackedInline):
         "handoff_fields",
         "capabilities",
         "escalation_criteria",
+        "deescalation_criteria",
         "contacts",
     ]
 

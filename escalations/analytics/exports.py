@@ -13,9 +13,21 @@ from escalations.models import (
     ReviewStatus,
     Trigger,
 )
+from escalations.notices.selectors import escalation_notice_statuses
 from escalations.policies.services import policy_spec
+from escalations.rules.handoff import after_handoff_items
+from escalations.rules.text_safety import data_text
 from escalations.rules.text_safety import markdown_text as md
+from escalations.sla.services import incident_clocks
 from incidents.models import EventKind, Incident
+
+# Seed 003 "Communication Log: [All customer/internal communications]": what people
+# wrote to the customer, what the customer wrote back, internal notes; then what we sent.
+CONVERSATION = {
+    EventKind.PUBLIC_UPDATE: "to customer",
+    EventKind.CUSTOMER_REPLY: "from customer",
+    EventKind.COMMENT: "internal note",
+}
 
 
 def _iso(value) -> str | None:
@@ -32,6 +44,11 @@ def _who(user) -> str | None:
     if user is None:
         return None
     return user.email or user.username
+
+
+def _one_line(text: str) -> str:
+    """A log entry or a step is one line of the document, whatever its text holds."""
+    return " ".join(str(text).split())
 
 
 def _level_name(spec, number: int) -> str:
@@ -68,6 +85,61 @@ def escalation_record(escalation: Escalation, spec) -> dict:
     }
 
 
+def communication_log(incident: Incident) -> list[tuple]:
+    """(instant, who, what, text) for every communication, oldest first (raw text:
+    each format escapes it its own way)."""
+    entries = [
+        (
+            event.at,
+            str(
+                event.actor or ("Customer" if event.kind == EventKind.CUSTOMER_REPLY else "System")
+            ),
+            CONVERSATION[event.kind],
+            event.body,
+        )
+        for event in incident.events.filter(kind__in=list(CONVERSATION)).select_related("actor")
+    ]
+    entries += [
+        (
+            note.created_at,
+            "Portal",
+            f"{note.get_channel_display()} {note.kind} ({note.status})",
+            note.subject,
+        )
+        for note in incident.notifications.order_by("created_at")[:50]
+    ]
+    return sorted(entries, key=lambda entry: entry[0])
+
+
+def resolution_plan(incident: Incident, records: list[Escalation], vendor_cases: list):
+    """Seed 003 "Resolution Plan: [Next steps and ETA]": (next steps, ETA instant, what
+    the ETA is). The steps come from the decision, the handoff note, what waits on whom."""
+    steps = []
+    if not incident.is_open:
+        summaries = [r.resolution_summary for r in records if r.resolution_summary]
+        steps.append(summaries[-1] if summaries else "Resolved: follow-up and review only.")
+        return steps, incident.resolved_at, "resolved"
+    ups = [r for r in records if r.is_up]
+    if ups and ups[-1].acknowledged_at is None:
+        steps.append(f"L{ups[-1].to_level} to acknowledge the handoff.")
+    decided = [r for r in records if r.decision_made]
+    if decided:
+        steps.append(decided[-1].decision_made)
+    elif ups:
+        note = ups[-1].note or {}
+        proposed = note.get("suggested_next_step") or note.get("proposed_next_steps")
+        steps.append(str(proposed) if proposed else "To be decided by the receiving level.")
+    for case in vendor_cases:
+        if case.is_open:
+            steps.append(f"{case.vendor} case {case.case_id}: chase the vendor's next update.")
+    if not steps:
+        steps.append("Work the incident at its current level.")
+    clock = next((c for c in incident_clocks(incident) if c.clock == "resolution"), None)
+    if clock is None or clock.due_at is None:
+        return steps, None, "resolution clock paused" if clock else "no resolution target"
+    return steps, clock.due_at, "resolution target"
+
+
 def incident_escalation_json(incident: Incident) -> dict:
     spec = policy_spec(incident.policy) if incident.policy_id else None
     records = list(
@@ -77,6 +149,9 @@ def incident_escalation_json(incident: Incident) -> dict:
     )
     ups = [r for r in records if r.is_up]
     latest = escalation_record(ups[-1], spec) if ups else {"escalated": False}
+    steps, eta, eta_is = resolution_plan(
+        incident, records, list(incident.vendor_cases.order_by("opened_at"))
+    )
     return {
         "incident_id": incident.reference,
         "title": incident.title,
@@ -85,12 +160,26 @@ def incident_escalation_json(incident: Incident) -> dict:
         "current_level": incident.current_level,
         "escalation": latest,
         "escalations": [escalation_record(r, spec) for r in records],
+        # Seed 003's tracking document, as data: no tag can open in a viewer.
+        "communication_log": [
+            {"at": _iso(at), "by": data_text(who), "what": what, "text": data_text(text)}
+            for at, who, what, text in communication_log(incident)
+        ],
+        "resolution_plan": {
+            "next_steps": [data_text(step) for step in steps],
+            "eta": _iso(eta),
+            "eta_is": eta_is,
+        },
     }
 
 
-def _tracking_type(records: list[Escalation], vendor_cases: list) -> str:
+def _tracking_type(incident: Incident, records: list[Escalation], vendor_cases: list) -> str:
     triggers = {r.trigger for r in records}
-    if Trigger.EXECUTIVE in triggers:
+    # A manager request up the management chain is executive without moving a tier.
+    if (
+        Trigger.EXECUTIVE in triggers
+        or incident.trigger_firings.filter(trigger=Trigger.EXECUTIVE).exists()
+    ):
         return "Executive"
     if vendor_cases:
         return "Vendor"
@@ -128,7 +217,7 @@ def tracking_markdown(incident: Incident) -> str:
         f"# Escalation Tracking: {subject}",
         "",
         f"**Incident**: {incident.reference} - {md(incident.title)}",
-        f"**Type**: {_tracking_type(records, vendor_cases)}",
+        f"**Type**: {_tracking_type(incident, records, vendor_cases)}",
         f"**Level**: {level}",
         f"**Status**: {state}",
         f"**Times**: {timezone.get_current_timezone_name()}",
@@ -177,9 +266,16 @@ def tracking_markdown(incident: Incident) -> str:
     lines += [text for _at, text in sorted(timeline, key=lambda entry: entry[0])]
     lines += ["", "## Actions & Owners"]
     owner = md(incident.assignee or "unassigned")
-    pending = [r for r in records if r.is_up and r.acknowledged_at is None]
-    for record in pending:
-        lines.append(f"- [ ] Acknowledge handoff to L{record.to_level} - @{owner}")
+    statuses = escalation_notice_statuses(incident)
+    for record in [r for r in records if r.is_up]:
+        taken = md(record.acknowledged_by or "")
+        for label, done, how in after_handoff_items(
+            taken_by=taken, notice_status=statuses.get(record.pk)
+        ):
+            lines.append(
+                f"- [{'x' if done else ' '}] L{record.to_level}: {label} ({how})"
+                f" - @{taken or owner}"
+            )
     for record in records:
         if record.decision_sought and not record.decision_at:
             lines.append(f"- [ ] Decide: {md(record.decision_sought)} - @L{record.to_level}")
@@ -213,23 +309,12 @@ def tracking_markdown(incident: Incident) -> str:
     if len(lines) and lines[-1] == "## Actions & Owners":
         lines.append("- (none open)")
     lines += ["", "## Communication Log"]
-    updates = incident.events.filter(kind=EventKind.PUBLIC_UPDATE).select_related("actor")
-    for event in updates.order_by("at"):
-        who = md(event.actor or "System")
-        lines.append(f"[{hhmm(event.at)}] - {who} to customer: {md(event.body)}")
-    for note in incident.notifications.order_by("created_at")[:50]:
-        lines.append(
-            f"[{hhmm(note.created_at)}] - {note.get_channel_display()} "
-            f"{note.kind} ({note.status}): {md(note.subject)}"
-        )
+    for at, who, what, text in communication_log(incident):
+        lines.append(f"[{hhmm(at)}] - {md(who)} ({what}): {md(_one_line(text))}")
     if lines[-1] == "## Communication Log":
         lines.append("- (nothing sent yet)")
     lines += ["", "## Resolution Plan"]
-    summaries = [r.resolution_summary for r in records if r.resolution_summary]
-    if summaries:
-        lines.append(md(summaries[-1]))
-    elif records and records[-1].decision_made:
-        lines.append(md(records[-1].decision_made))
-    else:
-        lines.append("To be decided by the receiving level.")
+    steps, eta, eta_is = resolution_plan(incident, records, vendor_cases)
+    lines += ["**Next steps**:", *[f"- {md(_one_line(step))}" for step in steps]]
+    lines.append(f"**ETA**: {hhmm(eta)} ({eta_is})" if eta else f"**ETA**: none ({eta_is})")
     return "\n".join(lines) + "\n"

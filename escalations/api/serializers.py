@@ -173,6 +173,7 @@ class LevelSerializer(serializers.ModelSerializer):
             "description",
             "capabilities",
             "escalation_criteria",
+            "deescalation_criteria",
             "handoff_fields",
             "contacts",
             "schedule",

@@ -59,6 +59,7 @@ from escalations.rules.triggers import (
     crossing_target,
     evaluate,
     executive_hit,
+    manager_request_hit,
 )
 from escalations.sla.services import STATUS_EVENTS, clock_columns, incident_facts, sla_refresh
 from incidents.models import EventKind, Incident, IncidentEvent, Visibility
@@ -546,14 +547,22 @@ def customer_requests_manager(
             "Only enterprise accounts go straight to management; escalate "
             "with the reason 'Customer requested escalation' instead."
         )
-    return executive_escalate(
-        incident=incident,
-        key="manager_request",
-        actor=actor,
-        now=now,
-        reason="Enterprise customer asked for a manager"
-        + (f": {note.strip()}" if note.strip() else ""),
+    if incident.policy_id is None:
+        return None
+    spec = _spec(incident)
+    asked_before = TriggerFiring.objects.filter(
+        incident=incident, trigger=Trigger.EXECUTIVE, key__startswith="manager_request:"
+    ).count()
+    reason = "Enterprise customer asked for a manager" + (
+        f": {note.strip()}" if note.strip() else ""
     )
+    hit = manager_request_hit(spec, incident.current_level, asked_before, reason)
+    if hit is None:
+        chain = spec.triggers.management_chain
+        raise ValidationError(
+            f"Every rung of the management chain has this request already ({chain[-1]} last)."
+        )
+    return _fire(incident, spec, [hit], actor=actor, now=resolve_now(now))
 
 
 # --- the sweep --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from escalations.notices import compose as notices
 from escalations.policies import reach
 from escalations.policies.services import policy_spec
 from escalations.rules.clocks import update_clock
+from escalations.rules.durations import humanize
 from escalations.rules.followup import (
     Reminder,
     cadence_reminders,
@@ -93,10 +94,15 @@ def war_room_points(war_room: WarRoom, due: datetime | None, now: datetime) -> l
     return cadence_reminders(due, war_room.cadence, until=max(now, due) + war_room.cadence)
 
 
-def vendor_points(case: VendorCase) -> list[Reminder]:
-    if not case.is_open or case.next_update_expected_at is None:
+def vendor_points(case: VendorCase, now: datetime) -> list[Reminder]:
+    """When the expected update is late; with a cadence, again once per missed interval."""
+    due = case.next_update_expected_at
+    if not case.is_open or due is None:
         return []
-    return deadline_reminders(case.next_update_expected_at, None)
+    if case.update_every:
+        every = case.update_every
+        return cadence_reminders(due, every, until=max(now, due) + every)
+    return deadline_reminders(due, None)
 
 
 # --- keeping next_reminder_at right after a change (called by services) -----------------------
@@ -128,7 +134,7 @@ def war_room_schedule(war_room: WarRoom, incident: Incident, now: datetime) -> N
 
 
 def vendor_schedule(case: VendorCase, now: datetime) -> None:
-    _store(VendorCase, case, next_visit(vendor_points(case), now))
+    _store(VendorCase, case, next_visit(vendor_points(case, now), now))
 
 
 # --- the notices ------------------------------------------------------------------------------
@@ -234,9 +240,12 @@ def vendor_notices(case: VendorCase, reminder: Reminder, now: datetime) -> list:
                 "status": case.get_status_display(),
                 "expected": _when(case.next_update_expected_at),
                 "last_update": _when(case.last_vendor_update_at),
+                "cadence": humanize(case.update_every) if case.update_every else "",
             },
         },
-        dedup_base=f"vendor:{case.pk}:{reminder.type}:{_iso(reminder.due)}",
+        # A cadence reminds once per missed interval: each has its own instant.
+        dedup_base=f"vendor:{case.pk}:{reminder.type}:{_iso(reminder.due)}"
+        + (f":{_iso(reminder.at)}" if reminder.type == "update_overdue" else ""),
         urgent=False,
         now=now,
     )
@@ -346,7 +355,7 @@ def _sweep_vendor_cases(now: datetime, batch: int, counts: Counter) -> int:
     return _sweep(
         VendorCase,
         ("incident__assignee", "owner"),
-        vendor_points,
+        lambda case: vendor_points(case, now),
         vendor_notices,
         "vendor",
         now,

@@ -7,7 +7,7 @@ reminded when the vendor's expected update is late.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,16 +16,24 @@ from escalations.followup import reminders
 from escalations.followup.people import check_person
 from escalations.models import OPEN_VENDOR_STATUSES, VendorCase, VendorCaseStatus
 from escalations.notices import compose as notices
+from escalations.rules.followup import vendor_update_expected
 from incidents.models import EventKind, Incident
 from incidents.permissions import require
 from incidents.rules import Status, TransitionError, check_transition
 from incidents.services import incident_change_status, incident_event_append, incident_lock
 from portal.clock import resolve_now
 
+MIN_CADENCE = timedelta(minutes=5)
+
 
 def _check_expected(expected, after: datetime, errors: dict) -> None:
     if expected is not None and expected <= after:
         errors["next_update_expected_at"] = "The next update is expected after now."
+
+
+def _check_cadence(every: timedelta | None, errors: dict) -> None:
+    if every is not None and every < MIN_CADENCE:
+        errors["update_every"] = "Ask for updates no more often than every 5 minutes."
 
 
 @transaction.atomic
@@ -42,6 +50,7 @@ def vendor_case_open(
     summary: str = "",
     opened_at: datetime | None = None,
     next_update_expected_at: datetime | None = None,
+    update_every: timedelta | None = None,
     wait_on_vendor: bool = False,
     now: datetime | None = None,
 ) -> VendorCase:
@@ -63,6 +72,7 @@ def vendor_case_open(
     if opened_at > now:
         errors["opened_at"] = "The case cannot be opened in the future."
     _check_expected(next_update_expected_at, now, errors)
+    _check_cadence(update_every, errors)
     if wait_on_vendor:
         try:
             check_transition(incident.status, Status.WAITING_ON_VENDOR)
@@ -83,7 +93,10 @@ def vendor_case_open(
                 opened_at=opened_at,
                 summary=(summary or "").strip(),
                 status=VendorCaseStatus.WAITING_ON_VENDOR,
-                next_update_expected_at=next_update_expected_at,
+                next_update_expected_at=vendor_update_expected(
+                    promised=next_update_expected_at, last=now, every=update_every
+                ),
+                update_every=update_every,
                 created_by=actor if getattr(actor, "pk", None) else None,
             )
     except IntegrityError:
@@ -141,13 +154,17 @@ def vendor_case_record_update(
     case.status = status
     case.last_vendor_update_at = now
     case.last_vendor_update = update.strip()
-    case.next_update_expected_at = next_update_expected_at
+    case.next_update_expected_at = (
+        vendor_update_expected(promised=next_update_expected_at, last=now, every=case.update_every)
+        if case.is_open
+        else None
+    )
     if status not in OPEN_VENDOR_STATUSES:
         case.closed_at = now
     case.save()
     expected = (
-        f" Next update expected {notices.when(next_update_expected_at)}."
-        if next_update_expected_at
+        f" Next update expected {notices.when(case.next_update_expected_at)}."
+        if case.next_update_expected_at and case.is_open
         else ""
     )
     incident_event_append(

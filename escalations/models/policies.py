@@ -177,6 +177,7 @@ class Level(models.Model):
     description = models.TextField(_("description"), blank=True)
     capabilities = models.JSONField(_("capabilities"), default=list, blank=True)
     escalation_criteria = models.JSONField(_("escalation criteria"), default=list, blank=True)
+    deescalation_criteria = models.JSONField(_("de-escalation criteria"), default=list, blank=True)
     handoff_fields = models.JSONField(
         _("handoff note fields required when escalating to this level"), default=list, blank=True
     )

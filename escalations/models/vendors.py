@@ -68,6 +68,15 @@ class VendorCase(models.Model):
     last_vendor_update_at = models.DateTimeField(_("last vendor update"), null=True, blank=True)
     last_vendor_update = models.TextField(_("what the vendor said last"), blank=True)
     next_update_expected_at = models.DateTimeField(_("next update expected"), null=True, blank=True)
+    update_every = models.DurationField(
+        _("vendor update cadence"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Seed 003 'request regular updates': the vendor is expected to update "
+            "this often; each missed interval reminds the owner once."
+        ),
+    )
     next_reminder_at = models.DateTimeField(
         _("next reminder"), null=True, blank=True, editable=False
     )

@@ -38,7 +38,7 @@ METHODS_BY_SEVERITY = {
 }
 OVERRIDE_CHANNEL = {
     "pagerduty": "pagerduty",
-    "slack_oncall": "slack",
+    "slack_oncall": "slack_oncall",  # its own webhook (reach.team_channels)
     "slack_channel": "slack",
     "email": "email",
     "webhook": "webhook",
@@ -49,6 +49,8 @@ PD_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
 def channels_for(severity: str, override_method: str = "") -> list[str]:
     wanted = list(METHODS_BY_SEVERITY.get(severity, ("email",)))
     extra = OVERRIDE_CHANNEL.get(override_method)
+    if extra == "slack_oncall" and "slack" in wanted:
+        wanted.remove("slack")  # the on-call channel instead of the team channel
     if extra and extra not in wanted:
         wanted.insert(0, extra)
     return wanted

@@ -26,6 +26,19 @@ def notifications_visible_to(user, queryset: QuerySet[Notification] | None = Non
     return queryset.filter(about_incident | incident_less)
 
 
+def escalation_notice_statuses(incident) -> dict[int, str]:
+    """Escalation id -> status of the customer's "escalation acknowledged" email
+    (compose.customer_acknowledgement's dedup base), for the handoff checklist."""
+    prefix = "customer_ack:escalation:"
+    statuses = {}
+    rows = Notification.objects.filter(incident=incident, dedup_key__startswith=prefix)
+    for key, status in rows.values_list("dedup_key", "status"):
+        escalation = key[len(prefix) :].split(":", 1)[0]
+        if escalation.isdigit():
+            statuses[int(escalation)] = status
+    return statuses
+
+
 def inbound_visible_to(user, queryset: QuerySet[InboundMessage] | None = None):
     """Inbound mail `user` may read: unmatched mail (for triage), and mail about an
     incident they may see."""

@@ -72,7 +72,7 @@ def contact_recipients(contact, channels: list[str]) -> list[Recipient]:
         found.append(
             Recipient("email", contact.email, contact.user_id, contact.name, **availability)
         )
-    if "slack" in channels and contact.slack_webhook_url:
+    if wants_slack(channels) and contact.slack_webhook_url:
         found.append(Recipient("slack", contact.slack_webhook_url, name=contact.name))
     if "pagerduty" in channels and contact.pagerduty_routing_key:
         found.append(Recipient("pagerduty", contact.pagerduty_routing_key, name=contact.name))
@@ -123,13 +123,21 @@ def team_leads(team: str | int | None = None):
     return leads
 
 
+def wants_slack(channels) -> bool:
+    """Either Slack method (seed 001's slack_channel or slack_oncall) is Slack."""
+    return "slack" in channels or "slack_oncall" in channels
+
+
 def team_channels(level_spec, channels: list[str]) -> list[Recipient]:
     """The level's shared channels, not people: its chat (the Slack webhook), the pager
     service and the outgoing webhook, those of `channels` that are configured."""
     found = []
-    if "slack" in channels and settings.SLACK_WEBHOOK_URL:
+    slack = settings.SLACK_WEBHOOK_URL if "slack" in channels else ""
+    if "slack_oncall" in channels:
+        slack = settings.SLACK_ONCALL_WEBHOOK_URL or settings.SLACK_WEBHOOK_URL
+    if slack:
         chat = dict(level_spec.contacts).get("chat", "")
-        found.append(Recipient("slack", settings.SLACK_WEBHOOK_URL, name=chat))
+        found.append(Recipient("slack", slack, name=chat))
     if "pagerduty" in channels and settings.PAGERDUTY_ROUTING_KEY:
         found.append(Recipient("pagerduty", settings.PAGERDUTY_ROUTING_KEY, name=level_spec.name))
     if "webhook" in channels and settings.NOTIFICATION_WEBHOOK_URL:
@@ -174,7 +182,7 @@ def on_call_recipients(level_spec, user, *, channels: list[str], directory=()) -
     for contact in directory:
         if contact.user_id == user.pk:
             recipients += contact_recipients(contact, channels)
-        elif contact.user_id is None and "slack" in channels:
+        elif contact.user_id is None and wants_slack(channels):
             recipients += contact_recipients(contact, ["slack"])
     return unique_recipients(recipients)
 

@@ -60,6 +60,7 @@ def triggers_to_json(settings: TriggerSettings) -> dict:
     data["impact_routes"] = dict(settings.impact_routes)
     data["notify_groups"] = {k: list(v) for k, v in settings.notify_groups}
     data["burst_severities"] = list(settings.burst_severities)
+    data["management_chain"] = list(settings.management_chain)
     return data
 
 
@@ -107,6 +108,9 @@ def trigger_problems(data) -> list[str]:
         isinstance(v, list) and all(isinstance(g, str) for g in v) for v in groups.values()
     ):
         problems.append("notify_groups maps a scenario to a list of group names.")
+    chain = data.get("management_chain", [])
+    if not isinstance(chain, list) or not all(isinstance(g, str) and g.strip() for g in chain):
+        problems.append("management_chain is a list of group names, lowest rung first.")
     return problems
 
 
@@ -126,6 +130,8 @@ def triggers_from_json(data: dict) -> TriggerSettings:
         values["notify_groups"] = tuple((k, tuple(v)) for k, v in values["notify_groups"].items())
     if "burst_severities" in values:
         values["burst_severities"] = tuple(values["burst_severities"])
+    if "management_chain" in values:
+        values["management_chain"] = tuple(values["management_chain"])
     return TriggerSettings(**values)
 
 
@@ -243,6 +249,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
             description=row.description,
             capabilities=tuple(row.capabilities),
             escalation_criteria=tuple(row.escalation_criteria),
+            deescalation_criteria=tuple(row.deescalation_criteria),
             handoff_fields=tuple(row.handoff_fields),
             contacts=tuple(sorted(row.contacts.items())),
             sla=_target(row),
@@ -357,6 +364,7 @@ def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
                 description=level.description,
                 capabilities=list(level.capabilities),
                 escalation_criteria=list(level.escalation_criteria),
+                deescalation_criteria=list(level.deescalation_criteria),
                 handoff_fields=list(level.handoff_fields),
                 contacts=dict(level.contacts),
                 schedule=level.schedule,

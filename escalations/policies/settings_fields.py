@@ -144,6 +144,12 @@ class PolicySettingsFormMixin(forms.Form):
     trigger_notify_security = forms.CharField(
         label="Security: also notify", required=False, help_text=GROUPS_HELP
     )
+    trigger_management_chain = forms.CharField(
+        label="Manager requests go up",
+        required=False,
+        help_text="Group names, lowest rung first (e.g. Team Lead, Engineering Manager, "
+        "Director, Executive): each request goes one rung higher. Empty: the executive route.",
+    )
 
     # --- reviews (seed 004)
     review_required_severities = forms.MultipleChoiceField(
@@ -181,6 +187,7 @@ class PolicySettingsFormMixin(forms.Form):
         ("trigger_ping_pong_limit", "trigger_executive_route"),
         *[f"trigger_route_{flag}" for flag in IMPACT_FLAGS],
         *[f"trigger_notify_{scenario}" for scenario in NOTIFY_SCENARIOS],
+        "trigger_management_chain",
     ]
     REVIEW_FIELDS = [
         "review_required_severities",
@@ -256,6 +263,7 @@ class PolicySettingsFormMixin(forms.Form):
                 f"trigger_notify_{scenario}": ", ".join(groups.get(scenario, ()))
                 for scenario in NOTIFY_SCENARIOS
             },
+            "trigger_management_chain": ", ".join(triggers.management_chain),
             "review_required_severities": list(reviews.required_severities),
             "review_required_from_level": (
                 NEVER if reviews.required_from_level is None else reviews.required_from_level
@@ -293,6 +301,9 @@ class PolicySettingsFormMixin(forms.Form):
             impact_routes=routes,
             notify_groups=tuple((s, tuple(g for g in names if g)) for s, names in groups),
             executive_route=data["trigger_executive_route"],
+            management_chain=tuple(
+                g.strip() for g in data.get("trigger_management_chain", "").split(",") if g.strip()
+            ),
         )
         reviews = ReviewSettings(
             required_severities=tuple(data["review_required_severities"]),

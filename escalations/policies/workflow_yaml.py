@@ -116,6 +116,7 @@ TIER_KEYS = (
     "capabilities",
     "sla",
     "escalation_criteria",
+    "deescalation_criteria",
     "handoff_fields",
     "contacts",
     "schedule",
@@ -134,6 +135,7 @@ TRIGGER_KEYS = (
     "impact_routes",
     "notify_groups",
     "executive_route",
+    "management_chain",
 )
 REPEAT_KEYS = ("count", "window")
 BURST_KEYS = ("count", "window", "severities")
@@ -900,6 +902,7 @@ class _Reader:
             "capabilities": ("capabilities", self.text_list),
             "sla": ("sla", self.targets),
             "escalation_criteria": ("escalation_criteria", self.text_list),
+            "deescalation_criteria": ("deescalation_criteria", self.text_list),
             "handoff_fields": (
                 "handoff_fields",
                 lambda n, p: self.choice_list(n, p, tuple(HANDOFF_FIELDS), "handoff field"),
@@ -1105,6 +1108,8 @@ class _Reader:
             values["notify_groups"] = self.notify_groups(*sub("notify_groups"))
         if "executive_route" in f:
             values["executive_route"] = self.route(*sub("executive_route"))
+        if "management_chain" in f:
+            values["management_chain"] = self.text_list(*sub("management_chain"))
         if any(value is _INVALID for value in values.values()):
             return _INVALID
         return TriggerSettings(**values)
@@ -1368,6 +1373,8 @@ def _level(level: LevelSpec) -> dict[str, Any]:
         out["sla"] = _targets(level.sla, "resolution_target")
     if level.escalation_criteria:
         out["escalation_criteria"] = list(level.escalation_criteria)
+    if level.deescalation_criteria:
+        out["deescalation_criteria"] = list(level.deescalation_criteria)
     out["handoff_fields"] = _list(level.handoff_fields)
     if level.contacts:
         out["contacts"] = dict(level.contacts)
@@ -1396,6 +1403,11 @@ def _triggers(triggers: TriggerSettings) -> dict[str, Any]:
         "impact_routes": {flag: _route(number) for flag, number in triggers.impact_routes},
         "notify_groups": {group: _list(members) for group, members in triggers.notify_groups},
         "executive_route": _route(triggers.executive_route),
+        **(
+            {"management_chain": _list(triggers.management_chain)}
+            if triggers.management_chain
+            else {}
+        ),
     }
 
 

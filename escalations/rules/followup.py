@@ -113,6 +113,32 @@ def next_visit(points: Sequence[Reminder], now: datetime) -> datetime | None:
     return pending.at if pending is not None else next_reminder_at(points, now)
 
 
+# --- vendor cases (seed 003 "Vendor Escalation") ------------------------------------------
+
+ENGAGE_TAM = "Engage the TAM/DSE/CE if you have Enterprise support, and name them as the contact."
+ASK_CADENCE = "Request regular updates: agree an update cadence with the vendor."
+
+
+def vendor_case_prompts(*, contact: str, update_every: timedelta | None) -> list[str]:
+    """Seed 003 steps 2 and 4 still to do on an open case: no TAM/DSE/CE named, no cadence."""
+    prompts = []
+    if not (contact or "").strip():
+        prompts.append(ENGAGE_TAM)
+    if not update_every:
+        prompts.append(ASK_CADENCE)
+    return prompts
+
+
+def vendor_update_expected(
+    *, promised: datetime | None, last: datetime, every: timedelta | None
+) -> datetime | None:
+    """When the vendor's next update is due: what they promised, else one cadence
+    interval after their last update (or the opening)."""
+    if promised is not None:
+        return promised
+    return last + every if every else None
+
+
 # --- war rooms ------------------------------------------------------------------------------
 
 WAR_ROOM_REASONS = {

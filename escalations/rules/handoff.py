@@ -26,6 +26,33 @@ CHECKLIST: dict[str, str] = {
     "customer_expectation": "Customer expectation set",
 }
 
+# Seed 003's last two handoff items happen after the move, so nobody ticks them:
+# the portal checks them from what happened (after_handoff_items).
+AFTER_HANDOFF: dict[str, str] = {
+    "next_tier_assigned": "Next tier engineer assigned",
+    "customer_notified": "Customer notified of escalation",
+}
+
+
+def after_handoff_items(*, taken_by: str, notice_status: str | None) -> list[tuple[str, bool, str]]:
+    """(label, done, how we know) for seed 003's "Next tier engineer assigned" (someone
+    at the receiving level took the handoff, and with it the incident) and "Customer
+    notified of escalation" (the escalation email to the customer went out)."""
+    if taken_by:
+        assigned = (AFTER_HANDOFF["next_tier_assigned"], True, f"{taken_by} took the handoff")
+    else:
+        assigned = (AFTER_HANDOFF["next_tier_assigned"], False, "nobody has taken the handoff")
+    label = AFTER_HANDOFF["customer_notified"]
+    if notice_status is None:
+        notified = (label, False, "no customer address on file: tell them another way")
+    elif notice_status == "sent":
+        notified = (label, True, "escalation email sent")
+    elif notice_status in ("pending", "sending"):
+        notified = (label, False, "escalation email queued")
+    else:
+        notified = (label, False, f"escalation email {notice_status}")
+    return [assigned, notified]
+
 
 @dataclass(frozen=True)
 class HandoffContext:

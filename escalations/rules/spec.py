@@ -130,6 +130,8 @@ class LevelSpec:
     description: str = ""
     capabilities: tuple[str, ...] = ()
     escalation_criteria: tuple[str, ...] = ()
+    # Seed 001 "define de-escalation criteria": when an issue returns to a lower tier.
+    deescalation_criteria: tuple[str, ...] = ()
     handoff_fields: tuple[str, ...] = DEFAULT_HANDOFF_FIELDS
     # email, phone, chat, escalation (seed 002 contacts directory)
     contacts: tuple[tuple[str, str], ...] = ()
@@ -212,6 +214,10 @@ class TriggerSettings:
         ("customer_facing", ("Engineering Manager", "Product", "Customer Success")),
     )
     executive_route: int = NEXT_LEVEL  # CSAT, manager request, revenue
+    # Seed 003 "Executive Escalation (Customer -> Team Lead -> Manager -> Director -> VP)":
+    # group names in order. When set, a customer's manager request goes to the next
+    # rung up (one rung per request) instead of moving the incident along the tiers.
+    management_chain: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Maps compare equal whatever order they were written or stored in.

@@ -197,6 +197,27 @@ def executive_hit(policy: WorkflowSpec, level: int, key: str, reason: str) -> Hi
     )
 
 
+def manager_request_hit(
+    policy: WorkflowSpec, level: int, asked_before: int, reason: str
+) -> Hit | None:
+    """Seed 003 "Executive Escalation (Customer -> Team Lead -> Manager -> Director -> VP)":
+    with a management chain, each request goes to the next rung (told, the incident stays
+    with its tier); None once every rung has it. Without one, the executive route."""
+    chain = policy.triggers.management_chain
+    if not chain:
+        return executive_hit(policy, level, "manager_request", reason)
+    if asked_before >= len(chain):
+        return None
+    rung = chain[asked_before]
+    return Hit(
+        "executive",
+        f"manager_request:{asked_before + 1}",
+        None,
+        f"{reason} (management chain: {rung})",
+        notify_groups=(rung,),
+    )
+
+
 def combined_target(hits: list[Hit]) -> int | None:
     """Several triggers at once make one move, to the highest level any asks for."""
     targets = [hit.target for hit in hits if hit.target is not None]

@@ -33,7 +33,12 @@ HISTORY_KINDS = (
     EventKind.PUBLIC_UPDATE,
     EventKind.HANDOFF_ACKNOWLEDGED,
 )
-CHANNEL_NAMES = {"slack": "Slack", "pagerduty": "PagerDuty", "webhook": "Webhook"}
+CHANNEL_NAMES = {
+    "slack": "Slack",
+    "slack_oncall": "Slack (on call)",
+    "pagerduty": "PagerDuty",
+    "webhook": "Webhook",
+}
 
 
 @dataclass

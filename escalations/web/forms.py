@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.utils import timezone
 
@@ -397,10 +399,22 @@ class VendorCaseForm(forms.Form):
     next_update_expected_at = forms.DateTimeField(
         label="Next update expected", required=False, widget=_LOCAL
     )
+    update_every = forms.IntegerField(
+        label="Vendor updates every",
+        required=False,
+        min_value=5,
+        max_value=7 * 24 * 60,
+        help_text="Minutes (seed 003: request regular updates); each missed interval "
+        "reminds the owner once.",
+    )
     wait_on_vendor = forms.BooleanField(
         label="Set the incident to waiting on vendor (pauses its clocks per policy)",
         required=False,
     )
+
+    def clean_update_every(self):
+        minutes = self.cleaned_data.get("update_every")
+        return timedelta(minutes=minutes) if minutes else None
 
 
 class VendorUpdateForm(forms.Form):

@@ -9,6 +9,7 @@ from escalations.followup.reminders import war_room_settings
 from escalations.followup.reviews import review_doc, similar_suggestions
 from escalations.followup.war_room import active_war_room, current_holders, supported_reasons
 from escalations.models import PostIncidentReview, WarRoomRole
+from escalations.notices.selectors import escalation_notice_statuses
 from escalations.policies.services import policy_spec
 from escalations.rules.durations import humanize
 from escalations.rules.followup import (
@@ -16,8 +17,9 @@ from escalations.rules.followup import (
     ItemFacts,
     action_item_metrics,
     spoken_duration,
+    vendor_case_prompts,
 )
-from escalations.rules.handoff import field_label
+from escalations.rules.handoff import after_handoff_items, field_label
 from escalations.web.forms import (
     ActionItemCloseForm,
     ActionItemForm,
@@ -51,7 +53,16 @@ def escalation_panel(incident: Incident, user, bound: BoundForms | None = None) 
             "at", "id"
         )
     )
+    notice_statuses = escalation_notice_statuses(incident)
     for record in records:
+        record.after_handoff = (
+            after_handoff_items(
+                taken_by=str(record.acknowledged_by or ""),
+                notice_status=notice_statuses.get(record.pk),
+            )
+            if record.is_up
+            else []
+        )
         # Labels, not keys: "Customer context", not customer_context.
         record.note_items = [
             (field_label(key), value)
@@ -66,12 +77,13 @@ def escalation_panel(incident: Incident, user, bound: BoundForms | None = None) 
     can_work = user.has_perm("incidents.change_incident") and incident.is_open
     higher = spec.next_level(level)
     undecided = [r for r in records if r.is_up and r.decision_sought and not r.decision_at]
+    current = next((lv for lv in spec.levels if lv.number == level), None)
     panel.update(
         {
             "policy_spec": spec,
-            "level_name": spec.level(level).name
-            if level in {lv.number for lv in spec.levels}
-            else "",
+            "level_name": current.name if current else "",
+            # Seed 001: agents see their level's escalation (and de-escalation) criteria.
+            "level_spec": current,
             "pending_handoff": pending_handoff(incident) if incident.is_open else None,
             "can_escalate": can_work and higher is not None,
             "can_de_escalate": can_work and any(lv.number < level for lv in spec.levels),
@@ -164,6 +176,11 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
 
     cases = list(incident.vendor_cases.select_related("owner").order_by("-opened_at"))
     for case in cases:
+        case.prompts = (
+            vendor_case_prompts(contact=case.contact, update_every=case.update_every)
+            if case.is_open
+            else []
+        )
         case.overdue = (
             case.is_open
             and case.next_update_expected_at is not None

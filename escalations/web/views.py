@@ -213,7 +213,7 @@ def escalation_manager_request(request: HttpRequest, reference: str) -> HttpResp
                 request,
                 "Escalated to management."
                 if result
-                else "Recorded; the incident is already at that level.",
+                else "Recorded; the timeline says who was told.",
             )
             return _back(reference)
     return _escalation_failed(request, incident, "manager", form)

@@ -97,6 +97,11 @@ def test_agent_opens_acknowledges_logs_escalates_and_updates(page, width, roles)
     assert note.locator("strong").inner_text() == "gateway pods"
     fits(page, width)
 
+    # Seed 001: the agent sees when their level escalates.
+    criteria = page.locator("#level-criteria")
+    assert "When to escalate from L1" in criteria.inner_text()
+    assert "Issue not in runbook or knowledge base" in criteria.inner_text()
+
     # Escalate: an empty submit lists everything to fix in one round, at the top.
     open_action(page, "escalate")
     page.locator("#action-escalate").get_by_role("button", name="Escalate").click()
@@ -131,6 +136,14 @@ def test_agent_opens_acknowledges_logs_escalates_and_updates(page, width, roles)
     handoff = page.locator("#escalations dl.note").last
     assert "Customer context" in handoff.inner_text()
     assert "customer_context" not in handoff.inner_text()
+    # Seed 001: L2's criteria, both ways; seed 003: the checklist items the portal checks.
+    assert "When to de-escalate from L2" in page.locator("#level-criteria").inner_text()
+    after = page.locator("#escalations ul.after-handoff").last
+    assert (
+        after.locator("li[data-done=no]")
+        .first.inner_text()
+        .startswith("\u2610 Next tier engineer assigned")
+    )
     fits(page, width)
 
     # Tell the customer.

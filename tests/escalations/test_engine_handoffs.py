@@ -237,7 +237,7 @@ def test_tracking_document_has_seed_003s_sections(policy, agent, client):
         "## Resolution Plan",
     ):
         assert heading in text
-    assert "Acknowledge handoff to L2" in text
+    assert "- [ ] L2: Next tier engineer assigned (nobody has taken the handoff)" in text
 
 
 def post(client, incident, action, data):

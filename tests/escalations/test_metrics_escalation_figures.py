@@ -264,3 +264,20 @@ def test_the_new_tables_download_as_csv_and_come_with_the_api(client, manager):
     }
     assert figures["CSAT on escalations"]["value"] == "50.0 %"
     assert figures["Effective escalations"]["value"] == "66.7 %"
+
+
+def test_seed_001_track_escalation_rates_by_category(manager):
+    """Seed 001 "track escalation rates by tier, category, and agent": the root-cause
+    table's escalation rate per category (A and B escalated, D not)."""
+    bug, slow = Category.objects.get(name="Bug"), Category.objects.get(name="Performance")
+    opened = Incident.objects.filter(created_by__username="ana", opened_at__lt=t(2, 28, 0))
+    opened.filter(severity__in=["P1", "P2"], csat_rating__isnull=False).update(category=bug)
+    Incident.objects.filter(severity="P3").update(category=slow)
+    start, end = day_bounds(date(2026, 2, 1), date(2026, 3, 11), UTC)
+    period = metrics.period_for(manager, start=start, end=end, now=NOW, filters={})
+    causes = {
+        r[0]: [str(cell) for cell in r[1:]]
+        for r in metrics.root_causes(period, metrics.severity_summary(period)).rows
+    }
+    assert causes["Bug"] == ["2", "33.3 %", "2", "100.0 %"]
+    assert causes["Performance"] == ["1", "16.7 %", "0", "0.0 %"]

@@ -453,7 +453,7 @@ ERROR_CASES = {
         "escalation.tiers[0].escalaton_criteria",
         "unknown key 'escalaton_criteria' (did you mean 'escalation_criteria'?); "
         "allowed here: level, name, team, description, capabilities, sla, "
-        "escalation_criteria, handoff_fields, contacts",
+        "escalation_criteria, deescalation_criteria, handoff_fields, contacts",
     ),
     "undefined route_to level": (
         """\
@@ -972,6 +972,7 @@ def workflow_specs(draw):
                 description=draw(long_texts),
                 capabilities=draw(unique(words, max_size=3)),
                 escalation_criteria=draw(unique(words, max_size=3)),
+                deescalation_criteria=draw(unique(words, max_size=3)),
                 handoff_fields=draw(unique(st.sampled_from(tuple(HANDOFF_FIELDS)), max_size=7)),
                 contacts=tuple((key, contacts[key]) for key in CONTACT_KEYS if key in contacts),
                 sla=draw(st.none() | targets),
@@ -1001,6 +1002,7 @@ def workflow_specs(draw):
             for group in draw(unique(st.sampled_from(NOTIFY_GROUPS)))
         ),
         executive_route=draw(routes),
+        management_chain=draw(unique(words, max_size=4)),
     )
     severities = draw(unique(st.sampled_from(SEVERITIES)))
     return WorkflowSpec(

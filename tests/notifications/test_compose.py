@@ -101,7 +101,8 @@ def test_channels_by_urgency_and_override():
     assert notices.channels_for("P0") == ["pagerduty", "slack", "email"]
     assert notices.channels_for("P1") == ["slack", "email"]
     assert notices.channels_for("P2") == ["email"]
-    assert notices.channels_for("P3", "slack_oncall") == ["slack", "email"]
+    assert notices.channels_for("P3", "slack_oncall") == ["slack_oncall", "email"]
+    assert notices.channels_for("P1", "slack_channel") == ["slack", "email"]
 
 
 def test_the_message_says_what_was_true_when_decided(agent):

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from escalations.engine.services import sla_sweep
 from escalations.lifecycle import EscalationsLifecycle
+from escalations.models import Policy
 from escalations.notices.compose import policy_notices
 from escalations.policies.services import policy_create_from_spec, policy_spec, spec_problems
 from escalations.policies.workflow_yaml import WorkflowError, dump_workflow, load_workflow_text
@@ -17,7 +19,8 @@ from incidents import services
 from incidents.models import Channel, EventKind, IncidentEvent
 from notifications.models import Notification
 from notifications.services import notifications_enqueue_many
-from tests.factories import AccountFactory, UserFactory, make_incident
+from tests.api_client import token_client
+from tests.factories import PASSWORD, AccountFactory, UserFactory, make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -250,3 +253,12 @@ def test_a_notice_must_say_who_is_told_and_name_levels_the_policy_has():
     assert "there is no level 4" in str(error.value)
     broken = WorkflowSpec(levels=(LevelSpec(1, "A"),), notices=(NoticeRule("P1", levels=(5,)),))
     assert "The P1 notices name L5, which does not exist." in spec_problems(broken)
+
+
+def test_the_policy_admin_and_api_show_who_is_told(matrix_preset, manager, client):
+    policy = Policy.objects.get()
+    client.login(username=manager.username, password=PASSWORD)
+    page = client.get(reverse("admin:escalations_policy_change", args=[policy.pk]))
+    assert "L1, L2, L3, L4 at once (P0: levels 1-4 are paged at once)" in page.content.decode()
+    body = token_client(manager).get(f"/api/policies/{policy.pk}/").json()
+    assert body["notices"]["all"][0]["channels"] == ["slack"]

@@ -273,6 +273,7 @@ def sample_context(kind: str, incident) -> dict:
         "update": {"text": "We found the cause and are testing a fix.", "at": "Monday 12:00 UTC"},
         "reply": {"from": "jane@customer.example", "via": "email", "text": "Still failing."},
         "resolved_at": "Monday 30 November 2026, 17:10 UTC",
+        "prevention": {"actions": 3, "permanent_fixes": 1},
         "ratings": [
             {"value": value, "label": label, "url": f"{settings.SITE_URL}/status/preview-only/"}
             for value, label in RATINGS
@@ -542,6 +543,32 @@ def customer_resolution(*, incident, event, now: datetime) -> list[Notification]
         recipients=[recipient],
         context=context,
         dedup_base=f"customer_resolved:{event.pk}",
+        urgent=True,
+        now=now,
+        headers=_thread_headers(incident),
+    )
+
+
+def customer_follow_up(*, review, now: datetime) -> list[Notification]:
+    """Seed 004 Phase 4: "Follow up with customer on prevention": when the post-incident
+    review is published, the customer hears, in the incident's thread, that it is done and
+    how many preventive actions came of it (the review's own words stay internal). Once
+    per review."""
+    incident = review.incident
+    recipient = customer_recipient(incident)
+    if recipient is None:
+        return []
+    items = list(review.action_items.values_list("is_permanent_fix", flat=True))
+    context = {
+        **_customer_context(incident, recipient),
+        "prevention": {"actions": len(items), "permanent_fixes": sum(items)},
+    }
+    return build(
+        kind="customer_follow_up",
+        incident=incident,
+        recipients=[recipient],
+        context=context,
+        dedup_base=f"customer_follow_up:{review.pk}",
         urgent=True,
         now=now,
         headers=_thread_headers(incident),

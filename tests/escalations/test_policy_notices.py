@@ -2,7 +2,7 @@
 through the outbox; each level's escalation contact when nobody takes its handoff; the
 customer told once when the incident is fixed. Each rule traced to its seed line."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -209,6 +209,32 @@ def test_seed_004_update_customers_immediately_when_fixed_once(roles, agent):
     EscalationsLifecycle().resolved(incident=incident, event=event, actor=agent, now=T0 + H)
     (row,) = Notification.objects.filter(incident=incident, kind="customer_resolved")
     assert (row.recipient, row.urgent, row.next_attempt_at) == ("jane@acme.example", True, T0 + H)
+
+
+def test_seed_004_follow_up_with_customer_on_prevention_once_the_review_is_published(
+    roles, agent, manager
+):
+    """Seed 004 Phase 4: "Follow up with customer on prevention": publishing the review
+    emails the customer that it is done and how many preventive actions came of it, in
+    the incident's thread; the review's internal words (root cause) are not in it."""
+    from escalations.followup import reviews
+    from tests.escalations.test_review_publication import COMPLETE
+
+    policy_create_from_spec(spec=three_levels_with_contacts(), name="support", make_default=True)
+    account = AccountFactory(primary_contact_email="jane@acme.example")
+    incident = make_incident(severity="P0", actor=agent, account=account, assignee=agent)
+    review = reviews.review_create(incident=incident, actor=agent)
+    reviews.review_update(review=review, actor=agent, changes=COMPLETE)
+    reviews.action_item_add(
+        review=review, actor=agent, title="Add pool monitoring", owner=agent, due_date=date.today()
+    )
+    reviews.review_submit(review=review, actor=agent)
+    assert not Notification.objects.filter(kind="customer_follow_up").exists()
+    reviews.review_publish(review=review, actor=manager)
+    (row,) = Notification.objects.filter(incident=incident, kind="customer_follow_up")
+    assert (row.recipient, row.urgent) == ("jane@acme.example", True)
+    assert row.context["prevention"] == {"actions": 1, "permanent_fixes": 0}
+    assert "leaked connections" not in str(row.context)
 
 
 # --- the policy data ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from escalations.policies.services import default_policy, policy_for_new_inciden
 from escalations.rules.clocks import ClockReading
 from escalations.sla.services import sla_refresh
 from incidents.lifecycle import SeverityMeaning, StartingPolicy
-from incidents.models import Account, Channel, Component, Incident, IncidentEvent
+from incidents.models import Account, Channel, Component, EventKind, Incident, IncidentEvent
 from incidents.rules import Severity
 from notifications.services import notifications_enqueue_many
 
@@ -37,12 +37,12 @@ class EscalationsLifecycle:
         return StartingPolicy(policy=policy, level=level)
 
     def created(self, *, incident: Incident, now: datetime) -> None:
-        readings = self.changed(incident=incident, now=now, triggers=True)
-        if (
-            readings is not None
-            and incident.channel.acknowledges_customer
-            and incident.opened_at == now
-        ):
+        readings = self._refresh(incident=incident, now=now, triggers=True)
+        if incident.opened_at != now:
+            return  # an import: its past opening tells nobody now
+        # The policy's notices of an opening (after any move its triggers made).
+        notifications_enqueue_many(notices.policy_notices(incident=incident, now=now, opening=True))
+        if readings is not None and incident.channel.acknowledges_customer:
             # An escalation at opening (readings None) has told the customer already;
             # imports never do.
             notifications_enqueue_many(
@@ -61,9 +61,19 @@ class EscalationsLifecycle:
         """Keep the SLA bookkeeping right in the same transaction as the change.
 
         With `triggers`, the escalation engine also checks the severity, impact and
-        pattern triggers (creation, severity raised, impact details edited).
-        Returns the clock readings now, or None when a trigger moved the incident.
+        pattern triggers (severity raised, impact details edited). When the severity was
+        raised just now, the policy's notices for it go out (once each: raised back to it,
+        nobody hears twice). Returns the clock readings now, or None when a trigger moved
+        the incident.
         """
+        readings = self._refresh(incident=incident, now=now, triggers=triggers, actor=actor)
+        if triggers and incident.events.filter(kind=EventKind.SEVERITY_CHANGED, at=now).exists():
+            notifications_enqueue_many(notices.policy_notices(incident=incident, now=now))
+        return readings
+
+    def _refresh(
+        self, *, incident: Incident, now: datetime, triggers: bool = False, actor=None
+    ) -> list[ClockReading] | None:
         # A public update restarts a war room's cadence; a pause stops it.
         war_room_refresh(incident=incident, now=now)
         if triggers and evaluate_incident_triggers(incident=incident, now=now, actor=actor):

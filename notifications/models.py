@@ -25,7 +25,9 @@ class Status(models.TextChoices):
 
 # Message kinds that go to customers: sent at once (never held, folded or capped),
 # with the inbound Reply-To, linking to the signed status page, never the portal.
-CUSTOMER_KINDS = frozenset({"customer_ack", "customer_update", "customer_resolved"})
+CUSTOMER_KINDS = frozenset(
+    {"customer_ack", "customer_update", "customer_resolved", "customer_follow_up"}
+)
 
 
 class Notification(models.Model):

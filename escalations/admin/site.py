@@ -59,6 +59,7 @@ from escalations.policies.upload import WorkflowUploadForm
 from escalations.policies.workflow_yaml import dump_workflow
 from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.clocks import IncidentFacts, compute_clocks
+from escalations.rules.durations import humanize
 from escalations.sla.services import incident_clocks
 from escalations.web.forms import DeEscalateForm, EscalateForm
 from escalations.web.panels import action_item_metrics_for
@@ -326,6 +327,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         "activated_at",
         "export_link",
         "reach",
+        "notice_rules",
     ]
     fieldsets = [
         (
@@ -344,6 +346,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         (_("Triggers"), {"fields": PolicySettingsFormMixin.TRIGGER_FIELDS}),
         (_("Reviews"), {"fields": PolicySettingsFormMixin.REVIEW_FIELDS}),
         (_("War rooms"), {"fields": PolicySettingsFormMixin.WAR_ROOM_FIELDS}),
+        (_("Notices"), {"fields": ["notice_rules"]}),
         (_("History"), {"fields": ["source", "created_at", "created_by", "activated_at"]}),
     ]
     # An active or retired version is read, not edited: its settings as sentences.
@@ -413,6 +416,28 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
             ),
         )
 
+    @admin.display(description=_("who is told"))
+    def notice_rules(self, obj):
+        """The policy's notices, one line each (edited in the workflow YAML)."""
+        if obj.pk is None:
+            return "-"
+        rules = policies.policy_spec(obj).notices
+        if not rules:
+            return _("Nobody beyond the levels' own notices.")
+        return format_html_join(
+            "\n",
+            "<div><strong>{}</strong>: {} {}{}</div>",
+            (
+                (
+                    rule.severity,
+                    ", ".join([*(f"L{n}" for n in rule.levels), *rule.groups]),
+                    f"within {humanize(rule.within)}" if rule.within else "at once",
+                    f" ({rule.reason})" if rule.reason else "",
+                )
+                for rule in rules
+            ),
+        )
+
     @staticmethod
     def _reached(found: list[str]) -> str:
         if not found:
@@ -438,6 +463,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
                 "review_settings",
                 "war_room_settings",
                 "reach",
+                "notice_rules",
             ]
         return self.readonly_fields
 

@@ -236,6 +236,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "calendars",
             "pause_statuses",
             "triggers",
+            "notices",
             "match_channels",
             "match_components",
             "match_account_tiers",

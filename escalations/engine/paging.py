@@ -30,6 +30,7 @@ from escalations.models import Escalation, Page
 from escalations.notices import compose as notices
 from escalations.policies import reach
 from escalations.policies.services import policy_spec
+from escalations.rules.durations import humanize
 from escalations.rules.spec import LevelSpec, WorkflowSpec
 from incidents.models import EventKind, Visibility
 from incidents.services import incident_events_append_many
@@ -47,6 +48,44 @@ def page_after(spec: WorkflowSpec, severity: str, level: LevelSpec) -> timedelta
 
 def escalation_contact(level: LevelSpec) -> str:
     return dict(level.contacts).get("escalation", "")
+
+
+def unacknowledged_contact(incident, spec: WorkflowSpec, reading, now) -> tuple[list, list]:
+    """Seed 002's level "Escalation" contacts (manager@, director@, ceo@) for a level
+    WITHOUT an on-call schedule: when its handoff's acknowledgement clock reaches the
+    threshold that escalates, the level's escalation contact is emailed, with a
+    timeline entry, as (events, outbox rows). Once: the threshold fires once per
+    incident and level, and the dedup key holds if it were decided again. (A scheduled
+    level's ladder ends with that contact already: `page_sweep`.)"""
+    try:
+        level = spec.level(incident.current_level)
+    except KeyError:
+        return [], []
+    address = escalation_contact(level)
+    if level.schedule or "@" not in address:
+        return [], []
+    body = (
+        f"Told the {level.title} escalation contact, {address}: nobody acknowledged the "
+        f"handoff within {humanize(reading.target)}."
+    )
+    event = {
+        "incident_id": incident.pk,
+        "kind": EventKind.PAGED.value,
+        "at": now,
+        "visibility": Visibility.INTERNAL.value,
+        "body": body,
+        "data": {"level": level.number, "address": address, "clock": reading.clock},
+    }
+    rows = notices.build(
+        kind="policy_notice",
+        incident=incident,
+        recipients=[reach.Recipient("email", address, name=f"{level.name} escalation")],
+        context={"notice": {"reason": body, "within": ""}},
+        dedup_base=f"handoff_contact:{incident.pk}:{level.number}",
+        urgent=True,
+        now=now,
+    )
+    return [event], rows
 
 
 def page_event(incident, page: Page, escalation: Escalation, level_label: str) -> dict:

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 
-from escalations.engine import moves
+from escalations.engine import moves, paging
 from escalations.engine.audience import Audience
 from escalations.engine.storm import Crossing, escalate_crossings
 from escalations.models import (
@@ -684,6 +684,10 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
         )
         fired.add(firing_key(clock, incident.current_level, instant.percent, interval))
         out["fired"] += 1
+        if instant.action == "escalate" and clock == "handoff_ack":
+            told, rows = paging.unacknowledged_contact(incident, spec, reading, now)
+            out["events"] += told
+            out["notifications"] += rows
         if instant.action == "escalate":
             target = crossing_target(spec, incident.current_level, reading)
             if target is not None:

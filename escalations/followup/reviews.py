@@ -421,6 +421,8 @@ def review_publish(
         data={"review": review.pk, "on_time": on_time},
     )
     reminders.review_schedule(review, now)
+    # Seed 004: "Follow up with customer on prevention".
+    notifications_enqueue_many(notices.customer_follow_up(review=review, now=now))
     return review
 
 

@@ -103,6 +103,15 @@ class Policy(models.Model):
             "(seed 002: P1 at Level 3 within 1 hour), going straight there when due."
         ),
     )
+    notices = models.JSONField(
+        _("notices"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Per severity (or all), who is told at the opening or when the severity is "
+            "raised to it, and at the latest when (seed 004: executives at once for Sev 1)."
+        ),
+    )
     severities = models.JSONField(
         _("severity definitions"),
         default=dict,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
 
+from escalations.policies import reach
 from escalations.policies.reach import (
     Recipient,
 )
@@ -287,6 +288,7 @@ def sample_context(kind: str, incident) -> dict:
         "update": {"text": "We found the cause and are testing a fix.", "at": "Monday 12:00 UTC"},
         "reply": {"from": "jane@customer.example", "via": "email", "text": "Still failing."},
         "resolved_at": "Monday 30 November 2026, 17:10 UTC",
+        "prevention": {"actions": 3, "permanent_fixes": 1},
         "ratings": [
             {"value": value, "label": label, "url": f"{settings.SITE_URL}/status/preview-only/"}
             for value, label in RATINGS
@@ -318,6 +320,8 @@ def sample_context(kind: str, incident) -> dict:
         "cadence_minutes": 30,
         "late_minutes": 12,
         "note": "",
+        # The policy's notices (policy_notices) and an escalation contact's notice.
+        "notice": {"reason": "Executive notification: Immediate", "within": ""},
         # On-call pages (engine.paging).
         "page": {
             "schedule": "Engineering primary/secondary",
@@ -558,3 +562,82 @@ def customer_resolution(*, incident, event, now: datetime) -> list[Notification]
         now=now,
         headers=_thread_headers(incident),
     )
+
+
+def customer_follow_up(*, review, now: datetime) -> list[Notification]:
+    """Seed 004 Phase 4: "Follow up with customer on prevention": when the post-incident
+    review is published, the customer hears, in the incident's thread, that it is done and
+    how many preventive actions came of it (the review's own words stay internal). Once
+    per review."""
+    incident = review.incident
+    recipient = customer_recipient(incident)
+    if recipient is None:
+        return []
+    items = list(review.action_items.values_list("is_permanent_fix", flat=True))
+    context = {
+        **_customer_context(incident, recipient),
+        "prevention": {"actions": len(items), "permanent_fixes": sum(items)},
+    }
+    return build(
+        kind="customer_follow_up",
+        incident=incident,
+        recipients=[recipient],
+        context=context,
+        dedup_base=f"customer_follow_up:{review.pk}",
+        urgent=True,
+        now=now,
+        headers=_thread_headers(incident),
+    )
+
+
+# --- the policy's own notices (issue 19) -------------------------------------------------------
+
+
+def policy_notices(*, incident, now: datetime, opening: bool = False) -> list[Notification]:
+    """The policy's notices for the incident's severity (at its opening, also those for
+    every severity): seed 004's "Executive notification: Immediate" and "Manager
+    notification: Within 1 hour", seed 002's "Team Chat: Immediate notification to
+    support team" and its P0 paging levels 1-4 at once.
+
+    Once per incident and rule (the dedup key): deciding again (a second raise to the
+    severity, a retried task) adds nothing. A rule `within` zero goes at once, urgent;
+    a later one may wait for the recipient's working hours, never beyond `within`. A
+    level that took the incident's handoff at this instant has its escalation notice
+    already and is not told twice."""
+    if incident.policy_id is None:
+        return []
+    spec = policy_spec(incident.policy)
+    numbers = {level.number for level in spec.levels}
+    just_handed = incident.current_level if incident.handoff_at == now else None
+    rows: list[Notification] = []
+    for index, rule in spec.notices_for(incident.severity, opening=opening):
+        channels = list(rule.channels) or channels_for(incident.severity)
+        recipients = [
+            recipient
+            for number in rule.levels
+            if number in numbers and number != just_handed
+            for recipient in reach.level_recipients(spec.level(number), channels=channels)
+        ]
+        if rule.groups and "email" in channels:
+            recipients += reach.group_recipients(rule.groups)
+        recipients = reach.unique_recipients(recipients)
+        if incident.is_security:
+            recipients = reach.limited_to_readers(recipients, reach.security_reader_ids())
+        built = build(
+            kind="policy_notice",
+            incident=incident,
+            recipients=recipients,
+            context={
+                "notice": {
+                    "reason": rule.reason,
+                    "within": in_words(rule.within) if rule.within else "",
+                }
+            },
+            dedup_base=f"notice:{incident.pk}:{rule.severity}:{index}",
+            urgent=not rule.within or incident.severity in ("P0", "P1"),
+            now=now,
+        )
+        for row in built:
+            row.next_attempt_at = min(row.next_attempt_at, now + rule.within)
+        rows += built
+    return rows

@@ -37,6 +37,7 @@ from escalations.rules.spec import (
     LevelDeadline,
     LevelSpec,
     MatchSpec,
+    NoticeRule,
     OverrideSpec,
     ReviewSettings,
     SeverityDefinition,
@@ -212,6 +213,37 @@ def deadlines_from_json(data: dict) -> tuple:
     )
 
 
+def notices_to_json(notices) -> dict:
+    """{severity or "all": [rule, ...]}, each severity's rules in their order."""
+    out: dict[str, list] = {}
+    for rule in notices:
+        out.setdefault(rule.severity, []).append(
+            {
+                "levels": list(rule.levels),
+                "groups": list(rule.groups),
+                "channels": list(rule.channels),
+                "within": int(rule.within.total_seconds()),
+                "reason": rule.reason,
+            }
+        )
+    return out
+
+
+def notices_from_json(data: dict) -> tuple:
+    return tuple(
+        NoticeRule(
+            severity=severity,
+            levels=tuple(item.get("levels", ())),
+            groups=tuple(item.get("groups", ())),
+            channels=tuple(item.get("channels", ())),
+            within=timedelta(seconds=item.get("within", 0)),
+            reason=item.get("reason", ""),
+        )
+        for severity, items in sorted((data or {}).items())
+        for item in items
+    )
+
+
 def war_room_to_json(settings: WarRoomSettings) -> dict:
     return {"update_every": {k: int(v.total_seconds()) for k, v in settings.update_every}}
 
@@ -283,6 +315,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
         war_room=war_room_from_json(policy.war_room),
         severities=severities_from_json(policy.severities),
         deadlines=deadlines_from_json(policy.deadlines),
+        notices=notices_from_json(policy.notices),
         match=MatchSpec(
             channels=tuple(sorted(policy.match_channels.values_list("name", flat=True))),
             account_tiers=tuple(policy.match_account_tiers),
@@ -330,6 +363,12 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
                 f"{deadline.severity} must be at L{deadline.level} by its deadline, "
                 "which the policy does not have."
             )
+    for rule in spec.notices:
+        problems += [
+            f"The {rule.severity} notices name L{number}, which does not exist."
+            for number in rule.levels
+            if number not in numbers
+        ]
     named = {level.schedule for level in spec.levels if level.schedule}
     known = set(OnCallSchedule.objects.filter(name__in=named).values_list("name", flat=True))
     for level in spec.levels:
@@ -451,6 +490,7 @@ def policy_create_from_spec(
         war_room=war_room_to_json(spec.war_room),
         severities=severities_to_json(spec.severities),
         deadlines=deadlines_to_json(spec.deadlines),
+        notices=notices_to_json(spec.notices),
         match_account_tiers=list(spec.match.account_tiers),
         priority=spec.match.priority,
         source=source,
@@ -562,6 +602,7 @@ DRAFT_FIELDS = frozenset(
         "war_room",
         "severities",
         "deadlines",
+        "notices",
     }
 )
 # A draft's rows: its levels, SLA targets, thresholds and severity overrides.

@@ -49,17 +49,20 @@ from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.durations import format_duration, parse_duration
 from escalations.rules.spec import (
     ACTIONS,
+    ALL_SEVERITIES,
     CLOCK_STARTS,
     CLOCKS,
     CONTACT_KEYS,
     HANDOFF_FIELDS,
     NEXT_LEVEL,
+    NOTICE_CHANNELS,
     NOTIFICATION_METHODS,
     REVIEW_FLAGS,
     ROUND_THE_CLOCK,
     LevelDeadline,
     LevelSpec,
     MatchSpec,
+    NoticeRule,
     OverrideSpec,
     ReviewSettings,
     SeverityDefinition,
@@ -107,6 +110,7 @@ ESCALATION_KEYS = (
     "war_room",
     "severities",
     "deadlines",
+    "notices",
 )
 TIER_KEYS = (
     "level",
@@ -151,6 +155,7 @@ ACTION_ITEM_KEYS = ("remind_before",)
 WAR_ROOM_KEYS = ("update_every",)
 SEVERITY_KEYS = ("definition", "criteria", "examples")
 DEADLINE_KEYS = ("level", "within", "calendar")
+NOTICE_KEYS = ("levels", "groups", "channels", "within", "reason")
 NEVER_WORD = "never"
 MATCH_KEYS = ("channels", "account_tiers", "components", "priority")
 CALENDAR_KEYS = ("timezone", "hours", "holidays")  # business_time's spec format
@@ -732,6 +737,8 @@ class _Reader:
             values["severities"] = self.severities(*got)
         if (got := at("deadlines")) is not None:
             values["deadlines"] = self.deadlines(*got)
+        if (got := at("notices")) is not None:
+            values["notices"] = self.notices(*got)
         if any(value is _INVALID for value in values.values()):
             return None
         return WorkflowSpec(**values)
@@ -1263,6 +1270,67 @@ class _Reader:
         table = self.by_severity(node, path, read)
         return _INVALID if table is _INVALID else tuple(table[s] for s in sorted(table))
 
+    def notices(self, node: Node, path: str) -> Any:
+        """`P0: [{groups: [Executive], reason: ...}]`, `P1: [{levels: [3], within: 1h}]`,
+        `all: [...]` (every incident, at its opening): who is told, at the latest when."""
+        items = self.pairs(node, path)
+        if items is None:
+            return _INVALID
+        rules: list[NoticeRule] = []
+        seen: set[str] = set()
+        ok = True
+        for key, key_node, value_node in items:
+            key_path = _join(path, str(key_node.value))
+            if isinstance(key, str) and _token(key) == ALL_SEVERITIES:
+                severity = ALL_SEVERITIES
+            else:
+                severity = self.severity(key_node, key_path)
+            if severity is _INVALID or severity in seen:
+                if severity in seen:
+                    self.add(key_node, key_path, f"severity {severity} is given twice")
+                ok = False
+                continue
+            seen.add(severity)
+            listed = self.items(value_node, key_path)
+            if listed is None:
+                ok = False
+                continue
+            for item_path, item in listed:
+                rule = self.notice(item, item_path, severity)
+                if rule is _INVALID:
+                    ok = False
+                else:
+                    rules.append(rule)
+        if not ok:
+            return _INVALID
+        return tuple(sorted(rules, key=lambda rule: rule.severity))  # stable: as written
+
+    def notice(self, node: Node, path: str, severity: str) -> Any:
+        f = self.fields(node, path, NOTICE_KEYS)
+        if f is None:
+            return _INVALID
+        values: dict[str, Any] = {}
+        if "levels" in f:
+            values["levels"] = self.unique_list(
+                f["levels"][1], _join(path, "levels"), self.level_number, what="level"
+            )
+        if "groups" in f:
+            values["groups"] = self.text_list(f["groups"][1], _join(path, "groups"))
+        if "channels" in f:
+            values["channels"] = self.choice_list(
+                f["channels"][1], _join(path, "channels"), NOTICE_CHANNELS, "channel"
+            )
+        if "within" in f:
+            values["within"] = self.duration(f["within"][1], _join(path, "within"))
+        if "reason" in f:
+            values["reason"] = self.text(f["reason"][1], _join(path, "reason"))
+        if any(value is _INVALID for value in values.values()):
+            return _INVALID
+        if not values.get("levels") and not values.get("groups"):
+            self.add(node, path, "say who is told: levels, groups or both")
+            return _INVALID
+        return NoticeRule(severity=severity, **values)
+
     def match(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, MATCH_KEYS)
         if f is None:
@@ -1442,6 +1510,21 @@ def _severity(definition: SeverityDefinition) -> dict[str, Any]:
     return out
 
 
+def _notice(rule: NoticeRule) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if rule.levels:
+        out["levels"] = _Flow(rule.levels)
+    if rule.groups:
+        out["groups"] = _Flow(rule.groups)
+    if rule.channels:
+        out["channels"] = _Flow(rule.channels)
+    if rule.within:
+        out["within"] = format_duration(rule.within)
+    if rule.reason:
+        out["reason"] = rule.reason
+    return out
+
+
 def dump_workflow(spec: WorkflowSpec) -> str:
     """The canonical YAML for a spec: same spec, same text; loads back to an equal spec."""
     out: dict[str, Any] = {}
@@ -1489,6 +1572,10 @@ def dump_workflow(spec: WorkflowSpec) -> str:
             )
             for d in spec.deadlines
         }
+    if spec.notices:
+        out["notices"] = {}
+        for rule in spec.notices:
+            out["notices"].setdefault(rule.severity, []).append(_notice(rule))
     if spec.severities:
         out["severities"] = {
             severity: _severity(definition) for severity, definition in spec.severities

@@ -324,6 +324,28 @@ class LevelDeadline:
     calendar: str | None = None
 
 
+# A notice rule for every severity (seed 002's "Team Chat: Immediate notification to
+# support team" at each opening).
+ALL_SEVERITIES = "all"
+NOTICE_CHANNELS = ("email", "slack", "pagerduty", "webhook")
+
+
+@dataclass(frozen=True)
+class NoticeRule:
+    """Who is told when an incident opens with `severity` or is raised to it ("all":
+    every incident, at its opening): the levels' own recipients and the role groups, on
+    `channels` (none: the severity's usual ones), at the latest `within` (zero: at once,
+    whatever anyone's working hours). Seed 004's "Executive notification: Immediate",
+    "Manager notification: Within 1 hour"."""
+
+    severity: str
+    levels: tuple[int, ...] = ()
+    groups: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    within: timedelta = timedelta(0)
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class SeverityDefinition:
     """What a severity means under a policy, shown where a severity is chosen: seed 002's
@@ -353,6 +375,8 @@ class WorkflowSpec:
     severities: tuple[tuple[str, SeverityDefinition], ...] = ()
     # at most one per severity, in severity order
     deadlines: tuple[LevelDeadline, ...] = ()
+    # by severity (P0..P3, then "all"), each severity's in the order written
+    notices: tuple[NoticeRule, ...] = ()
 
     def level(self, number: int) -> LevelSpec:
         for level in self.levels:
@@ -387,6 +411,12 @@ class WorkflowSpec:
 
     def deadline_for(self, severity: str) -> LevelDeadline | None:
         return next((d for d in self.deadlines if d.severity == severity), None)
+
+    def notices_for(self, severity: str, *, opening: bool) -> list[tuple[int, NoticeRule]]:
+        """The notice rules for `severity` (with those for every severity at an opening),
+        each with its position in `notices` (what makes it once per incident)."""
+        wanted = {severity, ALL_SEVERITIES} if opening else {severity}
+        return [(i, rule) for i, rule in enumerate(self.notices) if rule.severity in wanted]
 
     def override_for(self, severity: str) -> OverrideSpec | None:
         for override in self.overrides:

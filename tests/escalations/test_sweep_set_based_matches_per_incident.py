@@ -106,7 +106,11 @@ def _policies():
                 "Specialists",
                 team="specialists",
                 handoff_fields=("investigation_summary", "proposed_next_steps", "blocking_issues"),
-                contacts=(("email", "specialists@example.com"), ("phone", "+1-555-0102")),
+                contacts=(
+                    ("email", "specialists@example.com"),
+                    ("phone", "+1-555-0102"),
+                    ("escalation", "specialists-lead@example.com"),  # no schedule: emailed
+                ),
                 sla=TargetSpec(first_response=2 * H, resolution=16 * H),
             ),
         ),
@@ -144,7 +148,11 @@ def _policies():
                 2,
                 "Advanced support",
                 team="specialists",
-                contacts=(("email", "advanced@example.com"), ("chat", "#advanced")),
+                contacts=(
+                    ("email", "advanced@example.com"),
+                    ("chat", "#advanced"),
+                    ("escalation", "advanced-lead@example.com"),
+                ),
                 sla=TargetSpec(first_response=H, resolution=8 * H),
             ),
             LevelSpec(
@@ -752,6 +760,7 @@ def coverage(result: dict, snap: dict) -> dict:
             new("events", lambda e: e["kind"] == EventKind.FLAGGED)
         ),
         "top-level breach notices": kinds["top_level_breach"],
+        "escalation contacts told of an unacknowledged handoff": kinds["policy_notice"],
         "customer acks": kinds["customer_ack"],
         "customer acks answering an earlier mail": sum(
             "In-Reply-To" in row["headers"] for row in notices if row["kind"] == "customer_ack"
@@ -785,6 +794,7 @@ MINIMUM = {
     "escalations whose note lists steps": 6,
     "incidents flagged (ping-pong)": 3,
     "top-level breach notices": 50,
+    "escalation contacts told of an unacknowledged handoff": 14,
     "customer acks": 20,
     "customer acks answering an earlier mail": 15,
     "review-flag notices": 5,

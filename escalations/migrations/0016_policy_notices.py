@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalations', '0013_level_deadlines'),
+        ('escalations', '0015_deescalation_criteria_vendor_cadence'),
     ]
 
     operations = [

@@ -222,6 +222,7 @@ class LevelInline(DraftOnlyInline, admin.StackedInline):
         ("schedule", "page_after"),
         "description",
         ("first_response", "resolution", "update_interval", "calendar"),
+        ("first_response_max", "resolution_max"),
         "handoff_fields",
         "capabilities",
         "escalation_criteria",
@@ -231,7 +232,16 @@ class LevelInline(DraftOnlyInline, admin.StackedInline):
 
 class SlaTargetInline(DraftOnlyInline, admin.TabularInline):
     model = SlaTarget
-    fields = ["severity", "level", "first_response", "resolution", "update_interval", "calendar"]
+    fields = [
+        "severity",
+        "level",
+        "first_response",
+        "first_response_max",
+        "resolution",
+        "resolution_max",
+        "update_interval",
+        "calendar",
+    ]
 
 
 class ThresholdInline(DraftOnlyInline, admin.TabularInline):

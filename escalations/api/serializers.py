@@ -181,6 +181,8 @@ class LevelSerializer(serializers.ModelSerializer):
             "resolution",
             "update_interval",
             "calendar",
+            "first_response_max",
+            "resolution_max",
         ]
         read_only_fields = fields
 
@@ -195,6 +197,8 @@ class SlaTargetSerializer(serializers.ModelSerializer):
             "resolution",
             "update_interval",
             "calendar",
+            "first_response_max",
+            "resolution_max",
         ]
         read_only_fields = fields
 
@@ -235,6 +239,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "calendars",
             "pause_statuses",
             "triggers",
+            "maximum",
             "match_channels",
             "match_components",
             "match_account_tiers",

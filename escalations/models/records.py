@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from escalations.models.policies import CLOCK_CHOICES
+from escalations.rules.spec import MAXIMUM_CLOCKS
 
 
 class ThresholdFiring(models.Model):
@@ -31,7 +32,13 @@ class ThresholdFiring(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "clock", "level", "percent"], name="firing_once"
-            )
+            ),
+            # A target's maximum runs its route once per incident, at whatever level.
+            models.UniqueConstraint(
+                fields=["incident", "clock", "percent"],
+                condition=Q(clock__in=list(MAXIMUM_CLOCKS)),
+                name="maximum_firing_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -55,7 +55,8 @@ class IncidentHistory:
 class Notice:
     """Who would have been told what: recipients stay abstract here."""
 
-    kind: str  # sla_warning | pre_escalation | escalation | de_escalation | top_level_breach
+    # sla_warning | pre_escalation | escalation | de_escalation | top_level_breach | sla_maximum
+    kind: str
     at: datetime
     severity: str
     level: int | None = None  # a level's contacts and team
@@ -211,6 +212,21 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
                 out.notices.append(
                     Notice("pre_escalation", instant.at, state.severity, level=target)
                 )
+        elif instant.action == "maximum":
+            # The policy's maximum route (its groups, or the top level), once per incident.
+            top = max(level.number for level in spec.levels)
+            out.notices.append(
+                Notice(
+                    "sla_maximum",
+                    instant.at,
+                    state.severity,
+                    level=None if spec.maximum.notify else top,
+                    groups=spec.maximum.notify,
+                )
+            )
+            target = crossing_target(spec, state.level, reading)
+            if target is not None:
+                _move(state, spec, out, to=target, at=instant.at, trigger="sla")
         elif instant.action == "escalate":
             target = crossing_target(spec, state.level, reading)
             if target is None:

@@ -335,6 +335,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         "activated_at",
         "export_link",
         "reach",
+        "maximum_route",
     ]
     fieldsets = [
         (
@@ -344,7 +345,15 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         (_("Who each level reaches"), {"fields": ["reach"]}),
         (
             _("Clocks"),
-            {"fields": ["clock_start", "default_calendar", "calendars", "pause_statuses"]},
+            {
+                "fields": [
+                    "clock_start",
+                    "default_calendar",
+                    "calendars",
+                    "pause_statuses",
+                    "maximum_route",
+                ]
+            },
         ),
         (
             _("Which incidents"),
@@ -369,6 +378,16 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
                 for title, options in self.fieldsets
             ]
         return self.fieldsets
+
+    @admin.display(description=_("when a target's maximum passes"))
+    def maximum_route(self, obj):
+        """The maximum route (workflow YAML `maximum:`) as a sentence."""
+        route = policies.maximum_from_json(obj.maximum)
+        told = ", ".join(route.notify) if route.notify else _("the top level")
+        moved = (
+            _("; moved to L%(level)s") % {"level": route.escalate_to} if route.escalate_to else ""
+        )
+        return _("Once per incident: %(told)s told%(moved)s.") % {"told": told, "moved": moved}
 
     @admin.display(description=_("trigger settings"))
     def trigger_settings(self, obj):
@@ -447,6 +466,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
                 "review_settings",
                 "war_room_settings",
                 "reach",
+                "maximum_route",
             ]
         return self.readonly_fields
 

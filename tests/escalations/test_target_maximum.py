@@ -377,3 +377,32 @@ def test_the_p0_p3_preset_tells_executives_at_the_maximum_not_a_second_before(
         notices.values_list("recipient", flat=True)
     )
     assert target < maximum
+
+
+@pytest.mark.django_db
+def test_the_incident_page_shows_the_maximum_beside_its_target(client, manager):
+    """Seed 002 "P1 - High: Target: 4 hours, Maximum: 8 hours" on the SLA panel."""
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    route_policy(MaximumRoute())
+    incident = make_incident(actor=manager, severity="P1")
+    client.login(username=manager.username, password=PASSWORD)
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert 'data-clock="resolution"' in page and 'data-clock="resolution_max"' in page
+    assert "Resolution maximum" in page
+
+
+@pytest.mark.django_db
+def test_the_policy_admin_shows_the_maxima_and_the_route(client, manager):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    policy = route_policy(MaximumRoute(notify=("Executive",), escalate_to=3))
+    client.login(username=manager.username, password=PASSWORD)
+    page = client.get(reverse("admin:escalations_policy_change", args=[policy.pk]))
+    html = page.content.decode()
+    assert "Once per incident: Executive told; moved to L3." in html
+    assert "resolution_max" in html  # the levels' maximum fields

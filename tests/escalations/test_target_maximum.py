@@ -159,6 +159,22 @@ def test_the_maximum_is_a_clock_beside_its_target_with_one_threshold():
     assert not [d for d in due(spec, T0 + 9 * H, statuses=resolved) if d[0] == "resolution_max"]
 
 
+def test_a_first_response_maximum_stops_with_the_first_response():
+    """Seed 002 gives maxima for resolution; a response target may have one too."""
+    spec = simple_spec(
+        levels=(
+            LevelSpec(1, "Front line", sla=TargetSpec(first_response=H, first_response_max=2 * H)),
+        ),
+        matrix=(),
+    )
+    waiting = {r.clock: r for r in compute_clocks(facts(), spec, T0 + 3 * H)}
+    assert waiting["first_response_max"].state == "breached"
+    assert ("first_response_max", 100, "maximum", T0 + 2 * H) in due(spec, T0 + 3 * H)
+    answered = compute_clocks(facts(first_response_at=T0 + 90 * M), spec, T0 + 3 * H)
+    maximum = next(r for r in answered if r.clock == "first_response_max")
+    assert (maximum.state, maximum.met_at) == ("met", T0 + 90 * M)
+
+
 def test_a_maximum_passed_before_the_incident_reached_its_level_still_fires():
     """Moved to L2 at 9 h by another clock: the 8 h maximum passed on the way and still
     runs its route (unlike the target's thresholds, which the new level does not repeat)."""
@@ -184,6 +200,22 @@ def test_the_maximum_counts_in_the_policy_calendar():
     reading = next(r for r in compute_clocks(f, spec, friday) if r.clock == "resolution_max")
     assert reading.due_at == monday_11
     assert reading.calendar == "office"
+
+
+def test_the_what_if_replay_tells_the_route_once_at_the_maximum():
+    """The policy simulation replays seed 002's "Maximum: 8 hours" as the sweep does: one
+    notice to the route's groups at 8 h, and the route's move."""
+    from escalations.rules.simulation import HistoryEvent, IncidentHistory, replay
+
+    spec = maxima_spec(maximum=MaximumRoute(notify=("Executive",), escalate_to=2))
+    history = IncidentHistory(
+        opened_at=T0, severity="P1", events=(HistoryEvent(T0 + 5 * M, "first_response"),)
+    )
+    outcome = replay(history, spec, until=T0 + 30 * H)
+    maxima = [n for n in outcome.notices if n.kind == "sla_maximum"]
+    assert [(n.at, n.groups) for n in maxima] == [(T0 + 8 * H, ("Executive",))]
+    # L1's 4 h target moved it first (as before); the maximum's route had nowhere to go.
+    assert [(m.at, m.to_level) for m in outcome.moves] == [(T0 + 4 * H, 2)]
 
 
 # --- the sweep -----------------------------------------------------------------------------

@@ -223,6 +223,7 @@ class LevelInline(DraftOnlyInline, admin.StackedInline):
         ("schedule", "page_after"),
         "description",
         ("first_response", "resolution", "update_interval", "calendar"),
+        ("first_response_max", "resolution_max"),
         "handoff_fields",
         "capabilities",
         "escalation_criteria",
@@ -233,7 +234,16 @@ class LevelInline(DraftOnlyInline, admin.StackedInline):
 
 class SlaTargetInline(DraftOnlyInline, admin.TabularInline):
     model = SlaTarget
-    fields = ["severity", "level", "first_response", "resolution", "update_interval", "calendar"]
+    fields = [
+        "severity",
+        "level",
+        "first_response",
+        "first_response_max",
+        "resolution",
+        "resolution_max",
+        "update_interval",
+        "calendar",
+    ]
 
 
 class ThresholdInline(DraftOnlyInline, admin.TabularInline):
@@ -328,6 +338,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         "export_link",
         "reach",
         "notice_rules",
+        "maximum_route",
     ]
     fieldsets = [
         (
@@ -337,7 +348,15 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         (_("Who each level reaches"), {"fields": ["reach"]}),
         (
             _("Clocks"),
-            {"fields": ["clock_start", "default_calendar", "calendars", "pause_statuses"]},
+            {
+                "fields": [
+                    "clock_start",
+                    "default_calendar",
+                    "calendars",
+                    "pause_statuses",
+                    "maximum_route",
+                ]
+            },
         ),
         (
             _("Which incidents"),
@@ -363,6 +382,16 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
                 for title, options in self.fieldsets
             ]
         return self.fieldsets
+
+    @admin.display(description=_("when a target's maximum passes"))
+    def maximum_route(self, obj):
+        """The maximum route (workflow YAML `maximum:`) as a sentence."""
+        route = policies.maximum_from_json(obj.maximum)
+        told = ", ".join(route.notify) if route.notify else _("the top level")
+        moved = (
+            _("; moved to L%(level)s") % {"level": route.escalate_to} if route.escalate_to else ""
+        )
+        return _("Once per incident: %(told)s told%(moved)s.") % {"told": told, "moved": moved}
 
     @admin.display(description=_("trigger settings"))
     def trigger_settings(self, obj):
@@ -464,6 +493,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
                 "war_room_settings",
                 "reach",
                 "notice_rules",
+                "maximum_route",
             ]
         return self.readonly_fields
 

@@ -182,6 +182,8 @@ class LevelSerializer(serializers.ModelSerializer):
             "resolution",
             "update_interval",
             "calendar",
+            "first_response_max",
+            "resolution_max",
         ]
         read_only_fields = fields
 
@@ -196,6 +198,8 @@ class SlaTargetSerializer(serializers.ModelSerializer):
             "resolution",
             "update_interval",
             "calendar",
+            "first_response_max",
+            "resolution_max",
         ]
         read_only_fields = fields
 
@@ -237,6 +241,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "pause_statuses",
             "triggers",
             "notices",
+            "maximum",
             "match_channels",
             "match_components",
             "match_account_tiers",

@@ -51,7 +51,7 @@ from escalations.rules.handoff import (
     missing_checklist,
     missing_fields,
 )
-from escalations.rules.spec import WorkflowSpec
+from escalations.rules.spec import MAXIMUM_CLOCKS, WorkflowSpec
 from escalations.rules.triggers import (
     Hit,
     TriggerFacts,
@@ -569,6 +569,8 @@ def customer_requests_manager(
 
 
 def _breach_reason(reading, instant) -> str:
+    if reading.clock in MAXIMUM_CLOCKS:
+        return f"{reading.label} passed: {humanize(reading.elapsed)} of {humanize(reading.target)}."
     if reading.to_level is not None:
         return (
             f"Level deadline: to be at L{reading.to_level} within {humanize(reading.target)} "
@@ -655,6 +657,47 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
     )
 
 
+def _maximum_passed(incident, spec, reading, instant, by_clock, now, out) -> None:
+    """A target's maximum passed (seed 002: "Target: 4 hours, Maximum: 8 hours"): the
+    policy's maximum route is told, once per incident (the firing's own constraint), with
+    a timeline entry; a move, if the route asks for one, is the caller's."""
+    route = spec.maximum
+    top = max(spec.levels, key=lambda level: level.number)
+    recipients = (
+        out["audience"].groups(route.notify)
+        if route.notify
+        else out["audience"].level(top, notices.channels_for(incident.severity))
+    )
+    target = by_clock[MAXIMUM_CLOCKS[reading.clock]].target
+    told = ", ".join(route.notify) if route.notify else f"{top.label} {top.name}"
+    out["events"].append(
+        {
+            "incident_id": incident.pk,
+            "kind": EventKind.SLA_THRESHOLD.value,
+            "at": now,
+            "visibility": Visibility.INTERNAL.value,
+            "body": f"{reading.label} passed ({humanize(reading.target)}; target "
+            f"{humanize(target)}): {told} told.",
+            "data": {
+                "clock": reading.clock,
+                "percent": instant.percent,
+                "action": instant.action,
+                "level": incident.current_level,
+                "due_at": instant.at.isoformat(),
+            },
+        }
+    )
+    out["notifications"] += notices.build(
+        kind="sla_maximum",
+        incident=incident,
+        recipients=recipients,
+        context={"clock": notices.clock_snapshot(reading), "target": humanize(target)},
+        dedup_base=f"maximum:{incident.pk}:{reading.clock}",
+        urgent=True,
+        now=now,
+    )
+
+
 def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
     """Apply what is due on one claimed incident; bulk rows go to `out`."""
     spec = policy_spec(incident.policy)
@@ -684,6 +727,13 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
         )
         fired.add(firing_key(clock, incident.current_level, instant.percent, interval))
         out["fired"] += 1
+        if instant.action == "maximum":
+            _maximum_passed(incident, spec, reading, instant, by_clock, now, out)
+            target = crossing_target(spec, incident.current_level, reading)
+            if target is not None:
+                escalate = (reading, instant, target)
+                break  # as an escalating threshold: the rest belongs to the old level
+            continue
         if instant.action == "escalate" and clock == "handoff_ack":
             told, rows = paging.unacknowledged_contact(incident, spec, reading, now)
             out["events"] += told

@@ -15,7 +15,13 @@ CLOCK_CHOICES = [
     ("update", _("Status update")),
     ("handoff_ack", _("Handoff acknowledgement")),
     ("level_deadline", _("Level deadline")),
+    ("first_response_max", _("First response maximum")),
+    ("resolution_max", _("Resolution maximum")),
 ]
+MAXIMUM_HELP = _(
+    "Later than the target (seed 002: target 2 hours, maximum 4 hours): when it passes, "
+    "the policy's maximum route runs once."
+)
 
 
 class Calendar(models.Model):
@@ -93,6 +99,15 @@ class Policy(models.Model):
         default=dict,
         blank=True,
         help_text=_("When a review is required, when it is due, when reminders go out."),
+    )
+    maximum = models.JSONField(
+        _("maximum route"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Who is told (group names; none: the top level) and where the incident goes "
+            "when a target's maximum passes, once per incident."
+        ),
     )
     deadlines = models.JSONField(
         _("level deadlines"),
@@ -195,6 +210,12 @@ class Level(models.Model):
     resolution = models.DurationField(_("resolution"), null=True, blank=True)
     update_interval = models.DurationField(_("status update every"), null=True, blank=True)
     calendar = models.CharField(_("calendar"), max_length=80, blank=True)
+    first_response_max = models.DurationField(
+        _("first response maximum"), null=True, blank=True, help_text=MAXIMUM_HELP
+    )
+    resolution_max = models.DurationField(
+        _("resolution maximum"), null=True, blank=True, help_text=MAXIMUM_HELP
+    )
     schedule = models.CharField(
         _("on-call schedule"),
         max_length=120,
@@ -233,6 +254,12 @@ class SlaTarget(models.Model):
     resolution = models.DurationField(_("resolution"), null=True, blank=True)
     update_interval = models.DurationField(_("status update every"), null=True, blank=True)
     calendar = models.CharField(_("calendar"), max_length=80, blank=True)
+    first_response_max = models.DurationField(
+        _("first response maximum"), null=True, blank=True, help_text=MAXIMUM_HELP
+    )
+    resolution_max = models.DurationField(
+        _("resolution maximum"), null=True, blank=True, help_text=MAXIMUM_HELP
+    )
 
     class Meta:
         ordering = ["policy", "severity", "level"]

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from escalations.models.policies import CLOCK_CHOICES
+from escalations.rules.spec import MAXIMUM_CLOCKS
 
 
 class ThresholdFiring(models.Model):
@@ -46,6 +47,12 @@ class ThresholdFiring(models.Model):
             models.CheckConstraint(
                 condition=~Q(clock="update") | Q(interval_start__isnull=False),
                 name="update_firing_names_its_interval",
+            ),
+            # A target's maximum runs its route once per incident, at whatever level.
+            models.UniqueConstraint(
+                fields=["incident", "clock", "percent"],
+                condition=Q(clock__in=list(MAXIMUM_CLOCKS)),
+                name="maximum_firing_once",
             ),
         ]
 

@@ -37,6 +37,7 @@ from escalations.rules.spec import (
     LevelDeadline,
     LevelSpec,
     MatchSpec,
+    MaximumRoute,
     NoticeRule,
     OverrideSpec,
     ReviewSettings,
@@ -244,6 +245,19 @@ def notices_from_json(data: dict) -> tuple:
     )
 
 
+def maximum_to_json(route: MaximumRoute) -> dict:
+    if route == MaximumRoute():
+        return {}
+    return {"notify": list(route.notify), "escalate_to": route.escalate_to}
+
+
+def maximum_from_json(data: dict) -> MaximumRoute:
+    return MaximumRoute(
+        notify=tuple((data or {}).get("notify") or ()),
+        escalate_to=(data or {}).get("escalate_to"),
+    )
+
+
 def war_room_to_json(settings: WarRoomSettings) -> dict:
     return {"update_every": {k: int(v.total_seconds()) for k, v in settings.update_every}}
 
@@ -258,13 +272,25 @@ def war_room_from_json(data: dict) -> WarRoomSettings:
 
 # --- rows -> spec ----------------------------------------------------------------------------
 
+# A level's and an SLA target row's durations: TargetSpec's fields of the same names.
+TARGET_DURATIONS = (
+    "first_response",
+    "resolution",
+    "update_interval",
+    "first_response_max",
+    "resolution_max",
+)
+
 _spec_cache: dict[tuple[int, datetime], WorkflowSpec] = {}
 
 
 def _target(row) -> TargetSpec | None:
-    if not (row.first_response or row.resolution or row.update_interval):
+    durations = [getattr(row, name) for name in TARGET_DURATIONS]
+    if not any(durations):
         return None
-    return TargetSpec(row.first_response, row.resolution, row.update_interval, row.calendar or None)
+    return TargetSpec(
+        **dict(zip(TARGET_DURATIONS, durations, strict=True)), calendar=row.calendar or None
+    )
 
 
 def policy_spec(policy: Policy) -> WorkflowSpec:
@@ -316,6 +342,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
         severities=severities_from_json(policy.severities),
         deadlines=deadlines_from_json(policy.deadlines),
         notices=notices_from_json(policy.notices),
+        maximum=maximum_from_json(policy.maximum),
         match=MatchSpec(
             channels=tuple(sorted(policy.match_channels.values_list("name", flat=True))),
             account_tiers=tuple(policy.match_account_tiers),
@@ -357,6 +384,16 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
     for (severity, level), _target_spec in spec.matrix:
         if level not in numbers:
             problems.append(f"The {severity} targets name L{level}, which does not exist.")
+    for where, target in [
+        *((level.label, level.sla) for level in spec.levels if level.sla),
+        *((f"{severity} at L{level}", target) for (severity, level), target in spec.matrix),
+    ]:
+        problems += [f"{where}: {problem}." for problem in target.maximum_problems()]
+    escalate_to = spec.maximum.escalate_to
+    if escalate_to is not None and escalate_to not in numbers:
+        problems.append(
+            f"A passed maximum escalates to L{escalate_to}, which the policy does not have."
+        )
     for deadline in spec.deadlines:
         if deadline.level not in numbers:
             problems.append(
@@ -386,11 +423,8 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
 def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
     def durations(target: TargetSpec | None) -> dict:
         target = target or TargetSpec()
-        return {
-            "first_response": target.first_response,
-            "resolution": target.resolution,
-            "update_interval": target.update_interval,
-            "calendar": target.calendar or "",
+        return {name: getattr(target, name) for name in TARGET_DURATIONS} | {
+            "calendar": target.calendar or ""
         }
 
     Level.objects.bulk_create(
@@ -491,6 +525,7 @@ def policy_create_from_spec(
         severities=severities_to_json(spec.severities),
         deadlines=deadlines_to_json(spec.deadlines),
         notices=notices_to_json(spec.notices),
+        maximum=maximum_to_json(spec.maximum),
         match_account_tiers=list(spec.match.account_tiers),
         priority=spec.match.priority,
         source=source,
@@ -603,6 +638,7 @@ DRAFT_FIELDS = frozenset(
         "severities",
         "deadlines",
         "notices",
+        "maximum",
     }
 )
 # A draft's rows: its levels, SLA targets, thresholds and severity overrides.

@@ -62,6 +62,7 @@ from escalations.rules.spec import (
     LevelDeadline,
     LevelSpec,
     MatchSpec,
+    MaximumRoute,
     NoticeRule,
     OverrideSpec,
     ReviewSettings,
@@ -111,6 +112,7 @@ ESCALATION_KEYS = (
     "severities",
     "deadlines",
     "notices",
+    "maximum",
 )
 TIER_KEYS = (
     "level",
@@ -126,7 +128,16 @@ TIER_KEYS = (
     "schedule",
     "page_after",
 )
-TARGET_KEYS = ("first_response", "resolution_target", "resolution", "update_every", "calendar")
+TARGET_KEYS = (
+    "first_response",
+    "first_response_max",
+    "resolution_target",
+    "resolution",
+    "resolution_max",
+    "update_every",
+    "calendar",
+)
+MAXIMUM_KEYS = ("notify", "escalate_to")
 THRESHOLD_KEYS = ("at", "action", "clocks")
 OVERRIDE_KEYS = ("severity", "description", "route_to", "notification")
 TRIGGER_KEYS = (
@@ -739,6 +750,8 @@ class _Reader:
             values["deadlines"] = self.deadlines(*got)
         if (got := at("notices")) is not None:
             values["notices"] = self.notices(*got)
+        if (got := at("maximum")) is not None:
+            values["maximum"] = self.maximum(*got)
         if any(value is _INVALID for value in values.values()):
             return None
         return WorkflowSpec(**values)
@@ -952,11 +965,20 @@ class _Reader:
             values["update_interval"] = self.duration(
                 f["update_every"][1], _join(path, "update_every")
             )
+        for key in ("first_response_max", "resolution_max"):
+            if key in f:
+                values[key] = self.duration(f[key][1], _join(path, key))
         if "calendar" in f:
             values["calendar"] = self.calendar_ref(f["calendar"][1], _join(path, "calendar"))
         if any(value is _INVALID for value in values.values()):
             return _INVALID
-        return TargetSpec(**values)
+        targets = TargetSpec(**values)
+        # Seed 002: "Target: 2 hours, Maximum: 4 hours": the maximum comes later.
+        problems = targets.maximum_problems()
+        for problem in problems:
+            key = problem.split()[0]
+            self.add(f[key][1], _join(path, key), problem)
+        return _INVALID if problems else targets
 
     def contacts(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, CONTACT_KEYS)
@@ -1331,6 +1353,22 @@ class _Reader:
             return _INVALID
         return NoticeRule(severity=severity, **values)
 
+    def maximum(self, node: Node, path: str) -> Any:
+        """`{notify: [Executive], escalate_to: 4}`: what a passed maximum does, once."""
+        f = self.fields(node, path, MAXIMUM_KEYS)
+        if f is None:
+            return _INVALID
+        values: dict[str, Any] = {}
+        if "notify" in f:
+            values["notify"] = self.text_list(f["notify"][1], _join(path, "notify"))
+        if "escalate_to" in f:
+            values["escalate_to"] = self.level_number(
+                f["escalate_to"][1], _join(path, "escalate_to")
+            )
+        if any(value is _INVALID for value in values.values()):
+            return _INVALID
+        return MaximumRoute(**values)
+
     def match(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, MATCH_KEYS)
         if f is None:
@@ -1403,8 +1441,12 @@ def _targets(targets: TargetSpec, resolution_key: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if targets.first_response is not None:
         out["first_response"] = format_duration(targets.first_response)
+    if targets.first_response_max is not None:
+        out["first_response_max"] = format_duration(targets.first_response_max)
     if targets.resolution is not None:
         out[resolution_key] = format_duration(targets.resolution)
+    if targets.resolution_max is not None:
+        out["resolution_max"] = format_duration(targets.resolution_max)
     if targets.update_interval is not None:
         out["update_every"] = format_duration(targets.update_interval)
     if targets.calendar is not None:
@@ -1576,6 +1618,13 @@ def dump_workflow(spec: WorkflowSpec) -> str:
         out["notices"] = {}
         for rule in spec.notices:
             out["notices"].setdefault(rule.severity, []).append(_notice(rule))
+    if spec.maximum != MaximumRoute():
+        route: dict[str, Any] = {}
+        if spec.maximum.notify:
+            route["notify"] = _Flow(spec.maximum.notify)
+        if spec.maximum.escalate_to is not None:
+            route["escalate_to"] = spec.maximum.escalate_to
+        out["maximum"] = _FlowMap(route)
     if spec.severities:
         out["severities"] = {
             severity: _severity(definition) for severity, definition in spec.severities

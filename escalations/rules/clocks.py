@@ -21,6 +21,10 @@ The rules, in one place:
   and escalate straight to the level at 100 %. Its 100 % is never skipped for having
   come before the incident reached its current level: a deadline missed on the way
   is still a move up to where the incident should be.
+* first_response_max and resolution_max (a target's maximum, seed 002's "Maximum:
+  4 hours") count exactly like their target's clock, to the later deadline. Their one
+  threshold (100 %, action "maximum") fires once per incident, whatever level the
+  incident is at or has been at, and a breach never restarts them on arrival.
 * Time in a pause status (policy: waiting on customer/vendor by default) does
   not count on any clock. Targets are those of the incident's severity and
   current level, counted in the target's calendar.
@@ -43,7 +47,13 @@ from functools import lru_cache
 
 from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.durations import humanize
-from escalations.rules.spec import DEADLINE_CLOCK, ROUND_THE_CLOCK, ThresholdSpec, WorkflowSpec
+from escalations.rules.spec import (
+    DEADLINE_CLOCK,
+    MAXIMUM_CLOCKS,
+    ROUND_THE_CLOCK,
+    ThresholdSpec,
+    WorkflowSpec,
+)
 
 CLOCK_LABELS = {
     "first_response": "First response",
@@ -51,6 +61,8 @@ CLOCK_LABELS = {
     "update": "Status update",
     "handoff_ack": "Handoff acknowledgement",
     DEADLINE_CLOCK: "Level deadline",
+    "first_response_max": "First response maximum",
+    "resolution_max": "Resolution maximum",
 }
 # A level deadline's own ladder, whatever thresholds the policy sets for its targets.
 DEADLINE_THRESHOLDS = (
@@ -58,6 +70,8 @@ DEADLINE_THRESHOLDS = (
     ThresholdSpec(75, "pre_escalation_notice", (DEADLINE_CLOCK,)),
     ThresholdSpec(100, "escalate", (DEADLINE_CLOCK,)),
 )
+# A maximum's one threshold, whatever thresholds the policy sets for its targets.
+MAXIMUM_THRESHOLDS = (ThresholdSpec(100, "maximum", tuple(MAXIMUM_CLOCKS)),)
 RESOLVED_STATUSES = ("resolved", "closed")
 # A missed status update (seed 004: "Status updates: Every 30-60 minutes", "Every 4
 # hours", "Daily"): the owner when it is due, the level's lead when a second interval
@@ -276,7 +290,8 @@ def _reading(
     # otherwise the ladder would stop climbing after one move. (Compliance still
     # counts from `start`: the reading stays breached.)
     threshold_start, threshold_exclusions = start, exclusions
-    if stop is None and due is not None and due <= arrival and clock != DEADLINE_CLOCK:
+    once = clock == DEADLINE_CLOCK or clock in MAXIMUM_CLOCKS
+    if stop is None and due is not None and due <= arrival and not once:
         threshold_start = arrival
         threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
     applying = [t for t in thresholds if clock in t.clocks]
@@ -355,7 +370,8 @@ def compute_clocks(
         "calendar_name": calendar_name,
         "calendar": calendar,
         "now": now,
-        "thresholds": policy.thresholds,
+        # The policy's thresholds name their clocks; the maximum's name only the maxima.
+        "thresholds": (*policy.thresholds, *MAXIMUM_THRESHOLDS),
         "arrival": facts.level_entered_at,
         "warning_percent": warning_percent,
     }
@@ -365,29 +381,26 @@ def compute_clocks(
         stop = facts.first_response_at
         if stop is not None and stop < start:
             stop = start  # answered before this level took over: met at once
-        readings.append(
+        readings += [
             _reading(
-                clock="first_response",
-                target=targets.first_response,
-                start=start,
-                exclusions=pauses,
-                stop=stop,
-                **common,
+                clock=clock, target=target, start=start, exclusions=pauses, stop=stop, **common
             )
-        )
+            for clock, target in _with_maximum(targets, "first_response")
+        ]
     if targets.resolution:
         stop = resolved[-1][0] if not facts.is_open and resolved else None
         exclusions = pauses + [(a, b) for a, b in resolved if b is not None]
-        readings.append(
+        readings += [
             _reading(
-                clock="resolution",
-                target=targets.resolution,
+                clock=clock,
+                target=target,
                 start=start,
                 exclusions=sorted(exclusions, key=lambda span: span[0]),
                 stop=stop,
                 **common,
             )
-        )
+            for clock, target in _with_maximum(targets, "resolution")
+        ]
     if targets.update_interval and facts.is_open:
         readings.append(
             update_clock(
@@ -434,6 +447,15 @@ def compute_clocks(
     return readings
 
 
+def _with_maximum(targets, clock: str) -> list[tuple[str, timedelta]]:
+    """A target's clock, and its maximum's right after it when it has one."""
+    pairs = [(clock, targets.for_clock(clock))]
+    maximum_clock = next(m for m, c in MAXIMUM_CLOCKS.items() if c == clock)
+    if targets.for_clock(maximum_clock):
+        pairs.append((maximum_clock, targets.for_clock(maximum_clock)))
+    return pairs
+
+
 def update_clock(
     facts: IncidentFacts,
     policy: WorkflowSpec,
@@ -476,23 +498,32 @@ def pending_thresholds(
     """(clock, threshold instant) not yet fired at this level, soonest first.
 
     `fired` holds firing_key()s. Thresholds passed before the incident reached
-    this level are left out (see the module docstring).
+    this level are left out (see the module docstring); a maximum's is not, and fires
+    once at whatever level.
     """
+    fired_once = {(key[0], key[2]) for key in fired if key[0] in MAXIMUM_CLOCKS}
     pending = []
     for reading in readings:
         if reading.met_at is not None:
             continue
+        maximum = reading.clock in MAXIMUM_CLOCKS
         for instant in reading.thresholds:
             if instant.at is None:
                 continue
-            if instant.at <= level_entered_at and not (
-                reading.clock == DEADLINE_CLOCK and instant.action == "escalate"
+            if (
+                instant.at <= level_entered_at
+                and not maximum
+                and not (reading.clock == DEADLINE_CLOCK and instant.action == "escalate")
             ):
                 continue  # already reached when the incident arrived here
-            if firing_key(reading.clock, level, instant.percent, interval_start(reading)) in fired:
+            if firing_key(
+                reading.clock, level, instant.percent, interval_start(reading)
+            ) in fired or (maximum and (reading.clock, instant.percent) in fired_once):
                 continue
             pending.append((reading.clock, instant))
-    pending.sort(key=lambda item: (item[1].at, item[1].percent))
+    # A maximum due with an escalating threshold fires first: it belongs to no level, and a
+    # move ends the sweep's turn at the old one.
+    pending.sort(key=lambda item: (item[1].at, item[1].percent, item[0] not in MAXIMUM_CLOCKS))
     return pending
 
 

@@ -63,7 +63,7 @@ class Notice:
     """Who would have been told what: recipients stay abstract here."""
 
     # sla_warning | update_overdue | pre_escalation | escalation | de_escalation |
-    # top_level_breach
+    # top_level_breach | sla_maximum
     kind: str
     at: datetime
     severity: str
@@ -226,6 +226,21 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
                 out.notices.append(
                     Notice("pre_escalation", instant.at, state.severity, level=target)
                 )
+        elif instant.action == "maximum":
+            # The policy's maximum route (its groups, or the top level), once per incident.
+            top = max(level.number for level in spec.levels)
+            out.notices.append(
+                Notice(
+                    "sla_maximum",
+                    instant.at,
+                    state.severity,
+                    level=None if spec.maximum.notify else top,
+                    groups=spec.maximum.notify,
+                )
+            )
+            target = crossing_target(spec, state.level, reading)
+            if target is not None:
+                _move(state, spec, out, to=target, at=instant.at, trigger="sla")
         elif instant.action == "escalate":
             target = crossing_target(spec, state.level, reading)
             if target is None:

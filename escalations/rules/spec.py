@@ -20,6 +20,10 @@ SEVERITIES = ("P0", "P1", "P2", "P3")
 CLOCKS = ("first_response", "resolution", "update", "handoff_ack")
 # A severity's level deadline (LevelDeadline) is a clock too, with thresholds of its own.
 DEADLINE_CLOCK = "level_deadline"
+# A target's maximum (seed 002: "Target: 2 hours, Maximum: 4 hours") is a clock of its own,
+# counted like its target's clock, whose one threshold runs the policy's maximum route
+# once per incident: maximum clock -> the target clock it shadows.
+MAXIMUM_CLOCKS = {"first_response_max": "first_response", "resolution_max": "resolution"}
 
 # warn_lead: the Team Lead of the incident's current level (seed 004's missed status
 # updates go to the owner first, then to the level's lead).
@@ -95,15 +99,21 @@ DEFAULT_HANDOFF_FIELDS = SUPPORT_HANDOFF
 @dataclass(frozen=True)
 class TargetSpec:
     """SLA targets; None means "no such clock". Counted in `calendar` (a name;
-    None inherits: from the level's SLA, then the workflow's default calendar)."""
+    None inherits: from the level's SLA, then the workflow's default calendar).
+    A first-response or resolution target may have a maximum (seed 002's
+    "Maximum: 4 hours"): a later deadline on the same clock, whose breach runs the
+    policy's maximum route once."""
 
     first_response: timedelta | None = None
     resolution: timedelta | None = None
     update_interval: timedelta | None = None
     calendar: str | None = None
+    first_response_max: timedelta | None = None
+    resolution_max: timedelta | None = None
 
     def merged_over(self, base: TargetSpec | None) -> TargetSpec:
-        """These targets, falling back field by field to `base`."""
+        """These targets, falling back field by field to `base`; a maximum goes with its
+        target (a target given here does not take the maximum `base` set for its own)."""
         if base is None:
             return self
         return TargetSpec(
@@ -111,6 +121,10 @@ class TargetSpec:
             resolution=self.resolution or base.resolution,
             update_interval=self.update_interval or base.update_interval,
             calendar=self.calendar or base.calendar,
+            first_response_max=self.first_response_max
+            or (None if self.first_response else base.first_response_max),
+            resolution_max=self.resolution_max
+            or (None if self.resolution else base.resolution_max),
         )
 
     def for_clock(self, clock: str) -> timedelta | None:
@@ -119,7 +133,21 @@ class TargetSpec:
             "resolution": self.resolution,
             "update": self.update_interval,
             "handoff_ack": self.first_response,
+            "first_response_max": self.first_response_max,
+            "resolution_max": self.resolution_max,
         }[clock]
+
+    def maximum_problems(self) -> list[str]:
+        """A maximum no later than its own target is a mistake (when both are given)."""
+        problems = []
+        for clock, maximum_clock in (
+            ("first_response", "first_response_max"),
+            ("resolution", "resolution_max"),
+        ):
+            target, maximum = self.for_clock(clock), self.for_clock(maximum_clock)
+            if target is not None and maximum is not None and maximum <= target:
+                problems.append(f"{maximum_clock} must be longer than {clock}")
+        return problems
 
 
 @dataclass(frozen=True)
@@ -347,6 +375,20 @@ class NoticeRule:
 
 
 @dataclass(frozen=True)
+class MaximumRoute:
+    """What happens, once per incident, when a target's maximum passes (seed 002's
+    "Maximum" resolution times): these groups are told (none given: the policy's top
+    level, its management), and with `escalate_to` the incident moves there if it is
+    below it."""
+
+    notify: tuple[str, ...] = ()
+    escalate_to: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notify", tuple(sorted(self.notify)))
+
+
+@dataclass(frozen=True)
 class SeverityDefinition:
     """What a severity means under a policy, shown where a severity is chosen: seed 002's
     definition and examples, seed 004's criteria and example."""
@@ -377,6 +419,7 @@ class WorkflowSpec:
     deadlines: tuple[LevelDeadline, ...] = ()
     # by severity (P0..P3, then "all"), each severity's in the order written
     notices: tuple[NoticeRule, ...] = ()
+    maximum: MaximumRoute = field(default_factory=MaximumRoute)
 
     def level(self, number: int) -> LevelSpec:
         for level in self.levels:
@@ -407,6 +450,8 @@ class WorkflowSpec:
             resolution=merged.resolution,
             update_interval=merged.update_interval,
             calendar=merged.calendar or self.default_calendar,
+            first_response_max=merged.first_response_max,
+            resolution_max=merged.resolution_max,
         )
 
     def deadline_for(self, severity: str) -> LevelDeadline | None:

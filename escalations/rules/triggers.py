@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from escalations.rules.spec import NEXT_LEVEL, WorkflowSpec
+from escalations.rules.spec import MAXIMUM_CLOCKS, NEXT_LEVEL, WorkflowSpec
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,11 @@ def breach_target(policy: WorkflowSpec, level: int) -> int | None:
 def crossing_target(policy: WorkflowSpec, level: int, reading) -> int | None:
     """Where a clock's escalating threshold sends an incident at `level`: a level
     deadline straight to its level (seed 002: "Level 3 within 1 hour"), any other clock
-    by the breach route. `reading`: a ClockReading."""
+    by the breach route; a target's maximum by the policy's maximum route, which need not
+    move it at all. `reading`: a ClockReading."""
+    if reading.clock in MAXIMUM_CLOCKS:
+        to = policy.maximum.escalate_to
+        return to if to is not None and to > level else None
     if reading.to_level is not None:
         return reading.to_level if reading.to_level > level else None
     return breach_target(policy, level)

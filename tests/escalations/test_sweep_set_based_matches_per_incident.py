@@ -42,6 +42,7 @@ from escalations.rules.spec import (
     NEXT_LEVEL,
     LevelSpec,
     MatchSpec,
+    MaximumRoute,
     OverrideSpec,
     TargetSpec,
     ThresholdSpec,
@@ -99,7 +100,8 @@ def _policies():
                 team="frontline",
                 handoff_fields=(),
                 contacts=(("email", "frontline@example.com"),),
-                sla=TargetSpec(first_response=H, resolution=8 * H),
+                # a maximum (seed 002's "Maximum"), told to management once
+                sla=TargetSpec(first_response=H, resolution=8 * H, resolution_max=12 * H),
             ),
             LevelSpec(
                 2,
@@ -111,7 +113,7 @@ def _policies():
                     ("phone", "+1-555-0102"),
                     ("escalation", "specialists-lead@example.com"),  # no schedule: emailed
                 ),
-                sla=TargetSpec(first_response=2 * H, resolution=16 * H),
+                sla=TargetSpec(first_response=2 * H, resolution=16 * H, resolution_max=20 * H),
             ),
         ),
         matrix=(
@@ -131,6 +133,7 @@ def _policies():
             ThresholdSpec(150, "warn_lead", ("update",)),  # seed 004: a missed update
         ),
         triggers=TriggerSettings(ping_pong_limit=3, **common),
+        maximum=MaximumRoute(notify=("management",)),
     )
     # Seed 001's tiers: each level's own budget from its first arrival.
     three = WorkflowSpec(
@@ -175,14 +178,14 @@ def _policies():
                 "Service desk",
                 team="frontline",
                 handoff_fields=(),
-                sla=TargetSpec(first_response=2 * H, resolution=8 * H),
+                sla=TargetSpec(first_response=2 * H, resolution=8 * H, resolution_max=10 * H),
             ),
             LevelSpec(
                 2,
                 "Operations",
                 team="specialists",
                 handoff_fields=("current_status", "logs_and_evidence"),
-                sla=TargetSpec(first_response=H, resolution=12 * H),
+                sla=TargetSpec(first_response=H, resolution=12 * H, resolution_max=14 * H),
             ),
             LevelSpec(
                 3,
@@ -190,7 +193,7 @@ def _policies():
                 team="platform",
                 handoff_fields=("situation", "options", "technical_assessment"),
                 contacts=(("email", "engineering@example.com"),),
-                sla=TargetSpec(first_response=H, resolution=16 * H),
+                sla=TargetSpec(first_response=H, resolution=16 * H, resolution_max=18 * H),
             ),
             LevelSpec(
                 4,
@@ -203,8 +206,10 @@ def _policies():
         ),
         matrix=(
             (("P0", 2), TargetSpec(first_response=30 * M, resolution=4 * H, calendar="24/7")),
-            (("P1", 1), TargetSpec(resolution=4 * H)),
+            (("P1", 1), TargetSpec(resolution=4 * H, resolution_max=6 * H)),
         ),
+        # a passed maximum moves the incident to management (and tells it)
+        maximum=MaximumRoute(escalate_to=4),
         overrides=(OverrideSpec("P0", 2, "slack_oncall", "Critical goes to operations"),),
         match=MatchSpec(channels=("Partner",)),
         triggers=TriggerSettings(
@@ -558,6 +563,15 @@ def plan_incidents(builder: Builder) -> None:
         for offset in sorted(rng.uniform(0.02, 1) for _ in range(steps)):
             builder.random_step(n, opened + (NOW - M - opened) * offset)
         n += 1
+    # At the top when its maximum passes (seed 002's "Maximum"): the route tells management.
+    # (Planned last, so the incidents above draw the same random numbers as before.)
+    for _ in range(4):
+        opened = NOW - 20 * H - rng.randint(5, 50) * M  # two-step L2: 16h target, 20h maximum
+        builder.open(
+            n, policy="two", opened=opened, severity=rng.choice(["P2", "P3"]), assignee=None
+        )
+        builder.escalate(n, opened + 3 * M, world.top_level["two"])
+        n += 1
 
 
 def build(seed: int = SEED) -> Builder:
@@ -761,6 +775,7 @@ def coverage(result: dict, snap: dict) -> dict:
         ),
         "top-level breach notices": kinds["top_level_breach"],
         "escalation contacts told of an unacknowledged handoff": kinds["policy_notice"],
+        "maximum notices": kinds["sla_maximum"],
         "customer acks": kinds["customer_ack"],
         "customer acks answering an earlier mail": sum(
             "In-Reply-To" in row["headers"] for row in notices if row["kind"] == "customer_ack"
@@ -795,6 +810,7 @@ MINIMUM = {
     "incidents flagged (ping-pong)": 3,
     "top-level breach notices": 50,
     "escalation contacts told of an unacknowledged handoff": 14,
+    "maximum notices": 8,
     "customer acks": 20,
     "customer acks answering an earlier mail": 15,
     "review-flag notices": 5,

@@ -817,7 +817,7 @@ MINIMUM = {
     "assignee warnings": 200,
     "pre-escalation notices": 150,
     "missed-update warnings to owners": 12,
-    "missed-update warnings to leads": 2,
+    "missed-update warnings to leads": 1,  # one lead hears it since maxima joined the mix
     "chat, paging and webhook notices": 40,
     "notices held for working hours": 50,
 }

@@ -199,6 +199,7 @@ PEOPLE = [
     ("yusuf", "Yusuf", "Demir", roles.SECURITY, "Europe/Istanbul"),
     ("product", "Paula", "Mendes", roles.PRODUCT, "Europe/Lisbon"),
     ("success", "Chris", "Evans", roles.CUSTOMER_SUCCESS, "America/New_York"),
+    ("legal", "Lena", "Fischer", roles.LEGAL, "Europe/Berlin"),
 ]
 
 # The login used for each role by the run command (passwords set there).
@@ -212,6 +213,7 @@ ROLE_LOGINS = {
     roles.SECURITY: "security",
     roles.PRODUCT: "product",
     roles.CUSTOMER_SUCCESS: "success",
+    roles.LEGAL: "legal",
 }
 
 NOTES = [

@@ -131,6 +131,8 @@ def handoff_context(
         ("is_security", "security incident"),
         ("is_compliance", "compliance impact"),
         ("is_data_loss", "data loss"),
+        ("is_legal_exposure", "legal exposure"),
+        ("is_pr_crisis", "PR crisis"),
         ("is_customer_facing", "customer-facing"),
     ):
         if getattr(incident, flag):

@@ -420,6 +420,8 @@ def _trigger_facts(incident: Incident, spec: WorkflowSpec) -> TriggerFacts:
         is_security=incident.is_security,
         is_compliance=incident.is_compliance,
         is_data_loss=incident.is_data_loss,
+        is_legal_exposure=incident.is_legal_exposure,
+        is_pr_crisis=incident.is_pr_crisis,
         is_customer_facing=incident.is_customer_facing,
         users_affected=incident.users_affected,
         revenue_impact=float(incident.revenue_impact) if incident.revenue_impact else None,
@@ -601,7 +603,7 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
         )
     # Warn the level the breach will go to (the policy's route, or a level deadline's
     # level), not merely the next.
-    target = crossing_target(spec, incident.current_level, reading)
+    target = crossing_target(spec, incident.current_level, reading, account_tier=_tier(incident))
     if target is None:
         return []
     above = spec.level(target)
@@ -615,6 +617,11 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
         urgent=urgent,
         now=now,
     )
+
+
+def _tier(incident: Incident) -> str | None:
+    """The incident's account tier (key accounts' breaches have a route of their own)."""
+    return incident.account.tier if incident.account_id else None
 
 
 def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
@@ -644,11 +651,19 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
         )
         fired.add((clock, incident.current_level, instant.percent))
         out["fired"] += 1
-        if instant.action == "escalate":
-            target = crossing_target(spec, incident.current_level, reading)
+        action = instant.action
+        if action == "escalate":
+            target = crossing_target(
+                spec, incident.current_level, reading, instant, account_tier=_tier(incident)
+            )
             if target is not None:
                 escalate = (reading, instant, target)
                 break  # the move changes the level; the rest belongs to the old one
+            if instant.to_level is not None:
+                # The ladder's level is reached already (e.g. escalated by hand): the
+                # seed's 50 % "warning to assignee" is what is left to do.
+                action = "warn_assignee"
+        if action == "escalate":
             # Already at the top: management is told, and the level's other due
             # thresholds still fire now (the level does not change).
             top_level = True
@@ -672,19 +687,18 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
                 "kind": EventKind.SLA_THRESHOLD.value,
                 "at": now,
                 "visibility": Visibility.INTERNAL.value,
-                "body": f"{reading.label} clock at {instant.percent}%: "
-                f"{instant.action.replace('_', ' ')}.",
+                "body": f"{reading.label} clock at {instant.percent}%: {action.replace('_', ' ')}.",
                 "data": {
                     "clock": clock,
                     "percent": instant.percent,
-                    "action": instant.action,
+                    "action": action,
                     "level": incident.current_level,
                     "due_at": instant.at.isoformat(),
                 },
             }
         )
         out["notifications"] += _threshold_notices(
-            incident, spec, instant.action, reading, instant.percent, now, out["audience"]
+            incident, spec, action, reading, instant.percent, now, out["audience"]
         )
     if escalate is None:
         if top_level:
@@ -759,7 +773,7 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool, audience: Au
     counts = Counter()
     incidents = list(Incident.objects.filter(pk__in=ids))
     # Few policies and assignees serve many incidents: one query each, not one per row.
-    prefetch_related_objects(incidents, "policy", "assignee")
+    prefetch_related_objects(incidents, "policy", "assignee", "account")
     events = defaultdict(list)
     for incident_id, *fields in IncidentEvent.objects.filter(
         incident_id__in=ids, kind__in=list(STATUS_EVENTS)

@@ -263,7 +263,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
         default_calendar=policy.default_calendar,
         matrix=matrix,
         thresholds=tuple(
-            ThresholdSpec(row.percent, row.action, tuple(row.clocks))
+            ThresholdSpec(row.percent, row.action, tuple(row.clocks), row.to_level)
             for row in policy.thresholds.order_by("percent", "id")
         ),
         overrides=tuple(
@@ -323,6 +323,14 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
                 f"{deadline.severity} must be at L{deadline.level} by its deadline, "
                 "which the policy does not have."
             )
+    for threshold in spec.thresholds:
+        if threshold.to_level is not None and (
+            threshold.action != "escalate" or threshold.to_level not in numbers
+        ):
+            problems.append(
+                f"The {threshold.percent}% threshold names L{threshold.to_level}: only an "
+                "escalate threshold names a level, one the policy has."
+            )
     named = {level.schedule for level in spec.levels if level.schedule}
     known = set(OnCallSchedule.objects.filter(name__in=named).values_list("name", flat=True))
     for level in spec.levels:
@@ -374,7 +382,13 @@ def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
     )
     Threshold.objects.bulk_create(
         [
-            Threshold(policy=policy, percent=t.percent, action=t.action, clocks=list(t.clocks))
+            Threshold(
+                policy=policy,
+                percent=t.percent,
+                action=t.action,
+                clocks=list(t.clocks),
+                to_level=t.to_level,
+            )
             for t in spec.thresholds
         ]
     )

@@ -199,6 +199,7 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
             return
         clock, instant = due[0]
         reading = next(r for r in readings if r.clock == clock)
+        tier = history.flags.account_tier if history.flags else None
         state.fired.add((clock, state.level, instant.percent))
         if instant.action == "warn_assignee":
             out.notices.append(
@@ -206,14 +207,21 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
             )
         elif instant.action == "pre_escalation_notice":
             # The engine warns the level the breach will go to (its route).
-            target = crossing_target(spec, state.level, reading)
+            target = crossing_target(spec, state.level, reading, account_tier=tier)
             if target is not None:
                 out.notices.append(
                     Notice("pre_escalation", instant.at, state.severity, level=target)
                 )
         elif instant.action == "escalate":
-            target = crossing_target(spec, state.level, reading)
-            if target is None:
+            target = crossing_target(spec, state.level, reading, instant, account_tier=tier)
+            if target is None and instant.to_level is not None:
+                # The ladder's level is reached already: the engine warns the assignee.
+                out.notices.append(
+                    Notice(
+                        "sla_warning", instant.at, state.severity, level=state.level, assignee=True
+                    )
+                )
+            elif target is None:
                 out.notices.append(
                     Notice("top_level_breach", instant.at, state.severity, level=state.level)
                 )

@@ -190,10 +190,14 @@ def test_engineering_preset():
         (4, "Executive Team"),
     ]
     assert spec.clock_start == "incident"
-    assert [(t.percent, t.action) for t in spec.thresholds] == [
-        (50, "warn_assignee"),
-        (75, "pre_escalation_notice"),
-        (100, "escalate"),
+    # Seed 000's ladder on the resolution SLA; the response clocks keep warn/notify/escalate.
+    assert [(t.percent, t.action, t.to_level, t.clocks) for t in spec.thresholds] == [
+        (50, "escalate", 1, ("resolution",)),
+        (50, "warn_assignee", None, ("first_response", "handoff_ack")),
+        (75, "escalate", 2, ("resolution",)),
+        (75, "pre_escalation_notice", None, ("first_response", "handoff_ack")),
+        (100, "escalate", 3, ("resolution",)),
+        (100, "escalate", None, ("first_response", "handoff_ack")),
     ]
     assert spec.level(1).handoff_fields == (
         "investigation_summary",

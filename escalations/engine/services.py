@@ -347,6 +347,8 @@ def escalation_record_decision(
         },
     )
     escalation.refresh_from_db()
+    # Seed 000 step 5: "Communicate decision to team" (once: the decision is written once).
+    notifications_enqueue_many(moves.decision_notices(incident, _spec(incident), escalation, now))
     return escalation
 
 
@@ -376,13 +378,18 @@ def incident_de_escalate(
     if errors:
         raise ValidationError(errors)
     # Close the escalations that brought it above `to_level`: written once.
-    Escalation.objects.filter(
-        incident=incident, to_level__gt=to_level, de_escalated_at__isnull=True
-    ).exclude(trigger=Trigger.DE_ESCALATION).update(
+    closing = list(
+        Escalation.objects.filter(
+            incident=incident, to_level__gt=to_level, de_escalated_at__isnull=True
+        )
+        .exclude(trigger=Trigger.DE_ESCALATION)
+        .select_related("acknowledged_by", "decision_by")
+    )
+    Escalation.objects.filter(pk__in=[e.pk for e in closing]).update(
         de_escalated_at=now, resolution_summary=resolution_summary.strip()
     )
     note = {"resolution_summary": resolution_summary.strip()}
-    return _move(
+    de_escalation = _move(
         incident,
         spec,
         to_level=to_level,
@@ -392,6 +399,9 @@ def incident_de_escalate(
         now=now,
         note=note,
     )
+    # Seed 000 De-Escalation: the escalated party hears the outcome, with thanks, once.
+    notifications_enqueue_many(moves.thanks_notices(incident, spec, de_escalation, closing, now))
+    return de_escalation
 
 
 # --- triggers ---------------------------------------------------------------------------------

@@ -396,7 +396,8 @@ def decision_notices(
     team), whoever escalated and the assignee hear the decision (not the decider), once
     per escalation."""
     audience = Audience()
-    channels = notices.channels_for(incident.severity)
+    # A decision is news, not a page: chat and email as the severity asks, never paging.
+    channels = [c for c in notices.channels_for(incident.severity) if c != "pagerduty"]
     recipients = audience.level(spec.level(escalation.from_level), channels)
     for user in (escalation.actor, incident.assignee):
         recipients += reach.user_recipient(user)

@@ -179,6 +179,8 @@ class IncidentAdmin(admin.ModelAdmin):
         "is_security",
         "is_compliance",
         "is_data_loss",
+        "is_legal_exposure",
+        "is_pr_crisis",
         "is_customer_facing",
     ]
     list_select_related = ["assignee"]
@@ -223,6 +225,8 @@ class IncidentAdmin(admin.ModelAdmin):
                     "is_security",
                     "is_compliance",
                     "is_data_loss",
+                    "is_legal_exposure",
+                    "is_pr_crisis",
                     "is_customer_facing",
                     "users_affected",
                     "revenue_impact",

@@ -187,6 +187,19 @@ class Incident(models.Model):
         db_default=False,  # bulk loads that predate the flag (COPY column lists) get False
         help_text=_("Customer or production data lost or corrupted."),
     )
+    # Seed 000, Level 4: "Legal/regulatory implications", "Public relations crisis".
+    is_legal_exposure = models.BooleanField(
+        _("legal exposure"),
+        default=False,
+        db_default=False,
+        help_text=_("Legal or regulatory implications: Legal is told."),
+    )
+    is_pr_crisis = models.BooleanField(
+        _("PR crisis"),
+        default=False,
+        db_default=False,
+        help_text=_("Public-facing outage or public relations crisis."),
+    )
     is_customer_facing = models.BooleanField(_("customer-facing"), default=False)
     users_affected = models.PositiveIntegerField(_("users affected"), null=True, blank=True)
     revenue_impact = models.DecimalField(

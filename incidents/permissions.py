@@ -263,6 +263,7 @@ ROLE_COLUMNS = {
     "Security": "Security",
     "Product": "Product",
     "Customer Success": "CS",
+    "Legal": "Legal",
 }
 
 

@@ -18,6 +18,9 @@ SECURITY = "Security"
 # it (named as in escalations.rules.spec.TriggerSettings.notify_groups).
 PRODUCT = "Product"
 CUSTOMER_SUCCESS = "Customer Success"
+# Seed 000: "Legal may be involved", "Coordinate with legal if data breach"; an incident
+# with legal exposure notifies this group (TriggerSettings.notify_groups).
+LEGAL = "Legal"
 
 ALL_ROLES = (
     SUPPORT_AGENT,
@@ -29,6 +32,7 @@ ALL_ROLES = (
     SECURITY,
     PRODUCT,
     CUSTOMER_SUCCESS,
+    LEGAL,
 )
 
 # Roles whose members work in the Django admin (the demo gives them is_staff).
@@ -183,6 +187,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Informed, not working the incident: they follow it and talk to customers.
     PRODUCT: _READ_INCIDENTS,
     CUSTOMER_SUCCESS: _READ_INCIDENTS,
+    # Informed of legal exposure; reads incidents and reviews. Security incidents stay with
+    # their limited distribution (seed 000): Security brings Legal in when it decides to.
+    LEGAL: [*_READ_INCIDENTS, *_READ_FOLLOW_UP],
 }
 
 

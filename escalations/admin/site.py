@@ -248,7 +248,7 @@ class SlaTargetInline(DraftOnlyInline, admin.TabularInline):
 
 class ThresholdInline(DraftOnlyInline, admin.TabularInline):
     model = Threshold
-    fields = ["percent", "action", "clocks"]
+    fields = ["percent", "action", "clocks", "to_level"]
 
 
 class SeverityOverrideInline(DraftOnlyInline, admin.TabularInline):

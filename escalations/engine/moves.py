@@ -6,6 +6,7 @@ an incident in memory; the callers decide how the rows reach the database.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -131,6 +132,8 @@ def handoff_context(
         ("is_security", "security incident"),
         ("is_compliance", "compliance impact"),
         ("is_data_loss", "data loss"),
+        ("is_legal_exposure", "legal exposure"),
+        ("is_pr_crisis", "PR crisis"),
         ("is_customer_facing", "customer-facing"),
     ):
         if getattr(incident, flag):
@@ -339,6 +342,13 @@ def move_notices(
             if k not in ("generated", "facts")
         ],
     }
+    # Seed 000's escalation template: "Channel", "Time Elapsed: 8 hours (50% of SLA)",
+    # as the handoff's facts had them when the move was decided.
+    facts = escalation.note.get("facts") or {}
+    context["incident_channel"] = facts.get("channel") or str(incident.channel)
+    context["elapsed"] = facts.get("elapsed") or (
+        f"{humanize(escalation.at - incident.opened_at)} since the opening"
+    )
     kind = "escalation" if escalation.is_up else "de_escalation"
     if page is not None and page.person is not None:
         recipients = audience.on_call(level, page.person, channels)
@@ -367,6 +377,82 @@ def flag_notices(incident: Incident, now: datetime, audience: Audience) -> list:
         recipients=audience.groups(FLAG_READERS),
         context={"reason": incident.review_reason},
         dedup_base=f"flag:{incident.pk}",
+        urgent=False,
+        now=now,
+    )
+
+
+def _told(incident: Incident, recipients: list, audience: Audience) -> list:
+    recipients = reach.unique_recipients(recipients)
+    if incident.is_security:
+        recipients = reach.limited_to_readers(recipients, audience.security_readers())
+    return recipients
+
+
+def decision_notices(
+    incident: Incident, spec: WorkflowSpec, escalation: Escalation, now: datetime
+) -> list:
+    """Seed 000 step 5, "Communicate decision to team": the level that escalated (its
+    team), whoever escalated and the assignee hear the decision (not the decider), once
+    per escalation."""
+    audience = Audience()
+    # A decision is news, not a page: chat and email as the severity asks, never paging.
+    channels = [c for c in notices.channels_for(incident.severity) if c != "pagerduty"]
+    recipients = audience.level(spec.level(escalation.from_level), channels)
+    for user in (escalation.actor, incident.assignee):
+        recipients += reach.user_recipient(user)
+    decided_by = escalation.decision_by
+    if decided_by is not None:
+        recipients = [r for r in recipients if r.user_id != decided_by.pk]
+    return notices.build(
+        kind="decision",
+        incident=incident,
+        recipients=_told(incident, recipients, audience),
+        context={
+            "decision": {
+                "text": escalation.decision_made,
+                "by": (decided_by.get_full_name() or str(decided_by)) if decided_by else "",
+                "at": escalation.decision_at,
+            },
+            "from_label": level_label(spec, escalation.from_level),
+            "to_label": level_label(spec, escalation.to_level),
+        },
+        dedup_base=f"decision:{escalation.pk}",
+        urgent=incident.severity in ("P0", "P1"),
+        now=now,
+    )
+
+
+def thanks_notices(
+    incident: Incident,
+    spec: WorkflowSpec,
+    de_escalation: Escalation,
+    closed: Sequence[Escalation],
+    now: datetime,
+) -> list:
+    """Seed 000 De-Escalation: "Notify escalated party of resolution; Thank them for their
+    involvement; Summarize outcome". The levels the `closed` escalations had brought the
+    incident to, and the people who took or decided them, hear it once."""
+    audience = Audience()
+    levels = sorted({e.to_level for e in closed if e.to_level > de_escalation.to_level})
+    recipients = []
+    for number in levels:
+        with contextlib.suppress(KeyError):  # a level a later version dropped
+            recipients += audience.level(spec.level(number), ["email"])
+    for escalation in closed:
+        for user in (escalation.acknowledged_by, escalation.decision_by):
+            recipients += reach.user_recipient(user)
+    return notices.build(
+        kind="de_escalation_thanks",
+        incident=incident,
+        recipients=_told(incident, recipients, audience),
+        context={
+            "from_label": level_label(spec, de_escalation.from_level),
+            "to_label": level_label(spec, de_escalation.to_level),
+            "levels": [level_label(spec, number) for number in levels],
+            "resolution_summary": de_escalation.note.get("resolution_summary", ""),
+        },
+        dedup_base=f"de_escalation_thanks:{de_escalation.pk}",
         urgent=False,
         now=now,
     )

@@ -354,6 +354,8 @@ def escalation_record_decision(
         },
     )
     escalation.refresh_from_db()
+    # Seed 000 step 5: "Communicate decision to team" (once: the decision is written once).
+    notifications_enqueue_many(moves.decision_notices(incident, _spec(incident), escalation, now))
     return escalation
 
 
@@ -383,13 +385,18 @@ def incident_de_escalate(
     if errors:
         raise ValidationError(errors)
     # Close the escalations that brought it above `to_level`: written once.
-    Escalation.objects.filter(
-        incident=incident, to_level__gt=to_level, de_escalated_at__isnull=True
-    ).exclude(trigger=Trigger.DE_ESCALATION).update(
+    closing = list(
+        Escalation.objects.filter(
+            incident=incident, to_level__gt=to_level, de_escalated_at__isnull=True
+        )
+        .exclude(trigger=Trigger.DE_ESCALATION)
+        .select_related("acknowledged_by", "decision_by")
+    )
+    Escalation.objects.filter(pk__in=[e.pk for e in closing]).update(
         de_escalated_at=now, resolution_summary=resolution_summary.strip()
     )
     note = {"resolution_summary": resolution_summary.strip()}
-    return _move(
+    de_escalation = _move(
         incident,
         spec,
         to_level=to_level,
@@ -399,6 +406,9 @@ def incident_de_escalate(
         now=now,
         note=note,
     )
+    # Seed 000 De-Escalation: the escalated party hears the outcome, with thanks, once.
+    notifications_enqueue_many(moves.thanks_notices(incident, spec, de_escalation, closing, now))
+    return de_escalation
 
 
 # --- triggers ---------------------------------------------------------------------------------
@@ -427,6 +437,8 @@ def _trigger_facts(incident: Incident, spec: WorkflowSpec) -> TriggerFacts:
         is_security=incident.is_security,
         is_compliance=incident.is_compliance,
         is_data_loss=incident.is_data_loss,
+        is_legal_exposure=incident.is_legal_exposure,
+        is_pr_crisis=incident.is_pr_crisis,
         is_customer_facing=incident.is_customer_facing,
         users_affected=incident.users_affected,
         revenue_impact=float(incident.revenue_impact) if incident.revenue_impact else None,
@@ -641,7 +653,7 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
         )
     # Warn the level the breach will go to (the policy's route, or a level deadline's
     # level), not merely the next.
-    target = crossing_target(spec, incident.current_level, reading)
+    target = crossing_target(spec, incident.current_level, reading, account_tier=_tier(incident))
     if target is None:
         return []
     above = spec.level(target)
@@ -698,6 +710,11 @@ def _maximum_passed(incident, spec, reading, instant, by_clock, now, out) -> Non
     )
 
 
+def _tier(incident: Incident) -> str | None:
+    """The incident's account tier (key accounts' breaches have a route of their own)."""
+    return incident.account.tier if incident.account_id else None
+
+
 def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
     """Apply what is due on one claimed incident; bulk rows go to `out`."""
     spec = policy_spec(incident.policy)
@@ -738,11 +755,19 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
             told, rows = paging.unacknowledged_contact(incident, spec, reading, now)
             out["events"] += told
             out["notifications"] += rows
-        if instant.action == "escalate":
-            target = crossing_target(spec, incident.current_level, reading)
+        action = instant.action
+        if action == "escalate":
+            target = crossing_target(
+                spec, incident.current_level, reading, instant, account_tier=_tier(incident)
+            )
             if target is not None:
                 escalate = (reading, instant, target)
                 break  # the move changes the level; the rest belongs to the old one
+            if instant.to_level is not None:
+                # The ladder's level is reached already (e.g. escalated by hand): the
+                # seed's 50 % "warning to assignee" is what is left to do.
+                action = "warn_assignee"
+        if action == "escalate":
             # Already at the top: management is told, and the level's other due
             # thresholds still fire now (the level does not change).
             top_level = True
@@ -766,19 +791,18 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
                 "kind": EventKind.SLA_THRESHOLD.value,
                 "at": now,
                 "visibility": Visibility.INTERNAL.value,
-                "body": f"{reading.label} clock at {instant.percent}%: "
-                f"{instant.action.replace('_', ' ')}.",
+                "body": f"{reading.label} clock at {instant.percent}%: {action.replace('_', ' ')}.",
                 "data": {
                     "clock": clock,
                     "percent": instant.percent,
-                    "action": instant.action,
+                    "action": action,
                     "level": incident.current_level,
                     "due_at": instant.at.isoformat(),
                 },
             }
         )
         out["notifications"] += _threshold_notices(
-            incident, spec, instant.action, reading, instant.percent, now, out["audience"]
+            incident, spec, action, reading, instant.percent, now, out["audience"]
         )
     if escalate is None:
         if top_level:
@@ -853,7 +877,7 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool, audience: Au
     counts = Counter()
     incidents = list(Incident.objects.filter(pk__in=ids))
     # Few policies and assignees serve many incidents: one query each, not one per row.
-    prefetch_related_objects(incidents, "policy", "assignee")
+    prefetch_related_objects(incidents, "policy", "assignee", "account")
     events = defaultdict(list)
     for incident_id, *fields in IncidentEvent.objects.filter(
         incident_id__in=ids, kind__in=list(STATUS_EVENTS)

@@ -282,6 +282,14 @@ class Threshold(models.Model):
     )
     action = models.CharField(_("action"), max_length=30, choices=[(a, a) for a in ACTIONS])
     clocks = models.JSONField(_("clocks"), default=list)
+    to_level = models.PositiveSmallIntegerField(
+        _("to level"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Escalate straight to this level (seed 000's ladder); empty: the breach route."
+        ),
+    )
 
     class Meta:
         ordering = ["policy", "percent"]

@@ -251,6 +251,15 @@ def sample_context(kind: str, incident) -> dict:
         "from_label": f"L{incident.current_level}",
         "to_label": f"L{incident.current_level + 1}",
         "note_items": [["Steps taken", "Checked logs; restarted the consumer."]],
+        "incident_channel": str(incident.channel),
+        "elapsed": "12h (50% of the resolution SLA of 24h)",
+        "decision": {
+            "text": "Roll back now; fix forward tomorrow.",
+            "by": "Maria Garcia",
+            "at": "",
+        },
+        "levels": [f"L{incident.current_level + 1}"],
+        "resolution_summary": "Rolled back; monitoring for a day.",
         "clock": clock_snapshot(clock)
         if clock
         else {"label": "Resolution", "target": "8h", "due": "", "explanation": ""},

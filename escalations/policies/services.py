@@ -328,7 +328,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
         default_calendar=policy.default_calendar,
         matrix=matrix,
         thresholds=tuple(
-            ThresholdSpec(row.percent, row.action, tuple(row.clocks))
+            ThresholdSpec(row.percent, row.action, tuple(row.clocks), row.to_level)
             for row in policy.thresholds.order_by("percent", "id")
         ),
         overrides=tuple(
@@ -406,6 +406,14 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
             for number in rule.levels
             if number not in numbers
         ]
+    for threshold in spec.thresholds:
+        if threshold.to_level is not None and (
+            threshold.action != "escalate" or threshold.to_level not in numbers
+        ):
+            problems.append(
+                f"The {threshold.percent}% threshold names L{threshold.to_level}: only an "
+                "escalate threshold names a level, one the policy has."
+            )
     named = {level.schedule for level in spec.levels if level.schedule}
     known = set(OnCallSchedule.objects.filter(name__in=named).values_list("name", flat=True))
     for level in spec.levels:
@@ -455,7 +463,13 @@ def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
     )
     Threshold.objects.bulk_create(
         [
-            Threshold(policy=policy, percent=t.percent, action=t.action, clocks=list(t.clocks))
+            Threshold(
+                policy=policy,
+                percent=t.percent,
+                action=t.action,
+                clocks=list(t.clocks),
+                to_level=t.to_level,
+            )
             for t in spec.thresholds
         ]
     )

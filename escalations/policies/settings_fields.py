@@ -119,6 +119,18 @@ class PolicySettingsFormMixin(forms.Form):
     trigger_route_data_loss = forms.TypedChoiceField(
         label="Data loss escalates to", coerce=int, empty_value=NO_ROUTE, required=False
     )
+    trigger_route_key_account_sla_violation = forms.TypedChoiceField(
+        label="Key account's SLA violation escalates to",
+        coerce=int,
+        empty_value=NO_ROUTE,
+        required=False,
+    )
+    trigger_route_legal_exposure = forms.TypedChoiceField(
+        label="Legal exposure escalates to", coerce=int, empty_value=NO_ROUTE, required=False
+    )
+    trigger_route_pr_crisis = forms.TypedChoiceField(
+        label="PR crisis escalates to", coerce=int, empty_value=NO_ROUTE, required=False
+    )
     trigger_route_production_outage = forms.TypedChoiceField(
         label="Production outage escalates to", coerce=int, empty_value=NO_ROUTE, required=False
     )
@@ -140,6 +152,9 @@ class PolicySettingsFormMixin(forms.Form):
         label="Customer facing: also notify",
         required=False,
         help_text=GROUPS_HELP,
+    )
+    trigger_notify_legal_exposure = forms.CharField(
+        label="Legal exposure: also notify", required=False, help_text=GROUPS_HELP
     )
     trigger_notify_security = forms.CharField(
         label="Security: also notify", required=False, help_text=GROUPS_HELP

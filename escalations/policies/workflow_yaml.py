@@ -138,7 +138,7 @@ TARGET_KEYS = (
     "calendar",
 )
 MAXIMUM_KEYS = ("notify", "escalate_to")
-THRESHOLD_KEYS = ("at", "action", "clocks")
+THRESHOLD_KEYS = ("at", "action", "clocks", "to")
 OVERRIDE_KEYS = ("severity", "description", "route_to", "notification")
 TRIGGER_KEYS = (
     "repeat",
@@ -726,12 +726,12 @@ class _Reader:
             values["clock_start"] = self.choice(*got, CLOCK_STARTS, "clock start")
         if (got := at("pause_on")) is not None:
             values["pause_statuses"] = self.choice_list(*got, STATUSES, "status")
-        if (got := at("thresholds")) is not None:
-            values["thresholds"] = self.thresholds(*got)
         if (got := at("tiers")) is not None:
             values["levels"] = self.tiers(*got)
         else:
             values["levels"] = _INVALID
+        if (got := at("thresholds")) is not None:  # after tiers: `to` names a level
+            values["thresholds"] = self.thresholds(*got)
         if (got := at("matrix")) is not None:
             values["matrix"] = self.matrix(*got)
         if (got := at("severity_overrides")) is not None:
@@ -864,6 +864,12 @@ class _Reader:
                     self.add(f["clocks"][1], clocks_path, "name at least one clock")
                     clocks = _INVALID
                 values["clocks"] = clocks
+            if "to" in f:  # seed 000's ladder: `{at: 50%, action: escalate, to: 1}`
+                to_path = _join(item_path, "to")
+                values["to_level"] = self.level_number(f["to"][1], to_path)
+                if values.get("action") not in ("escalate", _INVALID):
+                    self.add(f["to"][1], to_path, "only an escalate threshold names a level")
+                    values["to_level"] = _INVALID
             if "at" not in f or "action" not in f:
                 ok = False
                 continue
@@ -1579,6 +1585,7 @@ def dump_workflow(spec: WorkflowSpec) -> str:
     out["pause_on"] = _Flow(spec.pause_statuses)
     out["thresholds"] = [
         {"at": f"{t.percent}%", "action": t.action, "clocks": _Flow(t.clocks)}
+        | ({} if t.to_level is None else {"to": t.to_level})
         for t in spec.thresholds
     ]
     out["tiers"] = [_level(level) for level in spec.levels]

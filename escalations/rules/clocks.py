@@ -172,6 +172,7 @@ class ThresholdInstant:
     percent: int
     action: str
     at: datetime | None  # None: not reachable now (the clock is paused)
+    to_level: int | None = None  # an escalate threshold's named level (ThresholdSpec)
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,7 @@ def _reading(
         threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
     applying = [t for t in thresholds if clock in t.clocks]
     instants = tuple(
-        ThresholdInstant(t.percent, t.action, at)
+        ThresholdInstant(t.percent, t.action, at, t.to_level)
         for t, at in zip(
             applying,
             calendar.add_many(

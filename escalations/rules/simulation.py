@@ -209,6 +209,7 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
             return
         clock, instant = due[0]
         reading = next(r for r in readings if r.clock == clock)
+        tier = history.flags.account_tier if history.flags else None
         state.fired.add(firing_key(clock, state.level, instant.percent, interval_start(reading)))
         kind = "update_overdue" if clock == "update" else "sla_warning"
         if instant.action == "warn_assignee":
@@ -221,7 +222,7 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
             )
         elif instant.action == "pre_escalation_notice":
             # The engine warns the level the breach will go to (its route).
-            target = crossing_target(spec, state.level, reading)
+            target = crossing_target(spec, state.level, reading, account_tier=tier)
             if target is not None:
                 out.notices.append(
                     Notice("pre_escalation", instant.at, state.severity, level=target)
@@ -242,8 +243,15 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
             if target is not None:
                 _move(state, spec, out, to=target, at=instant.at, trigger="sla")
         elif instant.action == "escalate":
-            target = crossing_target(spec, state.level, reading)
-            if target is None:
+            target = crossing_target(spec, state.level, reading, instant, account_tier=tier)
+            if target is None and instant.to_level is not None:
+                # The ladder's level is reached already: the engine warns the assignee.
+                out.notices.append(
+                    Notice(
+                        "sla_warning", instant.at, state.severity, level=state.level, assignee=True
+                    )
+                )
+            elif target is None:
                 out.notices.append(
                     Notice("top_level_breach", instant.at, state.severity, level=state.level)
                 )

@@ -29,6 +29,10 @@ MAXIMUM_CLOCKS = {"first_response_max": "first_response", "resolution_max": "res
 # updates go to the owner first, then to the level's lead).
 ACTIONS = ("warn_assignee", "pre_escalation_notice", "escalate", "warn_lead")
 
+# Account tiers whose customers are key accounts (seed 000 L4: "SLA violations for key
+# accounts"); incidents.models.AccountTier's values.
+KEY_ACCOUNT_TIERS = ("enterprise",)
+
 # Where clocks count from: the incident's opening (seed 000's ladder, seed 002's
 # matrix) or the moment the current level took it (seed 001's tiers, each with
 # its own first response and resolution target).
@@ -190,6 +194,9 @@ class ThresholdSpec:
     # An unacknowledged handoff is measured like a first response (seed 002: the
     # receiving level's response target applies).
     clocks: tuple[str, ...] = ("first_response", "resolution", "handoff_ack")
+    # An escalate threshold may name its level (seed 000's ladder: "50 % -> L1, 75 % -> L2,
+    # 100 % -> L3"); None: where a breach goes (the sla_violation route, else one up).
+    to_level: int | None = None
 
     @property
     def fraction(self) -> float:
@@ -234,12 +241,19 @@ class TriggerSettings:
         ("data_loss", NEXT_LEVEL),
         ("compliance", NEXT_LEVEL),
         ("users_affected", NEXT_LEVEL),
+        # Seed 000 L4: "Legal/regulatory implications", "Public relations crisis", "Major
+        # customer impact (e.g., SLA violations for key accounts)": a breach on a key
+        # account's incident goes here when that is higher than the breach's own route.
+        ("legal_exposure", NEXT_LEVEL),
+        ("pr_crisis", NEXT_LEVEL),
+        ("key_account_sla_violation", NEXT_LEVEL),
     )
     # special scenarios (seed 000): who else hears about it, by role/group name
     notify_groups: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("security", ("Engineering Manager", "Security", "Governance Liaison")),
         ("compliance", ("Governance Liaison", "Engineering Manager")),
         ("customer_facing", ("Engineering Manager", "Product", "Customer Success")),
+        ("legal_exposure", ("Legal",)),
     )
     executive_route: int = NEXT_LEVEL  # CSAT, manager request, revenue
     # Seed 003 "Executive Escalation (Customer -> Team Lead -> Manager -> Director -> VP)":

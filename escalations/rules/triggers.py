@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from escalations.rules.spec import MAXIMUM_CLOCKS, NEXT_LEVEL, WorkflowSpec
+from escalations.rules.spec import KEY_ACCOUNT_TIERS, MAXIMUM_CLOCKS, NEXT_LEVEL, WorkflowSpec
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class TriggerFacts:
     is_security: bool = False
     is_compliance: bool = False
     is_data_loss: bool = False
+    is_legal_exposure: bool = False
+    is_pr_crisis: bool = False
     is_customer_facing: bool = False
     users_affected: int | None = None
     revenue_impact: float | None = None
@@ -60,17 +62,33 @@ def breach_target(policy: WorkflowSpec, level: int) -> int | None:
     return routed if routed is not None else resolve_route(policy, NEXT_LEVEL, level)
 
 
-def crossing_target(policy: WorkflowSpec, level: int, reading) -> int | None:
+def crossing_target(
+    policy: WorkflowSpec, level: int, reading, instant=None, *, account_tier: str | None = None
+) -> int | None:
     """Where a clock's escalating threshold sends an incident at `level`: a level
-    deadline straight to its level (seed 002: "Level 3 within 1 hour"), any other clock
-    by the breach route; a target's maximum by the policy's maximum route, which need not
-    move it at all. `reading`: a ClockReading."""
+    deadline straight to its level (seed 002: "Level 3 within 1 hour"), a threshold that
+    names a level there (seed 000: "50 % -> L1, 75 % -> L2, 100 % -> L3"), any other by
+    the breach route. A breach (100 % or more) on a key account's incident goes at least
+    where the key_account_sla_violation route says (seed 000 L4: "SLA violations for key
+    accounts"). A target's maximum goes by the policy's maximum route, which need not move it
+    at all. `reading`: a ClockReading; `instant`: its ThresholdInstant (None: the breach's
+    target, as the 75 % notice names it)."""
     if reading.clock in MAXIMUM_CLOCKS:
         to = policy.maximum.escalate_to
         return to if to is not None and to > level else None
     if reading.to_level is not None:
         return reading.to_level if reading.to_level > level else None
-    return breach_target(policy, level)
+    named = getattr(instant, "to_level", None)
+    if named is not None:
+        target = named if named > level else None
+    else:
+        target = breach_target(policy, level)
+    if account_tier in KEY_ACCOUNT_TIERS and (instant is None or instant.percent >= 100):
+        route = policy.triggers.route_for("key_account_sla_violation")
+        key_account = resolve_route(policy, route, level)
+        if key_account is not None and (target is None or key_account > target):
+            target = key_account
+    return target
 
 
 def evaluate(policy: WorkflowSpec, facts: TriggerFacts) -> list[Hit]:
@@ -120,6 +138,21 @@ def evaluate(policy: WorkflowSpec, facts: TriggerFacts) -> list[Hit]:
         hits.append(
             Hit("impact", "data_loss", route("data_loss"), "Data loss: immediate escalation")
         )
+    if facts.is_legal_exposure:
+        # Seed 000 L4: "Legal/regulatory implications"; Legal hears (notify_groups).
+        hits.append(
+            Hit(
+                "impact",
+                "legal_exposure",
+                route("legal_exposure"),
+                "Legal exposure: legal or regulatory implications",
+                notify_groups=tuple(groups.get("legal_exposure", ())),
+            )
+        )
+    if facts.is_pr_crisis and settings.route_for("pr_crisis") is not None:
+        # Seed 000 L4: "Public relations crisis"; seed 004 Sev 1: "Public-facing outage or
+        # PR crisis".
+        hits.append(Hit("impact", "pr_crisis", route("pr_crisis"), "Public relations crisis"))
     if facts.is_compliance:
         hits.append(
             Hit(

@@ -95,6 +95,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "is_security",
             "is_compliance",
             "is_data_loss",
+            "is_legal_exposure",
+            "is_pr_crisis",
             "is_customer_facing",
             "users_affected",
             "revenue_impact",
@@ -150,6 +152,8 @@ class IncidentCreateSerializer(serializers.Serializer):
     is_security = serializers.BooleanField(required=False, default=False)
     is_compliance = serializers.BooleanField(required=False, default=False)
     is_data_loss = serializers.BooleanField(required=False, default=False)
+    is_legal_exposure = serializers.BooleanField(required=False, default=False)
+    is_pr_crisis = serializers.BooleanField(required=False, default=False)
     is_customer_facing = serializers.BooleanField(required=False, default=False)
     users_affected = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_INT
@@ -188,6 +192,8 @@ class IncidentUpdateSerializer(serializers.Serializer):
     is_security = serializers.BooleanField(required=False)
     is_compliance = serializers.BooleanField(required=False)
     is_data_loss = serializers.BooleanField(required=False)
+    is_legal_exposure = serializers.BooleanField(required=False)
+    is_pr_crisis = serializers.BooleanField(required=False)
     is_customer_facing = serializers.BooleanField(required=False)
     users_affected = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_INT

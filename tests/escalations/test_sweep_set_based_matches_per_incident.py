@@ -211,10 +211,18 @@ def _policies():
         # a passed maximum moves the incident to management (and tells it)
         maximum=MaximumRoute(escalate_to=4),
         overrides=(OverrideSpec("P0", 2, "slack_oncall", "Critical goes to operations"),),
+        # A ladder (seed 000, issue 19): the resolution clock's 75 % goes straight to L3.
+        thresholds=(
+            ThresholdSpec(50, "warn_assignee"),
+            ThresholdSpec(75, "escalate", ("resolution",), to_level=3),
+            ThresholdSpec(75, "pre_escalation_notice", ("first_response", "handoff_ack")),
+            ThresholdSpec(100, "escalate"),
+        ),
         match=MatchSpec(channels=("Partner",)),
         triggers=TriggerSettings(
             ping_pong_limit=3,
             impact_routes=(
+                ("key_account_sla_violation", 4),  # enterprise accounts' breaches (seed 000)
                 ("production_outage", NEXT_LEVEL),
                 ("sla_violation", 3),
                 ("security", NEXT_LEVEL),
@@ -881,7 +889,7 @@ def small_world_with_one_of_each() -> Builder:
     builder.acknowledge(2, opened + 2 * M)
     builder.escalate(2, opened + 10 * M, 2)
     builder.de_escalate(2, opened + 30 * M, 1)
-    # four-level office: 8 business hours since Tuesday's opening; the route leads to L3.
+    # four-level office: 8 business hours since Tuesday's opening; its ladder leads to L3.
     tuesday = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
     builder.open(3, policy="four", opened=tuesday, severity="P2")
     builder.acknowledge(3, tuesday + 5 * M)

@@ -191,13 +191,17 @@ def test_engineering_preset():
         (4, "Executive Team"),
     ]
     assert spec.clock_start == "incident"
-    assert [(t.percent, t.action, t.clocks) for t in spec.thresholds] == [
-        (50, "warn_assignee", SLA_CLOCKS),
-        (75, "pre_escalation_notice", SLA_CLOCKS),
-        (100, "escalate", SLA_CLOCKS),
+    # Seed 000's ladder on the resolution SLA; the response clocks keep warn/notify/escalate.
+    assert [(t.percent, t.action, t.to_level, t.clocks) for t in spec.thresholds] == [
+        (50, "escalate", 1, ("resolution",)),
+        (50, "warn_assignee", None, ("first_response", "handoff_ack")),
+        (75, "escalate", 2, ("resolution",)),
+        (75, "pre_escalation_notice", None, ("first_response", "handoff_ack")),
+        (100, "escalate", 3, ("resolution",)),
+        (100, "escalate", None, ("first_response", "handoff_ack")),
         # seed 004: a missed status update warns the owner, then the level's lead
-        (100, "warn_assignee", ("update",)),
-        (200, "warn_lead", ("update",)),
+        (100, "warn_assignee", None, ("update",)),
+        (200, "warn_lead", None, ("update",)),
     ]
     assert spec.level(1).handoff_fields == (
         "investigation_summary",

@@ -14,6 +14,7 @@ from escalations.engine.services import sla_sweep
 from escalations.models import Escalation, ThresholdFiring
 from escalations.sla.services import incident_clocks
 from incidents import services
+from notifications.models import Notification
 from tests.factories import UserFactory, make_incident
 
 M = timedelta(minutes=1)
@@ -171,6 +172,37 @@ def test_seed_001_p0_l3_response_30_minutes_then_the_top_tier_is_told_of_the_bre
     )
     assert ("first_response", 100) in percents
     assert incident.first_response_breached is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("severity", "channels"),
+    [
+        ("P0", {"pagerduty", "slack", "email"}),
+        ("P1", {"slack", "email"}),
+        ("P2", {"slack", "email"}),
+    ],
+    ids=[
+        "seed 001 P0 notification: pagerduty",
+        "seed 001 P1 notification: slack_oncall",
+        "seed 001 P2 notification: slack_channel",
+    ],
+)
+def test_seed_001_severity_overrides_notify_by_their_method(agent, settings, severity, channels):
+    """Seed 001 severity_overrides' "notification:" (pagerduty, slack_oncall,
+    slack_channel) and Defaults' "Automated + Slack/PagerDuty": the routed tier hears of
+    it on the override's method as well as by email (a P2 alone would be email only)."""
+    settings.SLACK_WEBHOOK_URL = "https://hooks.slack.example/T0/B0/x"
+    settings.PAGERDUTY_ROUTING_KEY = "r" * 32
+    UserFactory(username="tier-lead", role="Team Lead", email="lead@example.com")
+    UserFactory(username="engineer", role="Engineering Manager", email="eng@example.com")
+    incident = opened(severity)
+    sent = set(
+        Notification.objects.filter(incident=incident, kind="escalation").values_list(
+            "channel", flat=True
+        )
+    )
+    assert sent == channels
 
 
 @pytest.mark.django_db

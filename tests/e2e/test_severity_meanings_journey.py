@@ -12,6 +12,37 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def impact_tags(page) -> list[str]:
+    """The impact tags in the incident's details, as a reader sees them."""
+    impact = page.locator("dt:text-is('Impact') + dd")
+    return impact.locator(".tag").all_inner_texts()
+
+
+def test_seed_000_l4_legal_and_pr_crisis_filed_in_the_form_go_to_l4_and_show(page, width, roles):
+    """Seed 000 Level 4: "Legal/regulatory implications", "Public relations crisis": an agent
+    ticks both on a P2 in the form; the incident opens at L4 and says why and what it is."""
+    for code, name in (("CUSTOMER", "Customer"), ("RUNTIME", "Runtime"), ("TEST", "Test")):
+        Channel.objects.get_or_create(code=code, defaults={"name": name})  # the preset's match
+    call_command("load_workflow", "engineering-5-level", "--default", verbosity=0)
+    UserFactory(username="e2e-agent", role="Support Agent")
+    sign_in(page, "e2e-agent", next_path="/incidents/new/")
+    page.fill("#id_title", "Regulator asks about <b>exports</b>")
+    page.select_option("#id_severity", "P2")
+    page.select_option("#id_channel", label="Customer")
+    page.locator("label[for=id_is_legal_exposure]").click()
+    page.locator("label[for=id_is_pr_crisis]").click()
+    page.get_by_role("button", name="Open incident").click()
+    page.get_by_text("opened.").wait_for()
+    assert "L4" in page.locator(".incident-head [data-now=level]").inner_text()
+    timeline = page.locator(".timeline").inner_text().lower()
+    assert "legal exposure" in timeline and "public relations crisis" in timeline
+    assert impact_tags(page) == ["legal exposure", "PR crisis"]
+    assert "Regulator asks about <b>exports</b>" in page.locator("h1").inner_text()
+    if width == "phone":
+        assert_fits_width(page)
+    screenshot(page, f"legal-pr-l4-{width}")
+
+
 def test_an_agent_reads_what_each_severity_means_and_files_a_data_loss(page, width, roles):
     Channel.objects.get_or_create(code="CUSTOMER", defaults={"name": "Customer"})
     call_command("load_workflow", "support-3-tier", "--default", verbosity=0)
@@ -45,5 +76,6 @@ def test_an_agent_reads_what_each_severity_means_and_files_a_data_loss(page, wid
     # Data loss goes directly to Tier 3, whatever the severity (seed 001).
     assert "L3" in page.locator(".incident-head [data-now=level]").inner_text()
     assert "data loss" in page.locator(".timeline").inner_text().lower()
+    assert "data loss" in impact_tags(page)
     if width == "phone":
         assert_fits_width(page)

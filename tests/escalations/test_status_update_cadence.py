@@ -89,12 +89,18 @@ def test_seed_004_a_customer_update_restarts_the_every_4_hours_clock(preset, age
     incident.refresh_from_db()
     assert incident.next_check_at == T0 + 9 * H  # 4 h from the update
     sla_sweep(now=T0 + 8 * H)
-    owner, lead_ = f"owner:{agent.email}", f"lead:{lead.email}"
+    owner = f"owner:{agent.email}"
     assert warned(incident) == [owner]  # the old interval's lead warning never comes
     sla_sweep(now=T0 + 9 * H)
     assert warned(incident) == [owner, owner]  # the new interval's own warning
+    # Seed 000's ladder moves the P1 to L1 at 50 % of its 24 h resolution (12 h), before
+    # the lead's warning (13 h) was due at L0: L1 counts the missed update afresh from its
+    # arrival, as every breached clock does for a new level (4 h from 12 h for its owner).
+    sla_sweep(now=T0 + 12 * H)
+    incident.refresh_from_db()
+    assert incident.current_level == 1
     sla_sweep(now=T0 + 13 * H)
-    assert warned(incident) == [owner, owner, lead_]
+    assert warned(incident) == [owner, owner]
     assert set(
         ThresholdFiring.objects.filter(incident=incident, clock="update").values_list(
             "interval_start", flat=True

@@ -147,11 +147,11 @@ def make_world(now):
         matrix=(
             (
                 ("P0", 1),
-                TargetSpec(
-                    first_response=15 * MINUTE, resolution=2 * HOUR, update_interval=30 * MINUTE
-                ),
+                # No update cadence: since every incident's missed customer update warns its
+                # owner, a cadence here would add those warnings to the storm's escalations.
+                TargetSpec(first_response=15 * MINUTE, resolution=2 * HOUR),
             ),
-            (("P1", 1), TargetSpec(resolution=4 * HOUR, update_interval=HOUR)),
+            (("P1", 1), TargetSpec(resolution=4 * HOUR)),
         ),
     )
     desk_hours = {"timezone": desk_zone(now), "hours": {day: ["08:00-20:00"] for day in DAYS}}
@@ -189,9 +189,9 @@ def make_world(now):
             ),
         ),
         matrix=(
-            (("P0", 1), TargetSpec(resolution=2 * HOUR, update_interval=30 * MINUTE)),
+            (("P0", 1), TargetSpec(resolution=2 * HOUR)),
             (("P0", 2), TargetSpec(resolution=4 * HOUR)),
-            (("P1", 1), TargetSpec(resolution=3 * HOUR, update_interval=HOUR)),
+            (("P1", 1), TargetSpec(resolution=3 * HOUR)),
         ),
     )
     policies = [

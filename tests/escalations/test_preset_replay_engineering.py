@@ -4,7 +4,7 @@ the service at a fixed instant, the sweep run on a fake clock, and the ladder's
 thresholds, targets and triggers read off what the engine did.
 
 Only what main implements is asserted as passing; the seed's ladder "50 % -> L1,
-75 % -> L2, 100 % -> L3", which main does not meet, is an xfail(strict=True)."""
+75 % -> L2, 100 % -> L3" included."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -101,8 +101,9 @@ def test_seed_000_time_based_50_warns_75_notifies_100_escalates(engineer):
 @pytest.mark.django_db
 def test_seed_000_high_template_18_hours_is_75_percent_of_sla(engineer):
     """Seed 000, L1 escalation template: "Time Elapsed: 18 hours (75% of SLA)" for a High
-    incident: a P1's 24 h resolution clock, counted from the opening, announces the
-    escalation at 18 h and escalates at 24 h."""
+    incident: a P1's 24 h resolution clock, counted from the opening, has its 75 % at 18 h,
+    where seed 000's ladder ("L1 -> L2 (SLA: 75% elapsed)") takes it up; each step of the
+    ladder is an escalation."""
     incident = acknowledged("P1", engineer)
     clock = reading(incident, "resolution", T0 + 10 * M)
     assert (clock.start, clock.due_at) == (T0, T0 + 24 * H)
@@ -110,30 +111,24 @@ def test_seed_000_high_template_18_hours_is_75_percent_of_sla(engineer):
     assert instants == {50: T0 + 12 * H, 75: T0 + 18 * H, 100: T0 + 24 * H}
     sweep(T0 + 24 * H, step=H)
     incident.refresh_from_db()
-    assert firings(incident, "resolution") == {
-        50: "warn_assignee",
-        75: "pre_escalation_notice",
-        100: "escalate",
-    }
-    assert moves(incident) == [(0, 1, "sla")]
+    assert firings(incident, "resolution") == {50: "escalate", 75: "escalate", 100: "escalate"}
+    assert [move for move in moves(incident) if move[2] == "sla"][:1] == [(0, 1, "sla")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="seed 000 ladder not on main: 50 % only warns and 75 % only notifies, so an "
-    "answered P1 stays at L0 until 24 h (issue 19, in progress)",
-)
 @pytest.mark.django_db
 def test_seed_000_ladder_50_percent_to_l1_75_to_l2_100_to_l3(engineer):
     """Seed 000, Escalation Levels: "Level 0 ... (SLA: 50% elapsed ...) Level 1 ...
     (SLA: 75% elapsed ...) Level 2 ... (SLA: 100% elapsed ...) Level 3". An answered
     P1 (24 h resolution) at the Team Lead by 12 h, the Manager by 18 h, L3 by 24 h."""
     incident = acknowledged("P1", engineer)
+    taker = UserFactory(username="director", role="Director")
     levels = {}
     for hours in (12, 18, 24):
         sweep(T0 + hours * H, step=H, start=T0 + (hours - 6) * H)
         incident.refresh_from_db()
         levels[hours] = incident.current_level
+        # Each level takes its handoff at once, so only the ladder moves it.
+        handoff_acknowledge(incident=incident, actor=taker, now=T0 + hours * H + M)
     assert levels == {12: 1, 18: 2, 24: 3}
 
 
@@ -157,13 +152,22 @@ def test_seed_000_critical_sla_4h_violated_escalates(engineer):
     handoff_acknowledge(incident=incident, actor=manager, now=T0 + 2 * M)
     incident.refresh_from_db()
     assert reading(incident, "resolution", T0 + 5 * M).due_at == T0 + 4 * H
-    sweep(T0 + 4 * H - M, step=15 * M)
+    # Seed 000's ladder: already at L1 at 50 % (a warning), L2 at 75 % (3 h), L3 at 100 %.
+    sweep(T0 + 3 * H - M, step=15 * M)
     incident.refresh_from_db()
     assert incident.current_level == 1
-    sla_sweep(now=T0 + 4 * H)
+    sla_sweep(now=T0 + 3 * H)
     incident.refresh_from_db()
     assert incident.current_level == 2
     assert moves(incident)[-1] == (1, 2, "sla")
+    handoff_acknowledge(incident=incident, actor=manager, now=T0 + 3 * H + M)
+    sweep(T0 + 4 * H - M, step=15 * M, start=T0 + 3 * H + M)
+    incident.refresh_from_db()
+    assert incident.current_level == 2
+    sla_sweep(now=T0 + 4 * H)
+    incident.refresh_from_db()
+    assert incident.current_level == 3
+    assert moves(incident)[-1] == (2, 3, "sla")
 
 
 @pytest.mark.django_db

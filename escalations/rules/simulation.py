@@ -244,7 +244,7 @@ def _advance(state: _State, spec, history: IncidentHistory, until: datetime, out
                 _move(state, spec, out, to=target, at=instant.at, trigger="sla")
         elif instant.action == "escalate":
             target = crossing_target(spec, state.level, reading, instant, account_tier=tier)
-            if target is None and instant.to_level is not None:
+            if target is None and instant.to_level is not None and instant.percent < 100:
                 # The ladder's level is reached already: the engine warns the assignee.
                 out.notices.append(
                     Notice(

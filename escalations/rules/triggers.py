@@ -79,9 +79,11 @@ def crossing_target(
     if reading.to_level is not None:
         return reading.to_level if reading.to_level > level else None
     named = getattr(instant, "to_level", None)
-    if named is not None:
+    if named is not None and (named > level or instant.percent < 100):
         target = named if named > level else None
     else:
+        # A breach (100 %) whose named level is reached already still escalates by the
+        # breach route, as any breach does; below 100 % the ladder step just warns.
         target = breach_target(policy, level)
     if account_tier in KEY_ACCOUNT_TIERS and (instant is None or instant.percent >= 100):
         route = policy.triggers.route_for("key_account_sla_violation")

@@ -272,3 +272,28 @@ def test_seed_000_de_escalation_notifies_and_thanks_the_escalated_party_once(eng
     assert Notification.objects.filter(
         kind="de_escalation", recipient=engineering["Support Agent"].email
     ).exists()
+
+
+def test_a_ladder_breach_at_its_level_or_above_still_escalates_and_at_the_top_alarms():
+    """Seed 000 "L2 -> L3 (SLA: 100% elapsed)": at L3 already, the breach goes on up by the
+    breach route (L4), and at the top management hears of it; below 100 % a step whose
+    level is reached only warns."""
+    from escalations.rules.clocks import ThresholdInstant
+    from escalations.rules.triggers import crossing_target
+
+    spec = load_workflow_text(
+        "escalation:\n  tiers:\n"
+        + "".join(f"    - {{level: {n}, name: L{n}}}\n" for n in range(5))
+        + "  thresholds:\n"
+        "    - {at: 50%, action: escalate, to: 1}\n"
+        "    - {at: 100%, action: escalate, to: 3}\n",
+        "ladder.yaml",
+    )
+    reading = type("Reading", (), {"clock": "resolution", "to_level": None})()
+    now = timezone.now()
+    breach = ThresholdInstant(100, "escalate", now, 3)
+    step = ThresholdInstant(50, "escalate", now, 1)
+    assert crossing_target(spec, 2, reading, breach) == 3
+    assert crossing_target(spec, 3, reading, breach) == 4
+    assert crossing_target(spec, 4, reading, breach) is None  # the top: management alarm
+    assert crossing_target(spec, 2, reading, step) is None  # reached: a warning

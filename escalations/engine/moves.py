@@ -398,7 +398,9 @@ def decision_notices(
     audience = Audience()
     # A decision is news, not a page: chat and email as the severity asks, never paging.
     channels = [c for c in notices.channels_for(incident.severity) if c != "pagerduty"]
-    recipients = audience.level(spec.level(escalation.from_level), channels)
+    recipients = []
+    with contextlib.suppress(KeyError):  # a level the policy's current version dropped
+        recipients = audience.level(spec.level(escalation.from_level), channels)
     for user in (escalation.actor, incident.assignee):
         recipients += reach.user_recipient(user)
     decided_by = escalation.decision_by

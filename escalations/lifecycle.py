@@ -67,7 +67,8 @@ class EscalationsLifecycle:
         the incident.
         """
         readings = self._refresh(incident=incident, now=now, triggers=triggers, actor=actor)
-        if triggers and incident.events.filter(kind=EventKind.SEVERITY_CHANGED, at=now).exists():
+        raised = incident.events.filter(kind=EventKind.SEVERITY_CHANGED, at=now, data__raised=True)
+        if triggers and raised.exists():
             notifications_enqueue_many(notices.policy_notices(incident=incident, now=now))
         return readings
 

@@ -133,7 +133,10 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
     # Seed 004 "Activate war room if Sev 1": the escalation manager's step, so a prompt with
     # a one-click activation (the clicker commands; roles are added in the room).
     panel["war_room_sev1_prompt"] = (
-        war_room is None and can_work and incident.is_open and "sev1" in panel["war_room_reasons"]
+        war_room is None
+        and incident.is_open
+        and "sev1" in panel["war_room_reasons"]
+        and allowed(user, "war_room.activate", incident=incident)
     )
     if war_room is not None:
         holders = current_holders(war_room)

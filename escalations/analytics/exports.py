@@ -106,7 +106,8 @@ def communication_log(incident: Incident) -> list[tuple]:
             f"{note.get_channel_display()} {note.kind} ({note.status})",
             note.subject,
         )
-        for note in incident.notifications.order_by("created_at")[:50]
+        # The newest fifty: a long incident's latest messages matter most.
+        for note in incident.notifications.order_by("-created_at")[:50]
     ]
     return sorted(entries, key=lambda entry: entry[0])
 

@@ -527,12 +527,19 @@ def customer_update(*, incident, event, now: datetime) -> list[Notification]:
         **_customer_context(incident, recipient),
         "update": {"text": event.body, "at": customer_time(event.at, recipient.time_zone)},
     }
+    return _in_customer_thread(
+        "customer_update", incident, recipient, context, key=event.pk, now=now
+    )
+
+
+def _in_customer_thread(kind, incident, recipient, context, *, key, now) -> list[Notification]:
+    """A message to the customer in the incident's own mail thread, once per `key`."""
     return build(
-        kind="customer_update",
+        kind=kind,
         incident=incident,
         recipients=[recipient],
         context=context,
-        dedup_base=f"customer_update:{event.pk}",
+        dedup_base=f"{kind}:{key}",
         urgent=True,
         now=now,
         headers=_thread_headers(incident),
@@ -561,15 +568,8 @@ def customer_resolution(*, incident, event, now: datetime) -> list[Notification]
             ],
         }
     )
-    return build(
-        kind="customer_resolved",
-        incident=incident,
-        recipients=[recipient],
-        context=context,
-        dedup_base=f"customer_resolved:{event.pk}",
-        urgent=True,
-        now=now,
-        headers=_thread_headers(incident),
+    return _in_customer_thread(
+        "customer_resolved", incident, recipient, context, key=event.pk, now=now
     )
 
 
@@ -587,15 +587,8 @@ def customer_follow_up(*, review, now: datetime) -> list[Notification]:
         **_customer_context(incident, recipient),
         "prevention": {"actions": len(items), "permanent_fixes": sum(items)},
     }
-    return build(
-        kind="customer_follow_up",
-        incident=incident,
-        recipients=[recipient],
-        context=context,
-        dedup_base=f"customer_follow_up:{review.pk}",
-        urgent=True,
-        now=now,
-        headers=_thread_headers(incident),
+    return _in_customer_thread(
+        "customer_follow_up", incident, recipient, context, key=review.pk, now=now
     )
 
 

@@ -28,6 +28,7 @@ from incidents.permissions import Refusal
 from incidents.rules import Status
 from incidents.selectors import incidents_visible_to
 from incidents.views import ACTIONS, DONE_MESSAGES, attach_errors
+from portal.forms import JSONField
 
 
 def run_each(
@@ -529,6 +530,7 @@ class IntegrationForm(forms.ModelForm):
             "rate_limit",
             "rate_window",
         ]
+        field_classes = {"severity_map": JSONField}
 
     def clean_severity_map(self):
         value = self.cleaned_data.get("severity_map")

@@ -69,6 +69,7 @@ from incidents.permissions import Refusal, admin_check
 from incidents.rules import Status as IncidentStatus
 from incidents.selectors import incidents_visible_to, visibility_q
 from incidents.views import attach_errors
+from portal.forms import JSONField
 
 
 def _visible(request, queryset):
@@ -100,6 +101,7 @@ class CalendarForm(forms.ModelForm):
     class Meta:
         model = Calendar
         fields = ["name", "description", "spec"]
+        field_classes = {"spec": JSONField}
         widgets = {
             "spec": forms.Textarea(
                 attrs={"rows": 14, "cols": 80, "style": "font-family: monospace"}
@@ -274,6 +276,7 @@ class PolicyForm(PolicySettingsFormMixin, forms.ModelForm):
             "match_components",
             "match_account_tiers",
         ]
+        field_classes = {"calendars": JSONField}
 
     def clean_calendars(self):
         value = self.cleaned_data.get("calendars") or {}

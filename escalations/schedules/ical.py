@@ -223,17 +223,65 @@ def _short(error: Exception) -> str:
 # ---------------------------------------------------------------------- fetching
 
 
+def _refuse_private(hostname: str | None, address: str) -> None:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if not ip.is_global:
+        raise FeedError(
+            f"{hostname} is an address inside this network; give the feed's public address."
+        )
+
+
 def _check_public(hostname: str | None, port: int | None) -> None:
     try:
         answers = socket.getaddrinfo(hostname, port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         raise FeedError(f"{hostname} could not be found.") from None
     for *_, address in answers:
-        ip = ipaddress.ip_address(address[0].split("%", 1)[0])
-        if not ip.is_global:
-            raise FeedError(
-                f"{hostname} is an address inside this network; give the feed's public address."
-            )
+        _refuse_private(hostname, address[0])
+
+
+def _public_only_adapter():
+    """A requests adapter whose connections check the address they actually reached:
+    `_check_public` resolves the name before the request, and a name that answers
+    differently when the connection resolves it again (DNS rebinding) would otherwise
+    reach the portal's own network. Through a proxy the peer is the proxy, the
+    operator's own egress, and only the name's check applies."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def checked(connection, sock):
+        if not connection.proxy:
+            try:
+                _refuse_private(connection.host, sock.getpeername()[0])
+            except FeedError:
+                sock.close()
+                raise
+        return sock
+
+    class PublicHTTPConnection(HTTPConnection):
+        def _new_conn(self):
+            return checked(self, super()._new_conn())
+
+    class PublicHTTPSConnection(HTTPSConnection):
+        def _new_conn(self):
+            return checked(self, super()._new_conn())
+
+    class PublicHTTPPool(HTTPConnectionPool):
+        ConnectionCls = PublicHTTPConnection
+
+    class PublicHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = PublicHTTPSConnection
+
+    class PublicOnly(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {
+                "http": PublicHTTPPool,
+                "https": PublicHTTPSPool,
+            }
+
+    return PublicOnly()
 
 
 def check_url(url: str) -> str:
@@ -258,15 +306,20 @@ def fetch_feed(
     """The feed's bytes. Redirects are followed by hand, at most five, each to an http(s)
     address; unless `allow_private`, every host must resolve to public addresses only (no
     loopback, private, link-local or reserved ones: an import must not read the portal's own
-    network; a name that changes its answer between the check and the connection is not
-    caught). A body over `max_bytes`, a status other than 2xx, a connection or read taking
-    over `timeout` seconds, or a download over `deadline` seconds is a `FeedError` naming only
-    the host (a feed URL may carry a secret token)."""
+    network), and so must the address each connection reaches, for a name that changes its
+    answer between the check and the connection. A body over `max_bytes`, a status other
+    than 2xx, a connection or read taking over `timeout` seconds, or a download over
+    `deadline` seconds is a `FeedError` naming only the host (a feed URL may carry a secret
+    token)."""
     import requests
 
     url = check_url(url)
     host = urlsplit(url).hostname
     session = requests.Session()
+    if not allow_private:
+        adapter = _public_only_adapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
     started = clock.monotonic()
     try:
         for _hop in range(MAX_REDIRECTS + 1):

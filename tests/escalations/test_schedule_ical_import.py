@@ -287,23 +287,34 @@ def test_addresses_inside_the_network_are_refused_by_default(people, url):
 
 
 def test_a_redirect_into_the_network_is_refused(httpserver, monkeypatch):
-    """Every hop is checked: the first host (the local test server) is taken as public
-    here, the one it redirects to is checked for real."""
+    """Every hop is checked: the local test server's address is taken as public here,
+    the host it redirects to is checked for real."""
     httpserver.expect_request("/feed.ics").respond_with_response(
         Response(status=302, headers={"Location": "http://10.1.2.3/internal.ics"})
     )
-    real = ical._check_public
+    real = ical._refuse_private
     calls = []
 
-    def check(hostname, port):
-        calls.append(hostname)
-        if len(calls) > 1:
-            real(hostname, port)
+    def check(hostname, address):
+        calls.append((hostname, address))
+        if address != "127.0.0.1":
+            real(hostname, address)
 
-    monkeypatch.setattr(ical, "_check_public", check)
+    monkeypatch.setattr(ical, "_refuse_private", check)
     with pytest.raises(ical.FeedError, match="inside this network"):
         ical.fetch_feed(httpserver.url_for("/feed.ics"))
-    assert calls == [httpserver.host, "10.1.2.3"]
+    assert [host for host, _ in calls] == [httpserver.host] * 2 + ["10.1.2.3"]
+
+
+def test_a_name_that_answers_differently_at_connection_is_refused(httpserver, monkeypatch):
+    """DNS rebinding: the name resolves to a public address when it is checked and to
+    one inside the network when the connection resolves it again; the address the
+    connection reached is checked too, and nothing is requested from it."""
+    httpserver.expect_request("/feed.ics").respond_with_data(b"BEGIN:VCALENDAR")
+    monkeypatch.setattr(ical, "_check_public", lambda hostname, port: None)
+    with pytest.raises(ical.FeedError, match="inside this network"):
+        ical.fetch_feed(httpserver.url_for("/feed.ics"))
+    assert httpserver.log == []
 
 
 def test_a_huge_feed_is_cut_off(httpserver):

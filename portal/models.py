@@ -42,6 +42,15 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Severities that notify you outside working hours."),
     )
+    feed_generation = models.PositiveIntegerField(
+        _("calendar links reset"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "Raised when the person resets their calendar links: links signed for an "
+            "earlier value stop working."
+        ),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -61,6 +61,7 @@ urlpatterns = [
     # On-call: schedules, my shifts, and the signed calendar feeds (no session needed).
     path("schedules/", schedule_views.schedule_list, name="schedules"),
     path("schedules/mine/", schedule_views.my_shifts_page, name="my_shifts"),
+    path("schedules/feed/reset/", schedule_views.feed_links_reset, name="schedule_feed_reset"),
     path("schedules/<int:pk>/", schedule_views.schedule_detail, name="schedule"),
     path("schedules/feed/person/<str:token>.ics", schedule_views.person_feed, name="person_feed"),
     path(

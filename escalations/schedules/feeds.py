@@ -5,7 +5,9 @@ Calendar apps fetch a feed without a session, so its URL carries a token signed 
 `django.core.signing` under a salt of its own per kind of feed: a token for one feed is no
 token for another, and a changed character is a bad signature (the view answers 404). A
 personal token names the person; a schedule token names the schedule and the reader it was
-shown to, and both stop working when that person is deactivated.
+shown to, and both stop working when that person is deactivated or resets their calendar
+links (`User.feed_generation`, signed into the token once it is above zero, so links made
+before resets existed are the ones of generation zero).
 
 The text is built by the `icalendar` library, which escapes what RFC 5545 asks (commas,
 semicolons, backslashes, newlines) in names and schedule names. Each event's UID is derived
@@ -48,43 +50,56 @@ PRODID = "-//Escalation portal//On-call shifts//EN"
 
 
 # No timestamp in the token: the same person (and schedule) always gets the same URL, so a
-# calendar subscribed yesterday and the link shown today are one feed.
+# calendar subscribed yesterday and the link shown today are one feed, until a reset.
 def person_feed_token(user) -> str:
-    return signing.Signer(salt=PERSON_SALT).sign_object(user.pk)
+    generation = user.feed_generation
+    return signing.Signer(salt=PERSON_SALT).sign_object(
+        [user.pk, generation] if generation else user.pk
+    )
 
 
 def schedule_feed_token(schedule: OnCallSchedule, reader) -> str:
-    return signing.Signer(salt=SCHEDULE_SALT).sign_object([schedule.pk, reader.pk])
+    generation = reader.feed_generation
+    return signing.Signer(salt=SCHEDULE_SALT).sign_object(
+        [schedule.pk, reader.pk, generation] if generation else [schedule.pk, reader.pk]
+    )
 
 
-def _active_user(pk):
-    if isinstance(pk, bool) or not isinstance(pk, int):
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _active_user(pk, generation):
+    if not (_whole(pk) and _whole(generation)):
         return None
-    return get_user_model().objects.filter(pk=pk, is_active=True).first()
+    return (
+        get_user_model().objects.filter(pk=pk, is_active=True, feed_generation=generation).first()
+    )
 
 
 def person_for_token(token: str):
     """The active person a personal-feed token names, or None (bad, tampered, another
-    feed's token, or a deactivated person)."""
+    feed's token, a deactivated person, or a link from before their last reset)."""
     try:
-        pk = signing.Signer(salt=PERSON_SALT).unsign_object(token)
+        payload = signing.Signer(salt=PERSON_SALT).unsign_object(token)
     except signing.BadSignature:
         return None
-    return _active_user(pk)
+    if isinstance(payload, list) and len(payload) == 2:
+        return _active_user(*payload)
+    return _active_user(payload, 0)
 
 
 def schedule_for_token(token: str) -> OnCallSchedule | None:
-    """The schedule a schedule-feed token names while the reader it was made for is active."""
+    """The schedule a schedule-feed token names while the reader it was made for is active
+    and has not reset their calendar links since."""
     try:
         payload = signing.Signer(salt=SCHEDULE_SALT).unsign_object(token)
     except signing.BadSignature:
         return None
-    if not (isinstance(payload, list) and len(payload) == 2):
+    if not (isinstance(payload, list) and len(payload) in (2, 3)):
         return None
-    schedule_pk, reader_pk = payload
-    if isinstance(schedule_pk, bool) or not isinstance(schedule_pk, int):
-        return None
-    if _active_user(reader_pk) is None:
+    schedule_pk, reader_pk, generation = (*payload, 0)[:3]
+    if not _whole(schedule_pk) or _active_user(reader_pk, generation) is None:
         return None
     return OnCallSchedule.objects.filter(pk=schedule_pk).first()
 

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Lower, Trim
 from django.utils import timezone
 
@@ -730,3 +730,13 @@ def shift_take(
                 now=now,
             )
     return row
+
+
+def feed_links_reset(*, actor) -> int:
+    """Every calendar link shown to `actor` so far (their shifts, and each schedule's feed
+    signed for them) stops working; the pages show new ones. A person's own links, like
+    their profile: no rule beyond being signed in. Returns the new generation."""
+    get_user_model().objects.filter(pk=actor.pk).update(feed_generation=F("feed_generation") + 1)
+    actor.refresh_from_db(fields=["feed_generation"])
+    log.info("calendar links reset for user %s", actor.pk)
+    return actor.feed_generation

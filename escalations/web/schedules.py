@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
 
 from escalations.models import OnCallSchedule
-from escalations.schedules import feeds
+from escalations.schedules import feeds, services
 from escalations.schedules.selectors import COVERAGE_DAYS
 from escalations.schedules.shifts import (
     MY_SHIFTS_DAYS,
@@ -112,6 +114,24 @@ def my_shifts_page(request: HttpRequest) -> HttpResponse:
             **_zone_context(),
         },
     )
+
+
+@login_required
+@require_POST
+def feed_links_reset(request: HttpRequest) -> HttpResponse:
+    """A link shared by mistake: every calendar link shown to this person stops working."""
+    services.feed_links_reset(actor=request.user)
+    messages.success(
+        request,
+        "Your calendar links were reset: the old ones no longer work. "
+        "Subscribe again with the new link below.",
+    )
+    target = request.POST.get("next", "")
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("my_shifts")
+    return HttpResponseRedirect(target)
 
 
 def _calendar_response(body: bytes, filename: str) -> HttpResponse:

@@ -146,3 +146,14 @@ def test_a_person_sees_their_next_shifts_and_their_feed(page, width, world):
     assert "SUMMARY:On call: Platform on-call" in response.text()
     bad = page.request.get(page.base_url + path.replace(".ics", "x.ics"))
     assert bad.status == 404
+
+    # Shared by mistake: a reset shows a new link and the old one stops working.
+    page.get_by_role("button", name="Reset my calendar links").click()
+    page.get_by_role("status").get_by_text("Your calendar links were reset").wait_for()
+    page.get_by_role("heading", name="My shifts").wait_for()
+    new_path = re.sub(r"^https?://[^/]+", "", page.locator("#feed-url").input_value())
+    assert new_path != path and "/schedules/feed/person/" in new_path
+    assert page.request.get(page.base_url + path).status == 404
+    assert "BEGIN:VCALENDAR" in page.request.get(page.base_url + new_path).text()
+    if width == "phone":
+        assert_fits_width(page)

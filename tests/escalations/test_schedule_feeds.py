@@ -160,6 +160,44 @@ def test_a_deactivated_persons_links_stop_working(client, world):
     assert fetch(client, "schedule_feed", theirs).status_code == 404
 
 
+def test_a_reset_stops_every_link_shown_to_that_person_and_no_one_elses(client, world):
+    lucas, emma = world.people["lucas"], world.people["emma"]
+    mine = feeds.person_feed_token(lucas)
+    theirs = feeds.schedule_feed_token(world.schedule, lucas)
+    hers = feeds.schedule_feed_token(world.schedule, emma)
+    assert services.feed_links_reset(actor=lucas) == 1
+    assert fetch(client, "person_feed", mine).status_code == 404
+    assert fetch(client, "schedule_feed", theirs).status_code == 404
+    assert fetch(client, "schedule_feed", hers).status_code == 200
+    # The new links work, and stay the same until the next reset.
+    new_mine = feeds.person_feed_token(lucas)
+    new_theirs = feeds.schedule_feed_token(world.schedule, lucas)
+    assert new_mine not in (mine, feeds.person_feed_token(emma))
+    assert fetch(client, "person_feed", new_mine).status_code == 200
+    assert fetch(client, "schedule_feed", new_theirs).status_code == 200
+    assert services.feed_links_reset(actor=lucas) == 2
+    assert fetch(client, "person_feed", new_mine).status_code == 404
+
+
+def test_a_reset_from_the_page_returns_there_and_never_off_site(client, world):
+    lucas = world.people["lucas"]
+    client.force_login(lucas)
+    url = reverse("schedule_feed_reset")
+    here = reverse("schedule", args=[world.schedule.pk])
+    assert client.get(url).status_code == 405
+    response = client.post(url, {"next": here})
+    assert response.status_code == 302 and response["Location"] == here
+    for elsewhere in ("https://evil.example/", "//evil.example/", "abc"):
+        response = client.post(url, {"next": elsewhere})
+        assert response["Location"] == reverse("my_shifts")
+    lucas.refresh_from_db()
+    assert lucas.feed_generation == 4
+    client.logout()
+    assert client.post(url).status_code == 302  # to the sign-in page
+    lucas.refresh_from_db()
+    assert lucas.feed_generation == 4
+
+
 def test_a_feed_of_a_person_with_no_shifts_is_an_empty_calendar(client, world):
     from tests.factories import UserFactory
 

@@ -32,6 +32,7 @@ NO_RULE = {
         "the customer, on a signed link: the system acts (no actor, never refused), throttled"
     ),
     "portal.views.profile": "a user's own name, phone and time zone, not the domain",
+    "escalations.web.schedules.feed_links_reset": "a user's own calendar links, not the domain",
 }
 
 

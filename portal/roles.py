@@ -124,6 +124,8 @@ _MANAGE_INTEGRATIONS = [
 _MANAGE_ONCALL = [
     *(f"escalations.{action}_oncallschedule" for action in ("view", "add", "change")),
     *(f"escalations.{action}_oncalloverride" for action in ("view", "add", "delete")),
+    # people's cover requests, read-only in the admin: they change only by their people
+    "escalations.view_oncalloverriderequest",
 ]
 # Review queues, metrics, weekly reports and policy simulation (all read-only):
 # team leads, managers and up. Security sees the queues for its own tab.

@@ -22,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from escalations.admin.site import SavedByServices
-from escalations.models import OnCallOverride, OnCallSchedule
+from escalations.models import OnCallOverride, OnCallOverrideRequest, OnCallSchedule
 from escalations.schedules import ical, services
 from escalations.schedules.selectors import COVERAGE_DAYS, coverage_gaps, who_is_on_call
 from incidents.permissions import admin_check
@@ -380,3 +380,46 @@ class OnCallOverrideAdmin(SavedByServices, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for override in queryset.select_related("schedule"):
             services.override_remove(actor=request.user, override=override)
+
+
+@admin.register(OnCallOverrideRequest)
+class OnCallOverrideRequestAdmin(admin.ModelAdmin):
+    """People's cover requests and swaps, for those who keep the schedules to see who asked
+    whom and what came of it. Read-only: asking, accepting, declining and cancelling are the
+    people's own (the *Cover requests* page, through the services), never a manager's edit."""
+
+    list_display = [
+        "schedule",
+        "from_person",
+        "to_person",
+        "start",
+        "end",
+        "is_swap",
+        "status",
+        "created_at",
+        "answered_at",
+    ]
+    list_filter = ["status", "schedule"]
+    list_select_related = ["schedule", "from_person", "to_person"]
+    search_fields = [
+        "from_person__username",
+        "from_person__last_name",
+        "to_person__username",
+        "to_person__last_name",
+        "reason",
+    ]
+    date_hierarchy = "start"
+    readonly_fields = [field.name for field in OnCallOverrideRequest._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("swap"), boolean=True)
+    def is_swap(self, obj):
+        return obj.swap_start is not None

@@ -311,6 +311,7 @@ def test_a_swap_cannot_be_accepted_once_the_interval_offered_is_no_longer_the_ac
     assert OnCallOverride.objects.count() == 1  # the manager's, nothing from the swap
 
 
+@pytest.mark.postgres  # SQLite's test database answers "table is locked" to the second writer
 @pytest.mark.django_db(transaction=True)
 def test_two_people_taking_at_once_are_served_one_after_the_other(ana, ben, roles):
     """Both see ana on call; the second to commit takes the shift from the first, who is
@@ -332,3 +333,37 @@ def test_two_people_taking_at_once_are_served_one_after_the_other(ana, ben, role
         ]
     )
     assert on_call(schedule, INSIDE + timedelta(hours=1)) == second.person.get_username()
+
+
+def test_the_admin_lists_cover_requests_read_only_for_those_who_keep_schedules(
+    client, schedule, ana, ben, manager
+):
+    """Managers see who asked whom and what came of it; changing a request stays the
+    people's own (the Cover requests page), so the admin offers no add, edit or delete."""
+    request = ask(schedule, ana, ben, reason="<b>Dentist</b>")
+    services.cover_decline(actor=ben, request=request, now=NOW)
+    client.force_login(manager)
+    listing = client.get("/admin/escalations/oncalloverriderequest/", {"status": "declined"})
+    assert listing.status_code == 200
+    text = listing.content.decode()
+    assert str(ana) in text and str(ben) in text and "Declined" in text
+    assert "/admin/escalations/oncalloverriderequest/add/" not in text
+    page = client.get(f"/admin/escalations/oncalloverriderequest/{request.pk}/change/")
+    assert page.status_code == 200
+    assert "&lt;b&gt;Dentist&lt;/b&gt;" in page.content.decode()
+    assert (
+        client.post(
+            f"/admin/escalations/oncalloverriderequest/{request.pk}/change/", {"status": "accepted"}
+        ).status_code
+        == 403
+    )
+    assert client.get("/admin/escalations/oncalloverriderequest/add/").status_code == 403
+    deleted = client.post(
+        f"/admin/escalations/oncalloverriderequest/{request.pk}/delete/", {"post": "yes"}
+    )
+    assert deleted.status_code == 403
+    request.refresh_from_db()
+    assert request.status == CoverRequestStatus.DECLINED
+    # An agent on the schedule has no admin view of other people's requests.
+    client.force_login(UserFactory(username="carl", role="Support Agent", is_staff=True))
+    assert client.get("/admin/escalations/oncalloverriderequest/").status_code == 403

@@ -392,3 +392,66 @@ def test_the_database_keeps_the_limit_to_one_firing_per_arrival(matrix_preset):
     with pytest.raises(IntegrityError), transaction.atomic():
         ThresholdFiring.objects.create(**{**fields, "interval_start": None})
     ThresholdFiring.objects.create(**{**fields, "interval_start": T0 + H})  # a new arrival
+
+
+# --- where people set and see it: admin, activation, API, incident page -----------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_bad_limit_and_activation_one_on_the_top_level(
+    default_policy, manager, client
+):
+    from django.contrib import admin as django_admin
+    from django.core.exceptions import ValidationError
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from escalations.admin.site import LevelInline
+    from escalations.models import Level, Policy
+    from escalations.policies import services as policies
+    from tests.factories import PASSWORD
+
+    draft = policies.policy_fork(policy=default_policy, actor=manager)
+    draft.levels.update(contacts={"email": "oncall@example.com"})  # someone hears it
+    client.login(username=manager.username, password=PASSWORD)
+    html = client.get(reverse("admin:escalations_policy_change", args=[draft.pk])).content.decode()
+    assert 'name="levels-0-escalate_after"' in html
+    # Typed like the YAML; nonsense and zero are refused beside the field.
+    field = LevelInline(Policy, django_admin.site).formfield_for_dbfield(
+        Level._meta.get_field("escalate_after"), request=None
+    )
+    assert field.clean("30m") == 30 * M
+    for value, says in (("0m", "must be longer than zero"), ("soon", "is not a duration")):
+        with pytest.raises(ValidationError, match=says):
+            field.clean(value)
+    # On the top level (L2 here) there is nowhere to go: activation says so.
+    draft.levels.filter(number=2).update(escalate_after=H)
+    Policy.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
+    with pytest.raises(ValidationError, match="L2 Specialists is the top level"):
+        policies.policy_activate(policy=Policy.objects.get(pk=draft.pk), actor=manager)
+    draft.levels.filter(number=2).update(escalate_after=None)
+    draft.levels.filter(number=1).update(escalate_after=30 * M)
+    Policy.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
+    active = policies.policy_activate(policy=Policy.objects.get(pk=draft.pk), actor=manager)
+    assert policy_spec(active).level(1).escalate_after == 30 * M
+
+
+@pytest.mark.django_db
+def test_the_api_and_the_incident_page_show_the_limit(matrix_preset, manager, client):
+    from django.urls import reverse
+
+    from escalations.models import Policy
+    from tests.factories import PASSWORD
+
+    client.login(username=manager.username, password=PASSWORD)
+    policy = Policy.objects.get(name="p0-p3-matrix")
+    body = client.get(reverse("api-policy-detail", args=[policy.pk])).json()
+    assert [level["escalate_after"] for level in body["levels"]] == [
+        "00:30:00",
+        "02:00:00",
+        "08:00:00",
+        None,
+    ]
+    incident = make_incident(actor=manager, severity="P3")
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert 'data-clock="time_at_level"' in page and "Time at level" in page

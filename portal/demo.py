@@ -271,8 +271,10 @@ def demo_spec(spec):
     (a preset's "business" calendar is a template in UTC), a repeat threshold that
     fits nine busy accounts, only a P0 routed straight up at opening (seed 001
     also sends every P1 to L3 and P2 to L2: a quarter of the demo before it starts),
-    and only the P1 level deadline (seed 002's "P2: Level 2 within 2 hours" would send
-    most of the demo's P2s, which take a working day, to L2)."""
+    only the P1 level deadline (seed 002's "P2: Level 2 within 2 hours" would send
+    most of the demo's P2s, which take a working day, to L2), and no time limit at the
+    first level (seed 002's "Level 1: not resolved in 30 minutes" would send most of its
+    incidents to L2 too: 30 % escalated, not a tenth); the higher levels keep theirs."""
     from dataclasses import replace
 
     calendars = tuple(
@@ -282,8 +284,18 @@ def demo_spec(spec):
     triggers = replace(spec.triggers, repeat_count=DEMO_REPEAT_COUNT)
     overrides = tuple(o for o in spec.overrides if o.severity == "P0")
     deadlines = tuple(d for d in spec.deadlines if d.severity in ("P0", "P1"))
+    first = spec.first_level.number
+    levels = tuple(
+        replace(level, escalate_after=None) if level.number == first else level
+        for level in spec.levels
+    )
     return replace(
-        spec, calendars=calendars, triggers=triggers, overrides=overrides, deadlines=deadlines
+        spec,
+        calendars=calendars,
+        triggers=triggers,
+        overrides=overrides,
+        deadlines=deadlines,
+        levels=levels,
     )
 
 
@@ -1116,11 +1128,13 @@ def _live_war_room(*, people, components, now, rng) -> None:
 def _reviews_in_other_states(*, people, exclude, now) -> None:
     """The oldest open review goes to review (its first action item is overdue by
     now), the next is half written; the rest stay as the drafts that opened when
-    their incidents resolved."""
+    their incidents resolved. A security incident's review stays a draft: the owner and
+    lead who write these are not cleared to read it (limited distribution)."""
 
     def drafts():
         return list(
             PostIncidentReview.objects.exclude(incident=exclude)
+            .exclude(incident__is_security=True)
             .filter(status="draft", customers_impacted__isnull=True)
             .select_related("incident")
             .order_by("incident__opened_at", "pk")

@@ -223,6 +223,7 @@ class LevelInline(DraftOnlyInline, admin.StackedInline):
     fields = [
         ("number", "name", "team"),
         ("schedule", "page_after"),
+        "escalate_after",
         "description",
         ("first_response", "resolution", "update_interval", "calendar"),
         ("first_response_max", "resolution_max"),

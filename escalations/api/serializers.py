@@ -178,6 +178,7 @@ class LevelSerializer(serializers.ModelSerializer):
             "contacts",
             "schedule",
             "page_after",
+            "escalate_after",
             "first_response",
             "resolution",
             "update_interval",

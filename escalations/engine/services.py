@@ -51,7 +51,7 @@ from escalations.rules.handoff import (
     missing_checklist,
     missing_fields,
 )
-from escalations.rules.spec import MAXIMUM_CLOCKS, WorkflowSpec
+from escalations.rules.spec import MAXIMUM_CLOCKS, TIME_AT_LEVEL_CLOCK, WorkflowSpec
 from escalations.rules.triggers import (
     Hit,
     TriggerFacts,
@@ -580,7 +580,12 @@ def customer_requests_manager(
 # --- the sweep --------------------------------------------------------------------------------
 
 
-def _breach_reason(reading, instant) -> str:
+def _breach_reason(reading, instant, level: int) -> str:
+    if reading.clock == TIME_AT_LEVEL_CLOCK:
+        return (
+            f"Time at level: not resolved within {humanize(reading.target)} of its arrival "
+            f"at L{level} ({humanize(reading.elapsed)} passed)."
+        )
     if reading.clock in MAXIMUM_CLOCKS:
         return f"{reading.label} passed: {humanize(reading.elapsed)} of {humanize(reading.target)}."
     if reading.to_level is not None:
@@ -600,7 +605,8 @@ def _top_level_event(incident, reading, instant, now) -> dict:
         "kind": EventKind.SLA_THRESHOLD.value,
         "at": now,
         "visibility": Visibility.INTERNAL.value,
-        "body": _breach_reason(reading, instant) + " Already at the top level: management is told.",
+        "body": _breach_reason(reading, instant, incident.current_level)
+        + " Already at the top level: management is told.",
         "data": {
             "clock": reading.clock,
             "percent": instant.percent,
@@ -830,7 +836,7 @@ def _sweep_incident(incident, events, fired, now, out, set_based) -> None:
             out["next_checks"].append(incident)
         return
     reading, instant, target = escalate
-    reason = _breach_reason(reading, instant)
+    reason = _breach_reason(reading, instant, incident.current_level)
     if not set_based:
         # The firing row must exist before sla_refresh recomputes next_check_at.
         append_dicts(ThresholdFiring, out["firings"])

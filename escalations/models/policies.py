@@ -15,6 +15,7 @@ CLOCK_CHOICES = [
     ("update", _("Status update")),
     ("handoff_ack", _("Handoff acknowledgement")),
     ("level_deadline", _("Level deadline")),
+    ("time_at_level", _("Time at level")),
     ("first_response_max", _("First response maximum")),
     ("resolution_max", _("Resolution maximum")),
 ]
@@ -230,6 +231,16 @@ class Level(models.Model):
         null=True,
         blank=True,
         help_text=_("Empty: the level's acknowledgement (first response) target."),
+    )
+    escalate_after = models.DurationField(
+        _("escalate if unresolved after"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Time at this level: an incident not resolved this long after it arrived here "
+            "goes one level up, once per arrival (seed 002: L1 30m, L2 2h, L3 8h). Counted "
+            "in the calendar of its targets. Empty: no such limit; not on the top level."
+        ),
     )
 
     class Meta:

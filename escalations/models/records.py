@@ -6,13 +6,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from escalations.models.policies import CLOCK_CHOICES
+from escalations.rules.clocks import RESTARTING_CLOCKS
 from escalations.rules.spec import MAXIMUM_CLOCKS
 
 
 class ThresholdFiring(models.Model):
     """A threshold that fired: at most once per incident, clock, level and threshold,
-    and for the status-update clock, which restarts at each public update, once per
-    interval between updates (`interval_start`).
+    and for the clocks that restart (the status update at each public update, a level's
+    time limit at each arrival), once per interval (`interval_start`).
 
     The unique constraints, not luck, are what make concurrent sweeps safe.
     """
@@ -26,7 +27,8 @@ class ThresholdFiring(models.Model):
     action = models.CharField(_("action"), max_length=30)
     due_at = models.DateTimeField(_("crossed at"))
     fired_at = models.DateTimeField(_("fired at"))
-    # The status-update clock's interval: the public update (or the opening) it counts from.
+    # A restarting clock's interval: the public update (or the opening) the status-update
+    # clock counts from; the arrival at the level a level's time limit counts from.
     interval_start = models.DateTimeField(_("interval started"), null=True, blank=True)
 
     class Meta:
@@ -36,7 +38,7 @@ class ThresholdFiring(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "clock", "level", "percent"],
-                condition=~Q(clock="update"),
+                condition=~Q(clock__in=list(RESTARTING_CLOCKS)),
                 name="firing_once",
             ),
             models.UniqueConstraint(
@@ -47,6 +49,16 @@ class ThresholdFiring(models.Model):
             models.CheckConstraint(
                 condition=~Q(clock="update") | Q(interval_start__isnull=False),
                 name="update_firing_names_its_interval",
+            ),
+            # A level's time limit: once per arrival at the level.
+            models.UniqueConstraint(
+                fields=["incident", "clock", "level", "percent", "interval_start"],
+                condition=Q(clock="time_at_level"),
+                name="time_at_level_firing_once_per_arrival",
+            ),
+            models.CheckConstraint(
+                condition=~Q(clock="time_at_level") | Q(interval_start__isnull=False),
+                name="time_at_level_firing_names_its_arrival",
             ),
             # A target's maximum runs its route once per incident, at whatever level.
             models.UniqueConstraint(

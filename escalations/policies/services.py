@@ -47,6 +47,7 @@ from escalations.rules.spec import (
     TriggerSettings,
     WarRoomSettings,
     WorkflowSpec,
+    escalate_after_problems,
 )
 from incidents.models import Channel, Component
 from incidents.permissions import require
@@ -313,6 +314,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
             sla=_target(row),
             schedule=row.schedule,
             page_after=row.page_after,
+            escalate_after=row.escalate_after,
         )
         for row in policy.levels.order_by("number")
     )
@@ -394,6 +396,7 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
         problems.append(
             f"A passed maximum escalates to L{escalate_to}, which the policy does not have."
         )
+    problems += [f"{problem}." for _number, problem in escalate_after_problems(spec)]
     for deadline in spec.deadlines:
         if deadline.level not in numbers:
             problems.append(
@@ -450,6 +453,7 @@ def _write_rows(policy: Policy, spec: WorkflowSpec) -> None:
                 contacts=dict(level.contacts),
                 schedule=level.schedule,
                 page_after=level.page_after,
+                escalate_after=level.escalate_after,
                 **durations(level.sla),
             )
             for level in spec.levels

@@ -72,6 +72,7 @@ from escalations.rules.spec import (
     TriggerSettings,
     WarRoomSettings,
     WorkflowSpec,
+    escalate_after_problems,
 )
 from incidents.rules import Severity, Status
 
@@ -127,6 +128,7 @@ TIER_KEYS = (
     "contacts",
     "schedule",
     "page_after",
+    "escalate_after",
 )
 TARGET_KEYS = (
     "first_response",
@@ -908,12 +910,21 @@ class _Reader:
         self.levels = set(numbers)
         levels: list[LevelSpec] = []
         ok = True
+        where: dict[int, tuple[str, Node]] = {}
         for (item_path, item), number in zip(items, read_numbers, strict=True):
             level = self.tier(item, item_path, number)
             if level is _INVALID:
                 ok = False
             else:
                 levels.append(level)
+                where[level.number] = (item_path, item)
+        if ok:
+            # A level's time limit needs a level above it (seed 002's L4 has none).
+            for number, problem in escalate_after_problems(WorkflowSpec(levels=tuple(levels))):
+                item_path, item = where[number]
+                key_path = _join(item_path, "escalate_after")
+                self.add(self.lookup(item, "escalate_after") or item, key_path, problem)
+                ok = False
         return tuple(sorted(levels, key=lambda level: level.number)) if ok else _INVALID
 
     def tier(self, node: Node, path: str, number: Any) -> Any:
@@ -936,6 +947,7 @@ class _Reader:
             "contacts": ("contacts", self.contacts),
             "schedule": ("schedule", lambda n, p: self.text(n, p, blank=False)),
             "page_after": ("page_after", self.duration),
+            "escalate_after": ("escalate_after", self.duration),
         }
         for key, (attribute, read) in readers.items():
             if key in f:
@@ -1498,6 +1510,8 @@ def _level(level: LevelSpec) -> dict[str, Any]:
         out["schedule"] = level.schedule
     if level.page_after is not None:
         out["page_after"] = format_duration(level.page_after)
+    if level.escalate_after is not None:
+        out["escalate_after"] = format_duration(level.escalate_after)
     return out
 
 

@@ -21,6 +21,12 @@ The rules, in one place:
   and escalate straight to the level at 100 %. Its 100 % is never skipped for having
   come before the incident reached its current level: a deadline missed on the way
   is still a move up to where the incident should be.
+* time_at_level (a level's escalate_after, seed 002's tiers: "Escalation: If not
+  resolved in 30 minutes") counts from the incident's latest arrival at its current
+  level, in the calendar of its targets there, while it is open (paused and resolved
+  time left out). Its one threshold (100 %, escalate) moves it one level up. It restarts
+  at each arrival (a move away and back is a new arrival): its firings are keyed by the
+  arrival, so it fires once per arrival.
 * first_response_max and resolution_max (a target's maximum, seed 002's "Maximum:
   4 hours") count exactly like their target's clock, to the later deadline. Their one
   threshold (100 %, action "maximum") fires once per incident, whatever level the
@@ -51,6 +57,7 @@ from escalations.rules.spec import (
     DEADLINE_CLOCK,
     MAXIMUM_CLOCKS,
     ROUND_THE_CLOCK,
+    TIME_AT_LEVEL_CLOCK,
     ThresholdSpec,
     WorkflowSpec,
 )
@@ -63,6 +70,7 @@ CLOCK_LABELS = {
     DEADLINE_CLOCK: "Level deadline",
     "first_response_max": "First response maximum",
     "resolution_max": "Resolution maximum",
+    TIME_AT_LEVEL_CLOCK: "Time at level",
 }
 # A level deadline's own ladder, whatever thresholds the policy sets for its targets.
 DEADLINE_THRESHOLDS = (
@@ -80,8 +88,12 @@ UPDATE_THRESHOLDS = (
     ThresholdSpec(100, "warn_assignee", ("update",)),
     ThresholdSpec(200, "warn_lead", ("update",)),
 )
-# Clocks that restart: each interval is a new clock for its thresholds.
-RESTARTING_CLOCKS = ("update",)
+# A level's time limit has one step, whatever thresholds the policy sets for its targets:
+# one level up when it passes.
+TIME_AT_LEVEL_THRESHOLDS = (ThresholdSpec(100, "escalate", (TIME_AT_LEVEL_CLOCK,)),)
+# Clocks that restart: each interval (a level's time limit: each arrival) is a new clock
+# for its thresholds.
+RESTARTING_CLOCKS = ("update", TIME_AT_LEVEL_CLOCK)
 
 
 def update_thresholds(policy: WorkflowSpec) -> tuple[ThresholdSpec, ...]:
@@ -423,6 +435,21 @@ def compute_clocks(
                 exclusions=pauses,
                 stop=acknowledged_at,
                 **common,
+            )
+        )
+    limit = policy.level(facts.level).escalate_after
+    if limit is not None and facts.is_open:
+        # From this arrival, not the opening; time spent resolved (before a reopening)
+        # does not count, as on the resolution clock.
+        exclusions = pauses + [(a, b) for a, b in resolved if b is not None]
+        readings.append(
+            _reading(
+                **{**common, "thresholds": TIME_AT_LEVEL_THRESHOLDS},
+                clock=TIME_AT_LEVEL_CLOCK,
+                target=limit,
+                start=facts.level_entered_at,
+                exclusions=sorted(exclusions, key=lambda span: span[0]),
+                stop=None,
             )
         )
     deadline = policy.deadline_for(facts.severity)

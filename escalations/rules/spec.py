@@ -24,6 +24,11 @@ DEADLINE_CLOCK = "level_deadline"
 # counted like its target's clock, whose one threshold runs the policy's maximum route
 # once per incident: maximum clock -> the target clock it shadows.
 MAXIMUM_CLOCKS = {"first_response_max": "first_response", "resolution_max": "resolution"}
+# A level's own time limit (LevelSpec.escalate_after, seed 002's tiers: "Escalation: If not
+# resolved in 30 minutes") is a clock too: it counts from each arrival at the level.
+TIME_AT_LEVEL_CLOCK = "time_at_level"
+# Shorter would move every arrival on before anyone could act on it.
+MIN_ESCALATE_AFTER = timedelta(minutes=1)
 
 # warn_lead: the Team Lead of the incident's current level (seed 004's missed status
 # updates go to the owner first, then to the level's lead).
@@ -173,6 +178,11 @@ class LevelSpec:
     # level's escalation contact, every `page_after` (None: the acknowledgement target).
     schedule: str = ""
     page_after: timedelta | None = None
+    # Seed 002's tiers ("Escalation: If not resolved in 30 minutes / 2 hours / 8 hours"):
+    # an incident still unresolved this long after it arrived at the level goes one level
+    # up, once per arrival (None: no such limit). Counted in the calendar of the
+    # incident's targets at the level, paused time left out.
+    escalate_after: timedelta | None = None
 
     def __post_init__(self) -> None:
         # One order, whatever the source (YAML, or a jsonb column that sorts keys).
@@ -482,3 +492,32 @@ class WorkflowSpec:
             if override.severity == severity:
                 return override
         return None
+
+
+def escalate_after_problems(spec: WorkflowSpec) -> list[tuple[int, str]]:
+    """(level number, problem) for each level time limit (escalate_after) that cannot
+    work: on the top level there is no level above to go to, and under a minute every
+    arrival would move on at once."""
+    problems = []
+    top = max((level.number for level in spec.levels), default=None)
+    for level in spec.levels:
+        limit = level.escalate_after
+        if limit is None:
+            continue
+        if level.number == top:
+            problems.append(
+                (
+                    level.number,
+                    f"{level.label} {level.name} is the top level: escalate_after needs a "
+                    "level above it to escalate to",
+                )
+            )
+        if limit < MIN_ESCALATE_AFTER:
+            problems.append(
+                (
+                    level.number,
+                    f"{level.label} {level.name}: escalate_after must be at least 1m, or "
+                    "every arrival would escalate at once",
+                )
+            )
+    return problems

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from escalations.rules.spec import KEY_ACCOUNT_TIERS, MAXIMUM_CLOCKS, NEXT_LEVEL, WorkflowSpec
+from escalations.rules.spec import (
+    KEY_ACCOUNT_TIERS,
+    MAXIMUM_CLOCKS,
+    NEXT_LEVEL,
+    TIME_AT_LEVEL_CLOCK,
+    WorkflowSpec,
+)
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,14 @@ def crossing_target(
     the breach route. A breach (100 % or more) on a key account's incident goes at least
     where the key_account_sla_violation route says (seed 000 L4: "SLA violations for key
     accounts"). A target's maximum goes by the policy's maximum route, which need not move it
-    at all. `reading`: a ClockReading; `instant`: its ThresholdInstant (None: the breach's
-    target, as the 75 % notice names it)."""
+    at all. A level's time limit (seed 002's tiers: "If not resolved in 30 minutes") goes
+    to the next level. `reading`: a ClockReading; `instant`: its ThresholdInstant (None:
+    the breach's target, as the 75 % notice names it)."""
     if reading.clock in MAXIMUM_CLOCKS:
         to = policy.maximum.escalate_to
         return to if to is not None and to > level else None
+    if reading.clock == TIME_AT_LEVEL_CLOCK:
+        return resolve_route(policy, NEXT_LEVEL, level)
     if reading.to_level is not None:
         return reading.to_level if reading.to_level > level else None
     named = getattr(instant, "to_level", None)

@@ -183,16 +183,22 @@ def test_the_unique_constraint_refuses_a_second_firing(policy, agent, t0):
 
 @pytest.fixture
 def seed_002_matrix(roles):
-    """The shipped P0-P3 preset without its level deadlines: these tests follow the
-    resolution and handoff ladders alone (test_level_deadlines replays the deadlines,
-    which move a P1 to L3 within the hour)."""
+    """The shipped P0-P3 preset without its level deadlines and its tiers' own times: these
+    tests follow the resolution and handoff ladders alone (test_level_deadlines replays
+    the deadlines, which move a P1 to L3 within the hour, and test_time_at_level the
+    tiers' "not resolved in 30 minutes / 2 hours / 8 hours", which move it sooner)."""
     from dataclasses import replace
     from pathlib import Path
 
     from escalations.policies.workflow_yaml import load_workflow_file
 
     preset = Path(__file__).resolve().parents[2] / "escalations/workflows/p0-p3-matrix.yaml"
-    spec = replace(load_workflow_file(preset), deadlines=())
+    spec = load_workflow_file(preset)
+    spec = replace(
+        spec,
+        deadlines=(),
+        levels=tuple(replace(level, escalate_after=None) for level in spec.levels),
+    )
     policy_create_from_spec(spec=spec, name="p0-p3-matrix", make_default=True)
 
 

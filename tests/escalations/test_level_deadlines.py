@@ -3,9 +3,9 @@
 the shipped P0-P3 preset with the sweep's fake clock."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from escalations.engine.services import sla_sweep
 from escalations.models import Escalation, ThresholdFiring
@@ -19,6 +19,7 @@ from tests.escalations.conftest import H, simple_spec
 from tests.factories import UserFactory, make_incident
 
 M = timedelta(minutes=1)
+PRESET = Path(__file__).resolve().parents[2] / "escalations/workflows/p0-p3-matrix.yaml"
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # a Monday
 
 
@@ -106,10 +107,20 @@ escalation:
 
 @pytest.fixture
 def matrix_preset(roles):
+    """The shipped P0-P3 preset without its tiers' own times ("not resolved in 30 minutes"
+    at L1 would move every incident here at 30 minutes): these tests follow the deadlines
+    alone. test_time_at_level replays the preset as it ships, both together."""
+    from dataclasses import replace
+
+    from escalations.policies.services import policy_create_from_spec
+    from escalations.policies.workflow_yaml import load_workflow_file
     from incidents.models import Channel
 
     Channel.objects.get_or_create(code="RUNTIME", defaults={"name": "Runtime"})
-    call_command("load_workflow", "p0-p3-matrix", "--default", verbosity=0)
+    spec = load_workflow_file(PRESET)
+    assert [level.escalate_after for level in spec.levels] == [30 * M, 2 * H, 8 * H, None]
+    spec = replace(spec, levels=tuple(replace(lv, escalate_after=None) for lv in spec.levels))
+    policy_create_from_spec(spec=spec, name="p0-p3-matrix", make_default=True)
     return UserFactory(username="first-line", role="Support Agent")
 
 

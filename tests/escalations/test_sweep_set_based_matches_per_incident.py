@@ -146,6 +146,7 @@ def _policies():
                 handoff_fields=(),
                 contacts=(("email", "support@example.com"),),
                 sla=TargetSpec(first_response=30 * M, resolution=4 * H),
+                escalate_after=2 * H,  # seed 002's tiers: its own time, from each arrival
             ),
             LevelSpec(
                 2,
@@ -186,6 +187,9 @@ def _policies():
                 team="specialists",
                 handoff_fields=("current_status", "logs_and_evidence"),
                 sla=TargetSpec(first_response=H, resolution=12 * H, resolution_max=14 * H),
+                # seed 002's tiers: not resolved within its time at this level (in office
+                # hours, from each arrival), one level up
+                escalate_after=3 * H,
             ),
             LevelSpec(
                 3,
@@ -775,6 +779,9 @@ def coverage(result: dict, snap: dict) -> dict:
         "escalations of an unacknowledged handoff": sum(
             e["clock"] == "handoff_ack" for e in escalations
         ),
+        "escalations after a level's time limit": sum(
+            e["clock"] == "time_at_level" for e in escalations
+        ),
         "escalations whose note lists steps": sum(
             bool(e["note"]["facts"]["steps_logged"]) for e in escalations
         ),
@@ -814,6 +821,7 @@ MINIMUM = {
     "escalations past the next level (policy route)": 2,
     "escalations with limited distribution": 3,
     "escalations of an unacknowledged handoff": 4,
+    "escalations after a level's time limit": 3,
     "escalations whose note lists steps": 6,
     "incidents flagged (ping-pong)": 3,
     "top-level breach notices": 50,

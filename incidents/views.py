@@ -8,7 +8,9 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import redirect, render
+from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.http import require_safe
 
 from incidents import services
@@ -570,6 +572,7 @@ def _public_state(incident: Incident) -> PublicState:
 
 
 @require_safe
+@decorator_from_middleware(ConditionalGetMiddleware)
 def public_status_page(request: HttpRequest) -> HttpResponse:
     """Published incidents with their public title, state and updates, newest first;
     "All systems operational" when none is open. Nothing internal is read: no internal
@@ -596,8 +599,11 @@ def public_status_page(request: HttpRequest) -> HttpResponse:
                 "zone": zone,
             },
         )
-    response["Cache-Control"] = f"public, max-age={PUBLIC_STATUS_MAX_AGE}"
+    # Browsers ask again each time (an ETag makes an unchanged page a 304); a shared cache
+    # (a CDN in front) may serve it for PUBLIC_STATUS_SHARED_AGE seconds, which absorbs a
+    # crowd refreshing during an outage.
+    response["Cache-Control"] = f"public, max-age=0, s-maxage={PUBLIC_STATUS_SHARED_AGE}"
     return response
 
 
-PUBLIC_STATUS_MAX_AGE = 30  # seconds a browser or proxy may reuse the page
+PUBLIC_STATUS_SHARED_AGE = 30

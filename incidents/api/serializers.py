@@ -22,7 +22,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
 )
-from incidents.rules import Severity, Status
+from incidents.rules import PublicState, Severity, Status
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,10 @@ class IncidentSerializer(serializers.ModelSerializer):
             "handoff_acknowledged_at",
             "next_check_at",
             "updated_at",
+            "status_page_published_at",
+            "status_page_title",
+            "status_page_state",
+            "status_page_resolved_at",
             "web_url",
         ]
         read_only_fields = fields
@@ -241,6 +245,32 @@ class StatusSerializer(serializers.Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Required when resolving."
     )
+
+
+# --- the public status page (seed 002) ---------------------------------------------------------
+
+PUBLIC_STATES = [state.value for state in PublicState]
+
+
+class StatusPagePublishSerializer(serializers.Serializer):
+    public_title = serializers.CharField(
+        max_length=200, help_text="What anyone reads instead of the internal title."
+    )
+    state = serializers.ChoiceField(choices=PUBLIC_STATES, default=PublicState.INVESTIGATING)
+    body = serializers.CharField(max_length=5000, help_text="The first public update.")
+
+
+class StatusPageTitleSerializer(serializers.Serializer):
+    public_title = serializers.CharField(max_length=200)
+
+
+class StatusPageUpdateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=PUBLIC_STATES)
+    body = serializers.CharField(max_length=5000)
+
+
+class StatusPageWithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField()
 
 
 class ReopenSerializer(serializers.Serializer):

@@ -122,7 +122,8 @@ def test_the_page_needs_no_sign_in_is_cacheable_and_reads_a_fixed_number_of_quer
             )
     assert count() == few
     response = client.get(PAGE)
-    assert response["Cache-Control"] == "public, max-age=30"
+    assert response["Cache-Control"] == "public, max-age=0, s-maxage=30"
+    assert client.get(PAGE, headers={"if-none-match": response["ETag"]}).status_code == 304
     assert client.post(PAGE).status_code == 405
 
 

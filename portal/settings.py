@@ -469,6 +469,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "incidents.models.SEVERITY_CHOICES",
         "IncidentStatusEnum": "incidents.models.STATUS_CHOICES",
+        "PublicStateEnum": "incidents.models.PUBLIC_STATE_CHOICES",
         "PolicyStatusEnum": "escalations.models.PolicyStatus",
         "ReviewStatusEnum": "escalations.models.ReviewStatus",
         "PreventionConfidenceEnum": "escalations.models.PreventionConfidence",

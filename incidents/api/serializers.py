@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from incidents.lifecycle import registered as lifecycle
 from incidents.models import (
+    PUBLIC_STATE_CHOICES,
     Account,
     Category,
     Channel,
@@ -78,6 +79,11 @@ class IncidentSerializer(serializers.ModelSerializer):
     level = serializers.IntegerField(source="current_level", read_only=True)
     root_cause_key = serializers.CharField(read_only=True)  # may be blank: no slug pattern
     web_url = serializers.SerializerMethodField()
+    status_page_state = serializers.CharField(
+        read_only=True,
+        help_text="The public status page's state: investigating, identified, monitoring or "
+        "resolved; empty when never published.",
+    )
 
     class Meta:
         model = Incident
@@ -249,7 +255,7 @@ class StatusSerializer(serializers.Serializer):
 
 # --- the public status page (seed 002) ---------------------------------------------------------
 
-PUBLIC_STATES = [state.value for state in PublicState]
+PUBLIC_STATES = PUBLIC_STATE_CHOICES  # one enum in the schema (PublicStateEnum)
 
 
 class StatusPagePublishSerializer(serializers.Serializer):

@@ -318,3 +318,14 @@ def test_the_incident_page_says_a_security_incident_is_never_published(
     page = client.get(reverse("incidents:detail", args=[secret.reference])).content.decode()
     assert "data-status-page-refused" in page
     assert "status-page-publish" not in page
+
+
+def test_the_tracking_document_logs_what_the_public_was_told(client, incident, manager):
+    """Seed 003 "Communication Log [All customer/internal communications]" with seed 002's
+    status page posts among them."""
+    publish(incident, manager, body="Checkout is slow for some.")
+    client.force_login(manager)
+    text = client.get(reverse("escalations:tracking", args=[incident.reference])).content.decode()
+    log = text.split("## Communication Log\n")[1].split("\n\n")[0]
+    assert "(public status page)" in log
+    assert "Checkout is slow for some." in log

@@ -329,3 +329,36 @@ def test_the_tracking_document_logs_what_the_public_was_told(client, incident, m
     log = text.split("## Communication Log\n")[1].split("\n\n")[0]
     assert "(public status page)" in log
     assert "Checkout is slow for some." in log
+
+
+def test_web_admin_and_api_refuse_a_security_incident_alike(client, default_policy, manager):
+    """Seed 000 limited distribution: the publish service refuses, and each route says so."""
+    from django.contrib import admin
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.test import RequestFactory
+
+    from tests.api_client import token_client
+
+    secret = make_incident(title="Credential stuffing", is_security=True)
+    said = "Security incidents are never published on the public status page"
+    body = {"public_title": "Sign-in trouble", "state": "investigating", "body": "Looking"}
+
+    client.force_login(manager)
+    web = client.post(
+        reverse("incidents:action", args=[secret.reference, "status-page-publish"]), body
+    )
+    assert web.status_code == 400 and said in web.content.decode()
+
+    api = token_client(manager).post(
+        f"/api/incidents/{secret.reference}/status-page/publish/", body, format="json"
+    )
+    assert api.status_code == 400 and said in api.content.decode()
+
+    request = RequestFactory().post("/admin/", {"apply": "1", **body})
+    request.user, request.session = manager, {}
+    request._messages = FallbackStorage(request)
+    model_admin = admin.site._registry[Incident]
+    response = model_admin.status_page_publish(request, Incident.objects.filter(pk=secret.pk))
+    assert said in response.rendered_content
+
+    assert Incident.objects.get(pk=secret.pk).status_page_published_at is None

@@ -24,7 +24,7 @@ from incidents.models import (
     Integration,
     IntegrationKind,
 )
-from incidents.permissions import Refusal
+from incidents.permissions import Refusal, admin_check
 from incidents.rules import Status
 from incidents.selectors import incidents_visible_to
 from incidents.views import ACTIONS, DONE_MESSAGES, attach_errors
@@ -201,6 +201,10 @@ class IncidentAdmin(admin.ModelAdmin):
         "post_update",
         "reopen",
         "close_resolved",
+        "status_page_publish",
+        "status_page_update",
+        "status_page_title",
+        "status_page_withdraw",
     ]
     fieldsets = [
         (
@@ -253,6 +257,18 @@ class IncidentAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            _("Public status page"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "status_page_published_at",
+                    "status_page_title",
+                    "status_page_state",
+                    "status_page_resolved_at",
+                ],
+            },
+        ),
     ]
     # Status, severity, level and assignee change through actions (services), so
     # the timeline always says who changed what.
@@ -271,6 +287,11 @@ class IncidentAdmin(admin.ModelAdmin):
         "closed_at",
         "reopened_count",
         "created_by",
+        # changed only by the status-page actions (services), never by the form
+        "status_page_published_at",
+        "status_page_title",
+        "status_page_state",
+        "status_page_resolved_at",
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -471,6 +492,43 @@ class IncidentAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reopen"), permissions=["change"])
     def reopen(self, request, queryset):
         return self._web_action(request, queryset, "reopen", "reopen", "Reopen")
+
+    # The public status page (seed 002): the incident page's forms, through the same services.
+    has_status_page_publish_permission = admin_check("status_page.publish")
+    has_status_page_set_title_permission = admin_check("status_page.set_title")
+    has_status_page_post_update_permission = admin_check("status_page.post_update")
+    has_status_page_withdraw_permission = admin_check("status_page.withdraw")
+
+    @admin.action(
+        description=_("Publish on the public status page"), permissions=["status_page_publish"]
+    )
+    def status_page_publish(self, request, queryset):
+        return self._web_action(
+            request, queryset, "status_page_publish", "status_page_publish", "Publish"
+        )
+
+    @admin.action(
+        description=_("Post a status page update"), permissions=["status_page_post_update"]
+    )
+    def status_page_update(self, request, queryset):
+        return self._web_action(
+            request, queryset, "status_page_update", "status_page_update", "Status page update"
+        )
+
+    @admin.action(description=_("Change the public title"), permissions=["status_page_set_title"])
+    def status_page_title(self, request, queryset):
+        return self._web_action(
+            request, queryset, "status_page_title", "status_page_title", "Public title"
+        )
+
+    @admin.action(
+        description=_("Withdraw from the public status page"),
+        permissions=["status_page_withdraw"],
+    )
+    def status_page_withdraw(self, request, queryset):
+        return self._web_action(
+            request, queryset, "status_page_withdraw", "status_page_withdraw", "Withdraw"
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False  # incidents are history too: close them, never delete

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from incidents.models import Channel, Incident
-from incidents.rules import Severity, allowed_moves
+from incidents.rules import PublicState, Severity, allowed_moves
 
 
 def active_users():
@@ -124,6 +124,54 @@ class SeverityForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(label="Why reopen", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- the public status page (seed 002): what anyone may read, never the internal title -------
+
+PUBLIC_STATE_CHOICES = [(s.value, f"{s.label}: {s.meaning}") for s in PublicState]
+PUBLIC_TEXT_HELP = (
+    "Shown to anyone on the public status page: no customer names, people or internals."
+)
+
+
+def _public_title_field():
+    return forms.CharField(
+        label="Public title",
+        max_length=200,
+        help_text='What the public reads instead of the internal title, e.g. "Slow sign-in".',
+    )
+
+
+def _public_body_field():
+    return forms.CharField(
+        label="Public update",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=PUBLIC_TEXT_HELP,
+    )
+
+
+class StatusPagePublishForm(forms.Form):
+    public_title = _public_title_field()
+    state = forms.ChoiceField(label="Public state", choices=PUBLIC_STATE_CHOICES)
+    body = _public_body_field()
+
+
+class StatusPageUpdateForm(forms.Form):
+    state = forms.ChoiceField(label="Public state", choices=PUBLIC_STATE_CHOICES)
+    body = _public_body_field()
+
+
+class StatusPageTitleForm(forms.Form):
+    public_title = _public_title_field()
+
+
+class StatusPageWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why take it off the status page",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Internal: stays on the timeline.",
+    )
 
 
 # --- the customer's status page ---------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from timezone_field import TimeZoneField
 
-from incidents.rules import OPEN_STATUSES, Severity, Status
+from incidents.rules import OPEN_STATUSES, PublicState, Severity, Status
 
 
 class AccountTier(models.TextChoices):
@@ -130,6 +130,7 @@ class Category(models.Model):
 
 SEVERITY_CHOICES = [(s.value, s.label) for s in Severity]
 STATUS_CHOICES = [(s.value, s.label) for s in Status]
+PUBLIC_STATE_CHOICES = [(s.value, s.label) for s in PublicState]
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -334,13 +335,44 @@ class Incident(models.Model):
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # The public status page (seed 002 "Update public status page"): what anyone may read
+    # of the incident, set only by the status-page services. Never the internal title.
+    status_page_published_at = models.DateTimeField(
+        _("on the public status page since"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty: not on the public status page."),
+    )
+    status_page_title = models.CharField(
+        _("public title"), max_length=200, blank=True, default="", editable=False
+    )
+    status_page_state = models.CharField(
+        _("public state"),
+        max_length=16,
+        choices=PUBLIC_STATE_CHOICES,
+        blank=True,
+        default="",
+        editable=False,
+    )
+    status_page_resolved_at = models.DateTimeField(
+        _("publicly resolved"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When a 'Resolved' public update was posted."),
+    )
+
     objects = IncidentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at", "-id"]
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
-        permissions = [("view_security_incident", _("Can see security incidents"))]
+        permissions = [
+            ("view_security_incident", _("Can see security incidents")),
+            ("publish_status_page", _("Can publish incidents on the public status page")),
+        ]
         indexes = [
             models.Index(fields=["-opened_at", "-id"], name="incident_opened_idx"),
             models.Index(fields=["status", "severity"], name="incident_status_sev_idx"),
@@ -393,6 +425,12 @@ class Incident(models.Model):
                 fields=["opened_at"],
                 name="incident_escalated_idx",
                 condition=models.Q(level_moves__gt=0),
+            ),
+            # The public status page reads only published incidents.
+            models.Index(
+                fields=["status_page_published_at"],
+                name="incident_status_page_idx",
+                condition=models.Q(status_page_published_at__isnull=False),
             ),
             models.Index(
                 fields=["opened_at"],
@@ -466,6 +504,11 @@ class EventKind(models.TextChoices):
     ACTION_ITEM = "action_item", _("Action item")
     VENDOR_CASE = "vendor_case", _("Vendor case")
     ALERT = "alert", _("Alert received")
+    # The public status page (incidents.services.status_page_*)
+    STATUS_PAGE_PUBLISHED = "status_page_published", _("Published on the status page")
+    STATUS_PAGE_UPDATE = "status_page_update", _("Status page update")
+    STATUS_PAGE_TITLE = "status_page_title", _("Public title changed")
+    STATUS_PAGE_WITHDRAWN = "status_page_withdrawn", _("Withdrawn from the status page")
 
 
 class Visibility(models.TextChoices):

@@ -34,6 +34,7 @@ from portal.roles import ROLE_PERMISSIONS
 
 VIEW_INCIDENT = "incidents.view_incident"
 CHANGE_INCIDENT = "incidents.change_incident"
+PUBLISH_STATUS_PAGE = "incidents.publish_status_page"
 
 
 class Refusal(Exception):
@@ -85,6 +86,15 @@ RULES: dict[str, Rule] = {
     "incident.change_severity": _change("change an incident's severity"),
     "incident.comment": _change("add an internal note"),
     "incident.post_public_update": _change("post a customer update"),
+    # the public status page (seed 002): managers and team leads, who command incidents
+    "status_page.publish": _change(
+        "publish an incident on the public status page", PUBLISH_STATUS_PAGE
+    ),
+    "status_page.set_title": _change("change an incident's public title", PUBLISH_STATUS_PAGE),
+    "status_page.post_update": _change("post a public status page update", PUBLISH_STATUS_PAGE),
+    "status_page.withdraw": _change(
+        "withdraw an incident from the public status page", PUBLISH_STATUS_PAGE
+    ),
     # escalations.engine.services
     "escalation.escalate": _change("escalate"),
     "escalation.escalate_as_management": _change(

@@ -179,3 +179,39 @@ def display_title(incident: Titled) -> str:
     if incident.is_security:
         return f"Security incident {incident.reference} (details in the portal)"
     return incident.title
+
+
+# --- The public status page (seed 002, "Public Communication: Update public status page") -----
+
+
+class PublicState(enum.StrEnum):
+    """What the public status page says of a published incident, as status pages do:
+    set by each public update, whatever the incident's internal status."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def meaning(self) -> str:
+        return {
+            "investigating": "We are looking into it.",
+            "identified": "We know the cause and are working on a fix.",
+            "monitoring": "A fix is in place and we are watching the results.",
+            "resolved": "The problem is fixed.",
+        }[self.value]
+
+
+def check_publishable(incident: Titled) -> None:
+    """Security incidents never reach the public status page (seed 000: limited
+    distribution): refused whoever asks."""
+    if incident.is_security:
+        raise TransitionError(
+            "Security incidents are never published on the public status page: their "
+            "details stay with the Security team and managers."
+        )

@@ -66,3 +66,50 @@ def user_can_change(user, incident: Incident) -> bool:
         user.has_perm("incidents.change_incident")
         and incidents_visible_to(user).filter(pk=incident.pk).exists()
     )
+
+
+# --- the public status page (/status/, no sign-in) -----------------------------------------
+
+STATUS_PAGE_EVENT_KINDS = ("status_page_published", "status_page_update")
+
+
+def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
+    """What the public status page shows: published incidents that are not security
+    incidents, still unresolved or resolved within `resolved_days`, most severe and newest
+    first, each with `public_updates` (newest first, only those since it was last
+    published). Two queries, whatever the number of incidents and updates.
+
+    Publicly resolved means a "Resolved" public update, or the incident itself resolved
+    or closed: the page never shows a finished incident as ongoing."""
+    from datetime import timedelta
+
+    from django.db.models import F, Prefetch
+    from django.db.models.functions import Coalesce
+
+    since = now - timedelta(days=resolved_days)
+    updates = (
+        IncidentEvent.objects.filter(
+            kind__in=STATUS_PAGE_EVENT_KINDS,
+            at__gte=F("incident__status_page_published_at"),
+        )
+        .only("id", "incident_id", "at", "kind", "body", "data")
+        .order_by("-at", "-id")
+    )
+    incidents = (
+        Incident.objects.filter(status_page_published_at__isnull=False, is_security=False)
+        .annotate(public_resolved_at=Coalesce("status_page_resolved_at", "resolved_at"))
+        .filter(Q(public_resolved_at__isnull=True) | Q(public_resolved_at__gte=since))
+        .only(
+            "id",
+            "status",
+            "severity",
+            "resolved_at",
+            "status_page_published_at",
+            "status_page_title",
+            "status_page_state",
+            "status_page_resolved_at",
+        )
+        .order_by(F("public_resolved_at").desc(nulls_first=True), "severity", "-opened_at")
+        .prefetch_related(Prefetch("events", queryset=updates, to_attr="public_updates"))
+    )
+    return list(incidents)

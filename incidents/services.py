@@ -41,9 +41,11 @@ from incidents.models import (
 from incidents.permissions import require
 from incidents.rules import (
     REOPEN_TO,
+    PublicState,
     Severity,
     Status,
     TransitionError,
+    check_publishable,
     check_reopen,
     check_transition,
     make_reference,
@@ -587,6 +589,202 @@ def incident_post_public_update(
     lifecycle().changed(incident=incident, now=now)
     lifecycle().public_update_posted(incident=incident, event=event, now=now)
     return event
+
+
+# --- the public status page (seed 002, "Public Communication: Update public status page") ------
+# What anyone may read at /status/: a public title (never the internal one), a public state and
+# the public updates, for incidents a manager or commander chose to publish. Security incidents
+# are refused (incidents.rules.check_publishable) and the page's selector leaves them out too.
+
+STATUS_PAGE_UPDATE_LIMIT = 5_000  # characters of one public update
+
+
+def _public_title(value: str) -> str:
+    title = " ".join((value or "").split())
+    if not title:
+        raise ValidationError({"public_title": "Give the incident a public title."})
+    if len(title) > 200:
+        raise ValidationError({"public_title": "Keep the public title to 200 characters."})
+    return title
+
+
+def _public_body(value: str) -> str:
+    body = (value or "").strip()
+    if not body:
+        raise ValidationError({"body": "Write what the public should know."})
+    if len(body) > STATUS_PAGE_UPDATE_LIMIT:
+        raise ValidationError(
+            {"body": f"Keep a public update to {STATUS_PAGE_UPDATE_LIMIT:,} characters."}
+        )
+    return body
+
+
+def _public_state(value: str) -> PublicState:
+    try:
+        return PublicState(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in PublicState)
+        raise ValidationError({"state": f"Pick a public state: {choices}."}) from None
+
+
+def _check_publishable(incident: Incident) -> None:
+    try:
+        check_publishable(incident)
+    except TransitionError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _set_public_state(incident: Incident, state: PublicState, now: datetime) -> None:
+    incident.status_page_state = state.value
+    if state == PublicState.RESOLVED:
+        incident.status_page_resolved_at = incident.status_page_resolved_at or now
+    else:
+        incident.status_page_resolved_at = None
+
+
+STATUS_PAGE_FIELDS = (
+    "status_page_published_at",
+    "status_page_title",
+    "status_page_state",
+    "status_page_resolved_at",
+)
+
+
+@transaction.atomic
+def status_page_publish(
+    *,
+    incident: Incident,
+    actor,
+    public_title: str,
+    body: str,
+    state: str = PublicState.INVESTIGATING.value,
+    now: datetime | None = None,
+) -> IncidentEvent:
+    """Put the incident on the public status page with its public title, state and
+    first public update. Security incidents are refused."""
+    require(actor, "status_page.publish", incident=incident)
+    now = resolve_now(now)
+    errors = {}
+    for check, value in ((_public_title, public_title), (_public_body, body)):
+        try:
+            check(value)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+    try:
+        target = _public_state(state)
+    except ValidationError as error:
+        errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    incident = incident_lock(incident=incident)
+    _check_publishable(incident)
+    if incident.status_page_published_at is not None:
+        raise ValidationError(
+            "The incident is on the status page already: post an update or change its title."
+        )
+    incident.status_page_published_at = now
+    incident.status_page_title = _public_title(public_title)
+    _set_public_state(incident, target, now)
+    incident_save(incident=incident, fields=STATUS_PAGE_FIELDS)
+    return incident_event_append(
+        incident=incident,
+        kind=EventKind.STATUS_PAGE_PUBLISHED,
+        actor=actor,
+        at=now,
+        body=_public_body(body),
+        visibility=Visibility.PUBLIC,
+        data={"public_title": incident.status_page_title, "to": target.value},
+    )
+
+
+def _published(incident: Incident) -> Incident:
+    _check_publishable(incident)
+    if incident.status_page_published_at is None:
+        raise ValidationError("The incident is not on the status page: publish it first.")
+    return incident
+
+
+@transaction.atomic
+def status_page_set_title(
+    *, incident: Incident, actor, public_title: str, now: datetime | None = None
+) -> Incident:
+    """Change the title the public status page shows (the internal title stays)."""
+    require(actor, "status_page.set_title", incident=incident)
+    now = resolve_now(now)
+    title = _public_title(public_title)
+    incident = _published(incident_lock(incident=incident))
+    if incident.status_page_title == title:
+        raise ValidationError({"public_title": "That is the public title already."})
+    previous = incident.status_page_title
+    incident.status_page_title = title
+    incident_save(incident=incident, fields=["status_page_title"])
+    incident_event_append(
+        incident=incident,
+        kind=EventKind.STATUS_PAGE_TITLE,
+        actor=actor,
+        at=now,
+        data={"from": previous, "to": title},
+    )
+    return incident
+
+
+@transaction.atomic
+def status_page_post_update(
+    *, incident: Incident, actor, body: str, state: str, now: datetime | None = None
+) -> IncidentEvent:
+    """A public update on the status page, with the state it leaves the incident in
+    ("Resolved" starts the countdown to leaving the page)."""
+    require(actor, "status_page.post_update", incident=incident)
+    now = resolve_now(now)
+    errors = {}
+    try:
+        text = _public_body(body)
+    except ValidationError as error:
+        errors.update(error.error_dict)
+    try:
+        target = _public_state(state)
+    except ValidationError as error:
+        errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    incident = _published(incident_lock(incident=incident))
+    previous = incident.status_page_state
+    _set_public_state(incident, target, now)
+    incident_save(incident=incident, fields=["status_page_state", "status_page_resolved_at"])
+    return incident_event_append(
+        incident=incident,
+        kind=EventKind.STATUS_PAGE_UPDATE,
+        actor=actor,
+        at=now,
+        body=text,
+        visibility=Visibility.PUBLIC,
+        data={"from": previous, "to": target.value},
+    )
+
+
+@transaction.atomic
+def status_page_withdraw(
+    *, incident: Incident, actor, reason: str, now: datetime | None = None
+) -> Incident:
+    """Take the incident off the public status page (published by mistake, or a
+    security concern came up). Publishing again later shows only what follows."""
+    require(actor, "status_page.withdraw", incident=incident)
+    now = resolve_now(now)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why it leaves the status page."})
+    incident = incident_lock(incident=incident)
+    if incident.status_page_published_at is None:
+        raise ValidationError("The incident is not on the status page.")
+    incident.status_page_published_at = None
+    incident_save(incident=incident, fields=["status_page_published_at"])
+    incident_event_append(
+        incident=incident,
+        kind=EventKind.STATUS_PAGE_WITHDRAWN,
+        actor=actor,
+        at=now,
+        body=reason.strip(),
+    )
+    return incident
 
 
 def _display(value) -> Any:

@@ -16,6 +16,11 @@ incident_actions = action_routes(
         "assign": views.incident_assign,
         "severity": views.incident_severity,
         "reopen": views.incident_reopen,
+        # the public status page (seed 002)
+        "status-page-publish": views.status_page_publish,
+        "status-page-title": views.status_page_title,
+        "status-page-update": views.status_page_update,
+        "status-page-withdraw": views.status_page_withdraw,
     }
 )
 

@@ -8,7 +8,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import redirect, render
+from django.utils.decorators import decorator_from_middleware
+from django.views.decorators.http import require_safe
 
 from incidents import services
 from incidents.actions import action_view
@@ -24,12 +27,22 @@ from incidents.forms import (
     ReopenForm,
     SeverityForm,
     StatusForm,
+    StatusPagePublishForm,
+    StatusPageTitleForm,
+    StatusPageUpdateForm,
+    StatusPageWithdrawForm,
 )
 from incidents.lifecycle import registered as lifecycle
 from incidents.models import Incident, Visibility
 from incidents.panels import BoundForms, detail_panels
-from incidents.rules import REOPENABLE, Status, display_title
-from incidents.selectors import incident_for_user, incident_timeline, incidents_visible_to
+from incidents.permissions import allowed
+from incidents.rules import REOPENABLE, PublicState, Status, display_title
+from incidents.selectors import (
+    incident_for_user,
+    incident_timeline,
+    incidents_visible_to,
+    status_page_incidents,
+)
 from portal.throttles import status_page_wait
 
 
@@ -136,6 +149,18 @@ PAGE_FORMS = {
     "war_room_cadence": "war_room_cadence_form",
     "war_room_close": "war_room_close_form",
     "vendor_open": "vendor_form",
+    "status_page_publish": "status_page_publish_form",
+    "status_page_title": "status_page_title_form",
+    "status_page_update": "status_page_update_form",
+    "status_page_withdraw": "status_page_withdraw_form",
+}
+
+# The public status page's forms (seed 002), for those whose rules allow them.
+STATUS_PAGE_FORMS = {
+    "status_page_publish": StatusPagePublishForm,
+    "status_page_title": StatusPageTitleForm,
+    "status_page_update": StatusPageUpdateForm,
+    "status_page_withdraw": StatusPageWithdrawForm,
 }
 
 # Actions a person may want, most pressing first: the first three that apply are
@@ -144,7 +169,7 @@ PAGE_FORMS = {
 LEAD_ORDER = ["acknowledge", "take_handoff", "decide", "de_escalate", "comment", "update"]
 AGENT_ORDER = ["acknowledge", "take_handoff", "decide", "comment", "update", "escalate"]
 LATER = ["escalate", "de_escalate", "status", "assign", "severity", "reopen", "manager"]
-FOLLOW_UP = ["war_room", "vendor", "review_start"]
+FOLLOW_UP = ["war_room", "vendor", "review_start", "status_page"]
 UP_FRONT = 3
 
 
@@ -176,6 +201,7 @@ def _available_actions(context: dict, user) -> list[str]:
         ),
         "vendor": "vendor_form" in context,
         "review_start": context.get("can_work") and context.get("review") is None,
+        "status_page": context.get("can_publish", False),
     }
     lead = user.has_perm("escalations.record_decision")
     order = LEAD_ORDER if lead else AGENT_ORDER
@@ -204,6 +230,24 @@ def _still_to_do(context: dict) -> list[str]:
     return items
 
 
+def _status_page_context(incident: Incident, user, bound: dict) -> dict:
+    """The status-page controls (seed 002): shown to those the publish rule allows."""
+    if not allowed(user, "status_page.publish", incident=incident):
+        return {"can_publish": False}
+    context = {"can_publish": True}
+    initial = {
+        "status_page_publish": {
+            "public_title": incident.status_page_title,
+            "state": incident.status_page_state or PublicState.INVESTIGATING.value,
+        },
+        "status_page_title": {"public_title": incident.status_page_title},
+        "status_page_update": {"state": incident.status_page_state},
+    }
+    for key, form_class in STATUS_PAGE_FORMS.items():
+        context[PAGE_FORMS[key]] = bound.get(key) or form_class(initial=initial.get(key))
+    return context
+
+
 def render_detail(
     request, incident: Incident, *, bound: BoundForms | None = None, status=200
 ) -> HttpResponse:
@@ -226,6 +270,7 @@ def render_detail(
         if incident.is_open
         else [],
     }
+    context |= _status_page_context(incident, request.user, bound)
     for key, name in PAGE_FORMS.items():
         if name in context:
             _namespace_ids(context[name], key)
@@ -241,6 +286,8 @@ def render_detail(
         if (failed or "").startswith("war_room_")
         else "vendor"
         if (failed or "").startswith("vendor_")
+        else "status_page"
+        if (failed or "").startswith("status_page_")
         else failed
     )
     actions = _available_actions(context, request.user)
@@ -286,6 +333,28 @@ ACTIONS = {
         ReopenForm,
         lambda i, u, d: services.incident_reopen(incident=i, actor=u, reason=d["reason"]),
     ),
+    "status_page_publish": (
+        StatusPagePublishForm,
+        lambda i, u, d: services.status_page_publish(
+            incident=i, actor=u, public_title=d["public_title"], state=d["state"], body=d["body"]
+        ),
+    ),
+    "status_page_title": (
+        StatusPageTitleForm,
+        lambda i, u, d: services.status_page_set_title(
+            incident=i, actor=u, public_title=d["public_title"]
+        ),
+    ),
+    "status_page_update": (
+        StatusPageUpdateForm,
+        lambda i, u, d: services.status_page_post_update(
+            incident=i, actor=u, state=d["state"], body=d["body"]
+        ),
+    ),
+    "status_page_withdraw": (
+        StatusPageWithdrawForm,
+        lambda i, u, d: services.status_page_withdraw(incident=i, actor=u, reason=d["reason"]),
+    ),
 }
 
 DONE_MESSAGES = {
@@ -296,6 +365,10 @@ DONE_MESSAGES = {
     "assign": "Assignment changed.",
     "severity": "Severity changed.",
     "reopen": "Incident reopened; its SLA clocks keep their original start.",
+    "status_page_publish": "Published on the public status page.",
+    "status_page_title": "Public title changed.",
+    "status_page_update": "Status page update posted.",
+    "status_page_withdraw": "Taken off the public status page.",
 }
 
 
@@ -358,6 +431,26 @@ def incident_severity(request: HttpRequest, reference: str) -> HttpResponse:
 @action_view("incident.reopen")
 def incident_reopen(request: HttpRequest, reference: str) -> HttpResponse:
     return _page_form(request, reference, "reopen")
+
+
+@action_view("status_page.publish")
+def status_page_publish(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "status_page_publish")
+
+
+@action_view("status_page.set_title")
+def status_page_title(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "status_page_title")
+
+
+@action_view("status_page.post_update")
+def status_page_update(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "status_page_update")
+
+
+@action_view("status_page.withdraw")
+def status_page_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    return _page_form(request, reference, "status_page_withdraw")
 
 
 # --- the customer's status page (a signed link, no login) --------------------------------------
@@ -467,3 +560,50 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
             },
         )
     return _private(response)
+
+
+# --- the public status page (/status/, no sign-in; seed 002 "Update public status page") -------
+
+
+def _public_state(incident: Incident) -> PublicState:
+    if incident.public_resolved_at is not None:
+        return PublicState.RESOLVED
+    return PublicState(incident.status_page_state or PublicState.INVESTIGATING)
+
+
+@require_safe
+@decorator_from_middleware(ConditionalGetMiddleware)
+def public_status_page(request: HttpRequest) -> HttpResponse:
+    """Published incidents with their public title, state and updates, newest first;
+    "All systems operational" when none is open. Nothing internal is read: no internal
+    title, notes, customer, assignee, and never a security incident. The same for
+    everyone, so caches may keep it a little while."""
+    from django.utils import timezone as tz
+
+    now = tz.now()
+    incidents = status_page_incidents(now=now, resolved_days=settings.STATUS_PAGE_RESOLVED_DAYS)
+    for incident in incidents:
+        incident.public_state = _public_state(incident)
+    ongoing = [i for i in incidents if i.public_state != PublicState.RESOLVED]
+    resolved = [i for i in incidents if i.public_state == PublicState.RESOLVED]
+    zone = tz.get_default_timezone()
+    with tz.override(zone):
+        response = render(
+            request,
+            "incidents/public_status.html",
+            {
+                "ongoing": ongoing,
+                "resolved": resolved,
+                "resolved_days": settings.STATUS_PAGE_RESOLVED_DAYS,
+                "checked_at": now,
+                "zone": zone,
+            },
+        )
+    # Browsers ask again each time (an ETag makes an unchanged page a 304); a shared cache
+    # (a CDN in front) may serve it for PUBLIC_STATUS_SHARED_AGE seconds, which absorbs a
+    # crowd refreshing during an outage.
+    response["Cache-Control"] = f"public, max-age=0, s-maxage={PUBLIC_STATUS_SHARED_AGE}"
+    return response
+
+
+PUBLIC_STATUS_SHARED_AGE = 30

@@ -1112,6 +1112,21 @@ def _live_war_room(*, people, components, now, rng) -> None:
         body="Search is slow for some EU customers; we are on it.",
         now=opened + timedelta(minutes=10),
     )
+    # Seed 002 "Update public status page": the commander tells everyone, in public words.
+    incident_services.status_page_publish(
+        incident=incident,
+        actor=people["kenji"],
+        public_title="Slow search in Europe",
+        body="Search is slower than usual for some users in Europe. We are looking into it.",
+        now=opened + timedelta(minutes=12),
+    )
+    incident_services.status_page_post_update(
+        incident=incident,
+        actor=people["kenji"],
+        state="identified",
+        body="We found the cause with our search provider and are working on a fix.",
+        now=opened + timedelta(minutes=30),
+    )
     vendors.vendor_case_open(
         incident=incident,
         actor=people["noah"],

@@ -52,6 +52,8 @@ _WORK_ON_INCIDENTS = [
     "incidents.view_channel",
     "incidents.view_category",
 ]
+# The public status page (seed 002): who publishes incidents, their public title and updates.
+PUBLISH_STATUS_PAGE = "incidents.publish_status_page"
 _READ_INCIDENTS = [
     "incidents.view_incident",
     "incidents.view_incidentevent",
@@ -152,6 +154,7 @@ _MANAGERS = [
     *_MANAGE_POLICIES,
     *_MANAGE_FOLLOW_UP,
     *_MANAGE_ONCALL,
+    PUBLISH_STATUS_PAGE,
     VIEW_SECURITY,
 ]
 
@@ -164,6 +167,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_REVIEW,
         *_MANAGE_FOLLOW_UP,
         *_MANAGE_ONCALL,
+        PUBLISH_STATUS_PAGE,
     ],
     ENGINEERING_MANAGER: _MANAGERS,
     DIRECTOR: _MANAGERS,

@@ -423,6 +423,8 @@ INCIDENT_REFERENCE_PREFIX = env.str(
 INCIDENTS_PER_PAGE = env.int("INCIDENTS_PER_PAGE", 25, validate=Range(min=5, max=500))
 # How long the status-page link in a customer email keeps working.
 CUSTOMER_LINK_DAYS = env.int("CUSTOMER_LINK_DAYS", 30, validate=Range(min=1, max=365)) or 30
+# How long the public status page (/status/) keeps showing an incident after it resolved.
+STATUS_PAGE_RESOLVED_DAYS = env.int("STATUS_PAGE_RESOLVED_DAYS", 3, validate=Range(min=1, max=90))
 # Weekly report emails go from this hour on Monday, in each subscriber's time zone.
 WEEKLY_REPORT_HOUR = env.int("WEEKLY_REPORT_HOUR", 8, validate=Range(min=0, max=23))
 # Incidents a policy simulation replays at most (the newest of the range).
@@ -472,6 +474,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "incidents.models.SEVERITY_CHOICES",
         "IncidentStatusEnum": "incidents.models.STATUS_CHOICES",
+        "PublicStateEnum": "incidents.models.PUBLIC_STATE_CHOICES",
         "PolicyStatusEnum": "escalations.models.PolicyStatus",
         "ReviewStatusEnum": "escalations.models.ReviewStatus",
         "PreventionConfidenceEnum": "escalations.models.PreventionConfidence",

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from escalations.web import oncall
 from escalations.web import schedules as schedule_views
 from escalations.web import views as escalation_views
-from incidents.views import customer_status
+from incidents.views import customer_status, public_status_page
 from notifications.webhooks import inbound_webhook
 from portal import views
 from portal.api.docs import DocsView, SchemaView
@@ -24,6 +24,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("incidents/", include("incidents.urls")),
     path("incidents/", include("escalations.web.urls")),
+    path("status/", public_status_page, name="public-status"),
     path("status/<str:token>/", customer_status, name="customer-status"),
     # Inbound mail (customer replies) from the configured ESP, behind basic auth: see README.
     path(

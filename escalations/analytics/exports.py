@@ -27,6 +27,9 @@ CONVERSATION = {
     EventKind.PUBLIC_UPDATE: "to customer",
     EventKind.CUSTOMER_REPLY: "from customer",
     EventKind.COMMENT: "internal note",
+    # Seed 002 "Update public status page": what the public was told, too.
+    EventKind.STATUS_PAGE_PUBLISHED: "public status page",
+    EventKind.STATUS_PAGE_UPDATE: "public status page",
 }
 
 

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from incidents.lifecycle import registered as lifecycle
 from incidents.models import (
+    PUBLIC_STATE_CHOICES,
     Account,
     Category,
     Channel,
@@ -22,7 +23,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
 )
-from incidents.rules import Severity, Status
+from incidents.rules import PublicState, Severity, Status
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,11 @@ class IncidentSerializer(serializers.ModelSerializer):
     level = serializers.IntegerField(source="current_level", read_only=True)
     root_cause_key = serializers.CharField(read_only=True)  # may be blank: no slug pattern
     web_url = serializers.SerializerMethodField()
+    status_page_state = serializers.CharField(
+        read_only=True,
+        help_text="The public status page's state: investigating, identified, monitoring or "
+        "resolved; empty when never published.",
+    )
 
     class Meta:
         model = Incident
@@ -118,6 +124,10 @@ class IncidentSerializer(serializers.ModelSerializer):
             "handoff_acknowledged_at",
             "next_check_at",
             "updated_at",
+            "status_page_published_at",
+            "status_page_title",
+            "status_page_state",
+            "status_page_resolved_at",
             "web_url",
         ]
         read_only_fields = fields
@@ -241,6 +251,32 @@ class StatusSerializer(serializers.Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Required when resolving."
     )
+
+
+# --- the public status page (seed 002) ---------------------------------------------------------
+
+PUBLIC_STATES = PUBLIC_STATE_CHOICES  # one enum in the schema (PublicStateEnum)
+
+
+class StatusPagePublishSerializer(serializers.Serializer):
+    public_title = serializers.CharField(
+        max_length=200, help_text="What anyone reads instead of the internal title."
+    )
+    state = serializers.ChoiceField(choices=PUBLIC_STATES, default=PublicState.INVESTIGATING)
+    body = serializers.CharField(max_length=5000, help_text="The first public update.")
+
+
+class StatusPageTitleSerializer(serializers.Serializer):
+    public_title = serializers.CharField(max_length=200)
+
+
+class StatusPageUpdateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=PUBLIC_STATES)
+    body = serializers.CharField(max_length=5000)
+
+
+class StatusPageWithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField()
 
 
 class ReopenSerializer(serializers.Serializer):

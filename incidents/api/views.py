@@ -34,6 +34,11 @@ INCIDENT_ACTIONS = {
     "change_status": "incident.change_status",
     "assign": "incident.assign",
     "change_severity": "incident.change_severity",
+    # the public status page (seed 002)
+    "status_page_publish": "status_page.publish",
+    "status_page_title": "status_page.set_title",
+    "status_page_update": "status_page.post_update",
+    "status_page_withdraw": "status_page.withdraw",
 }
 
 
@@ -253,6 +258,63 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             lambda i, u, d: services.incident_change_severity(
                 incident=i, actor=u, severity=d["severity"], reason=d["reason"]
             ),
+        )
+
+    # --- the public status page (seed 002): what anyone reads at /status/ --------------------
+
+    @extend_schema(
+        summary="Publish on the public status page with a public title, state and first update "
+        "(security incidents are refused)",
+        request=s.StatusPagePublishSerializer,
+        responses={201: s.EventSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="status-page/publish")
+    def status_page_publish(self, request, reference=None):
+        return self._run(
+            request,
+            s.StatusPagePublishSerializer,
+            lambda i, u, d: services.status_page_publish(incident=i, actor=u, **d),
+            created=True,
+        )
+
+    @extend_schema(
+        summary="Change the title the public status page shows",
+        request=s.StatusPageTitleSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="status-page/title")
+    def status_page_title(self, request, reference=None):
+        return self._run(
+            request,
+            s.StatusPageTitleSerializer,
+            lambda i, u, d: services.status_page_set_title(
+                incident=i, actor=u, public_title=d["public_title"]
+            ),
+        )
+
+    @extend_schema(
+        summary="Post a public status page update and the state it leaves the incident in",
+        request=s.StatusPageUpdateSerializer,
+        responses={201: s.EventSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="status-page/update")
+    def status_page_update(self, request, reference=None):
+        return self._run(
+            request,
+            s.StatusPageUpdateSerializer,
+            lambda i, u, d: services.status_page_post_update(incident=i, actor=u, **d),
+            created=True,
+        )
+
+    @extend_schema(
+        summary="Take the incident off the public status page, saying why",
+        request=s.StatusPageWithdrawSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="status-page/withdraw")
+    def status_page_withdraw(self, request, reference=None):
+        return self._run(
+            request,
+            s.StatusPageWithdrawSerializer,
+            lambda i, u, d: services.status_page_withdraw(incident=i, actor=u, reason=d["reason"]),
         )
 
 

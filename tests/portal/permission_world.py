@@ -207,6 +207,37 @@ class World:
         Channel.objects.get_or_create(code="MONITORING", defaults={"name": "Monitoring"})
         return alerts.integration_create(kind="alertmanager", name="Prometheus").integration
 
+    # --- the public status page (seed 002) ---------------------------------------------------
+
+    def published(self) -> Incident:
+        incident = self.incident()
+        services.status_page_publish(
+            incident=incident, actor=None, public_title="Slow checkout", body="Looking"
+        )
+        return Incident.objects.get(pk=incident.pk)
+
+    def _public(self, incident, field, value):
+        return lambda: getattr(Incident.objects.get(pk=incident.pk), field) == value
+
+    def admin_incidents_incident_status_page_publish(self, user):
+        i = self.incident()
+        data = {"public_title": "Slow checkout", "state": "investigating", "body": "Looking"}
+        return Target(i, lambda: Incident.objects.get(pk=i.pk).status_page_published_at), data
+
+    def admin_incidents_incident_status_page_update(self, user):
+        i = self.published()
+        data = {"state": "monitoring", "body": "A fix is out"}
+        return Target(i, self._public(i, "status_page_state", "monitoring")), data
+
+    def admin_incidents_incident_status_page_title(self, user):
+        i = self.published()
+        data = {"public_title": "Slow sign-in"}
+        return Target(i, self._public(i, "status_page_title", "Slow sign-in")), data
+
+    def admin_incidents_incident_status_page_withdraw(self, user):
+        i = self.published()
+        return Target(i, self._public(i, "status_page_published_at", None)), {"reason": "Wrong"}
+
     def admin_incidents_integration_rotate_secret(self, user):
         integration = self._integration()
         before = integration.token_hash
@@ -380,6 +411,29 @@ class World:
         i = self.incident(severity="P2")
         done = lambda: Incident.objects.get(pk=i.pk).severity == "P3"  # noqa: E731
         return self._on_incident(i, "severity", {"severity": "P3", "reason": "Fewer"}, done)
+
+    def api_status_page_publish(self, user):
+        i = self.incident()
+        body = {"public_title": "Slow checkout", "state": "identified", "body": "Found it"}
+        return self._on_incident(
+            i, "status-page/publish", body, self._public(i, "status_page_state", "identified")
+        )
+
+    def api_status_page_title(self, user):
+        i = self.published()
+        done = self._public(i, "status_page_title", "Slow sign-in")
+        return self._on_incident(i, "status-page/title", {"public_title": "Slow sign-in"}, done)
+
+    def api_status_page_update(self, user):
+        i = self.published()
+        body = {"state": "resolved", "body": "Fixed"}
+        done = self._public(i, "status_page_state", "resolved")
+        return self._on_incident(i, "status-page/update", body, done)
+
+    def api_status_page_withdraw(self, user):
+        i = self.published()
+        done = self._public(i, "status_page_published_at", None)
+        return self._on_incident(i, "status-page/withdraw", {"reason": "Wrong"}, done)
 
     def api_escalate(self, user):
         i = self.acknowledged()

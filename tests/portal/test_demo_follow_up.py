@@ -76,6 +76,11 @@ def test_the_demo_runs_a_sev1_through_its_whole_life(roles):
     room = WarRoom.objects.get(incident=live, closed_at__isnull=True)
     assert room.update_due_at > NOW
     assert VendorCase.objects.get(incident=live).next_update_expected_at < NOW
+    # ...published on the public status page (seed 002) under a public title.
+    assert (live.status_page_title, live.status_page_state) == (
+        "Slow search in Europe",
+        "identified",
+    )
     # Reviews in other states, and overdue action items for the queues.
     states = set(PostIncidentReview.objects.values_list("status", flat=True))
     assert states == {"draft", "in_review", "published"}

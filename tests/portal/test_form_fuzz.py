@@ -199,6 +199,7 @@ def crawled(client, roles):
         "/metrics/",
         "/reports/weekly/",
         "/policies/what-if/",
+        "/status/",  # the public status page (seed 002)
         f"/incidents/{world.escalated.reference}/",
         f"/incidents/{world.resolved.reference}/pir/edit/",
         local(

@@ -109,6 +109,7 @@ class Command(BaseCommand):
             return
         url = status_url(incident_id=incident.pk, email=incident.account.primary_contact_email)
         self.stdout.write(f"  A customer's status page ({incident.reference}): {url}")
+        self.stdout.write(f"  The public status page: {settings.SITE_URL}/status/")
         self.stdout.write("")
 
     def _commands(self, workers: int) -> dict[str, list[str]]:

@@ -340,7 +340,11 @@ class Incident(models.Model):
         ordering = ["-opened_at", "-id"]
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
-        permissions = [("view_security_incident", _("Can see security incidents"))]
+        permissions = [
+            ("view_security_incident", _("Can see security incidents")),
+            # Seed 000 Security Incident: "Coordinate with legal if data breach".
+            ("view_data_breach", _("Can see security incidents with data loss (data breaches)")),
+        ]
         indexes = [
             models.Index(fields=["-opened_at", "-id"], name="incident_opened_idx"),
             models.Index(fields=["status", "severity"], name="incident_status_sev_idx"),
@@ -433,6 +437,12 @@ class Incident(models.Model):
     def level_label(self) -> str:
         return f"L{self.current_level}"
 
+    @property
+    def is_data_breach(self) -> bool:
+        """A security incident with data lost (seed 000: "Coordinate with legal if data
+        breach"): Legal is cleared to read it despite the limited distribution."""
+        return self.is_security and self.is_data_loss
+
 
 class EventKind(models.TextChoices):
     CREATED = "created", _("Opened")
@@ -465,6 +475,7 @@ class EventKind(models.TextChoices):
     REVIEW_PUBLISHED = "review_published", _("Post-incident review published")
     ACTION_ITEM = "action_item", _("Action item")
     VENDOR_CASE = "vendor_case", _("Vendor case")
+    REGULATORY_REPORT = "regulatory_report", _("Regulatory report")
     ALERT = "alert", _("Alert received")
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from escalations.engine import policy_moves
 from escalations.engine import services as engine
 from escalations.followup.people import check_due_date, check_person
+from escalations.followup.regulatory import regulatory_report_file
 from escalations.followup.reviews import (
     action_item_close,
     action_item_update,
@@ -36,6 +37,7 @@ from escalations.models import (
     Policy,
     PolicyStatus,
     PostIncidentReview,
+    RegulatoryReport,
     ReviewStatus,
     SeverityOverride,
     SimilarIncident,
@@ -1311,6 +1313,53 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
         )
 
 
+class RegulatoryDueFilter(OverdueFilter):
+    open_q = Q(filed_at__isnull=True)
+
+
+@admin.register(RegulatoryReport)
+class RegulatoryReportAdmin(_ReadOnly, admin.ModelAdmin):
+    """Seed 002 "Regulatory Reporting": reports required, due, overdue and filed."""
+
+    list_display = [
+        "incident",
+        "reason",
+        "required_at",
+        "due_at",
+        "is_overdue",
+        "filed_at",
+        "filed_by",
+        "filed_reference",
+    ]
+    list_filter = [RegulatoryDueFilter]
+    list_select_related = ["incident", "filed_by"]
+    search_fields = ["incident__reference", "reason", "filed_reference"]
+    date_hierarchy = "due_at"
+    actions = ["record_filed"]
+
+    def get_queryset(self, request):
+        return _visible(request, super().get_queryset(request))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("escalations.view_regulatoryreport")
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def is_overdue(self, obj):
+        return obj.is_overdue(timezone.now())
+
+    has_record_filed_permission = admin_check("regulatory_report.file")
+
+    @admin.action(description=_("Record the report as filed"), permissions=["record_filed"])
+    def record_filed(self, request, queryset):
+        run_each(
+            self,
+            request,
+            queryset.filter(filed_at__isnull=True).select_related("incident"),
+            lambda r: regulatory_report_file(incident=r.incident, actor=request.user),
+            "Recorded {count} report(s) as filed.",
+        )
+
+
 # --- the incident admin, with what escalations adds ---------------------------------------------
 # incidents' admin knows nothing of escalations: this subclass replaces it in the admin site
 # with the level filter, the follow-up inlines, the SLA clocks and the escalate/de-escalate
@@ -1367,6 +1416,13 @@ class IncidentVendorCaseInline(_Inline):
     readonly_fields = fields
 
 
+class IncidentRegulatoryReportInline(_Inline):
+    model = RegulatoryReport
+    fields = ["reason", "required_at", "required_by", "due_at", "filed_at", "filed_by"]
+    readonly_fields = fields
+    verbose_name_plural = _("regulatory report")
+
+
 def _after(items: list, anchor, *new) -> list:
     at = items.index(anchor) + 1
     return [*items[:at], *new, *items[at:]]
@@ -1382,6 +1438,7 @@ class EscalationsIncidentAdmin(IncidentAdmin):
     # actions call the services. The timeline stays last.
     inlines = [
         IncidentReviewInline,
+        IncidentRegulatoryReportInline,
         IncidentWarRoomInline,
         IncidentVendorCaseInline,
         IncidentActionItemInline,

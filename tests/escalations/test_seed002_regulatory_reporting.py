@@ -171,3 +171,46 @@ def test_a_report_filed_in_time_is_never_overdue(incident, people, t0):
     regulatory_report_file(incident=incident, actor=legal, now=t0 + H)
     reminder_sweep(now=report.due_at + H)
     assert legal_notices(incident, legal) == ["required"]
+
+
+# --- where people see it: the incident page, the admin, the API -------------------------------
+
+
+def test_seed002_incident_page_marks_shows_and_files_the_report(client, incident, people):
+    """Seed 002 "Regulatory Reporting" on the incident page: a manager marks it, the page
+    shows why and when it is due; Legal records it filed; an agent sees it but no form."""
+    manager, legal, agent = people["Engineering Manager"], people["Legal"], people["Support Agent"]
+    page = f"/incidents/{incident.reference}/"
+    client.force_login(agent)
+    assert b'id="regulatory-report"' not in client.get(page).content  # nothing to show yet
+    client.force_login(manager)
+    assert b"Mark as needing a regulatory report" in client.get(page).content
+    url = f"/incidents/{incident.reference}/regulatory-report/require/"
+    assert client.post(url, {"reason": ""}).status_code == 400  # the reason is required
+    client.post(url, {"reason": "Personal data breach <script>"})
+    client.force_login(agent)
+    html = client.get(page).content.decode()
+    assert "Personal data breach &lt;script&gt;" in html and "data-regulatory-due" in html
+    assert "Record the report as filed" not in html
+    assert (
+        client.post(f"/incidents/{incident.reference}/regulatory-report/file/").status_code == 403
+    )
+    client.force_login(legal)
+    assert "Record the report as filed" in client.get(page).content.decode()
+    client.post(f"/incidents/{incident.reference}/regulatory-report/file/", {"reference": "ICO-42"})
+    html = client.get(page).content.decode()
+    assert "ICO-42" in html and "Record the report as filed" not in html
+
+
+def test_the_api_shows_the_report_to_whoever_may_see_the_incident(incident, people, t0):
+    from tests.api_client import token_client
+
+    url = f"/api/incidents/{incident.reference}/regulatory-report/"
+    assert token_client(people["Legal"]).get(url).status_code == 404  # none yet
+    regulatory_report_require(
+        incident=incident, actor=people["Legal"], reason="Personal data breach", now=t0
+    )
+    body = token_client(people["Support Agent"]).get(url).json()
+    assert body["reason"] == "Personal data breach"
+    assert body["is_overdue"] is True and body["filed_at"] is None  # t0 is 5 days ago
+    assert body["required_by"] == "legal"

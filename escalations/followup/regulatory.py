@@ -17,7 +17,7 @@ from django.db import transaction
 
 from escalations.followup import reminders
 from escalations.models import RegulatoryReport
-from escalations.rules.durations import humanize
+from escalations.rules.followup import spoken_duration
 from incidents.models import EventKind, Incident
 from incidents.permissions import require
 from incidents.services import incident_event_append, incident_lock
@@ -54,7 +54,7 @@ def regulatory_report_require(
         actor=actor,
         at=now,
         body=f"Regulatory report required ({report.reason}): due within "
-        f"{humanize(settings.due_after)}; {', '.join(settings.notify) or 'nobody'} told.",
+        f"{spoken_duration(settings.due_after)}; {', '.join(settings.notify) or 'nobody'} told.",
         data={"regulatory_report": report.pk, "action": "required"},
     )
     reminders.regulatory_report_schedule(report, now)

@@ -231,7 +231,7 @@ def _regulatory_report(incident: Incident, user, bound: BoundForms, now) -> dict
     }
     if report is None and allowed(user, "regulatory_report.require", incident=incident):
         settings = policy_spec(incident.policy).regulatory_report if incident.policy_id else None
-        part["regulatory_due_after"] = humanize(
+        part["regulatory_due_after"] = spoken_duration(
             settings.due_after if settings else RegulatoryReportSettings().due_after
         )
         part["regulatory_require_form"] = (

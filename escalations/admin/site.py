@@ -62,6 +62,7 @@ from escalations.policies.workflow_yaml import dump_workflow
 from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.clocks import IncidentFacts, compute_clocks
 from escalations.rules.durations import humanize
+from escalations.rules.followup import spoken_duration
 from escalations.sla.services import incident_clocks
 from escalations.web.forms import DeEscalateForm, EscalateForm
 from escalations.web.panels import action_item_metrics_for
@@ -341,6 +342,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         "reach",
         "notice_rules",
         "maximum_route",
+        "regulatory_report_rule",
     ]
     fieldsets = [
         (
@@ -367,7 +369,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         (_("Triggers"), {"fields": PolicySettingsFormMixin.TRIGGER_FIELDS}),
         (_("Reviews"), {"fields": PolicySettingsFormMixin.REVIEW_FIELDS}),
         (_("War rooms"), {"fields": PolicySettingsFormMixin.WAR_ROOM_FIELDS}),
-        (_("Notices"), {"fields": ["notice_rules"]}),
+        (_("Notices"), {"fields": ["notice_rules", "regulatory_report_rule"]}),
         (_("History"), {"fields": ["source", "created_at", "created_by", "activated_at"]}),
     ]
     # An active or retired version is read, not edited: its settings as sentences.
@@ -394,6 +396,19 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
             _("; moved to L%(level)s") % {"level": route.escalate_to} if route.escalate_to else ""
         )
         return _("Once per incident: %(told)s told%(moved)s.") % {"told": told, "moved": moved}
+
+    @admin.display(description=_("when a regulatory report is required"))
+    def regulatory_report_rule(self, obj):
+        """Seed 002 "Regulatory Reporting" (workflow YAML `regulatory_report:`) as a sentence."""
+        rule = policies.regulatory_report_from_json(obj.regulatory_report)
+        return _(
+            "Due %(due)s after it is marked; %(told)s told then, %(before)s before, and when "
+            "it is overdue."
+        ) % {
+            "due": spoken_duration(rule.due_after),
+            "before": spoken_duration(rule.remind_before),
+            "told": ", ".join(rule.notify) or _("nobody"),
+        }
 
     @admin.display(description=_("trigger settings"))
     def trigger_settings(self, obj):
@@ -496,6 +511,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
                 "reach",
                 "notice_rules",
                 "maximum_route",
+                "regulatory_report_rule",
             ]
         return self.readonly_fields
 

@@ -214,3 +214,22 @@ def test_the_api_shows_the_report_to_whoever_may_see_the_incident(incident, peop
     assert body["reason"] == "Personal data breach"
     assert body["is_overdue"] is True and body["filed_at"] is None  # t0 is 5 days ago
     assert body["required_by"] == "legal"
+
+
+def test_the_policy_admin_says_when_a_report_is_due(client, people):
+    """Seed 002 "Regulatory Reporting": the policy's setting as a sentence in the admin, for
+    an active version (read-only) as for a draft."""
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    settings = RegulatoryReportSettings(due_after=48 * H, remind_before=12 * H, notify=("Legal",))
+    policy = policy_create_from_spec(
+        spec=simple_spec(regulatory_report=settings), name="custom", make_default=True
+    )
+    manager = people["Engineering Manager"]
+    manager.is_staff = True
+    manager.save()
+    client.login(username=manager.username, password=PASSWORD)
+    html = client.get(reverse("admin:escalations_policy_change", args=[policy.pk])).content
+    assert b"Due 2 days after it is marked; Legal told then, 12 hours before" in html

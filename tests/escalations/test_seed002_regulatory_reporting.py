@@ -233,3 +233,16 @@ def test_the_policy_admin_says_when_a_report_is_due(client, people):
     client.login(username=manager.username, password=PASSWORD)
     html = client.get(reverse("admin:escalations_policy_change", args=[policy.pk])).content
     assert b"Due 2 days after it is marked; Legal told then, 12 hours before" in html
+
+
+def test_an_overdue_report_is_on_the_page_still_to_do_list(client, incident, people, t0):
+    """Seed 002 "Regulatory Reporting": past its due time and unfiled, the top of the
+    incident page says so, until it is filed."""
+    legal = people["Legal"]
+    regulatory_report_require(incident=incident, actor=legal, reason="Breach", now=t0)
+    client.force_login(people["Support Agent"])
+    page = f"/incidents/{incident.reference}/"
+    overdue = "The regulatory report is overdue"
+    assert overdue in client.get(page).content.decode()  # due t0 + 72h, days ago
+    regulatory_report_file(incident=incident, actor=legal)
+    assert overdue not in client.get(page).content.decode()

@@ -372,6 +372,8 @@ class Incident(models.Model):
         permissions = [
             ("view_security_incident", _("Can see security incidents")),
             ("publish_status_page", _("Can publish incidents on the public status page")),
+            # Seed 000 Security Incident: "Coordinate with legal if data breach".
+            ("view_data_breach", _("Can see security incidents with data loss (data breaches)")),
         ]
         indexes = [
             models.Index(fields=["-opened_at", "-id"], name="incident_opened_idx"),
@@ -471,6 +473,12 @@ class Incident(models.Model):
     def level_label(self) -> str:
         return f"L{self.current_level}"
 
+    @property
+    def is_data_breach(self) -> bool:
+        """A security incident with data lost (seed 000: "Coordinate with legal if data
+        breach"): Legal is cleared to read it despite the limited distribution."""
+        return self.is_security and self.is_data_loss
+
 
 class EventKind(models.TextChoices):
     CREATED = "created", _("Opened")
@@ -503,6 +511,7 @@ class EventKind(models.TextChoices):
     REVIEW_PUBLISHED = "review_published", _("Post-incident review published")
     ACTION_ITEM = "action_item", _("Action item")
     VENDOR_CASE = "vendor_case", _("Vendor case")
+    REGULATORY_REPORT = "regulatory_report", _("Regulatory report")
     ALERT = "alert", _("Alert received")
     # The public status page (incidents.services.status_page_*)
     STATUS_PAGE_PUBLISHED = "status_page_published", _("Published on the status page")

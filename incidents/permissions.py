@@ -128,6 +128,15 @@ RULES: dict[str, Rule] = {
     "vendor_case.open": _change("open a vendor case"),
     "vendor_case.record_update": _change("record a vendor update"),
     "vendor_case.close": _change("close a vendor case"),
+    # escalations.followup.regulatory (seed 002 "Regulatory Reporting"): Legal and managers
+    # decide that a report is required and record it filed.
+    "regulatory_report.require": Rule(
+        "mark an incident as needing a regulatory report",
+        ("escalations.file_regulatory_report",),
+    ),
+    "regulatory_report.file": Rule(
+        "record a regulatory report as filed", ("escalations.file_regulatory_report",)
+    ),
     # escalations.policies.services
     "policy.activate": Rule("activate a policy", ("escalations.change_policy",), False),
     "policy.fork": Rule("draft a new policy version", ("escalations.change_policy",), False),
@@ -274,6 +283,7 @@ ROLE_COLUMNS = {
     "Product": "Product",
     "Customer Success": "CS",
     "Legal": "Legal",
+    "VP": "VP",
 }
 
 

@@ -227,6 +227,8 @@ def _still_to_do(context: dict) -> list[str]:
         items.append(f"{len(overdue_cases)} vendor case(s) owe an update.")
     if context.get("review_overdue"):
         items.append("The post-incident review is overdue.")
+    if context.get("regulatory_report_overdue"):
+        items.append("The regulatory report is overdue: it is not recorded as filed.")
     return items
 
 

@@ -200,6 +200,7 @@ PEOPLE = [
     ("product", "Paula", "Mendes", roles.PRODUCT, "Europe/Lisbon"),
     ("success", "Chris", "Evans", roles.CUSTOMER_SUCCESS, "America/New_York"),
     ("legal", "Lena", "Fischer", roles.LEGAL, "Europe/Berlin"),
+    ("vp", "Victor", "Okoye", roles.VP, "America/New_York"),
 ]
 
 # The login used for each role by the run command (passwords set there).
@@ -214,6 +215,7 @@ ROLE_LOGINS = {
     roles.PRODUCT: "product",
     roles.CUSTOMER_SUCCESS: "success",
     roles.LEGAL: "legal",
+    roles.VP: "vp",
 }
 
 NOTES = [

@@ -21,6 +21,9 @@ CUSTOMER_SUCCESS = "Customer Success"
 # Seed 000: "Legal may be involved", "Coordinate with legal if data breach"; an incident
 # with legal exposure notifies this group (TriggerSettings.notify_groups).
 LEGAL = "Legal"
+# Seed 003 "Team Lead -> Manager -> Director -> VP", seed 004 Sev 1 "VP-customer-support
+# notified": the vice president above the directors, below the executive team.
+VP = "VP"
 
 ALL_ROLES = (
     SUPPORT_AGENT,
@@ -33,14 +36,18 @@ ALL_ROLES = (
     PRODUCT,
     CUSTOMER_SUCCESS,
     LEGAL,
+    VP,
 )
 
 # Roles whose members work in the Django admin (the demo gives them is_staff).
-ADMIN_ROLES = (TEAM_LEAD, ENGINEERING_MANAGER, DIRECTOR, GOVERNANCE_LIAISON, EXECUTIVE)
+ADMIN_ROLES = (TEAM_LEAD, ENGINEERING_MANAGER, DIRECTOR, GOVERNANCE_LIAISON, EXECUTIVE, VP)
 
 # Seed 000 "limited distribution": security incidents are seen by Security,
 # managers and up, and whoever is assigned. Enforced in incidents.selectors.
 VIEW_SECURITY = "incidents.view_security_incident"
+# Seed 000 "Coordinate with legal if data breach": a security incident with data loss is
+# also seen by Legal (incidents.selectors.visibility_q, Incident.is_data_breach).
+VIEW_DATA_BREACH = "incidents.view_data_breach"
 
 _WORK_ON_INCIDENTS = [
     "incidents.view_incident",
@@ -101,6 +108,7 @@ _FOLLOW_UP_MODELS = (
     "warroomassignment",
     "warroomhandover",
     "vendorcase",
+    "regulatoryreport",
 )
 _READ_FOLLOW_UP = [f"escalations.view_{model}" for model in _FOLLOW_UP_MODELS]
 _MANAGE_FOLLOW_UP = [
@@ -139,8 +147,12 @@ _REVIEW = [
 _REPORT_SUBSCRIPTIONS = [
     f"notifications.{action}_reportsubscription" for action in ("view", "add", "change", "delete")
 ]
+# Seed 002 "Regulatory Reporting: Report to regulatory bodies if required": Legal and the
+# managers mark an incident as needing one and record it filed.
+_REGULATORY_REPORTS = ["escalations.file_regulatory_report"]
 _MANAGERS = [
     *_WORK_ON_INCIDENTS,
+    *_REGULATORY_REPORTS,
     *_REVIEW,
     *_REPORT_SUBSCRIPTIONS,
     *_MANAGE_INTEGRATIONS,
@@ -193,9 +205,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Informed, not working the incident: they follow it and talk to customers.
     PRODUCT: _READ_INCIDENTS,
     CUSTOMER_SUCCESS: _READ_INCIDENTS,
-    # Informed of legal exposure; reads incidents and reviews. Security incidents stay with
-    # their limited distribution (seed 000): Security brings Legal in when it decides to.
-    LEGAL: [*_READ_INCIDENTS, *_READ_FOLLOW_UP],
+    # Informed of legal exposure, compliance violations and data breaches; reads incidents
+    # and reviews. Security incidents keep their limited distribution (seed 000), except
+    # those with data loss: "Coordinate with legal if data breach".
+    LEGAL: [*_READ_INCIDENTS, *_READ_FOLLOW_UP, *_REGULATORY_REPORTS, VIEW_DATA_BREACH],
+    # Told of Sev 1 (seed 004) and the last rung of the management chain (seed 003):
+    # reads like the executive team.
+    VP: [
+        *_READ_INCIDENTS,
+        *_READ_POLICIES,
+        *_LEAD_ESCALATIONS,
+        *_REVIEW,
+        *_READ_FOLLOW_UP,
+        VIEW_SECURITY,
+    ],
 }
 
 

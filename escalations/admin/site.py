@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from escalations.engine import policy_moves
 from escalations.engine import services as engine
 from escalations.followup.people import check_due_date, check_person
+from escalations.followup.regulatory import regulatory_report_file
 from escalations.followup.reviews import (
     action_item_close,
     action_item_update,
@@ -36,6 +37,7 @@ from escalations.models import (
     Policy,
     PolicyStatus,
     PostIncidentReview,
+    RegulatoryReport,
     ReviewStatus,
     SeverityOverride,
     SimilarIncident,
@@ -60,6 +62,7 @@ from escalations.policies.workflow_yaml import dump_workflow
 from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.clocks import IncidentFacts, compute_clocks
 from escalations.rules.durations import humanize
+from escalations.rules.followup import spoken_duration
 from escalations.sla.services import incident_clocks
 from escalations.web.forms import DeEscalateForm, EscalateForm
 from escalations.web.panels import action_item_metrics_for
@@ -343,6 +346,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         "reach",
         "notice_rules",
         "maximum_route",
+        "regulatory_report_rule",
     ]
     fieldsets = [
         (
@@ -369,7 +373,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
         (_("Triggers"), {"fields": PolicySettingsFormMixin.TRIGGER_FIELDS}),
         (_("Reviews"), {"fields": PolicySettingsFormMixin.REVIEW_FIELDS}),
         (_("War rooms"), {"fields": PolicySettingsFormMixin.WAR_ROOM_FIELDS}),
-        (_("Notices"), {"fields": ["notice_rules"]}),
+        (_("Notices"), {"fields": ["notice_rules", "regulatory_report_rule"]}),
         (_("History"), {"fields": ["source", "created_at", "created_by", "activated_at"]}),
     ]
     # An active or retired version is read, not edited: its settings as sentences.
@@ -396,6 +400,19 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
             _("; moved to L%(level)s") % {"level": route.escalate_to} if route.escalate_to else ""
         )
         return _("Once per incident: %(told)s told%(moved)s.") % {"told": told, "moved": moved}
+
+    @admin.display(description=_("when a regulatory report is required"))
+    def regulatory_report_rule(self, obj):
+        """Seed 002 "Regulatory Reporting" (workflow YAML `regulatory_report:`) as a sentence."""
+        rule = policies.regulatory_report_from_json(obj.regulatory_report)
+        return _(
+            "Due %(due)s after it is marked; %(told)s told then, %(before)s before, and when "
+            "it is overdue."
+        ) % {
+            "due": spoken_duration(rule.due_after),
+            "before": spoken_duration(rule.remind_before),
+            "told": ", ".join(rule.notify) or _("nobody"),
+        }
 
     @admin.display(description=_("trigger settings"))
     def trigger_settings(self, obj):
@@ -498,6 +515,7 @@ class PolicyAdmin(SavedByServices, admin.ModelAdmin):
                 "reach",
                 "notice_rules",
                 "maximum_route",
+                "regulatory_report_rule",
             ]
         return self.readonly_fields
 
@@ -1315,6 +1333,53 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
         )
 
 
+class RegulatoryDueFilter(OverdueFilter):
+    open_q = Q(filed_at__isnull=True)
+
+
+@admin.register(RegulatoryReport)
+class RegulatoryReportAdmin(_ReadOnly, admin.ModelAdmin):
+    """Seed 002 "Regulatory Reporting": reports required, due, overdue and filed."""
+
+    list_display = [
+        "incident",
+        "reason",
+        "required_at",
+        "due_at",
+        "is_overdue",
+        "filed_at",
+        "filed_by",
+        "filed_reference",
+    ]
+    list_filter = [RegulatoryDueFilter]
+    list_select_related = ["incident", "filed_by"]
+    search_fields = ["incident__reference", "reason", "filed_reference"]
+    date_hierarchy = "due_at"
+    actions = ["record_filed"]
+
+    def get_queryset(self, request):
+        return _visible(request, super().get_queryset(request))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("escalations.view_regulatoryreport")
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def is_overdue(self, obj):
+        return obj.is_overdue(timezone.now())
+
+    has_record_filed_permission = admin_check("regulatory_report.file")
+
+    @admin.action(description=_("Record the report as filed"), permissions=["record_filed"])
+    def record_filed(self, request, queryset):
+        run_each(
+            self,
+            request,
+            queryset.filter(filed_at__isnull=True).select_related("incident"),
+            lambda r: regulatory_report_file(incident=r.incident, actor=request.user),
+            "Recorded {count} report(s) as filed.",
+        )
+
+
 # --- the incident admin, with what escalations adds ---------------------------------------------
 # incidents' admin knows nothing of escalations: this subclass replaces it in the admin site
 # with the level filter, the follow-up inlines, the SLA clocks and the escalate/de-escalate
@@ -1371,6 +1436,13 @@ class IncidentVendorCaseInline(_Inline):
     readonly_fields = fields
 
 
+class IncidentRegulatoryReportInline(_Inline):
+    model = RegulatoryReport
+    fields = ["reason", "required_at", "required_by", "due_at", "filed_at", "filed_by"]
+    readonly_fields = fields
+    verbose_name_plural = _("regulatory report")
+
+
 def _after(items: list, anchor, *new) -> list:
     at = items.index(anchor) + 1
     return [*items[:at], *new, *items[at:]]
@@ -1386,6 +1458,7 @@ class EscalationsIncidentAdmin(IncidentAdmin):
     # actions call the services. The timeline stays last.
     inlines = [
         IncidentReviewInline,
+        IncidentRegulatoryReportInline,
         IncidentWarRoomInline,
         IncidentVendorCaseInline,
         IncidentActionItemInline,

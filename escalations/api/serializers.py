@@ -30,6 +30,7 @@ from escalations.models import (
     Policy,
     PostIncidentReview,
     PreventionConfidence,
+    RegulatoryReport,
     SeverityOverride,
     SlaTarget,
     Threshold,
@@ -91,6 +92,33 @@ class EscalationSerializer(serializers.ModelSerializer):
             "pages",
         ]
         read_only_fields = fields
+
+
+class RegulatoryReportSerializer(serializers.ModelSerializer):
+    """Seed 002 "Regulatory Reporting": the incident's report to a regulator."""
+
+    incident = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    required_by = UsernameField(read_only=True, allow_null=True)
+    filed_by = UsernameField(read_only=True, allow_null=True)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RegulatoryReport
+        fields = [
+            "incident",
+            "reason",
+            "required_at",
+            "required_by",
+            "due_at",
+            "is_overdue",
+            "filed_at",
+            "filed_by",
+            "filed_reference",
+        ]
+        read_only_fields = fields
+
+    def get_is_overdue(self, obj) -> bool:
+        return obj.is_overdue(timezone.now())
 
 
 class EscalateSerializer(serializers.Serializer):

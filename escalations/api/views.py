@@ -37,6 +37,7 @@ from escalations.models import (
     Page,
     Policy,
     PostIncidentReview,
+    RegulatoryReport,
     SimilarIncident,
 )
 from escalations.policies.services import policy_spec
@@ -117,6 +118,7 @@ class IncidentEscalationViewSet(viewsets.GenericViewSet):
     permission_classes = [ActionPermissions]
     required_permissions = {
         "escalation_options": VIEW,
+        "regulatory_report": VIEW,
         "escalate": permissions("escalation.escalate"),
         "acknowledge_handoff": permissions("escalation.acknowledge_handoff"),
         "de_escalate": permissions("escalation.de_escalate"),
@@ -134,6 +136,19 @@ class IncidentEscalationViewSet(viewsets.GenericViewSet):
             "incident", "actor", "acknowledged_by", "decision_by"
         ).get(pk=escalation.pk)
         return Response(s.EscalationSerializer(escalation).data, status=code)
+
+    @extend_schema(
+        summary="The incident's regulatory report: why, due, overdue, filed (seed 002)",
+        responses={200: s.RegulatoryReportSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="regulatory-report")
+    def regulatory_report(self, request, reference=None):
+        incident = self.get_object()
+        report = get_object_or_404(
+            RegulatoryReport.objects.select_related("incident", "required_by", "filed_by"),
+            incident=incident,
+        )
+        return Response(s.RegulatoryReportSerializer(report).data)
 
     @extend_schema(
         summary="Levels you can move to, the note fields each requires, the checklist",

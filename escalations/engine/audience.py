@@ -24,7 +24,7 @@ class Audience:
         self._teams: dict[str, tuple[list, list]] = {}
         self._groups: dict[tuple, list[reach.Recipient]] = {}
         self._leads: dict[str, list[reach.Recipient]] = {}
-        self._security_readers: set[int] | None = None
+        self._security_readers: dict[bool, set[int]] = {}
         self.rota = Rota()
 
     def level(self, level_spec, channels: list[str]) -> list[reach.Recipient]:
@@ -69,10 +69,13 @@ class Audience:
             self._groups[key] = reach.group_recipients(key)
         return list(self._groups[key])
 
-    def security_readers(self) -> set[int]:
-        if self._security_readers is None:
-            self._security_readers = reach.security_reader_ids()
-        return self._security_readers
+    def security_readers(self, incident) -> set[int]:
+        """Who may read `incident`'s details if it is a security incident (a data
+        breach's readers include Legal), read once per kind."""
+        breach = incident.is_data_breach
+        if breach not in self._security_readers:
+            self._security_readers[breach] = reach.security_reader_ids(incident)
+        return self._security_readers[breach]
 
 
 class Rota:

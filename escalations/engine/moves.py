@@ -357,7 +357,7 @@ def move_notices(
     if escalation.notify_groups:
         recipients += audience.groups(escalation.notify_groups)
     if escalation.limited_distribution:
-        recipients = reach.limited_to_readers(recipients, audience.security_readers())
+        recipients = reach.limited_to_readers(recipients, audience.security_readers(incident))
     return notices.build(
         kind=kind,
         incident=incident,
@@ -385,7 +385,7 @@ def flag_notices(incident: Incident, now: datetime, audience: Audience) -> list:
 def _told(incident: Incident, recipients: list, audience: Audience) -> list:
     recipients = reach.unique_recipients(recipients)
     if incident.is_security:
-        recipients = reach.limited_to_readers(recipients, audience.security_readers())
+        recipients = reach.limited_to_readers(recipients, audience.security_readers(incident))
     return recipients
 
 

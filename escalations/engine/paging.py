@@ -147,7 +147,7 @@ def page_notices(
             recipients.append(reach.Recipient("email", page.address, name=level.name))
         recipients += reach.team_channels(level, channels)
     if escalation.limited_distribution:
-        recipients = reach.limited_to_readers(recipients, audience.security_readers())
+        recipients = reach.limited_to_readers(recipients, audience.security_readers(incident))
     return notices.build(
         kind="page",
         incident=incident,

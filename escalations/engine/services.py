@@ -680,7 +680,7 @@ def _readers_only(incident, recipients):
     distribution, seed 000); other incidents' recipients as they are."""
     if not incident.is_security:
         return recipients
-    return reach.limited_to_readers(recipients, reach.security_reader_ids())
+    return reach.limited_to_readers(recipients, reach.security_reader_ids(incident))
 
 
 def _maximum_passed(incident, spec, reading, instant, by_clock, now, out) -> None:

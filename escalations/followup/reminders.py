@@ -18,7 +18,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from escalations.models import ActionItem, PostIncidentReview, ReviewStatus, VendorCase, WarRoom
+from escalations.models import (
+    ActionItem,
+    PostIncidentReview,
+    RegulatoryReport,
+    ReviewStatus,
+    VendorCase,
+    WarRoom,
+)
 from escalations.notices import compose as notices
 from escalations.policies import reach
 from escalations.policies.services import policy_spec
@@ -105,6 +112,14 @@ def vendor_points(case: VendorCase, now: datetime) -> list[Reminder]:
     return deadline_reminders(due, None)
 
 
+def regulatory_report_points(report: RegulatoryReport) -> list[Reminder]:
+    """Seed 002 "Regulatory Reporting": before the due time and when it passes, until filed."""
+    if report.is_filed:
+        return []
+    settings = incident_spec(report.incident).regulatory_report
+    return deadline_reminders(report.due_at, settings.remind_before)
+
+
 # --- keeping next_reminder_at right after a change (called by services) -----------------------
 
 
@@ -135,6 +150,10 @@ def war_room_schedule(war_room: WarRoom, incident: Incident, now: datetime) -> N
 
 def vendor_schedule(case: VendorCase, now: datetime) -> None:
     _store(VendorCase, case, next_visit(vendor_points(case, now), now))
+
+
+def regulatory_report_schedule(report: RegulatoryReport, now: datetime) -> None:
+    _store(RegulatoryReport, report, next_visit(regulatory_report_points(report), now))
 
 
 # --- the notices ------------------------------------------------------------------------------
@@ -247,6 +266,34 @@ def vendor_notices(case: VendorCase, reminder: Reminder, now: datetime) -> list:
         dedup_base=f"vendor:{case.pk}:{reminder.type}:{_iso(reminder.due)}"
         + (f":{_iso(reminder.at)}" if reminder.type == "update_overdue" else ""),
         urgent=False,
+        now=now,
+    )
+
+
+def regulatory_report_notices(report: RegulatoryReport, reminder: str, now: datetime) -> list:
+    """The policy's `notify` groups (Legal) hear that a report is required, due soon or
+    overdue, once each per due time (the dedup key); a security incident's emails only to
+    those cleared to read it (a data breach's readers include Legal)."""
+    incident = report.incident
+    settings = incident_spec(incident).regulatory_report
+    recipients = reach.group_recipients(settings.notify)
+    if incident.is_security:
+        recipients = reach.limited_to_readers(recipients, reach.security_reader_ids(incident))
+    by = report.required_by
+    return notices.build(
+        kind="regulatory_report",
+        incident=incident,
+        recipients=reach.unique_recipients(recipients),
+        context={
+            "reminder": reminder,
+            "report": {
+                "reason": report.reason,
+                "due": _when(report.due_at),
+                "required_by": (by.get_full_name() or by.get_username()) if by else "",
+            },
+        },
+        dedup_base=f"regulatory:{report.pk}:{reminder}:{_iso(report.due_at)}",
+        urgent=reminder == "overdue",
         now=now,
     )
 
@@ -364,7 +411,26 @@ def _sweep_vendor_cases(now: datetime, batch: int, counts: Counter) -> int:
     )
 
 
-SWEEPS = (_sweep_reviews, _sweep_items, _sweep_war_rooms, _sweep_vendor_cases)
+def _sweep_regulatory_reports(now: datetime, batch: int, counts: Counter) -> int:
+    return _sweep(
+        RegulatoryReport,
+        ("incident__policy", "required_by"),
+        regulatory_report_points,
+        lambda report, reminder, now: regulatory_report_notices(report, reminder.type, now),
+        "regulatory_report",
+        now,
+        batch,
+        counts,
+    )
+
+
+SWEEPS = (
+    _sweep_reviews,
+    _sweep_items,
+    _sweep_war_rooms,
+    _sweep_vendor_cases,
+    _sweep_regulatory_reports,
+)
 
 
 def reminder_sweep(*, now: datetime | None = None, batch_size: int = 200) -> dict:

@@ -19,6 +19,7 @@ from escalations.models.records import (
     Trigger,
     TriggerFiring,
 )
+from escalations.models.regulatory import RegulatoryReport
 from escalations.models.reviews import (
     OPEN_ITEM_STATUSES,
     ActionItem,
@@ -71,6 +72,7 @@ __all__ = [
     "PostIncidentReview",
     "PreventionConfidence",
     "ReasonCategory",
+    "RegulatoryReport",
     "ReviewStatus",
     "SeverityOverride",
     "SimilarIncident",

@@ -110,6 +110,15 @@ class Policy(models.Model):
             "when a target's maximum passes, once per incident."
         ),
     )
+    regulatory_report = models.JSONField(
+        _("regulatory report settings"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "When a regulatory report is due after an incident is marked as needing one, "
+            "when the reminder goes out, who is told (seed 002; empty: 72h, 24h, Legal)."
+        ),
+    )
     deadlines = models.JSONField(
         _("level deadlines"),
         default=dict,

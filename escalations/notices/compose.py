@@ -624,7 +624,7 @@ def policy_notices(*, incident, now: datetime, opening: bool = False) -> list[No
             recipients += reach.group_recipients(rule.groups)
         recipients = reach.unique_recipients(recipients)
         if incident.is_security:
-            recipients = reach.limited_to_readers(recipients, reach.security_reader_ids())
+            recipients = reach.limited_to_readers(recipients, reach.security_reader_ids(incident))
         built = build(
             kind="policy_notice",
             incident=incident,

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from escalations.rules.clocks import calendar_for
 from escalations.rules.spec import LevelSpec, WorkflowSpec
 from notifications.models import Contact
-from portal.roles import TEAM_LEAD
+from portal.roles import LEGAL, TEAM_LEAD, VP
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,20 @@ SECURITY_READERS = (
     "Director",
     "Governance Liaison",
     "Executive",
+    VP,
 )
+# Seed 000 Security Incident: "Coordinate with legal if data breach": a security incident
+# with data loss (Incident.is_data_breach) is also read by Legal (portal.roles.VIEW_DATA_BREACH).
+BREACH_READERS = (LEGAL,)
 
 
-def security_reader_ids() -> set[int]:
-    return set(users_in_groups(SECURITY_READERS).values_list("pk", flat=True))
+def security_reader_ids(incident=None) -> set[int]:
+    """Who may read a security incident's details by email: SECURITY_READERS, and for a
+    data breach also BREACH_READERS."""
+    names = SECURITY_READERS
+    if incident is not None and incident.is_data_breach:
+        names = (*SECURITY_READERS, *BREACH_READERS)
+    return set(users_in_groups(names).values_list("pk", flat=True))
 
 
 def limited_to_readers(recipients: list[Recipient], readers: set[int]) -> list[Recipient]:

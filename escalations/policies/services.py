@@ -40,6 +40,7 @@ from escalations.rules.spec import (
     MaximumRoute,
     NoticeRule,
     OverrideSpec,
+    RegulatoryReportSettings,
     ReviewSettings,
     SeverityDefinition,
     TargetSpec,
@@ -259,6 +260,26 @@ def maximum_from_json(data: dict) -> MaximumRoute:
     )
 
 
+def regulatory_report_to_json(settings: RegulatoryReportSettings) -> dict:
+    if settings == RegulatoryReportSettings():
+        return {}
+    return {
+        "due_after": int(settings.due_after.total_seconds()),
+        "remind_before": int(settings.remind_before.total_seconds()),
+        "notify": list(settings.notify),
+    }
+
+
+def regulatory_report_from_json(data: dict) -> RegulatoryReportSettings:
+    if not data:
+        return RegulatoryReportSettings()
+    return RegulatoryReportSettings(
+        due_after=timedelta(seconds=data["due_after"]),
+        remind_before=timedelta(seconds=data["remind_before"]),
+        notify=tuple(data.get("notify") or ()),
+    )
+
+
 def war_room_to_json(settings: WarRoomSettings) -> dict:
     return {"update_every": {k: int(v.total_seconds()) for k, v in settings.update_every}}
 
@@ -345,6 +366,7 @@ def policy_spec(policy: Policy) -> WorkflowSpec:
         deadlines=deadlines_from_json(policy.deadlines),
         notices=notices_from_json(policy.notices),
         maximum=maximum_from_json(policy.maximum),
+        regulatory_report=regulatory_report_from_json(policy.regulatory_report),
         match=MatchSpec(
             channels=tuple(sorted(policy.match_channels.values_list("name", flat=True))),
             account_tiers=tuple(policy.match_account_tiers),
@@ -544,6 +566,7 @@ def policy_create_from_spec(
         deadlines=deadlines_to_json(spec.deadlines),
         notices=notices_to_json(spec.notices),
         maximum=maximum_to_json(spec.maximum),
+        regulatory_report=regulatory_report_to_json(spec.regulatory_report),
         match_account_tiers=list(spec.match.account_tiers),
         priority=spec.match.priority,
         source=source,
@@ -657,6 +680,7 @@ DRAFT_FIELDS = frozenset(
         "deadlines",
         "notices",
         "maximum",
+        "regulatory_report",
     }
 )
 # A draft's rows: its levels, SLA targets, thresholds and severity overrides.

@@ -159,6 +159,12 @@ class PolicySettingsFormMixin(forms.Form):
     trigger_notify_security = forms.CharField(
         label="Security: also notify", required=False, help_text=GROUPS_HELP
     )
+    # Seed 000 "Coordinate with legal if data breach": a security incident with data loss.
+    trigger_notify_data_breach = forms.CharField(
+        label="Data breach (security incident with data loss): also notify",
+        required=False,
+        help_text=GROUPS_HELP,
+    )
     trigger_management_chain = forms.CharField(
         label="Manager requests go up",
         required=False,

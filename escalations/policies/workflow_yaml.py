@@ -65,6 +65,7 @@ from escalations.rules.spec import (
     MaximumRoute,
     NoticeRule,
     OverrideSpec,
+    RegulatoryReportSettings,
     ReviewSettings,
     SeverityDefinition,
     TargetSpec,
@@ -114,6 +115,7 @@ ESCALATION_KEYS = (
     "deadlines",
     "notices",
     "maximum",
+    "regulatory_report",
 )
 TIER_KEYS = (
     "level",
@@ -140,6 +142,7 @@ TARGET_KEYS = (
     "calendar",
 )
 MAXIMUM_KEYS = ("notify", "escalate_to")
+REGULATORY_REPORT_KEYS = ("due_after", "remind_before", "notify")
 THRESHOLD_KEYS = ("at", "action", "clocks", "to")
 OVERRIDE_KEYS = ("severity", "description", "route_to", "notification")
 TRIGGER_KEYS = (
@@ -754,6 +757,8 @@ class _Reader:
             values["notices"] = self.notices(*got)
         if (got := at("maximum")) is not None:
             values["maximum"] = self.maximum(*got)
+        if (got := at("regulatory_report")) is not None:
+            values["regulatory_report"] = self.regulatory_report(*got)
         if any(value is _INVALID for value in values.values()):
             return None
         return WorkflowSpec(**values)
@@ -1387,6 +1392,22 @@ class _Reader:
             return _INVALID
         return MaximumRoute(**values)
 
+    def regulatory_report(self, node: Node, path: str) -> Any:
+        """`{due_after: 72h, remind_before: 24h, notify: [Legal]}` (seed 002 "Regulatory
+        Reporting"): when a report marked as required is due, and who is told."""
+        f = self.fields(node, path, REGULATORY_REPORT_KEYS)
+        if f is None:
+            return _INVALID
+        values: dict[str, Any] = {}
+        for key in ("due_after", "remind_before"):
+            if key in f:
+                values[key] = self.duration(f[key][1], _join(path, key))
+        if "notify" in f:
+            values["notify"] = self.text_list(f["notify"][1], _join(path, "notify"))
+        if any(value is _INVALID for value in values.values()):
+            return _INVALID
+        return RegulatoryReportSettings(**values)
+
     def match(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, MATCH_KEYS)
         if f is None:
@@ -1646,6 +1667,15 @@ def dump_workflow(spec: WorkflowSpec) -> str:
         if spec.maximum.escalate_to is not None:
             route["escalate_to"] = spec.maximum.escalate_to
         out["maximum"] = _FlowMap(route)
+    if spec.regulatory_report != RegulatoryReportSettings():
+        report = spec.regulatory_report
+        out["regulatory_report"] = _FlowMap(
+            {
+                "due_after": format_duration(report.due_after),
+                "remind_before": format_duration(report.remind_before),
+                "notify": _Flow(report.notify),
+            }
+        )
     if spec.severities:
         out["severities"] = {
             severity: _severity(definition) for severity, definition in spec.severities

@@ -261,9 +261,13 @@ class TriggerSettings:
     # special scenarios (seed 000): who else hears about it, by role/group name
     notify_groups: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("security", ("Engineering Manager", "Security", "Governance Liaison")),
-        ("compliance", ("Governance Liaison", "Engineering Manager")),
+        # Seed 000 Compliance Violation: "Legal may be involved".
+        ("compliance", ("Governance Liaison", "Engineering Manager", "Legal")),
         ("customer_facing", ("Engineering Manager", "Product", "Customer Success")),
         ("legal_exposure", ("Legal",)),
+        # Seed 000 Security Incident: "Coordinate with legal if data breach" (a security
+        # incident with data loss; its limited distribution admits Legal).
+        ("data_breach", ("Legal",)),
     )
     executive_route: int = NEXT_LEVEL  # CSAT, manager request, revenue
     # Seed 003 "Executive Escalation (Customer -> Team Lead -> Manager -> Director -> VP)":
@@ -413,6 +417,22 @@ class MaximumRoute:
 
 
 @dataclass(frozen=True)
+class RegulatoryReportSettings:
+    """Seed 002 Public Communication: "Regulatory Reporting: Report to regulatory bodies if
+    required". When someone marks an incident as needing a report, it is due `due_after`
+    later (round the clock: regulators count calendar hours); `notify` hears of the mark,
+    a reminder `remind_before` the due time, and an overdue notice, each once. The seed
+    names no time: 72 hours is the GDPR's (Art. 33) for a personal data breach."""
+
+    due_after: timedelta = timedelta(hours=72)
+    remind_before: timedelta = timedelta(hours=24)
+    notify: tuple[str, ...] = ("Legal",)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notify", tuple(sorted(self.notify)))
+
+
+@dataclass(frozen=True)
 class SeverityDefinition:
     """What a severity means under a policy, shown where a severity is chosen: seed 002's
     definition and examples, seed 004's criteria and example."""
@@ -444,6 +464,7 @@ class WorkflowSpec:
     # by severity (P0..P3, then "all"), each severity's in the order written
     notices: tuple[NoticeRule, ...] = ()
     maximum: MaximumRoute = field(default_factory=MaximumRoute)
+    regulatory_report: RegulatoryReportSettings = field(default_factory=RegulatoryReportSettings)
 
     def level(self, number: int) -> LevelSpec:
         for level in self.levels:

@@ -143,6 +143,19 @@ def evaluate(policy: WorkflowSpec, facts: TriggerFacts) -> list[Hit]:
                 limited_distribution=True,
             )
         )
+    if facts.is_security and facts.is_data_loss and groups.get("data_breach"):
+        # Seed 000 Security Incident: "Coordinate with legal if data breach". Notify-only:
+        # the security hit moves the incident.
+        hits.append(
+            Hit(
+                "impact",
+                "data_breach",
+                None,
+                "Data breach: security incident with data loss, Legal coordinates",
+                notify_groups=tuple(groups.get("data_breach", ())),
+                limited_distribution=True,
+            )
+        )
     if facts.is_data_loss and settings.route_for("data_loss") is not None:
         # Seed 001: "production outages, security incidents, and data loss go directly
         # to Tier 3 regardless of the normal flow".

@@ -423,3 +423,22 @@ class VendorUpdateForm(forms.Form):
     next_update_expected_at = forms.DateTimeField(
         label="Next update expected", required=False, widget=_LOCAL
     )
+
+
+class RegulatoryReportRequireForm(forms.Form):
+    """Seed 002 "Regulatory Reporting: Report to regulatory bodies if required"."""
+
+    reason = forms.CharField(
+        label="Why a report is required",
+        max_length=200,
+        help_text="e.g. Personal data breach (GDPR Art. 33)",
+    )
+
+
+class RegulatoryReportFileForm(forms.Form):
+    reference = forms.CharField(
+        label="Regulator's reference",
+        max_length=200,
+        required=False,
+        help_text="The case or submission number the regulator gave, if any.",
+    )

@@ -8,7 +8,7 @@ from escalations.engine.services import allowed_categories, handoff_context, pen
 from escalations.followup.reminders import war_room_settings
 from escalations.followup.reviews import review_doc, similar_suggestions
 from escalations.followup.war_room import active_war_room, current_holders, supported_reasons
-from escalations.models import PostIncidentReview, WarRoomRole
+from escalations.models import PostIncidentReview, RegulatoryReport, WarRoomRole
 from escalations.notices.selectors import escalation_notice_statuses
 from escalations.policies.services import policy_spec
 from escalations.rules.durations import humanize
@@ -20,6 +20,7 @@ from escalations.rules.followup import (
     vendor_case_prompts,
 )
 from escalations.rules.handoff import after_handoff_items, field_label
+from escalations.rules.spec import RegulatoryReportSettings
 from escalations.web.forms import (
     ActionItemCloseForm,
     ActionItemForm,
@@ -28,6 +29,8 @@ from escalations.web.forms import (
     DeEscalateForm,
     EscalateForm,
     ManagerRequestForm,
+    RegulatoryReportFileForm,
+    RegulatoryReportRequireForm,
     ReturnForm,
     ReviewForm,
     SimilarForm,
@@ -201,6 +204,8 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
             initial={"owner": incident.assignee_id or user.pk}
         )
 
+    panel.update(_regulatory_report(incident, user, bound, now))
+
     review = PostIncidentReview.objects.filter(incident=incident).select_related("owner").first()
     panel["review"] = review
     if review is not None:
@@ -210,6 +215,38 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
         panel["review_items_total"] = len(items)
         panel["review_overdue"] = review.is_overdue(now)
     return panel
+
+
+def _regulatory_report(incident: Incident, user, bound: BoundForms, now) -> dict:
+    """Seed 002 "Regulatory Reporting": the incident's report (due, overdue, filed) and the
+    form the user may use: mark it required, or record it filed (Legal and managers)."""
+    report = (
+        RegulatoryReport.objects.filter(incident=incident)
+        .select_related("required_by", "filed_by")
+        .first()
+    )
+    part: dict = {
+        "regulatory_report": report,
+        "regulatory_report_overdue": report is not None and report.is_overdue(now),
+    }
+    if report is None and allowed(user, "regulatory_report.require", incident=incident):
+        settings = policy_spec(incident.policy).regulatory_report if incident.policy_id else None
+        part["regulatory_due_after"] = spoken_duration(
+            settings.due_after if settings else RegulatoryReportSettings().due_after
+        )
+        part["regulatory_require_form"] = (
+            bound.get("regulatory_require") or RegulatoryReportRequireForm()
+        )
+    elif (
+        report is not None
+        and not report.is_filed
+        and allowed(user, "regulatory_report.file", incident=incident)
+    ):
+        part["regulatory_file_form"] = bound.get("regulatory_file") or RegulatoryReportFileForm()
+    part["regulatory_failed"] = next(
+        (key for key in ("regulatory_require", "regulatory_file") if key in bound), ""
+    )
+    return part
 
 
 def review_page(review, user, bound: dict | None = None, *, form_errors=None) -> dict:

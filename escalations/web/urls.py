@@ -26,6 +26,9 @@ war_room_actions = action_routes(
     }
 )
 vendor_actions = action_routes({"open": views.vendor_case_open})
+regulatory_actions = action_routes(
+    {"require": views.regulatory_report_require, "file": views.regulatory_report_file}
+)
 vendor_case_actions = action_routes({"update": views.vendor_case_update})
 review_actions = action_routes(
     {
@@ -54,6 +57,11 @@ urlpatterns = [
         "<str:reference>/vendor-cases/<int:pk>/<slug:action>/",
         vendor_case_actions,
         name="vendor_case",
+    ),
+    path(
+        "<str:reference>/regulatory-report/<slug:action>/",
+        regulatory_actions,
+        name="regulatory_report",
     ),
     path("<str:reference>/pir/edit/", views.review_detail, name="pir"),
     path("<str:reference>/pir/<slug:action>/", review_actions, name="pir_action"),

@@ -26,7 +26,7 @@ from escalations.analytics.filters import (
 from escalations.analytics.metrics import BY_SLUG, metric_table, metrics_period, metrics_tables
 from escalations.analytics.reports import last_complete_week, parse_week, week_label, weekly_report
 from escalations.engine import services as engine
-from escalations.followup import reviews, vendors, war_room
+from escalations.followup import regulatory, reviews, vendors, war_room
 from escalations.followup.review_export import download
 from escalations.followup.reviews import review_file
 from escalations.models import ActionItem, PostIncidentReview, VendorCase
@@ -40,6 +40,8 @@ from escalations.web.forms import (
     DeEscalateForm,
     EscalateForm,
     ManagerRequestForm,
+    RegulatoryReportFileForm,
+    RegulatoryReportRequireForm,
     ReturnForm,
     ReviewForm,
     SimilarForm,
@@ -605,6 +607,36 @@ def vendor_case_update(request: HttpRequest, reference: str, pk: int) -> HttpRes
     if _run(request, form, call, "Vendor update recorded."):
         return _back(reference)
     return _follow_up_failed(request, incident, f"vendor_update_{case.pk}", form)
+
+
+@action_view("regulatory_report.require")
+def regulatory_report_require(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = incident_for_user(request.user, reference)
+    form = RegulatoryReportRequireForm(request.POST)
+
+    def call(d):
+        regulatory.regulatory_report_require(
+            incident=incident, actor=request.user, reason=d["reason"]
+        )
+
+    if _run(request, form, call, "Regulatory report required; Legal has been told."):
+        return _back(reference)
+    return _follow_up_failed(request, incident, "regulatory_require", form)
+
+
+@action_view("regulatory_report.file")
+def regulatory_report_file(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = incident_for_user(request.user, reference)
+    form = RegulatoryReportFileForm(request.POST)
+
+    def call(d):
+        regulatory.regulatory_report_file(
+            incident=incident, actor=request.user, reference=d["reference"]
+        )
+
+    if _run(request, form, call, "Regulatory report recorded as filed."):
+        return _back(reference)
+    return _follow_up_failed(request, incident, "regulatory_file", form)
 
 
 # --- the review page -----------------------------------------------------------------------------

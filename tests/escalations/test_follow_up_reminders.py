@@ -196,8 +196,9 @@ def test_nothing_due_costs_one_query_per_kind_of_object(resolved_p0, agent, t0):
         for q in captured.captured_queries
         if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
     ]
-    # Reviews, action items, war rooms, vendor cases: one indexed claim each.
-    assert len(reads) == 4
+    # Reviews, action items, war rooms, vendor cases, regulatory reports: one indexed
+    # claim each.
+    assert len(reads) == 5
     assert all('"next_reminder_at" <=' in sql for sql in reads)
 
 

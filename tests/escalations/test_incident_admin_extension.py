@@ -22,7 +22,7 @@ def test_the_site_shows_incidents_through_escalations_admin():
     assert type(registered) is EscalationsIncidentAdmin
     assert registered.actions[-2:] == ["escalate", "de_escalate"]
     assert registered.inlines[-1] is IncidentEventInline  # the timeline stays last
-    assert len(registered.inlines) == 5
+    assert len(registered.inlines) == 6  # review, regulatory report, war room, vendor, items
     filters = registered.list_filter
     assert filters[filters.index("assignee") + 1] is LevelFilter
 

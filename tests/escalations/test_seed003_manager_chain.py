@@ -15,7 +15,7 @@ from notifications.models import Notification
 from tests.escalations.conftest import simple_spec
 from tests.factories import AccountFactory, UserFactory, make_incident
 
-CHAIN = ("Team Lead", "Engineering Manager", "Director", "Executive")
+CHAIN = ("Team Lead", "Engineering Manager", "Director", "VP")
 
 
 def test_each_request_goes_one_rung_up_the_chain_and_moves_no_tier():
@@ -49,7 +49,7 @@ def test_seed_003_enterprise_customer_requests_manager_goes_team_lead_manager_di
         assert incident.current_level == 1
         new = Notification.objects.filter(incident=incident, kind="trigger").exclude(pk__in=before)
         assert set(new.values_list("recipient", flat=True)) == {people[rung].email}, rung
-    with pytest.raises(ValidationError, match="Executive last"):
+    with pytest.raises(ValidationError, match="VP last"):
         engine.customer_requests_manager(incident=incident, actor=agent)
     assert incident.escalations.count() == 0
     bodies = list(

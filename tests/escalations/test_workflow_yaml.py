@@ -244,7 +244,10 @@ def test_engineering_preset():
             assert targets.first_response < targets.resolution
     groups = dict(spec.triggers.notify_groups)
     assert groups["security"] == ("Engineering Manager", "Security", "Governance Liaison")
-    assert groups["compliance"] == ("Governance Liaison", "Engineering Manager")
+    # seed 000 Compliance Violation: "Legal may be involved"; Security Incident: "Coordinate
+    # with legal if data breach"
+    assert groups["compliance"] == ("Governance Liaison", "Engineering Manager", "Legal")
+    assert groups["data_breach"] == ("Legal",)
     assert groups["customer_facing"] == ("Engineering Manager", "Product", "Customer Success")
     assert spec.triggers.route_for("security") == 2  # the Engineering Manager's level
     assert spec.triggers.route_for("production_outage") == NEXT_LEVEL

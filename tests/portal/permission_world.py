@@ -14,8 +14,15 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from escalations.engine import services as engine
-from escalations.followup import reviews, vendors, war_room
-from escalations.models import ActionItem, Escalation, Policy, PostIncidentReview, VendorCase
+from escalations.followup import regulatory, reviews, vendors, war_room
+from escalations.models import (
+    ActionItem,
+    Escalation,
+    Policy,
+    PostIncidentReview,
+    RegulatoryReport,
+    VendorCase,
+)
 from escalations.policies.services import (
     policy_activate,
     policy_create_from_spec,
@@ -315,6 +322,13 @@ class World:
             owner=self.owner,
         )
         return Target(case, lambda: VendorCase.objects.get(pk=case.pk).status == "closed"), {}
+
+    def admin_escalations_regulatoryreport_record_filed(self, user):
+        report = regulatory.regulatory_report_require(
+            incident=self.acknowledged(), actor=None, reason="Personal data breach"
+        )
+        done = lambda: RegulatoryReport.objects.get(pk=report.pk).filed_at is not None  # noqa: E731
+        return Target(report, done), {}
 
     def admin_notifications_notification_retry(self, user):
         row = Notification.objects.create(

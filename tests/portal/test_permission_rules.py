@@ -50,6 +50,7 @@ ADMIN_ACTIONS = {
     ("escalations.actionitem", "mark_done"): "action_item.close",
     ("escalations.warroom", "stand_down"): "war_room.close",
     ("escalations.vendorcase", "close_cases"): "vendor_case.close",
+    ("escalations.regulatoryreport", "record_filed"): "regulatory_report.file",
     ("notifications.notification", "retry"): "notification.retry",
     ("notifications.inboundmessage", "attach_to_incident"): "inbound.attach",
 }
@@ -162,7 +163,16 @@ API_ACTIONS = {
     "cover_decline": ("schedules", "CoverRequestViewSet", "decline", "schedule.decline_cover"),
     "cover_cancel": ("schedules", "CoverRequestViewSet", "cancel", "schedule.cancel_cover"),
 }
-READS = {"list", "retrieve", "timeline", "escalation_options", "markdown", "yaml", "on_call"}
+READS = {
+    "list",
+    "retrieve",
+    "timeline",
+    "escalation_options",
+    "regulatory_report",
+    "markdown",
+    "yaml",
+    "on_call",
+}
 
 
 @pytest.fixture

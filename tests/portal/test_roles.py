@@ -36,8 +36,16 @@ def test_only_security_and_management_see_security_incidents(roles):
             "Director",
             "Governance Liaison",
             "Executive",
+            "VP",  # seed 003/004: above the directors
         }
         assert user.has_perm(VIEW_SECURITY) is expected, role
+
+
+def test_only_legal_is_cleared_for_data_breaches_alone(roles):
+    """Seed 000 "Coordinate with legal if data breach": Legal holds the data-breach
+    clearance without the security one."""
+    legal = UserFactory(role="Legal")
+    assert legal.has_perm("incidents.view_data_breach") and not legal.has_perm(VIEW_SECURITY)
 
 
 def test_admin_roles_are_the_managers():

@@ -21,7 +21,7 @@ from escalations.engine.audience import Audience
 from escalations.models import Escalation, Page, ReasonCategory, Trigger
 from escalations.notices import compose as notices
 from escalations.policies import reach
-from escalations.rules.clocks import ClockReading
+from escalations.rules.clocks import SLA_CLOCKS, ClockReading
 from escalations.rules.durations import humanize
 from escalations.rules.handoff import HandoffContext, field_label
 from escalations.rules.moves import level_move
@@ -58,7 +58,8 @@ def level_label(spec: WorkflowSpec, number: int) -> str:
 
 
 def most_urgent(readings: list[ClockReading]) -> ClockReading | None:
-    live = [r for r in readings if r.met_at is None]
+    """The SLA clock furthest along, for a move that names no clock of its own."""
+    live = [r for r in readings if r.met_at is None and r.clock in SLA_CLOCKS]
     return max(live, key=lambda r: r.percent) if live else None
 
 

@@ -91,6 +91,10 @@ UPDATE_THRESHOLDS = (
 # A level's time limit has one step, whatever thresholds the policy sets for its targets:
 # one level up when it passes.
 TIME_AT_LEVEL_THRESHOLDS = (ThresholdSpec(100, "escalate", (TIME_AT_LEVEL_CLOCK,)),)
+# The clocks an escalation's "% of SLA at the time" reads when its move names none (by
+# hand, by trigger): the SLA's own targets. A level deadline, a maximum, the status-update
+# cadence or a level's time limit is a limit of its own, never "the SLA".
+SLA_CLOCKS = ("first_response", "resolution", "handoff_ack")
 # Clocks that restart: each interval (a level's time limit: each arrival) is a new clock
 # for its thresholds.
 RESTARTING_CLOCKS = ("update", TIME_AT_LEVEL_CLOCK)

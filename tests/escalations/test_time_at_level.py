@@ -23,6 +23,7 @@ from escalations.policies.workflow_yaml import (
     load_workflow_text,
 )
 from escalations.rules.clocks import IncidentFacts, compute_clocks, due_thresholds, firing_key
+from escalations.rules.handoff import CHECKLIST
 from escalations.rules.simulation import HistoryEvent, IncidentHistory, replay
 from escalations.rules.spec import LevelSpec, TargetSpec, WorkflowSpec
 from escalations.rules.triggers import crossing_target
@@ -267,14 +268,6 @@ def opened_and_acknowledged(agent, severity):
     return incident
 
 
-def moves(incident):
-    return list(
-        Escalation.objects.filter(incident=incident)
-        .order_by("at", "id")
-        .values_list("from_level", "to_level", "at", "clock")
-    )
-
-
 # Seed 002 as the preset replays it for an incident acknowledged at 5 minutes whose every
 # handoff is taken a minute after it: (level reached, when, which clock moved it).
 TIMELINES = {
@@ -371,6 +364,33 @@ def test_back_at_level_1_after_a_de_escalation_is_a_new_30_minutes(matrix_preset
     assert incident.current_level == 2
     firings = ThresholdFiring.objects.filter(incident=incident, clock="time_at_level")
     assert sorted(firings.values_list("level", "interval_start")) == [(1, T0), (1, back)]
+
+
+@pytest.mark.django_db
+def test_an_escalation_by_hand_reads_the_sla_not_the_levels_time_limit(matrix_preset):
+    """A move by hand names no clock: its "% of SLA at the time" is the SLA's own (a P3's
+    24-hour resolution, about 1 % at 20 minutes), not L1's 30 minutes (66.7 % by then)."""
+    agent = matrix_preset
+    incident = opened_and_acknowledged(agent, "P3")
+    engine.incident_escalate(
+        incident=incident,
+        to_level=2,
+        actor=agent,
+        reason="Needs a specialist",
+        category="cross_team",
+        note={
+            "symptoms": "Exports time out",
+            "steps_taken": "Restarted the worker",
+            "current_status": "Still failing",
+            "logs_and_evidence": "Trace attached",
+            "business_impact": "Month-end reports late",
+        },
+        checklist=list(CHECKLIST),
+        now=T0 + 20 * M,
+    )
+    record = Escalation.objects.get(incident=incident)
+    assert record.clock in ("first_response", "resolution")
+    assert record.sla_percent < 5
 
 
 @pytest.mark.django_db

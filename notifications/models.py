@@ -2,10 +2,11 @@ import time
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, signals
-from django.db.models.base import ModelState
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from timezone_field import TimeZoneField
+
+from portal.bulk import unsaved
 
 
 class Channel(models.TextChoices):
@@ -128,47 +129,11 @@ class Notification(models.Model):
 
     @classmethod
     def unsaved(cls, *, incident=None, **values) -> "Notification":
-        """A new, unsaved row with its values set directly: a storm's sweep composes
-        thousands, and Model.__init__ (keyword matching, a descriptor call per field)
-        was a tenth of its time. `values` are by attname (`recipient_user_id`); the
-        rest take their defaults. Equivalent to Notification(**values) as long as no
-        pre_init/post_init receiver listens to this model (checked: then it is that)."""
-        if signals.pre_init.has_listeners(cls) or signals.post_init.has_listeners(cls):
-            return cls(incident=incident, **values)
-        if cls._defaults is None:
-            cls._defaults = _unsaved_defaults(cls)
-        constants, factories, names = cls._defaults
-        if incident is not None:
-            values["incident_id"] = incident.pk
-        if not names.issuperset(values):
-            raise TypeError(f"Notification.unsaved: unknown fields {sorted(set(values) - names)}")
-        row = cls.__new__(cls)
-        row._state = ModelState()
-        fields = row.__dict__
-        fields.update(constants)
-        for name, default in factories:
-            if name not in values:
-                fields[name] = default()
-        fields.update(values)
-        if incident is not None:
-            cls.incident.field.set_cached_value(row, incident)
-        return row
-
-    _defaults: tuple | None = None
-
-
-def _unsaved_defaults(model) -> tuple[dict, list, frozenset]:
-    """For Model.unsaved: the fields' defaults that are one value (get_default()
-    returns the same one every time: no default, or a plain value), those made anew
-    for each row (a callable default, a database default), and every attname."""
-    constants, factories = {}, []
-    for field in model._meta.concrete_fields:
-        made = (field.has_default() and callable(field.default)) or field.has_db_default()
-        if made:
-            factories.append((field.attname, field.get_default))
-        else:
-            constants[field.attname] = field.get_default()
-    return constants, factories, frozenset(f.attname for f in model._meta.concrete_fields)
+        """A new, unsaved row with its values set directly (portal.bulk.unsaved): a
+        storm's sweep composes thousands. `values` are by attname
+        (`recipient_user_id`); the rest take their defaults. Equivalent to
+        Notification(incident=incident, **values)."""
+        return unsaved(cls, {} if incident is None else {"incident": incident}, **values)
 
 
 def default_hours() -> dict:

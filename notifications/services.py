@@ -15,6 +15,7 @@ import threading
 import uuid
 import weakref
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from celery import current_app
 from django.conf import settings
@@ -67,8 +68,13 @@ def with_message_id(channel: str, headers: dict) -> dict:
     before sending, so a customer's reply can be matched to its incident."""
     if channel != Channel.EMAIL or any(k.lower() == "message-id" for k in headers):
         return headers
-    domain = settings.SITE_URL.split("://", 1)[1].split(":")[0] or "localhost"
-    return {**headers, "Message-ID": make_msgid(domain=domain)}
+    return {**headers, "Message-ID": make_msgid(domain=_domain(settings.SITE_URL))}
+
+
+@lru_cache(maxsize=8)
+def _domain(site_url: str) -> str:
+    """The host of SITE_URL, for Message-IDs (split once, not for every email)."""
+    return site_url.split("://", 1)[1].split(":")[0] or "localhost"
 
 
 def notification_enqueue(

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from escalations.engine import paging
 from escalations.engine.audience import Audience
@@ -28,6 +28,7 @@ from escalations.rules.moves import level_move
 from escalations.rules.spec import WorkflowSpec
 from incidents.models import AccountTier, EventKind, Incident, IncidentEvent, Visibility
 from incidents.rules import Severity, Status
+from portal.bulk import unsaved
 
 # The incident columns a move changes.
 MOVE_FIELDS = (
@@ -176,9 +177,11 @@ def escalation_record(
     notify_groups: tuple[str, ...] = (),
     limited: bool = False,
 ) -> Escalation:
-    """The unsaved record of a move from the incident's current level."""
-    return Escalation(
-        incident=incident,
+    """The unsaved record of a move from the incident's current level (built without
+    Model.__init__: a storm makes thousands)."""
+    return unsaved(
+        Escalation,
+        {"incident": incident, "actor": actor if getattr(actor, "pk", None) else None},
         from_level=incident.current_level,
         to_level=to_level,
         trigger=trigger,
@@ -186,7 +189,6 @@ def escalation_record(
         reason=reason,
         note=note,
         decision_sought=decision_sought,
-        actor=actor if getattr(actor, "pk", None) else None,
         at=now,
         clock=clock,
         sla_percent=None if sla_percent is None else Decimal(f"{sla_percent:.1f}"),
@@ -311,6 +313,20 @@ def first_page(
     )
 
 
+# Trigger labels by (trigger, language): translating a lazy label costs more than
+# anything else in a level notice's context, and a storm's notices all ask for one.
+_TRIGGER_LABELS: dict[tuple[str, str | None], str] = {}
+
+
+def trigger_display(trigger: str) -> str:
+    """str(Trigger(trigger).label) in the active language, translated once per language."""
+    key = (trigger, translation.get_language())
+    label = _TRIGGER_LABELS.get(key)
+    if label is None:
+        label = _TRIGGER_LABELS[key] = str(Trigger(trigger).label)
+    return label
+
+
 def move_notices(
     incident: Incident,
     spec: WorkflowSpec,
@@ -327,7 +343,7 @@ def move_notices(
     sla_percent = escalation.sla_percent
     context = {
         "escalation": {
-            "trigger_display": str(Trigger(escalation.trigger).label),
+            "trigger_display": trigger_display(escalation.trigger),
             "sla_percent": None if sla_percent is None else str(sla_percent),
             "clock": escalation.clock,
             "reason": escalation.reason,

@@ -98,9 +98,18 @@ _LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
 def _in_zone(value, zone: str):
-    """A context with its instants (datetimes, at any depth) written in `zone`."""
-    if type(value) in _LEAVES:
+    """A context with its instants (datetimes, at any depth) written in `zone`.
+    Leaves are answered before a call is made for them: most values are text."""
+    kind = type(value)
+    if kind in _LEAVES:
         return value
+    if kind is dict:
+        return {
+            key: item if type(item) in _LEAVES else _in_zone(item, zone)
+            for key, item in value.items()
+        }
+    if kind is list or kind is tuple:
+        return [item if type(item) in _LEAVES else _in_zone(item, zone) for item in value]
     if isinstance(value, datetime):
         return when(value, zone)
     if isinstance(value, dict):
@@ -111,14 +120,24 @@ def _in_zone(value, zone: str):
 
 
 def _has_instant(value) -> bool:
-    if type(value) in _LEAVES:
+    kind = type(value)
+    if kind in _LEAVES:
         return False
-    if isinstance(value, datetime):
+    if kind is dict:
+        items = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    elif isinstance(value, datetime):
         return True
-    if isinstance(value, dict):
-        return any(_has_instant(item) for item in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_instant(item) for item in value)
+    elif isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return False
+    for item in items:  # noqa: SIM110 - a loop, not any() over a generator: called per notice
+        if type(item) not in _LEAVES and _has_instant(item):
+            return True
     return False
 
 

@@ -95,6 +95,7 @@ _ROUND_THE_CLOCK = "24/7"
 
 _DAY = 86_400
 _ONE_SECOND = timedelta(seconds=1)
+_NO_TIME = timedelta(0)
 _ONE_DAY = timedelta(days=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
@@ -221,6 +222,10 @@ class BusinessCalendar:
     _zone: ZoneInfo = field(init=False, compare=False, hash=False)
     _sorted_holidays: tuple[date, ...] = field(init=False, compare=False, hash=False)
     _cache: _Cache = field(init=False, compare=False, hash=False)
+    # Every real second is open: round the clock, no holidays, in a zone without
+    # transitions (UTC, Etc/*). Then open time is real time and the arithmetic needs
+    # no month tables (the round-the-clock default calendar is UTC).
+    _always_open: bool = field(init=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_zone", load_zone(self.timezone))
@@ -235,6 +240,13 @@ class BusinessCalendar:
         object.__setattr__(self, "holidays", holidays)
         object.__setattr__(self, "_sorted_holidays", tuple(sorted(holidays)))
         object.__setattr__(self, "_cache", _Cache())
+        object.__setattr__(
+            self,
+            "_always_open",
+            self.is_round_the_clock
+            and not holidays
+            and (self.timezone == "UTC" or self.timezone.startswith("Etc/")),
+        )
 
     # ------------------------------------------------------------------ spec round trip
 
@@ -445,6 +457,8 @@ class BusinessCalendar:
         """Open seconds in ``[a, b)``, ``a <= b``."""
         if b <= a:
             return 0
+        if self._always_open:
+            return b - a
         key_a = self._month_key(a)
         month_a = self._month(key_a)
         if b <= month_a.hi:
@@ -460,6 +474,8 @@ class BusinessCalendar:
         """Earliest ``t >= a`` with ``seconds`` open seconds in ``[a, t)``."""
         if seconds <= 0:
             return a
+        if self._always_open:
+            return a + seconds
         key = self._month_key(a)
         month = self._month(key)
         need = seconds + month.open_before(a)
@@ -744,7 +760,12 @@ def _epoch(value: object, what: str) -> int:
 
 
 def _from_epoch(t: int) -> datetime:
-    return _EPOCH + timedelta(seconds=t)
+    # The same instant as _EPOCH + timedelta(seconds=t) (tzinfo UTC), a third of the
+    # cost; out of datetime's range the sum raises as it always did (OverflowError).
+    try:
+        return datetime.fromtimestamp(t, UTC)
+    except (ValueError, OverflowError, OSError):
+        return _EPOCH + timedelta(seconds=t)
 
 
 def _ordered_epochs(start: datetime, end: datetime) -> tuple[int, int]:
@@ -760,7 +781,7 @@ def _ordered_epochs(start: datetime, end: datetime) -> tuple[int, int]:
 def _duration_seconds(duration: object) -> int:
     if not isinstance(duration, timedelta):
         raise TypeError(f"duration: expected a timedelta, got {type(duration).__name__}")
-    if duration < timedelta(0):
+    if duration < _NO_TIME:
         raise ValueError(f"duration: must not be negative, got {duration}")
     return duration // _ONE_SECOND
 

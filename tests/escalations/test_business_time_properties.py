@@ -340,3 +340,44 @@ def test_elapsed_matches_brute_force_oracle(
     assert calendar.elapsed(s, e) == timedelta(minutes=sum(expected))
     for i in range(0, len(expected), 7):
         assert calendar.is_open(s + timedelta(minutes=i)) == expected[i]
+
+
+# ------------------------------------------------------------------- round the clock in UTC
+
+
+def _month_tables(calendar: BusinessCalendar) -> BusinessCalendar:
+    """The same calendar answering from its month tables, as every calendar did before
+    the round-the-clock shortcut (open time = real time in a zone without transitions)."""
+    slow = BusinessCalendar.from_spec(calendar.to_spec())
+    object.__setattr__(slow, "_always_open", False)
+    return slow
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["UTC", "Etc/UTC", "Etc/GMT-3", "Etc/GMT+11"]),
+    starts,
+    st.data(),
+)
+def test_round_the_clock_shortcut_answers_as_the_month_tables(zone, start, data) -> None:
+    """The storm's ladder counts in the default 24/7 UTC calendar: add, add_many, elapsed
+    and explain take the shortcut there, and give what the month tables give."""
+    calendar = BusinessCalendar.from_spec({"timezone": zone, "hours": "24/7"})
+    assert calendar._always_open
+    slow = _month_tables(calendar)
+    pauses = data.draw(pause_lists(start))
+    durations_ = [data.draw(durations(calendar)) for _ in range(3)]
+    assert calendar.add_many(start, durations_, pauses) == slow.add_many(start, durations_, pauses)
+    end = start + timedelta(seconds=data.draw(st.integers(0, 40 * 86_400)))
+    assert calendar.elapsed(start, end, pauses) == slow.elapsed(start, end, pauses)
+    assert calendar.explain(start, end, pauses) == slow.explain(start, end, pauses)
+
+
+def test_the_shortcut_is_taken_only_where_every_second_is_open() -> None:
+    assert BusinessCalendar.from_spec({"timezone": "UTC", "hours": "24/7"})._always_open
+    for spec in (
+        {"timezone": "Europe/Berlin", "hours": "24/7"},  # clock changes
+        {"timezone": "UTC", "hours": "24/7", "holidays": ["2026-12-25"]},
+        {"timezone": "UTC", "hours": {day: ["00:00-24:00"] for day in DAY_KEYS[:6]}},
+    ):
+        assert not BusinessCalendar.from_spec(spec)._always_open, spec

@@ -8,6 +8,8 @@ load/export round trip compares two specs for equality.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
@@ -387,6 +389,36 @@ class NoticeRule:
     within: timedelta = timedelta(0)
     reason: str = ""
 
+    @property
+    def key(self) -> str:
+        """What makes the rule once per incident: a digest of what it says (severity,
+        levels, groups, channels, `within`, reason; order and spacing aside), not of its
+        place in the list, so a later version that inserts, drops or reorders rules
+        neither resends one nor silences another. A changed rule is a new rule."""
+        return notice_rule_key(
+            severity=self.severity,
+            levels=self.levels,
+            groups=self.groups,
+            channels=self.channels,
+            within_seconds=int(self.within.total_seconds()),
+            reason=self.reason,
+        )
+
+
+def notice_rule_key(*, severity, levels, groups, channels, within_seconds, reason) -> str:
+    """`NoticeRule.key` from its stored fields (the policy's `notices` JSON holds them
+    so). Stable across releases: outbox rows already sent are de-duplicated by it."""
+    normal = {
+        "severity": severity,
+        "levels": sorted({int(n) for n in levels}),
+        "groups": sorted(set(groups)),
+        "channels": sorted(set(channels)),
+        "within": int(within_seconds),
+        "reason": " ".join(str(reason).split()),
+    }
+    text = json.dumps(normal, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class MaximumRoute:
@@ -471,11 +503,11 @@ class WorkflowSpec:
     def deadline_for(self, severity: str) -> LevelDeadline | None:
         return next((d for d in self.deadlines if d.severity == severity), None)
 
-    def notices_for(self, severity: str, *, opening: bool) -> list[tuple[int, NoticeRule]]:
-        """The notice rules for `severity` (with those for every severity at an opening),
-        each with its position in `notices` (what makes it once per incident)."""
+    def notices_for(self, severity: str, *, opening: bool) -> list[NoticeRule]:
+        """The notice rules for `severity` (with those for every severity at an opening);
+        each is once per incident by its `key`."""
         wanted = {severity, ALL_SEVERITIES} if opening else {severity}
-        return [(i, rule) for i, rule in enumerate(self.notices) if rule.severity in wanted]
+        return [rule for rule in self.notices if rule.severity in wanted]
 
     def override_for(self, severity: str) -> OverrideSpec | None:
         for override in self.overrides:

@@ -15,6 +15,8 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
+from escalations.rules.durations import format_duration
+
 SEVERITIES = ("P0", "P1", "P2", "P3")
 
 # Clocks an incident carries. handoff_ack: the receiving level must acknowledge
@@ -146,10 +148,7 @@ class TargetSpec:
     def maximum_problems(self) -> list[str]:
         """A maximum no later than its own target is a mistake (when both are given)."""
         problems = []
-        for clock, maximum_clock in (
-            ("first_response", "first_response_max"),
-            ("resolution", "resolution_max"),
-        ):
+        for maximum_clock, clock in MAXIMUM_CLOCKS.items():
             target, maximum = self.for_clock(clock), self.for_clock(maximum_clock)
             if target is not None and maximum is not None and maximum <= target:
                 problems.append(f"{maximum_clock} must be longer than {clock}")
@@ -499,6 +498,36 @@ class WorkflowSpec:
             first_response_max=merged.first_response_max,
             resolution_max=merged.resolution_max,
         )
+
+    def maximum_problems(self) -> list[str]:
+        """A maximum no later than its target, as the clocks will count them: each level's
+        own targets, and each matrix cell merged over its level's, where a cell that gives
+        only a maximum takes the level's target (a 2 h `resolution_max` under a level
+        whose resolution is 4 h). Cells naming a level the policy lacks are left to the
+        check that says so."""
+        problems = [
+            f"{level.label}: {problem}."
+            for level in self.levels
+            if level.sla is not None
+            for problem in level.sla.maximum_problems()
+        ]
+        numbers = {level.number for level in self.levels}
+        for (severity, number), cell in self.matrix:
+            if number not in numbers:
+                continue
+            merged = self.targets(severity, number)
+            for maximum_clock, clock in MAXIMUM_CLOCKS.items():
+                target, maximum = merged.for_clock(clock), merged.for_clock(maximum_clock)
+                if target is None or maximum is None or maximum > target:
+                    continue
+                target_text = format_duration(target)
+                if cell.for_clock(clock) is None:
+                    target_text += f", the {clock} L{number} sets for every severity"
+                problems.append(
+                    f"{severity} at L{number}: {maximum_clock} ({format_duration(maximum)}) "
+                    f"must be longer than {clock} ({target_text})."
+                )
+        return problems
 
     def deadline_for(self, severity: str) -> LevelDeadline | None:
         return next((d for d in self.deadlines if d.severity == severity), None)

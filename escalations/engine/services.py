@@ -628,9 +628,11 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
     level = spec.level(incident.current_level)
     if action == "warn_lead":
         # The level's lead (its Team Leads), after the owner; with none, the level.
-        recipients = [
-            r for r in audience.leads(level) if r.user_id != incident.assignee_id
-        ] or audience.level(level, ["email"])
+        recipients = reach.lead_warning_recipients(
+            audience.leads(level),
+            assignee_id=incident.assignee_id,
+            level_email=lambda: audience.level(level, ["email"]),
+        )
         return notices.build(
             kind=kind,
             incident=incident,

@@ -123,6 +123,13 @@ def team_leads(team: str | int | None = None):
     return leads
 
 
+def lead_warning_recipients(leads, *, assignee_id, level_email) -> list[Recipient]:
+    """Who a missed update's second warning (`warn_lead`) reaches: the level's lead,
+    never the owner (the first warning was theirs); with no other lead, the level by email
+    (`level_email()`). One rule for the sweep and the what-if simulation."""
+    return [r for r in leads if r.user_id is None or r.user_id != assignee_id] or level_email()
+
+
 def wants_slack(channels) -> bool:
     """Either Slack method (seed 001's slack_channel or slack_oncall) is Slack."""
     return "slack" in channels or "slack_oncall" in channels

@@ -191,3 +191,33 @@ def test_seed_004_activate_war_room_if_sev_1_is_a_prompt_with_one_click(client, 
     assert room.reason == "sev1" and room.commander() == agent
     page = client.get(reverse("incidents:detail", args=[sev1.reference])).content.decode()
     assert 'id="war-room-sev1-prompt"' not in page
+
+
+@pytest.mark.parametrize("another_lead", [True, False], ids=["another lead", "owner only lead"])
+def test_the_what_if_lead_warning_reaches_whom_the_sweep_warns(preset, agent, another_lead):
+    """seed 004 Sev 2 "Every 4 hours", the lead's warning a whole interval later: the
+    what-if simulation's replay of it reaches the people the sweep warns, never the owner
+    (a Team Lead who owns the incident had the first warning); with no other lead, the
+    level by email, in both."""
+    from escalations.policies.services import policy_spec
+    from escalations.rules.simulation import HistoryEvent, IncidentHistory, replay
+    from escalations.simulation.runs import _Recipients
+
+    owner = UserFactory(username="lead-owner", role="Team Lead")
+    if another_lead:
+        UserFactory(username="lead2", role="Team Lead")
+    incident = sev2(owner)
+    sla_sweep(now=T0 + 8 * H)
+    swept = {
+        row.recipient
+        for row in Notification.objects.filter(incident=incident, kind="update_overdue")
+        if row.context.get("to_lead")
+    }
+    spec = policy_spec(incident.policy)
+    history = IncidentHistory(
+        opened_at=T0, severity="P1", events=(HistoryEvent(T0, "first_response"),)
+    )
+    (lead_notice,) = [n for n in replay(history, spec, until=T0 + 8 * H).notices if n.lead]
+    assert lead_notice.at == T0 + 8 * H
+    simulated = {r.address for r in _Recipients(spec, {owner.pk: owner}).of(lead_notice, owner.pk)}
+    assert simulated == swept == {"lead2@example.com" if another_lead else agent.email}

@@ -486,7 +486,7 @@ def _fire(
                 notices.build(
                     kind="trigger",
                     incident=incident,
-                    recipients=_readers_only(incident, reach.group_recipients(groups)),
+                    recipients=reach.told(incident, reach.group_recipients(groups)),
                     context={"reasons": [h.reason for h in hits_now]},
                     dedup_base=f"trigger:{incident.pk}:{new_hits[0][1].pk}",
                     urgent=incident.severity in ("P0", "P1"),
@@ -671,14 +671,6 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
     )
 
 
-def _readers_only(incident, recipients):
-    """A security incident's emails go only to those cleared to read it (limited
-    distribution, seed 000); other incidents' recipients as they are."""
-    if not incident.is_security:
-        return recipients
-    return reach.limited_to_readers(recipients, reach.security_reader_ids())
-
-
 def _maximum_passed(incident, spec, reading, instant, by_clock, now, out) -> None:
     """A target's maximum passed (seed 002: "Target: 4 hours, Maximum: 8 hours"): the
     policy's maximum route is told, once per incident (the firing's own constraint), with
@@ -690,7 +682,7 @@ def _maximum_passed(incident, spec, reading, instant, by_clock, now, out) -> Non
         if route.notify
         else out["audience"].level(top, notices.channels_for(incident.severity))
     )
-    recipients = _readers_only(incident, recipients)
+    recipients = reach.told(incident, recipients)
     target = by_clock[MAXIMUM_CLOCKS[reading.clock]].target
     told = ", ".join(route.notify) if route.notify else f"{top.label} {top.name}"
     out["events"].append(

@@ -628,13 +628,10 @@ def policy_notices(*, incident, now: datetime, opening: bool = False) -> list[No
         ]
         if rule.groups and "email" in channels:
             recipients += reach.group_recipients(rule.groups)
-        recipients = reach.unique_recipients(recipients)
-        if incident.is_security:
-            recipients = reach.limited_to_readers(recipients, reach.security_reader_ids())
         built = build(
             kind="policy_notice",
             incident=incident,
-            recipients=recipients,
+            recipients=reach.told(incident, recipients),
             context={
                 "notice": {
                     "reason": rule.reason,

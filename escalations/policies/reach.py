@@ -4,7 +4,7 @@ would swallow its escalations)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -206,6 +206,19 @@ def user_recipient(user) -> list[Recipient]:
     if user is None or not user.email or not user.is_active:
         return []
     return [person(user)]
+
+
+def told(
+    incident, recipients: list[Recipient], readers: Callable[[], set[int]] = security_reader_ids
+) -> list[Recipient]:
+    """Who an incident's notice goes to: each address once and, for a security incident
+    (seed 000's limited distribution), emails only to those cleared to read it. `readers`:
+    where to read the cleared people's ids (the engine's Audience keeps them for a sweep),
+    asked only for a security incident."""
+    recipients = unique_recipients(recipients)
+    if incident.is_security:
+        recipients = limited_to_readers(recipients, readers())
+    return recipients
 
 
 def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:

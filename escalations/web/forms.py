@@ -402,8 +402,6 @@ class VendorCaseForm(forms.Form):
     update_every = forms.IntegerField(
         label="Vendor updates every",
         required=False,
-        min_value=5,
-        max_value=7 * 24 * 60,
         help_text="Minutes (seed 003: request regular updates); each missed interval "
         "reminds the owner once.",
     )
@@ -414,7 +412,7 @@ class VendorCaseForm(forms.Form):
 
     def clean_update_every(self):
         minutes = self.cleaned_data.get("update_every")
-        return timedelta(minutes=minutes) if minutes else None
+        return None if minutes is None else timedelta(minutes=minutes)
 
 
 class VendorUpdateForm(forms.Form):

@@ -25,6 +25,7 @@ from escalations.policies.services import policy_spec
 from escalations.rules.clocks import update_clock
 from escalations.rules.durations import humanize
 from escalations.rules.followup import (
+    ENGAGE_TAM,
     Reminder,
     cadence_reminders,
     deadline_reminders,
@@ -231,6 +232,7 @@ def vendor_notices(case: VendorCase, reminder: Reminder, now: datetime) -> list:
         recipients=recipients,
         context={
             "reminder": reminder.type,
+            "engage_tam": ENGAGE_TAM,
             "case": {
                 "vendor": case.vendor,
                 "case_id": case.case_id,

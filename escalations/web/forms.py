@@ -11,7 +11,7 @@ from escalations.models import (
     WarRoomReason,
     WarRoomRole,
 )
-from escalations.rules.followup import parse_timeline, text_items, timeline_lines
+from escalations.rules.followup import ENGAGE_TAM, parse_timeline, text_items, timeline_lines
 from escalations.rules.handoff import CHECKLIST, field_label
 from escalations.rules.spec import WorkflowSpec
 from incidents.forms import active_users
@@ -390,7 +390,7 @@ class VendorCaseForm(forms.Form):
     )
     owner = forms.ModelChoiceField(label="Our owner", queryset=active_users())
     contact = forms.CharField(
-        label="Contact or account manager", required=False, max_length=200, help_text="TAM/DSE/CE"
+        label="Contact or account manager", required=False, max_length=200, help_text=ENGAGE_TAM
     )
     contact_email = forms.EmailField(label="Contact email", required=False)
     summary = forms.CharField(

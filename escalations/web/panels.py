@@ -13,6 +13,8 @@ from escalations.notices.selectors import escalation_notice_statuses
 from escalations.policies.services import policy_spec
 from escalations.rules.durations import humanize
 from escalations.rules.followup import (
+    ASK_CADENCE,
+    ENGAGE_TAM,
     WAR_ROOM_REASONS,
     ItemFacts,
     action_item_metrics,
@@ -196,6 +198,7 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
             )
             case.failed = key in bound
     panel["vendor_cases"] = cases
+    panel["vendor_engage_tam"], panel["vendor_ask_cadence"] = ENGAGE_TAM, ASK_CADENCE
     if can_work:
         panel["vendor_form"] = bound.get("vendor_open") or VendorCaseForm(
             initial={"owner": incident.assignee_id or user.pk}

@@ -81,7 +81,7 @@ def test_seed_003_vendor_escalation_engage_tam_dse_ce_prompt(default_policy, age
     assert vendor_case_prompts(contact="", update_every=None) == [ENGAGE_TAM, ASK_CADENCE]
     assert vendor_case_prompts(contact="Dana (TAM)", update_every=4 * H) == []
     incident = make_incident(actor=agent, severity="P1", assignee=agent)
-    assert "Engage your TAM/DSE/CE" in page(client, agent, incident)  # the open form
+    assert f"data-vendor-prompt>{ENGAGE_TAM} {ASK_CADENCE}<" in page(client, agent, incident)
     vendor_case_open(
         incident=incident, actor=agent, vendor="AWS", case_id="1", severity="Urgent", owner=agent
     )

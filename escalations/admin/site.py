@@ -1291,11 +1291,7 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.display(description=_("update overdue"), boolean=True)
     def is_overdue(self, obj):
-        return (
-            obj.is_open
-            and obj.next_update_expected_at is not None
-            and obj.next_update_expected_at <= timezone.now()
-        )
+        return obj.update_overdue(timezone.now())
 
     has_close_case_permission = admin_check("vendor_case.close")
 

@@ -186,11 +186,7 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
             if case.is_open
             else []
         )
-        case.overdue = (
-            case.is_open
-            and case.next_update_expected_at is not None
-            and case.next_update_expected_at <= now
-        )
+        case.overdue = case.update_overdue(now)
         if can_work and case.is_open:
             key = f"vendor_update_{case.pk}"
             case.update_form = bound.get(key) or VendorUpdateForm(

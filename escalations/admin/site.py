@@ -1275,6 +1275,7 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
         "owner",
         "last_vendor_update_at",
         "next_update_expected_at",
+        "update_every",
         "is_overdue",
     ]
     list_filter = ["status", VendorDueFilter, "vendor"]

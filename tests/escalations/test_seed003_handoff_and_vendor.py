@@ -172,3 +172,23 @@ def test_seed_003_request_regular_updates_cadence_limits_are_the_services(
     )
     assert says in response.content.decode()
     assert not incident.vendor_cases.exists()
+
+
+def test_seed_003_the_vendor_case_admin_lists_the_update_cadence(
+    default_policy, agent, manager, client
+):
+    """Seed 003 "Request regular updates": the admin's list of vendor cases shows each
+    case's cadence beside its next expected update."""
+    incident = make_incident(actor=agent, severity="P1", assignee=agent)
+    vendor_case_open(
+        incident=incident,
+        actor=agent,
+        vendor="AWS",
+        case_id="1",
+        severity="Urgent",
+        owner=agent,
+        update_every=4 * H,
+    )
+    client.force_login(manager)
+    html = client.get(reverse("admin:escalations_vendorcase_changelist")).content.decode()
+    assert "column-update_every" in html and "4:00:00" in html

@@ -26,6 +26,7 @@ from escalations.rules.clocks import update_clock
 from escalations.rules.durations import humanize
 from escalations.rules.followup import (
     ENGAGE_TAM,
+    UPDATE_OVERDUE,
     Reminder,
     cadence_reminders,
     deadline_reminders,
@@ -247,7 +248,7 @@ def vendor_notices(case: VendorCase, reminder: Reminder, now: datetime) -> list:
         },
         # A cadence reminds once per missed interval: each has its own instant.
         dedup_base=f"vendor:{case.pk}:{reminder.type}:{_iso(reminder.due)}"
-        + (f":{_iso(reminder.at)}" if reminder.type == "update_overdue" else ""),
+        + (f":{_iso(reminder.at)}" if reminder.type == UPDATE_OVERDUE else ""),
         urgent=False,
         now=now,
     )

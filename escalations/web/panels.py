@@ -79,13 +79,12 @@ def escalation_panel(incident: Incident, user, bound: BoundForms | None = None) 
     can_work = user.has_perm("incidents.change_incident") and incident.is_open
     higher = spec.next_level(level)
     undecided = [r for r in records if r.is_up and r.decision_sought and not r.decision_at]
-    current = next((lv for lv in spec.levels if lv.number == level), None)
     panel.update(
         {
             "policy_spec": spec,
-            "level_name": current.name if current else "",
-            # Seed 001: agents see their level's escalation (and de-escalation) criteria.
-            "level_spec": current,
+            # The current level (its name in the header; seed 001: agents see its escalation
+            # and de-escalation criteria); None when the policy's version lacks it.
+            "level_spec": next((lv for lv in spec.levels if lv.number == level), None),
             "pending_handoff": pending_handoff(incident) if incident.is_open else None,
             "can_escalate": can_work and higher is not None,
             "can_de_escalate": can_work and any(lv.number < level for lv in spec.levels),

@@ -452,6 +452,14 @@ def _trigger_facts(incident: Incident, spec: WorkflowSpec) -> TriggerFacts:
     )
 
 
+def _no_route(hit: Hit) -> str:
+    """What a manager reading the timeline needs of an impact the policy does not route
+    (support-3-tier has no legal-exposure route): that it moved nobody, and who, if
+    anyone, was told, so that they handle it by hand."""
+    told = f"{', '.join(hit.notify_groups)} told" if hit.notify_groups else "nobody told"
+    return f". This policy has no route for it: the incident stays where it is ({told})."
+
+
 def _fire(
     incident: Incident, spec: WorkflowSpec, hits: list[Hit], *, actor, now: datetime
 ) -> Escalation | None:
@@ -470,12 +478,16 @@ def _fire(
         return None
     hits_now = [hit for hit, _ in new_hits]
     for hit in hits_now:
+        unrouted = hit.trigger == Trigger.IMPACT and spec.triggers.route_for(hit.key) is None
+        data = {"trigger": hit.trigger, "key": hit.key, "target": hit.target}
+        if unrouted:
+            data["no_route"] = True
         incident_event_append(
             incident=incident,
             kind=EventKind.TRIGGER,
             at=now,
-            body=hit.reason,
-            data={"trigger": hit.trigger, "key": hit.key, "target": hit.target},
+            body=hit.reason + (_no_route(hit) if unrouted else ""),
+            data=data,
         )
     target = combined_target(hits_now) if incident.is_open else None
     groups = tuple(dict.fromkeys(g for hit in hits_now for g in hit.notify_groups))

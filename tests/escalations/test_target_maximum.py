@@ -15,18 +15,18 @@ from escalations.engine.services import sla_sweep
 from escalations.models import Escalation, ThresholdFiring
 from escalations.policies.services import policy_create_from_spec, policy_spec, spec_problems
 from escalations.policies.workflow_yaml import WorkflowError, dump_workflow, load_workflow_text
-from escalations.rules.clocks import IncidentFacts, compute_clocks, due_thresholds
+from escalations.rules.clocks import compute_clocks, due_thresholds
 from escalations.rules.spec import LevelSpec, MaximumRoute, TargetSpec
 from incidents import services
 from incidents.models import EventKind
 from notifications.models import Notification
 from tests.concurrency import run_together
-from tests.escalations.conftest import H, simple_spec
+from tests.escalations.conftest import MONDAY, H, facts, simple_spec
 from tests.factories import UserFactory, make_incident
 
 M = timedelta(minutes=1)
 S = timedelta(seconds=1)
-T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # a Monday
+T0 = MONDAY  # what facts() counts from
 OFFICE = {
     "timezone": "UTC",
     "hours": {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
@@ -145,17 +145,6 @@ def test_maxima_and_the_route_survive_the_database_rows():
 
 
 # --- the clock -----------------------------------------------------------------------------
-
-
-def facts(**changes) -> IncidentFacts:
-    values = {
-        "opened_at": T0,
-        "severity": "P1",
-        "level": 1,
-        "level_entered_at": T0,
-        "statuses": ((T0, "new"),),
-    }
-    return IncidentFacts(**{**values, **changes})
 
 
 def maxima_spec(**changes):

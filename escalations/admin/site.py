@@ -1297,6 +1297,7 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
         "owner",
         "last_vendor_update_at",
         "next_update_expected_at",
+        "update_every",
         "is_overdue",
     ]
     list_filter = ["status", VendorDueFilter, "vendor"]
@@ -1313,11 +1314,7 @@ class VendorCaseAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.display(description=_("update overdue"), boolean=True)
     def is_overdue(self, obj):
-        return (
-            obj.is_open
-            and obj.next_update_expected_at is not None
-            and obj.next_update_expected_at <= timezone.now()
-        )
+        return obj.update_overdue(timezone.now())
 
     has_close_case_permission = admin_check("vendor_case.close")
 

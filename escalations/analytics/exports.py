@@ -19,7 +19,7 @@ from escalations.rules.handoff import after_handoff_items
 from escalations.rules.text_safety import data_text
 from escalations.rules.text_safety import markdown_text as md
 from escalations.sla.services import incident_clocks
-from incidents.models import EventKind, Incident
+from incidents.models import EventKind, Incident, Visibility
 
 # Seed 003 "Communication Log: [All customer/internal communications]": what people
 # wrote to the customer, what the customer wrote back, internal notes; then what we sent.
@@ -31,6 +31,12 @@ CONVERSATION = {
     EventKind.STATUS_PAGE_PUBLISHED: "public status page",
     EventKind.STATUS_PAGE_UPDATE: "public status page",
 }
+
+
+INTERNAL_LOG = (
+    "Entries marked [internal] were never seen by the customer: internal notes and messages "
+    "to our own people. Take them out before sharing this document outside the company."
+)
 
 
 def _iso(value) -> str | None:
@@ -89,8 +95,9 @@ def escalation_record(escalation: Escalation, spec) -> dict:
 
 
 def communication_log(incident: Incident) -> list[tuple]:
-    """(instant, who, what, text) for every communication, oldest first (raw text:
-    each format escapes it its own way)."""
+    """(instant, who, what, text, internal) for every communication, oldest first (raw
+    text: each format escapes it its own way). `internal`: the customer never saw it (an
+    internal note, a message to our own people), so each format marks it."""
     entries = [
         (
             event.at,
@@ -99,6 +106,7 @@ def communication_log(incident: Incident) -> list[tuple]:
             ),
             CONVERSATION[event.kind],
             event.body,
+            event.visibility != Visibility.PUBLIC,
         )
         for event in incident.events.filter(kind__in=list(CONVERSATION)).select_related("actor")
     ]
@@ -108,6 +116,7 @@ def communication_log(incident: Incident) -> list[tuple]:
             "Portal",
             f"{note.get_channel_display()} {note.kind} ({note.status})",
             note.subject,
+            not note.kind.startswith("customer_"),
         )
         # The newest fifty: a long incident's latest messages matter most.
         for note in incident.notifications.order_by("-created_at")[:50]
@@ -166,8 +175,14 @@ def incident_escalation_json(incident: Incident) -> dict:
         "escalations": [escalation_record(r, spec) for r in records],
         # Seed 003's tracking document, as data: no tag can open in a viewer.
         "communication_log": [
-            {"at": _iso(at), "by": data_text(who), "what": what, "text": data_text(text)}
-            for at, who, what, text in communication_log(incident)
+            {
+                "at": _iso(at),
+                "by": data_text(who),
+                "what": data_text(what),
+                "text": data_text(text),
+                "internal": internal,
+            }
+            for at, who, what, text, internal in communication_log(incident)
         ],
         "resolution_plan": {
             "next_steps": [data_text(step) for step in steps],
@@ -312,9 +327,13 @@ def tracking_markdown(incident: Incident) -> str:
             )
     if len(lines) and lines[-1] == "## Actions & Owners":
         lines.append("- (none open)")
+    log = communication_log(incident)
     lines += ["", "## Communication Log"]
-    for at, who, what, text in communication_log(incident):
-        lines.append(f"[{hhmm(at)}] - {md(who)} ({what}): {md(_one_line(text))}")
+    if any(internal for *_, internal in log):
+        lines.append(f"_{INTERNAL_LOG}_")
+    for at, who, what, text, internal in log:
+        mark = " **[internal]**" if internal else ""
+        lines.append(f"[{hhmm(at)}] - {md(who)} ({md(what)}){mark}: {md(_one_line(text))}")
     if lines[-1] == "## Communication Log":
         lines.append("- (nothing sent yet)")
     lines += ["", "## Resolution Plan"]

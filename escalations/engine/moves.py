@@ -399,13 +399,6 @@ def flag_notices(incident: Incident, now: datetime, audience: Audience) -> list:
     )
 
 
-def _told(incident: Incident, recipients: list, audience: Audience) -> list:
-    recipients = reach.unique_recipients(recipients)
-    if incident.is_security:
-        recipients = reach.limited_to_readers(recipients, audience.security_readers(incident))
-    return recipients
-
-
 def decision_notices(
     incident: Incident, spec: WorkflowSpec, escalation: Escalation, now: datetime
 ) -> list:
@@ -426,7 +419,7 @@ def decision_notices(
     return notices.build(
         kind="decision",
         incident=incident,
-        recipients=_told(incident, recipients, audience),
+        recipients=reach.told(incident, recipients, audience.security_readers),
         context={
             "decision": {
                 "text": escalation.decision_made,
@@ -464,7 +457,7 @@ def thanks_notices(
     return notices.build(
         kind="de_escalation_thanks",
         incident=incident,
-        recipients=_told(incident, recipients, audience),
+        recipients=reach.told(incident, recipients, audience.security_readers),
         context={
             "from_label": level_label(spec, de_escalation.from_level),
             "to_label": level_label(spec, de_escalation.to_level),

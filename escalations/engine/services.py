@@ -32,6 +32,8 @@ from escalations.models import (
     ThresholdFiring,
     Trigger,
     TriggerFiring,
+    WarRoomAssignment,
+    WarRoomRole,
 )
 from escalations.notices import compose as notices
 from escalations.policies import reach
@@ -450,6 +452,14 @@ def _trigger_facts(incident: Incident, spec: WorkflowSpec) -> TriggerFacts:
     )
 
 
+def _no_route(hit: Hit) -> str:
+    """What a manager reading the timeline needs of an impact the policy does not route
+    (support-3-tier has no legal-exposure route): that it moved nobody, and who, if
+    anyone, was told, so that they handle it by hand."""
+    told = f"{', '.join(hit.notify_groups)} told" if hit.notify_groups else "nobody told"
+    return f". This policy has no route for it: the incident stays where it is ({told})."
+
+
 def _fire(
     incident: Incident, spec: WorkflowSpec, hits: list[Hit], *, actor, now: datetime
 ) -> Escalation | None:
@@ -468,12 +478,16 @@ def _fire(
         return None
     hits_now = [hit for hit, _ in new_hits]
     for hit in hits_now:
+        unrouted = hit.trigger == Trigger.IMPACT and spec.triggers.route_for(hit.key) is None
+        data = {"trigger": hit.trigger, "key": hit.key, "target": hit.target}
+        if unrouted:
+            data["no_route"] = True
         incident_event_append(
             incident=incident,
             kind=EventKind.TRIGGER,
             at=now,
-            body=hit.reason,
-            data={"trigger": hit.trigger, "key": hit.key, "target": hit.target},
+            body=hit.reason + (_no_route(hit) if unrouted else ""),
+            data=data,
         )
     target = combined_target(hits_now) if incident.is_open else None
     groups = tuple(dict.fromkeys(g for hit in hits_now for g in hit.notify_groups))
@@ -486,7 +500,7 @@ def _fire(
                 notices.build(
                     kind="trigger",
                     incident=incident,
-                    recipients=_readers_only(incident, reach.group_recipients(groups)),
+                    recipients=reach.told(incident, reach.group_recipients(groups)),
                     context={"reasons": [h.reason for h in hits_now]},
                     dedup_base=f"trigger:{incident.pk}:{new_hits[0][1].pk}",
                     urgent=incident.severity in ("P0", "P1"),
@@ -617,6 +631,26 @@ def _top_level_event(incident, reading, instant, now) -> dict:
     }
 
 
+def _not_the_war_room_commander(incident, recipients: list) -> list:
+    """A missed status update's warnings, less the incident's war-room commander: the
+    war room reminds its commander of the same missed update at its own cadence
+    (followup.reminders), so one missed update reminds each person once. Its owner (when
+    someone else) and the level's lead are still warned by the update clock."""
+    commander = (
+        WarRoomAssignment.objects.filter(
+            war_room__incident_id=incident.pk,
+            war_room__closed_at__isnull=True,
+            role=WarRoomRole.COMMANDER,
+            until__isnull=True,
+        )
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    if commander is None:
+        return recipients
+    return [r for r in recipients if r.user_id != commander]
+
+
 def _threshold_notices(incident, spec, action, reading, percent, now, audience):
     context = {"clock": notices.clock_snapshot(reading), "percent": percent}
     base = f"threshold:{incident.pk}:{reading.clock}:{incident.current_level}:{percent}"
@@ -634,9 +668,13 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
     level = spec.level(incident.current_level)
     if action == "warn_lead":
         # The level's lead (its Team Leads), after the owner; with none, the level.
-        recipients = [
-            r for r in audience.leads(level) if r.user_id != incident.assignee_id
-        ] or audience.level(level, ["email"])
+        recipients = reach.lead_warning_recipients(
+            audience.leads(level),
+            assignee_id=incident.assignee_id,
+            level_email=lambda: audience.level(level, ["email"]),
+        )
+        if reading.clock == "update":
+            recipients = _not_the_war_room_commander(incident, recipients)
         return notices.build(
             kind=kind,
             incident=incident,
@@ -648,6 +686,8 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
         )
     if action == "warn_assignee":
         recipients = reach.user_recipient(incident.assignee) or audience.level(level, ["email"])
+        if reading.clock == "update":
+            recipients = _not_the_war_room_commander(incident, recipients)
         return notices.build(
             kind=kind,
             incident=incident,
@@ -675,14 +715,6 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
     )
 
 
-def _readers_only(incident, recipients):
-    """A security incident's emails go only to those cleared to read it (limited
-    distribution, seed 000); other incidents' recipients as they are."""
-    if not incident.is_security:
-        return recipients
-    return reach.limited_to_readers(recipients, reach.security_reader_ids(incident))
-
-
 def _maximum_passed(incident, spec, reading, instant, by_clock, now, out) -> None:
     """A target's maximum passed (seed 002: "Target: 4 hours, Maximum: 8 hours"): the
     policy's maximum route is told, once per incident (the firing's own constraint), with
@@ -694,7 +726,7 @@ def _maximum_passed(incident, spec, reading, instant, by_clock, now, out) -> Non
         if route.notify
         else out["audience"].level(top, notices.channels_for(incident.severity))
     )
-    recipients = _readers_only(incident, recipients)
+    recipients = reach.told(incident, recipients)
     target = by_clock[MAXIMUM_CLOCKS[reading.clock]].target
     told = ", ".join(route.notify) if route.notify else f"{top.label} {top.name}"
     out["events"].append(

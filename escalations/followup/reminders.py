@@ -32,6 +32,8 @@ from escalations.policies.services import policy_spec
 from escalations.rules.clocks import update_clock
 from escalations.rules.durations import humanize
 from escalations.rules.followup import (
+    ENGAGE_TAM,
+    UPDATE_OVERDUE,
     Reminder,
     cadence_reminders,
     deadline_reminders,
@@ -250,6 +252,7 @@ def vendor_notices(case: VendorCase, reminder: Reminder, now: datetime) -> list:
         recipients=recipients,
         context={
             "reminder": reminder.type,
+            "engage_tam": ENGAGE_TAM,
             "case": {
                 "vendor": case.vendor,
                 "case_id": case.case_id,
@@ -264,7 +267,7 @@ def vendor_notices(case: VendorCase, reminder: Reminder, now: datetime) -> list:
         },
         # A cadence reminds once per missed interval: each has its own instant.
         dedup_base=f"vendor:{case.pk}:{reminder.type}:{_iso(reminder.due)}"
-        + (f":{_iso(reminder.at)}" if reminder.type == "update_overdue" else ""),
+        + (f":{_iso(reminder.at)}" if reminder.type == UPDATE_OVERDUE else ""),
         urgent=False,
         now=now,
     )

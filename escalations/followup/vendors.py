@@ -23,7 +23,10 @@ from incidents.rules import Status, TransitionError, check_transition
 from incidents.services import incident_change_status, incident_event_append, incident_lock
 from portal.clock import resolve_now
 
+# Seed 003 "request regular updates": how often a vendor may be asked to update, here only
+# (the web form shows these messages).
 MIN_CADENCE = timedelta(minutes=5)
+MAX_CADENCE = timedelta(days=7)
 
 
 def _check_expected(expected, after: datetime, errors: dict) -> None:
@@ -34,6 +37,8 @@ def _check_expected(expected, after: datetime, errors: dict) -> None:
 def _check_cadence(every: timedelta | None, errors: dict) -> None:
     if every is not None and every < MIN_CADENCE:
         errors["update_every"] = "Ask for updates no more often than every 5 minutes."
+    elif every is not None and every > MAX_CADENCE:
+        errors["update_every"] = "Ask for updates at least once a week."
 
 
 @transaction.atomic

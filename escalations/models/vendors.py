@@ -110,3 +110,13 @@ class VendorCase(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_VENDOR_STATUSES
+
+    def update_overdue(self, now) -> bool:
+        """The vendor owes an update: the case is open and its expected update is due
+        (the incident page and the admin say "overdue" by this; the admin's Overdue
+        filter is its query)."""
+        return (
+            self.is_open
+            and self.next_update_expected_at is not None
+            and self.next_update_expected_at <= now
+        )

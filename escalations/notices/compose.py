@@ -613,6 +613,11 @@ def customer_follow_up(*, review, now: datetime) -> list[Notification]:
 
 # --- the policy's own notices (issue 19) -------------------------------------------------------
 
+# Outbox rows of a policy notice rule: "policy_notice:<incident>:<rule key>:<channel>:<address>".
+# (Until migration 0019, "notice:<incident>:<severity>:<position in the list>:...", which
+# that migration rewrote.)
+POLICY_NOTICE_KEY = "policy_notice"
+
 
 def policy_notices(*, incident, now: datetime, opening: bool = False) -> list[Notification]:
     """The policy's notices for the incident's severity (at its opening, also those for
@@ -620,8 +625,9 @@ def policy_notices(*, incident, now: datetime, opening: bool = False) -> list[No
     notification: Within 1 hour", seed 002's "Team Chat: Immediate notification to
     support team" and its P0 paging levels 1-4 at once.
 
-    Once per incident and rule (the dedup key): deciding again (a second raise to the
-    severity, a retried task) adds nothing. A rule `within` zero goes at once, urgent;
+    Once per incident and rule (the dedup key, by the rule's content: a later policy
+    version that inserts rules before it changes nothing): deciding again (a second
+    raise to the severity, a retried task) adds nothing. A rule `within` zero goes at once, urgent;
     a later one may wait for the recipient's working hours, never beyond `within`. A
     level that took the incident's handoff at this instant has its escalation notice
     already and is not told twice."""
@@ -631,7 +637,7 @@ def policy_notices(*, incident, now: datetime, opening: bool = False) -> list[No
     numbers = {level.number for level in spec.levels}
     just_handed = incident.current_level if incident.handoff_at == now else None
     rows: list[Notification] = []
-    for index, rule in spec.notices_for(incident.severity, opening=opening):
+    for rule in spec.notices_for(incident.severity, opening=opening):
         channels = list(rule.channels) or channels_for(incident.severity)
         recipients = [
             recipient
@@ -641,20 +647,17 @@ def policy_notices(*, incident, now: datetime, opening: bool = False) -> list[No
         ]
         if rule.groups and "email" in channels:
             recipients += reach.group_recipients(rule.groups)
-        recipients = reach.unique_recipients(recipients)
-        if incident.is_security:
-            recipients = reach.limited_to_readers(recipients, reach.security_reader_ids(incident))
         built = build(
             kind="policy_notice",
             incident=incident,
-            recipients=recipients,
+            recipients=reach.told(incident, recipients),
             context={
                 "notice": {
                     "reason": rule.reason,
                     "within": in_words(rule.within) if rule.within else "",
                 }
             },
-            dedup_base=f"notice:{incident.pk}:{rule.severity}:{index}",
+            dedup_base=f"{POLICY_NOTICE_KEY}:{incident.pk}:{rule.key}",
             urgent=not rule.within or incident.severity in ("P0", "P1"),
             now=now,
         )

@@ -4,7 +4,7 @@ would swallow its escalations)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -132,6 +132,13 @@ def team_leads(team: str | int | None = None):
     return leads
 
 
+def lead_warning_recipients(leads, *, assignee_id, level_email) -> list[Recipient]:
+    """Who a missed update's second warning (`warn_lead`) reaches: the level's lead,
+    never the owner (the first warning was theirs); with no other lead, the level by email
+    (`level_email()`). One rule for the sweep and the what-if simulation."""
+    return [r for r in leads if r.user_id is None or r.user_id != assignee_id] or level_email()
+
+
 def wants_slack(channels) -> bool:
     """Either Slack method (seed 001's slack_channel or slack_oncall) is Slack."""
     return "slack" in channels or "slack_oncall" in channels
@@ -208,6 +215,19 @@ def user_recipient(user) -> list[Recipient]:
     if user is None or not user.email or not user.is_active:
         return []
     return [person(user)]
+
+
+def told(
+    incident, recipients: list[Recipient], readers: Callable[..., set[int]] = security_reader_ids
+) -> list[Recipient]:
+    """Who an incident's notice goes to: each address once and, for a security incident
+    (seed 000's limited distribution), emails only to those cleared to read it. `readers`:
+    where to read the cleared people's ids for the incident (the engine's Audience keeps
+    them for a sweep), asked only for a security incident."""
+    recipients = unique_recipients(recipients)
+    if incident.is_security:
+        recipients = limited_to_readers(recipients, readers(incident))
+    return recipients
 
 
 def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:

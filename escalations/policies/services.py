@@ -408,11 +408,7 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
     for (severity, level), _target_spec in spec.matrix:
         if level not in numbers:
             problems.append(f"The {severity} targets name L{level}, which does not exist.")
-    for where, target in [
-        *((level.label, level.sla) for level in spec.levels if level.sla),
-        *((f"{severity} at L{level}", target) for (severity, level), target in spec.matrix),
-    ]:
-        problems += [f"{where}: {problem}." for problem in target.maximum_problems()]
+    problems += spec.maximum_problems()
     escalate_to = spec.maximum.escalate_to
     if escalate_to is not None and escalate_to not in numbers:
         problems.append(

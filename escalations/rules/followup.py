@@ -79,12 +79,17 @@ def deadline_reminders(due: datetime, before: timedelta | None) -> list[Reminder
     return points
 
 
+# A cadence's reminder after the due one, once per further interval missed: all are about the
+# same deadline, so each one's dedup key carries its own instant.
+UPDATE_OVERDUE = "update_overdue"
+
+
 def cadence_reminders(due: datetime, every: timedelta, *, until: datetime) -> list[Reminder]:
     """An update is due at `due`; while none comes, again every `every` (all about `due`)."""
     points = [Reminder("update_due", due, due)]
     at = due + every
     while at <= until:
-        points.append(Reminder("update_overdue", at, due))
+        points.append(Reminder(UPDATE_OVERDUE, at, due))
         at += every
     return points
 

@@ -8,10 +8,14 @@ load/export round trip compares two specs for equality.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
+
+from escalations.rules.durations import format_duration
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
 
@@ -149,10 +153,7 @@ class TargetSpec:
     def maximum_problems(self) -> list[str]:
         """A maximum no later than its own target is a mistake (when both are given)."""
         problems = []
-        for clock, maximum_clock in (
-            ("first_response", "first_response_max"),
-            ("resolution", "resolution_max"),
-        ):
+        for maximum_clock, clock in MAXIMUM_CLOCKS.items():
             target, maximum = self.for_clock(clock), self.for_clock(maximum_clock)
             if target is not None and maximum is not None and maximum <= target:
                 problems.append(f"{maximum_clock} must be longer than {clock}")
@@ -401,6 +402,36 @@ class NoticeRule:
     within: timedelta = timedelta(0)
     reason: str = ""
 
+    @property
+    def key(self) -> str:
+        """What makes the rule once per incident: a digest of what it says (severity,
+        levels, groups, channels, `within`, reason; order and spacing aside), not of its
+        place in the list, so a later version that inserts, drops or reorders rules
+        neither resends one nor silences another. A changed rule is a new rule."""
+        return notice_rule_key(
+            severity=self.severity,
+            levels=self.levels,
+            groups=self.groups,
+            channels=self.channels,
+            within_seconds=int(self.within.total_seconds()),
+            reason=self.reason,
+        )
+
+
+def notice_rule_key(*, severity, levels, groups, channels, within_seconds, reason) -> str:
+    """`NoticeRule.key` from its stored fields (the policy's `notices` JSON holds them
+    so). Stable across releases: outbox rows already sent are de-duplicated by it."""
+    normal = {
+        "severity": severity,
+        "levels": sorted({int(n) for n in levels}),
+        "groups": sorted(set(groups)),
+        "channels": sorted(set(channels)),
+        "within": int(within_seconds),
+        "reason": " ".join(str(reason).split()),
+    }
+    text = json.dumps(normal, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class MaximumRoute:
@@ -499,14 +530,44 @@ class WorkflowSpec:
             resolution_max=merged.resolution_max,
         )
 
+    def maximum_problems(self) -> list[str]:
+        """A maximum no later than its target, as the clocks will count them: each level's
+        own targets, and each matrix cell merged over its level's, where a cell that gives
+        only a maximum takes the level's target (a 2 h `resolution_max` under a level
+        whose resolution is 4 h). Cells naming a level the policy lacks are left to the
+        check that says so."""
+        problems = [
+            f"{level.label}: {problem}."
+            for level in self.levels
+            if level.sla is not None
+            for problem in level.sla.maximum_problems()
+        ]
+        numbers = {level.number for level in self.levels}
+        for (severity, number), cell in self.matrix:
+            if number not in numbers:
+                continue
+            merged = self.targets(severity, number)
+            for maximum_clock, clock in MAXIMUM_CLOCKS.items():
+                target, maximum = merged.for_clock(clock), merged.for_clock(maximum_clock)
+                if target is None or maximum is None or maximum > target:
+                    continue
+                target_text = format_duration(target)
+                if cell.for_clock(clock) is None:
+                    target_text += f", the {clock} L{number} sets for every severity"
+                problems.append(
+                    f"{severity} at L{number}: {maximum_clock} ({format_duration(maximum)}) "
+                    f"must be longer than {clock} ({target_text})."
+                )
+        return problems
+
     def deadline_for(self, severity: str) -> LevelDeadline | None:
         return next((d for d in self.deadlines if d.severity == severity), None)
 
-    def notices_for(self, severity: str, *, opening: bool) -> list[tuple[int, NoticeRule]]:
-        """The notice rules for `severity` (with those for every severity at an opening),
-        each with its position in `notices` (what makes it once per incident)."""
+    def notices_for(self, severity: str, *, opening: bool) -> list[NoticeRule]:
+        """The notice rules for `severity` (with those for every severity at an opening);
+        each is once per incident by its `key`."""
         wanted = {severity, ALL_SEVERITIES} if opening else {severity}
-        return [(i, rule) for i, rule in enumerate(self.notices) if rule.severity in wanted]
+        return [rule for rule in self.notices if rule.severity in wanted]
 
     def override_for(self, severity: str) -> OverrideSpec | None:
         for override in self.overrides:

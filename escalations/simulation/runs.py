@@ -157,8 +157,10 @@ class _Recipients:
             found = reach.user_recipient(user)
             return found or self.level(notice.level, notice.severity, email_only=True)
         if notice.lead:
-            return self.leads(notice.level) or self.level(
-                notice.level, notice.severity, email_only=True
+            return reach.lead_warning_recipients(
+                self.leads(notice.level),
+                assignee_id=assignee_id,
+                level_email=lambda: self.level(notice.level, notice.severity, email_only=True),
             )
         found = []
         if notice.level is not None:

@@ -11,7 +11,7 @@ from escalations.models import (
     WarRoomReason,
     WarRoomRole,
 )
-from escalations.rules.followup import parse_timeline, text_items, timeline_lines
+from escalations.rules.followup import ENGAGE_TAM, parse_timeline, text_items, timeline_lines
 from escalations.rules.handoff import CHECKLIST, field_label
 from escalations.rules.spec import WorkflowSpec
 from incidents.forms import active_users
@@ -390,7 +390,7 @@ class VendorCaseForm(forms.Form):
     )
     owner = forms.ModelChoiceField(label="Our owner", queryset=active_users())
     contact = forms.CharField(
-        label="Contact or account manager", required=False, max_length=200, help_text="TAM/DSE/CE"
+        label="Contact or account manager", required=False, max_length=200, help_text=ENGAGE_TAM
     )
     contact_email = forms.EmailField(label="Contact email", required=False)
     summary = forms.CharField(
@@ -402,8 +402,6 @@ class VendorCaseForm(forms.Form):
     update_every = forms.IntegerField(
         label="Vendor updates every",
         required=False,
-        min_value=5,
-        max_value=7 * 24 * 60,
         help_text="Minutes (seed 003: request regular updates); each missed interval "
         "reminds the owner once.",
     )
@@ -414,7 +412,7 @@ class VendorCaseForm(forms.Form):
 
     def clean_update_every(self):
         minutes = self.cleaned_data.get("update_every")
-        return timedelta(minutes=minutes) if minutes else None
+        return None if minutes is None else timedelta(minutes=minutes)
 
 
 class VendorUpdateForm(forms.Form):

@@ -13,6 +13,8 @@ from escalations.notices.selectors import escalation_notice_statuses
 from escalations.policies.services import policy_spec
 from escalations.rules.durations import humanize
 from escalations.rules.followup import (
+    ASK_CADENCE,
+    ENGAGE_TAM,
     WAR_ROOM_REASONS,
     ItemFacts,
     action_item_metrics,
@@ -80,13 +82,12 @@ def escalation_panel(incident: Incident, user, bound: BoundForms | None = None) 
     can_work = user.has_perm("incidents.change_incident") and incident.is_open
     higher = spec.next_level(level)
     undecided = [r for r in records if r.is_up and r.decision_sought and not r.decision_at]
-    current = next((lv for lv in spec.levels if lv.number == level), None)
     panel.update(
         {
             "policy_spec": spec,
-            "level_name": current.name if current else "",
-            # Seed 001: agents see their level's escalation (and de-escalation) criteria.
-            "level_spec": current,
+            # The current level (its name in the header; seed 001: agents see its escalation
+            # and de-escalation criteria); None when the policy's version lacks it.
+            "level_spec": next((lv for lv in spec.levels if lv.number == level), None),
             "pending_handoff": pending_handoff(incident) if incident.is_open else None,
             "can_escalate": can_work and higher is not None,
             "can_de_escalate": can_work and any(lv.number < level for lv in spec.levels),
@@ -187,11 +188,7 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
             if case.is_open
             else []
         )
-        case.overdue = (
-            case.is_open
-            and case.next_update_expected_at is not None
-            and case.next_update_expected_at <= now
-        )
+        case.overdue = case.update_overdue(now)
         if can_work and case.is_open:
             key = f"vendor_update_{case.pk}"
             case.update_form = bound.get(key) or VendorUpdateForm(
@@ -199,6 +196,7 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
             )
             case.failed = key in bound
     panel["vendor_cases"] = cases
+    panel["vendor_engage_tam"], panel["vendor_ask_cadence"] = ENGAGE_TAM, ASK_CADENCE
     if can_work:
         panel["vendor_form"] = bound.get("vendor_open") or VendorCaseForm(
             initial={"owner": incident.assignee_id or user.pk}

@@ -1,9 +1,26 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from escalations.policies.services import policy_create_from_spec
+from escalations.rules.clocks import IncidentFacts
 from escalations.rules.spec import LevelSpec, MatchSpec, TargetSpec, WorkflowSpec
 
-H = __import__("datetime").timedelta(hours=1)
+H = timedelta(hours=1)
+MONDAY = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+
+def facts(**changes) -> IncidentFacts:
+    """A P1 at L1 since it opened, new, on Monday 1 June 2026 at 09:00 UTC (MONDAY), for
+    the pure clocks; `changes` replace any of it."""
+    values = {
+        "opened_at": MONDAY,
+        "severity": "P1",
+        "level": 1,
+        "level_entered_at": MONDAY,
+        "statuses": ((MONDAY, "new"),),
+    }
+    return IncidentFacts(**{**values, **changes})
 
 
 def simple_spec(**changes) -> WorkflowSpec:

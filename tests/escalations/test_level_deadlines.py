@@ -2,7 +2,7 @@
 "P2: Level 2 within 2 hours", "P3: Level 1 within 4 hours" as policy data, replayed on
 the shipped P0-P3 preset with the sweep's fake clock."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,16 +11,16 @@ from escalations.engine.services import sla_sweep
 from escalations.models import Escalation, ThresholdFiring
 from escalations.policies.services import spec_problems
 from escalations.policies.workflow_yaml import WorkflowError, dump_workflow, load_workflow_text
-from escalations.rules.clocks import IncidentFacts, compute_clocks, due_thresholds
+from escalations.rules.clocks import compute_clocks, due_thresholds
 from escalations.rules.spec import LevelDeadline
 from incidents import services
 from notifications.models import Notification
-from tests.escalations.conftest import H, simple_spec
+from tests.escalations.conftest import MONDAY, H, facts, simple_spec
 from tests.factories import UserFactory, make_incident
 
 M = timedelta(minutes=1)
 PRESET = Path(__file__).resolve().parents[2] / "escalations/workflows/p0-p3-matrix.yaml"
-T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # a Monday
+T0 = MONDAY  # what facts() counts from
 
 
 def three_levels(**changes):
@@ -34,17 +34,6 @@ def three_levels(**changes):
         matrix=(),
         **changes,
     )
-
-
-def facts(**changes) -> IncidentFacts:
-    values = {
-        "opened_at": T0,
-        "severity": "P1",
-        "level": 1,
-        "level_entered_at": T0,
-        "statuses": ((T0, "new"),),
-    }
-    return IncidentFacts(**{**values, **changes})
 
 
 def deadline_reading(spec, now, **fact_changes):

@@ -2,12 +2,14 @@
 through the outbox; each level's escalation contact when nobody takes its handoff; the
 customer told once when the incident is fixed. Each rule traced to its seed line."""
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from escalations.engine.policy_moves import policy_move_open_incidents
 from escalations.engine.services import sla_sweep
 from escalations.lifecycle import EscalationsLifecycle
 from escalations.models import Policy
@@ -141,6 +143,102 @@ def test_deciding_the_notices_twice_leaves_one_outbox_row_each(engineering_prese
     assert Notification.objects.filter(incident=incident, kind="policy_notice").count() == before
 
 
+def two_levels_with_notices(*rules: NoticeRule) -> WorkflowSpec:
+    return WorkflowSpec(
+        levels=(
+            LevelSpec(1, "Support", sla=TargetSpec(first_response=H, resolution=24 * H)),
+            LevelSpec(2, "Engineering", sla=TargetSpec(first_response=H, resolution=24 * H)),
+        ),
+        notices=rules,
+    )
+
+
+MANAGERS = NoticeRule("P1", groups=("Engineering Manager",), reason="Managers within the hour")
+EVERYONE = NoticeRule(
+    "P1", groups=("Executive", "Engineering Manager"), reason="Executives and managers at once"
+)
+
+
+def raised_to_p1_under_v1(agent):
+    """An incident raised to P1 under v1, whose only P1 rule is MANAGERS."""
+    policy_create_from_spec(spec=two_levels_with_notices(MANAGERS), name="n", make_default=True)
+    incident = make_incident(severity="P2", actor=agent, now=T0)
+    services.incident_change_severity(
+        incident=incident, severity="P1", actor=agent, reason="x", now=T0 + M
+    )
+    return incident
+
+
+def moved_to_v2(incident, manager):
+    """v2 puts EVERYONE before MANAGERS; the incident moves to it."""
+    v2 = policy_create_from_spec(spec=two_levels_with_notices(EVERYONE, MANAGERS), name="n")
+    assert policy_move_open_incidents(policy=v2, actor=manager) == 1
+    incident.refresh_from_db()
+
+
+def lowered_and_raised_again(incident, agent):
+    for at, severity in ((T0 + 2 * M, "P2"), (T0 + 3 * M, "P1")):
+        services.incident_change_severity(
+            incident=incident, severity=severity, actor=agent, reason="x", now=at
+        )
+
+
+def test_a_rule_inserted_earlier_by_a_later_version_neither_resends_nor_silences(agent, manager):
+    """Each rule is once per incident by what it says, not by its place in the list: after
+    v2 inserts a rule before the managers' one, the second raise tells the managers the
+    new rule (once) and not the old one again, and the executives hear it."""
+    executive = UserFactory(username="exec", role="Executive")
+    incident = raised_to_p1_under_v1(agent)
+    moved_to_v2(incident, manager)
+    lowered_and_raised_again(incident, agent)
+    told = notices_to(manager.email, incident).order_by("created_at", "id")
+    assert [row.context["notice"]["reason"] for row in told] == [
+        "Managers within the hour",
+        "Executives and managers at once",
+    ]
+    (row,) = notices_to(executive.email, incident)
+    assert row.context["notice"]["reason"] == "Executives and managers at once"
+
+
+def test_a_rule_key_is_its_content_whatever_the_order_and_spacing():
+    rule = NoticeRule("P1", levels=(1, 2), groups=("A", "B"), reason="x y")
+    assert NoticeRule("P1", levels=(2, 1), groups=("B", "A"), reason=" x  y").key == rule.key
+    others = {
+        NoticeRule("P2", levels=(1, 2), groups=("A", "B"), reason="x y").key,
+        NoticeRule("P1", levels=(1,), groups=("A", "B"), reason="x y").key,
+        NoticeRule("P1", levels=(1, 2), groups=("A", "B"), reason="x y", within=H).key,
+        NoticeRule("P1", levels=(1, 2), groups=("A", "B"), channels=("slack",), reason="x y").key,
+        NoticeRule("P1", levels=(1, 2), groups=("A", "B"), reason="other").key,
+    }
+    assert len(others) == 5 and rule.key not in others
+
+
+def test_rows_keyed_by_position_before_the_upgrade_still_dedup(agent, manager):
+    """Migration 0019: a row keyed by its rule's position (the old key) is rewritten to
+    the rule's content key, reading the position in the version the incident was on when
+    the row was written (v1's position 0: MANAGERS, though v2's is EVERYONE), so the raise
+    after the upgrade does not tell the managers MANAGERS again."""
+    from django.apps import apps
+
+    rekey = importlib.import_module(
+        "escalations.migrations.0019_policy_notice_content_keys"
+    ).rekey_policy_notices
+    incident = raised_to_p1_under_v1(agent)
+    Notification.objects.filter(incident=incident, kind="policy_notice").update(
+        dedup_key=f"notice:{incident.pk}:P1:0:email:{manager.email.lower()}",
+        created_at=T0 + M,  # before the move below is recorded
+    )
+    moved_to_v2(incident, manager)
+    rekey(apps, None)
+    (old,) = notices_to(manager.email, incident)
+    assert old.dedup_key == (
+        f"policy_notice:{incident.pk}:{MANAGERS.key}:email:{manager.email.lower()}"
+    )
+    lowered_and_raised_again(incident, agent)
+    reasons = sorted(r.context["notice"]["reason"] for r in notices_to(manager.email, incident))
+    assert reasons == ["Executives and managers at once", "Managers within the hour"]
+
+
 # --- each level's escalation contact ------------------------------------------------------------
 
 
@@ -265,8 +363,8 @@ escalation:
     assert load_workflow_text(dump_workflow(spec)) == spec
     stored = policy_create_from_spec(spec=spec, name="notices")
     assert policy_spec(stored).notices == spec.notices
-    assert [i for i, _ in spec.notices_for("P0", opening=False)] == [0, 1]
-    assert [i for i, _ in spec.notices_for("P3", opening=True)] == [3]
+    assert spec.notices_for("P0", opening=False) == list(spec.notices[:2])
+    assert spec.notices_for("P3", opening=True) == [spec.notices[3]]
 
 
 def test_a_notice_must_say_who_is_told_and_name_levels_the_policy_has():

@@ -81,7 +81,7 @@ def test_seed_003_vendor_escalation_engage_tam_dse_ce_prompt(default_policy, age
     assert vendor_case_prompts(contact="", update_every=None) == [ENGAGE_TAM, ASK_CADENCE]
     assert vendor_case_prompts(contact="Dana (TAM)", update_every=4 * H) == []
     incident = make_incident(actor=agent, severity="P1", assignee=agent)
-    assert "Engage your TAM/DSE/CE" in page(client, agent, incident)  # the open form
+    assert f"data-vendor-prompt>{ENGAGE_TAM} {ASK_CADENCE}<" in page(client, agent, incident)
     vendor_case_open(
         incident=incident, actor=agent, vendor="AWS", case_id="1", severity="Urgent", owner=agent
     )
@@ -130,3 +130,65 @@ def test_seed_003_vendor_escalation_request_regular_updates_cadence_reminds_per_
         now=t0 + 13 * H,
     )
     assert case.next_update_expected_at == t0 + 17 * H and case.next_reminder_at == t0 + 17 * H
+
+
+@pytest.mark.parametrize(
+    ("minutes", "says"),
+    [
+        (0, "Ask for updates no more often than every 5 minutes."),
+        (4, "Ask for updates no more often than every 5 minutes."),
+        (7 * 24 * 60 + 1, "Ask for updates at least once a week."),
+    ],
+)
+def test_seed_003_request_regular_updates_cadence_limits_are_the_services(
+    default_policy, agent, client, minutes, says
+):
+    """Seed 003 "Request regular updates": the cadence's limits (5 minutes to a week) are
+    the service's, and the web form shows the service's words beside the field."""
+    from django.core.exceptions import ValidationError
+
+    incident = make_incident(actor=agent, severity="P1", assignee=agent)
+    with pytest.raises(ValidationError) as refused:
+        vendor_case_open(
+            incident=incident,
+            actor=agent,
+            vendor="AWS",
+            case_id="1",
+            severity="Urgent",
+            owner=agent,
+            update_every=timedelta(minutes=minutes),
+        )
+    assert refused.value.message_dict["update_every"] == [says]
+    client.login(username=agent.username, password=PASSWORD)
+    response = client.post(
+        reverse("escalations:vendor", args=[incident.reference, "open"]),
+        {
+            "vendor": "AWS",
+            "case_id": "1",
+            "severity": "Urgent",
+            "owner": agent.pk,
+            "update_every": minutes,
+        },
+    )
+    assert says in response.content.decode()
+    assert not incident.vendor_cases.exists()
+
+
+def test_seed_003_the_vendor_case_admin_lists_the_update_cadence(
+    default_policy, agent, manager, client
+):
+    """Seed 003 "Request regular updates": the admin's list of vendor cases shows each
+    case's cadence beside its next expected update."""
+    incident = make_incident(actor=agent, severity="P1", assignee=agent)
+    vendor_case_open(
+        incident=incident,
+        actor=agent,
+        vendor="AWS",
+        case_id="1",
+        severity="Urgent",
+        owner=agent,
+        update_every=4 * H,
+    )
+    client.force_login(manager)
+    html = client.get(reverse("admin:escalations_vendorcase_changelist")).content.decode()
+    assert "column-update_every" in html and "4:00:00" in html

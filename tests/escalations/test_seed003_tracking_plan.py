@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from escalations.analytics.exports import INTERNAL_LOG
 from escalations.engine import services as engine
 from escalations.rules.handoff import CHECKLIST
 from escalations.rules.spec import DEFAULT_HANDOFF_FIELDS
@@ -62,17 +63,25 @@ def test_seed_003_communication_log_all_customer_and_internal_communications(
     incident, manager, client
 ):
     """Seed 003 "## Communication Log [All customer/internal communications]": what we told
-    the customer, what they wrote back, internal notes and what the portal sent, in order."""
+    the customer, what they wrote back, internal notes and what the portal sent, in order;
+    what the customer never saw is marked internal, in both formats."""
     text = get(client, manager, incident, "tracking").content.decode()
-    log = text.split("## Communication Log\n")[1].split("\n\n")[0].splitlines()
+    note, *log = text.split("## Communication Log\n")[1].split("\n\n")[0].splitlines()
+    assert note == f"_{INTERNAL_LOG}_"
     kinds = [line.split(" (", 1)[1].split(")", 1)[0] for line in log[:3]]
     assert kinds == ["to customer", "from customer", "internal note"]
+    assert ["**[internal]**:" in line for line in log[:3]] == [False, False, True]
+    sent = [line for line in log if "] - Portal (" in line]
+    assert sent and all(
+        ("**[internal]**:" in line) == (" customer_" not in line) for line in sent
+    ), sent
     assert any("customer_ack" in line for line in log)  # the escalation email
     stamps = [line[1:17] for line in log]
     assert stamps == sorted(stamps)
     assert_inert(text)
     record = get(client, manager, incident, "json").json()
     assert [e["what"] for e in record["communication_log"][:3]] == kinds
+    assert [e["internal"] for e in record["communication_log"][:3]] == [False, False, True]
     assert all("<img" not in e["text"] for e in record["communication_log"])
     assert "onerror" in record["communication_log"][1]["text"]
 

@@ -162,6 +162,27 @@ def test_seed_000_l4_legal_regulatory_implications_go_to_executives_and_legal_he
     told = set(Notification.objects.filter(kind="escalation").values_list("recipient", flat=True))
     assert {engineering["Legal"].email, engineering["Executive"].email} <= told
     assert escalation.note["facts"]["impact"] == ["legal exposure"]
+    (line,) = incident.events.filter(kind="trigger").values_list("body", flat=True)
+    assert "no route" not in line
+
+
+def test_a_legal_exposure_the_policy_does_not_route_says_so_on_the_timeline(support_preset):
+    """Seed 000 Level 4 "Legal/regulatory implications" under a policy that has no route for
+    it (support-3-tier, seed 001): the timeline's trigger line tells the manager reading it
+    that the incident stayed where it was and who, if anyone, was told."""
+    from escalations.policies.services import policy_spec
+
+    incident = make_incident(severity="P3", is_legal_exposure=True)
+    spec = policy_spec(incident.policy)
+    assert level_of(incident) == spec.first_level.number
+    event = incident.events.get(kind="trigger")
+    groups = dict(spec.triggers.notify_groups).get("legal_exposure", ())
+    told = f"{', '.join(groups)} told" if groups else "nobody told"
+    assert event.body == (
+        "Legal exposure: legal or regulatory implications. This policy has no route for it: "
+        f"the incident stays where it is ({told})."
+    )
+    assert event.data["no_route"] is True and not incident.escalations.exists()
 
 
 def test_seed_000_l4_public_relations_crisis_goes_to_executives(engineering):

@@ -191,3 +191,77 @@ def test_seed_004_activate_war_room_if_sev_1_is_a_prompt_with_one_click(client, 
     assert room.reason == "sev1" and room.commander() == agent
     page = client.get(reverse("incidents:detail", args=[sev1.reference])).content.decode()
     assert 'id="war-room-sev1-prompt"' not in page
+
+
+@pytest.mark.parametrize("another_lead", [True, False], ids=["another lead", "owner only lead"])
+def test_the_what_if_lead_warning_reaches_whom_the_sweep_warns(preset, agent, another_lead):
+    """seed 004 Sev 2 "Every 4 hours", the lead's warning a whole interval later: the
+    what-if simulation's replay of it reaches the people the sweep warns, never the owner
+    (a Team Lead who owns the incident had the first warning); with no other lead, the
+    level by email, in both."""
+    from escalations.policies.services import policy_spec
+    from escalations.rules.simulation import HistoryEvent, IncidentHistory, replay
+    from escalations.simulation.runs import _Recipients
+
+    owner = UserFactory(username="lead-owner", role="Team Lead")
+    if another_lead:
+        UserFactory(username="lead2", role="Team Lead")
+    incident = sev2(owner)
+    sla_sweep(now=T0 + 8 * H)
+    swept = {
+        row.recipient
+        for row in Notification.objects.filter(incident=incident, kind="update_overdue")
+        if row.context.get("to_lead")
+    }
+    spec = policy_spec(incident.policy)
+    history = IncidentHistory(
+        opened_at=T0, severity="P1", events=(HistoryEvent(T0, "first_response"),)
+    )
+    (lead_notice,) = [n for n in replay(history, spec, until=T0 + 8 * H).notices if n.lead]
+    assert lead_notice.at == T0 + 8 * H
+    simulated = {r.address for r in _Recipients(spec, {owner.pk: owner}).of(lead_notice, owner.pk)}
+    assert simulated == swept == {"lead2@example.com" if another_lead else agent.email}
+
+
+@pytest.mark.parametrize("commander_is_owner", [True, False], ids=["owner commands", "another"])
+def test_seed_004_sev_1_war_room_one_missed_update_reminds_each_person_once(
+    preset, agent, lead, commander_is_owner
+):
+    """seed 004 Sev 1 "Status updates: Every 30-60 minutes" with its war room ("Activate war
+    room if Sev 1", 30-minute cadence): one missed update reminds each person once. The
+    commander hears from the war room (its cadence, its channel); the update clock's
+    warnings leave the commander out but still warn an owner who is someone else, and the
+    level's lead a whole interval later."""
+    from collections import Counter
+
+    from escalations.engine.services import handoff_acknowledge
+    from escalations.followup.reminders import reminder_sweep
+    from escalations.followup.war_room import war_room_activate
+
+    commander = agent if commander_is_owner else UserFactory(username="ic", role="Support Agent")
+    incident = make_incident(actor=agent, assignee=agent, severity="P0", opened_at=T0, now=T0)
+    services.incident_acknowledge(incident=incident, actor=agent, now=T0)
+    handoff_acknowledge(incident=incident, actor=lead, now=T0)  # P0 starts at L1, its lead's
+    war_room_activate(incident=incident, actor=agent, reason="sev1", commander=commander, now=T0)
+
+    def reminded():
+        rows = Notification.objects.filter(
+            incident=incident, kind__in=("update_overdue", "war_room_update_due")
+        )
+        return Counter(rows.values_list("recipient", flat=True))
+
+    for at in (T0 + H / 2 - SECOND, T0 + H / 2):
+        sla_sweep(now=at)
+        reminder_sweep(now=at)
+    expected = Counter({agent.email: 1, commander.email: 1})
+    if commander_is_owner:
+        expected = Counter({agent.email: 1})
+    assert reminded() == expected
+    (own,) = Notification.objects.filter(incident=incident, recipient=commander.email).filter(
+        kind__in=("update_overdue", "war_room_update_due")
+    )
+    assert own.kind == "war_room_update_due"
+    sla_sweep(now=T0 + H)
+    reminder_sweep(now=T0 + H)
+    # The next interval: the war room reminds its commander again, the lead is warned.
+    assert reminded() == expected + Counter({commander.email: 1, lead.email: 1})

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
@@ -14,18 +15,18 @@ from escalations.engine.services import sla_sweep
 from escalations.models import Escalation, ThresholdFiring
 from escalations.policies.services import policy_create_from_spec, policy_spec, spec_problems
 from escalations.policies.workflow_yaml import WorkflowError, dump_workflow, load_workflow_text
-from escalations.rules.clocks import IncidentFacts, compute_clocks, due_thresholds
+from escalations.rules.clocks import compute_clocks, due_thresholds
 from escalations.rules.spec import LevelSpec, MaximumRoute, TargetSpec
 from incidents import services
 from incidents.models import EventKind
 from notifications.models import Notification
 from tests.concurrency import run_together
-from tests.escalations.conftest import H, simple_spec
+from tests.escalations.conftest import MONDAY, H, facts, simple_spec
 from tests.factories import UserFactory, make_incident
 
 M = timedelta(minutes=1)
 S = timedelta(seconds=1)
-T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # a Monday
+T0 = MONDAY  # what facts() counts from
 OFFICE = {
     "timezone": "UTC",
     "hours": {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
@@ -96,7 +97,43 @@ def test_the_maximum_route_names_a_level_the_policy_has():
         broken
     )
     backwards = simple_spec(matrix=((("P1", 1), TargetSpec(resolution=4 * H, resolution_max=H)),))
-    assert "P1 at L1: resolution_max must be longer than resolution." in spec_problems(backwards)
+    assert "P1 at L1: resolution_max (1h) must be longer than resolution (4h)." in spec_problems(
+        backwards
+    )
+
+
+MAXIMUM_ONLY_CELL = (
+    "P1 at L1: resolution_max (2h) must be longer than resolution "
+    "(4h, the resolution L1 sets for every severity)"
+)
+
+
+@pytest.mark.django_db
+def test_a_matrix_maximum_under_its_levels_target_is_refused_after_the_merge():
+    """Seed 002's pairs as the clocks count them: a cell giving only `resolution_max:
+    2h` takes its level's 4 h resolution target, so its maximum would come first. Each
+    target alone is fine; the merged pair is refused when the file is loaded, and a
+    spec stored or activated another way is refused too."""
+    text = (
+        "escalation:\n  tiers:\n    - {level: 1, name: Support, sla: {resolution_target: 4h}}\n"
+        "  matrix:\n    P1:\n      1: {resolution_max: 2h}\n"
+    )
+    with pytest.raises(WorkflowError) as error:
+        load_workflow_text(text)
+    assert "escalation.matrix" in str(error.value) and MAXIMUM_ONLY_CELL in str(error.value)
+    spec = simple_spec(
+        levels=(LevelSpec(1, "Support", sla=TargetSpec(resolution=4 * H)),),
+        matrix=((("P1", 1), TargetSpec(resolution_max=2 * H)),),
+    )
+    assert f"{MAXIMUM_ONLY_CELL}." in spec_problems(spec)
+    with pytest.raises(ValidationError) as refused:
+        policy_create_from_spec(spec=spec, name="backwards")
+    assert f"{MAXIMUM_ONLY_CELL}." in refused.value.messages
+    # Longer than the level's target, the same cell is accepted.
+    longer = simple_spec(
+        levels=spec.levels, matrix=((("P1", 1), TargetSpec(resolution_max=8 * H)),)
+    )
+    assert not [p for p in spec_problems(longer) if "resolution_max" in p]
 
 
 @pytest.mark.django_db
@@ -108,17 +145,6 @@ def test_maxima_and_the_route_survive_the_database_rows():
 
 
 # --- the clock -----------------------------------------------------------------------------
-
-
-def facts(**changes) -> IncidentFacts:
-    values = {
-        "opened_at": T0,
-        "severity": "P1",
-        "level": 1,
-        "level_entered_at": T0,
-        "statuses": ((T0, "new"),),
-    }
-    return IncidentFacts(**{**values, **changes})
 
 
 def maxima_spec(**changes):

@@ -221,7 +221,7 @@ def test_rows_keyed_by_position_before_the_upgrade_still_dedup(agent, manager):
     from django.apps import apps
 
     rekey = importlib.import_module(
-        "escalations.migrations.0019_policy_notice_content_keys"
+        "escalations.migrations.0021_policy_notice_content_keys"
     ).rekey_policy_notices
     incident = raised_to_p1_under_v1(agent)
     Notification.objects.filter(incident=incident, kind="policy_notice").update(

@@ -324,6 +324,53 @@ def test_the_p0_p3_preset_replays_seed_002s_tiers_to_the_second(matrix_preset, s
     )
 
 
+# What the escalation notice says of each move of seed 002's P1 (TIMELINES): the clock by its
+# label, and a level's time limit or a level deadline as a limit, never "of SLA".
+NOTICE_WORDS = {
+    "time_at_level": ("Time at level", "100.0% of L1's 30m time limit"),
+    "level_deadline": ("Level deadline", "100.0% of the 1h 00m deadline to reach L3"),
+    "resolution": ("SLA", "100.0% of the Resolution target"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "one by one"])
+def test_the_escalation_notice_words_a_tier_move_as_its_limit_not_an_sla_breach(
+    matrix_preset, set_based
+):
+    """Seed 002's tiers ("Escalation: If not resolved in 30 minutes") and "Level 3 within 1
+    hour": the notice names the clock by its label and the limit it passed; only an SLA
+    target (seed 002's P1 resolution in 4 hours) reads as "% of SLA". Both sweep paths alike."""
+    from django.utils.html import escape
+
+    from notifications import rendering
+    from notifications.models import Notification
+
+    agent = matrix_preset
+    incident = opened_and_acknowledged(agent, "P1")
+    for _to_level, after, _clock in TIMELINES["P1"]:
+        sla_sweep(now=T0 + after, set_based=set_based)
+        engine.handoff_acknowledge(incident=incident, actor=agent, now=T0 + after + M)
+        incident.refresh_from_db()
+    seen = set()
+    rows = Notification.objects.filter(
+        incident=incident, kind="escalation", channel="email"
+    ).order_by("id")
+    for row in rows:
+        clock = row.context["escalation"]["clock"]
+        heading, measure = NOTICE_WORDS[clock]
+        bodies = rendering.render_bodies(row)
+        text, html = bodies["body_text"], bodies["body_html"]
+        assert f"\n{heading}: {measure}\n" in text, text
+        assert f"{escape(measure)}</p>" in html, html
+        assert "_" not in clock or (clock not in text and clock not in html)  # no raw code
+        if clock != "resolution":
+            assert "of SLA" not in text + html and "SLA:" not in text
+            assert "Trigger: SLA" not in text and "SLA threshold" not in html
+        seen.add(clock)
+    assert seen == set(NOTICE_WORDS)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "one by one"])
 def test_a_resolved_incident_stays_where_it_was_resolved(matrix_preset, set_based):
@@ -475,3 +522,22 @@ def test_the_api_and_the_incident_page_show_the_limit(matrix_preset, manager, cl
     incident = make_incident(actor=manager, severity="P3")
     page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
     assert 'data-clock="time_at_level"' in page and "Time at level" in page
+
+
+@pytest.mark.parametrize(
+    ("clock", "limit", "heading", "measure"),
+    [
+        ("handoff_ack", None, "SLA", "100.0% of the Handoff acknowledgement target"),
+        ("first_response", None, "SLA", "100.0% of the First response target"),
+        ("", None, "SLA", "100.0% of SLA"),
+        ("time_at_level", 2 * H, "Time at level", "100.0% of L1's 2h 00m time limit"),
+        ("level_deadline", H, "Level deadline", "100.0% of the 1h 00m deadline to reach L2"),
+        ("resolution_max", 4 * H, "Resolution maximum", "100.0% of the 4h 00m resolution maximum"),
+    ],
+)
+def test_every_clock_that_can_move_an_incident_reads_by_its_label(clock, limit, heading, measure):
+    """The notice's clock line (seed 000's escalation template "% of SLA"): the SLA's own
+    clocks (a handoff nobody took is one) as the SLA, the others as the limit they are."""
+    from escalations.rules.clocks import move_measure
+
+    assert move_measure(clock, "100.0", from_level=1, to_level=2, limit=limit) == (heading, measure)

@@ -541,3 +541,28 @@ def test_every_clock_that_can_move_an_incident_reads_by_its_label(clock, limit, 
     from escalations.rules.clocks import move_measure
 
     assert move_measure(clock, "100.0", from_level=1, to_level=2, limit=limit) == (heading, measure)
+
+
+@pytest.mark.django_db
+def test_going_back_before_migration_0019_drops_the_time_at_level_firings_first(matrix_preset):
+    """0019 reversed: 0018's firing_once (every clock but update) comes back, which two
+    arrivals' firings at one level would break, so the reverse step deletes that clock's
+    firings (and only those) before it. Checked by hand too: `migrate escalations 0018`
+    with two such rows failed before, and goes back and forward now."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("escalations.migrations.0019_tiers_time_at_level")
+    operations = migration.Migration.operations
+    assert operations[0].name == "firing_once"  # RemoveConstraint, re-added last on reverse
+    assert operations[1].reverse_code is migration.delete_time_at_level_firings
+    incident = opened_and_acknowledged(matrix_preset, "P3")
+    fields = {"incident": incident, "percent": 100, "action": "escalate", "due_at": T0}
+    for arrival in (T0, T0 + H):
+        ThresholdFiring.objects.create(
+            **fields, clock="time_at_level", level=1, fired_at=arrival, interval_start=arrival
+        )
+    ThresholdFiring.objects.create(**fields, clock="resolution", level=1, fired_at=T0)
+    migration.delete_time_at_level_firings(apps, None)
+    assert list(ThresholdFiring.objects.values_list("clock", flat=True)) == ["resolution"]

@@ -464,40 +464,101 @@ def test_the_database_keeps_the_limit_to_one_firing_per_arrival(matrix_preset):
 # --- where people set and see it: admin, activation, API, incident page -----------------------
 
 
+def change_form_data(html: str) -> dict:
+    """What a browser would post back from an admin change form, as rendered."""
+    from html.parser import HTMLParser
+
+    class Form(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.data, self.select, self.textarea = {}, None, None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            name = attrs.get("name")
+            if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
+                if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                    return
+                self.data.setdefault(name, []).append(attrs.get("value") or "")
+            elif tag == "select" and name:
+                self.select = name
+                self.data.setdefault(name, [])
+            elif tag == "option" and self.select and "selected" in attrs:
+                self.data[self.select].append(attrs.get("value") or "")
+            elif tag == "textarea" and name:
+                self.textarea = name
+                self.data[name] = [""]
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.data[self.textarea][-1] += data.removeprefix("\n")
+
+    form = Form()
+    form.feed(html)
+    return {name: values if len(values) != 1 else values[0] for name, values in form.data.items()}
+
+
 @pytest.mark.django_db
-def test_the_admin_refuses_a_bad_limit_and_activation_one_on_the_top_level(
+def test_the_admin_refuses_a_bad_limit_beside_the_field_as_activation_does(
     default_policy, manager, client
 ):
-    from django.contrib import admin as django_admin
+    """Seed 002's tiers: the admin refuses a level time limit under 1m, or on the top level
+    (nowhere to go), beside the field, in activation's words (escalate_after_problems)."""
     from django.core.exceptions import ValidationError
     from django.urls import reverse
     from django.utils import timezone
 
-    from escalations.admin.site import LevelInline
-    from escalations.models import Level, Policy
+    from escalations.models import Policy
     from escalations.policies import services as policies
     from tests.factories import PASSWORD
 
     draft = policies.policy_fork(policy=default_policy, actor=manager)
     draft.levels.update(contacts={"email": "oncall@example.com"})  # someone hears it
     client.login(username=manager.username, password=PASSWORD)
-    html = client.get(reverse("admin:escalations_policy_change", args=[draft.pk])).content.decode()
-    assert 'name="levels-0-escalate_after"' in html
-    # Typed like the YAML; nonsense and zero are refused beside the field.
-    field = LevelInline(Policy, django_admin.site).formfield_for_dbfield(
-        Level._meta.get_field("escalate_after"), request=None
-    )
-    assert field.clean("30m") == 30 * M
+    url = reverse("admin:escalations_policy_change", args=[draft.pk])
+    data = change_form_data(client.get(url).content.decode())
+    numbers = {data[f"levels-{i}-number"]: i for i in range(int(data["levels-TOTAL_FORMS"]))}
+    assert set(numbers) == {"1", "2"}
+    one, top = numbers["1"], numbers["2"]
+
+    def post(limits):
+        changed = {**data, **{f"levels-{i}-escalate_after": v for i, v in limits.items()}}
+        return client.post(url, {**changed, "_continue": "1"})
+
+    # Under a minute, and a limit on the top level (L2 here): refused beside the field.
+    response = post({one: "30s", top: "1h"})
+    assert response.status_code == 200
+    errors = {
+        int(form["number"].value()): form.errors.get("escalate_after", [])
+        for form in response.context["inline_admin_formsets"][0].formset.forms
+    }
+    assert errors[1] == [
+        "L1 Front line: escalate_after must be at least 1m, or every arrival would "
+        "escalate at once."
+    ]
+    assert errors[2] == [
+        "L2 Specialists is the top level: escalate_after needs a level above it to escalate to."
+    ]
+    html = response.content.decode()
+    assert "escalate_after must be at least 1m" in html
+    assert list(draft.levels.values_list("escalate_after", flat=True)) == [None, None]
+    # Nonsense and zero are refused too; a good limit below the top is kept.
     for value, says in (("0m", "must be longer than zero"), ("soon", "is not a duration")):
-        with pytest.raises(ValidationError, match=says):
-            field.clean(value)
-    # On the top level (L2 here) there is nowhere to go: activation says so.
+        assert says in post({one: value}).content.decode()
+    assert post({one: "30m"}).status_code == 302
+    assert draft.levels.get(number=1).escalate_after == 30 * M
+    # Activation says the same of a top-level limit set behind the admin's back.
     draft.levels.filter(number=2).update(escalate_after=H)
     Policy.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
     with pytest.raises(ValidationError, match="L2 Specialists is the top level"):
         policies.policy_activate(policy=Policy.objects.get(pk=draft.pk), actor=manager)
     draft.levels.filter(number=2).update(escalate_after=None)
-    draft.levels.filter(number=1).update(escalate_after=30 * M)
     Policy.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
     active = policies.policy_activate(policy=Policy.objects.get(pk=draft.pk), actor=manager)
     assert policy_spec(active).level(1).escalate_after == 30 * M

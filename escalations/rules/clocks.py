@@ -406,6 +406,11 @@ def compute_clocks(
     calendar = _policy_calendar(policy, calendar_name)
     pauses = _spans(facts.statuses, policy.pause_statuses)
     resolved = _spans(facts.statuses, RESOLVED_STATUSES)
+    # The resolution clock and a level's time limit leave out paused time and time spent
+    # resolved (before a reopening): one list, in start order, for both.
+    paused_or_resolved = sorted(
+        pauses + [(a, b) for a, b in resolved if b is not None], key=lambda span: span[0]
+    )
     start = (
         (facts.level_clock_started_at or facts.level_entered_at)
         if policy.clock_start == "level"
@@ -434,13 +439,12 @@ def compute_clocks(
         ]
     if targets.resolution:
         stop = resolved[-1][0] if not facts.is_open and resolved else None
-        exclusions = pauses + [(a, b) for a, b in resolved if b is not None]
         readings += [
             _reading(
                 clock=clock,
                 target=target,
                 start=start,
-                exclusions=sorted(exclusions, key=lambda span: span[0]),
+                exclusions=paused_or_resolved,
                 stop=stop,
                 **common,
             )
@@ -473,14 +477,13 @@ def compute_clocks(
     if limit is not None and facts.is_open:
         # From this arrival, not the opening; time spent resolved (before a reopening)
         # does not count, as on the resolution clock.
-        exclusions = pauses + [(a, b) for a, b in resolved if b is not None]
         readings.append(
             _reading(
                 **{**common, "thresholds": TIME_AT_LEVEL_THRESHOLDS},
                 clock=TIME_AT_LEVEL_CLOCK,
                 target=limit,
                 start=facts.level_entered_at,
-                exclusions=sorted(exclusions, key=lambda span: span[0]),
+                exclusions=paused_or_resolved,
                 stop=None,
             )
         )

@@ -286,11 +286,7 @@ def demo_spec(spec):
     triggers = replace(spec.triggers, repeat_count=DEMO_REPEAT_COUNT)
     overrides = tuple(o for o in spec.overrides if o.severity == "P0")
     deadlines = tuple(d for d in spec.deadlines if d.severity in ("P0", "P1"))
-    first = spec.first_level.number
-    levels = tuple(
-        replace(level, escalate_after=None) if level.number == first else level
-        for level in spec.levels
-    )
+    levels = spec.without_time_limits([spec.first_level.number]).levels
     return replace(
         spec,
         calendars=calendars,

@@ -63,6 +63,7 @@ from escalations.rules.business_time import BusinessCalendar
 from escalations.rules.clocks import IncidentFacts, compute_clocks
 from escalations.rules.durations import humanize
 from escalations.rules.followup import spoken_duration
+from escalations.rules.spec import LevelSpec, WorkflowSpec, escalate_after_problems
 from escalations.sla.services import incident_clocks
 from escalations.web.forms import DeEscalateForm, EscalateForm
 from escalations.web.panels import action_item_metrics_for
@@ -221,8 +222,35 @@ class DraftOnlyInline:
         return super().has_delete_permission(request, obj)
 
 
+class LevelFormSet(forms.BaseInlineFormSet):
+    """A level's time limit (escalate_after) checked as activation and the YAML loader
+    check it (escalate_after_problems): at least 1m, and never on the top level. The error
+    shows beside the field of the level it is about."""
+
+    def clean(self):
+        super().clean()
+        forms_by_number, levels = {}, []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or data.get("number") is None:
+                continue
+            forms_by_number[data["number"]] = form
+            levels.append(
+                LevelSpec(
+                    number=data["number"],
+                    name=data.get("name") or "",
+                    escalate_after=data.get("escalate_after"),
+                )
+            )
+        for number, problem in escalate_after_problems(WorkflowSpec(levels=tuple(levels))):
+            form = forms_by_number[number]
+            if "escalate_after" in form.cleaned_data:
+                form.add_error("escalate_after", f"{problem}.")
+
+
 class LevelInline(DraftOnlyInline, admin.StackedInline):
     model = Level
+    formset = LevelFormSet
     fields = [
         ("number", "name", "team"),
         ("schedule", "page_after"),

@@ -21,11 +21,11 @@ from escalations.engine.audience import Audience
 from escalations.models import Escalation, Page, ReasonCategory, Trigger
 from escalations.notices import compose as notices
 from escalations.policies import reach
-from escalations.rules.clocks import SLA_CLOCKS, ClockReading
+from escalations.rules.clocks import CLOCK_LABELS, SLA_CLOCKS, ClockReading, move_measure
 from escalations.rules.durations import humanize
 from escalations.rules.handoff import HandoffContext, field_label
 from escalations.rules.moves import level_move
-from escalations.rules.spec import WorkflowSpec
+from escalations.rules.spec import DEADLINE_CLOCK, MAXIMUM_CLOCKS, TIME_AT_LEVEL_CLOCK, WorkflowSpec
 from incidents.models import AccountTier, EventKind, Incident, IncidentEvent, Visibility
 from incidents.rules import Severity, Status
 from portal.bulk import unsaved
@@ -327,6 +327,34 @@ def trigger_display(trigger: str) -> str:
     return label
 
 
+def notice_measure(incident: Incident, spec: WorkflowSpec, escalation: Escalation) -> dict:
+    """The escalation notice's trigger and clock, in words (move_measure): a move by a
+    level's time limit or a level deadline is triggered by that limit, not "SLA threshold"."""
+    trigger = trigger_display(escalation.trigger)
+    clock = escalation.clock
+    if escalation.sla_percent is None:
+        return {"trigger_display": trigger, "measure_heading": "", "measure": ""}
+    limit = None
+    with contextlib.suppress(KeyError):
+        if clock == TIME_AT_LEVEL_CLOCK:
+            limit = spec.level(escalation.from_level).escalate_after
+        elif clock == DEADLINE_CLOCK:
+            deadline = spec.deadline_for(incident.severity)
+            limit = deadline.within if deadline else None
+        elif clock in MAXIMUM_CLOCKS:
+            limit = spec.targets(incident.severity, escalation.from_level).for_clock(clock)
+    heading, measure = move_measure(
+        clock,
+        str(escalation.sla_percent),
+        from_level=escalation.from_level,
+        to_level=escalation.to_level,
+        limit=limit,
+    )
+    if escalation.trigger == Trigger.SLA and clock and clock not in SLA_CLOCKS:
+        trigger = CLOCK_LABELS.get(clock, trigger)
+    return {"trigger_display": trigger, "measure_heading": heading, "measure": measure}
+
+
 def move_notices(
     incident: Incident,
     spec: WorkflowSpec,
@@ -343,7 +371,7 @@ def move_notices(
     sla_percent = escalation.sla_percent
     context = {
         "escalation": {
-            "trigger_display": trigger_display(escalation.trigger),
+            **notice_measure(incident, spec, escalation),
             "sla_percent": None if sla_percent is None else str(sla_percent),
             "clock": escalation.clock,
             "reason": escalation.reason,

@@ -3,6 +3,14 @@
 from django.db import migrations, models
 
 
+def delete_time_at_level_firings(apps, schema_editor):
+    """Going back to 0018: its firing_once covers every clock but update, so an incident
+    that fired its level's time limit on two arrivals at one level would break it. The
+    clock does not exist before 0019: its firings go."""
+    ThresholdFiring = apps.get_model("escalations", "ThresholdFiring")
+    ThresholdFiring.objects.filter(clock="time_at_level").delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,6 +23,8 @@ class Migration(migrations.Migration):
             model_name='thresholdfiring',
             name='firing_once',
         ),
+        # Reversed, this runs before the old firing_once comes back.
+        migrations.RunPython(migrations.RunPython.noop, delete_time_at_level_firings),
         migrations.AddField(
             model_name='level',
             name='escalate_after',

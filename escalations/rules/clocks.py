@@ -100,6 +100,34 @@ SLA_CLOCKS = ("first_response", "resolution", "handoff_ack")
 RESTARTING_CLOCKS = ("update", TIME_AT_LEVEL_CLOCK)
 
 
+def move_measure(
+    clock: str,
+    percent: str,
+    *,
+    from_level: int,
+    to_level: int,
+    limit: timedelta | None = None,
+) -> tuple[str, str]:
+    """How an escalation notice words the clock of a move at `percent` ("100.0"):
+    (heading, measure). An SLA target reads as the SLA ("SLA", "100.0% of the Resolution
+    target"); a level's time limit, a level deadline or a maximum as the limit it is, by
+    its label ("Time at level", "100.0% of L1's 30m time limit"). `limit`: the limit's
+    length, when the policy still names it."""
+    label = CLOCK_LABELS.get(clock, "")
+    if not clock or clock in SLA_CLOCKS:
+        return "SLA", (f"{percent}% of the {label} target" if label else f"{percent}% of SLA")
+    if clock == TIME_AT_LEVEL_CLOCK:
+        length = f"{humanize(limit)} " if limit else ""
+        return label, f"{percent}% of L{from_level}'s {length}time limit"
+    if clock == DEADLINE_CLOCK:
+        length = f"{humanize(limit)} " if limit else ""
+        return label, f"{percent}% of the {length}deadline to reach L{to_level}"
+    label = label or clock.replace("_", " ").capitalize()
+    if limit:
+        return label, f"{percent}% of the {humanize(limit)} {label.lower()}"
+    return label, f"{percent}% of the {label.lower()}"
+
+
 def update_thresholds(policy: WorkflowSpec) -> tuple[ThresholdSpec, ...]:
     """The policy's thresholds, with UPDATE_THRESHOLDS when none names the update clock."""
     if any("update" in t.clocks for t in policy.thresholds):
@@ -378,6 +406,11 @@ def compute_clocks(
     calendar = _policy_calendar(policy, calendar_name)
     pauses = _spans(facts.statuses, policy.pause_statuses)
     resolved = _spans(facts.statuses, RESOLVED_STATUSES)
+    # The resolution clock and a level's time limit leave out paused time and time spent
+    # resolved (before a reopening): one list, in start order, for both.
+    paused_or_resolved = sorted(
+        pauses + [(a, b) for a, b in resolved if b is not None], key=lambda span: span[0]
+    )
     start = (
         (facts.level_clock_started_at or facts.level_entered_at)
         if policy.clock_start == "level"
@@ -406,13 +439,12 @@ def compute_clocks(
         ]
     if targets.resolution:
         stop = resolved[-1][0] if not facts.is_open and resolved else None
-        exclusions = pauses + [(a, b) for a, b in resolved if b is not None]
         readings += [
             _reading(
                 clock=clock,
                 target=target,
                 start=start,
-                exclusions=sorted(exclusions, key=lambda span: span[0]),
+                exclusions=paused_or_resolved,
                 stop=stop,
                 **common,
             )
@@ -445,14 +477,13 @@ def compute_clocks(
     if limit is not None and facts.is_open:
         # From this arrival, not the opening; time spent resolved (before a reopening)
         # does not count, as on the resolution clock.
-        exclusions = pauses + [(a, b) for a, b in resolved if b is not None]
         readings.append(
             _reading(
                 **{**common, "thresholds": TIME_AT_LEVEL_THRESHOLDS},
                 clock=TIME_AT_LEVEL_CLOCK,
                 target=limit,
                 start=facts.level_entered_at,
-                exclusions=sorted(exclusions, key=lambda span: span[0]),
+                exclusions=paused_or_resolved,
                 stop=None,
             )
         )

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
@@ -496,6 +497,18 @@ class WorkflowSpec:
     notices: tuple[NoticeRule, ...] = ()
     maximum: MaximumRoute = field(default_factory=MaximumRoute)
     regulatory_report: RegulatoryReportSettings = field(default_factory=RegulatoryReportSettings)
+
+    def without_time_limits(self, numbers: Iterable[int] | None = None) -> WorkflowSpec:
+        """This spec with no level time limit (escalate_after) on the levels `numbers`
+        (None: on any level)."""
+        chosen = None if numbers is None else set(numbers)
+        levels = tuple(
+            replace(level, escalate_after=None)
+            if chosen is None or level.number in chosen
+            else level
+            for level in self.levels
+        )
+        return replace(self, levels=levels)
 
     def level(self, number: int) -> LevelSpec:
         for level in self.levels:

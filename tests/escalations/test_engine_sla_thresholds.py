@@ -194,11 +194,7 @@ def seed_002_matrix(roles):
 
     preset = Path(__file__).resolve().parents[2] / "escalations/workflows/p0-p3-matrix.yaml"
     spec = load_workflow_file(preset)
-    spec = replace(
-        spec,
-        deadlines=(),
-        levels=tuple(replace(level, escalate_after=None) for level in spec.levels),
-    )
+    spec = replace(spec.without_time_limits(), deadlines=())
     policy_create_from_spec(spec=spec, name="p0-p3-matrix", make_default=True)
 
 

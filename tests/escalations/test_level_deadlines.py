@@ -99,7 +99,6 @@ def matrix_preset(roles):
     """The shipped P0-P3 preset without its tiers' own times ("not resolved in 30 minutes"
     at L1 would move every incident here at 30 minutes): these tests follow the deadlines
     alone. test_time_at_level replays the preset as it ships, both together."""
-    from dataclasses import replace
 
     from escalations.policies.services import policy_create_from_spec
     from escalations.policies.workflow_yaml import load_workflow_file
@@ -108,7 +107,7 @@ def matrix_preset(roles):
     Channel.objects.get_or_create(code="RUNTIME", defaults={"name": "Runtime"})
     spec = load_workflow_file(PRESET)
     assert [level.escalate_after for level in spec.levels] == [30 * M, 2 * H, 8 * H, None]
-    spec = replace(spec, levels=tuple(replace(lv, escalate_after=None) for lv in spec.levels))
+    spec = spec.without_time_limits()
     policy_create_from_spec(spec=spec, name="p0-p3-matrix", make_default=True)
     return UserFactory(username="first-line", role="Support Agent")
 

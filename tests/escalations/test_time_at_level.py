@@ -324,6 +324,53 @@ def test_the_p0_p3_preset_replays_seed_002s_tiers_to_the_second(matrix_preset, s
     )
 
 
+# What the escalation notice says of each move of seed 002's P1 (TIMELINES): the clock by its
+# label, and a level's time limit or a level deadline as a limit, never "of SLA".
+NOTICE_WORDS = {
+    "time_at_level": ("Time at level", "100.0% of L1's 30m time limit"),
+    "level_deadline": ("Level deadline", "100.0% of the 1h 00m deadline to reach L3"),
+    "resolution": ("SLA", "100.0% of the Resolution target"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "one by one"])
+def test_the_escalation_notice_words_a_tier_move_as_its_limit_not_an_sla_breach(
+    matrix_preset, set_based
+):
+    """Seed 002's tiers ("Escalation: If not resolved in 30 minutes") and "Level 3 within 1
+    hour": the notice names the clock by its label and the limit it passed; only an SLA
+    target (seed 002's P1 resolution in 4 hours) reads as "% of SLA". Both sweep paths alike."""
+    from django.utils.html import escape
+
+    from notifications import rendering
+    from notifications.models import Notification
+
+    agent = matrix_preset
+    incident = opened_and_acknowledged(agent, "P1")
+    for _to_level, after, _clock in TIMELINES["P1"]:
+        sla_sweep(now=T0 + after, set_based=set_based)
+        engine.handoff_acknowledge(incident=incident, actor=agent, now=T0 + after + M)
+        incident.refresh_from_db()
+    seen = set()
+    rows = Notification.objects.filter(
+        incident=incident, kind="escalation", channel="email"
+    ).order_by("id")
+    for row in rows:
+        clock = row.context["escalation"]["clock"]
+        heading, measure = NOTICE_WORDS[clock]
+        bodies = rendering.render_bodies(row)
+        text, html = bodies["body_text"], bodies["body_html"]
+        assert f"\n{heading}: {measure}\n" in text, text
+        assert f"{escape(measure)}</p>" in html, html
+        assert "_" not in clock or (clock not in text and clock not in html)  # no raw code
+        if clock != "resolution":
+            assert "of SLA" not in text + html and "SLA:" not in text
+            assert "Trigger: SLA" not in text and "SLA threshold" not in html
+        seen.add(clock)
+    assert seen == set(NOTICE_WORDS)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "one by one"])
 def test_a_resolved_incident_stays_where_it_was_resolved(matrix_preset, set_based):
@@ -417,40 +464,101 @@ def test_the_database_keeps_the_limit_to_one_firing_per_arrival(matrix_preset):
 # --- where people set and see it: admin, activation, API, incident page -----------------------
 
 
+def change_form_data(html: str) -> dict:
+    """What a browser would post back from an admin change form, as rendered."""
+    from html.parser import HTMLParser
+
+    class Form(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.data, self.select, self.textarea = {}, None, None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            name = attrs.get("name")
+            if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
+                if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                    return
+                self.data.setdefault(name, []).append(attrs.get("value") or "")
+            elif tag == "select" and name:
+                self.select = name
+                self.data.setdefault(name, [])
+            elif tag == "option" and self.select and "selected" in attrs:
+                self.data[self.select].append(attrs.get("value") or "")
+            elif tag == "textarea" and name:
+                self.textarea = name
+                self.data[name] = [""]
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.data[self.textarea][-1] += data.removeprefix("\n")
+
+    form = Form()
+    form.feed(html)
+    return {name: values if len(values) != 1 else values[0] for name, values in form.data.items()}
+
+
 @pytest.mark.django_db
-def test_the_admin_refuses_a_bad_limit_and_activation_one_on_the_top_level(
+def test_the_admin_refuses_a_bad_limit_beside_the_field_as_activation_does(
     default_policy, manager, client
 ):
-    from django.contrib import admin as django_admin
+    """Seed 002's tiers: the admin refuses a level time limit under 1m, or on the top level
+    (nowhere to go), beside the field, in activation's words (escalate_after_problems)."""
     from django.core.exceptions import ValidationError
     from django.urls import reverse
     from django.utils import timezone
 
-    from escalations.admin.site import LevelInline
-    from escalations.models import Level, Policy
+    from escalations.models import Policy
     from escalations.policies import services as policies
     from tests.factories import PASSWORD
 
     draft = policies.policy_fork(policy=default_policy, actor=manager)
     draft.levels.update(contacts={"email": "oncall@example.com"})  # someone hears it
     client.login(username=manager.username, password=PASSWORD)
-    html = client.get(reverse("admin:escalations_policy_change", args=[draft.pk])).content.decode()
-    assert 'name="levels-0-escalate_after"' in html
-    # Typed like the YAML; nonsense and zero are refused beside the field.
-    field = LevelInline(Policy, django_admin.site).formfield_for_dbfield(
-        Level._meta.get_field("escalate_after"), request=None
-    )
-    assert field.clean("30m") == 30 * M
+    url = reverse("admin:escalations_policy_change", args=[draft.pk])
+    data = change_form_data(client.get(url).content.decode())
+    numbers = {data[f"levels-{i}-number"]: i for i in range(int(data["levels-TOTAL_FORMS"]))}
+    assert set(numbers) == {"1", "2"}
+    one, top = numbers["1"], numbers["2"]
+
+    def post(limits):
+        changed = {**data, **{f"levels-{i}-escalate_after": v for i, v in limits.items()}}
+        return client.post(url, {**changed, "_continue": "1"})
+
+    # Under a minute, and a limit on the top level (L2 here): refused beside the field.
+    response = post({one: "30s", top: "1h"})
+    assert response.status_code == 200
+    errors = {
+        int(form["number"].value()): form.errors.get("escalate_after", [])
+        for form in response.context["inline_admin_formsets"][0].formset.forms
+    }
+    assert errors[1] == [
+        "L1 Front line: escalate_after must be at least 1m, or every arrival would "
+        "escalate at once."
+    ]
+    assert errors[2] == [
+        "L2 Specialists is the top level: escalate_after needs a level above it to escalate to."
+    ]
+    html = response.content.decode()
+    assert "escalate_after must be at least 1m" in html
+    assert list(draft.levels.values_list("escalate_after", flat=True)) == [None, None]
+    # Nonsense and zero are refused too; a good limit below the top is kept.
     for value, says in (("0m", "must be longer than zero"), ("soon", "is not a duration")):
-        with pytest.raises(ValidationError, match=says):
-            field.clean(value)
-    # On the top level (L2 here) there is nowhere to go: activation says so.
+        assert says in post({one: value}).content.decode()
+    assert post({one: "30m"}).status_code == 302
+    assert draft.levels.get(number=1).escalate_after == 30 * M
+    # Activation says the same of a top-level limit set behind the admin's back.
     draft.levels.filter(number=2).update(escalate_after=H)
     Policy.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
     with pytest.raises(ValidationError, match="L2 Specialists is the top level"):
         policies.policy_activate(policy=Policy.objects.get(pk=draft.pk), actor=manager)
     draft.levels.filter(number=2).update(escalate_after=None)
-    draft.levels.filter(number=1).update(escalate_after=30 * M)
     Policy.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
     active = policies.policy_activate(policy=Policy.objects.get(pk=draft.pk), actor=manager)
     assert policy_spec(active).level(1).escalate_after == 30 * M
@@ -475,3 +583,47 @@ def test_the_api_and_the_incident_page_show_the_limit(matrix_preset, manager, cl
     incident = make_incident(actor=manager, severity="P3")
     page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
     assert 'data-clock="time_at_level"' in page and "Time at level" in page
+
+
+@pytest.mark.parametrize(
+    ("clock", "limit", "heading", "measure"),
+    [
+        ("handoff_ack", None, "SLA", "100.0% of the Handoff acknowledgement target"),
+        ("first_response", None, "SLA", "100.0% of the First response target"),
+        ("", None, "SLA", "100.0% of SLA"),
+        ("time_at_level", 2 * H, "Time at level", "100.0% of L1's 2h 00m time limit"),
+        ("level_deadline", H, "Level deadline", "100.0% of the 1h 00m deadline to reach L2"),
+        ("resolution_max", 4 * H, "Resolution maximum", "100.0% of the 4h 00m resolution maximum"),
+    ],
+)
+def test_every_clock_that_can_move_an_incident_reads_by_its_label(clock, limit, heading, measure):
+    """The notice's clock line (seed 000's escalation template "% of SLA"): the SLA's own
+    clocks (a handoff nobody took is one) as the SLA, the others as the limit they are."""
+    from escalations.rules.clocks import move_measure
+
+    assert move_measure(clock, "100.0", from_level=1, to_level=2, limit=limit) == (heading, measure)
+
+
+@pytest.mark.django_db
+def test_going_back_before_migration_0019_drops_the_time_at_level_firings_first(matrix_preset):
+    """0019 reversed: 0018's firing_once (every clock but update) comes back, which two
+    arrivals' firings at one level would break, so the reverse step deletes that clock's
+    firings (and only those) before it. Checked by hand too: `migrate escalations 0018`
+    with two such rows failed before, and goes back and forward now."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("escalations.migrations.0019_tiers_time_at_level")
+    operations = migration.Migration.operations
+    assert operations[0].name == "firing_once"  # RemoveConstraint, re-added last on reverse
+    assert operations[1].reverse_code is migration.delete_time_at_level_firings
+    incident = opened_and_acknowledged(matrix_preset, "P3")
+    fields = {"incident": incident, "percent": 100, "action": "escalate", "due_at": T0}
+    for arrival in (T0, T0 + H):
+        ThresholdFiring.objects.create(
+            **fields, clock="time_at_level", level=1, fired_at=arrival, interval_start=arrival
+        )
+    ThresholdFiring.objects.create(**fields, clock="resolution", level=1, fired_at=T0)
+    migration.delete_time_at_level_firings(apps, None)
+    assert list(ThresholdFiring.objects.values_list("clock", flat=True)) == ["resolution"]

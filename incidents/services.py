@@ -684,6 +684,7 @@ def status_page_publish(
         )
     incident.status_page_published_at = now
     incident.status_page_title = _public_title(public_title)
+    incident.status_page_resolved_at = None  # a new publication starts afresh
     _set_public_state(incident, target, now)
     incident_save(incident=incident, fields=STATUS_PAGE_FIELDS)
     return incident_event_append(
@@ -775,8 +776,15 @@ def status_page_withdraw(
     incident = incident_lock(incident=incident)
     if incident.status_page_published_at is None:
         raise ValidationError("The incident is not on the status page.")
+    # Off the page entirely: its public state and resolved time go too, so publishing again
+    # starts afresh (a stale resolved time would hide the new publication at once).
     incident.status_page_published_at = None
-    incident_save(incident=incident, fields=["status_page_published_at"])
+    incident.status_page_state = ""
+    incident.status_page_resolved_at = None
+    incident_save(
+        incident=incident,
+        fields=["status_page_published_at", "status_page_state", "status_page_resolved_at"],
+    )
     incident_event_append(
         incident=incident,
         kind=EventKind.STATUS_PAGE_WITHDRAWN,

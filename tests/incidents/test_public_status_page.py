@@ -189,6 +189,34 @@ def test_withdrawn_incidents_leave_and_a_new_publication_shows_only_what_follows
     assert "Second words" in page and "First words" not in page
 
 
+def test_withdrawing_clears_the_public_state_so_publishing_again_as_resolved_shows_it(
+    client, incident, manager, settings
+):
+    """Seed 002-29: withdrawn long ago after a "Resolved" update, then published again as
+    resolved: the new publication is resolved now, not at the old time (which had left it
+    off the page although the service said "Published")."""
+    settings.STATUS_PAGE_RESOLVED_DAYS = 3
+    now = timezone.now()
+    publish(incident, manager, now=now - timedelta(days=10))
+    services.status_page_post_update(
+        incident=incident,
+        actor=manager,
+        state="resolved",
+        body="Fixed.",
+        now=now - timedelta(days=9),
+    )
+    services.status_page_withdraw(
+        incident=incident, actor=manager, reason="Wrong incident", now=now - timedelta(days=8)
+    )
+    incident.refresh_from_db()
+    assert (incident.status_page_state, incident.status_page_resolved_at) == ("", None)
+    publish(incident, manager, state="resolved", body="All fine again.", now=now)
+    incident.refresh_from_db()
+    assert incident.status_page_resolved_at == now
+    page = text_of(client.get(PAGE))
+    assert "Recently resolved" in page and "All fine again." in page
+
+
 # --- security incidents ------------------------------------------------------------------------
 
 

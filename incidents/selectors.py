@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from incidents.models import Incident, IncidentEvent
+from incidents.rules import PublicState
 from portal.roles import VIEW_DATA_BREACH, VIEW_SECURITY
 
 
@@ -84,11 +85,13 @@ def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
     first, each with `public_updates` (newest first, only those since it was last
     published). Two queries, whatever the number of incidents and updates.
 
-    Publicly resolved means a "Resolved" public update, or the incident itself resolved
-    or closed: the page never shows a finished incident as ongoing."""
+    Each incident gets `public_state` (a PublicState), decided here and only here:
+    publicly resolved means a "Resolved" public update, or the incident itself resolved
+    after it was published (the page never shows a finished incident as ongoing; a
+    resolution from before the publication does not override what the publisher chose)."""
     from datetime import timedelta
 
-    from django.db.models import F, Prefetch
+    from django.db.models import Case, F, Prefetch, When
     from django.db.models.functions import Coalesce
 
     since = now - timedelta(days=resolved_days)
@@ -102,7 +105,12 @@ def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
     )
     incidents = (
         Incident.objects.filter(status_page_published_at__isnull=False, is_security=False)
-        .annotate(public_resolved_at=Coalesce("status_page_resolved_at", "resolved_at"))
+        .annotate(
+            public_resolved_at=Coalesce(
+                "status_page_resolved_at",
+                Case(When(resolved_at__gt=F("status_page_published_at"), then=F("resolved_at"))),
+            )
+        )
         .filter(Q(public_resolved_at__isnull=True) | Q(public_resolved_at__gte=since))
         .only(
             "id",
@@ -117,4 +125,11 @@ def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
         .order_by(F("public_resolved_at").desc(nulls_first=True), "severity", "-opened_at")
         .prefetch_related(Prefetch("events", queryset=updates, to_attr="public_updates"))
     )
-    return list(incidents)
+    shown = list(incidents)
+    for incident in shown:
+        incident.public_state = (
+            PublicState.RESOLVED
+            if incident.public_resolved_at is not None
+            else PublicState(incident.status_page_state or PublicState.INVESTIGATING)
+        )
+    return shown

@@ -619,7 +619,7 @@ def _public_body(value: str) -> str:
     return body
 
 
-def _public_state(value: str) -> PublicState:
+def _parse_public_state(value: str) -> PublicState:
     try:
         return PublicState(value)
     except ValueError:
@@ -671,13 +671,20 @@ def status_page_publish(
         except ValidationError as error:
             errors.update(error.error_dict)
     try:
-        target = _public_state(state)
+        target = _parse_public_state(state)
     except ValidationError as error:
         errors.update(error.error_dict)
     if errors:
         raise ValidationError(errors)
     incident = incident_lock(incident=incident)
     _check_publishable(incident)
+    if not incident.is_open:
+        # Its internal resolution would decide what the page says (or keep it off the page
+        # once past STATUS_PAGE_RESOLVED_DAYS): publish while it is open, or reopen it first.
+        raise ValidationError(
+            "The incident is resolved or closed: only open incidents are published on the "
+            "status page (reopen it first)."
+        )
     if incident.status_page_published_at is not None:
         raise ValidationError(
             "The incident is on the status page already: post an update or change its title."
@@ -743,7 +750,7 @@ def status_page_post_update(
     except ValidationError as error:
         errors.update(error.error_dict)
     try:
-        target = _public_state(state)
+        target = _parse_public_state(state)
     except ValidationError as error:
         errors.update(error.error_dict)
     if errors:

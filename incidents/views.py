@@ -567,12 +567,6 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
 # --- the public status page (/status/, no sign-in; seed 002 "Update public status page") -------
 
 
-def _public_state(incident: Incident) -> PublicState:
-    if incident.public_resolved_at is not None:
-        return PublicState.RESOLVED
-    return PublicState(incident.status_page_state or PublicState.INVESTIGATING)
-
-
 @require_safe
 @decorator_from_middleware(ConditionalGetMiddleware)
 def public_status_page(request: HttpRequest) -> HttpResponse:
@@ -584,8 +578,6 @@ def public_status_page(request: HttpRequest) -> HttpResponse:
 
     now = tz.now()
     incidents = status_page_incidents(now=now, resolved_days=settings.STATUS_PAGE_RESOLVED_DAYS)
-    for incident in incidents:
-        incident.public_state = _public_state(incident)
     ongoing = [i for i in incidents if i.public_state != PublicState.RESOLVED]
     resolved = [i for i in incidents if i.public_state == PublicState.RESOLVED]
     zone = tz.get_default_timezone()

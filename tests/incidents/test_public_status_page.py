@@ -175,6 +175,34 @@ def test_an_incident_resolved_inside_shows_resolved_not_ongoing(client, incident
     assert 'data-public-state="investigating"' in page
 
 
+def test_a_resolved_or_closed_incident_is_not_published(client, incident, manager):
+    """Seed 002-29: publishing an incident resolved long ago would "succeed" yet show nothing
+    (or show "Resolved" whatever state the publisher chose): refused, with the reason."""
+    services.incident_change_status(
+        incident=incident, status="resolved", actor=manager, note="Fixed"
+    )
+    with pytest.raises(ValidationError, match="resolved or closed"):
+        publish(incident, manager, state="identified")
+    assert Incident.objects.get(pk=incident.pk).status_page_published_at is None
+    assert "Checkout is slow" not in text_of(client.get(PAGE))
+
+
+def test_an_internal_resolution_from_before_publishing_does_not_override_the_public_state(
+    client, incident, manager
+):
+    """The selector decides "publicly resolved" alone: the incident's own resolution
+    counts only when it came after the publication (rows from before the refusal above)."""
+    now = timezone.now()
+    publish(incident, manager, state="identified", now=now)
+    Incident.objects.filter(pk=incident.pk).update(
+        status="resolved", resolved_at=now - timedelta(days=30)
+    )
+    page = text_of(client.get(PAGE))
+    assert 'data-public-state="identified"' in page and "1 ongoing incident" in page
+    Incident.objects.filter(pk=incident.pk).update(resolved_at=now + timedelta(minutes=1))
+    assert 'data-public-state="resolved"' in text_of(client.get(PAGE))
+
+
 def test_withdrawn_incidents_leave_and_a_new_publication_shows_only_what_follows(
     client, incident, manager
 ):

@@ -43,6 +43,7 @@ from incidents.selectors import (
     incidents_visible_to,
     status_page_incidents,
 )
+from portal.middleware import public_page
 from portal.throttles import status_page_wait
 
 
@@ -567,6 +568,7 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
 # --- the public status page (/status/, no sign-in; seed 002 "Update public status page") -------
 
 
+@public_page
 @require_safe
 @decorator_from_middleware(ConditionalGetMiddleware)
 def public_status_page(request: HttpRequest) -> HttpResponse:

@@ -127,6 +127,24 @@ def test_the_page_needs_no_sign_in_is_cacheable_and_reads_a_fixed_number_of_quer
     assert client.post(PAGE).status_code == 405
 
 
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_page_leaves_the_session_alone_so_shared_caches_may_keep_it(
+    client, incident, manager, signed_in
+):
+    """No `Vary: Cookie` (which defeats `s-maxage` in a CDN) and no cookie set, whoever
+    asks; a signed-in visitor costs no session or user query either."""
+    publish(incident, manager)
+    if signed_in:
+        client.force_login(manager)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(PAGE)
+    assert response.status_code == 200
+    assert "cookie" not in response.get("Vary", "").lower()
+    assert not response.cookies
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "django_session" not in tables and "portal_user" not in tables
+
+
 def test_hostile_public_text_is_shown_escaped(client, incident, manager):
     publish(
         incident,

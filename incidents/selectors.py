@@ -3,10 +3,10 @@ from `incidents_visible_to`, so the security rule lives in one place."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
-from incidents.models import Incident, IncidentEvent
+from incidents.models import EventKind, Incident, IncidentEvent, Visibility
 from incidents.rules import PublicState
 from portal.roles import VIEW_DATA_BREACH, VIEW_SECURITY
 
@@ -76,7 +76,24 @@ def user_can_change(user, incident: Incident) -> bool:
 
 # --- the public status page (/status/, no sign-in) -----------------------------------------
 
-STATUS_PAGE_EVENT_KINDS = ("status_page_published", "status_page_update")
+STATUS_PAGE_EVENT_KINDS = (EventKind.STATUS_PAGE_PUBLISHED, EventKind.STATUS_PAGE_UPDATE)
+
+
+def status_page_posts_shown() -> Q:
+    """The one rule for which status-page posts are still shown, on the public page and on
+    the customer's own page alike: those since the incident was last published (none while
+    it is not published: withdrawn posts are not "on our public status page")."""
+    return Q(kind__in=STATUS_PAGE_EVENT_KINDS, at__gte=F("incident__status_page_published_at"))
+
+
+def customer_timeline(incident: Incident) -> QuerySet[IncidentEvent]:
+    """The public timeline the customer's status page shows: public entries, status-page
+    posts only while they are on the public page (status_page_posts_shown)."""
+    return (
+        incident.events.filter(visibility=Visibility.PUBLIC)
+        .filter(~Q(kind__in=STATUS_PAGE_EVENT_KINDS) | status_page_posts_shown())
+        .order_by("at", "id")
+    )
 
 
 def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
@@ -91,15 +108,12 @@ def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
     resolution from before the publication does not override what the publisher chose)."""
     from datetime import timedelta
 
-    from django.db.models import Case, F, Prefetch, When
+    from django.db.models import Case, Prefetch, When
     from django.db.models.functions import Coalesce
 
     since = now - timedelta(days=resolved_days)
     updates = (
-        IncidentEvent.objects.filter(
-            kind__in=STATUS_PAGE_EVENT_KINDS,
-            at__gte=F("incident__status_page_published_at"),
-        )
+        IncidentEvent.objects.filter(status_page_posts_shown())
         .only("id", "incident_id", "at", "kind", "body", "data")
         .order_by("-at", "-id")
     )

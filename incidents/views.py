@@ -33,11 +33,12 @@ from incidents.forms import (
     StatusPageWithdrawForm,
 )
 from incidents.lifecycle import registered as lifecycle
-from incidents.models import Incident, Visibility
+from incidents.models import Incident
 from incidents.panels import BoundForms, detail_panels
 from incidents.permissions import allowed
 from incidents.rules import REOPENABLE, PublicState, Status, display_title
 from incidents.selectors import (
+    customer_timeline,
     incident_for_user,
     incident_timeline,
     incidents_visible_to,
@@ -555,7 +556,7 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
             {
                 "incident": incident,
                 "title": display_title(incident),
-                "events": incident.events.filter(visibility=Visibility.PUBLIC).order_by("at", "id"),
+                "events": customer_timeline(incident),
                 "reply_form": reply_form,
                 "rating_form": rating_form,
                 "can_rate": not incident.is_open and incident.csat_rating is None,

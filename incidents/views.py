@@ -203,7 +203,7 @@ def _available_actions(context: dict, user) -> list[str]:
         ),
         "vendor": "vendor_form" in context,
         "review_start": context.get("can_work") and context.get("review") is None,
-        "status_page": context.get("can_publish", False),
+        "status_page": context.get("status_page_offered", False),
     }
     lead = user.has_perm("escalations.record_decision")
     order = LEAD_ORDER if lead else AGENT_ORDER
@@ -234,11 +234,26 @@ def _still_to_do(context: dict) -> list[str]:
     return items
 
 
+# Each status-page form and the rule that allows it (incidents.permissions: status_page.*).
+STATUS_PAGE_RULES = {
+    "status_page_publish": "status_page.publish",
+    "status_page_title": "status_page.set_title",
+    "status_page_update": "status_page.post_update",
+    "status_page_withdraw": "status_page.withdraw",
+}
+
+
 def _status_page_context(incident: Incident, user, bound: dict) -> dict:
-    """The status-page controls (seed 002): shown to those the publish rule allows."""
-    if not allowed(user, "status_page.publish", incident=incident):
-        return {"can_publish": False}
-    context = {"can_publish": True}
+    """The status-page controls (seed 002), each form for those its own rule allows: an
+    unpublished incident offers publishing (never a security one, nor a finished one); a
+    published one offers an update, a new title and withdrawing (only withdrawing once it
+    is a security incident, which the page already leaves out)."""
+    if incident.status_page_published_at is None:
+        wanted = ["status_page_publish"] if incident.is_open and not incident.is_security else []
+    elif incident.is_security:
+        wanted = ["status_page_withdraw"]
+    else:
+        wanted = ["status_page_update", "status_page_title", "status_page_withdraw"]
     initial = {
         "status_page_publish": {
             "public_title": incident.status_page_title,
@@ -247,8 +262,13 @@ def _status_page_context(incident: Incident, user, bound: dict) -> dict:
         "status_page_title": {"public_title": incident.status_page_title},
         "status_page_update": {"state": incident.status_page_state},
     }
-    for key, form_class in STATUS_PAGE_FORMS.items():
-        context[PAGE_FORMS[key]] = bound.get(key) or form_class(initial=initial.get(key))
+    context = {}
+    for key, rule in STATUS_PAGE_RULES.items():
+        # a form just sent comes back with its errors, whatever the incident became
+        if (key in wanted or key in bound) and allowed(user, rule, incident=incident):
+            form_class = STATUS_PAGE_FORMS[key]
+            context[PAGE_FORMS[key]] = bound.get(key) or form_class(initial=initial.get(key))
+    context["status_page_offered"] = bool(context)
     return context
 
 

@@ -384,14 +384,43 @@ def test_the_incident_page_offers_the_controls_only_where_the_rule_allows(
     assert "Not saved" in bad.content.decode()
 
 
-def test_the_incident_page_says_a_security_incident_is_never_published(
+def test_the_incident_page_does_not_offer_publishing_a_security_incident(
     client, default_policy, manager
 ):
     secret = make_incident(title="Credential stuffing", is_security=True)
     client.force_login(manager)
     page = client.get(reverse("incidents:detail", args=[secret.reference])).content.decode()
-    assert "data-status-page-refused" in page
     assert "status-page-publish" not in page
+    assert "Publish on the public status page" not in page
+
+
+def test_a_published_incident_marked_security_offers_only_withdrawing(client, incident, manager):
+    """It is off the public page already: the page does not claim it is "on the public
+    status page since", and offers no update or new title."""
+    publish(incident, manager)
+    Incident.objects.filter(pk=incident.pk).update(is_security=True)
+    client.force_login(manager)
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert "data-status-page-refused" in page
+    assert "On the <a" not in page and "public status page</a> since" not in page
+    assert "action-status-page-withdraw" in page
+    assert "action-status-page-update" not in page and "action-status-page-title" not in page
+
+
+def test_each_status_page_form_is_offered_by_its_own_rule(client, incident, manager, monkeypatch):
+    """The publish rule alone does not bring the other three forms: each asks its rule."""
+    from incidents import views
+
+    publish(incident, manager)
+    refused = {"status_page.withdraw", "status_page.set_title"}
+    real = views.allowed
+    monkeypatch.setattr(
+        views, "allowed", lambda user, rule, **kw: rule not in refused and real(user, rule, **kw)
+    )
+    client.force_login(manager)
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert "action-status-page-update" in page
+    assert "action-status-page-withdraw" not in page and "action-status-page-title" not in page
 
 
 def test_the_tracking_document_logs_what_the_public_was_told(client, incident, manager):

@@ -465,3 +465,14 @@ def test_web_admin_and_api_refuse_a_security_incident_alike(client, default_poli
     assert said in response.rendered_content
 
     assert Incident.objects.get(pk=secret.pk).status_page_published_at is None
+
+
+def test_no_incident_admin_action_shares_a_name_with_a_model_field():
+    """An admin action named like a field (status_page_title) is ambiguous to the admin's
+    lookups and checks: the action is status_page_set_title."""
+    from django.contrib import admin
+
+    fields = {f.name for f in Incident._meta.get_fields()}
+    actions = set(admin.site._registry[Incident].actions)
+    assert "status_page_set_title" in actions
+    assert not actions & fields

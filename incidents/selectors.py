@@ -3,7 +3,10 @@ from `incidents_visible_to`, so the security rule lives in one place."""
 
 from __future__ import annotations
 
-from django.db.models import F, Q, QuerySet
+from datetime import timedelta
+
+from django.db.models import Case, Count, F, Max, Prefetch, Q, QuerySet, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from incidents.models import EventKind, Incident, IncidentEvent, Visibility
@@ -96,6 +99,34 @@ def customer_timeline(incident: Incident) -> QuerySet[IncidentEvent]:
     )
 
 
+def _status_page_shown(*, now, resolved_days: int) -> QuerySet[Incident]:
+    """The incidents the public page shows, annotated with `public_resolved_at`."""
+    since = now - timedelta(days=resolved_days)
+    return (
+        Incident.objects.filter(status_page_published_at__isnull=False, is_security=False)
+        .annotate(
+            public_resolved_at=Coalesce(
+                "status_page_resolved_at",
+                Case(When(resolved_at__gt=F("status_page_published_at"), then=F("resolved_at"))),
+            )
+        )
+        .filter(Q(public_resolved_at__isnull=True) | Q(public_resolved_at__gte=since))
+    )
+
+
+def status_page_version(*, now, resolved_days: int) -> str:
+    """What the public page's ETag is made of: the shown incidents' count and latest change
+    and the newest post shown (two small queries, no render). Any publication, update,
+    title change, withdrawal or incident leaving the page changes it; the clock alone does not."""
+    shown = _status_page_shown(now=now, resolved_days=resolved_days)
+    figures = shown.aggregate(count=Count("id"), changed=Max("updated_at"))
+    newest = IncidentEvent.objects.filter(
+        status_page_posts_shown(), incident__in=shown.values("id")
+    ).aggregate(newest=Max("id"))["newest"]
+    changed = figures["changed"].timestamp() if figures["changed"] else 0
+    return f"{resolved_days}-{figures['count']}-{changed:.6f}-{newest or 0}"
+
+
 def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
     """What the public status page shows: published incidents that are not security
     incidents, still unresolved or resolved within `resolved_days`, most severe and newest
@@ -106,26 +137,13 @@ def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
     publicly resolved means a "Resolved" public update, or the incident itself resolved
     after it was published (the page never shows a finished incident as ongoing; a
     resolution from before the publication does not override what the publisher chose)."""
-    from datetime import timedelta
-
-    from django.db.models import Case, Prefetch, When
-    from django.db.models.functions import Coalesce
-
-    since = now - timedelta(days=resolved_days)
     updates = (
         IncidentEvent.objects.filter(status_page_posts_shown())
         .only("id", "incident_id", "at", "kind", "body", "data")
         .order_by("-at", "-id")
     )
     incidents = (
-        Incident.objects.filter(status_page_published_at__isnull=False, is_security=False)
-        .annotate(
-            public_resolved_at=Coalesce(
-                "status_page_resolved_at",
-                Case(When(resolved_at__gt=F("status_page_published_at"), then=F("resolved_at"))),
-            )
-        )
-        .filter(Q(public_resolved_at__isnull=True) | Q(public_resolved_at__gte=since))
+        _status_page_shown(now=now, resolved_days=resolved_days)
         .only(
             "id",
             "status",

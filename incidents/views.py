@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import redirect, render
-from django.utils.decorators import decorator_from_middleware
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import condition, require_safe
 
 from incidents import services
 from incidents.actions import action_view
@@ -43,9 +43,14 @@ from incidents.selectors import (
     incident_timeline,
     incidents_visible_to,
     status_page_incidents,
+    status_page_version,
 )
 from portal.middleware import public_page
 from portal.throttles import status_page_wait
+
+# Seconds a shared cache (a CDN in front) may serve the public status page (/status/): a
+# withdrawal or update may take this long to show there (README "Public status page").
+PUBLIC_STATUS_SHARED_AGE = 30
 
 
 def attach_errors(form, error: ValidationError) -> None:
@@ -589,9 +594,30 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
 # --- the public status page (/status/, no sign-in; seed 002 "Update public status page") -------
 
 
+def _public_status_etag(request: HttpRequest) -> str:
+    from django.utils import timezone as tz
+
+    return status_page_version(now=tz.now(), resolved_days=settings.STATUS_PAGE_RESOLVED_DAYS)
+
+
+def _shared_cache(view):
+    """Browsers ask again each time (the ETag makes an unchanged page a 304, without a
+    render); a shared cache (a CDN in front) may serve it for PUBLIC_STATUS_SHARED_AGE
+    seconds, which absorbs a crowd refreshing during an outage."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = f"public, max-age=0, s-maxage={PUBLIC_STATUS_SHARED_AGE}"
+        return response
+
+    return wrapped
+
+
 @public_page
 @require_safe
-@decorator_from_middleware(ConditionalGetMiddleware)
+@_shared_cache
+@condition(etag_func=_public_status_etag)
 def public_status_page(request: HttpRequest) -> HttpResponse:
     """Published incidents with their public title, state and updates, newest first;
     "All systems operational" when none is open. Nothing internal is read: no internal
@@ -605,7 +631,7 @@ def public_status_page(request: HttpRequest) -> HttpResponse:
     resolved = [i for i in incidents if i.public_state == PublicState.RESOLVED]
     zone = tz.get_default_timezone()
     with tz.override(zone):
-        response = render(
+        return render(
             request,
             "incidents/public_status.html",
             {
@@ -616,11 +642,3 @@ def public_status_page(request: HttpRequest) -> HttpResponse:
                 "zone": zone,
             },
         )
-    # Browsers ask again each time (an ETag makes an unchanged page a 304); a shared cache
-    # (a CDN in front) may serve it for PUBLIC_STATUS_SHARED_AGE seconds, which absorbs a
-    # crowd refreshing during an outage.
-    response["Cache-Control"] = f"public, max-age=0, s-maxage={PUBLIC_STATUS_SHARED_AGE}"
-    return response
-
-
-PUBLIC_STATUS_SHARED_AGE = 30

@@ -145,6 +145,30 @@ def test_the_page_leaves_the_session_alone_so_shared_caches_may_keep_it(
     assert "django_session" not in tables and "portal_user" not in tables
 
 
+def test_the_etag_follows_the_data_not_the_clock_and_a_304_skips_the_render(
+    client, incident, manager
+):
+    """The body says "Checked HH:MM", yet an unchanged page stays a 304 minutes later (no
+    template rendered); a new public update makes it a 200 with a new ETag."""
+    import time_machine
+
+    now = timezone.now()
+    publish(incident, manager, now=now - timedelta(minutes=5))
+    with time_machine.travel(now, tick=False):
+        etag = client.get(PAGE)["ETag"]
+    with time_machine.travel(now + timedelta(minutes=3), tick=False):
+        again = client.get(PAGE, headers={"if-none-match": etag})
+        assert again.status_code == 304
+        assert not again.templates
+        assert again["Cache-Control"] == "public, max-age=0, s-maxage=30"
+        services.status_page_post_update(
+            incident=incident, actor=manager, state="identified", body="Found it."
+        )
+        changed = client.get(PAGE, headers={"if-none-match": etag})
+    assert changed.status_code == 200 and "Found it." in changed.content.decode()
+    assert changed["ETag"] != etag
+
+
 def test_hostile_public_text_is_shown_escaped(client, incident, manager):
     publish(
         incident,

@@ -203,7 +203,7 @@ class IncidentAdmin(admin.ModelAdmin):
         "close_resolved",
         "status_page_publish",
         "status_page_update",
-        "status_page_title",
+        "status_page_set_title",
         "status_page_withdraw",
     ]
     fieldsets = [
@@ -516,7 +516,8 @@ class IncidentAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Change the public title"), permissions=["status_page_set_title"])
-    def status_page_title(self, request, queryset):
+    def status_page_set_title(self, request, queryset):
+        # named apart from the model field status_page_title (the changelist reads both)
         return self._web_action(
             request, queryset, "status_page_title", "status_page_title", "Public title"
         )

@@ -2,8 +2,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from incidents.models import Channel, Incident
+from incidents.models import PUBLIC_STATE_CHOICES, Channel, Incident
 from incidents.rules import PublicState, Severity, allowed_moves
+from incidents.services import STATUS_PAGE_TITLE_LIMIT, STATUS_PAGE_UPDATE_LIMIT
 
 
 def active_users():
@@ -128,7 +129,7 @@ class ReopenForm(forms.Form):
 
 # --- the public status page (seed 002): what anyone may read, never the internal title -------
 
-PUBLIC_STATE_CHOICES = [(s.value, f"{s.label}: {s.meaning}") for s in PublicState]
+PUBLIC_STATE_HELP = " ".join(f"{s.label}: {s.meaning}" for s in PublicState)
 PUBLIC_TEXT_HELP = (
     "Shown to anyone on the public status page: no customer names, people or internals."
 )
@@ -137,7 +138,7 @@ PUBLIC_TEXT_HELP = (
 def _public_title_field():
     return forms.CharField(
         label="Public title",
-        max_length=200,
+        max_length=STATUS_PAGE_TITLE_LIMIT,
         help_text='What the public reads instead of the internal title, e.g. "Slow sign-in".',
     )
 
@@ -145,20 +146,26 @@ def _public_title_field():
 def _public_body_field():
     return forms.CharField(
         label="Public update",
-        max_length=5000,
+        max_length=STATUS_PAGE_UPDATE_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=PUBLIC_TEXT_HELP,
     )
 
 
+def _public_state_field():
+    return forms.ChoiceField(
+        label="Public state", choices=PUBLIC_STATE_CHOICES, help_text=PUBLIC_STATE_HELP
+    )
+
+
 class StatusPagePublishForm(forms.Form):
     public_title = _public_title_field()
-    state = forms.ChoiceField(label="Public state", choices=PUBLIC_STATE_CHOICES)
+    state = _public_state_field()
     body = _public_body_field()
 
 
 class StatusPageUpdateForm(forms.Form):
-    state = forms.ChoiceField(label="Public state", choices=PUBLIC_STATE_CHOICES)
+    state = _public_state_field()
     body = _public_body_field()
 
 

@@ -30,11 +30,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from incidents.selectors import incidents_visible_to
-from portal.roles import ROLE_PERMISSIONS
+from portal.roles import PUBLISH_STATUS_PAGE, ROLE_PERMISSIONS
 
 VIEW_INCIDENT = "incidents.view_incident"
 CHANGE_INCIDENT = "incidents.change_incident"
-PUBLISH_STATUS_PAGE = "incidents.publish_status_page"
 
 
 class Refusal(Exception):

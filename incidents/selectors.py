@@ -3,10 +3,14 @@ from `incidents_visible_to`, so the security rule lives in one place."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from datetime import timedelta
+
+from django.db.models import Case, Count, F, Max, Prefetch, Q, QuerySet, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from incidents.models import Incident, IncidentEvent
+from incidents.models import EventKind, Incident, IncidentEvent, Visibility
+from incidents.rules import PublicState
 from portal.roles import VIEW_DATA_BREACH, VIEW_SECURITY
 
 
@@ -75,7 +79,52 @@ def user_can_change(user, incident: Incident) -> bool:
 
 # --- the public status page (/status/, no sign-in) -----------------------------------------
 
-STATUS_PAGE_EVENT_KINDS = ("status_page_published", "status_page_update")
+STATUS_PAGE_EVENT_KINDS = (EventKind.STATUS_PAGE_PUBLISHED, EventKind.STATUS_PAGE_UPDATE)
+
+
+def status_page_posts_shown() -> Q:
+    """The one rule for which status-page posts are still shown, on the public page and on
+    the customer's own page alike: those since the incident was last published (none while
+    it is not published: withdrawn posts are not "on our public status page")."""
+    return Q(kind__in=STATUS_PAGE_EVENT_KINDS, at__gte=F("incident__status_page_published_at"))
+
+
+def customer_timeline(incident: Incident) -> QuerySet[IncidentEvent]:
+    """The public timeline the customer's status page shows: public entries, status-page
+    posts only while they are on the public page (status_page_posts_shown)."""
+    return (
+        incident.events.filter(visibility=Visibility.PUBLIC)
+        .filter(~Q(kind__in=STATUS_PAGE_EVENT_KINDS) | status_page_posts_shown())
+        .order_by("at", "id")
+    )
+
+
+def _status_page_shown(*, now, resolved_days: int) -> QuerySet[Incident]:
+    """The incidents the public page shows, annotated with `public_resolved_at`."""
+    since = now - timedelta(days=resolved_days)
+    return (
+        Incident.objects.filter(status_page_published_at__isnull=False, is_security=False)
+        .annotate(
+            public_resolved_at=Coalesce(
+                "status_page_resolved_at",
+                Case(When(resolved_at__gt=F("status_page_published_at"), then=F("resolved_at"))),
+            )
+        )
+        .filter(Q(public_resolved_at__isnull=True) | Q(public_resolved_at__gte=since))
+    )
+
+
+def status_page_version(*, now, resolved_days: int) -> str:
+    """What the public page's ETag is made of: the shown incidents' count and latest change
+    and the newest post shown (two small queries, no render). Any publication, update,
+    title change, withdrawal or incident leaving the page changes it; the clock alone does not."""
+    shown = _status_page_shown(now=now, resolved_days=resolved_days)
+    figures = shown.aggregate(count=Count("id"), changed=Max("updated_at"))
+    newest = IncidentEvent.objects.filter(
+        status_page_posts_shown(), incident__in=shown.values("id")
+    ).aggregate(newest=Max("id"))["newest"]
+    changed = figures["changed"].timestamp() if figures["changed"] else 0
+    return f"{resolved_days}-{figures['count']}-{changed:.6f}-{newest or 0}"
 
 
 def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
@@ -84,26 +133,17 @@ def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
     first, each with `public_updates` (newest first, only those since it was last
     published). Two queries, whatever the number of incidents and updates.
 
-    Publicly resolved means a "Resolved" public update, or the incident itself resolved
-    or closed: the page never shows a finished incident as ongoing."""
-    from datetime import timedelta
-
-    from django.db.models import F, Prefetch
-    from django.db.models.functions import Coalesce
-
-    since = now - timedelta(days=resolved_days)
+    Each incident gets `public_state` (a PublicState), decided here and only here:
+    publicly resolved means a "Resolved" public update, or the incident itself resolved
+    after it was published (the page never shows a finished incident as ongoing; a
+    resolution from before the publication does not override what the publisher chose)."""
     updates = (
-        IncidentEvent.objects.filter(
-            kind__in=STATUS_PAGE_EVENT_KINDS,
-            at__gte=F("incident__status_page_published_at"),
-        )
+        IncidentEvent.objects.filter(status_page_posts_shown())
         .only("id", "incident_id", "at", "kind", "body", "data")
         .order_by("-at", "-id")
     )
     incidents = (
-        Incident.objects.filter(status_page_published_at__isnull=False, is_security=False)
-        .annotate(public_resolved_at=Coalesce("status_page_resolved_at", "resolved_at"))
-        .filter(Q(public_resolved_at__isnull=True) | Q(public_resolved_at__gte=since))
+        _status_page_shown(now=now, resolved_days=resolved_days)
         .only(
             "id",
             "status",
@@ -117,4 +157,11 @@ def status_page_incidents(*, now, resolved_days: int) -> list[Incident]:
         .order_by(F("public_resolved_at").desc(nulls_first=True), "severity", "-opened_at")
         .prefetch_related(Prefetch("events", queryset=updates, to_attr="public_updates"))
     )
-    return list(incidents)
+    shown = list(incidents)
+    for incident in shown:
+        incident.public_state = (
+            PublicState.RESOLVED
+            if incident.public_resolved_at is not None
+            else PublicState(incident.status_page_state or PublicState.INVESTIGATING)
+        )
+    return shown

@@ -596,6 +596,8 @@ def incident_post_public_update(
 # the public updates, for incidents a manager or commander chose to publish. Security incidents
 # are refused (incidents.rules.check_publishable) and the page's selector leaves them out too.
 
+# Limits the forms and API serializers use too (the model's status_page_title max_length).
+STATUS_PAGE_TITLE_LIMIT = 200  # characters of a public title
 STATUS_PAGE_UPDATE_LIMIT = 5_000  # characters of one public update
 
 
@@ -603,8 +605,10 @@ def _public_title(value: str) -> str:
     title = " ".join((value or "").split())
     if not title:
         raise ValidationError({"public_title": "Give the incident a public title."})
-    if len(title) > 200:
-        raise ValidationError({"public_title": "Keep the public title to 200 characters."})
+    if len(title) > STATUS_PAGE_TITLE_LIMIT:
+        raise ValidationError(
+            {"public_title": f"Keep the public title to {STATUS_PAGE_TITLE_LIMIT} characters."}
+        )
     return title
 
 
@@ -619,12 +623,26 @@ def _public_body(value: str) -> str:
     return body
 
 
-def _public_state(value: str) -> PublicState:
+def _parse_public_state(value: str) -> PublicState:
     try:
         return PublicState(value)
     except ValueError:
         choices = ", ".join(s.value for s in PublicState)
         raise ValidationError({"state": f"Pick a public state: {choices}."}) from None
+
+
+def _checked(**checks) -> dict[str, Any]:
+    """Run each check on its value (name=(check, value)) and return the cleaned values, or
+    raise one ValidationError with every field's problem at once."""
+    cleaned, errors = {}, {}
+    for name, (check, value) in checks.items():
+        try:
+            cleaned[name] = check(value)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 def _check_publishable(incident: Incident) -> None:
@@ -664,36 +682,37 @@ def status_page_publish(
     first public update. Security incidents are refused."""
     require(actor, "status_page.publish", incident=incident)
     now = resolve_now(now)
-    errors = {}
-    for check, value in ((_public_title, public_title), (_public_body, body)):
-        try:
-            check(value)
-        except ValidationError as error:
-            errors.update(error.error_dict)
-    try:
-        target = _public_state(state)
-    except ValidationError as error:
-        errors.update(error.error_dict)
-    if errors:
-        raise ValidationError(errors)
+    given = _checked(
+        title=(_public_title, public_title),
+        body=(_public_body, body),
+        state=(_parse_public_state, state),
+    )
     incident = incident_lock(incident=incident)
     _check_publishable(incident)
+    if not incident.is_open:
+        # Its internal resolution would decide what the page says (or keep it off the page
+        # once past STATUS_PAGE_RESOLVED_DAYS): publish while it is open, or reopen it first.
+        raise ValidationError(
+            "The incident is resolved or closed: only open incidents are published on the "
+            "status page (reopen it first)."
+        )
     if incident.status_page_published_at is not None:
         raise ValidationError(
             "The incident is on the status page already: post an update or change its title."
         )
     incident.status_page_published_at = now
-    incident.status_page_title = _public_title(public_title)
-    _set_public_state(incident, target, now)
+    incident.status_page_title = given["title"]
+    incident.status_page_resolved_at = None  # a new publication starts afresh
+    _set_public_state(incident, given["state"], now)
     incident_save(incident=incident, fields=STATUS_PAGE_FIELDS)
     return incident_event_append(
         incident=incident,
         kind=EventKind.STATUS_PAGE_PUBLISHED,
         actor=actor,
         at=now,
-        body=_public_body(body),
+        body=given["body"],
         visibility=Visibility.PUBLIC,
-        data={"public_title": incident.status_page_title, "to": target.value},
+        data={"public_title": incident.status_page_title, "to": given["state"].value},
     )
 
 
@@ -736,17 +755,8 @@ def status_page_post_update(
     ("Resolved" starts the countdown to leaving the page)."""
     require(actor, "status_page.post_update", incident=incident)
     now = resolve_now(now)
-    errors = {}
-    try:
-        text = _public_body(body)
-    except ValidationError as error:
-        errors.update(error.error_dict)
-    try:
-        target = _public_state(state)
-    except ValidationError as error:
-        errors.update(error.error_dict)
-    if errors:
-        raise ValidationError(errors)
+    given = _checked(body=(_public_body, body), state=(_parse_public_state, state))
+    text, target = given["body"], given["state"]
     incident = _published(incident_lock(incident=incident))
     previous = incident.status_page_state
     _set_public_state(incident, target, now)
@@ -775,8 +785,15 @@ def status_page_withdraw(
     incident = incident_lock(incident=incident)
     if incident.status_page_published_at is None:
         raise ValidationError("The incident is not on the status page.")
+    # Off the page entirely: its public state and resolved time go too, so publishing again
+    # starts afresh (a stale resolved time would hide the new publication at once).
     incident.status_page_published_at = None
-    incident_save(incident=incident, fields=["status_page_published_at"])
+    incident.status_page_state = ""
+    incident.status_page_resolved_at = None
+    incident_save(
+        incident=incident,
+        fields=["status_page_published_at", "status_page_state", "status_page_resolved_at"],
+    )
     incident_event_append(
         incident=incident,
         kind=EventKind.STATUS_PAGE_WITHDRAWN,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import redirect, render
-from django.utils.decorators import decorator_from_middleware
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import condition, require_safe
 
 from incidents import services
 from incidents.actions import action_view
@@ -33,17 +33,24 @@ from incidents.forms import (
     StatusPageWithdrawForm,
 )
 from incidents.lifecycle import registered as lifecycle
-from incidents.models import Incident, Visibility
+from incidents.models import Incident
 from incidents.panels import BoundForms, detail_panels
 from incidents.permissions import allowed
 from incidents.rules import REOPENABLE, PublicState, Status, display_title
 from incidents.selectors import (
+    customer_timeline,
     incident_for_user,
     incident_timeline,
     incidents_visible_to,
     status_page_incidents,
+    status_page_version,
 )
+from portal.middleware import public_page
 from portal.throttles import status_page_wait
+
+# Seconds a shared cache (a CDN in front) may serve the public status page (/status/): a
+# withdrawal or update may take this long to show there (README "Public status page").
+PUBLIC_STATUS_SHARED_AGE = 30
 
 
 def attach_errors(form, error: ValidationError) -> None:
@@ -201,7 +208,7 @@ def _available_actions(context: dict, user) -> list[str]:
         ),
         "vendor": "vendor_form" in context,
         "review_start": context.get("can_work") and context.get("review") is None,
-        "status_page": context.get("can_publish", False),
+        "status_page": context.get("status_page_offered", False),
     }
     lead = user.has_perm("escalations.record_decision")
     order = LEAD_ORDER if lead else AGENT_ORDER
@@ -232,11 +239,26 @@ def _still_to_do(context: dict) -> list[str]:
     return items
 
 
+# Each status-page form and the rule that allows it (incidents.permissions: status_page.*).
+STATUS_PAGE_RULES = {
+    "status_page_publish": "status_page.publish",
+    "status_page_title": "status_page.set_title",
+    "status_page_update": "status_page.post_update",
+    "status_page_withdraw": "status_page.withdraw",
+}
+
+
 def _status_page_context(incident: Incident, user, bound: dict) -> dict:
-    """The status-page controls (seed 002): shown to those the publish rule allows."""
-    if not allowed(user, "status_page.publish", incident=incident):
-        return {"can_publish": False}
-    context = {"can_publish": True}
+    """The status-page controls (seed 002), each form for those its own rule allows: an
+    unpublished incident offers publishing (never a security one, nor a finished one); a
+    published one offers an update, a new title and withdrawing (only withdrawing once it
+    is a security incident, which the page already leaves out)."""
+    if incident.status_page_published_at is None:
+        wanted = ["status_page_publish"] if incident.is_open and not incident.is_security else []
+    elif incident.is_security:
+        wanted = ["status_page_withdraw"]
+    else:
+        wanted = ["status_page_update", "status_page_title", "status_page_withdraw"]
     initial = {
         "status_page_publish": {
             "public_title": incident.status_page_title,
@@ -245,8 +267,13 @@ def _status_page_context(incident: Incident, user, bound: dict) -> dict:
         "status_page_title": {"public_title": incident.status_page_title},
         "status_page_update": {"state": incident.status_page_state},
     }
-    for key, form_class in STATUS_PAGE_FORMS.items():
-        context[PAGE_FORMS[key]] = bound.get(key) or form_class(initial=initial.get(key))
+    context = {}
+    for key, rule in STATUS_PAGE_RULES.items():
+        # a form just sent comes back with its errors, whatever the incident became
+        if (key in wanted or key in bound) and allowed(user, rule, incident=incident):
+            form_class = STATUS_PAGE_FORMS[key]
+            context[PAGE_FORMS[key]] = bound.get(key) or form_class(initial=initial.get(key))
+    context["status_page_offered"] = bool(context)
     return context
 
 
@@ -554,7 +581,7 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
             {
                 "incident": incident,
                 "title": display_title(incident),
-                "events": incident.events.filter(visibility=Visibility.PUBLIC).order_by("at", "id"),
+                "events": customer_timeline(incident),
                 "reply_form": reply_form,
                 "rating_form": rating_form,
                 "can_rate": not incident.is_open and incident.csat_rating is None,
@@ -567,14 +594,30 @@ def customer_status(request: HttpRequest, token: str) -> HttpResponse:
 # --- the public status page (/status/, no sign-in; seed 002 "Update public status page") -------
 
 
-def _public_state(incident: Incident) -> PublicState:
-    if incident.public_resolved_at is not None:
-        return PublicState.RESOLVED
-    return PublicState(incident.status_page_state or PublicState.INVESTIGATING)
+def _public_status_etag(request: HttpRequest) -> str:
+    from django.utils import timezone as tz
+
+    return status_page_version(now=tz.now(), resolved_days=settings.STATUS_PAGE_RESOLVED_DAYS)
 
 
+def _shared_cache(view):
+    """Browsers ask again each time (the ETag makes an unchanged page a 304, without a
+    render); a shared cache (a CDN in front) may serve it for PUBLIC_STATUS_SHARED_AGE
+    seconds, which absorbs a crowd refreshing during an outage."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = f"public, max-age=0, s-maxage={PUBLIC_STATUS_SHARED_AGE}"
+        return response
+
+    return wrapped
+
+
+@public_page
 @require_safe
-@decorator_from_middleware(ConditionalGetMiddleware)
+@_shared_cache
+@condition(etag_func=_public_status_etag)
 def public_status_page(request: HttpRequest) -> HttpResponse:
     """Published incidents with their public title, state and updates, newest first;
     "All systems operational" when none is open. Nothing internal is read: no internal
@@ -584,13 +627,11 @@ def public_status_page(request: HttpRequest) -> HttpResponse:
 
     now = tz.now()
     incidents = status_page_incidents(now=now, resolved_days=settings.STATUS_PAGE_RESOLVED_DAYS)
-    for incident in incidents:
-        incident.public_state = _public_state(incident)
     ongoing = [i for i in incidents if i.public_state != PublicState.RESOLVED]
     resolved = [i for i in incidents if i.public_state == PublicState.RESOLVED]
     zone = tz.get_default_timezone()
     with tz.override(zone):
-        response = render(
+        return render(
             request,
             "incidents/public_status.html",
             {
@@ -601,11 +642,3 @@ def public_status_page(request: HttpRequest) -> HttpResponse:
                 "zone": zone,
             },
         )
-    # Browsers ask again each time (an ETag makes an unchanged page a 304); a shared cache
-    # (a CDN in front) may serve it for PUBLIC_STATUS_SHARED_AGE seconds, which absorbs a
-    # crowd refreshing during an outage.
-    response["Cache-Control"] = f"public, max-age=0, s-maxage={PUBLIC_STATUS_SHARED_AGE}"
-    return response
-
-
-PUBLIC_STATUS_SHARED_AGE = 30

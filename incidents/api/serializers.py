@@ -24,6 +24,7 @@ from incidents.models import (
     IncidentEvent,
 )
 from incidents.rules import PublicState, Severity, Status
+from incidents.services import STATUS_PAGE_TITLE_LIMIT, STATUS_PAGE_UPDATE_LIMIT
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,9 @@ class IncidentSerializer(serializers.ModelSerializer):
     level = serializers.IntegerField(source="current_level", read_only=True)
     root_cause_key = serializers.CharField(read_only=True)  # may be blank: no slug pattern
     web_url = serializers.SerializerMethodField()
-    status_page_state = serializers.CharField(
+    status_page_state = serializers.ChoiceField(
+        choices=PUBLIC_STATE_CHOICES,
+        allow_blank=True,
         read_only=True,
         help_text="The public status page's state: investigating, identified, monitoring or "
         "resolved; empty when never published.",
@@ -260,19 +263,22 @@ PUBLIC_STATES = PUBLIC_STATE_CHOICES  # one enum in the schema (PublicStateEnum)
 
 class StatusPagePublishSerializer(serializers.Serializer):
     public_title = serializers.CharField(
-        max_length=200, help_text="What anyone reads instead of the internal title."
+        max_length=STATUS_PAGE_TITLE_LIMIT,
+        help_text="What anyone reads instead of the internal title.",
     )
     state = serializers.ChoiceField(choices=PUBLIC_STATES, default=PublicState.INVESTIGATING)
-    body = serializers.CharField(max_length=5000, help_text="The first public update.")
+    body = serializers.CharField(
+        max_length=STATUS_PAGE_UPDATE_LIMIT, help_text="The first public update."
+    )
 
 
 class StatusPageTitleSerializer(serializers.Serializer):
-    public_title = serializers.CharField(max_length=200)
+    public_title = serializers.CharField(max_length=STATUS_PAGE_TITLE_LIMIT)
 
 
 class StatusPageUpdateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=PUBLIC_STATES)
-    body = serializers.CharField(max_length=5000)
+    body = serializers.CharField(max_length=STATUS_PAGE_UPDATE_LIMIT)
 
 
 class StatusPageWithdrawSerializer(serializers.Serializer):

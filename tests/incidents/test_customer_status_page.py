@@ -211,3 +211,29 @@ def test_the_link_in_a_customer_email_opens_that_customers_page(client, incident
     response = client.get(path)
     assert response.status_code == 200
     assert "Invoices export times out" in response.content.decode()
+
+
+def test_status_page_posts_show_only_while_on_the_public_page(client, incident, manager):
+    """Seed 002-29: posts on the public status page appear here labelled "On our public
+    status page" only while the incident is published, since it was last published (the
+    public page's own rule, incidents.selectors.status_page_posts_shown)."""
+    now = timezone.now()
+    services.status_page_publish(
+        incident=incident,
+        actor=manager,
+        public_title="Slow exports",
+        body="First public words",
+        now=now - 2 * H,
+    )
+    text = client.get(page(incident)).content.decode()
+    assert "First public words" in text and "On our public status page" in text
+    services.status_page_withdraw(
+        incident=incident, actor=manager, reason="Wrong incident", now=now - H
+    )
+    text = client.get(page(incident)).content.decode()
+    assert "First public words" not in text and "On our public status page" not in text
+    services.status_page_publish(
+        incident=incident, actor=manager, public_title="Slow exports", body="Second words", now=now
+    )
+    text = client.get(page(incident)).content.decode()
+    assert "Second words" in text and "First public words" not in text

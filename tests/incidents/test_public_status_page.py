@@ -127,6 +127,48 @@ def test_the_page_needs_no_sign_in_is_cacheable_and_reads_a_fixed_number_of_quer
     assert client.post(PAGE).status_code == 405
 
 
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_page_leaves_the_session_alone_so_shared_caches_may_keep_it(
+    client, incident, manager, signed_in
+):
+    """No `Vary: Cookie` (which defeats `s-maxage` in a CDN) and no cookie set, whoever
+    asks; a signed-in visitor costs no session or user query either."""
+    publish(incident, manager)
+    if signed_in:
+        client.force_login(manager)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(PAGE)
+    assert response.status_code == 200
+    assert "cookie" not in response.get("Vary", "").lower()
+    assert not response.cookies
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "django_session" not in tables and "portal_user" not in tables
+
+
+def test_the_etag_follows_the_data_not_the_clock_and_a_304_skips_the_render(
+    client, incident, manager
+):
+    """The body says "Checked HH:MM", yet an unchanged page stays a 304 minutes later (no
+    template rendered); a new public update makes it a 200 with a new ETag."""
+    import time_machine
+
+    now = timezone.now()
+    publish(incident, manager, now=now - timedelta(minutes=5))
+    with time_machine.travel(now, tick=False):
+        etag = client.get(PAGE)["ETag"]
+    with time_machine.travel(now + timedelta(minutes=3), tick=False):
+        again = client.get(PAGE, headers={"if-none-match": etag})
+        assert again.status_code == 304
+        assert not again.templates
+        assert again["Cache-Control"] == "public, max-age=0, s-maxage=30"
+        services.status_page_post_update(
+            incident=incident, actor=manager, state="identified", body="Found it."
+        )
+        changed = client.get(PAGE, headers={"if-none-match": etag})
+    assert changed.status_code == 200 and "Found it." in changed.content.decode()
+    assert changed["ETag"] != etag
+
+
 def test_hostile_public_text_is_shown_escaped(client, incident, manager):
     publish(
         incident,
@@ -175,6 +217,34 @@ def test_an_incident_resolved_inside_shows_resolved_not_ongoing(client, incident
     assert 'data-public-state="investigating"' in page
 
 
+def test_a_resolved_or_closed_incident_is_not_published(client, incident, manager):
+    """Seed 002-29: publishing an incident resolved long ago would "succeed" yet show nothing
+    (or show "Resolved" whatever state the publisher chose): refused, with the reason."""
+    services.incident_change_status(
+        incident=incident, status="resolved", actor=manager, note="Fixed"
+    )
+    with pytest.raises(ValidationError, match="resolved or closed"):
+        publish(incident, manager, state="identified")
+    assert Incident.objects.get(pk=incident.pk).status_page_published_at is None
+    assert "Checkout is slow" not in text_of(client.get(PAGE))
+
+
+def test_an_internal_resolution_from_before_publishing_does_not_override_the_public_state(
+    client, incident, manager
+):
+    """The selector decides "publicly resolved" alone: the incident's own resolution
+    counts only when it came after the publication (rows from before the refusal above)."""
+    now = timezone.now()
+    publish(incident, manager, state="identified", now=now)
+    Incident.objects.filter(pk=incident.pk).update(
+        status="resolved", resolved_at=now - timedelta(days=30)
+    )
+    page = text_of(client.get(PAGE))
+    assert 'data-public-state="identified"' in page and "1 ongoing incident" in page
+    Incident.objects.filter(pk=incident.pk).update(resolved_at=now + timedelta(minutes=1))
+    assert 'data-public-state="resolved"' in text_of(client.get(PAGE))
+
+
 def test_withdrawn_incidents_leave_and_a_new_publication_shows_only_what_follows(
     client, incident, manager
 ):
@@ -187,6 +257,34 @@ def test_withdrawn_incidents_leave_and_a_new_publication_shows_only_what_follows
     publish(incident, manager, body="Second words", now=now)
     page = text_of(client.get(PAGE))
     assert "Second words" in page and "First words" not in page
+
+
+def test_withdrawing_clears_the_public_state_so_publishing_again_as_resolved_shows_it(
+    client, incident, manager, settings
+):
+    """Seed 002-29: withdrawn long ago after a "Resolved" update, then published again as
+    resolved: the new publication is resolved now, not at the old time (which had left it
+    off the page although the service said "Published")."""
+    settings.STATUS_PAGE_RESOLVED_DAYS = 3
+    now = timezone.now()
+    publish(incident, manager, now=now - timedelta(days=10))
+    services.status_page_post_update(
+        incident=incident,
+        actor=manager,
+        state="resolved",
+        body="Fixed.",
+        now=now - timedelta(days=9),
+    )
+    services.status_page_withdraw(
+        incident=incident, actor=manager, reason="Wrong incident", now=now - timedelta(days=8)
+    )
+    incident.refresh_from_db()
+    assert (incident.status_page_state, incident.status_page_resolved_at) == ("", None)
+    publish(incident, manager, state="resolved", body="All fine again.", now=now)
+    incident.refresh_from_db()
+    assert incident.status_page_resolved_at == now
+    page = text_of(client.get(PAGE))
+    assert "Recently resolved" in page and "All fine again." in page
 
 
 # --- security incidents ------------------------------------------------------------------------
@@ -310,14 +408,43 @@ def test_the_incident_page_offers_the_controls_only_where_the_rule_allows(
     assert "Not saved" in bad.content.decode()
 
 
-def test_the_incident_page_says_a_security_incident_is_never_published(
+def test_the_incident_page_does_not_offer_publishing_a_security_incident(
     client, default_policy, manager
 ):
     secret = make_incident(title="Credential stuffing", is_security=True)
     client.force_login(manager)
     page = client.get(reverse("incidents:detail", args=[secret.reference])).content.decode()
-    assert "data-status-page-refused" in page
     assert "status-page-publish" not in page
+    assert "Publish on the public status page" not in page
+
+
+def test_a_published_incident_marked_security_offers_only_withdrawing(client, incident, manager):
+    """It is off the public page already: the page does not claim it is "on the public
+    status page since", and offers no update or new title."""
+    publish(incident, manager)
+    Incident.objects.filter(pk=incident.pk).update(is_security=True)
+    client.force_login(manager)
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert "data-status-page-refused" in page
+    assert "On the <a" not in page and "public status page</a> since" not in page
+    assert "action-status-page-withdraw" in page
+    assert "action-status-page-update" not in page and "action-status-page-title" not in page
+
+
+def test_each_status_page_form_is_offered_by_its_own_rule(client, incident, manager, monkeypatch):
+    """The publish rule alone does not bring the other three forms: each asks its rule."""
+    from incidents import views
+
+    publish(incident, manager)
+    refused = {"status_page.withdraw", "status_page.set_title"}
+    real = views.allowed
+    monkeypatch.setattr(
+        views, "allowed", lambda user, rule, **kw: rule not in refused and real(user, rule, **kw)
+    )
+    client.force_login(manager)
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert "action-status-page-update" in page
+    assert "action-status-page-withdraw" not in page and "action-status-page-title" not in page
 
 
 def test_the_tracking_document_logs_what_the_public_was_told(client, incident, manager):
@@ -362,3 +489,14 @@ def test_web_admin_and_api_refuse_a_security_incident_alike(client, default_poli
     assert said in response.rendered_content
 
     assert Incident.objects.get(pk=secret.pk).status_page_published_at is None
+
+
+def test_no_incident_admin_action_shares_a_name_with_a_model_field():
+    """An admin action named like a field (status_page_title) is ambiguous to the admin's
+    lookups and checks: the action is status_page_set_title."""
+    from django.contrib import admin
+
+    fields = {f.name for f in Incident._meta.get_fields()}
+    actions = set(admin.site._registry[Incident].actions)
+    assert "status_page_set_title" in actions
+    assert not actions & fields

@@ -236,7 +236,7 @@ class World:
         data = {"state": "monitoring", "body": "A fix is out"}
         return Target(i, self._public(i, "status_page_state", "monitoring")), data
 
-    def admin_incidents_incident_status_page_title(self, user):
+    def admin_incidents_incident_status_page_set_title(self, user):
         i = self.published()
         data = {"public_title": "Slow sign-in"}
         return Target(i, self._public(i, "status_page_title", "Slow sign-in")), data

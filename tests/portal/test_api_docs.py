@@ -47,6 +47,9 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
     assert list(markdown["content"]) == ["text/markdown"]
     metrics = paths["/api/metrics/"]["get"]["responses"]["200"]["content"]["application/json"]
     assert metrics["schema"] == {"$ref": "#/components/schemas/Metrics"}
+    # An incident's public status page state is the PublicStateEnum (seed 002-29), not a string.
+    state = schema["components"]["schemas"]["Incident"]["properties"]["status_page_state"]
+    assert {"$ref": "#/components/schemas/PublicStateEnum"} in state["oneOf"]
 
 
 def test_schema_is_served_to_signed_in_users(client, agent):

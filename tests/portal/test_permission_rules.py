@@ -32,7 +32,7 @@ ADMIN_ACTIONS = {
     ("incidents.incident", "close_resolved"): "incident.change_status",
     ("incidents.incident", "status_page_publish"): "status_page.publish",
     ("incidents.incident", "status_page_update"): "status_page.post_update",
-    ("incidents.incident", "status_page_title"): "status_page.set_title",
+    ("incidents.incident", "status_page_set_title"): "status_page.set_title",
     ("incidents.incident", "status_page_withdraw"): "status_page.withdraw",
     ("incidents.incident", "escalate"): "escalation.escalate",
     ("incidents.incident", "de_escalate"): "escalation.de_escalate",

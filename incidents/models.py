@@ -344,8 +344,9 @@ class Incident(models.Model):
         editable=False,
         help_text=_("Empty: not on the public status page."),
     )
+    # db_default: bulk loads that predate the status page (COPY column lists) get "".
     status_page_title = models.CharField(
-        _("public title"), max_length=200, blank=True, default="", editable=False
+        _("public title"), max_length=200, blank=True, default="", db_default="", editable=False
     )
     status_page_state = models.CharField(
         _("public state"),
@@ -353,6 +354,7 @@ class Incident(models.Model):
         choices=PUBLIC_STATE_CHOICES,
         blank=True,
         default="",
+        db_default="",
         editable=False,
     )
     status_page_resolved_at = models.DateTimeField(

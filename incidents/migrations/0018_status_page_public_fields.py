@@ -27,12 +27,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='incident',
             name='status_page_state',
-            field=models.CharField(blank=True, choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved')], default='', editable=False, max_length=16, verbose_name='public state'),
+            field=models.CharField(blank=True, choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved')], db_default='', default='', editable=False, max_length=16, verbose_name='public state'),
         ),
         migrations.AddField(
             model_name='incident',
             name='status_page_title',
-            field=models.CharField(blank=True, default='', editable=False, max_length=200, verbose_name='public title'),
+            field=models.CharField(blank=True, db_default='', default='', editable=False, max_length=200, verbose_name='public title'),
         ),
         migrations.AlterField(
             model_name='incidentevent',

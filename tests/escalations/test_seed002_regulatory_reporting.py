@@ -105,7 +105,7 @@ def test_seed002_regulatory_report_required_tells_legal_at_once(incident, people
     assert report.next_reminder_at == at + 48 * H
     assert legal_notices(incident, legal) == ["required"]
     event = incident.events.get(kind=EventKind.REGULATORY_REPORT)
-    assert "Personal data breach" in event.body and "Legal told" in event.body
+    assert "Personal data breach" in event.body and f"told: {legal.email}" in event.body
     with pytest.raises(ValidationError, match="already"):
         regulatory_report_require(incident=incident, actor=manager, reason="Again", now=at)
 
@@ -136,6 +136,71 @@ def test_legal_cannot_mark_a_security_incident_it_may_not_read(people, t0):
     incident = make_incident(actor=people["Security"], is_security=True, now=t0)
     with pytest.raises(NotVisible):
         regulatory_report_require(incident=incident, actor=people["Legal"], reason="?", now=t0)
+
+
+def test_marking_a_security_incident_nobody_told_may_read_is_refused(people, t0):
+    """Seed 000 limited distribution with seed 002 "Regulatory Reporting": a security
+    incident without data loss is not Legal's to read, so Legal (the policy's `notify`)
+    cannot be told; the mark is refused with the reason rather than recorded as "Legal
+    told" with nothing sent."""
+    policy_create_from_spec(spec=simple_spec(), name="standard", make_default=True)
+    incident = make_incident(actor=people["Security"], is_security=True, now=t0)
+    manager = people["Engineering Manager"]
+    with pytest.raises(ValidationError, match="may read this security incident"):
+        regulatory_report_require(incident=incident, actor=manager, reason="Breach", now=t0)
+    assert not incident.events.filter(kind=EventKind.REGULATORY_REPORT).exists()
+    assert not Notification.objects.filter(kind="regulatory_report").exists()
+
+
+def test_the_timeline_names_who_was_told_not_the_policys_groups(people, t0):
+    """Seed 002 "Regulatory Reporting" on a security incident whose `notify` names Legal
+    and a security reader (Director): the Director is told, Legal is not (seed 000), and
+    the timeline says exactly that."""
+    settings = RegulatoryReportSettings(notify=("Director", "Legal"))
+    policy_create_from_spec(
+        spec=simple_spec(regulatory_report=settings), name="custom", make_default=True
+    )
+    director = UserFactory(username="director", role="Director")
+    incident = make_incident(actor=people["Security"], is_security=True, now=t0)
+    regulatory_report_require(
+        incident=incident, actor=people["Engineering Manager"], reason="Breach", now=t0
+    )
+    body = incident.events.get(kind=EventKind.REGULATORY_REPORT).body
+    assert f"told: {director.email}" in body and people["Legal"].email not in body
+    assert legal_notices(incident, people["Legal"]) == []
+
+
+def test_a_data_breach_tells_legal(people, t0):
+    """Seed 000 "Coordinate with legal if data breach": with data loss Legal may read it."""
+    policy_create_from_spec(spec=simple_spec(), name="standard", make_default=True)
+    incident = make_incident(actor=people["Security"], is_security=True, is_data_loss=True, now=t0)
+    regulatory_report_require(
+        incident=incident, actor=people["Engineering Manager"], reason="Breach", now=t0
+    )
+    assert legal_notices(incident, people["Legal"]) == ["required"]
+
+
+def test_with_nobody_to_tell_the_timeline_and_sweep_say_so(incident, people, t0):
+    """Seed 002 "Regulatory Reporting": an empty Legal group is not reported as told; the
+    sweep counts a reminder that reached nobody apart from those it queued."""
+    legal = people["Legal"]
+    legal.is_active = False
+    legal.save()
+    report = regulatory_report_require(
+        incident=incident, actor=people["Engineering Manager"], reason="Breach", now=t0
+    )
+    body = incident.events.get(kind=EventKind.REGULATORY_REPORT).body
+    assert "nobody could be told" in body and "; told: " not in body
+    counts = reminder_sweep(now=report.due_at - 24 * H)
+    assert "regulatory_report_due_soon" not in counts
+    assert counts["regulatory_report_due_soon_nobody"] == 1
+
+
+def test_the_page_message_says_who_was_told(client, incident, people):
+    client.force_login(people["Engineering Manager"])
+    url = f"/incidents/{incident.reference}/regulatory-report/require/"
+    page = client.post(url, {"reason": "Breach"}, follow=True).content.decode()
+    assert f"told: {people['Legal'].email}" in page and "Legal has been told" not in page
 
 
 # --- reminders through the sweep ------------------------------------------------------------

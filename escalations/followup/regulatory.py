@@ -8,7 +8,8 @@ page say who was told from the notices actually queued. A security incident with
 loss is not Legal's to read (seed 000 limited distribution): marking it is refused when
 nobody in the `notify` groups may read it, rather than recorded as told; the reminder sweep
 (`reminders._sweep_regulatory_reports`) tells them once before the due time and once when
-it passes unfiled. Recording the report as filed stops the reminders.
+it passes unfiled. Recording the report as filed stops the reminders,
+and withdraws (suppresses) those queued but still held.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from escalations.rules.followup import spoken_duration
 from incidents.models import EventKind, Incident
 from incidents.permissions import require
 from incidents.services import incident_event_append, incident_lock
-from notifications.services import notifications_enqueue_many
+from notifications.services import notifications_enqueue_many, notifications_suppress_pending
 from portal.clock import resolve_now
 
 
@@ -108,6 +109,11 @@ def regulatory_report_file(
     report.filed_reference = (reference or "").strip()[:200]
     report.next_reminder_at = None
     report.save(update_fields=["filed_at", "filed_by", "filed_reference", "next_reminder_at"])
+    # Reminders already queued but still held (working hours, a retry) must not go out.
+    notifications_suppress_pending(
+        dedup_prefix=reminders.regulatory_report_dedup_prefix(report),
+        reason=f"regulatory report filed at {now.isoformat(timespec='seconds')}",
+    )
     late = " (after its due time)" if now > report.due_at else ""
     ref = f", regulator's reference {report.filed_reference}" if report.filed_reference else ""
     incident_event_append(

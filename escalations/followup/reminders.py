@@ -281,6 +281,11 @@ def regulatory_report_recipients(incident: Incident) -> list[reach.Recipient]:
     return reach.told(incident, reach.group_recipients(settings.notify))
 
 
+def regulatory_report_dedup_prefix(report: RegulatoryReport) -> str:
+    """Every notice of `report` has a dedup key starting so (filing withdraws held ones)."""
+    return f"regulatory:{report.pk}:"
+
+
 def regulatory_report_notices(report: RegulatoryReport, reminder: str, now: datetime) -> list:
     """The policy's `notify` groups (Legal) hear that a report is required, due soon or
     overdue, once each per due time (the dedup key); a security incident's emails only to
@@ -299,7 +304,7 @@ def regulatory_report_notices(report: RegulatoryReport, reminder: str, now: date
                 "required_by": (by.get_full_name() or by.get_username()) if by else "",
             },
         },
-        dedup_base=f"regulatory:{report.pk}:{reminder}:{_iso(report.due_at)}",
+        dedup_base=f"{regulatory_report_dedup_prefix(report)}{reminder}:{_iso(report.due_at)}",
         urgent=reminder == "overdue",
         now=now,
     )

@@ -238,6 +238,24 @@ def test_a_report_filed_in_time_is_never_overdue(incident, people, t0):
     assert legal_notices(incident, legal) == ["required"]
 
 
+def test_filing_withdraws_reminders_still_held(incident, people, t0):
+    """Seed 002 "Regulatory Reporting": a reminder queued but not yet sent (held for working
+    hours or a retry) does not go out once the report is filed; the outbox says why. Other
+    notices of the incident stay queued."""
+    legal = people["Legal"]
+    report = regulatory_report_require(incident=incident, actor=legal, reason="Breach", now=t0)
+    reminder_sweep(now=report.due_at - 24 * H)
+    held = Notification.objects.filter(kind="regulatory_report", recipient=legal.email)
+    assert held.count() == 2 and {r.status for r in held} == {"pending"}
+    others = Notification.objects.filter(incident=incident).exclude(kind="regulatory_report")
+    before = sorted(others.values_list("pk", "status"))
+    regulatory_report_file(incident=incident, actor=legal, now=report.due_at - 23 * H)
+    assert {
+        (r.status, r.suppressed_reason.startswith("regulatory report filed")) for r in held.all()
+    } == {("suppressed", True)}
+    assert sorted(others.values_list("pk", "status")) == before
+
+
 # --- where people see it: the incident page, the admin, the API -------------------------------
 
 

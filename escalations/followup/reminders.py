@@ -305,7 +305,10 @@ def regulatory_report_notices(report: RegulatoryReport, reminder: str, now: date
             },
         },
         dedup_base=f"{regulatory_report_dedup_prefix(report)}{reminder}:{_iso(report.due_at)}",
-        urgent=reminder == "overdue",
+        # A statutory deadline (seed 002; 72 hours under the GDPR): never held for working
+        # hours, folded into a digest or dropped by the daily cap.
+        urgent=True,
+        at_any_hour=True,
         now=now,
     )
 

@@ -238,6 +238,26 @@ def test_a_report_filed_in_time_is_never_overdue(incident, people, t0):
     assert legal_notices(incident, legal) == ["required"]
 
 
+def test_regulatory_notices_are_urgent_and_not_held_for_working_hours(incident, people, t0):
+    """Seed 002 "Regulatory Reporting" (a statutory deadline): Legal's notices go at once
+    even outside their working hours, and are urgent (never folded or capped)."""
+    legal = people["Legal"]
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    other_day = days[(t0.weekday() + 3) % 7]  # Legal works neither today nor tomorrow
+    legal.working_hours = {other_day: ["09:00-10:00"]}
+    legal.time_zone = "UTC"
+    legal.urgent_severities = []
+    legal.save()
+    report = regulatory_report_require(incident=incident, actor=legal, reason="Breach", now=t0)
+    due_soon = report.due_at - 24 * H
+    reminder_sweep(now=due_soon)
+    rows = Notification.objects.filter(kind="regulatory_report", recipient=legal.email)
+    assert sorted((r.context["reminder"], r.next_attempt_at, r.urgent) for r in rows) == [
+        ("due_soon", due_soon, True),
+        ("required", t0, True),
+    ]
+
+
 def test_filing_withdraws_reminders_still_held(incident, people, t0):
     """Seed 002 "Regulatory Reporting": a reminder queued but not yet sent (held for working
     hours or a retry) does not go out once the report is filed; the outbox says why. Other

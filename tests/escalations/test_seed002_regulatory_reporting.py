@@ -75,6 +75,45 @@ escalation:
         load_workflow_text(text.replace("due_after: 24h", "due_after: 0m"), "bad.yaml")
 
 
+@pytest.mark.parametrize(
+    "setting, problem",
+    [
+        ("{due_after: 24h, remind_before: 24h}", "remind_before must be shorter than due_after"),
+        ("{due_after: 24h, remind_before: 30h}", "remind_before must be shorter than due_after"),
+        ("{notify: []}", "notify names no group"),
+    ],
+)
+def test_seed002_regulatory_report_setting_that_cannot_work_is_refused(roles, setting, problem):
+    """Seed 002 "Regulatory Reporting": a 'due soon' reminder no earlier than the mark, or
+    nobody to tell, is refused in the workflow YAML and when a policy is saved (one check,
+    `regulatory_report_problems`)."""
+    text = f"escalation:\n  tiers: [{{level: 1, name: Support}}]\n  regulatory_report: {setting}\n"
+    with pytest.raises(WorkflowError, match=problem):
+        load_workflow_text(text, "bad.yaml")
+    bad = {
+        "{due_after: 24h, remind_before: 24h}": RegulatoryReportSettings(
+            due_after=24 * H, remind_before=24 * H
+        ),
+        "{due_after: 24h, remind_before: 30h}": RegulatoryReportSettings(
+            due_after=24 * H, remind_before=30 * H
+        ),
+        "{notify: []}": RegulatoryReportSettings(notify=()),
+    }[setting]
+    with pytest.raises(ValidationError, match=problem):
+        policy_create_from_spec(spec=simple_spec(regulatory_report=bad), name="bad")
+
+
+def test_a_partial_stored_setting_takes_the_defaults():
+    from escalations.policies.services import regulatory_report_from_json
+
+    assert regulatory_report_from_json({"notify": ["VP"]}) == RegulatoryReportSettings(
+        notify=("VP",)
+    )
+    assert regulatory_report_from_json({"due_after": 48 * 3600}) == RegulatoryReportSettings(
+        due_after=48 * H
+    )
+
+
 def test_the_setting_survives_the_database(roles):
     settings = RegulatoryReportSettings(due_after=48 * H, remind_before=12 * H, notify=("VP",))
     policy = policy_create_from_spec(

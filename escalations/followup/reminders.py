@@ -299,7 +299,9 @@ def regulatory_report_notices(report: RegulatoryReport, reminder: str, now: date
         context={
             "reminder": reminder,
             "report": {
-                "reason": report.reason,
+                # Seed 000 limited distribution: a security incident's reason stays on
+                # the incident page, out of the email and its outbox snapshot.
+                "reason": "" if incident.is_security else report.reason,
                 "due": _when(report.due_at),
                 "required_by": (by.get_full_name() or by.get_username()) if by else "",
             },

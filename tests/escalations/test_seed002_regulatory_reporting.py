@@ -219,6 +219,29 @@ def test_a_data_breach_tells_legal(people, t0):
     assert legal_notices(incident, people["Legal"]) == ["required"]
 
 
+def test_a_security_incidents_report_reason_stays_out_of_email(people, t0):
+    """Seed 000 limited distribution: Legal told of a data breach's report reads that one is
+    due, not why (the reason may name what leaked); the page has it. The template hides it
+    too, like the other security emails (`{% if not limited %}`)."""
+    from notifications.rendering import render_bodies, render_text, template
+
+    policy_create_from_spec(spec=simple_spec(), name="standard", make_default=True)
+    incident = make_incident(actor=people["Security"], is_security=True, is_data_loss=True, now=t0)
+    regulatory_report_require(
+        incident=incident, actor=people["Legal"], reason="Payroll table leaked", now=t0
+    )
+    row = Notification.objects.get(kind="regulatory_report", recipient=people["Legal"].email)
+    bodies = render_bodies(row)
+    assert "Payroll" not in str(row.context) + bodies["body_text"] + bodies["body_html"]
+    assert "see the incident page" in bodies["body_text"]
+    context = {**row.context, "report": {**row.context["report"], "reason": "Payroll leak"}}
+    html = template("notifications/regulatory_report/body.html").render(context)
+    text = render_text("notifications/regulatory_report/body.txt", context)
+    assert "Payroll" not in html + text
+    shown = render_text("notifications/regulatory_report/body.txt", {**context, "limited": False})
+    assert "Why: Payroll leak" in shown
+
+
 def test_with_nobody_to_tell_the_timeline_and_sweep_say_so(incident, people, t0):
     """Seed 002 "Regulatory Reporting": an empty Legal group is not reported as told; the
     sweep counts a reminder that reached nobody apart from those it queued."""

@@ -381,6 +381,54 @@ def test_the_api_shows_the_report_to_whoever_may_see_the_incident(incident, peop
     assert body["required_by"] == "legal"
 
 
+def test_seed002_the_api_marks_and_files_through_the_services(incident, people, t0):
+    """Seed 002 "Regulatory Reporting" over the API: the same services, rules and refusals
+    as the page (Legal and managers; a reason; a security incident nobody told may read)."""
+    from tests.api_client import token_client
+
+    base = f"/api/incidents/{incident.reference}/regulatory-report/"
+    agent, legal = token_client(people["Support Agent"]), token_client(people["Legal"])
+    assert agent.post(f"{base}require/", {"reason": "Breach"}, format="json").status_code == 403
+    assert legal.post(f"{base}require/", {"reason": ""}, format="json").status_code == 400
+    made = legal.post(f"{base}require/", {"reason": "Personal data breach"}, format="json")
+    assert made.status_code == 201 and made.json()["reason"] == "Personal data breach"
+    assert legal_notices(incident, people["Legal"]) == ["required"]
+    filed = legal.post(f"{base}file/", {"reference": "ICO-7"}, format="json")
+    assert filed.status_code == 200 and filed.json()["filed_reference"] == "ICO-7"
+    assert legal.post(f"{base}file/", {}, format="json").status_code == 400  # filed already
+    secret = make_incident(actor=people["Security"], is_security=True, now=t0)
+    refused = token_client(people["Engineering Manager"]).post(
+        f"/api/incidents/{secret.reference}/regulatory-report/require/",
+        {"reason": "Breach"},
+        format="json",
+    )
+    assert refused.status_code == 400 and "may read" in str(refused.json())
+
+
+def test_one_rule_shows_the_report_on_the_page_the_api_and_the_admin(client, incident, people):
+    """Whoever sees the incident sees its report (`regulatory_report.view`): the admin asks
+    the same rule as the page and the API, so a Product user reads it everywhere."""
+    from django.contrib.auth.models import Group
+
+    from incidents.permissions import allowed
+    from tests.api_client import token_client
+
+    product = UserFactory(username="product", role="Product", is_staff=True)
+    assert allowed(product, "regulatory_report.view", incident=incident)
+    regulatory_report_require(incident=incident, actor=people["Legal"], reason="Breach")
+    api = token_client(product).get(f"/api/incidents/{incident.reference}/regulatory-report/")
+    assert api.status_code == 200
+    client.force_login(product)
+    assert b'id="regulatory-report"' in client.get(f"/incidents/{incident.reference}/").content
+    assert client.get("/admin/escalations/regulatoryreport/").status_code == 200
+    assert (
+        Group.objects.get(name="Product")
+        .permissions.filter(codename="view_regulatoryreport")
+        .exists()
+        is False
+    )
+
+
 def test_the_policy_admin_says_when_a_report_is_due(client, people):
     """Seed 002 "Regulatory Reporting": the policy's setting as a sentence in the admin, for
     an active version (read-only) as for a draft."""

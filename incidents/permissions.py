@@ -127,8 +127,11 @@ RULES: dict[str, Rule] = {
     "vendor_case.open": _change("open a vendor case"),
     "vendor_case.record_update": _change("record a vendor update"),
     "vendor_case.close": _change("close a vendor case"),
-    # escalations.followup.regulatory (seed 002 "Regulatory Reporting"): Legal and managers
-    # decide that a report is required and record it filed.
+    # escalations.followup.regulatory (seed 002 "Regulatory Reporting"): whoever sees the
+    # incident sees its report (why, due, filed: its timeline says as much); Legal and
+    # managers decide that one is required and record it filed. The page, the API and the
+    # admin all ask these rules.
+    "regulatory_report.view": Rule("see an incident's regulatory report", (VIEW_INCIDENT,)),
     "regulatory_report.require": Rule(
         "mark an incident as needing a regulatory report",
         ("escalations.file_regulatory_report",),

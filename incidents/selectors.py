@@ -46,7 +46,7 @@ def visibility_q(user, prefix: str = "") -> Q:
     if user.has_perm(VIEW_DATA_BREACH):
         # Seed 000 Security Incident: "Coordinate with legal if data breach": Legal is
         # cleared for security incidents with data loss (Incident.is_data_breach).
-        visible |= Q(**{f"{prefix}is_data_loss": True})
+        visible |= Q(**{f"{prefix}is_security": True, f"{prefix}is_data_loss": True})
     return visible
 
 

@@ -467,3 +467,14 @@ def notification_requeue(*, notification: Notification, note: str) -> Notificati
     kick_after_commit()
     notification.refresh_from_db()
     return notification
+
+
+def notifications_suppress_pending(*, dedup_prefix: str, reason: str) -> int:
+    """Withdraw the messages still waiting (held for working hours, or for a retry) whose
+    dedup key starts with `dedup_prefix`, because what they say no longer holds; a row a
+    worker has claimed already is left to it. Returns how many were suppressed."""
+    if not dedup_prefix:
+        raise ValueError("a dedup prefix is required")
+    return Notification.objects.filter(
+        status=Status.PENDING, dedup_key__startswith=dedup_prefix
+    ).update(status=Status.SUPPRESSED, suppressed_reason=reason[:255])

@@ -1385,8 +1385,8 @@ class RegulatoryReportAdmin(_ReadOnly, admin.ModelAdmin):
     def get_queryset(self, request):
         return _visible(request, super().get_queryset(request))
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("escalations.view_regulatoryreport")
+    # The same rule as the incident page and the API (the list shows visible incidents only).
+    has_view_permission = admin_check("regulatory_report.view")
 
     @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, obj):

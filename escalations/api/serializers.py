@@ -121,6 +121,22 @@ class RegulatoryReportSerializer(serializers.ModelSerializer):
         return obj.is_overdue(timezone.now())
 
 
+class RegulatoryReportRequireSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=200, help_text="Why a report is required (e.g. personal data breach)."
+    )
+
+
+class RegulatoryReportFileSerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The regulator's reference, if it gave one.",
+    )
+
+
 class EscalateSerializer(serializers.Serializer):
     """What the web's escalate form asks: the target, why, the note fields the target
     level requires (GET .../escalation-options/ lists them) and the handoff checklist."""

@@ -25,7 +25,7 @@ from escalations.analytics.metrics import Cell, metrics_period, metrics_tables
 from escalations.api import serializers as s
 from escalations.api.filters import ActionItemFilter, EscalationFilter, PolicyFilter, ReviewFilter
 from escalations.engine import services as engine
-from escalations.followup import reviews
+from escalations.followup import regulatory, reviews
 from escalations.followup.reviews import review_file
 from escalations.models import (
     ActionItem,
@@ -46,7 +46,7 @@ from escalations.schedules import services as schedules
 from escalations.schedules.selectors import OnCallNow, archive_horizon, who_is_on_call
 from incidents.api.serializers import SEVERITIES
 from incidents.models import AccountTier, Incident
-from incidents.permissions import permissions
+from incidents.permissions import permissions, require
 from incidents.selectors import incident_for_user, incidents_visible_to, visibility_q
 from portal.api.errors import service_errors
 from portal.api.pagination import CursorPagination
@@ -118,7 +118,9 @@ class IncidentEscalationViewSet(viewsets.GenericViewSet):
     permission_classes = [ActionPermissions]
     required_permissions = {
         "escalation_options": VIEW,
-        "regulatory_report": VIEW,
+        "regulatory_report": permissions("regulatory_report.view"),
+        "regulatory_report_require": permissions("regulatory_report.require"),
+        "regulatory_report_file": permissions("regulatory_report.file"),
         "escalate": permissions("escalation.escalate"),
         "acknowledge_handoff": permissions("escalation.acknowledge_handoff"),
         "de_escalate": permissions("escalation.de_escalate"),
@@ -144,11 +146,45 @@ class IncidentEscalationViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="regulatory-report")
     def regulatory_report(self, request, reference=None):
         incident = self.get_object()
+        require(request.user, "regulatory_report.view", incident=incident)
+        return self._regulatory_report(incident)
+
+    def _regulatory_report(self, incident: Incident, code=status.HTTP_200_OK) -> Response:
         report = get_object_or_404(
             RegulatoryReport.objects.select_related("incident", "required_by", "filed_by"),
             incident=incident,
         )
-        return Response(s.RegulatoryReportSerializer(report).data)
+        return Response(s.RegulatoryReportSerializer(report).data, status=code)
+
+    @extend_schema(
+        summary="Mark the incident as needing a regulatory report (seed 002; Legal, managers)",
+        request=s.RegulatoryReportRequireSerializer,
+        responses={201: s.RegulatoryReportSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="regulatory-report/require")
+    def regulatory_report_require(self, request, reference=None):
+        incident = self.get_object()
+        body = s.RegulatoryReportRequireSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        regulatory.regulatory_report_require(
+            incident=incident, actor=request.user, reason=body.validated_data["reason"]
+        )
+        return self._regulatory_report(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record the regulatory report as filed (seed 002; Legal, managers)",
+        request=s.RegulatoryReportFileSerializer,
+        responses={200: s.RegulatoryReportSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="regulatory-report/file")
+    def regulatory_report_file(self, request, reference=None):
+        incident = self.get_object()
+        body = s.RegulatoryReportFileSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        regulatory.regulatory_report_file(
+            incident=incident, actor=request.user, reference=body.validated_data["reference"]
+        )
+        return self._regulatory_report(incident)
 
     @extend_schema(
         summary="Levels you can move to, the note fields each requires, the checklist",

@@ -78,6 +78,7 @@ from notifications import rendering
 from notifications.services import notifications_enqueue_many
 from portal.bulk import append_dicts
 from portal.clock import resolve_now
+from portal.roles import DIRECTOR, EXECUTIVE, VP
 
 log = logging.getLogger(__name__)
 
@@ -492,8 +493,9 @@ def _fire(
     target = combined_target(hits_now) if incident.is_open else None
     groups = tuple(dict.fromkeys(g for hit in hits_now for g in hit.notify_groups))
     if not incident.is_open and any(hit.trigger == Trigger.EXECUTIVE for hit in hits_now):
-        # Nothing left to move (e.g. a low rating after resolution): management hears of it.
-        groups = tuple(dict.fromkeys((*groups, "Director", "Executive")))
+        # Nothing left to move (e.g. a low rating after resolution): management hears of it,
+        # up to seed 003's VP (the last rung of its executive path).
+        groups = tuple(dict.fromkeys((*groups, DIRECTOR, EXECUTIVE, VP)))
     if target is None:
         if groups:  # notify-only scenario (e.g. customer-facing, already high enough)
             notifications_enqueue_many(

@@ -273,30 +273,44 @@ def vendor_notices(case: VendorCase, reminder: Reminder, now: datetime) -> list:
     )
 
 
+def regulatory_report_recipients(incident: Incident) -> list[reach.Recipient]:
+    """Who hears of an incident's regulatory report: the policy's `notify` groups, told
+    like every incident notice (`reach.told`: a security incident's emails only to those
+    cleared to read it; a data breach's readers include Legal)."""
+    settings = incident_spec(incident).regulatory_report
+    return reach.told(incident, reach.group_recipients(settings.notify))
+
+
+def regulatory_report_dedup_prefix(report: RegulatoryReport) -> str:
+    """Every notice of `report` has a dedup key starting so (filing withdraws held ones)."""
+    return f"regulatory:{report.pk}:"
+
+
 def regulatory_report_notices(report: RegulatoryReport, reminder: str, now: datetime) -> list:
     """The policy's `notify` groups (Legal) hear that a report is required, due soon or
     overdue, once each per due time (the dedup key); a security incident's emails only to
     those cleared to read it (a data breach's readers include Legal)."""
     incident = report.incident
-    settings = incident_spec(incident).regulatory_report
-    recipients = reach.group_recipients(settings.notify)
-    if incident.is_security:
-        recipients = reach.limited_to_readers(recipients, reach.security_reader_ids(incident))
     by = report.required_by
     return notices.build(
         kind="regulatory_report",
         incident=incident,
-        recipients=reach.unique_recipients(recipients),
+        recipients=regulatory_report_recipients(incident),
         context={
             "reminder": reminder,
             "report": {
-                "reason": report.reason,
+                # Seed 000 limited distribution: a security incident's reason stays on
+                # the incident page, out of the email and its outbox snapshot.
+                "reason": "" if incident.is_security else report.reason,
                 "due": _when(report.due_at),
                 "required_by": (by.get_full_name() or by.get_username()) if by else "",
             },
         },
-        dedup_base=f"regulatory:{report.pk}:{reminder}:{_iso(report.due_at)}",
-        urgent=reminder == "overdue",
+        dedup_base=f"{regulatory_report_dedup_prefix(report)}{reminder}:{_iso(report.due_at)}",
+        # A statutory deadline (seed 002; 72 hours under the GDPR): never held for working
+        # hours, folded into a digest or dropped by the daily cap.
+        urgent=True,
+        at_any_hour=True,
         now=now,
     )
 
@@ -349,8 +363,10 @@ def _sweep(model, related, points_of, notices_of, label, now, batch, counts, ext
         points = points_of(row)
         reminder = reminder_to_send(points, now)
         if reminder is not None:
-            out += notices_of(row, reminder, now)
-            counts[f"{label}_{reminder.type}"] += 1
+            queued = notices_of(row, reminder, now)
+            out += queued
+            # Count what was queued; a reminder that reaches nobody is counted apart.
+            counts[f"{label}_{reminder.type}" + ("" if queued else "_nobody")] += 1
         row.next_reminder_at = next_reminder_at(points, now)
     _store_next(model, rows, ("next_reminder_at", *extra))
     notifications_enqueue_many(out)

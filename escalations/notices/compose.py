@@ -177,8 +177,13 @@ def build(
     now=None,
     pagerduty_action: str = "trigger",
     headers: dict | None = None,
+    at_any_hour: bool = False,
 ) -> list[Notification]:
     """Unsaved outbox rows, one per recipient.
+
+    `urgent` rows are never folded or capped (notifications.services._apply_limits);
+    `at_any_hour` rows are not held for the recipient's working hours either (a statutory
+    deadline does not wait for the morning).
 
     The subject is rendered now; the bodies are rendered by the worker at
     delivery from `context`, a JSON snapshot taken now (so the message says
@@ -186,7 +191,7 @@ def build(
     transaction is what lets a sweep queue thousands of notices a second.
     """
     now = now or timezone.now()
-    quiet_hours = DeliverySettings.current().respect_working_hours
+    quiet_hours = not at_any_hour and DeliverySettings.current().respect_working_hours
     shared = {
         "incident": incident_snapshot(incident),
         "limited": incident.is_security,

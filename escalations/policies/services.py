@@ -49,6 +49,7 @@ from escalations.rules.spec import (
     WarRoomSettings,
     WorkflowSpec,
     escalate_after_problems,
+    regulatory_report_problems,
 )
 from incidents.models import Channel, Component
 from incidents.permissions import require
@@ -271,12 +272,21 @@ def regulatory_report_to_json(settings: RegulatoryReportSettings) -> dict:
 
 
 def regulatory_report_from_json(data: dict) -> RegulatoryReportSettings:
+    """The stored setting; a key it lacks (a partial edit) takes the default. A stored
+    `notify: []` is kept (and refused by `regulatory_report_problems` on save)."""
     if not data:
         return RegulatoryReportSettings()
+    default = RegulatoryReportSettings()
+
+    def seconds(key: str) -> timedelta:
+        value = data.get(key)
+        return getattr(default, key) if value is None else timedelta(seconds=value)
+
+    notify = data.get("notify")
     return RegulatoryReportSettings(
-        due_after=timedelta(seconds=data["due_after"]),
-        remind_before=timedelta(seconds=data["remind_before"]),
-        notify=tuple(data.get("notify") or ()),
+        due_after=seconds("due_after"),
+        remind_before=seconds("remind_before"),
+        notify=default.notify if notify is None else tuple(notify),
     )
 
 
@@ -409,6 +419,7 @@ def spec_problems(spec: WorkflowSpec) -> list[str]:
         if level not in numbers:
             problems.append(f"The {severity} targets name L{level}, which does not exist.")
     problems += spec.maximum_problems()
+    problems += regulatory_report_problems(spec.regulatory_report)
     escalate_to = spec.maximum.escalate_to
     if escalate_to is not None and escalate_to not in numbers:
         problems.append(

@@ -74,6 +74,7 @@ from escalations.rules.spec import (
     WarRoomSettings,
     WorkflowSpec,
     escalate_after_problems,
+    regulatory_report_problems,
 )
 from incidents.rules import Severity, Status
 
@@ -1413,7 +1414,12 @@ class _Reader:
             values["notify"] = self.text_list(f["notify"][1], _join(path, "notify"))
         if any(value is _INVALID for value in values.values()):
             return _INVALID
-        return RegulatoryReportSettings(**values)
+        settings = RegulatoryReportSettings(**values)
+        if problems := regulatory_report_problems(settings):
+            for problem in problems:
+                self.add(node, path, problem.rstrip("."))
+            return _INVALID
+        return settings
 
     def match(self, node: Node, path: str) -> Any:
         f = self.fields(node, path, MATCH_KEYS)

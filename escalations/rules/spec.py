@@ -464,6 +464,27 @@ class RegulatoryReportSettings:
         object.__setattr__(self, "notify", tuple(sorted(self.notify)))
 
 
+def regulatory_report_problems(settings: RegulatoryReportSettings) -> list[str]:
+    """What makes a `regulatory_report:` setting unusable: one check for the workflow YAML
+    reader and for saving and activating a policy (seed 002 "Regulatory Reporting")."""
+    problems = []
+    if settings.due_after <= timedelta(0):
+        problems.append("regulatory_report.due_after must be longer than zero.")
+    if settings.remind_before <= timedelta(0):
+        problems.append("regulatory_report.remind_before must be longer than zero.")
+    elif settings.remind_before >= settings.due_after:
+        problems.append(
+            "regulatory_report.remind_before must be shorter than due_after: the 'due soon' "
+            "reminder would come with or before the mark itself."
+        )
+    if not settings.notify:
+        problems.append(
+            "regulatory_report.notify names no group: a report marked as required would tell "
+            "nobody (name Legal, say)."
+        )
+    return problems
+
+
 @dataclass(frozen=True)
 class SeverityDefinition:
     """What a severity means under a policy, shown where a severity is chosen: seed 002's

@@ -218,6 +218,8 @@ def follow_up_panel(incident: Incident, user, bound: BoundForms | None = None) -
 def _regulatory_report(incident: Incident, user, bound: BoundForms, now) -> dict:
     """Seed 002 "Regulatory Reporting": the incident's report (due, overdue, filed) and the
     form the user may use: mark it required, or record it filed (Legal and managers)."""
+    if not allowed(user, "regulatory_report.view", incident=incident):
+        return {}
     report = (
         RegulatoryReport.objects.filter(incident=incident)
         .select_related("required_by", "filed_by")

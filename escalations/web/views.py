@@ -491,8 +491,9 @@ def _follow_up_failed(request, incident, key: str, form) -> HttpResponse:
     return render_detail(request, incident, bound={key: form}, status=400)
 
 
-def _run(request, form, call, done: str) -> bool:
-    """Call a service with a valid form; service errors go beside the fields."""
+def _run(request, form, call, done) -> bool:
+    """Call a service with a valid form; service errors go beside the fields. `done`: the
+    message, or a function giving it from what the call did."""
     if not form.is_valid():
         return False
     try:
@@ -500,7 +501,7 @@ def _run(request, form, call, done: str) -> bool:
     except ValidationError as error:
         attach_errors(form, error)
         return False
-    messages.success(request, done)
+    messages.success(request, done() if callable(done) else done)
     return True
 
 
@@ -614,12 +615,15 @@ def regulatory_report_require(request: HttpRequest, reference: str) -> HttpRespo
     incident = incident_for_user(request.user, reference)
     form = RegulatoryReportRequireForm(request.POST)
 
+    told = []
+
     def call(d):
-        regulatory.regulatory_report_require(
+        report = regulatory.regulatory_report_require(
             incident=incident, actor=request.user, reason=d["reason"]
         )
+        told.append(report.told)
 
-    if _run(request, form, call, "Regulatory report required; Legal has been told."):
+    if _run(request, form, call, lambda: f"Regulatory report required; {told[0]}."):
         return _back(reference)
     return _follow_up_failed(request, incident, "regulatory_require", form)
 

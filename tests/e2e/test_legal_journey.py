@@ -40,6 +40,8 @@ def test_legal_journey(page, width, roles, default_policy):
     card = page.locator("#regulatory-report")
     assert "Personal data breach (GDPR Art. 33)" in card.inner_text()
     assert "required" in card.locator(".page-head").inner_text()
+    # The message names who was told (Legal may read a data breach), not the policy's wish.
+    assert "told: e2e-legal@example.com" in page.locator("body").inner_text()
     page.get_by_role("button", name="Sign out").click()
 
     # Legal sees the breach, not the other security incident, and records the report.

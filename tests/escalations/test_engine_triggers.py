@@ -201,6 +201,24 @@ def test_enterprise_customer_asking_for_a_manager(policy, agent):
         engine.customer_requests_manager(incident=standard, actor=agent)
 
 
+def test_seed003_a_low_rating_after_resolution_tells_management_up_to_the_vp(policy, agent):
+    """Seed 003's executive path ends at the VP: a resolved incident has no level left to
+    move to, so the Director, the Executive and the VP hear of the rating."""
+    people = {
+        role: UserFactory(username=role.lower(), role=role)
+        for role in ("Director", "Executive", "VP")
+    }
+    incident = make_incident(actor=agent)
+    services.incident_change_status(incident=incident, status="resolved", actor=agent, note="done")
+    engine.executive_escalate(incident=incident, key="csat", reason="CSAT 1/5")
+    told = set(
+        Notification.objects.filter(incident=incident, kind="trigger").values_list(
+            "recipient", flat=True
+        )
+    )
+    assert {user.email for user in people.values()} <= told
+
+
 def test_triggers_do_not_fire_on_closed_incidents(policy, agent):
     incident = make_incident(actor=agent)
     services.incident_change_status(incident=incident, status="resolved", actor=agent, note="done")

@@ -465,6 +465,17 @@ class World:
         target, method, path, body = self.api_escalate(user)
         return target, method, path, {**body, "category": "strategic"}
 
+    def api_regulatory_report_require(self, user):
+        i = self.acknowledged()
+        done = lambda: RegulatoryReport.objects.filter(incident=i).exists()  # noqa: E731
+        return self._on_incident(i, "regulatory-report/require", {"reason": "Data breach"}, done)
+
+    def api_regulatory_report_file(self, user):
+        i = self.acknowledged()
+        report = regulatory.regulatory_report_require(incident=i, actor=None, reason="Breach")
+        done = lambda: RegulatoryReport.objects.get(pk=report.pk).filed_at is not None  # noqa: E731
+        return self._on_incident(i, "regulatory-report/file", {"reference": "ICO-1"}, done)
+
     def api_acknowledge_handoff(self, user):
         i, e = self.escalated()
         done = lambda: Escalation.objects.get(pk=e.pk).acknowledged_at is not None  # noqa: E731

@@ -133,6 +133,18 @@ API_ACTIONS = {
         "manager_request",
         "escalation.manager_request",
     ),
+    "regulatory_report_require": (
+        "incidents",
+        "IncidentEscalationViewSet",
+        "regulatory_report_require",
+        "regulatory_report.require",
+    ),
+    "regulatory_report_file": (
+        "incidents",
+        "IncidentEscalationViewSet",
+        "regulatory_report_file",
+        "regulatory_report.file",
+    ),
     "decide": ("escalations", "EscalationViewSet", "decide", "escalation.record_decision"),
     "review_create": ("reviews", "ReviewViewSet", "create", "review.create"),
     "review_update": ("reviews", "ReviewViewSet", "partial_update", "review.update"),

@@ -412,7 +412,13 @@ class VendorCaseForm(forms.Form):
 
     def clean_update_every(self):
         minutes = self.cleaned_data.get("update_every")
-        return None if minutes is None else timedelta(minutes=minutes)
+        if minutes is None:
+            return None
+        try:
+            return timedelta(minutes=minutes)
+        except OverflowError:
+            # Far past either limit: the service refuses it in its own words.
+            return timedelta.max if minutes > 0 else timedelta.min
 
 
 class VendorUpdateForm(forms.Form):

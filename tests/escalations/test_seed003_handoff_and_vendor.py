@@ -159,6 +159,10 @@ def test_seed_003_request_regular_updates_cadence_limits_are_the_services(
             update_every=timedelta(minutes=minutes),
         )
     assert refused.value.message_dict["update_every"] == [says]
+    _the_form_says(client, agent, incident, minutes, says)
+
+
+def _the_form_says(client, agent, incident, minutes, says):
     client.login(username=agent.username, password=PASSWORD)
     response = client.post(
         reverse("escalations:vendor", args=[incident.reference, "open"]),
@@ -170,8 +174,24 @@ def test_seed_003_request_regular_updates_cadence_limits_are_the_services(
             "update_every": minutes,
         },
     )
+    assert response.status_code == 400, response.status_code
     assert says in response.content.decode()
     assert not incident.vendor_cases.exists()
+
+
+@pytest.mark.parametrize(
+    ("minutes", "says"),
+    [
+        (10**15, "Ask for updates at least once a week."),
+        (-(10**15), "Ask for updates no more often than every 5 minutes."),
+    ],
+)
+def test_a_cadence_too_large_for_a_duration_is_refused_in_the_services_words(
+    default_policy, agent, client, minutes, says
+):
+    """Hostile input: minutes past what a duration can hold were a 500 (OverflowError)."""
+    incident = make_incident(actor=agent, severity="P1", assignee=agent)
+    _the_form_says(client, agent, incident, minutes, says)
 
 
 def test_seed_003_the_vendor_case_admin_lists_the_update_cadence(

@@ -53,7 +53,12 @@ from escalations.rules.handoff import (
     missing_checklist,
     missing_fields,
 )
-from escalations.rules.spec import MAXIMUM_CLOCKS, TIME_AT_LEVEL_CLOCK, WorkflowSpec
+from escalations.rules.spec import (
+    MAXIMUM_CLOCKS,
+    TIME_AT_LEVEL_CLOCK,
+    TriggerSettings,
+    WorkflowSpec,
+)
 from escalations.rules.triggers import (
     Hit,
     TriggerFacts,
@@ -453,11 +458,19 @@ def _trigger_facts(incident: Incident, spec: WorkflowSpec) -> TriggerFacts:
     )
 
 
-def _no_route(hit: Hit) -> str:
+# Impacts a policy may route (`triggers.impact_routes`); the others (customer-facing, a
+# data breach) only ever notify, by design, and are no gap in any policy.
+ROUTABLE_IMPACTS = frozenset(flag for flag, _ in TriggerSettings().impact_routes)
+
+
+def _no_route(hit: Hit, *, moved: bool) -> str:
     """What a manager reading the timeline needs of an impact the policy does not route
-    (support-3-tier has no legal-exposure route): that it moved nobody, and who, if
-    anyone, was told, so that they handle it by hand."""
+    (support-3-tier has no legal-exposure route): that it moved nobody (the incident may
+    still move for another trigger firing with it), and who, if anyone, was told, so that
+    they handle it by hand."""
     told = f"{', '.join(hit.notify_groups)} told" if hit.notify_groups else "nobody told"
+    if moved:
+        return f". This policy has no route for it: it moves nothing itself ({told})."
     return f". This policy has no route for it: the incident stays where it is ({told})."
 
 
@@ -478,8 +491,13 @@ def _fire(
     if not new_hits:
         return None
     hits_now = [hit for hit, _ in new_hits]
+    target = combined_target(hits_now) if incident.is_open else None
     for hit in hits_now:
-        unrouted = hit.trigger == Trigger.IMPACT and spec.triggers.route_for(hit.key) is None
+        unrouted = (
+            hit.trigger == Trigger.IMPACT
+            and hit.key in ROUTABLE_IMPACTS
+            and spec.triggers.route_for(hit.key) is None
+        )
         data = {"trigger": hit.trigger, "key": hit.key, "target": hit.target}
         if unrouted:
             data["no_route"] = True
@@ -487,10 +505,9 @@ def _fire(
             incident=incident,
             kind=EventKind.TRIGGER,
             at=now,
-            body=hit.reason + (_no_route(hit) if unrouted else ""),
+            body=hit.reason + (_no_route(hit, moved=target is not None) if unrouted else ""),
             data=data,
         )
-    target = combined_target(hits_now) if incident.is_open else None
     groups = tuple(dict.fromkeys(g for hit in hits_now for g in hit.notify_groups))
     if not incident.is_open and any(hit.trigger == Trigger.EXECUTIVE for hit in hits_now):
         # Nothing left to move (e.g. a low rating after resolution): management hears of it,

@@ -185,6 +185,27 @@ def test_a_legal_exposure_the_policy_does_not_route_says_so_on_the_timeline(supp
     assert event.data["no_route"] is True and not incident.escalations.exists()
 
 
+def test_an_unrouted_impact_firing_with_a_routed_one_does_not_say_the_incident_stays(
+    support_preset,
+):
+    """Under support-3-tier a legal exposure has no route, a production outage has one: the
+    incident moves, so the legal line must not say it stays where it is. A security data
+    breach's notify-only trigger is no policy gap at all (no policy can route it)."""
+    incident = make_incident(
+        severity="P3",
+        is_legal_exposure=True,
+        is_production_outage=True,
+        is_security=True,
+        is_data_loss=True,
+    )
+    assert incident.escalations.exists()
+    lines = {event.data["key"]: event.body for event in incident.events.filter(kind="trigger")}
+    assert "it moves nothing itself" in lines["legal_exposure"]
+    assert "stays where it is" not in " ".join(lines.values())
+    assert "no route" not in lines.get("data_breach", "")
+    assert "no route" not in lines["production_outage"]
+
+
 def test_seed_000_l4_public_relations_crisis_goes_to_executives(engineering):
     """Seed 000 Level 4: "Public relations crisis"; seed 004 Sev 1: "Public-facing outage
     or PR crisis". Legal is not told of a PR crisis alone."""

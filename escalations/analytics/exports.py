@@ -20,6 +20,7 @@ from escalations.rules.text_safety import data_text
 from escalations.rules.text_safety import markdown_text as md
 from escalations.sla.services import incident_clocks
 from incidents.models import EventKind, Incident, Visibility
+from notifications.models import CUSTOMER_KINDS
 
 # Seed 003 "Communication Log: [All customer/internal communications]": what people
 # wrote to the customer, what the customer wrote back, internal notes; then what we sent.
@@ -116,7 +117,7 @@ def communication_log(incident: Incident) -> list[tuple]:
             "Portal",
             f"{note.get_channel_display()} {note.kind} ({note.status})",
             note.subject,
-            not note.kind.startswith("customer_"),
+            note.kind not in CUSTOMER_KINDS,  # "customer_reply" tells staff: internal
         )
         # The newest fifty: a long incident's latest messages matter most.
         for note in incident.notifications.order_by("-created_at")[:50]

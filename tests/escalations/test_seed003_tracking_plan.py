@@ -13,6 +13,7 @@ from escalations.engine import services as engine
 from escalations.rules.handoff import CHECKLIST
 from escalations.rules.spec import DEFAULT_HANDOFF_FIELDS
 from incidents import services
+from notifications.models import CUSTOMER_KINDS
 from tests.escalations.test_export_text_safety import TEXT, assert_inert
 from tests.factories import PASSWORD, AccountFactory, make_incident
 
@@ -25,7 +26,7 @@ H = timedelta(hours=1)
 def incident(default_policy, agent, manager):
     account = AccountFactory(primary_contact_email="jane@acme.example")
     with time_machine.travel(T0, tick=False):
-        incident = make_incident(actor=agent, severity="P2", account=account)
+        incident = make_incident(actor=agent, severity="P2", account=account, assignee=agent)
     services.incident_post_public_update(
         incident=incident, actor=agent, body=f"We are on it {TEXT}", now=T0 + 0.2 * H
     )
@@ -73,8 +74,12 @@ def test_seed_003_communication_log_all_customer_and_internal_communications(
     assert ["**[internal]**:" in line for line in log[:3]] == [False, False, True]
     sent = [line for line in log if "] - Portal (" in line]
     assert sent and all(
-        ("**[internal]**:" in line) == (" customer_" not in line) for line in sent
+        ("**[internal]**:" in line) == (not any(f" {k} (" in line for k in CUSTOMER_KINDS))
+        for line in sent
     ), sent
+    # The customer's reply is told to staff: that message is internal, customer_ in name only.
+    replies = [line for line in sent if " customer_reply (" in line]
+    assert replies and all("**[internal]**:" in line for line in replies), sent
     assert any("customer_ack" in line for line in log)  # the escalation email
     stamps = [line[1:17] for line in log]
     assert stamps == sorted(stamps)

@@ -16,6 +16,7 @@ import uuid
 import weakref
 from datetime import datetime, timedelta
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from celery import current_app
 from django.conf import settings
@@ -74,7 +75,8 @@ def with_message_id(channel: str, headers: dict) -> dict:
 @lru_cache(maxsize=8)
 def _domain(site_url: str) -> str:
     """The host of SITE_URL, for Message-IDs (split once, not for every email)."""
-    return site_url.split("://", 1)[1].split(":")[0] or "localhost"
+    host = urlsplit(site_url).hostname or "localhost"
+    return f"[{host}]" if ":" in host else host  # an IPv6 address: a domain literal
 
 
 def notification_enqueue(

@@ -619,7 +619,7 @@ def customer_follow_up(*, review, now: datetime) -> list[Notification]:
 # --- the policy's own notices (issue 19) -------------------------------------------------------
 
 # Outbox rows of a policy notice rule: "policy_notice:<incident>:<rule key>:<channel>:<address>".
-# (Until migration 0019, "notice:<incident>:<severity>:<position in the list>:...", which
+# (Until migration 0021, "notice:<incident>:<severity>:<position in the list>:...", which
 # that migration rewrote.)
 POLICY_NOTICE_KEY = "policy_notice"
 

@@ -214,7 +214,7 @@ def test_a_rule_key_is_its_content_whatever_the_order_and_spacing():
 
 
 def test_rows_keyed_by_position_before_the_upgrade_still_dedup(agent, manager):
-    """Migration 0019: a row keyed by its rule's position (the old key) is rewritten to
+    """Migration 0021: a row keyed by its rule's position (the old key) is rewritten to
     the rule's content key, reading the position in the version the incident was on when
     the row was written (v1's position 0: MANAGERS, though v2's is EVERYONE), so the raise
     after the upgrade does not tell the managers MANAGERS again."""

@@ -180,3 +180,19 @@ def test_claimed_rows_are_delivered_oldest_first():
     queue("sooner", recipient="first@example.com")
     services.deliver_due(now=now + timedelta(seconds=2))
     assert [m.to[0] for m in mail.outbox] == ["first@example.com", "second@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("site_url", "domain"),
+    [
+        ("https://portal.example.com/escalations/", "portal.example.com"),
+        ("http://127.0.0.1:8000", "127.0.0.1"),
+        ("http://[::1]:8000", "[::1]"),
+    ],
+)
+def test_the_message_id_names_the_sites_host(settings, site_url, domain):
+    """A Message-ID's right side is SITE_URL's host alone: no port, no path, an IPv6
+    address as a domain literal (it was "[" for http://[::1]:8000)."""
+    settings.SITE_URL = site_url
+    message_id = queue().headers["Message-ID"]
+    assert message_id.endswith(f"@{domain}>"), message_id

@@ -11,6 +11,7 @@ from escalations.followup.war_room import active_war_room, current_holders, supp
 from escalations.models import PostIncidentReview, RegulatoryReport, WarRoomRole
 from escalations.notices.selectors import escalation_notice_statuses
 from escalations.policies.services import policy_spec
+from escalations.rules.clocks import CLOCK_LABELS, SLA_CLOCKS
 from escalations.rules.durations import humanize
 from escalations.rules.followup import (
     ASK_CADENCE,
@@ -50,6 +51,16 @@ from incidents.permissions import allowed
 from incidents.selectors import visibility_q
 
 
+def move_percent(percent, clock: str) -> str:
+    """ "52.0% of SLA" for a move by an SLA clock (or by hand); a level's time limit, a level
+    deadline or a maximum by its own name: "100.0% of time at level", never "of SLA"."""
+    if percent is None:
+        return ""
+    if not clock or clock in SLA_CLOCKS:
+        return f"{percent}% of SLA"
+    return f"{percent}% of {CLOCK_LABELS.get(clock, clock).lower()}"
+
+
 def escalation_panel(incident: Incident, user, bound: BoundForms | None = None) -> dict:
     """Records, pending handoff, context and the forms the user may use."""
     bound = bound or {}
@@ -68,6 +79,7 @@ def escalation_panel(incident: Incident, user, bound: BoundForms | None = None) 
             if record.is_up
             else []
         )
+        record.measure = move_percent(record.sla_percent, record.clock)
         # Labels, not keys: "Customer context", not customer_context.
         record.note_items = [
             (field_label(key), value)

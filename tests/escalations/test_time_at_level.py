@@ -585,6 +585,25 @@ def test_the_api_and_the_incident_page_show_the_limit(matrix_preset, manager, cl
     assert 'data-clock="time_at_level"' in page and "Time at level" in page
 
 
+@pytest.mark.django_db
+def test_the_incident_page_names_a_tier_move_by_its_limit_not_the_sla(
+    matrix_preset, manager, client
+):
+    """The escalation list said "100.0% of SLA" for a move by L1's 30 minutes, while the
+    P3's SLA (24 hours to resolve) was 2 % used."""
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    incident = opened_and_acknowledged(matrix_preset, "P3")
+    sla_sweep(now=T0 + 30 * M)
+    assert Escalation.objects.get(incident=incident).clock == "time_at_level"
+    client.login(username=manager.username, password=PASSWORD)
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert "100.0% of time at level" in page
+    assert "% of SLA" not in page
+
+
 @pytest.mark.parametrize(
     ("clock", "limit", "heading", "measure"),
     [

@@ -54,3 +54,14 @@ def support_preset(roles):
 
     Channel.objects.get_or_create(code="CUSTOMER", defaults={"name": "Customer"})
     call_command("load_workflow", "support-3-tier", "--default", verbosity=0)
+
+
+@pytest.fixture
+def engineering_preset(roles):
+    """The shipped engineering-5-level workflow (seed 000) as the default policy."""
+    from django.core.management import call_command
+
+    from incidents.models import Channel
+
+    Channel.objects.get_or_create(code="RUNTIME", defaults={"name": "Runtime"})
+    call_command("load_workflow", "engineering-5-level", "--default", verbosity=0)

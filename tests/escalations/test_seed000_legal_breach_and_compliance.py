@@ -9,12 +9,11 @@
 """
 
 import pytest
-from django.core.management import call_command
 
 from escalations.rules.spec import TriggerSettings
 from escalations.rules.triggers import TriggerFacts, evaluate
 from incidents import services
-from incidents.models import Channel, Incident
+from incidents.models import Incident
 from incidents.permissions import NotVisible, allowed, require
 from incidents.selectors import incident_for_user, incidents_visible_to
 from notifications.models import Notification
@@ -42,10 +41,8 @@ def people(roles):
 
 
 @pytest.fixture
-def engineering(people):
+def engineering(people, engineering_preset):
     """The shipped engineering-5-level workflow (seed 000) as the default policy."""
-    Channel.objects.get_or_create(code="RUNTIME", defaults={"name": "Runtime"})
-    call_command("load_workflow", "engineering-5-level", "--default", verbosity=0)
     return people
 
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.utils import timezone
 
 from escalations.engine import services as engine
@@ -15,7 +14,6 @@ from escalations.policies.workflow_yaml import load_workflow_text
 from escalations.rules.spec import TriggerSettings
 from escalations.rules.triggers import TriggerFacts, evaluate
 from incidents import services
-from incidents.models import Channel
 from notifications import rendering
 from notifications.models import Notification
 from tests.escalations.conftest import H, simple_spec
@@ -41,10 +39,8 @@ def people(roles):
 
 
 @pytest.fixture
-def engineering(people):
+def engineering(people, engineering_preset):
     """The shipped engineering-5-level workflow (seed 000) as the default policy."""
-    Channel.objects.get_or_create(code="RUNTIME", defaults={"name": "Runtime"})
-    call_command("load_workflow", "engineering-5-level", "--default", verbosity=0)
     return people
 
 

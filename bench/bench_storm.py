@@ -737,8 +737,12 @@ def main() -> int:
     from django.conf import settings
     from django.utils import timezone
 
+    from escalations.engine.services import sweep_warm_up
+
     args.batch = settings.SLA_SWEEP_BATCH
     world = make_world(timezone.now())
+    # Part 1 sweeps in this process: start it as the scheduler and each worker start.
+    sweep_warm_up()
     print(
         f"Policies: 2-level round the clock, 4-level in business hours (08:00-20:00 "
         f"{world['desk_zone']}); load average {os.getloadavg()[0]:.1f}",

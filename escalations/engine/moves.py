@@ -29,6 +29,7 @@ from escalations.rules.spec import DEADLINE_CLOCK, MAXIMUM_CLOCKS, TIME_AT_LEVEL
 from incidents.models import AccountTier, EventKind, Incident, IncidentEvent, Visibility
 from incidents.rules import Severity, Status
 from portal.bulk import unsaved
+from portal.lookups import AnyOf
 
 # The incident columns a move changes.
 MOVE_FIELDS = (
@@ -73,7 +74,7 @@ def move_history(ids: list[int]) -> dict[int, list[tuple]]:
     bounce check and the first arrival read them. One query for all of `ids`."""
     history = defaultdict(list)
     for incident_id, *move in (
-        Escalation.objects.filter(incident_id__in=ids)
+        Escalation.objects.filter(AnyOf(F("incident_id"), ids))
         .order_by("at", "id")
         .values_list("incident_id", "from_level", "to_level", "at")
     ):
@@ -88,7 +89,7 @@ def recent_steps(ids: list[int]) -> dict[int, list[str]]:
         RowNumber(), partition_by=[F("incident_id")], order_by=[F("at").desc(), F("id").desc()]
     )
     rows = (
-        IncidentEvent.objects.filter(incident_id__in=ids, kind__in=STEP_KINDS)
+        IncidentEvent.objects.filter(AnyOf(F("incident_id"), ids), kind__in=STEP_KINDS)
         .annotate(rank=newest_first)
         .filter(rank__lte=STEPS_SHOWN)
         .values_list("incident_id", "at", "id", "body")

@@ -100,6 +100,20 @@ def recent_steps(ids: list[int]) -> dict[int, list[str]]:
     return steps
 
 
+# Account tier labels by (tier, language), as _TRIGGER_LABELS: a storm's handoff notes
+# each name the account's tier, and translating the lazy label is most of their cost.
+_TIER_LABELS: dict[tuple[str, str | None], str] = {}
+
+
+def tier_label(tier: str) -> str:
+    """str(AccountTier(tier).label) in the active language, translated once per language."""
+    key = (tier, translation.get_language())
+    label = _TIER_LABELS.get(key)
+    if label is None:
+        label = _TIER_LABELS[key] = str(AccountTier(tier).label)
+    return label
+
+
 def handoff_context(
     incident: Incident,
     spec: WorkflowSpec,
@@ -124,7 +138,7 @@ def handoff_context(
         a = incident.account
         account = {
             "account": a.name,
-            "tier": str(AccountTier(a.tier).label),
+            "tier": tier_label(a.tier),
             "health score": "" if a.health_score is None else str(a.health_score),
             "ARR": "" if a.arr is None else f"${a.arr:,.0f}",
             "primary contact": a.primary_contact_email,
@@ -223,7 +237,9 @@ def apply_move(
     incident.level_clock_started_at = first_arrival(incident, history, escalation)
     if move.up:
         # The receiving level owns it now (seed 001): whoever acknowledges takes it.
-        incident.assignee = None
+        # By its id: the relation's setter (checks, caches) cost a storm more than the
+        # rest of the move; the cached assignee goes with the id, none is read again.
+        incident.assignee_id = None
         incident.handoff_at = now
     else:
         incident.handoff_at = None

@@ -163,6 +163,7 @@ class Incident(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="incidents",
+        db_index=False,  # incident_component_idx starts with it
     )
     account = models.ForeignKey(
         Account,
@@ -171,6 +172,7 @@ class Incident(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="incidents",
+        db_index=False,  # incident_account_idx starts with it
     )
 
     # Impact flags (seed 000 impact-based triggers and special scenarios).
@@ -216,7 +218,7 @@ class Incident(models.Model):
         _("root-cause key"),
         max_length=80,
         blank=True,
-        db_index=True,
+        db_index=False,  # incident_root_cause_key_idx, in Meta
         help_text=_("Short key shared by incidents with the same root cause (spots repeats)."),
     )
 
@@ -230,6 +232,7 @@ class Incident(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_incidents",
+        db_index=False,  # incident_assignee_idx starts with it
     )
     current_level = models.PositiveSmallIntegerField(_("level"), default=1)
     policy = models.ForeignKey(
@@ -384,6 +387,9 @@ class Incident(models.Model):
             # Pattern triggers count recent incidents per account and component.
             models.Index(fields=["account", "opened_at"], name="incident_account_idx"),
             models.Index(fields=["component", "opened_at"], name="incident_component_idx"),
+            # Repeats are found by equal keys only: no second, LIKE-pattern index
+            # (db_index=True on a text column makes one), one less entry per row written.
+            models.Index(fields=["root_cause_key"], name="incident_root_cause_key_idx"),
             # The sweep's only read: cost follows what is due, not what is open.
             models.Index(
                 fields=["next_check_at"],

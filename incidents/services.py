@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -163,7 +164,7 @@ def _update_rows(incidents: list[Incident], names: list[str]) -> None:
     columns = [Incident._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     arrays = ", ".join(
-        f"%s::{field.rel_db_type(connection) if field.is_relation else field.db_type(connection)}[]"
+        f"%b::{field.rel_db_type(connection) if field.is_relation else field.db_type(connection)}[]"
         for field in columns
     )
     sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
@@ -173,10 +174,15 @@ def _update_rows(incidents: list[Incident], names: list[str]) -> None:
     params = [[i.pk for i in incidents]] + [
         [getattr(i, field.attname) for i in incidents] for field in columns
     ]
-    with connection.cursor() as cursor:
+    # Bound in binary (%b) on a cursor that sends parameters apart from the statement:
+    # Django's cursor binds client-side, quoting every element of every array into the
+    # SQL text, five times the work for a storm's batch. Same connection, same
+    # transaction; only Django's execute wrappers do not see this statement (as COPY).
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             f"UPDATE {quote(Incident._meta.db_table)} AS i SET {sets} "
-            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {names_sql}) WHERE i.id = v.id",
+            f"FROM unnest(%b::bigint[], {arrays}) AS v(id, {names_sql}) WHERE i.id = v.id",
             params,
         )
 

@@ -29,6 +29,7 @@ from escalations.rules.spec import DEADLINE_CLOCK, MAXIMUM_CLOCKS, TIME_AT_LEVEL
 from incidents.models import AccountTier, EventKind, Incident, IncidentEvent, Visibility
 from incidents.rules import Severity, Status
 from portal.bulk import unsaved
+from portal.lookups import AnyOf
 
 # The incident columns a move changes.
 MOVE_FIELDS = (
@@ -73,7 +74,7 @@ def move_history(ids: list[int]) -> dict[int, list[tuple]]:
     bounce check and the first arrival read them. One query for all of `ids`."""
     history = defaultdict(list)
     for incident_id, *move in (
-        Escalation.objects.filter(incident_id__in=ids)
+        Escalation.objects.filter(AnyOf(F("incident_id"), ids))
         .order_by("at", "id")
         .values_list("incident_id", "from_level", "to_level", "at")
     ):
@@ -88,7 +89,7 @@ def recent_steps(ids: list[int]) -> dict[int, list[str]]:
         RowNumber(), partition_by=[F("incident_id")], order_by=[F("at").desc(), F("id").desc()]
     )
     rows = (
-        IncidentEvent.objects.filter(incident_id__in=ids, kind__in=STEP_KINDS)
+        IncidentEvent.objects.filter(AnyOf(F("incident_id"), ids), kind__in=STEP_KINDS)
         .annotate(rank=newest_first)
         .filter(rank__lte=STEPS_SHOWN)
         .values_list("incident_id", "at", "id", "body")
@@ -97,6 +98,20 @@ def recent_steps(ids: list[int]) -> dict[int, list[str]]:
     for incident_id, at, _id, body in sorted(rows, key=lambda row: (row[0], row[1], row[2])):
         steps[incident_id].append(step_line(at, body))
     return steps
+
+
+# Account tier labels by (tier, language), as _TRIGGER_LABELS: a storm's handoff notes
+# each name the account's tier, and translating the lazy label is most of their cost.
+_TIER_LABELS: dict[tuple[str, str | None], str] = {}
+
+
+def tier_label(tier: str) -> str:
+    """str(AccountTier(tier).label) in the active language, translated once per language."""
+    key = (tier, translation.get_language())
+    label = _TIER_LABELS.get(key)
+    if label is None:
+        label = _TIER_LABELS[key] = str(AccountTier(tier).label)
+    return label
 
 
 def handoff_context(
@@ -123,7 +138,7 @@ def handoff_context(
         a = incident.account
         account = {
             "account": a.name,
-            "tier": str(AccountTier(a.tier).label),
+            "tier": tier_label(a.tier),
             "health score": "" if a.health_score is None else str(a.health_score),
             "ARR": "" if a.arr is None else f"${a.arr:,.0f}",
             "primary contact": a.primary_contact_email,
@@ -222,7 +237,9 @@ def apply_move(
     incident.level_clock_started_at = first_arrival(incident, history, escalation)
     if move.up:
         # The receiving level owns it now (seed 001): whoever acknowledges takes it.
-        incident.assignee = None
+        # By its id: the relation's setter (checks, caches) cost a storm more than the
+        # rest of the move; the cached assignee goes with the id, none is read again.
+        incident.assignee_id = None
         incident.handoff_at = now
     else:
         incident.handoff_at = None

@@ -20,7 +20,8 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import F, prefetch_related_objects, signals
+from django.db.models.base import ModelState
 
 from escalations.engine import moves, paging
 from escalations.engine.audience import Audience
@@ -85,6 +86,7 @@ from notifications import rendering
 from notifications.services import notifications_enqueue_many
 from portal.bulk import append_dicts
 from portal.clock import resolve_now
+from portal.lookups import AnyOf
 from portal.roles import DIRECTOR, EXECUTIVE, VP
 
 log = logging.getLogger(__name__)
@@ -931,6 +933,27 @@ class StatusEvent(NamedTuple):
     pk: int
 
 
+def _claimed_incidents(ids: list[int]) -> list[Incident]:
+    """The claimed batch's incidents, as list(Incident.objects.filter(pk__in=ids)) gives
+    them, but built from their rows directly: Model.__init__ (a setattr for each of a
+    wide table's columns, two signals sent) was half the cost of reading a batch.
+    The values are the same (values_list applies the fields' converters as model
+    iteration does); with a pre_init/post_init receiver listening, it is that instead."""
+    rows = Incident.objects.filter(AnyOf(F("pk"), ids))
+    if signals.pre_init.has_listeners(Incident) or signals.post_init.has_listeners(Incident):
+        return list(rows)
+    names = [field.attname for field in Incident._meta.concrete_fields]
+    incidents = []
+    for row in rows.values_list(*names):
+        incident = Incident.__new__(Incident)
+        incident._state = ModelState()
+        incident._state.adding = False
+        incident._state.db = rows.db
+        incident.__dict__.update(zip(names, row, strict=True))
+        incidents.append(incident)
+    return incidents
+
+
 def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool, audience: Audience) -> Counter:
     out = {
         "firings": [],
@@ -944,18 +967,18 @@ def _sweep_batch(ids: list[int], now: datetime, *, set_based: bool, audience: Au
         "escalated": 0,
     }
     counts = Counter()
-    incidents = list(Incident.objects.filter(pk__in=ids))
+    incidents = _claimed_incidents(ids)
     # Few policies and assignees serve many incidents: one query each, not one per row.
     prefetch_related_objects(incidents, "policy", "assignee", "account")
     events = defaultdict(list)
     for incident_id, *fields in IncidentEvent.objects.filter(
-        incident_id__in=ids, kind__in=list(STATUS_EVENTS)
+        AnyOf(F("incident_id"), ids), kind__in=list(STATUS_EVENTS)
     ).values_list("incident_id", "kind", "at", "data", "id"):
         events[incident_id].append(StatusEvent(*fields))
     fired = defaultdict(set)
-    for incident_id, *key in ThresholdFiring.objects.filter(incident_id__in=ids).values_list(
-        "incident_id", "clock", "level", "percent", "interval_start"
-    ):
+    for incident_id, *key in ThresholdFiring.objects.filter(
+        AnyOf(F("incident_id"), ids)
+    ).values_list("incident_id", "clock", "level", "percent", "interval_start"):
         fired[incident_id].add(firing_key(*key))
     for incident in incidents:
         if incident.policy_id is None or not incident.is_open:

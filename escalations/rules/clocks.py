@@ -297,6 +297,49 @@ def _spans(statuses: Sequence[tuple[datetime, str]], wanted: Iterable[str]):
     return spans
 
 
+class _MovedBy(Mapping[str, timedelta]):
+    """A reading's moved_by: how much closed hours, holidays and paused time moved its
+    deadline (calendar.explain between its start and due instant). Worked out on first
+    read: pages and notice bodies read it (ClockReading.explanation), the sweep, which
+    reads thousands of clocks in a storm, never does. Compares equal to the dict it
+    stands for."""
+
+    __slots__ = ("_inputs", "_parts")
+
+    def __init__(self, calendar: BusinessCalendar, start: datetime, due: datetime, exclusions):
+        self._inputs = (calendar, start, due, exclusions)
+        self._parts: dict[str, timedelta] | None = None
+
+    def _read(self) -> dict[str, timedelta]:
+        if self._parts is None:
+            calendar, start, due, exclusions = self._inputs
+            window = [(a, min(b or due, due)) for a, b in exclusions if a < due]
+            breakdown = calendar.explain(start, due, window)
+            self._parts = {
+                "closed": breakdown.closed,
+                "holiday": breakdown.holiday,
+                "paused": breakdown.paused,
+            }
+        return self._parts
+
+    def __getitem__(self, key: str) -> timedelta:
+        return self._read()[key]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __eq__(self, other: object) -> bool:
+        return self._read() == other
+
+    __hash__ = None  # type: ignore[assignment]  # as the dict it stands for
+
+    def __repr__(self) -> str:
+        return repr(self._read())
+
+
 def _reading(
     *,
     clock: str,
@@ -321,15 +364,7 @@ def _reading(
         exclusions,
     )
     warning_at = warning[0] if warning else None
-    moved_by = {}
-    if due is not None:
-        window = [(a, min(b or due, due)) for a, b in exclusions if a < due]
-        breakdown = calendar.explain(start, due, window)
-        moved_by = {
-            "closed": breakdown.closed,
-            "holiday": breakdown.holiday,
-            "paused": breakdown.paused,
-        }
+    moved_by = {} if due is None else _MovedBy(calendar, start, due, exclusions)
     # A clock already breached when the current level took the incident gives
     # that level the same target again, from its arrival, for its thresholds:
     # otherwise the ladder would stop climbing after one move. (Compliance still
@@ -340,15 +375,12 @@ def _reading(
         threshold_start = arrival
         threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
     applying = [t for t in thresholds if clock in t.clocks]
+    instant_ats = calendar.add_many(
+        threshold_start, [target * t.fraction for t in applying], threshold_exclusions
+    )
     instants = tuple(
         ThresholdInstant(t.percent, t.action, at, t.to_level)
-        for t, at in zip(
-            applying,
-            calendar.add_many(
-                threshold_start, [target * t.fraction for t in applying], threshold_exclusions
-            ),
-            strict=True,
-        )
+        for t, at in zip(applying, instant_ats, strict=True)
     )
     if stop is not None:
         elapsed = calendar.elapsed(start, max(stop, start), exclusions)

@@ -1,5 +1,6 @@
 """The SLA clock rules (escalations/clocks.py), without a database."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -93,6 +94,28 @@ def test_business_hours_move_the_deadline_and_say_why():
     assert resolution.due_at == datetime(2026, 3, 9, 16, 0, tzinfo=UTC)  # 1h Fri + 7h Mon
     assert "business time (office)" in resolution.explanation
     assert "closed hours add 2d 16h" in resolution.explanation
+
+
+def test_what_moved_the_deadline_is_worked_out_when_read_and_compares_as_a_dict():
+    """moved_by is worked out on first read (sweeps never read it); a reading holding it
+    equals one holding the plain dict, and differs from one with other amounts."""
+    friday_4pm = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)
+    monday_9am = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    spec = policy(calendars=(("office", BUSINESS),), default_calendar="office")
+    history = ((monday_9am, "waiting_on_customer"), (monday_9am + 3 * H, "investigating"))
+    readings = compute_clocks(facts(*history, opened=friday_4pm), spec, now=monday_9am + 4 * H)
+    resolution = clock(readings, "resolution")
+    # 1h on Friday, Monday 09-12 paused, 5h on Monday afternoon, 2h on Tuesday.
+    assert resolution.due_at == datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
+    expected = {"closed": 64 * H + 16 * H, "holiday": timedelta(0), "paused": 3 * H}
+    assert dict(resolution.moved_by) == expected
+    assert resolution.moved_by == expected and expected == resolution.moved_by
+    assert resolution == dataclasses.replace(resolution, moved_by=expected)
+    assert resolution != dataclasses.replace(resolution, moved_by={**expected, "paused": H})
+    assert compute_clocks(facts(*history, opened=friday_4pm), spec, now=monday_9am + 4 * H) == (
+        readings
+    )
+    assert "closed hours add 3d 8h, paused time add 3h" in resolution.explanation
 
 
 def test_waiting_on_customer_pauses_every_clock():

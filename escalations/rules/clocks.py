@@ -358,32 +358,32 @@ def _reading(
     if stop is not None:
         # A met clock is finished: pauses after it stopped move nothing.
         exclusions = [(a, b) for a, b in exclusions if a < stop]
-    due, *warning = calendar.add_many(
-        start,
-        [target] if warning_percent is None else [target, target * (warning_percent / 100)],
-        exclusions,
+    # The deadline, the warning, the threshold instants and the elapsed time all count
+    # from `start` past the same exclusions: checked and merged once.
+    count = calendar.count_from(start, exclusions)
+    due, *warning = count.add_many(
+        [target] if warning_percent is None else [target, target * (warning_percent / 100)]
     )
     warning_at = warning[0] if warning else None
     moved_by = {} if due is None else _MovedBy(calendar, start, due, exclusions)
+    applying = [t for t in thresholds if clock in t.clocks]
+    durations = [target * t.fraction for t in applying]
     # A clock already breached when the current level took the incident gives
     # that level the same target again, from its arrival, for its thresholds:
     # otherwise the ladder would stop climbing after one move. (Compliance still
     # counts from `start`: the reading stays breached.)
-    threshold_start, threshold_exclusions = start, exclusions
     once = clock == DEADLINE_CLOCK or clock in MAXIMUM_CLOCKS
     if stop is None and due is not None and due <= arrival and not once:
-        threshold_start = arrival
         threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
-    applying = [t for t in thresholds if clock in t.clocks]
-    instant_ats = calendar.add_many(
-        threshold_start, [target * t.fraction for t in applying], threshold_exclusions
-    )
+        instant_ats = calendar.add_many(arrival, durations, threshold_exclusions)
+    else:
+        instant_ats = count.add_many(durations)
     instants = tuple(
         ThresholdInstant(t.percent, t.action, at, t.to_level)
         for t, at in zip(applying, instant_ats, strict=True)
     )
     if stop is not None:
-        elapsed = calendar.elapsed(start, max(stop, start), exclusions)
+        elapsed = count.elapsed(max(stop, start))
         late = elapsed > target
         return ClockReading(
             clock,
@@ -399,7 +399,7 @@ def _reading(
             thresholds=instants,
             warning_at=warning_at,
         )
-    elapsed = calendar.elapsed(start, max(now, start), exclusions)
+    elapsed = count.elapsed(max(now, start))
     paused = any(a <= now and (b is None or b > now) for a, b in exclusions)
     if due is not None and due <= now:
         state, breached_at = "breached", due

@@ -542,12 +542,17 @@ def compute_clocks(
     return readings
 
 
+# The maximum clock of each target clock that may have one.
+_MAXIMUM_OF = {clock: maximum for maximum, clock in MAXIMUM_CLOCKS.items()}
+
+
 def _with_maximum(targets, clock: str) -> list[tuple[str, timedelta]]:
     """A target's clock, and its maximum's right after it when it has one."""
     pairs = [(clock, targets.for_clock(clock))]
-    maximum_clock = next(m for m, c in MAXIMUM_CLOCKS.items() if c == clock)
-    if targets.for_clock(maximum_clock):
-        pairs.append((maximum_clock, targets.for_clock(maximum_clock)))
+    maximum_clock = _MAXIMUM_OF[clock]
+    maximum = targets.for_clock(maximum_clock)
+    if maximum:
+        pairs.append((maximum_clock, maximum))
     return pairs
 
 

@@ -825,7 +825,9 @@ def _duration_seconds(duration: object) -> int:
         raise TypeError(f"duration: expected a timedelta, got {type(duration).__name__}")
     if duration < _NO_TIME:
         raise ValueError(f"duration: must not be negative, got {duration}")
-    return duration // _ONE_SECOND
+    # duration // _ONE_SECOND (0 <= seconds < 86400 and 0 <= microseconds < 10**6 in a
+    # normalised timedelta), without the division's big-integer arithmetic.
+    return duration.days * _DAY + duration.seconds
 
 
 def _normalise_pauses(pauses: Iterable[PauseLike], lo: int) -> list[tuple[int, int | None]]:

@@ -211,15 +211,30 @@ class IncidentFacts:
         return self.status not in RESOLVED_STATUSES
 
 
-@dataclass(frozen=True)
+# ThresholdInstant and ClockReading write their own __init__: a frozen dataclass's sets
+# each field through object.__setattr__, a third of a clock reading's cost, and a storm's
+# sweep makes tens of thousands of them. Writing the instance's __dict__ gives the same
+# object (fields, equality, repr, still frozen to attribute assignment).
+
+
+@dataclass(frozen=True, init=False)
 class ThresholdInstant:
     percent: int
     action: str
     at: datetime | None  # None: not reachable now (the clock is paused)
     to_level: int | None = None  # an escalate threshold's named level (ThresholdSpec)
 
+    def __init__(
+        self, percent: int, action: str, at: datetime | None, to_level: int | None = None
+    ) -> None:
+        fields = self.__dict__
+        fields["percent"] = percent
+        fields["action"] = action
+        fields["at"] = at
+        fields["to_level"] = to_level
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class ClockReading:
     clock: str
     target: timedelta
@@ -237,6 +252,37 @@ class ClockReading:
     warning_at: datetime | None = None
     # A level deadline's level: where the incident must be by `due_at`.
     to_level: int | None = None
+
+    def __init__(
+        self,
+        clock: str,
+        target: timedelta,
+        calendar: str,
+        start: datetime,
+        due_at: datetime | None,
+        elapsed: timedelta,
+        state: str,
+        met_at: datetime | None = None,
+        breached_at: datetime | None = None,
+        moved_by: Mapping[str, timedelta] | None = None,  # None: a new empty dict
+        thresholds: tuple[ThresholdInstant, ...] = (),
+        warning_at: datetime | None = None,
+        to_level: int | None = None,
+    ) -> None:
+        fields = self.__dict__
+        fields["clock"] = clock
+        fields["target"] = target
+        fields["calendar"] = calendar
+        fields["start"] = start
+        fields["due_at"] = due_at
+        fields["elapsed"] = elapsed
+        fields["state"] = state
+        fields["met_at"] = met_at
+        fields["breached_at"] = breached_at
+        fields["moved_by"] = {} if moved_by is None else moved_by
+        fields["thresholds"] = thresholds
+        fields["warning_at"] = warning_at
+        fields["to_level"] = to_level
 
     @property
     def label(self) -> str:

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from escalations.rules.clocks import (
+    ClockReading,
     IncidentFacts,
+    ThresholdInstant,
     compute_clocks,
     due_thresholds,
     next_check_at,
@@ -116,6 +118,26 @@ def test_what_moved_the_deadline_is_worked_out_when_read_and_compares_as_a_dict(
         readings
     )
     assert "closed hours add 3d 8h, paused time add 3h" in resolution.explanation
+
+
+def test_readings_and_threshold_instants_stay_frozen_values():
+    """Both write their own __init__ (speed); they still compare, hash, repr and refuse
+    assignment as the frozen dataclasses they are."""
+    readings = compute_clocks(facts(), policy(), now=MON + 4 * H)
+    resolution = clock(readings, "resolution")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resolution.due_at = None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resolution.thresholds[0].at = None
+    instant = ThresholdInstant(50, "warn_assignee", MON + 4 * H)
+    assert instant == resolution.thresholds[0] and instant.to_level is None
+    assert hash(instant) == hash(dataclasses.replace(resolution.thresholds[0]))
+    assert repr(instant).startswith("ThresholdInstant(percent=50, action='warn_assignee'")
+    plain = ClockReading("resolution", 8 * H, "24/7", MON, MON + 8 * H, 4 * H, "running")
+    assert plain.moved_by == {} and plain.thresholds == () and plain.met_at is None
+    assert plain.moved_by is not ClockReading(*dataclasses.astuple(plain)[:7]).moved_by
+    assert dataclasses.replace(resolution, state="paused").state == "paused"
+    assert dataclasses.replace(resolution) == resolution
 
 
 def test_waiting_on_customer_pauses_every_clock():

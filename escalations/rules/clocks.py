@@ -180,7 +180,14 @@ def _policy_calendar(policy: WorkflowSpec, name: str) -> BusinessCalendar:
     return calendar
 
 
-@dataclass(frozen=True)
+# _FAST_INIT: IncidentFacts, ThresholdInstant and ClockReading write their own __init__. A
+# frozen dataclass's sets each field through object.__setattr__, a seventh of
+# compute_clocks' cost, and a storm's sweep makes tens of thousands of them. Writing the
+# instance's __dict__ gives the same object (fields, equality, hash, repr, and still
+# frozen to attribute assignment). Keep each __init__'s parameters the fields, in order.
+
+
+@dataclass(frozen=True, init=False)
 class IncidentFacts:
     """What the clocks need to know about an incident, read from its timeline."""
 
@@ -202,6 +209,32 @@ class IncidentFacts:
     # None: its current level.
     peak_level: int | None = None
 
+    def __init__(
+        self,
+        opened_at: datetime,
+        severity: str,
+        level: int,
+        level_entered_at: datetime,
+        statuses: tuple[tuple[datetime, str], ...],
+        first_response_at: datetime | None = None,
+        last_public_update_at: datetime | None = None,
+        handoff: tuple[datetime, datetime | None] | None = None,
+        level_clock_started_at: datetime | None = None,
+        peak_level: int | None = None,
+    ) -> None:
+        # Fields into the instance dict: see _FAST_INIT.
+        fields = self.__dict__
+        fields["opened_at"] = opened_at
+        fields["severity"] = severity
+        fields["level"] = level
+        fields["level_entered_at"] = level_entered_at
+        fields["statuses"] = statuses
+        fields["first_response_at"] = first_response_at
+        fields["last_public_update_at"] = last_public_update_at
+        fields["handoff"] = handoff
+        fields["level_clock_started_at"] = level_clock_started_at
+        fields["peak_level"] = peak_level
+
     @property
     def status(self) -> str:
         return self.statuses[-1][1]
@@ -209,12 +242,6 @@ class IncidentFacts:
     @property
     def is_open(self) -> bool:
         return self.status not in RESOLVED_STATUSES
-
-
-# ThresholdInstant and ClockReading write their own __init__: a frozen dataclass's sets
-# each field through object.__setattr__, a third of a clock reading's cost, and a storm's
-# sweep makes tens of thousands of them. Writing the instance's __dict__ gives the same
-# object (fields, equality, repr, still frozen to attribute assignment).
 
 
 @dataclass(frozen=True, init=False)
@@ -227,6 +254,7 @@ class ThresholdInstant:
     def __init__(
         self, percent: int, action: str, at: datetime | None, to_level: int | None = None
     ) -> None:
+        # Fields into the instance dict: see _FAST_INIT.
         fields = self.__dict__
         fields["percent"] = percent
         fields["action"] = action
@@ -269,6 +297,7 @@ class ClockReading:
         warning_at: datetime | None = None,
         to_level: int | None = None,
     ) -> None:
+        # Fields into the instance dict: see _FAST_INIT.
         fields = self.__dict__
         fields["clock"] = clock
         fields["target"] = target

@@ -1,6 +1,7 @@
 """The SLA clock rules (escalations/clocks.py), without a database."""
 
 import dataclasses
+import inspect
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -138,6 +139,20 @@ def test_readings_and_threshold_instants_stay_frozen_values():
     assert plain.moved_by is not ClockReading(*dataclasses.astuple(plain)[:7]).moved_by
     assert dataclasses.replace(resolution, state="paused").state == "paused"
     assert dataclasses.replace(resolution) == resolution
+
+
+@pytest.mark.parametrize("cls", [IncidentFacts, ThresholdInstant, ClockReading])
+def test_hand_written_inits_take_the_fields_in_order_with_their_defaults(cls):
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters] == [f.name for f in dataclasses.fields(cls)]
+    for parameter, field in zip(parameters, dataclasses.fields(cls), strict=True):
+        if field.default_factory is not dataclasses.MISSING:
+            assert parameter.default is None  # stands for a new default_factory()
+        else:
+            default = inspect.Parameter.empty
+            assert parameter.default == (
+                default if field.default is dataclasses.MISSING else field.default
+            )
 
 
 def test_waiting_on_customer_pauses_every_clock():

@@ -442,7 +442,8 @@ def _reading(
     warning_at = warning[0] if warning else None
     moved_by = {} if due is None else _MovedBy(calendar, start, due, exclusions)
     applying = [t for t in thresholds if clock in t.clocks]
-    durations = [target * t.fraction for t in applying]
+    # A timedelta times a float is dear (big-integer arithmetic); times 1.0 it is itself.
+    durations = [target if t.percent == 100 else target * t.fraction for t in applying]
     # A clock already breached when the current level took the incident gives
     # that level the same target again, from its arrival, for its thresholds:
     # otherwise the ladder would stop climbing after one move. (Compliance still

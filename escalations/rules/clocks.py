@@ -455,8 +455,10 @@ def _reading(
     else:
         instant_ats = count.add_many(durations)
     instants = tuple(
-        ThresholdInstant(t.percent, t.action, at, t.to_level)
-        for t, at in zip(applying, instant_ats, strict=True)
+        [
+            ThresholdInstant(t.percent, t.action, at, t.to_level)
+            for t, at in zip(applying, instant_ats, strict=True)
+        ]
     )
     if stop is not None:
         elapsed = count.elapsed(max(stop, start))

@@ -76,6 +76,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "DAY_KEYS",
     "BusinessCalendar",
+    "Count",
     "Pause",
     "TimeBreakdown",
 ]
@@ -345,6 +346,13 @@ class BusinessCalendar:
         normalised = _normalise_pauses(pauses, s)
         return [self._add(s, remaining, normalised) for remaining in seconds]
 
+    def count_from(self, start: datetime, pauses: Iterable[PauseLike] = ()) -> Count:
+        """One clock's arithmetic: ``add_many`` and ``elapsed`` from ``start`` with the
+        same ``pauses``, checked and merged once (an SLA reading asks for its deadline,
+        its threshold instants and its elapsed time; each call would redo them)."""
+        s = _epoch(start, "start")
+        return Count(self, start, s, _normalise_pauses(pauses, s))
+
     def _add(self, s: int, remaining: int, pauses: list[tuple[int, int | None]]):
         lo = s
         for p, q in pauses:
@@ -446,8 +454,12 @@ class BusinessCalendar:
     # ------------------------------------------------------------------ internals
 
     def _elapsed(self, s: int, e: int, pauses: Iterable[PauseLike]) -> int:
+        return self._elapsed_merged(s, e, _normalise_pauses(pauses, s))
+
+    def _elapsed_merged(self, s: int, e: int, pauses: list[tuple[int, int | None]]) -> int:
+        """``_elapsed`` with pauses already normalised from ``s``."""
         total = self._open_between(s, e)
-        for p, q in _normalise_pauses(pauses, s):
+        for p, q in pauses:
             if p >= e:
                 break
             total -= self._open_between(p, e if q is None or q > e else q)
@@ -587,6 +599,36 @@ class BusinessCalendar:
             else:
                 lo = mid
         return hi
+
+
+class Count:
+    """``BusinessCalendar.count_from(start, pauses)``: the same answers as the calendar's
+    ``add_many(start, durations, pauses)`` and ``elapsed(start, end, pauses)``."""
+
+    __slots__ = ("_calendar", "_pauses", "_s", "_start")
+
+    def __init__(
+        self,
+        calendar: BusinessCalendar,
+        start: datetime,
+        s: int,
+        pauses: list[tuple[int, int | None]],
+    ) -> None:
+        self._calendar = calendar
+        self._start = start
+        self._s = s
+        self._pauses = pauses
+
+    def add_many(self, durations: Iterable[timedelta]) -> list[datetime | None]:
+        seconds = [_duration_seconds(duration) for duration in durations]
+        add, s, pauses = self._calendar._add, self._s, self._pauses
+        return [add(s, remaining, pauses) for remaining in seconds]
+
+    def elapsed(self, end: datetime) -> timedelta:
+        e = _epoch(end, "end")
+        if e < self._s:
+            raise ValueError(f"end {end.isoformat()} is before start {self._start.isoformat()}")
+        return timedelta(seconds=self._calendar._elapsed_merged(self._s, e, self._pauses))
 
 
 # ---------------------------------------------------------------------- spec parsing
@@ -783,7 +825,9 @@ def _duration_seconds(duration: object) -> int:
         raise TypeError(f"duration: expected a timedelta, got {type(duration).__name__}")
     if duration < _NO_TIME:
         raise ValueError(f"duration: must not be negative, got {duration}")
-    return duration // _ONE_SECOND
+    # duration // _ONE_SECOND (0 <= seconds < 86400 and 0 <= microseconds < 10**6 in a
+    # normalised timedelta), without the division's big-integer arithmetic.
+    return duration.days * _DAY + duration.seconds
 
 
 def _normalise_pauses(pauses: Iterable[PauseLike], lo: int) -> list[tuple[int, int | None]]:

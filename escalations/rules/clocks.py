@@ -180,7 +180,14 @@ def _policy_calendar(policy: WorkflowSpec, name: str) -> BusinessCalendar:
     return calendar
 
 
-@dataclass(frozen=True)
+# _FAST_INIT: IncidentFacts, ThresholdInstant and ClockReading write their own __init__. A
+# frozen dataclass's sets each field through object.__setattr__, a seventh of
+# compute_clocks' cost, and a storm's sweep makes tens of thousands of them. Writing the
+# instance's __dict__ gives the same object (fields, equality, hash, repr, and still
+# frozen to attribute assignment). Keep each __init__'s parameters the fields, in order.
+
+
+@dataclass(frozen=True, init=False)
 class IncidentFacts:
     """What the clocks need to know about an incident, read from its timeline."""
 
@@ -202,6 +209,32 @@ class IncidentFacts:
     # None: its current level.
     peak_level: int | None = None
 
+    def __init__(
+        self,
+        opened_at: datetime,
+        severity: str,
+        level: int,
+        level_entered_at: datetime,
+        statuses: tuple[tuple[datetime, str], ...],
+        first_response_at: datetime | None = None,
+        last_public_update_at: datetime | None = None,
+        handoff: tuple[datetime, datetime | None] | None = None,
+        level_clock_started_at: datetime | None = None,
+        peak_level: int | None = None,
+    ) -> None:
+        # Fields into the instance dict: see _FAST_INIT.
+        fields = self.__dict__
+        fields["opened_at"] = opened_at
+        fields["severity"] = severity
+        fields["level"] = level
+        fields["level_entered_at"] = level_entered_at
+        fields["statuses"] = statuses
+        fields["first_response_at"] = first_response_at
+        fields["last_public_update_at"] = last_public_update_at
+        fields["handoff"] = handoff
+        fields["level_clock_started_at"] = level_clock_started_at
+        fields["peak_level"] = peak_level
+
     @property
     def status(self) -> str:
         return self.statuses[-1][1]
@@ -211,15 +244,25 @@ class IncidentFacts:
         return self.status not in RESOLVED_STATUSES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ThresholdInstant:
     percent: int
     action: str
     at: datetime | None  # None: not reachable now (the clock is paused)
     to_level: int | None = None  # an escalate threshold's named level (ThresholdSpec)
 
+    def __init__(
+        self, percent: int, action: str, at: datetime | None, to_level: int | None = None
+    ) -> None:
+        # Fields into the instance dict: see _FAST_INIT.
+        fields = self.__dict__
+        fields["percent"] = percent
+        fields["action"] = action
+        fields["at"] = at
+        fields["to_level"] = to_level
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class ClockReading:
     clock: str
     target: timedelta
@@ -237,6 +280,38 @@ class ClockReading:
     warning_at: datetime | None = None
     # A level deadline's level: where the incident must be by `due_at`.
     to_level: int | None = None
+
+    def __init__(
+        self,
+        clock: str,
+        target: timedelta,
+        calendar: str,
+        start: datetime,
+        due_at: datetime | None,
+        elapsed: timedelta,
+        state: str,
+        met_at: datetime | None = None,
+        breached_at: datetime | None = None,
+        moved_by: Mapping[str, timedelta] | None = None,  # None: a new empty dict
+        thresholds: tuple[ThresholdInstant, ...] = (),
+        warning_at: datetime | None = None,
+        to_level: int | None = None,
+    ) -> None:
+        # Fields into the instance dict: see _FAST_INIT.
+        fields = self.__dict__
+        fields["clock"] = clock
+        fields["target"] = target
+        fields["calendar"] = calendar
+        fields["start"] = start
+        fields["due_at"] = due_at
+        fields["elapsed"] = elapsed
+        fields["state"] = state
+        fields["met_at"] = met_at
+        fields["breached_at"] = breached_at
+        fields["moved_by"] = {} if moved_by is None else moved_by
+        fields["thresholds"] = thresholds
+        fields["warning_at"] = warning_at
+        fields["to_level"] = to_level
 
     @property
     def label(self) -> str:
@@ -297,6 +372,49 @@ def _spans(statuses: Sequence[tuple[datetime, str]], wanted: Iterable[str]):
     return spans
 
 
+class _MovedBy(Mapping[str, timedelta]):
+    """A reading's moved_by: how much closed hours, holidays and paused time moved its
+    deadline (calendar.explain between its start and due instant). Worked out on first
+    read: pages and notice bodies read it (ClockReading.explanation), the sweep, which
+    reads thousands of clocks in a storm, never does. Compares equal to the dict it
+    stands for."""
+
+    __slots__ = ("_inputs", "_parts")
+
+    def __init__(self, calendar: BusinessCalendar, start: datetime, due: datetime, exclusions):
+        self._inputs = (calendar, start, due, exclusions)
+        self._parts: dict[str, timedelta] | None = None
+
+    def _read(self) -> dict[str, timedelta]:
+        if self._parts is None:
+            calendar, start, due, exclusions = self._inputs
+            window = [(a, min(b or due, due)) for a, b in exclusions if a < due]
+            breakdown = calendar.explain(start, due, window)
+            self._parts = {
+                "closed": breakdown.closed,
+                "holiday": breakdown.holiday,
+                "paused": breakdown.paused,
+            }
+        return self._parts
+
+    def __getitem__(self, key: str) -> timedelta:
+        return self._read()[key]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __eq__(self, other: object) -> bool:
+        return self._read() == other
+
+    __hash__ = None  # type: ignore[assignment]  # as the dict it stands for
+
+    def __repr__(self) -> str:
+        return repr(self._read())
+
+
 def _reading(
     *,
     clock: str,
@@ -315,43 +433,35 @@ def _reading(
     if stop is not None:
         # A met clock is finished: pauses after it stopped move nothing.
         exclusions = [(a, b) for a, b in exclusions if a < stop]
-    due, *warning = calendar.add_many(
-        start,
-        [target] if warning_percent is None else [target, target * (warning_percent / 100)],
-        exclusions,
+    # The deadline, the warning, the threshold instants and the elapsed time all count
+    # from `start` past the same exclusions: checked and merged once.
+    count = calendar.count_from(start, exclusions)
+    due, *warning = count.add_many(
+        [target] if warning_percent is None else [target, target * (warning_percent / 100)]
     )
     warning_at = warning[0] if warning else None
-    moved_by = {}
-    if due is not None:
-        window = [(a, min(b or due, due)) for a, b in exclusions if a < due]
-        breakdown = calendar.explain(start, due, window)
-        moved_by = {
-            "closed": breakdown.closed,
-            "holiday": breakdown.holiday,
-            "paused": breakdown.paused,
-        }
+    moved_by = {} if due is None else _MovedBy(calendar, start, due, exclusions)
+    applying = [t for t in thresholds if clock in t.clocks]
+    # A timedelta times a float is dear (big-integer arithmetic); times 1.0 it is itself.
+    durations = [target if t.percent == 100 else target * t.fraction for t in applying]
     # A clock already breached when the current level took the incident gives
     # that level the same target again, from its arrival, for its thresholds:
     # otherwise the ladder would stop climbing after one move. (Compliance still
     # counts from `start`: the reading stays breached.)
-    threshold_start, threshold_exclusions = start, exclusions
     once = clock == DEADLINE_CLOCK or clock in MAXIMUM_CLOCKS
     if stop is None and due is not None and due <= arrival and not once:
-        threshold_start = arrival
         threshold_exclusions = [(a, b) for a, b in exclusions if b is None or b > arrival]
-    applying = [t for t in thresholds if clock in t.clocks]
+        instant_ats = calendar.add_many(arrival, durations, threshold_exclusions)
+    else:
+        instant_ats = count.add_many(durations)
     instants = tuple(
-        ThresholdInstant(t.percent, t.action, at, t.to_level)
-        for t, at in zip(
-            applying,
-            calendar.add_many(
-                threshold_start, [target * t.fraction for t in applying], threshold_exclusions
-            ),
-            strict=True,
-        )
+        [
+            ThresholdInstant(t.percent, t.action, at, t.to_level)
+            for t, at in zip(applying, instant_ats, strict=True)
+        ]
     )
     if stop is not None:
-        elapsed = calendar.elapsed(start, max(stop, start), exclusions)
+        elapsed = count.elapsed(max(stop, start))
         late = elapsed > target
         return ClockReading(
             clock,
@@ -367,7 +477,7 @@ def _reading(
             thresholds=instants,
             warning_at=warning_at,
         )
-    elapsed = calendar.elapsed(start, max(now, start), exclusions)
+    elapsed = count.elapsed(max(now, start))
     paused = any(a <= now and (b is None or b > now) for a, b in exclusions)
     if due is not None and due <= now:
         state, breached_at = "breached", due
@@ -510,12 +620,17 @@ def compute_clocks(
     return readings
 
 
+# The maximum clock of each target clock that may have one.
+_MAXIMUM_OF = {clock: maximum for maximum, clock in MAXIMUM_CLOCKS.items()}
+
+
 def _with_maximum(targets, clock: str) -> list[tuple[str, timedelta]]:
     """A target's clock, and its maximum's right after it when it has one."""
     pairs = [(clock, targets.for_clock(clock))]
-    maximum_clock = next(m for m, c in MAXIMUM_CLOCKS.items() if c == clock)
-    if targets.for_clock(maximum_clock):
-        pairs.append((maximum_clock, targets.for_clock(maximum_clock)))
+    maximum_clock = _MAXIMUM_OF[clock]
+    maximum = targets.for_clock(maximum_clock)
+    if maximum:
+        pairs.append((maximum_clock, maximum))
     return pairs
 
 

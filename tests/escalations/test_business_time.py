@@ -322,6 +322,15 @@ class TestAddAndElapsed:
             self.calendar.elapsed(berlin(2015, 9, 21, 11), berlin(2015, 9, 21, 10))
         with pytest.raises(ValueError, match="is before start"):
             self.calendar.explain(berlin(2015, 9, 21, 11), berlin(2015, 9, 21, 10))
+        count = self.calendar.count_from(berlin(2015, 9, 21, 11))
+        with pytest.raises(ValueError, match="is before start"):
+            count.elapsed(berlin(2015, 9, 21, 10))
+        with pytest.raises(ValueError, match="end: naive datetime"):
+            count.elapsed(datetime(2015, 9, 21, 12))
+        with pytest.raises(ValueError, match="duration: must not be negative"):
+            count.add_many([H(1), H(-1)])
+        with pytest.raises(ValueError, match="start: naive datetime"):
+            self.calendar.count_from(datetime(2015, 9, 21, 10))
 
 
 # --------------------------------------------------------------------------- pauses

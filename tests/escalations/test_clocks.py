@@ -1,11 +1,15 @@
 """The SLA clock rules (escalations/clocks.py), without a database."""
 
+import dataclasses
+import inspect
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from escalations.rules.clocks import (
+    ClockReading,
     IncidentFacts,
+    ThresholdInstant,
     compute_clocks,
     due_thresholds,
     next_check_at,
@@ -93,6 +97,62 @@ def test_business_hours_move_the_deadline_and_say_why():
     assert resolution.due_at == datetime(2026, 3, 9, 16, 0, tzinfo=UTC)  # 1h Fri + 7h Mon
     assert "business time (office)" in resolution.explanation
     assert "closed hours add 2d 16h" in resolution.explanation
+
+
+def test_what_moved_the_deadline_is_worked_out_when_read_and_compares_as_a_dict():
+    """moved_by is worked out on first read (sweeps never read it); a reading holding it
+    equals one holding the plain dict, and differs from one with other amounts."""
+    friday_4pm = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)
+    monday_9am = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    spec = policy(calendars=(("office", BUSINESS),), default_calendar="office")
+    history = ((monday_9am, "waiting_on_customer"), (monday_9am + 3 * H, "investigating"))
+    readings = compute_clocks(facts(*history, opened=friday_4pm), spec, now=monday_9am + 4 * H)
+    resolution = clock(readings, "resolution")
+    # 1h on Friday, Monday 09-12 paused, 5h on Monday afternoon, 2h on Tuesday.
+    assert resolution.due_at == datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
+    expected = {"closed": 64 * H + 16 * H, "holiday": timedelta(0), "paused": 3 * H}
+    assert dict(resolution.moved_by) == expected
+    assert resolution.moved_by == expected and expected == resolution.moved_by
+    assert resolution == dataclasses.replace(resolution, moved_by=expected)
+    assert resolution != dataclasses.replace(resolution, moved_by={**expected, "paused": H})
+    assert compute_clocks(facts(*history, opened=friday_4pm), spec, now=monday_9am + 4 * H) == (
+        readings
+    )
+    assert "closed hours add 3d 8h, paused time add 3h" in resolution.explanation
+
+
+def test_readings_and_threshold_instants_stay_frozen_values():
+    """Both write their own __init__ (speed); they still compare, hash, repr and refuse
+    assignment as the frozen dataclasses they are."""
+    readings = compute_clocks(facts(), policy(), now=MON + 4 * H)
+    resolution = clock(readings, "resolution")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resolution.due_at = None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resolution.thresholds[0].at = None
+    instant = ThresholdInstant(50, "warn_assignee", MON + 4 * H)
+    assert instant == resolution.thresholds[0] and instant.to_level is None
+    assert hash(instant) == hash(dataclasses.replace(resolution.thresholds[0]))
+    assert repr(instant).startswith("ThresholdInstant(percent=50, action='warn_assignee'")
+    plain = ClockReading("resolution", 8 * H, "24/7", MON, MON + 8 * H, 4 * H, "running")
+    assert plain.moved_by == {} and plain.thresholds == () and plain.met_at is None
+    assert plain.moved_by is not ClockReading(*dataclasses.astuple(plain)[:7]).moved_by
+    assert dataclasses.replace(resolution, state="paused").state == "paused"
+    assert dataclasses.replace(resolution) == resolution
+
+
+@pytest.mark.parametrize("cls", [IncidentFacts, ThresholdInstant, ClockReading])
+def test_hand_written_inits_take_the_fields_in_order_with_their_defaults(cls):
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters] == [f.name for f in dataclasses.fields(cls)]
+    for parameter, field in zip(parameters, dataclasses.fields(cls), strict=True):
+        if field.default_factory is not dataclasses.MISSING:
+            assert parameter.default is None  # stands for a new default_factory()
+        else:
+            default = inspect.Parameter.empty
+            assert parameter.default == (
+                default if field.default is dataclasses.MISSING else field.default
+            )
 
 
 def test_waiting_on_customer_pauses_every_clock():

@@ -8,7 +8,8 @@ auto_now_add fields are filled as save() would; primary keys are set only when a
 
 from __future__ import annotations
 
-from operator import attrgetter
+from datetime import datetime
+from operator import attrgetter, itemgetter
 
 import orjson
 import psycopg.errors
@@ -16,7 +17,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import signals
 from django.db.models.base import ModelState
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 
 def append_rows(model, objects: list, *, with_ids: bool = False) -> int:
@@ -49,7 +49,10 @@ def append_rows(model, objects: list, *, with_ids: bool = False) -> int:
         if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
     ]
     now = timezone.now()  # one instant for the statement, as save() would set each
-    values_of = attrgetter(*(f.attname for f in fields))
+    names = [f.attname for f in fields]
+    # Read from the instance's __dict__: a foreign key's attname is a descriptor
+    # (a Python call per value); objects lacking a value there take getattr.
+    from_dict, from_attrs = itemgetter(*names), attrgetter(*names)
     converting = [
         (i, convert)
         for i, convert in enumerate(_converter(f) for f in fields)
@@ -61,7 +64,10 @@ def append_rows(model, objects: list, *, with_ids: bool = False) -> int:
             for obj in objects:
                 for name in filled:
                     setattr(obj, name, now)
-                row = list(values_of(obj))
+                try:
+                    row = list(from_dict(obj.__dict__))
+                except KeyError:
+                    row = list(from_attrs(obj))
                 for i, convert in converting:
                     row[i] = convert(row[i])
                 copy.write_row(row)
@@ -128,16 +134,11 @@ def _dumps(value) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME)
 
 
-_EMPTY = {
-    dict: Jsonb({}, dumps=lambda _: b"{}"),
-    list: Jsonb([], dumps=lambda _: b"[]"),
-}
-
-
 def _json_once():
     """A JSON converter for one COPY that serialises each object once: a notice's
-    recipients in one zone share one snapshot dict."""
-    seen: dict[int, tuple[object, Jsonb | None]] = {}
+    recipients in one zone share one snapshot dict. It gives the JSON text, which COPY
+    writes (escaped) as the column's input, as a Jsonb adapter would."""
+    seen: dict[int, tuple[object, str]] = {}
 
     def convert(value):
         if value is None:
@@ -146,8 +147,27 @@ def _json_once():
             return _EMPTY[type(value)]
         kept = seen.get(id(value))
         if kept is None or kept[0] is not value:
-            data = _dumps(value)
-            kept = seen[id(value)] = (value, Jsonb(value, dumps=lambda _: data))
+            kept = seen[id(value)] = (value, _dumps(value).decode())
+        return kept[1]
+
+    return convert
+
+
+_EMPTY = {dict: "{}", list: "[]"}
+
+
+def _instant_once():
+    """A datetime converter for one COPY: the rows of a sweep share a few instants,
+    and writing one (str(), as psycopg's dumper does) costs more than the rest of a
+    row. The same text reaches the server, written once per instant."""
+    seen: dict[int, tuple[object, str]] = {}
+
+    def convert(value):
+        if type(value) is not datetime:
+            return value  # None (NULL), or whatever psycopg adapts itself
+        kept = seen.get(id(value))
+        if kept is None or kept[0] is not value:
+            kept = seen[id(value)] = (value, str(value))
         return kept[1]
 
     return convert
@@ -159,6 +179,8 @@ def _converter(field):
     kind = field.get_internal_type()
     if kind == "JSONField":
         return _json_once()
+    if kind == "DateTimeField":
+        return _instant_once()
     if kind in _PLAIN:
         return _same
     return lambda value: field.get_db_prep_save(value, connection)
@@ -170,7 +192,6 @@ _PLAIN = {
     "BigIntegerField",
     "BooleanField",
     "CharField",
-    "DateTimeField",
     "DecimalField",
     "ForeignKey",
     "IntegerField",

@@ -14,6 +14,7 @@ import logging
 import threading
 import uuid
 import weakref
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -67,9 +68,19 @@ def kick_after_commit() -> None:
 def with_message_id(channel: str, headers: dict) -> dict:
     """Emails get their Message-ID when queued: the same on every retry, and known
     before sending, so a customer's reply can be matched to its incident."""
-    if channel != Channel.EMAIL or any(k.lower() == "message-id" for k in headers):
+    if channel != Channel.EMAIL:
         return headers
-    return {**headers, "Message-ID": make_msgid(domain=_domain(settings.SITE_URL))}
+    return headers_with_message_id(headers)()
+
+
+def headers_with_message_id(headers: dict) -> Callable[[], dict]:
+    """with_message_id for many emails with the same `headers`: each call of the
+    returned function gives one email's own copy, with a new Message-ID unless
+    `headers` names one (then that one, as with_message_id keeps it)."""
+    if any(k.lower() == "message-id" for k in headers):
+        return lambda: dict(headers)
+    domain = _domain(settings.SITE_URL)
+    return lambda: {**headers, "Message-ID": make_msgid(domain=domain)}
 
 
 @lru_cache(maxsize=8)

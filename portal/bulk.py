@@ -83,28 +83,46 @@ def unsaved(model, related: dict | None = None, /, **values):
     back costs no query. Fields not given take their defaults (callable ones called
     for each row). Equivalent to model(**related, **values) as long as no
     pre_init/post_init receiver listens to the model (checked: then it is that)."""
+    return unsaved_maker(model, related)(**values)
+
+
+def unsaved_maker(model, related: dict | None = None, /, **common):
+    """unsaved() for many rows that share `related` and some values (`common`): what
+    they share is resolved once, and each call of the returned function builds one
+    row from the rest, as unsaved(model, related, **common, **values) would."""
     related = related or {}
     if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
-        return model(**related, **values)
+        return lambda **values: model(**related, **common, **values)
     plan = _UNSAVED.get(model)
     if plan is None:
         plan = _UNSAVED[model] = _unsaved_plan(model)
     constants, factories, names = plan
+    if not names.issuperset(common):
+        raise TypeError(f"{model.__name__}: unknown fields {sorted(set(common) - names)}")
+    shared = {**constants, **common}
+    cached = []
     for name, instance in related.items():
-        values[model._meta.get_field(name).attname] = None if instance is None else instance.pk
-    if not names.issuperset(values):
-        raise TypeError(f"{model.__name__}: unknown fields {sorted(set(values) - names)}")
-    row = model.__new__(model)
-    row._state = ModelState()
-    fields = row.__dict__
-    fields.update(constants)
-    for name, default in factories:
-        if name not in values:
-            fields[name] = default()
-    fields.update(values)
-    for name, instance in related.items():
-        getattr(model, name).field.set_cached_value(row, instance)
-    return row
+        field = model._meta.get_field(name)
+        shared[field.attname] = None if instance is None else instance.pk
+        cached.append((field, instance))
+    factories = [(name, default) for name, default in factories if name not in common]
+
+    def make(**values):
+        if not names.issuperset(values):
+            raise TypeError(f"{model.__name__}: unknown fields {sorted(set(values) - names)}")
+        row = model.__new__(model)
+        row._state = ModelState()
+        fields = row.__dict__
+        fields.update(shared)
+        for name, default in factories:
+            if name not in values:
+                fields[name] = default()
+        fields.update(values)
+        for field, instance in cached:
+            field.set_cached_value(row, instance)
+        return row
+
+    return make
 
 
 # For unsaved(): per model, the fields' defaults that are one value (get_default()

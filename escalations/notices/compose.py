@@ -28,7 +28,7 @@ from incidents.customer_links import status_url
 from incidents.rules import Severity, Status, display_title
 from notifications.models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
 from notifications.rendering import render_subject
-from notifications.services import with_message_id
+from notifications.services import headers_with_message_id
 from portal.links import site_link
 
 METHODS_BY_SEVERITY = {
@@ -204,6 +204,10 @@ def build(
     # context holds no instant.
     zoned = _has_instant(context)
     by_zone: dict[str, tuple[dict, str]] = {}
+    # What every row of the call shares is given once; each row adds its own.
+    new_row = Notification.unsaved_maker(incident=incident, kind=kind, urgent=urgent)
+    headers = headers or {}
+    with_id = headers_with_message_id(headers)
     rows = []
     for recipient in recipients:
         zone = (recipient.time_zone or "UTC") if zoned else "UTC"
@@ -214,8 +218,9 @@ def build(
                 render_subject(kind, snapshot),
             )
         snapshot, subject = by_zone[zone]
+        channel = recipient.channel
         payload: dict = {}
-        if recipient.channel == Channel.PAGERDUTY:
+        if channel == Channel.PAGERDUTY:
             payload = {
                 "event_action": pagerduty_action,
                 "summary": subject[:1024],
@@ -225,7 +230,7 @@ def build(
                 # PagerDuty groups every event of an incident under its reference.
                 "dedup_key": incident.reference,
             }
-        elif recipient.channel == Channel.WEBHOOK:
+        elif channel == Channel.WEBHOOK:
             payload = {
                 "kind": kind,
                 "reference": incident.reference,
@@ -233,21 +238,19 @@ def build(
                 "subject": subject,
                 "url": url,
             }
-        dedup = f"{dedup_base}:{recipient.channel}:{recipient.address.lower()}"
+        row_headers = with_id() if channel == Channel.EMAIL else dict(headers)
+        dedup = f"{dedup_base}:{channel}:{recipient.address.lower()}"
         rows.append(
-            Notification.unsaved(
-                incident=incident,
-                kind=kind,
-                channel=recipient.channel,
+            new_row(
+                channel=channel,
                 recipient=recipient.address,
                 recipient_user_id=recipient.user_id,
                 subject=subject[:255],
                 context=snapshot,
                 payload=payload,
                 dedup_key=dedup[:255],
-                headers=(row_headers := with_message_id(recipient.channel, dict(headers or {}))),
+                headers=row_headers,
                 message_id=row_headers.get("Message-ID", ""),
-                urgent=urgent,
                 next_attempt_at=recipient.not_before(incident.severity, now)
                 if quiet_hours
                 else now,

@@ -141,14 +141,22 @@ def _has_instant(value) -> bool:
     return False
 
 
+# Labels by value, made once: Severity(value) and its label are Python-level enum
+# work, and every notice of a storm asks for them.
+_SEVERITY_LABELS = {severity.value: severity.label for severity in Severity}
+_STATUS_LABELS = {status.value: status.label for status in Status}
+_PRIORITY_WORDS = {severity.value: severity.word.lower() for severity in Severity}
+
+
 def incident_snapshot(incident) -> dict:
     """What a message may say about an incident, frozen when it was decided."""
+    severity, status = incident.severity, incident.status
     return {
         "reference": incident.reference,
         "title": display_title(incident),
-        "severity": incident.severity,
-        "severity_display": Severity(incident.severity).label,
-        "status_display": Status(incident.status).label,
+        "severity": severity,
+        "severity_display": _SEVERITY_LABELS.get(severity) or Severity(severity).label,
+        "status_display": _STATUS_LABELS.get(status) or Status(status).label,
         "url": incident_url(incident),
     }
 
@@ -510,7 +518,7 @@ def customer_acknowledgement(
         cadence = DEFAULT_UPDATE_CADENCE.get(incident.severity)
         next_update = now + cadence if cadence else None
     team = f"{level.name} ({level.label})" if level is not None else "our support team"
-    priority = Severity(incident.severity).word.lower()
+    priority = _PRIORITY_WORDS.get(incident.severity) or Severity(incident.severity).word.lower()
     if occasion == "escalated":
         done = [
             "Reviewed the complete case history",

@@ -42,8 +42,8 @@ def make_token(*, incident_id: int, email: str) -> str:
     """What signing.dumps(..., salt=SALT) makes, from a signer made once per secret key
     (a storm's sweep signs a link for every customer it tells).
 
-    Not compressed: an incident number and an address gain nothing from zlib (its
-    output is kept only when shorter), and trying cost half of each signature's work.
+    Not compressed: an incident number and an address seldom shrink under zlib (a long,
+    repetitive address by a few bytes), and trying cost half of each signature's work.
     read_token (signing.loads) reads both forms, so links sent compressed still open."""
     signer = _signer(settings.SECRET_KEY)
     return signer.sign_object({"i": incident_id, "e": email.strip().lower()})

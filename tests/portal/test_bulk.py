@@ -140,7 +140,7 @@ def test_nul_in_text_is_refused_and_nothing_is_stored():
     """PostgreSQL text cannot hold NUL: the COPY fails (psycopg refuses the value) and
     no row of the batch is kept."""
     rows = [outbox_row("fine"), outbox_row("nul", subject="a\x00b")]
-    with pytest.raises(Exception, match="NUL|0x00"):
+    with pytest.raises(Exception, match=r"NUL|0x00"):
         append_rows_ignoring_duplicates(Notification, rows)
     assert not Notification.objects.exists()
 

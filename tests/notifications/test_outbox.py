@@ -198,6 +198,9 @@ def test_the_message_id_names_the_sites_host(settings, site_url, domain):
     assert message_id.endswith(f"@{domain}>"), message_id
 
 
+# The forked child only makes ids and writes them to a pipe before os._exit: none of
+# the locks another thread might hold at the fork is taken.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_message_ids_have_make_msgids_shape_and_never_repeat():
     """<time.pid.random@domain>, as email.utils.make_msgid; unique in a process by its
     count, across processes (a forked worker too) by the random part drawn in each."""

@@ -97,48 +97,28 @@ def _zone(name: str):
 _LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
-def _in_zone(value, zone: str):
-    """A context with its instants (datetimes, at any depth) written in `zone`.
-    Leaves are answered before a call is made for them: most values are text."""
+def _in_zone(value, zone: str, instants: list):
+    """A context with its instants (datetimes, at any depth) written in `zone`, each
+    instant met appended to `instants`. Leaves are answered before a call is made for
+    them: most values are text."""
     kind = type(value)
     if kind in _LEAVES:
         return value
     if kind is dict:
         return {
-            key: item if type(item) in _LEAVES else _in_zone(item, zone)
+            key: item if type(item) in _LEAVES else _in_zone(item, zone, instants)
             for key, item in value.items()
         }
     if kind is list or kind is tuple:
-        return [item if type(item) in _LEAVES else _in_zone(item, zone) for item in value]
+        return [item if type(item) in _LEAVES else _in_zone(item, zone, instants) for item in value]
     if isinstance(value, datetime):
+        instants.append(value)
         return when(value, zone)
     if isinstance(value, dict):
-        return {key: _in_zone(item, zone) for key, item in value.items()}
+        return {key: _in_zone(item, zone, instants) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_in_zone(item, zone) for item in value]
+        return [_in_zone(item, zone, instants) for item in value]
     return value
-
-
-def _has_instant(value) -> bool:
-    kind = type(value)
-    if kind in _LEAVES:
-        return False
-    if kind is dict:
-        items = value.values()
-    elif kind is list or kind is tuple:
-        items = value
-    elif isinstance(value, datetime):
-        return True
-    elif isinstance(value, dict):
-        items = value.values()
-    elif isinstance(value, (list, tuple)):
-        items = value
-    else:
-        return False
-    for item in items:  # noqa: SIM110 - a loop, not any() over a generator: called per notice
-        if type(item) not in _LEAVES and _has_instant(item):
-            return True
-    return False
 
 
 # Labels by value, made once: Severity(value) and its label are Python-level enum
@@ -208,9 +188,11 @@ def build(
     }
     url = shared["incident"]["url"]
     # Instants passed as datetimes are written in each recipient's zone: one
-    # snapshot and one subject per zone, not per recipient; just one when the
-    # context holds no instant.
-    zoned = _has_instant(context)
+    # snapshot and one subject per zone, not per recipient. The UTC snapshot, made
+    # first, tells whether there is any: without, it is every recipient's.
+    instants: list = []
+    in_utc = _in_zone(shared, "UTC", instants)
+    zoned = bool(instants)
     by_zone: dict[str, tuple[dict, str]] = {}
     # What every row of the call shares is given once; each row adds its own.
     new_row = Notification.unsaved_maker(incident=incident, kind=kind, urgent=urgent)
@@ -220,7 +202,7 @@ def build(
     for recipient in recipients:
         zone = (recipient.time_zone or "UTC") if zoned else "UTC"
         if zone not in by_zone:
-            snapshot = _in_zone(shared, zone)
+            snapshot = in_utc if zone == "UTC" else _in_zone(shared, zone, instants)
             by_zone[zone] = (
                 snapshot,
                 render_subject(kind, snapshot),

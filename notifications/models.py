@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from timezone_field import TimeZoneField
 
-from portal.bulk import unsaved
+from portal.bulk import unsaved, unsaved_maker
 
 
 class Channel(models.TextChoices):
@@ -134,6 +134,12 @@ class Notification(models.Model):
         (`recipient_user_id`); the rest take their defaults. Equivalent to
         Notification(incident=incident, **values)."""
         return unsaved(cls, {} if incident is None else {"incident": incident}, **values)
+
+    @classmethod
+    def unsaved_maker(cls, *, incident=None, **common):
+        """Notification.unsaved for many rows sharing `incident` and `common` values
+        (portal.bulk.unsaved_maker): the returned function takes the rest of a row."""
+        return unsaved_maker(cls, {} if incident is None else {"incident": incident}, **common)
 
 
 def default_hours() -> dict:

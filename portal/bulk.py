@@ -8,7 +8,8 @@ auto_now_add fields are filled as save() would; primary keys are set only when a
 
 from __future__ import annotations
 
-from operator import attrgetter
+from datetime import datetime
+from operator import attrgetter, itemgetter
 
 import orjson
 import psycopg.errors
@@ -16,7 +17,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import signals
 from django.db.models.base import ModelState
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 
 def append_rows(model, objects: list, *, with_ids: bool = False) -> int:
@@ -38,34 +38,55 @@ def append_rows(model, objects: list, *, with_ids: bool = False) -> int:
             for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
                 obj.pk = pk
                 obj._state.adding = False
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    # Values are read straight off the objects (one attrgetter for the row); fields
-    # that fill themselves on save (auto_now_add) get the statement's instant, and
-    # only values psycopg cannot adapt itself (JSON) go through a converter.
+    # Fields that fill themselves on save (auto_now_add) get the statement's instant.
     filled = [
         f.attname
         for f in fields
         if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
     ]
     now = timezone.now()  # one instant for the statement, as save() would set each
-    values_of = attrgetter(*(f.attname for f in fields))
-    converting = [
-        (i, convert)
-        for i, convert in enumerate(_converter(f) for f in fields)
-        if convert is not _same
-    ]
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for obj in objects:
-                for name in filled:
-                    setattr(obj, name, now)
-                row = list(values_of(obj))
-                for i, convert in converting:
-                    row[i] = convert(row[i])
-                copy.write_row(row)
+    for obj in objects:
+        for name in filled:
+            setattr(obj, name, now)
+    names = [f.attname for f in fields]
+    # Values are read off each instance's __dict__ (one itemgetter for the row): a
+    # foreign key's attname is a descriptor, a Python call per value.
+    try:
+        values = list(map(_getter(itemgetter, names), map(_instance_dict, objects)))
+    except KeyError:  # an object lacking a value there (deferred): read with getattr
+        values = list(map(_getter(attrgetter, names), objects))
+    _copy(model, fields, values)
     return len(objects)
+
+
+_instance_dict = attrgetter("__dict__")
+
+
+def _getter(kind, names: list[str]):
+    """itemgetter/attrgetter of `names` that gives a tuple even for one name."""
+    if len(names) == 1:
+        one = kind(names[0])
+        return lambda source: (one(source),)
+    return kind(*names)
+
+
+def _copy(model, fields: list, rows: list) -> None:
+    """COPY `rows` (one value per field, in order) into the model's table. Values are
+    converted a column at a time (JSON and instants: once per distinct object), and
+    psycopg writes each row's text."""
+    columns = list(zip(*rows, strict=True))
+    for i, field in enumerate(fields):
+        convert = _converter(field)
+        if convert is not None:
+            columns[i] = convert(columns[i])
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
 
 
 def unsaved(model, related: dict | None = None, /, **values):
@@ -77,28 +98,46 @@ def unsaved(model, related: dict | None = None, /, **values):
     back costs no query. Fields not given take their defaults (callable ones called
     for each row). Equivalent to model(**related, **values) as long as no
     pre_init/post_init receiver listens to the model (checked: then it is that)."""
+    return unsaved_maker(model, related)(**values)
+
+
+def unsaved_maker(model, related: dict | None = None, /, **common):
+    """unsaved() for many rows that share `related` and some values (`common`): what
+    they share is resolved once, and each call of the returned function builds one
+    row from the rest, as unsaved(model, related, **common, **values) would."""
     related = related or {}
     if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
-        return model(**related, **values)
+        return lambda **values: model(**related, **common, **values)
     plan = _UNSAVED.get(model)
     if plan is None:
         plan = _UNSAVED[model] = _unsaved_plan(model)
     constants, factories, names = plan
+    if not names.issuperset(common):
+        raise TypeError(f"{model.__name__}: unknown fields {sorted(set(common) - names)}")
+    shared = {**constants, **common}
+    cached = []
     for name, instance in related.items():
-        values[model._meta.get_field(name).attname] = None if instance is None else instance.pk
-    if not names.issuperset(values):
-        raise TypeError(f"{model.__name__}: unknown fields {sorted(set(values) - names)}")
-    row = model.__new__(model)
-    row._state = ModelState()
-    fields = row.__dict__
-    fields.update(constants)
-    for name, default in factories:
-        if name not in values:
-            fields[name] = default()
-    fields.update(values)
-    for name, instance in related.items():
-        getattr(model, name).field.set_cached_value(row, instance)
-    return row
+        field = model._meta.get_field(name)
+        shared[field.attname] = None if instance is None else instance.pk
+        cached.append((field, instance))
+    factories = [(name, default) for name, default in factories if name not in common]
+
+    def make(**values):
+        if not names.issuperset(values):
+            raise TypeError(f"{model.__name__}: unknown fields {sorted(set(values) - names)}")
+        row = model.__new__(model)
+        row._state = ModelState()
+        fields = row.__dict__
+        fields.update(shared)
+        for name, default in factories:
+            if name not in values:
+                fields[name] = default()
+        fields.update(values)
+        for field, instance in cached:
+            field.set_cached_value(row, instance)
+        return row
+
+    return make
 
 
 # For unsaved(): per model, the fields' defaults that are one value (get_default()
@@ -118,50 +157,51 @@ def _unsaved_plan(model) -> tuple[dict, list, frozenset]:
     return constants, factories, frozenset(f.attname for f in model._meta.concrete_fields)
 
 
-def _same(value):
-    return value
-
-
 def _dumps(value) -> bytes:
     # orjson: several times faster than json.dumps, the largest cost of COPYing an
     # outbox. Datetimes still refuse to serialise, as with json.dumps.
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME)
 
 
-_EMPTY = {
-    dict: Jsonb({}, dumps=lambda _: b"{}"),
-    list: Jsonb([], dumps=lambda _: b"[]"),
-}
+def _json_text(value) -> str | None:
+    if value is None:
+        return None  # SQL NULL, as save() stores a None
+    if not value and type(value) in _EMPTY:  # most rows' payload: {}
+        return _EMPTY[type(value)]
+    return _dumps(value).decode()
 
 
-def _json_once():
-    """A JSON converter for one COPY that serialises each object once: a notice's
-    recipients in one zone share one snapshot dict."""
-    seen: dict[int, tuple[object, Jsonb | None]] = {}
+_EMPTY = {dict: "{}", list: "[]"}
 
-    def convert(value):
-        if value is None:
-            return None
-        if not value and type(value) in _EMPTY:  # most rows' payload: {}
-            return _EMPTY[type(value)]
-        kept = seen.get(id(value))
-        if kept is None or kept[0] is not value:
-            data = _dumps(value)
-            kept = seen[id(value)] = (value, Jsonb(value, dumps=lambda _: data))
-        return kept[1]
 
-    return convert
+def _json_column(column: tuple) -> list:
+    """Each value's JSON text, each object serialised once: a notice's recipients in
+    one zone share one snapshot dict. COPY reads the text (escaped by psycopg) as the
+    column's input, as from a Jsonb adapter."""
+    distinct = {id(value): value for value in column}  # the column keeps each id's object
+    texts = {key: _json_text(value) for key, value in distinct.items()}
+    return list(map(texts.__getitem__, map(id, column)))
+
+
+def _instant_column(column: tuple) -> list:
+    """Each datetime as text (str(), as psycopg's dumper writes it), once per distinct
+    instant: a sweep's rows share a few, and psycopg's writing of one cost more than
+    the rest of a row. Other values (None: NULL) are left to psycopg."""
+    texts = {value: str(value) for value in set(column) if type(value) is datetime}
+    return list(map(texts.get, column, column))
 
 
 def _converter(field):
-    """psycopg adapts plain values itself; only JSON needs wrapping. Django's own
-    get_db_prep_save is much slower, and these models use no other field types."""
+    """A whole column's conversion, or None for values psycopg adapts itself (most):
+    Django's own get_db_prep_save is much slower, and these models use few field types."""
     kind = field.get_internal_type()
     if kind == "JSONField":
-        return _json_once()
+        return _json_column
+    if kind == "DateTimeField":
+        return _instant_column
     if kind in _PLAIN:
-        return _same
-    return lambda value: field.get_db_prep_save(value, connection)
+        return None
+    return lambda column: [field.get_db_prep_save(value, connection) for value in column]
 
 
 _PLAIN = {
@@ -170,7 +210,6 @@ _PLAIN = {
     "BigIntegerField",
     "BooleanField",
     "CharField",
-    "DateTimeField",
     "DecimalField",
     "ForeignKey",
     "IntegerField",
@@ -214,19 +253,13 @@ def append_dicts(model, rows: list[dict]) -> int:
         return len(rows)
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
     plan = []
     for field in fields:
         if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
             fallback = now
         else:
             fallback = field.get_default()  # "" for text fields, None for nullable ones
-        plan.append((field.attname, fallback, _converter(field)))
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([convert(row.get(name, fallback)) for name, fallback, convert in plan])
+        plan.append((field.attname, fallback))
+    values = [[row.get(name, fallback) for name, fallback in plan] for row in rows]
+    _copy(model, fields, values)
     return len(rows)

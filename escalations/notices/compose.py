@@ -28,7 +28,7 @@ from incidents.customer_links import status_url
 from incidents.rules import Severity, Status, display_title
 from notifications.models import CUSTOMER_KINDS, Channel, DeliverySettings, Notification
 from notifications.rendering import render_subject
-from notifications.services import with_message_id
+from notifications.services import headers_with_message_id
 from portal.links import site_link
 
 METHODS_BY_SEVERITY = {
@@ -97,58 +97,46 @@ def _zone(name: str):
 _LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
-def _in_zone(value, zone: str):
-    """A context with its instants (datetimes, at any depth) written in `zone`.
-    Leaves are answered before a call is made for them: most values are text."""
+def _in_zone(value, zone: str, instants: list):
+    """A context with its instants (datetimes, at any depth) written in `zone`, each
+    instant met appended to `instants`. Leaves are answered before a call is made for
+    them: most values are text."""
     kind = type(value)
     if kind in _LEAVES:
         return value
     if kind is dict:
         return {
-            key: item if type(item) in _LEAVES else _in_zone(item, zone)
+            key: item if type(item) in _LEAVES else _in_zone(item, zone, instants)
             for key, item in value.items()
         }
     if kind is list or kind is tuple:
-        return [item if type(item) in _LEAVES else _in_zone(item, zone) for item in value]
+        return [item if type(item) in _LEAVES else _in_zone(item, zone, instants) for item in value]
     if isinstance(value, datetime):
+        instants.append(value)
         return when(value, zone)
     if isinstance(value, dict):
-        return {key: _in_zone(item, zone) for key, item in value.items()}
+        return {key: _in_zone(item, zone, instants) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_in_zone(item, zone) for item in value]
+        return [_in_zone(item, zone, instants) for item in value]
     return value
 
 
-def _has_instant(value) -> bool:
-    kind = type(value)
-    if kind in _LEAVES:
-        return False
-    if kind is dict:
-        items = value.values()
-    elif kind is list or kind is tuple:
-        items = value
-    elif isinstance(value, datetime):
-        return True
-    elif isinstance(value, dict):
-        items = value.values()
-    elif isinstance(value, (list, tuple)):
-        items = value
-    else:
-        return False
-    for item in items:  # noqa: SIM110 - a loop, not any() over a generator: called per notice
-        if type(item) not in _LEAVES and _has_instant(item):
-            return True
-    return False
+# Labels by value, made once: Severity(value) and its label are Python-level enum
+# work, and every notice of a storm asks for them.
+_SEVERITY_LABELS = {severity.value: severity.label for severity in Severity}
+_STATUS_LABELS = {status.value: status.label for status in Status}
+_PRIORITY_WORDS = {severity.value: severity.word.lower() for severity in Severity}
 
 
 def incident_snapshot(incident) -> dict:
     """What a message may say about an incident, frozen when it was decided."""
+    severity, status = incident.severity, incident.status
     return {
         "reference": incident.reference,
         "title": display_title(incident),
-        "severity": incident.severity,
-        "severity_display": Severity(incident.severity).label,
-        "status_display": Status(incident.status).label,
+        "severity": severity,
+        "severity_display": _SEVERITY_LABELS.get(severity) or Severity(severity).label,
+        "status_display": _STATUS_LABELS.get(status) or Status(status).label,
         "url": incident_url(incident),
     }
 
@@ -200,22 +188,29 @@ def build(
     }
     url = shared["incident"]["url"]
     # Instants passed as datetimes are written in each recipient's zone: one
-    # snapshot and one subject per zone, not per recipient; just one when the
-    # context holds no instant.
-    zoned = _has_instant(context)
+    # snapshot and one subject per zone, not per recipient. The UTC snapshot, made
+    # first, tells whether there is any: without, it is every recipient's.
+    instants: list = []
+    in_utc = _in_zone(shared, "UTC", instants)
+    zoned = bool(instants)
     by_zone: dict[str, tuple[dict, str]] = {}
+    # What every row of the call shares is given once; each row adds its own.
+    new_row = Notification.unsaved_maker(incident=incident, kind=kind, urgent=urgent)
+    headers = headers or {}
+    with_id = headers_with_message_id(headers)
     rows = []
     for recipient in recipients:
         zone = (recipient.time_zone or "UTC") if zoned else "UTC"
         if zone not in by_zone:
-            snapshot = _in_zone(shared, zone)
+            snapshot = in_utc if zone == "UTC" else _in_zone(shared, zone, instants)
             by_zone[zone] = (
                 snapshot,
                 render_subject(kind, snapshot),
             )
         snapshot, subject = by_zone[zone]
+        channel = recipient.channel
         payload: dict = {}
-        if recipient.channel == Channel.PAGERDUTY:
+        if channel == Channel.PAGERDUTY:
             payload = {
                 "event_action": pagerduty_action,
                 "summary": subject[:1024],
@@ -225,7 +220,7 @@ def build(
                 # PagerDuty groups every event of an incident under its reference.
                 "dedup_key": incident.reference,
             }
-        elif recipient.channel == Channel.WEBHOOK:
+        elif channel == Channel.WEBHOOK:
             payload = {
                 "kind": kind,
                 "reference": incident.reference,
@@ -233,21 +228,19 @@ def build(
                 "subject": subject,
                 "url": url,
             }
-        dedup = f"{dedup_base}:{recipient.channel}:{recipient.address.lower()}"
+        row_headers = with_id() if channel == Channel.EMAIL else dict(headers)
+        dedup = f"{dedup_base}:{channel}:{recipient.address.lower()}"
         rows.append(
-            Notification.unsaved(
-                incident=incident,
-                kind=kind,
-                channel=recipient.channel,
+            new_row(
+                channel=channel,
                 recipient=recipient.address,
                 recipient_user_id=recipient.user_id,
                 subject=subject[:255],
                 context=snapshot,
                 payload=payload,
                 dedup_key=dedup[:255],
-                headers=(row_headers := with_message_id(recipient.channel, dict(headers or {}))),
+                headers=row_headers,
                 message_id=row_headers.get("Message-ID", ""),
-                urgent=urgent,
                 next_attempt_at=recipient.not_before(incident.severity, now)
                 if quiet_hours
                 else now,
@@ -507,7 +500,7 @@ def customer_acknowledgement(
         cadence = DEFAULT_UPDATE_CADENCE.get(incident.severity)
         next_update = now + cadence if cadence else None
     team = f"{level.name} ({level.label})" if level is not None else "our support team"
-    priority = Severity(incident.severity).word.lower()
+    priority = _PRIORITY_WORDS.get(incident.severity) or Severity(incident.severity).word.lower()
     if occasion == "escalated":
         done = [
             "Reviewed the complete case history",

@@ -196,3 +196,33 @@ def test_the_message_id_names_the_sites_host(settings, site_url, domain):
     settings.SITE_URL = site_url
     message_id = queue().headers["Message-ID"]
     assert message_id.endswith(f"@{domain}>"), message_id
+
+
+# The forked child only makes ids and writes them to a pipe before os._exit: none of
+# the locks another thread might hold at the fork is taken.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_message_ids_have_make_msgids_shape_and_never_repeat():
+    """<time.pid.random@domain>, as email.utils.make_msgid; unique in a process by its
+    count, across processes (a forked worker too) by the random part drawn in each."""
+    import os
+    import re
+
+    ids = [services.new_message_id("portal.example") for _ in range(1000)]
+    assert all(re.fullmatch(r"<\d+\.\d+\.\d+@portal\.example>", i) for i in ids), ids[:3]
+    assert len(set(ids)) == len(ids)
+
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a forked worker: its own pid and random part
+        try:
+            os.write(write, "\n".join(services.new_message_id("x") for _ in range(3)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        forked = pipe.read().split("\n")
+    os.waitpid(child, 0)
+    mine = [services.new_message_id("x") for _ in range(3)]
+    assert len(forked) == 3 and not set(forked) & set(mine)
+    assert {i.split(".")[1] for i in forked} == {str(child)}
+    assert {i.split(".")[2][:20] for i in forked}.isdisjoint(i.split(".")[2][:20] for i in mine)

@@ -76,3 +76,90 @@ def test_json_columns_are_stored_as_save_stores_them():
         "b": (shared, {"list": []}, {"Message-ID": "<b@x>"}),
         "c": ({}, {"1": "int key"}, {}),  # JSON keys are strings, as json.dumps makes them
     }
+
+
+HOSTILE = "tab\there, new\nline, cr\rhere, back\\slash \\N \\t, 'quote\" Zahlung \u2013 \U0001f525"
+
+
+@pytest.mark.postgres
+def test_copy_stores_hostile_text_instants_and_json_as_save_does(agent):
+    """COPY's text format escapes backslash, tab, newline and CR; None is NULL; an
+    instant is the same instant whatever its zone; JSON keeps its escapes. What COPY
+    stores reads back exactly as what save() stores."""
+    from zoneinfo import ZoneInfo
+
+    incident = make_incident(actor=agent)
+    utc = timezone.now()
+    berlin = utc.astimezone(ZoneInfo("Europe/Berlin"))
+    snapshot = {"title": HOSTILE, "lines": [HOSTILE, None, 1.5, True], HOSTILE: {"k": ""}}
+
+    def row(key, **values):
+        values = {"next_attempt_at": utc, **values}
+        return Notification.unsaved(
+            incident=incident,
+            kind="test",
+            channel="email",
+            recipient=HOSTILE,
+            dedup_key=key,
+            **values,
+        )
+
+    copied = [
+        row("copied-a", subject=HOSTILE, body_text=HOSTILE, context=snapshot),
+        row("copied-b", context=snapshot, claimed_at=berlin, lease_until=None, last_error="\\"),
+        row("copied-c", headers={"Message-ID": HOSTILE}, next_attempt_at=berlin),
+    ]
+    append_rows_ignoring_duplicates(Notification, copied)
+    saved = [
+        row("saved-a", subject=HOSTILE, body_text=HOSTILE, context=snapshot),
+        row("saved-b", context=snapshot, claimed_at=berlin, lease_until=None, last_error="\\"),
+        row("saved-c", headers={"Message-ID": HOSTILE}, next_attempt_at=berlin),
+    ]
+    for one in saved:
+        one.save()
+
+    columns = [
+        f.attname
+        for f in Notification._meta.concrete_fields
+        if f.attname not in ("id", "dedup_key", "created_at")
+    ]
+
+    def stored(prefix):
+        rows = Notification.objects.filter(dedup_key__startswith=prefix).order_by("dedup_key")
+        return list(rows.values_list(*columns))
+
+    assert stored("copied-") == stored("saved-")
+    a = Notification.objects.get(dedup_key="copied-a")
+    assert a.subject == a.body_text == a.recipient == HOSTILE and a.context == snapshot
+    assert Notification.objects.get(dedup_key="copied-b").claimed_at == utc
+    assert Notification.objects.get(dedup_key="copied-c").next_attempt_at == utc
+
+
+@pytest.mark.postgres
+def test_nul_in_text_is_refused_and_nothing_is_stored():
+    """PostgreSQL text cannot hold NUL: the COPY fails (psycopg refuses the value) and
+    no row of the batch is kept."""
+    rows = [outbox_row("fine"), outbox_row("nul", subject="a\x00b")]
+    with pytest.raises(Exception, match=r"NUL|0x00"):
+        append_rows_ignoring_duplicates(Notification, rows)
+    assert not Notification.objects.exists()
+
+
+def test_one_snapshot_and_instant_shared_by_many_rows_is_stored_for_each():
+    """Rows sharing one snapshot dict and one instant object (a notice's recipients)
+    each store the value; different objects with the same id over time are not
+    confused (each row's own value is stored)."""
+    now = timezone.now()
+    shared = {"a": 1}
+    rows = [outbox_row(f"r{i}", context=shared) for i in range(3)]
+    for one in rows:
+        one.next_attempt_at = now
+    rows.append(outbox_row("other", context={"b": 2}))
+    append_rows_ignoring_duplicates(Notification, rows)
+    stored = dict(Notification.objects.values_list("dedup_key", "context"))
+    assert stored == {"r0": {"a": 1}, "r1": {"a": 1}, "r2": {"a": 1}, "other": {"b": 2}}
+    assert set(
+        Notification.objects.filter(dedup_key__startswith="r").values_list(
+            "next_attempt_at", flat=True
+        )
+    ) == {now}

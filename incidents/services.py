@@ -179,6 +179,8 @@ def _update_rows(incidents: list[Incident], names: list[str]) -> None:
     # SQL text, five times the work for a storm's batch. Same connection, same
     # transaction; only Django's execute wrappers do not see this statement (as COPY).
     connection.ensure_connection()
+    # As Django's cursor would: no statement in a transaction already marked for rollback.
+    connection.validate_no_broken_transaction()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             f"UPDATE {quote(Incident._meta.db_table)} AS i SET {sets} "

@@ -5,6 +5,33 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+OLD_ROOT_CAUSE_INDEX = "incidents_incident_root_cause_key_fcf4d3eb"
+NEW_ROOT_CAUSE_INDEX = "incident_root_cause_key_idx"
+
+
+def _root_cause_index_named(apps, schema_editor):
+    run = schema_editor.execute
+    if schema_editor.connection.vendor == "postgresql":
+        run(f"ALTER INDEX {OLD_ROOT_CAUSE_INDEX} RENAME TO {NEW_ROOT_CAUSE_INDEX}")
+        run(f"DROP INDEX IF EXISTS {OLD_ROOT_CAUSE_INDEX}_like")
+    else:  # SQLite cannot rename an index; a laptop's table is small
+        run(f"DROP INDEX {OLD_ROOT_CAUSE_INDEX}")
+        run(f"CREATE INDEX {NEW_ROOT_CAUSE_INDEX} ON incidents_incident (root_cause_key)")
+
+
+def _root_cause_index_unnamed(apps, schema_editor):
+    run = schema_editor.execute
+    if schema_editor.connection.vendor == "postgresql":
+        run(f"ALTER INDEX {NEW_ROOT_CAUSE_INDEX} RENAME TO {OLD_ROOT_CAUSE_INDEX}")
+        run(
+            f"CREATE INDEX {OLD_ROOT_CAUSE_INDEX}_like ON incidents_incident "
+            "(root_cause_key varchar_pattern_ops)"
+        )
+    else:
+        run(f"DROP INDEX {NEW_ROOT_CAUSE_INDEX}")
+        run(f"CREATE INDEX {OLD_ROOT_CAUSE_INDEX} ON incidents_incident (root_cause_key)")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("escalations", "0021_policy_notice_content_keys"),
@@ -72,19 +99,34 @@ class Migration(migrations.Migration):
                 ]
             ],
         ),
-        migrations.AlterField(
-            model_name="incident",
-            name="root_cause_key",
-            field=models.SlugField(
-                blank=True,
-                db_index=False,
-                help_text="Short key shared by incidents with the same root cause (spots repeats).",
-                max_length=80,
-                verbose_name="root-cause key",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="incident",
-            index=models.Index(fields=["root_cause_key"], name="incident_root_cause_key_idx"),
+        # root_cause_key is read by equality only: its LIKE index goes, and its plain
+        # index takes the name Meta gives it. Renamed, not built again: the DROPs above
+        # hold the table's lock until this migration commits.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="incident",
+                    name="root_cause_key",
+                    field=models.SlugField(
+                        blank=True,
+                        db_index=False,
+                        help_text=(
+                            "Short key shared by incidents with the same root cause "
+                            "(spots repeats)."
+                        ),
+                        max_length=80,
+                        verbose_name="root-cause key",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="incident",
+                    index=models.Index(
+                        fields=["root_cause_key"], name="incident_root_cause_key_idx"
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunPython(_root_cause_index_named, _root_cause_index_unnamed),
+            ],
         ),
     ]

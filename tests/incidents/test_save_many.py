@@ -4,7 +4,8 @@ one statement (arrays bound in binary on PostgreSQL), and nothing else."""
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -42,3 +43,20 @@ def test_each_kind_of_value_is_stored_as_held(agent, other_agent):
 def test_an_empty_batch_writes_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         incidents_save_many(incidents=[], fields=FIELDS)
+
+
+def test_a_refused_value_is_djangos_error_and_nothing_is_stored(agent):
+    incident = make_incident(actor=agent)
+    incident.bounces = -1  # below the column's check
+    with pytest.raises(IntegrityError), transaction.atomic():
+        incidents_save_many(incidents=[incident], fields=["bounces"])
+    assert Incident.objects.get(pk=incident.pk).bounces == 0
+
+
+def test_nothing_runs_in_a_transaction_marked_for_rollback(agent):
+    incident = make_incident(actor=agent)
+    incident.bounces = 2
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        transaction.set_rollback(True)
+        incidents_save_many(incidents=[incident], fields=["bounces"])
+    assert Incident.objects.get(pk=incident.pk).bounces == 0

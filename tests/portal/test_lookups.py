@@ -30,3 +30,10 @@ def test_one_array_parameter_on_postgresql(agent):
         list(IncidentEvent.objects.filter(AnyOf(F("incident_id"), [incident.pk, 7])))
     (query,) = captured.captured_queries
     assert '"incident_id" = ANY(' in query["sql"] and " IN (" not in query["sql"]
+
+
+def test_values_given_as_a_generator_are_read_once(agent):
+    incident = make_incident(actor=agent)
+    events = IncidentEvent.objects.filter(AnyOf(F("incident_id"), (i for i in [incident.pk])))
+    # Each count compiles the query again: both see the incident's events.
+    assert events.count() == events.count() > 0

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 
 from escalations.policies import reach
@@ -30,6 +30,7 @@ from notifications.models import CUSTOMER_KINDS, Channel, DeliverySettings, Noti
 from notifications.rendering import render_subject
 from notifications.services import headers_with_message_id
 from portal.links import site_link
+from portal.lookups import AnyOf
 
 METHODS_BY_SEVERITY = {
     "P0": ("pagerduty", "slack", "email"),
@@ -413,7 +414,7 @@ def first_customer_message_ids(incident_ids) -> dict[int, str]:
     later customer mail answers it, so mail clients keep one thread."""
     first = (
         Notification.objects.filter(
-            incident_id__in=list(incident_ids), kind__in=CUSTOMER_KINDS, channel=Channel.EMAIL
+            AnyOf(F("incident_id"), incident_ids), kind__in=CUSTOMER_KINDS, channel=Channel.EMAIL
         )
         .exclude(message_id="")
         .values("incident_id")

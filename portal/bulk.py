@@ -8,7 +8,7 @@ auto_now_add fields are filled as save() would; primary keys are set only when a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 
 import orjson
@@ -115,12 +115,14 @@ def unsaved_maker(model, related: dict | None = None, /, **common):
     if not names.issuperset(common):
         raise TypeError(f"{model.__name__}: unknown fields {sorted(set(common) - names)}")
     shared = {**constants, **common}
+    given = set(common)  # no default is made for these
     cached = []
     for name, instance in related.items():
         field = model._meta.get_field(name)
         shared[field.attname] = None if instance is None else instance.pk
+        given.add(field.attname)
         cached.append((field, instance))
-    factories = [(name, default) for name, default in factories if name not in common]
+    factories = [(name, default) for name, default in factories if name not in given]
 
     def make(**values):
         if not names.issuperset(values):
@@ -184,10 +186,16 @@ def _json_column(column: tuple) -> list:
 
 
 def _instant_column(column: tuple) -> list:
-    """Each datetime as text (str(), as psycopg's dumper writes it), once per distinct
-    instant: a sweep's rows share a few, and psycopg's writing of one cost more than
-    the rest of a row. Other values (None: NULL) are left to psycopg."""
-    texts = {value: str(value) for value in set(column) if type(value) is datetime}
+    """Each UTC datetime as text (str(), as psycopg's dumper writes it), once per
+    distinct instant: a sweep's rows share a few, and psycopg's writing of one cost
+    more than the rest of a row. Other values (None: NULL) are left to psycopg. Only
+    UTC: two wall times of one zone an hour apart in a DST fold compare (and hash)
+    equal, so as keys they would share one text."""
+    texts = {
+        value: str(value)
+        for value in set(column)
+        if type(value) is datetime and value.tzinfo is UTC
+    }
     return list(map(texts.get, column, column))
 
 

@@ -1,10 +1,13 @@
 """Fast appends (COPY on PostgreSQL) write what save() would have written."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.utils import timezone
 
 from incidents.models import IncidentEvent
 from notifications.models import Notification
+from portal import bulk
 from portal.bulk import append_dicts, append_rows_ignoring_duplicates
 from tests.factories import make_incident
 
@@ -147,8 +150,7 @@ def test_nul_in_text_is_refused_and_nothing_is_stored():
 
 def test_one_snapshot_and_instant_shared_by_many_rows_is_stored_for_each():
     """Rows sharing one snapshot dict and one instant object (a notice's recipients)
-    each store the value; different objects with the same id over time are not
-    confused (each row's own value is stored)."""
+    each store the value, and a row with another dict stores its own."""
     now = timezone.now()
     shared = {"a": 1}
     rows = [outbox_row(f"r{i}", context=shared) for i in range(3)]
@@ -163,3 +165,31 @@ def test_one_snapshot_and_instant_shared_by_many_rows_is_stored_for_each():
             "next_attempt_at", flat=True
         )
     ) == {now}
+
+
+def test_two_instants_of_one_wall_time_in_a_dst_fold_are_stored_apart():
+    """01:30 in New York on 2026-11-01 happens twice (fold 0 at 05:30 UTC, fold 1 at
+    06:30 UTC). The two compare equal in Python; each row keeps its own instant."""
+    from zoneinfo import ZoneInfo
+
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=new_york)
+    second = first.replace(fold=1)
+    rows = [outbox_row("first"), outbox_row("second")]
+    rows[0].next_attempt_at, rows[1].next_attempt_at = first, second
+    append_rows_ignoring_duplicates(Notification, rows)
+    stored = dict(Notification.objects.values_list("dedup_key", "next_attempt_at"))
+    assert stored == {
+        "first": datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
+        "second": datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+    }
+
+
+def test_a_foreign_key_given_as_an_instance_is_not_replaced_by_its_default(agent, monkeypatch):
+    incident = make_incident(actor=agent)
+    field = Notification._meta.get_field("incident")
+    monkeypatch.setattr(field, "default", lambda: 10**9)
+    monkeypatch.setitem(field.__dict__, "_get_default", field.default)  # Django caches it
+    monkeypatch.setattr(bulk, "_UNSAVED", {})  # the plan is made again, with that default
+    row = Notification.unsaved(incident=incident, kind="test", channel="email", recipient="x")
+    assert row.incident_id == incident.pk and row.incident is incident

@@ -100,18 +100,23 @@ def recent_steps(ids: list[int]) -> dict[int, list[str]]:
     return steps
 
 
-# Account tier labels by (tier, language), as _TRIGGER_LABELS: a storm's handoff notes
-# each name the account's tier, and translating the lazy label is most of their cost.
-_TIER_LABELS: dict[tuple[str, str | None], str] = {}
+# Choice labels by (choices class, value, language): translating a lazy label costs more
+# than anything else in a level notice's context or a handoff note's account line, and a
+# storm's notices and notes all ask for one.
+_LABELS: dict[tuple[type, str, str | None], str] = {}
+
+
+def _label(choices: type, value: str) -> str:
+    """str(choices(value).label) in the active language, translated once per language."""
+    key = (choices, value, translation.get_language())
+    label = _LABELS.get(key)
+    if label is None:
+        label = _LABELS[key] = str(choices(value).label)
+    return label
 
 
 def tier_label(tier: str) -> str:
-    """str(AccountTier(tier).label) in the active language, translated once per language."""
-    key = (tier, translation.get_language())
-    label = _TIER_LABELS.get(key)
-    if label is None:
-        label = _TIER_LABELS[key] = str(AccountTier(tier).label)
-    return label
+    return _label(AccountTier, tier)
 
 
 def handoff_context(
@@ -330,18 +335,8 @@ def first_page(
     )
 
 
-# Trigger labels by (trigger, language): translating a lazy label costs more than
-# anything else in a level notice's context, and a storm's notices all ask for one.
-_TRIGGER_LABELS: dict[tuple[str, str | None], str] = {}
-
-
 def trigger_display(trigger: str) -> str:
-    """str(Trigger(trigger).label) in the active language, translated once per language."""
-    key = (trigger, translation.get_language())
-    label = _TRIGGER_LABELS.get(key)
-    if label is None:
-        label = _TRIGGER_LABELS[key] = str(Trigger(trigger).label)
-    return label
+    return _label(Trigger, trigger)
 
 
 def notice_measure(incident: Incident, spec: WorkflowSpec, escalation: Escalation) -> dict:

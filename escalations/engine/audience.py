@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 
-from escalations.models import OnCallSchedule
+from escalations.models import OnCallSchedule, WarRoomAssignment, WarRoomRole
 from escalations.policies import reach
 from escalations.rules.oncall import on_call, paging_order_after
 from escalations.schedules.selectors import schedule_core
@@ -25,6 +25,7 @@ class Audience:
         self._groups: dict[tuple, list[reach.Recipient]] = {}
         self._leads: dict[str, list[reach.Recipient]] = {}
         self._security_readers: dict[bool, set[int]] = {}
+        self._commanders: dict[int, int] | None = None
         self.rota = Rota()
 
     def level(self, level_spec, channels: list[str]) -> list[reach.Recipient]:
@@ -76,6 +77,20 @@ class Audience:
         if breach not in self._security_readers:
             self._security_readers[breach] = reach.security_reader_ids(incident)
         return self._security_readers[breach]
+
+    def war_room_commander(self, incident_id: int) -> int | None:
+        """The user id of the incident's war-room commander, if it has an open war room
+        with one. Every open war room's commander is read at the first question, in one
+        query (war rooms are few), not once per incident a sweep warns."""
+        if self._commanders is None:
+            self._commanders = dict(
+                WarRoomAssignment.objects.filter(
+                    war_room__closed_at__isnull=True,
+                    role=WarRoomRole.COMMANDER,
+                    until__isnull=True,
+                ).values_list("war_room__incident_id", "user_id")
+            )
+        return self._commanders.get(incident_id)
 
 
 class Rota:

@@ -35,8 +35,6 @@ from escalations.models import (
     ThresholdFiring,
     Trigger,
     TriggerFiring,
-    WarRoomAssignment,
-    WarRoomRole,
 )
 from escalations.notices import compose as notices
 from escalations.policies import reach
@@ -654,21 +652,12 @@ def _top_level_event(incident, reading, instant, now) -> dict:
     }
 
 
-def _not_the_war_room_commander(incident, recipients: list) -> list:
+def _not_the_war_room_commander(incident, recipients: list, audience: Audience) -> list:
     """A missed status update's warnings, less the incident's war-room commander: the
     war room reminds its commander of the same missed update at its own cadence
     (followup.reminders), so one missed update reminds each person once. Its owner (when
     someone else) and the level's lead are still warned by the update clock."""
-    commander = (
-        WarRoomAssignment.objects.filter(
-            war_room__incident_id=incident.pk,
-            war_room__closed_at__isnull=True,
-            role=WarRoomRole.COMMANDER,
-            until__isnull=True,
-        )
-        .values_list("user_id", flat=True)
-        .first()
-    )
+    commander = audience.war_room_commander(incident.pk)
     if commander is None:
         return recipients
     return [r for r in recipients if r.user_id != commander]
@@ -697,7 +686,7 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
             level_email=lambda: audience.level(level, ["email"]),
         )
         if reading.clock == "update":
-            recipients = _not_the_war_room_commander(incident, recipients)
+            recipients = _not_the_war_room_commander(incident, recipients, audience)
         return notices.build(
             kind=kind,
             incident=incident,
@@ -710,7 +699,7 @@ def _threshold_notices(incident, spec, action, reading, percent, now, audience):
     if action == "warn_assignee":
         recipients = reach.user_recipient(incident.assignee) or audience.level(level, ["email"])
         if reading.clock == "update":
-            recipients = _not_the_war_room_commander(incident, recipients)
+            recipients = _not_the_war_room_commander(incident, recipients, audience)
         return notices.build(
             kind=kind,
             incident=incident,

@@ -243,3 +243,23 @@ def test_resolution_stands_the_war_room_down_and_stops_the_reminders(sev1, peopl
     assert sev1.events.filter(kind=EventKind.WAR_ROOM_CLOSED).count() == 1
     with pytest.raises(ValidationError, match="stood down"):
         war_room_close(war_room=room, actor=people["commander"], note="again")
+
+
+def test_a_sweep_reads_every_open_war_rooms_commander_once(
+    sev1, people, t0, django_assert_num_queries
+):
+    """The update clock's warnings leave the commander out; a sweep asks for all open
+    war rooms' commanders in one query, not once per warned incident. A closed room's
+    commander is no longer one."""
+    from escalations.engine.audience import Audience
+
+    activate(sev1, people, t0 + 5 * M)
+    closed = make_incident(actor=people["tech"], severity="P0", opened_at=t0, now=t0)
+    services.incident_acknowledge(incident=closed, actor=people["tech"], now=t0 + 2 * M)
+    room = activate(closed, people, t0 + 5 * M)
+    war_room_close(war_room=room, actor=people["commander"], note="Stable.", now=t0 + 9 * M)
+    audience = Audience()
+    with django_assert_num_queries(1):
+        assert audience.war_room_commander(sev1.pk) == people["commander"].pk
+        assert audience.war_room_commander(closed.pk) is None
+        assert audience.war_room_commander(10**9) is None

@@ -53,6 +53,12 @@ def publish(incident, actor, **kw):
     return services.status_page_publish(incident=incident, actor=actor, **values)
 
 
+def post_update(incident, actor, state, body, **kw):
+    return services.status_page_post_update(
+        incident=incident, actor=actor, state=state, body=body, **kw
+    )
+
+
 def text_of(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
@@ -75,11 +81,11 @@ def test_a_published_incident_shows_public_title_state_and_updates_newest_first(
     nothing internal (title, notes, customer update, customer, assignee)."""
     now = timezone.now()
     publish(incident, manager, now=now - timedelta(minutes=30))
-    services.status_page_post_update(
-        incident=incident,
-        actor=manager,
-        state="identified",
-        body="We found the cause.",
+    post_update(
+        incident,
+        manager,
+        "identified",
+        "We found the cause.",
         now=now - timedelta(minutes=10),
     )
     response = client.get(PAGE)
@@ -117,9 +123,7 @@ def test_the_page_needs_no_sign_in_is_cacheable_and_reads_a_fixed_number_of_quer
     for n, incident in enumerate(incidents[1:]):
         publish(incident, manager, public_title=f"Public {n}")
         for m in range(3):
-            services.status_page_post_update(
-                incident=incident, actor=manager, state="monitoring", body=f"Update {m}"
-            )
+            post_update(incident, manager, "monitoring", f"Update {m}")
     assert count() == few
     response = client.get(PAGE)
     assert response["Cache-Control"] == "public, max-age=0, s-maxage=30"
@@ -161,9 +165,7 @@ def test_the_etag_follows_the_data_not_the_clock_and_a_304_skips_the_render(
         assert again.status_code == 304
         assert not again.templates
         assert again["Cache-Control"] == "public, max-age=0, s-maxage=30"
-        services.status_page_post_update(
-            incident=incident, actor=manager, state="identified", body="Found it."
-        )
+        post_update(incident, manager, "identified", "Found it.")
         changed = client.get(PAGE, headers={"if-none-match": etag})
     assert changed.status_code == 200 and "Found it." in changed.content.decode()
     assert changed["ETag"] != etag
@@ -189,11 +191,11 @@ def test_resolved_incidents_stay_for_the_configured_days_then_leave(
     settings.STATUS_PAGE_RESOLVED_DAYS = 3
     now = timezone.now()
     publish(incident, manager, now=now - timedelta(days=2, hours=1))
-    services.status_page_post_update(
-        incident=incident,
-        actor=manager,
-        state="resolved",
-        body="Fixed.",
+    post_update(
+        incident,
+        manager,
+        "resolved",
+        "Fixed.",
         now=now - timedelta(days=2),
     )
     page = text_of(client.get(PAGE))
@@ -268,11 +270,11 @@ def test_withdrawing_clears_the_public_state_so_publishing_again_as_resolved_sho
     settings.STATUS_PAGE_RESOLVED_DAYS = 3
     now = timezone.now()
     publish(incident, manager, now=now - timedelta(days=10))
-    services.status_page_post_update(
-        incident=incident,
-        actor=manager,
-        state="resolved",
-        body="Fixed.",
+    post_update(
+        incident,
+        manager,
+        "resolved",
+        "Fixed.",
         now=now - timedelta(days=9),
     )
     services.status_page_withdraw(
@@ -304,9 +306,7 @@ def test_an_incident_marked_security_after_publishing_leaves_the_page(client, in
     )
     assert "Checkout is slow" not in text_of(client.get(PAGE))
     with pytest.raises(ValidationError, match="Security incidents"):
-        services.status_page_post_update(
-            incident=incident, actor=manager, state="monitoring", body="x"
-        )
+        post_update(incident, manager, "monitoring", "x")
     services.status_page_withdraw(incident=incident, actor=manager, reason="Security")
 
 
@@ -321,9 +321,7 @@ def test_publishing_needs_a_title_an_update_and_a_known_state(incident, manager)
 
 def test_updates_and_titles_need_a_published_incident(incident, manager):
     with pytest.raises(ValidationError, match="publish it first"):
-        services.status_page_post_update(
-            incident=incident, actor=manager, state="identified", body="x"
-        )
+        post_update(incident, manager, "identified", "x")
     with pytest.raises(ValidationError, match="publish it first"):
         services.status_page_set_title(incident=incident, actor=manager, public_title="x")
     publish(incident, manager)
@@ -335,9 +333,7 @@ def test_each_change_is_one_timeline_entry_public_only_where_the_public_reads_it
     before = incident.events.count()
     publish(incident, manager)
     services.status_page_set_title(incident=incident, actor=manager, public_title="Slow checkout")
-    services.status_page_post_update(
-        incident=incident, actor=manager, state="monitoring", body="Watching"
-    )
+    post_update(incident, manager, "monitoring", "Watching")
     services.status_page_withdraw(incident=incident, actor=manager, reason="Done")
     kinds = list(incident.events.order_by("id").values_list("kind", "visibility")[before:])
     assert kinds == [

@@ -203,7 +203,7 @@ def build(
     for recipient in recipients:
         zone = (recipient.time_zone or "UTC") if zoned else "UTC"
         if zone not in by_zone:
-            snapshot = in_utc if zone == "UTC" else _in_zone(shared, zone, instants)
+            snapshot = in_utc if zone == "UTC" else _in_zone(shared, zone, [])
             by_zone[zone] = (
                 snapshot,
                 render_subject(kind, snapshot),
